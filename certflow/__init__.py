@@ -1,0 +1,1 @@
+"""certflow: shared kernel (config, database, clock, roles) and the command line."""
