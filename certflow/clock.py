@@ -24,7 +24,7 @@ class RealClock(Clock):
 
 
 class SimulatedClock(Clock):
-    """Time kept in the `simulated_time` table (one row); starts at the real time when first read."""
+    """Time kept in the `simulated_time` table (one row); starts at the real time if unset."""
 
     simulated = True
 

@@ -12,7 +12,7 @@ import ast
 import builtins
 import calendar
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -27,23 +27,96 @@ class ScriptRestrictionError(ValueError):
         self.lineno = lineno
 
 
-_ALLOWED_BUILTIN_NAMES = (
-    "abs all any bool dict divmod enumerate filter float frozenset int isinstance len list map "
-    "max min range reversed round set sorted str sum tuple zip "
-    "ArithmeticError Exception KeyError LookupError TypeError ValueError ZeroDivisionError"
-).split()
+_ALLOWED_BUILTIN_NAMES = [
+    "abs",
+    "all",
+    "any",
+    "bool",
+    "dict",
+    "divmod",
+    "enumerate",
+    "filter",
+    "float",
+    "frozenset",
+    "int",
+    "isinstance",
+    "len",
+    "list",
+    "map",
+    "max",
+    "min",
+    "range",
+    "reversed",
+    "round",
+    "set",
+    "sorted",
+    "str",
+    "sum",
+    "tuple",
+    "zip",
+    "ArithmeticError",
+    "Exception",
+    "KeyError",
+    "LookupError",
+    "TypeError",
+    "ValueError",
+    "ZeroDivisionError",
+]
 
 # Names that would reach the interpreter if a builtin of that name were ever whitelisted.
 _FORBIDDEN_NAMES = frozenset(
-    "open exec eval compile getattr setattr delattr globals locals vars dir type breakpoint "
-    "input help memoryview object super classmethod staticmethod property exit quit".split()
+    [
+        "open",
+        "exec",
+        "eval",
+        "compile",
+        "getattr",
+        "setattr",
+        "delattr",
+        "globals",
+        "locals",
+        "vars",
+        "dir",
+        "type",
+        "breakpoint",
+        "input",
+        "help",
+        "memoryview",
+        "object",
+        "super",
+        "classmethod",
+        "staticmethod",
+        "property",
+        "exit",
+        "quit",
+    ]
 )
 
 # Attributes without a leading underscore that still lead to frames, code or globals.
 _FORBIDDEN_ATTRIBUTES = frozenset(
-    "gi_frame gi_code gi_yieldfrom cr_frame cr_code cr_await ag_frame ag_code ag_await f_back "
-    "f_globals f_locals f_builtins f_code tb_frame tb_next co_code func_globals mro format "
-    "format_map".split()
+    [
+        "gi_frame",
+        "gi_code",
+        "gi_yieldfrom",
+        "cr_frame",
+        "cr_code",
+        "cr_await",
+        "ag_frame",
+        "ag_code",
+        "ag_await",
+        "f_back",
+        "f_globals",
+        "f_locals",
+        "f_builtins",
+        "f_code",
+        "tb_frame",
+        "tb_next",
+        "co_code",
+        "func_globals",
+        "mro",
+        "format",
+        "format_map",
+    ]
 )
 
 

@@ -1,0 +1,62 @@
+"""The Flask application factory."""
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from certflow import models as _account_models  # noqa: F401  (tables for Alembic)
+from certflow.clock import Clock, RealClock, SimulatedClock
+from certflow.config import load_config
+from certflow.db import configure_sqlite, db, migrate
+from engine import models as _engine_models  # noqa: F401
+from engine.service import WorkflowEngine
+
+MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app.config.from_mapping(load_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    import handlers  # noqa: F401  (registers every handler module)
+    from handlers import registered_operators
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+    clock: Clock = (
+        SimulatedClock(lambda: db.session)
+        if app.config["CERTFLOW_CLOCK"] == "simulated"
+        else RealClock()
+    )
+    app.extensions["certflow.clock"] = clock
+    app.extensions["certflow.engine"] = WorkflowEngine(
+        lambda: db.session, clock, registered_operators
+    )
+
+    from webapp.api import bp as api_bp
+    from webapp.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(api_bp)
+
+    if app.config["CERTFLOW_SCHEDULER"]:
+        from scheduler import start_in_process
+
+        start_in_process(app)
+    return app
+
+
+def get_engine() -> WorkflowEngine:
+    return current_app.extensions["certflow.engine"]
+
+
+def get_clock() -> Clock:
+    return current_app.extensions["certflow.clock"]

@@ -1,0 +1,78 @@
+"""Users, demo accounts and API tokens."""
+
+import secrets
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certflow.models import ApiToken, User
+from certflow.roles import ROLE_IDS, ROLES
+
+
+def create_user(
+    session: Session,
+    username: str,
+    *,
+    password: str,
+    roles: set[str] | frozenset[str],
+    display_name: str,
+    now: datetime,
+) -> User:
+    unknown = set(roles) - ROLE_IDS
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+    user = User(username=username, display_name=display_name, created_at=now)
+    user.roles = roles
+    user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def ensure_demo_users(session: Session, now: datetime, logins_file: Path) -> list[tuple[str, str]]:
+    """One demo user per role (`demo_<role>`), with random passwords written to `logins_file`
+    (0600, under instance/): nothing secret is kept in the repository."""
+    created = []
+    for role in ROLES:
+        username = f"demo_{role.id}"
+        if session.scalars(select(User).where(User.username == username)).first():
+            continue
+        password = secrets.token_urlsafe(9)
+        create_user(
+            session,
+            username,
+            password=password,
+            roles={role.id},
+            display_name=f"{role.name_zh} {role.name_en} (demo)",
+            now=now,
+        )
+        created.append((username, password))
+    if created:
+        logins_file.parent.mkdir(parents=True, exist_ok=True)
+        with logins_file.open("a") as fh:
+            for username, password in created:
+                fh.write(f"{username} {password}\n")
+        logins_file.chmod(0o600)
+    return created
+
+
+def issue_token(session: Session, user: User, now: datetime, description: str = "") -> str:
+    secret = ApiToken.new_secret()
+    session.add(
+        ApiToken(
+            user=user, token_hash=ApiToken.hash(secret), created_at=now, description=description
+        )
+    )
+    session.flush()
+    return secret
+
+
+def user_for_token(session: Session, secret: str) -> User | None:
+    token = session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(secret))
+    ).first()
+    if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    return token.user

@@ -1,0 +1,170 @@
+"""The `certflow` command: init, validate, deploy, token, clock, scheduler, plus Flask's own
+commands (run, shell, routes, db)."""
+
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup
+
+from certflow.clock import parse_utc
+
+
+def _create_app():
+    from webapp import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """certflow — after-sales service certification workflows."""
+
+
+@main.command("validate", with_appcontext=False)
+@click.argument("paths", nargs=-1, type=click.Path())
+def validate_command(paths: tuple[str, ...]) -> None:
+    """Check BPMN/DMN/forms; one line per problem (file:line: element: message)."""
+    import handlers  # noqa: F401  (registers the handlers the check looks for)
+    from engine.validation import validate_paths
+    from handlers import registered_operators
+
+    problems = validate_paths(list(paths) or ["processes"], registered_operators())
+    for problem in problems:
+        click.echo(str(problem))
+    if problems:
+        click.echo(f"{len(problems)} problem(s)", err=True)
+        sys.exit(1)
+    click.echo("ok", err=True)
+
+
+@main.command("init")
+@click.option("--demo", is_flag=True, help="Also create one demo user per role.")
+def init_command(demo: bool) -> None:
+    """Create or upgrade the database schema (Alembic), keeping existing data."""
+    from flask_migrate import upgrade
+
+    from certflow.accounts import ensure_demo_users
+    from certflow.db import db
+
+    upgrade()
+    click.echo(f"database at revision head: {db.engine.url.render_as_string(hide_password=True)}")
+    if demo:
+        clock = current_app.extensions["certflow.clock"]
+        logins = Path(current_app.instance_path) / "demo-logins.txt"
+        created = ensure_demo_users(db.session, clock.now(), logins)
+        db.session.commit()
+        click.echo(f"demo users: {len(created)} created; logins in {logins}")
+        if logins.exists():
+            click.echo(logins.read_text().rstrip())
+
+
+@main.command("deploy")
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--comment", default="", help="Why this deployment.")
+@click.option("--user", "username", default=None, help="Who deploys (default: OS user).")
+def deploy_command(paths: tuple[str, ...], comment: str, username: str | None) -> None:
+    """Validate, then store a new version of each changed process (all or nothing)."""
+    import getpass
+
+    from engine.errors import DeploymentError
+    from engine.service import Actor
+
+    engine = current_app.extensions["certflow.engine"]
+    actor = Actor(username or f"cli:{getpass.getuser()}", frozenset({"process_owner"}))
+    try:
+        result = engine.deploy(
+            list(paths) or [current_app.config["CERTFLOW_PROCESSES_DIR"]],
+            actor=actor,
+            comment=comment,
+        )
+    except DeploymentError as err:
+        for problem in err.problems:
+            click.echo(str(problem))
+        click.echo(f"{err.message}", err=True)
+        sys.exit(1)
+    for version in result.created:
+        click.echo(f"deployed {version.process_id} v{version.version} ({version.sha256[:12]})")
+    for process_id in result.unchanged:
+        click.echo(f"unchanged {process_id}")
+
+
+@main.command("token")
+@click.argument("username")
+@click.option("--description", default="")
+def token_command(username: str, description: str) -> None:
+    """Issue a bearer token for USER (printed once; only its hash is stored)."""
+    from sqlalchemy import select
+
+    from certflow.accounts import issue_token
+    from certflow.db import db
+    from certflow.models import User
+
+    user = db.session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    clock = current_app.extensions["certflow.clock"]
+    secret = issue_token(db.session, user, clock.now(), description)
+    db.session.commit()
+    click.echo(secret)
+
+
+@main.group("clock")
+def clock_group() -> None:
+    """Show, set or advance the application clock (set/advance need CERTFLOW_CLOCK=simulated)."""
+
+
+def _simulated_clock():
+    clock = current_app.extensions["certflow.clock"]
+    if not clock.simulated:
+        raise click.ClickException("the clock is real; start with CERTFLOW_CLOCK=simulated")
+    return clock
+
+
+@clock_group.command("show")
+def clock_show() -> None:
+    clock = current_app.extensions["certflow.clock"]
+    kind = "simulated" if clock.simulated else "real"
+    click.echo(f"{clock.now().isoformat()} ({kind})")
+
+
+@clock_group.command("set")
+@click.argument("timestamp")
+def clock_set(timestamp: str) -> None:
+    """Set the simulated time (ISO 8601 with offset), then fire what became due."""
+    from scheduler import sweep
+
+    try:
+        value = parse_utc(timestamp)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    now = _simulated_clock().set(value)
+    fired = sweep(current_app._get_current_object())
+    click.echo(f"{now.isoformat()} (simulated); fired timers of {len(fired)} instance(s)")
+
+
+@clock_group.command("advance")
+@click.argument("duration")
+def clock_advance(duration: str) -> None:
+    """Advance the simulated time by an ISO 8601 duration (P30D, PT2H, P1M), then sweep."""
+    from engine.timers import parse_duration
+    from scheduler import sweep
+
+    clock = _simulated_clock()
+    try:
+        delta: timedelta = parse_duration(duration, clock.now())
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    now = clock.advance(delta)
+    fired = sweep(current_app._get_current_object())
+    click.echo(f"{now.isoformat()} (simulated); fired timers of {len(fired)} instance(s)")
+
+
+@main.command("scheduler")
+def scheduler_command() -> None:
+    """Run the timer sweeper standalone (production: one such process)."""
+    from scheduler import run_standalone
+
+    run_standalone(current_app._get_current_object())

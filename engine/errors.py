@@ -1,0 +1,41 @@
+"""Errors the engine raises; each carries the HTTP status the web layer answers with."""
+
+
+class EngineError(Exception):
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFoundError(EngineError):
+    status = 404
+
+
+class ForbiddenError(EngineError):
+    status = 403
+
+
+class ConflictError(EngineError):
+    """Someone else changed the instance or task first (optimistic lock, claim, completion)."""
+
+    status = 409
+
+
+class FormValidationError(EngineError):
+    status = 422
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("the submitted data does not match the task's form")
+        self.errors = errors
+
+
+class DeploymentError(EngineError):
+    """Validation problems: nothing was deployed."""
+
+    status = 422
+
+    def __init__(self, problems: list) -> None:
+        super().__init__(f"{len(problems)} problem(s) in the definitions; nothing deployed")
+        self.problems = problems

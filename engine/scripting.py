@@ -1,0 +1,87 @@
+"""The script engine: restricted scripts and service calls into registered handlers."""
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from sqlalchemy.orm import Session
+
+from engine.restricted import RestrictedEnvironment
+from handlers.registry import HandlerContext, get_handler
+
+
+@dataclass(frozen=True)
+class OperationScope:
+    """What a handler may know about the engine operation that calls it."""
+
+    session: Session
+    now: datetime
+    instance_id: int
+    process_id: str
+    business_key: str | None
+    actor: str
+
+
+_scope: ContextVar[OperationScope | None] = ContextVar("certflow_operation_scope", default=None)
+
+
+@contextmanager
+def operation_scope(scope: OperationScope) -> Iterator[OperationScope]:
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    raise TypeError(f"handler result of type {type(value).__name__} is not JSON-serializable")
+
+
+class CertflowScriptEngine(PythonScriptEngine):
+    def __init__(self) -> None:
+        super().__init__(environment=RestrictedEnvironment())
+
+    def call_service(self, task, operation_name: str, operation_params: dict) -> str:
+        # Replaces the 3.2.0 default, whose error path raises NameError('script').
+        handler_fn = get_handler(operation_name)
+        if handler_fn is None:
+            raise WorkflowTaskException(
+                f"no handler registered for operator {operation_name!r}", task=task
+            )
+        scope = _scope.get()
+        if scope is None:
+            raise WorkflowTaskException("service task run outside an engine operation", task=task)
+        params = {name: spec["value"] for name, spec in operation_params.items()}
+        ctx = HandlerContext(
+            session=scope.session,
+            now=scope.now,
+            instance_id=scope.instance_id,
+            process_id=scope.process_id,
+            business_key=scope.business_key,
+            actor=scope.actor,
+            element_id=task.task_spec.name,
+        )
+        try:
+            # A savepoint: whatever the handler wrote is undone if it raises.
+            with scope.session.begin_nested():
+                result = handler_fn(params, ctx)
+                encoded = json.dumps(result, default=_json_default)
+        except Exception as err:
+            raise WorkflowTaskException(
+                f"{operation_name}: {type(err).__name__}: {err}", task=task, exception=err
+            ) from err
+        return encoded

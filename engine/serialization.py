@@ -1,0 +1,103 @@
+"""Workflow state without the process definition.
+
+SpiffWorkflow's default serialization embeds the whole spec in every instance (~16 KB of ~25 KB).
+Here the spec is serialized once per deployed version (process_version.spec_json), restored once
+per process and cached, and instance state only references it.
+"""
+
+import json
+from datetime import date
+from decimal import Decimal
+from threading import Lock
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnWorkflowConverter,
+    WorkflowConverter,
+)
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+
+class SpecRefWorkflowConverter(BpmnWorkflowConverter):
+    """Like BpmnWorkflowConverter, but the spec is not written; on restore the caller puts the
+    already restored spec objects under 'spec' and 'subprocess_specs'."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict) -> BpmnWorkflow:
+        spec = dct.pop("spec")
+        subprocess_specs = dct.pop("subprocess_specs")
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _build_registry():
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = SpecRefWorkflowConverter
+    registry = BpmnWorkflowSerializer.configure(config)
+    registry.register(
+        date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"])
+    )
+    registry.register(Decimal, lambda v: {"value": str(v)}, lambda v: Decimal(v["value"]))
+    return registry
+
+
+class WorkflowSerializer:
+    """Serializes specs (once per version) and instance state (without the spec)."""
+
+    version = VERSION
+
+    def __init__(self) -> None:
+        self._serializer = BpmnWorkflowSerializer(_build_registry())
+        self._registry = self._serializer.registry
+        self._spec_cache: dict[str, tuple[Any, dict]] = {}
+        self._cache_lock = Lock()
+
+    # -- specs ---------------------------------------------------------------------------------
+    def dump_spec(self, spec, subprocess_specs: dict) -> str:
+        return json.dumps(
+            {
+                "spec": self._registry.convert(spec),
+                "subprocess_specs": {
+                    k: self._registry.convert(v) for k, v in subprocess_specs.items()
+                },
+            }
+        )
+
+    def load_spec(self, cache_key: str, spec_json: str) -> tuple[Any, dict]:
+        """Restore a spec once per content hash: deployed sources never change, so the restored
+        spec can be shared by every instance of that version."""
+        cached = self._spec_cache.get(cache_key)
+        if cached is not None:
+            return cached
+        dct = json.loads(spec_json)
+        spec = self._registry.restore(dct["spec"])
+        subprocess_specs = {
+            k: self._registry.restore(v) for k, v in dct["subprocess_specs"].items()
+        }
+        with self._cache_lock:
+            self._spec_cache.setdefault(cache_key, (spec, subprocess_specs))
+        return self._spec_cache[cache_key]
+
+    # -- instances -----------------------------------------------------------------------------
+    def dump_workflow(self, workflow: BpmnWorkflow) -> str:
+        return self._serializer.serialize_json(workflow)
+
+    def load_workflow(self, state_json: str, spec, subprocess_specs: dict) -> BpmnWorkflow:
+        dct = json.loads(state_json)
+        self._serializer.migrate(dct)
+        dct["spec"] = spec
+        dct["subprocess_specs"] = subprocess_specs
+        return self._serializer.from_dict(dct)

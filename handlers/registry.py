@@ -1,0 +1,54 @@
+"""Service-task handlers, registered by operator name.
+
+A handler is a plain function `(params: dict, ctx: HandlerContext) -> JSON-able result`. BPMN
+service tasks name it with `spiffworkflow:serviceTaskOperator id="<operator>"`; the result lands
+in the task's resultVariable. Handlers write domain rows through `ctx.session`; the engine runs
+each call in a savepoint, so a handler that raises leaves nothing half-written.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    session: Session
+    now: datetime
+    instance_id: int
+    process_id: str
+    business_key: str | None
+    actor: str
+    element_id: str
+
+
+Handler = Callable[[dict[str, Any], HandlerContext], Any]
+
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handler(operator: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of `operator`."""
+
+    def register(fn: Handler) -> Handler:
+        if operator in _HANDLERS and _HANDLERS[operator] is not fn:
+            raise ValueError(f"operator {operator!r} is already registered")
+        _HANDLERS[operator] = fn
+        return fn
+
+    return register
+
+
+def unregister(operator: str) -> None:
+    _HANDLERS.pop(operator, None)
+
+
+def get_handler(operator: str) -> Handler | None:
+    return _HANDLERS.get(operator)
+
+
+def registered_operators() -> frozenset[str]:
+    return frozenset(_HANDLERS)

@@ -1,0 +1,7 @@
+"""JSON API v1: the programmatic face of certflow (bearer-token auth)."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from webapp.api import routes  # noqa: E402,F401  (registers the routes on bp)
