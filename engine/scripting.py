@@ -11,6 +11,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine.restricted import RestrictedEnvironment
@@ -80,6 +81,8 @@ class CertflowScriptEngine(PythonScriptEngine):
             with scope.session.begin_nested():
                 result = handler_fn(params, ctx)
                 encoded = json.dumps(result, default=_json_default)
+        except SQLAlchemyError:
+            raise  # a database failure aborts the whole operation; it is not an incident
         except Exception as err:
             raise WorkflowTaskException(
                 f"{operation_name}: {type(err).__name__}: {err}", task=task, exception=err

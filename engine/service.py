@@ -29,7 +29,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -140,9 +140,10 @@ class WorkflowEngine:
             raise ConflictError(
                 "the process instance was changed concurrently by someone else; reload and retry"
             ) from err
-        except OperationalError as err:
+        except (OperationalError, SpiffWorkflowException) as err:
             session.rollback()
-            if "locked" in str(err).lower():
+            # SQLite's single writer: a concurrent transaction held the lock or changed the data.
+            if "database is locked" in str(err) or "database is locked" in str(_root_cause(err)):
                 raise ConflictError("the database is busy with a concurrent change; retry") from err
             raise
         except BaseException:
@@ -223,11 +224,9 @@ class WorkflowEngine:
         workflow.script_engine = self.script_engine  # not serialized: attach after every load
         return workflow
 
-    def _get_instance(self, instance_id: int, *, for_update: bool = False) -> ProcessInstance:
-        query = select(ProcessInstance).where(ProcessInstance.id == instance_id)
-        if for_update and self._is_postgresql():
-            query = query.with_for_update()
-        instance = self.session.scalars(query).first()
+    def _get_instance(self, instance_id: int) -> ProcessInstance:
+        # No row lock: the optimistic lock_version decides between concurrent operations.
+        instance = self.session.get(ProcessInstance, instance_id)
         if instance is None:
             raise NotFoundError(f"process instance {instance_id} not found")
         return instance
@@ -255,6 +254,8 @@ class WorkflowEngine:
         self._route_thrown_messages(run)
 
     def _record_incidents(self, run: _Run, err: SpiffWorkflowException) -> None:
+        if isinstance(_root_cause(err), SQLAlchemyError):
+            raise err  # the database failed, not the model: abort the operation
         session = self.session
         failed = run.workflow.get_tasks(state=TaskState.ERROR)
         if not failed and getattr(err, "task", None) is not None:
@@ -275,7 +276,7 @@ class WorkflowEngine:
                     instance_id=run.instance.id,
                     task_id=task_id,
                     element_id=task.task_spec.name,
-                    error_type=type(getattr(err, "exception", None) or err).__name__,
+                    error_type=type(_root_cause(err)).__name__,
                     message=message,
                     details=details,
                     status="open",
@@ -577,7 +578,7 @@ class WorkflowEngine:
                 raise ConflictError(f"task is claimed by {row.assignee}")
             if not actor.may_act_for(row.candidate_role):
                 raise ForbiddenError(f"task needs the role {row.candidate_role!r}")
-            instance = self._get_instance(row.instance_id, for_update=True)
+            instance = self._get_instance(row.instance_id)
             if row.form_file:
                 errors = validate_form_data(
                     self.form_schema(instance.process_version_id, row.form_file), data
@@ -849,7 +850,7 @@ class WorkflowEngine:
                 raise NotFoundError(f"incident {incident_id} not found")
             if incident.status != "open":
                 raise ConflictError(f"incident {incident_id} is already {incident.status}")
-            instance = self._get_instance(incident.instance_id, for_update=True)
+            instance = self._get_instance(incident.instance_id)
             workflow = self._load(instance)
             task = workflow.get_task_from_id(_uuid(incident.task_id))
             run = _Run(instance, workflow, actor, now)
@@ -930,6 +931,18 @@ class WorkflowEngine:
         workflow = self._load(instance)
         task = workflow.get_task_from_id(_uuid(row.id))
         return dict(task.data) if task is not None else {}
+
+
+def _root_cause(err: BaseException) -> BaseException:
+    """SpiffWorkflow wraps errors (sometimes twice); the incident names the original one."""
+    seen = set()
+    while id(err) not in seen:
+        seen.add(id(err))
+        inner = getattr(err, "exception", None) or err.__cause__
+        if inner is None:
+            break
+        err = inner
+    return err
 
 
 def _uuid(value: str) -> UUID:

@@ -1,5 +1,6 @@
 """The Flask application factory."""
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,11 @@ MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=instance_path or os.environ.get("CERTFLOW_INSTANCE_PATH"),
+    )
     app.config.from_mapping(load_config(app.instance_path))
     if config:
         app.config.update(config)
