@@ -1,5 +1,6 @@
 """Concurrent operations on one instance, with real threads: exactly one wins."""
 
+import contextlib
 import threading
 from datetime import timedelta
 
@@ -64,9 +65,12 @@ def test_two_concurrent_completions_of_one_task_exactly_one_wins(app, engine):
         select(func.count()).select_from(EventLog).where(EventLog.event_type == "task_completed")
     )
     assert completed == 1
-    assert [t.element_id for t in engine.session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
-    )] == ["Task_SignContract"]
+    assert [
+        t.element_id
+        for t in engine.session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+        )
+    ] == ["Task_SignContract"]
 
 
 def test_two_sweepers_never_fire_one_timer_twice(app, engine, clock):
@@ -75,12 +79,14 @@ def test_two_sweepers_never_fire_one_timer_twice(app, engine, clock):
 
     def after_timer(params, ctx):
         calls.append(ctx.instance_id)
-        try:
-            rendezvous.wait()  # hold the first sweeper inside its transaction
-        except threading.BrokenBarrierError:
-            pass  # PostgreSQL: the other sweeper skipped the locked row and never came
+        # Hold the first sweeper inside its transaction; on PostgreSQL the other sweeper skips
+        # the locked row and never arrives, so the barrier breaks after its timeout.
+        with contextlib.suppress(threading.BrokenBarrierError):
+            rendezvous.wait()
         ctx.session.add(
-            EventLog(at=ctx.now, actor=ctx.actor, event_type="after_timer", instance_id=ctx.instance_id)
+            EventLog(
+                at=ctx.now, actor=ctx.actor, event_type="after_timer", instance_id=ctx.instance_id
+            )
         )
         return {"ok": True}
 

@@ -11,7 +11,9 @@ from tests.helpers import ADMIN, MARKET, OWNER, REVIEW_FLOW, record_acceptance, 
 def failing_after_write(params, ctx):
     # A domain write that must be undone when the handler fails.
     ctx.session.add(
-        EventLog(at=ctx.now, actor=ctx.actor, event_type="handler_wrote", instance_id=ctx.instance_id)
+        EventLog(
+            at=ctx.now, actor=ctx.actor, event_type="handler_wrote", instance_id=ctx.instance_id
+        )
     )
     ctx.session.flush()
     raise RuntimeError("registry service unreachable")
@@ -28,7 +30,10 @@ def failed_instance(engine):
     with registered("test_record_acceptance", failing_after_write):
         engine.deploy([REVIEW_FLOW], actor=OWNER)
         instance = engine.start(
-            "review_flow", actor=MARKET, business_key="APP-9", data={"headcount": 10, "application_id": "APP-9"}
+            "review_flow",
+            actor=MARKET,
+            business_key="APP-9",
+            data={"headcount": 10, "application_id": "APP-9"},
         )
         review = engine.session.scalars(
             select(HumanTask).where(HumanTask.instance_id == instance.id)

@@ -411,8 +411,12 @@ DOCUMENT: dict[str, Any] = {
                 "tags": ["meta"],
                 "summary": "This document.",
                 "security": [],
-                "responses": {"200": {"description": "The OpenAPI document.", "content": {
-                    "application/json": {"schema": {"type": "object"}}}}},
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI document.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
             }
         },
         "/processes": {
