@@ -39,3 +39,15 @@ class DeploymentError(EngineError):
     def __init__(self, problems: list) -> None:
         super().__init__(f"{len(problems)} problem(s) in the definitions; nothing deployed")
         self.problems = problems
+
+
+def root_cause(err: BaseException) -> BaseException:
+    """SpiffWorkflow wraps errors (sometimes twice); the incident names the original one."""
+    seen = set()
+    while id(err) not in seen:
+        seen.add(id(err))
+        inner = err.__cause__ or err.__context__
+        if inner is None:
+            break
+        err = inner
+    return err

@@ -43,6 +43,7 @@ from engine.errors import (
     ForbiddenError,
     FormValidationError,
     NotFoundError,
+    root_cause,
 )
 from engine.forms import validate_form_data
 from engine.models import (
@@ -143,7 +144,7 @@ class WorkflowEngine:
         except (OperationalError, SpiffWorkflowException) as err:
             session.rollback()
             # SQLite's single writer: a concurrent transaction held the lock or changed the data.
-            if "database is locked" in str(err) or "database is locked" in str(_root_cause(err)):
+            if "database is locked" in str(err) or "database is locked" in str(root_cause(err)):
                 raise ConflictError("the database is busy with a concurrent change; retry") from err
             raise
         except BaseException:
@@ -254,7 +255,7 @@ class WorkflowEngine:
         self._route_thrown_messages(run)
 
     def _record_incidents(self, run: _Run, err: SpiffWorkflowException) -> None:
-        if isinstance(_root_cause(err), SQLAlchemyError):
+        if isinstance(root_cause(err), SQLAlchemyError):
             raise err  # the database failed, not the model: abort the operation
         session = self.session
         failed = run.workflow.get_tasks(state=TaskState.ERROR)
@@ -276,7 +277,7 @@ class WorkflowEngine:
                     instance_id=run.instance.id,
                     task_id=task_id,
                     element_id=task.task_spec.name,
-                    error_type=type(_root_cause(err)).__name__,
+                    error_type=type(root_cause(err)).__name__,
                     message=message,
                     details=details,
                     status="open",
@@ -931,18 +932,6 @@ class WorkflowEngine:
         workflow = self._load(instance)
         task = workflow.get_task_from_id(_uuid(row.id))
         return dict(task.data) if task is not None else {}
-
-
-def _root_cause(err: BaseException) -> BaseException:
-    """SpiffWorkflow wraps errors (sometimes twice); the incident names the original one."""
-    seen = set()
-    while id(err) not in seen:
-        seen.add(id(err))
-        inner = getattr(err, "exception", None) or err.__cause__
-        if inner is None:
-            break
-        err = inner
-    return err
 
 
 def _uuid(value: str) -> UUID:
