@@ -35,8 +35,8 @@ def test_validate_reports_file_line_element_and_exits_1(cli):
     bad = FIXTURES / "invalid" / "names"
     result = cli("validate", str(bad))
     assert result.exit_code == 1
-    lines = [line for line in result.output.splitlines() if line]
-    assert lines
+    *lines, summary = [line for line in result.output.splitlines() if line]
+    assert lines and summary == f"{len(lines)} problem(s)"
     for line in lines:
         file, lineno, element, message = line.split(":", 3)
         assert file.endswith(".bpmn") and int(lineno) > 0 and element.strip() and message.strip()
