@@ -186,7 +186,9 @@ def raw_initial_state(serializer: BpmnWorkflowSerializer, script_engine: Any) ->
     return serializer.serialize_json(workflow)
 
 
-def bench_raw(serializer: BpmnWorkflowSerializer, script_engine: Any, state: str, rounds: int):
+def bench_raw(
+    serializer: BpmnWorkflowSerializer, script_engine: Any, state: str, rounds: int
+) -> Phases:
     phases = Phases()
     waiting: list[str] = []
     gc.collect()
@@ -211,7 +213,9 @@ def bench_raw(serializer: BpmnWorkflowSerializer, script_engine: Any, state: str
 
 
 # -- memory ---------------------------------------------------------------------------------------
-def memory_per_instance(load: Callable[[], object], count: int = MEMORY_INSTANCES):
+def memory_per_instance(
+    load: Callable[[], object], count: int = MEMORY_INSTANCES
+) -> tuple[float, float]:
     """(retained, peak) KiB per instance while `count` deserialized instances are alive."""
     load()  # caches (spec cache, compiled scripts) are filled outside the measurement
     gc.collect()
