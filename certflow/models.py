@@ -21,6 +21,8 @@ class User(db.Model):
     # Space-separated role ids from certflow.roles.
     roles_text: Mapped[str] = mapped_column(String(500), default="")
     active: Mapped[bool] = mapped_column(default=True)
+    # A client user belongs to one organisation and sees only its cases.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     tokens = relationship("ApiToken", back_populates="user", cascade="all, delete-orphan")

@@ -58,6 +58,7 @@ from engine.models import (
 )
 from engine.scripting import CertflowScriptEngine, OperationScope, operation_scope
 from engine.serialization import WorkflowSerializer
+from handlers.registry import GuardContext, get_guard
 
 log = logging.getLogger(__name__)
 
@@ -114,10 +115,12 @@ class WorkflowEngine:
         session_factory: Callable[[], Session],
         clock: Clock,
         handler_names: Callable[[], Collection[str]],
+        guard_names: Callable[[], Collection[str]] = frozenset,
     ) -> None:
         self._session_factory = session_factory
         self.clock = clock
         self._handler_names = handler_names
+        self._guard_names = guard_names
         self.serializer = WorkflowSerializer()
         self.script_engine = CertflowScriptEngine()
         self._form_cache: dict[str, dict] = {}
@@ -167,6 +170,7 @@ class WorkflowEngine:
                 actor=actor.username,
                 comment=comment,
                 handler_names=self._handler_names(),
+                guard_names=self._guard_names(),
                 now=now,
             )
             for version in result.created:
@@ -568,6 +572,37 @@ class WorkflowEngine:
             raise ConflictError(f"task {task_id} is already {row.state}")
         return row
 
+    def _check_guard(
+        self, row: HumanTask, instance: ProcessInstance, task, actor: Actor, now: datetime
+    ) -> None:
+        """Refuse the actor when the task's `guard` property says so (e.g. R-8.8 impartiality)."""
+        name = task.task_spec.extensions.get("properties", {}).get("guard")
+        if not name or actor.is_system:
+            return
+        guard_fn = get_guard(name)
+        if guard_fn is None:
+            raise EngineError(f"task guard {name!r} is not registered")
+        reason = guard_fn(
+            GuardContext(
+                session=self.session,
+                now=now,
+                instance_id=instance.id,
+                business_key=instance.business_key,
+                element_id=row.element_id,
+                actor=actor.username,
+                actor_roles=actor.roles,
+                data=dict(task.data),
+            )
+        )
+        if reason:
+            raise ForbiddenError(reason)
+
+    def _ready_task(self, workflow: BpmnWorkflow, task_id: str):
+        task = workflow.get_task_from_id(_uuid(task_id))
+        if task is None or task.state != TaskState.READY:
+            raise ConflictError(f"task {task_id} is no longer ready")
+        return task
+
     def complete_task(
         self, task_id: str, *, actor: Actor, data: dict[str, Any] | None = None
     ) -> ProcessInstance:
@@ -589,9 +624,8 @@ class WorkflowEngine:
             elif data:
                 raise FormValidationError({"_form": ["this task takes no data"]})
             workflow = self._load(instance)
-            task = workflow.get_task_from_id(_uuid(task_id))
-            if task is None or task.state != TaskState.READY:
-                raise ConflictError(f"task {task_id} is no longer ready")
+            task = self._ready_task(workflow, task_id)
+            self._check_guard(row, instance, task, actor, now)
             run = _Run(instance, workflow, actor, now, completed_task_id=task_id)
             with self._scope(run):
                 task.data.update(data)
@@ -619,6 +653,10 @@ class WorkflowEngine:
             row = self._open_task(task_id)
             if not actor.may_act_for(row.candidate_role):
                 raise ForbiddenError(f"task needs the role {row.candidate_role!r}")
+            instance = self._get_instance(row.instance_id)
+            self._check_guard(
+                row, instance, self._ready_task(self._load(instance), task_id), actor, now
+            )
             # Conditional UPDATE: of two concurrent claims exactly one changes the row.
             claimed = session.execute(
                 update(HumanTask)

@@ -131,7 +131,11 @@ def discover_files(paths: Sequence[str | Path]) -> list[Path]:
     return unique
 
 
-def validate_paths(paths: Sequence[str | Path], handler_names: Collection[str]) -> list[Problem]:
+def validate_paths(
+    paths: Sequence[str | Path],
+    handler_names: Collection[str],
+    guard_names: Collection[str] = frozenset(),
+) -> list[Problem]:
     """Run every check over all files under `paths`; problems deduplicated, by file and line."""
     problems: set[Problem] = set()
     documents = [doc for doc in (_load(path, problems) for path in discover_files(paths)) if doc]
@@ -148,6 +152,7 @@ def validate_paths(paths: Sequence[str | Path], handler_names: Collection[str]) 
             for check in _BPMN_CHECKS:
                 problems.update(check(doc))
             problems.update(_check_handlers(doc, handlers))
+            problems.update(_check_guards(doc, frozenset(guard_names)))
         else:
             problems.update(_check_dmn_expressions(doc))
 
@@ -390,6 +395,12 @@ def _check_handlers(doc: _Document, handler_names: frozenset[str]) -> Iterator[P
             yield doc.problem(
                 operator, f"service task operator '{name}' is not a registered handler"
             )
+
+
+def _check_guards(doc: _Document, guard_names: frozenset[str]) -> Iterator[Problem]:
+    for prop in doc.xpath(".//spiffworkflow:property[@name='guard']"):
+        if prop.get("value") not in guard_names:
+            yield doc.problem(prop, f"task guard '{prop.get('value')}' is not registered")
 
 
 def _check_forms(doc: _Document) -> Iterator[Problem]:

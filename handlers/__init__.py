@@ -1,11 +1,27 @@
-"""Service-task handlers: one module per domain area, registered by operator name."""
+"""Service-task handlers and task guards: one module per domain area, registered by name."""
 
 from handlers.registry import (
+    GuardContext,
     HandlerContext,
+    get_guard,
     get_handler,
+    guard,
     handler,
+    registered_guards,
     registered_operators,
     unregister,
+    unregister_guard,
 )
 
-__all__ = ["HandlerContext", "get_handler", "handler", "registered_operators", "unregister"]
+__all__ = [
+    "GuardContext",
+    "HandlerContext",
+    "get_guard",
+    "get_handler",
+    "guard",
+    "handler",
+    "registered_guards",
+    "registered_operators",
+    "unregister",
+    "unregister_guard",
+]

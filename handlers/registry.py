@@ -52,3 +52,48 @@ def get_handler(operator: str) -> Handler | None:
 
 def registered_operators() -> frozenset[str]:
     return frozenset(_HANDLERS)
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    """What a task guard sees when someone claims or completes a task."""
+
+    session: Session
+    now: datetime
+    instance_id: int
+    business_key: str | None
+    element_id: str
+    actor: str
+    actor_roles: frozenset[str]
+    data: dict[str, Any]
+
+
+# A guard returns None to allow, or the reason for refusing (shown to the user, logged).
+Guard = Callable[[GuardContext], str | None]
+
+_GUARDS: dict[str, Guard] = {}
+
+
+def guard(name: str) -> Callable[[Guard], Guard]:
+    """Register a task guard, named by a user task's `guard` property, e.g. R-8.8's rule that
+    decision makers must not have audited the case."""
+
+    def register(fn: Guard) -> Guard:
+        if name in _GUARDS and _GUARDS[name] is not fn:
+            raise ValueError(f"guard {name!r} is already registered")
+        _GUARDS[name] = fn
+        return fn
+
+    return register
+
+
+def unregister_guard(name: str) -> None:
+    _GUARDS.pop(name, None)
+
+
+def get_guard(name: str) -> Guard | None:
+    return _GUARDS.get(name)
+
+
+def registered_guards() -> frozenset[str]:
+    return frozenset(_GUARDS)

@@ -59,7 +59,7 @@ def test_init_creates_and_upgrades_without_losing_data(cli):
         revision = conn.execute("select version_num from alembic_version").fetchone()[0]
     assert len(users) == len(ROLES)
     assert ("demo_scheduler", "scheduler") in users
-    assert revision == "0001_engine_core"
+    assert revision == "0002_domain"
 
 
 def test_deploy_token_and_clock(cli):
@@ -91,3 +91,24 @@ def test_clock_cannot_be_set_when_real(cli, monkeypatch):
     cli("init")
     result = cli("clock", "set", "2027-03-01T00:00:00+00:00")
     assert result.exit_code != 0 and "the clock is real" in result.output
+
+
+def test_init_upgrades_an_older_schema_keeping_its_data(cli):
+    from flask_migrate import upgrade
+
+    from certflow.cli import _create_app
+
+    app = _create_app()
+    with app.app_context():
+        upgrade(revision="0001_engine_core")
+    with sqlite3.connect(cli.db_file) as conn:
+        conn.execute(
+            "insert into user_account (username, display_name, password_hash, roles_text, active,"
+            " created_at) values ('kept', 'Kept User', 'x', 'market', 1, '2026-01-01 00:00:00')"
+        )
+    assert cli("init").exit_code == 0
+    with sqlite3.connect(cli.db_file) as conn:
+        revision = conn.execute("select version_num from alembic_version").fetchone()[0]
+        kept = conn.execute("select username, organisation_id from user_account").fetchall()
+    assert revision == "0002_domain"
+    assert kept == [("kept", None)]

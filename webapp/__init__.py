@@ -10,6 +10,7 @@ from certflow import models as _account_models  # noqa: F401  (tables for Alembi
 from certflow.clock import Clock, RealClock, SimulatedClock
 from certflow.config import load_config
 from certflow.db import configure_sqlite, db, migrate
+from domain import models as _domain_models  # noqa: F401
 from engine import models as _engine_models  # noqa: F401
 from engine.service import WorkflowEngine
 
@@ -28,7 +29,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     import handlers  # noqa: F401  (registers every handler module)
-    from handlers import registered_operators
+    from handlers import registered_guards, registered_operators
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -43,7 +44,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     )
     app.extensions["certflow.clock"] = clock
     app.extensions["certflow.engine"] = WorkflowEngine(
-        lambda: db.session, clock, registered_operators
+        lambda: db.session, clock, registered_operators, registered_guards
     )
 
     from webapp.api import bp as api_bp

@@ -1,0 +1,1 @@
+"""Domain of after-sales service certification: tables, scoring, code validation."""
