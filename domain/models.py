@@ -61,9 +61,7 @@ class Application(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    instance_id: Mapped[int | None] = mapped_column(
-        ForeignKey("process_instance.id"), index=True
-    )
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20), default="initial")  # initial | recertification
     requested_level: Mapped[int] = mapped_column(Integer)
     scope: Mapped[str] = mapped_column(Text)
