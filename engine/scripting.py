@@ -1,7 +1,7 @@
 """The script engine: restricted scripts and service calls into registered handlers."""
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -26,8 +26,9 @@ class OperationScope:
     now: datetime
     instance_id: int
     process_id: str
-    business_key: str | None
     actor: str
+    business_key: Callable[[], str | None]
+    set_business_key: Callable[[str], None]
 
 
 _scope: ContextVar[OperationScope | None] = ContextVar("certflow_operation_scope", default=None)
@@ -72,9 +73,10 @@ class CertflowScriptEngine(PythonScriptEngine):
             now=scope.now,
             instance_id=scope.instance_id,
             process_id=scope.process_id,
-            business_key=scope.business_key,
+            business_key=scope.business_key(),
             actor=scope.actor,
             element_id=task.task_spec.name,
+            set_business_key=scope.set_business_key,
         )
         try:
             # A savepoint: whatever the handler wrote is undone if it raises.

@@ -238,13 +238,22 @@ class WorkflowEngine:
 
     @contextmanager
     def _scope(self, run: _Run) -> Iterator[None]:
+        def set_business_key(key: str) -> None:
+            run.instance.business_key = key
+            self.session.execute(
+                update(HumanTask)
+                .where(HumanTask.instance_id == run.instance.id, HumanTask.state == "open")
+                .values(business_key=key)
+            )
+
         scope = OperationScope(
             session=self.session,
             now=run.now,
             instance_id=run.instance.id,
             process_id=run.instance.process_id,
-            business_key=run.instance.business_key,
             actor=run.actor.username,
+            business_key=lambda: run.instance.business_key,
+            set_business_key=set_business_key,
         )
         with timers.operation_time(run.now), operation_scope(scope):
             yield

@@ -23,6 +23,8 @@ class HandlerContext:
     business_key: str | None
     actor: str
     element_id: str
+    # Name the instance after the case it created (e.g. the application number).
+    set_business_key: Callable[[str], None]
 
 
 Handler = Callable[[dict[str, Any], HandlerContext], Any]

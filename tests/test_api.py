@@ -181,6 +181,42 @@ def test_unknown_api_urls_and_methods_answer_json(api):
     assert response.json["error"] == "method_not_allowed"
     assert "POST" in response.headers["Allow"]
     assert api.get("mia", "/instances/999999").json["error"] == "not_found"
+    assert api.client.get("/no-such-page").content_type.startswith("text/html")  # not ours
+
+
+def test_odd_input_is_refused_cleanly_on_every_backend(api):
+    # ids beyond the integer columns, NUL characters (PostgreSQL refuses them), absurd dates
+    for path in ("/instances/99999999999999999999", "/tasks/not-a-uuid", "/tasks/x%00y"):
+        assert api.get("ada", path).status_code == 404, path
+    assert api.post("ada", "/incidents/99999999999999999999/retry").status_code == 404
+    response = api.get("ada", "/tasks", business_key="a\x00b")
+    assert response.status_code == 422
+    assert "business_key" in response.json["errors"]
+    for body in (
+        {"process_id": "review\u0000flow"},
+        {"process_id": "review_flow", "data": {"note": "\u0000"}},
+    ):
+        response = api.post("mia", "/instances", body)
+        assert response.status_code == 422, body
+        assert "_body" in response.json["errors"], body
+    assert api.post("mia", "/instances", data="[" * 100_000).status_code == 422
+    assert api.post("mia", "/instances", data=b"\xff\xfe\x00").status_code == 422
+    assert api.post("ada", "/clock", {"advance": "P99999Y"}).status_code == 422
+    assert api.post("ada", "/clock", {"set": "9999-12-31T23:59:59-05:00"}).status_code == 422
+    assert api.get("ada", "/clock").json["now"] == iso(START_TIME)
+
+
+def test_unexpected_failures_answer_json_500_without_details(api, monkeypatch):
+    from engine.service import WorkflowEngine
+
+    def broken(self):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(WorkflowEngine, "list_latest_versions", broken)
+    api.app.testing = False  # production: the error is handled, not propagated to the test
+    response = api.get("mia", "/processes")
+    assert response.status_code == 500
+    assert response.json == {"error": "internal_error", "message": "internal server error"}
 
 
 # -- processes and instances ----------------------------------------------------------------------

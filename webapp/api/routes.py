@@ -8,6 +8,7 @@ the HTTP answer.
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -39,6 +40,7 @@ CLOCK_ROLES = frozenset({"admin"})
 TASK_STATES = ("open", "completed", "cancelled", "all")
 DEFAULT_LIMIT, MAX_LIMIT = 50, 200
 MAX_OFFSET = openapi.MAX_INT32
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 bp.before_request(authenticate)
 
@@ -220,6 +222,16 @@ def _finite_float(text: str) -> float:
     return value
 
 
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_contains_nul(v) for v in value)
+    return False
+
+
 def json_body(schema: Mapping[str, Any]) -> dict[str, Any]:
     """The request body as a JSON object valid against `schema`; 422 with field errors if not.
 
@@ -235,6 +247,14 @@ def json_body(schema: Mapping[str, Any]) -> dict[str, Any]:
             raise ApiError(
                 422, "the request body is not valid JSON", errors={"_body": [str(err)[:200]]}
             ) from err
+    try:
+        has_nul = _contains_nul(body)
+    except RecursionError:
+        has_nul = True
+    if has_nul:  # PostgreSQL cannot store NUL in text; refuse it here instead of failing later
+        raise ApiError(
+            422, "the request body is invalid", errors={"_body": ["NUL characters are not allowed"]}
+        )
     errors = validate_form_data(dict(schema), body)
     if errors:
         renamed = {("_body" if key == "_form" else key): msgs for key, msgs in errors.items()}
@@ -257,6 +277,14 @@ def _int_arg(
         errors[name] = [f"must be between {minimum} and {maximum}"]
         return default
     return value
+
+
+def _text_arg(errors: dict[str, list[str]], name: str) -> str | None:
+    text = request.args.get(name)
+    if text is not None and "\x00" in text:
+        errors[name] = ["NUL characters are not allowed"]
+        return None
+    return text
 
 
 def _flag_arg(errors: dict[str, list[str]], name: str) -> bool:
@@ -297,6 +325,20 @@ def may_see_instance(actor: Actor, instance: ProcessInstance) -> bool:
     return touched is not None
 
 
+def _instance_id(value: int) -> int:
+    """Ids beyond the integer columns' range cannot exist (and would upset the database)."""
+    if value > openapi.MAX_INT32:
+        raise NotFoundError(f"process instance {value} not found")
+    return value
+
+
+def _task_id(value: str) -> str:
+    """Task ids are UUIDs; anything else cannot exist."""
+    if not _UUID.fullmatch(value):
+        raise NotFoundError(f"task {value[:60]} not found")
+    return value
+
+
 def _require_role(actor: Actor, roles: frozenset[str], what: str) -> None:
     if not actor.roles & roles:
         raise ForbiddenError(f"{what} needs one of the roles {sorted(roles)}")
@@ -332,7 +374,7 @@ def start_instance() -> Body:
 
 @bp.get("/instances/<int:instance_id>")
 def get_instance(instance_id: int) -> Response:
-    instance = get_engine().get_instance(instance_id)
+    instance = get_engine().get_instance(_instance_id(instance_id))
     if not may_see_instance(current_actor(), instance):
         raise NotFoundError(f"process instance {instance_id} not found")
     return jsonify(instance_json(instance))
@@ -350,7 +392,8 @@ def list_tasks() -> Response:
     instance_id = _int_arg(errors, "instance", None, 1, openapi.MAX_INT32)
     limit = _int_arg(errors, "limit", DEFAULT_LIMIT, 1, 10**9)
     offset = _int_arg(errors, "offset", 0, 0, MAX_OFFSET)
-    role = request.args.get("role")
+    business_key = _text_arg(errors, "business_key")
+    role = _text_arg(errors, "role")
     if role is not None and role not in ROLE_IDS:
         errors["role"] = ["unknown role"]
     if errors:
@@ -371,8 +414,8 @@ def list_tasks() -> Response:
         query = query.where(HumanTask.assignee == actor.username)
     if instance_id is not None:
         query = query.where(HumanTask.instance_id == instance_id)
-    if "business_key" in request.args:
-        query = query.where(HumanTask.business_key == request.args["business_key"])
+    if business_key is not None:
+        query = query.where(HumanTask.business_key == business_key)
 
     total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.session.scalars(
@@ -392,7 +435,7 @@ def list_tasks() -> Response:
 @bp.get("/tasks/<task_id>")
 def get_task(task_id: str) -> Response:
     engine = get_engine()
-    row = engine.get_task(task_id)
+    row = engine.get_task(_task_id(task_id))
     if not may_see_task(current_actor(), row):
         raise NotFoundError(f"task {task_id} not found")
     details = engine.task_details(row)
@@ -409,13 +452,13 @@ def get_task(task_id: str) -> Response:
 
 @bp.post("/tasks/<task_id>/claim")
 def claim_task(task_id: str) -> Response:
-    row = get_engine().claim(task_id, actor=current_actor())
+    row = get_engine().claim(_task_id(task_id), actor=current_actor())
     return jsonify(task_json(row, get_clock().now()))
 
 
 @bp.post("/tasks/<task_id>/unclaim")
 def unclaim_task(task_id: str) -> Response:
-    row = get_engine().unclaim(task_id, actor=current_actor())
+    row = get_engine().unclaim(_task_id(task_id), actor=current_actor())
     return jsonify(task_json(row, get_clock().now()))
 
 
@@ -423,7 +466,7 @@ def unclaim_task(task_id: str) -> Response:
 def complete_task(task_id: str) -> Response:
     body = json_body(openapi.COMPLETE_TASK)
     instance = get_engine().complete_task(
-        task_id, actor=current_actor(), data=body.get("data") or {}
+        _task_id(task_id), actor=current_actor(), data=body.get("data") or {}
     )
     return jsonify(instance_json(instance))
 
@@ -433,7 +476,7 @@ def reassign_task(task_id: str) -> Response:
     actor = current_actor()
     engine = get_engine()
     body = json_body(openapi.REASSIGN_TASK)
-    engine.get_task(task_id)  # 404 before anything about the assignee
+    engine.get_task(_task_id(task_id))  # 404 before anything about the assignee
     user = db.session.scalars(select(User).where(User.username == body["assignee"])).first()
     if user is None or not user.active:
         if not actor.roles & SUPERVISOR_ROLES:  # do not tell non-supervisors who exists
@@ -450,6 +493,8 @@ def retry_incident(incident_id: int) -> Response:
     actor = current_actor()
     _require_role(actor, RETRY_ROLES, "retrying an incident")
     body = json_body(openapi.RETRY_INCIDENT)
+    if incident_id > openapi.MAX_INT32:
+        raise NotFoundError(f"incident {incident_id} not found")
     incident = get_engine().retry_incident(incident_id, actor=actor, data=body.get("data"))
     return jsonify(incident_json(incident))
 
@@ -489,7 +534,7 @@ def change_clock() -> Response:
             clock.set(parse_utc(body["set"]))
         else:
             clock.advance(parse_duration(body["advance"], clock.now()))
-    except ValueError as err:
+    except (ValueError, OverflowError) as err:
         field = "set" if "set" in body else "advance"
         raise ApiError(422, f"invalid {field} value", errors={field: [str(err)]}) from err
     fired = scheduler.sweep(current_app._get_current_object())  # type: ignore[attr-defined]
