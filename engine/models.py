@@ -55,7 +55,7 @@ class ProcessVersion(db.Model):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
     # Serialized spec and subprocess specs (SpiffWorkflow registry format), restored once.
-    spec_json: Mapped[str] = mapped_column(Text)
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)  # large: loaded when needed
     # Which stored file defines each process of the spec ({process id: path}), to resolve forms.
     spec_files: Mapped[dict] = mapped_column(JSON, default=dict)
 

@@ -28,7 +28,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -201,13 +201,22 @@ class WorkflowEngine:
         return version
 
     def list_latest_versions(self) -> list[ProcessVersion]:
-        versions = self.session.scalars(
-            select(ProcessVersion).order_by(ProcessVersion.process_id, ProcessVersion.version)
-        ).all()
-        latest: dict[str, ProcessVersion] = {}
-        for version in versions:
-            latest[version.process_id] = version
-        return list(latest.values())
+        newest = (
+            select(ProcessVersion.process_id, func.max(ProcessVersion.version).label("version"))
+            .group_by(ProcessVersion.process_id)
+            .subquery()
+        )
+        return list(
+            self.session.scalars(
+                select(ProcessVersion)
+                .join(
+                    newest,
+                    (ProcessVersion.process_id == newest.c.process_id)
+                    & (ProcessVersion.version == newest.c.version),
+                )
+                .order_by(ProcessVersion.process_id)
+            )
+        )
 
     def form_schema(self, version_id: int, path: str) -> dict:
         row = self.session.get(ProcessVersionFile, (version_id, path))
@@ -231,7 +240,9 @@ class WorkflowEngine:
 
     def _get_instance(self, instance_id: int) -> ProcessInstance:
         # No row lock: the optimistic lock_version decides between concurrent operations.
-        instance = self.session.get(ProcessInstance, instance_id)
+        instance = (
+            self.session.get(ProcessInstance, instance_id) if _valid_id(instance_id) else None
+        )
         if instance is None:
             raise NotFoundError(f"process instance {instance_id} not found")
         return instance
@@ -619,10 +630,11 @@ class WorkflowEngine:
         with self._transaction() as session:
             now = self.clock.now()
             row = self._open_task(task_id)
-            if row.assignee and row.assignee != actor.username and not actor.is_system:
-                raise ConflictError(f"task is claimed by {row.assignee}")
+            # The role first: someone without it must not learn who claimed the task.
             if not actor.may_act_for(row.candidate_role):
                 raise ForbiddenError(f"task needs the role {row.candidate_role!r}")
+            if row.assignee and row.assignee != actor.username and not actor.is_system:
+                raise ConflictError(f"task is claimed by {row.assignee}")
             instance = self._get_instance(row.instance_id)
             if row.form_file:
                 errors = validate_form_data(
@@ -744,6 +756,8 @@ class WorkflowEngine:
             raise EngineError(
                 "correlation needs business_key and/or instance_id (and nothing else)"
             )
+        if "instance_id" in correlation and not _valid_id(correlation["instance_id"]):
+            raise EngineError("correlation instance_id must be a positive integer")
         with self._transaction():
             now = self.clock.now()
             return self._dispatch_message(name, correlation, payload or {}, actor, now)
@@ -767,7 +781,7 @@ class WorkflowEngine:
         if "business_key" in correlation:
             query = query.where(ProcessInstance.business_key == correlation["business_key"])
         if "instance_id" in correlation:
-            query = query.where(ProcessInstance.id == int(correlation["instance_id"]))
+            query = query.where(ProcessInstance.id == correlation["instance_id"])
         if exclude_instance is not None:
             query = query.where(ProcessInstance.id != exclude_instance)
         instance = session.scalars(query.limit(1)).first()
@@ -893,7 +907,7 @@ class WorkflowEngine:
     ) -> Incident:
         with self._transaction() as session:
             now = self.clock.now()
-            incident = session.get(Incident, incident_id)
+            incident = session.get(Incident, incident_id) if _valid_id(incident_id) else None
             if incident is None:
                 raise NotFoundError(f"incident {incident_id} not found")
             if incident.status != "open":
@@ -979,6 +993,11 @@ class WorkflowEngine:
         workflow = self._load(instance)
         task = workflow.get_task_from_id(_uuid(row.id))
         return dict(task.data) if task is not None else {}
+
+
+def _valid_id(value: object) -> bool:
+    """An integer primary key the database can hold (PostgreSQL integer is 32-bit)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
 def _uuid(value: str) -> UUID:

@@ -196,3 +196,26 @@ def test_instance_row_records_version_and_state_without_the_spec(deployed):
     assert row.process_version.version == 1
     assert '"spec"' not in row.state_json
     assert len(row.state_json) < len(row.process_version.spec_json)
+
+
+def test_bad_ids_are_not_found_and_bad_correlations_refused(deployed):
+    from engine.errors import EngineError
+
+    with pytest.raises(NotFoundError):
+        deployed.get_instance(10**20)
+    with pytest.raises(NotFoundError):
+        deployed.retry_incident(-1, actor=ADMIN)
+    with pytest.raises(NotFoundError):
+        deployed.get_task("not-a-uuid")
+    for correlation in ({"instance_id": "abc"}, {"instance_id": 10**20}, {"other": 1}, {}):
+        with pytest.raises(EngineError):
+            deployed.send_message("documents_resubmitted", correlation=correlation, actor=MARKET)
+
+
+def test_someone_without_the_role_does_not_learn_who_claimed(deployed):
+    instance = start(deployed)
+    [review] = open_tasks(deployed, instance.id)
+    deployed.claim(review.id, actor=MARKET)
+    with pytest.raises(ForbiddenError) as err:
+        deployed.complete_task(review.id, actor=CLIENT, data={"accepted": True, "man_days": 1})
+    assert MARKET.username not in str(err.value)
