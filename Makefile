@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint benchmark
+MODELER_CHECK := tools/modeler-check
+
+.PHONY: run test install lint benchmark modeler-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +29,16 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+$(MODELER_CHECK)/node_modules/.package-lock.json: $(MODELER_CHECK)/package.json $(MODELER_CHECK)/package-lock.json
+	cd $(MODELER_CHECK) && npm ci --no-audit --no-fund
+
+# Every BPMN/DMN file under processes/ opens cleanly in bpmn.io / Camunda Modeler.
+modeler-check: $(MODELER_CHECK)/node_modules/.package-lock.json
+	node $(MODELER_CHECK)/check.mjs processes
+
 # Lint, then the whole suite on SQLite and PostgreSQL (a private cluster is started when
 # TEST_DATABASE_URL is not set).
-test: lint
+test: lint modeler-check
 	$(BIN)/certflow validate processes
 	$(BIN)/pytest
 
