@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import DeploymentError
 from engine.models import Deployment, ProcessVersion, ProcessVersionFile, SourceFile
-from engine.parsing import make_parser
+from engine.parsing import make_parser, parse_xml
 from engine.serialization import WorkflowSerializer
 from engine.validation import discover_files, validate_paths
 
@@ -89,8 +89,11 @@ def deploy_definitions(
     parser = make_parser()
     bpmn_files = [f for f in files if f.suffix == ".bpmn"]
     dmn_files = [f for f in files if f.suffix == ".dmn"]
-    parser.add_bpmn_files([str(f) for f in bpmn_files])
-    parser.add_dmn_files([str(f) for f in dmn_files])
+    # Read bytes: the XML declares its encoding, the machine's locale must not matter.
+    for path in bpmn_files:
+        parser.add_bpmn_xml(parse_xml(path.read_bytes()), filename=str(path))
+    for path in dmn_files:
+        parser.add_dmn_xml(parse_xml(path.read_bytes()), filename=str(path))
 
     result = DeployResult()
     deployment: Deployment | None = None

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from jsonschema import FormatChecker
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
@@ -116,7 +117,9 @@ class WorkflowEngine:
         clock: Clock,
         handler_names: Callable[[], Collection[str]],
         guard_names: Callable[[], Collection[str]] = frozenset,
+        format_checker: Callable[[], FormatChecker] = FormatChecker,
     ) -> None:
+        self._format_checker = format_checker
         self._session_factory = session_factory
         self.clock = clock
         self._handler_names = handler_names
@@ -638,7 +641,9 @@ class WorkflowEngine:
             instance = self._get_instance(row.instance_id)
             if row.form_file:
                 errors = validate_form_data(
-                    self.form_schema(instance.process_version_id, row.form_file), data
+                    self.form_schema(instance.process_version_id, row.form_file),
+                    data,
+                    self._format_checker(),
                 )
                 if errors:
                     raise FormValidationError(errors)

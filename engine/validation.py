@@ -33,7 +33,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from certflow.roles import role_for_lane
-from engine.parsing import make_parser
+from engine.parsing import make_parser, parse_xml
 from engine.restricted import ScriptRestrictionError, check_source
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -206,11 +206,7 @@ class _Document:
 
     def fresh_root(self) -> Any:
         """A separate tree for SpiffWorkflow (its validator rewrites some tags in place)."""
-        return etree.fromstring(self.data, _xml_parser())
-
-
-def _xml_parser() -> etree.XMLParser:
-    return etree.XMLParser(resolve_entities=False, no_network=True, remove_comments=False)
+        return parse_xml(self.data)
 
 
 def _load(path: Path, problems: set[Problem]) -> _Document | None:
@@ -224,7 +220,7 @@ def _load(path: Path, problems: set[Problem]) -> _Document | None:
         problems.add(Problem(label, 0, "-", f"cannot read file: {err.strerror or err}"))
         return None
     try:
-        root = etree.fromstring(data, _xml_parser())
+        root = parse_xml(data)
     except etree.XMLSyntaxError as err:
         problems.add(Problem(label, err.lineno or 0, "-", f"XML is not well-formed: {err.msg}"))
         return None

@@ -11,6 +11,7 @@ from certflow.clock import Clock, RealClock, SimulatedClock
 from certflow.config import load_config
 from certflow.db import configure_sqlite, db, migrate
 from domain import models as _domain_models  # noqa: F401
+from domain.formats import form_format_checker
 from engine import models as _engine_models  # noqa: F401
 from engine.service import WorkflowEngine
 
@@ -44,7 +45,11 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     )
     app.extensions["certflow.clock"] = clock
     app.extensions["certflow.engine"] = WorkflowEngine(
-        lambda: db.session, clock, registered_operators, registered_guards
+        lambda: db.session,
+        clock,
+        registered_operators,
+        registered_guards,
+        lambda: form_format_checker(db.session),
     )
 
     from webapp.api import bp as api_bp
