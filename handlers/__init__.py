@@ -1,5 +1,16 @@
 """Service-task handlers and task guards: one module per domain area, registered by name."""
 
+from handlers import (  # noqa: F401  (importing a module registers its handlers)
+    application,
+    audit,
+    certificate,
+    contract,
+    decision,
+    guards,
+    nonconformity,
+    programme,
+    team,
+)
 from handlers.registry import (
     GuardContext,
     HandlerContext,

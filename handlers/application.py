@@ -1,0 +1,1 @@
+"""Handlers: application (see docs/initial-certification.md)."""

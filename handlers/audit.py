@@ -1,0 +1,1 @@
+"""Handlers: audit (see docs/initial-certification.md)."""

@@ -1,0 +1,1 @@
+"""Handlers: certificate (see docs/initial-certification.md)."""

@@ -1,0 +1,1 @@
+"""Handlers: contract (see docs/initial-certification.md)."""

@@ -1,0 +1,1 @@
+"""Handlers: decision (see docs/initial-certification.md)."""

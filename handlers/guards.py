@@ -1,0 +1,1 @@
+"""Handlers: guards (see docs/initial-certification.md)."""

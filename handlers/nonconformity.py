@@ -1,0 +1,1 @@
+"""Handlers: nonconformity (see docs/initial-certification.md)."""

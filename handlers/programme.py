@@ -1,0 +1,1 @@
+"""Handlers: programme (see docs/initial-certification.md)."""

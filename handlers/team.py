@@ -1,0 +1,1 @@
+"""Handlers: team (see docs/initial-certification.md)."""
