@@ -28,3 +28,20 @@ def registered(operator: str, fn):
 
 def record_acceptance(params, ctx):
     return {"application_id": params["application_id"], "man_days": params["man_days"]}
+
+
+def handler_context(session, now, *, actor: str = "tester", instance_id: int = 0, **kw):
+    """A HandlerContext for calling a handler directly in a unit test."""
+    from handlers.registry import HandlerContext
+
+    keys: list[str] = []
+    return HandlerContext(
+        session=session,
+        now=now,
+        instance_id=instance_id,
+        process_id=kw.get("process_id", "unit_test"),
+        business_key=kw.get("business_key"),
+        actor=actor,
+        element_id=kw.get("element_id", "Task_UnitTest"),
+        set_business_key=keys.append,
+    )
