@@ -752,7 +752,8 @@ def test_openapi_document_is_structurally_valid():
                 assert "401" in responses, where
             if "requestBody" in operation:
                 assert "422" in responses, where
-                assert "application/json" in operation["requestBody"]["content"], where
+                content = operation["requestBody"]["content"]
+                assert {"application/json", "multipart/form-data"} & set(content), where
             for parameter in operation.get("parameters", []):
                 assert parameter["in"] in {"query", "path", "header", "cookie"}, where
                 assert "schema" in parameter, where

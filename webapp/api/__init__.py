@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from webapp.api import routes  # noqa: E402,F401  (registers the routes on bp)
+from webapp.api import attachments, routes  # noqa: E402,F401  (registers the routes on bp)

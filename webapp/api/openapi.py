@@ -8,6 +8,8 @@ responses in tests/test_api.py.
 import copy
 from typing import Any
 
+from domain.attachments import KINDS as ATTACHMENT_KINDS
+
 API_PREFIX = "/api/v1"
 MAX_INT32 = 2_147_483_647
 
@@ -269,6 +271,19 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Instances whose timers fired in the sweep after the change.",
                 "items": {"type": "integer"},
             },
+        }
+    ),
+    "Attachment": _object(
+        {
+            "id": {"type": "integer"},
+            "kind": {"type": "string"},
+            "filename": {"type": "string"},
+            "content_type": {"type": "string"},
+            "size": {"type": "integer"},
+            "sha256": {"type": "string"},
+            "organisation_id": {"type": ["integer", "null"]},
+            "uploaded_by": {"type": "string"},
+            "uploaded_at": _TIMESTAMP,
         }
     ),
     "StartInstance": START_INSTANCE,
@@ -603,6 +618,53 @@ DOCUMENT: dict[str, Any] = {
                     **_errors(400, 401, 403, 422),
                 },
             }
+        },
+        "/attachments": {
+            "post": {
+                "operationId": "uploadAttachment",
+                "tags": ["attachments"],
+                "summary": "Upload a file (multipart/form-data: file, kind); form fields of "
+                "format `attachment` then name its id.",
+                "description": "At most 20 MB; PDF, images, text, Office documents. A client's "
+                "upload belongs to its organisation.",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file", "kind"],
+                                "properties": {
+                                    "file": {"type": "string", "format": "binary"},
+                                    "kind": {
+                                        "type": "string",
+                                        "enum": sorted(ATTACHMENT_KINDS),
+                                    },
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    **_ok("The stored file.", "Attachment", status="201"),
+                    **_errors(401, 422),
+                },
+            }
+        },
+        "/attachments/{attachment_id}": {
+            "parameters": [_path_param("attachment_id", {"type": "integer"}, "The attachment id.")],
+            "get": {
+                "operationId": "downloadAttachment",
+                "tags": ["attachments"],
+                "summary": "Download a file: its uploader, its organisation's users, or staff.",
+                "responses": {
+                    "200": {
+                        "description": "The file's bytes.",
+                        "content": {"application/octet-stream": {}},
+                    },
+                    **_errors(401, 404),
+                },
+            },
         },
         "/clock": {
             "get": {
