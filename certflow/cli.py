@@ -170,3 +170,7 @@ def scheduler_command() -> None:
     from scheduler import run_standalone
 
     run_standalone(current_app._get_current_object())
+
+
+if __name__ == "__main__":
+    main()

@@ -151,3 +151,58 @@ def test_clock_reads_utc_now_even_when_real(tmp_path, migrated_url):
         from certflow.db import db
 
         db.engine.dispose()
+
+
+def test_standalone_scheduler_process_fires_due_timers(tmp_path):
+    """`certflow scheduler` as its own process (production) against a real SQLite file."""
+    import os
+    import subprocess
+    import sys
+
+    from certflow.db import db
+    from tests.conftest import clear_database
+
+    db_url = f"sqlite:///{tmp_path / 'sched.sqlite3'}"
+    env = {
+        **os.environ,
+        "CERTFLOW_DATABASE_URL": db_url,
+        "CERTFLOW_INSTANCE_PATH": str(tmp_path / "instance"),
+        "CERTFLOW_CLOCK": "simulated",
+        "CERTFLOW_SWEEP_SECONDS": "0.3",
+        "CERTFLOW_EXTRA_HANDLERS": "tests.plugin_handlers",
+    }
+    app = make_app(db_url, tmp_path / "instance")
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        clear_database()
+        clock = app.extensions["certflow.clock"]
+        clock.set(START_TIME)
+        engine = app.extensions["certflow.engine"]
+        with registered("test_after_timer", after_timer):
+            engine.deploy([FIXTURES / "timers"], actor=OWNER)
+        instance_id = start_timer(engine, START_TIME + timedelta(hours=1))
+        clock.advance(timedelta(hours=2))
+        db.session.remove()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "certflow.cli", "scheduler"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            active = None
+            while time.monotonic() < deadline:
+                db.session.rollback()
+                active = engine.get_instance(instance_id).active_elements
+                if active == ["Task_Follow"]:
+                    break
+                time.sleep(0.2)
+        finally:
+            process.terminate()
+            output = process.communicate(timeout=10)[0].decode(errors="replace")
+        assert active == ["Task_Follow"], output
+        db.session.remove()
+        db.engine.dispose()

@@ -219,3 +219,16 @@ def test_someone_without_the_role_does_not_learn_who_claimed(deployed):
     with pytest.raises(ForbiddenError) as err:
         deployed.complete_task(review.id, actor=CLIENT, data={"accepted": True, "man_days": 1})
     assert MARKET.username not in str(err.value)
+
+
+def test_event_log_is_append_only(deployed):
+    start(deployed)
+    entry = deployed.session.scalars(select(EventLog)).first()
+    entry.actor = "someone else"
+    with pytest.raises(PermissionError):
+        deployed.session.flush()
+    deployed.session.rollback()
+    deployed.session.delete(deployed.session.scalars(select(EventLog)).first())
+    with pytest.raises(PermissionError):
+        deployed.session.flush()
+    deployed.session.rollback()

@@ -1,5 +1,6 @@
 """The Flask application factory."""
 
+import importlib
 import os
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,11 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     import handlers  # noqa: F401  (registers every handler module)
+
+    # Deployment-specific handler modules (comma-separated import paths), e.g. a CB's own
+    # integrations; imported once, registering like the built-in ones.
+    for module in filter(None, os.environ.get("CERTFLOW_EXTRA_HANDLERS", "").split(",")):
+        importlib.import_module(module.strip())
     from handlers import registered_guards, registered_operators
 
     db.init_app(app)

@@ -1,0 +1,9 @@
+"""Handlers for test processes, loaded by a separate certflow process through
+CERTFLOW_EXTRA_HANDLERS (never imported by the test process itself)."""
+
+from handlers import handler
+
+
+@handler("test_after_timer")
+def after_timer(params, ctx):
+    return {"fired_at": ctx.now.isoformat()}
