@@ -15,6 +15,7 @@ from domain import models as _domain_models  # noqa: F401
 from domain.formats import form_format_checker
 from engine import models as _engine_models  # noqa: F401
 from engine.service import WorkflowEngine
+from webapp import models as _web_models  # noqa: F401
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
