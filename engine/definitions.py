@@ -72,12 +72,13 @@ def deploy_definitions(
     comment: str,
     handler_names: Collection[str],
     guard_names: Collection[str] = frozenset(),
+    validator_names: Collection[str] = frozenset(),
     now: datetime,
 ) -> DeployResult:
     """Validate `paths`; on any problem raise DeploymentError and write nothing. Otherwise add a
     version for each process whose sources changed since its latest version, in one transaction
     that the caller commits."""
-    problems = validate_paths(paths, handler_names, guard_names)
+    problems = validate_paths(paths, handler_names, guard_names, validator_names)
     if problems:
         raise DeploymentError(problems)
     files = discover_files(paths)

@@ -59,7 +59,7 @@ from engine.models import (
 )
 from engine.scripting import CertflowScriptEngine, OperationScope, operation_scope
 from engine.serialization import WorkflowSerializer
-from handlers.registry import GuardContext, get_guard
+from handlers.registry import GuardContext, get_guard, get_validator
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,9 @@ class WorkflowEngine:
         handler_names: Callable[[], Collection[str]],
         guard_names: Callable[[], Collection[str]] = frozenset,
         format_checker: Callable[[], FormatChecker] = FormatChecker,
+        validator_names: Callable[[], Collection[str]] = frozenset,
     ) -> None:
+        self._validator_names = validator_names
         self._format_checker = format_checker
         self._session_factory = session_factory
         self.clock = clock
@@ -174,6 +176,7 @@ class WorkflowEngine:
                 comment=comment,
                 handler_names=self._handler_names(),
                 guard_names=self._guard_names(),
+                validator_names=self._validator_names(),
                 now=now,
             )
             for version in result.created:
@@ -620,6 +623,31 @@ class WorkflowEngine:
         if reason:
             raise ForbiddenError(reason)
 
+    def _run_validator(
+        self, row: HumanTask, instance: ProcessInstance, task, data: dict, actor: Actor, now
+    ) -> None:
+        """Domain rules on the submitted data (the task's `validate` property) → 422 errors."""
+        name = task.task_spec.extensions.get("properties", {}).get("validate")
+        if not name:
+            return
+        validator_fn = get_validator(name)
+        if validator_fn is None:
+            raise EngineError(f"validator {name!r} is not registered")
+        errors = validator_fn(
+            GuardContext(
+                session=self.session,
+                now=now,
+                instance_id=instance.id,
+                business_key=instance.business_key,
+                element_id=row.element_id,
+                actor=actor.username,
+                actor_roles=actor.roles,
+                data={**task.data, **data},
+            )
+        )
+        if errors:
+            raise FormValidationError(errors)
+
     def _ready_task(self, workflow: BpmnWorkflow, task_id: str):
         task = workflow.get_task_from_id(_uuid(task_id))
         if task is None or task.state != TaskState.READY:
@@ -652,6 +680,7 @@ class WorkflowEngine:
             workflow = self._load(instance)
             task = self._ready_task(workflow, task_id)
             self._check_guard(row, instance, task, actor, now)
+            self._run_validator(row, instance, task, data, actor, now)
             run = _Run(instance, workflow, actor, now, completed_task_id=task_id)
             with self._scope(run):
                 task.data.update(data)

@@ -135,6 +135,7 @@ def validate_paths(
     paths: Sequence[str | Path],
     handler_names: Collection[str],
     guard_names: Collection[str] = frozenset(),
+    validator_names: Collection[str] = frozenset(),
 ) -> list[Problem]:
     """Run every check over all files under `paths`; problems deduplicated, by file and line."""
     problems: set[Problem] = set()
@@ -152,7 +153,7 @@ def validate_paths(
             for check in _BPMN_CHECKS:
                 problems.update(check(doc))
             problems.update(_check_handlers(doc, handlers))
-            problems.update(_check_guards(doc, frozenset(guard_names)))
+            problems.update(_check_guards(doc, frozenset(guard_names), frozenset(validator_names)))
         else:
             problems.update(_check_dmn_expressions(doc))
 
@@ -393,10 +394,15 @@ def _check_handlers(doc: _Document, handler_names: frozenset[str]) -> Iterator[P
             )
 
 
-def _check_guards(doc: _Document, guard_names: frozenset[str]) -> Iterator[Problem]:
-    for prop in doc.xpath(".//spiffworkflow:property[@name='guard']"):
-        if prop.get("value") not in guard_names:
-            yield doc.problem(prop, f"task guard '{prop.get('value')}' is not registered")
+def _check_guards(
+    doc: _Document, guard_names: frozenset[str], validator_names: frozenset[str]
+) -> Iterator[Problem]:
+    """`guard` and `validate` task properties name registered guards and validators."""
+    for prop in doc.xpath(".//spiffworkflow:property[@name='guard' or @name='validate']"):
+        is_guard = prop.get("name") == "guard"
+        if prop.get("value") not in (guard_names if is_guard else validator_names):
+            kind = "task guard" if is_guard else "validator"
+            yield doc.problem(prop, f"{kind} '{prop.get('value')}' is not registered")
 
 
 def _check_forms(doc: _Document) -> Iterator[Problem]:

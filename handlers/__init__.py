@@ -20,8 +20,11 @@ from handlers.registry import (
     handler,
     registered_guards,
     registered_operators,
+    registered_validators,
     unregister,
     unregister_guard,
+    unregister_validator,
+    validator,
 )
 
 __all__ = [
@@ -33,6 +36,9 @@ __all__ = [
     "handler",
     "registered_guards",
     "registered_operators",
+    "registered_validators",
     "unregister",
     "unregister_guard",
+    "unregister_validator",
+    "validator",
 ]

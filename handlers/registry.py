@@ -99,3 +99,34 @@ def get_guard(name: str) -> Guard | None:
 
 def registered_guards() -> frozenset[str]:
     return frozenset(_GUARDS)
+
+
+# A validator checks submitted task data against the domain rules before the task completes;
+# it returns field errors ({field: [messages]}), which the user sees like form errors (422).
+Validator = Callable[[GuardContext], dict[str, list[str]]]
+
+_VALIDATORS: dict[str, Validator] = {}
+
+
+def validator(name: str) -> Callable[[Validator], Validator]:
+    """Register a submission validator, named by a user task's `validate` property."""
+
+    def register(fn: Validator) -> Validator:
+        if name in _VALIDATORS and _VALIDATORS[name] is not fn:
+            raise ValueError(f"validator {name!r} is already registered")
+        _VALIDATORS[name] = fn
+        return fn
+
+    return register
+
+
+def unregister_validator(name: str) -> None:
+    _VALIDATORS.pop(name, None)
+
+
+def get_validator(name: str) -> Validator | None:
+    return _VALIDATORS.get(name)
+
+
+def registered_validators() -> frozenset[str]:
+    return frozenset(_VALIDATORS)
