@@ -53,6 +53,7 @@ def init_command(demo: bool) -> None:
 
     from certflow.accounts import ensure_demo_users
     from certflow.db import db
+    from domain.demo import ensure_demo_auditors
 
     upgrade()
     click.echo(f"database at revision head: {db.engine.url.render_as_string(hide_password=True)}")
@@ -60,7 +61,9 @@ def init_command(demo: bool) -> None:
         clock = current_app.extensions["certflow.clock"]
         logins = Path(current_app.instance_path) / "demo-logins.txt"
         created = ensure_demo_users(db.session, clock.now(), logins)
+        auditors = ensure_demo_auditors(db.session, clock.now())
         db.session.commit()
+        click.echo(f"demo auditors (HR records): {len(auditors)} created")
         click.echo(f"demo users: {len(created)} created; logins in {logins}")
         if logins.exists():
             click.echo(logins.read_text().rstrip())
