@@ -32,7 +32,7 @@ def element_ids(path: Path) -> set[str]:
     return {el.get("id") for el in root.iter() if el.get("id")}
 
 
-def test_functions(path: Path) -> set[str]:
+def defined_functions(path: Path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     return {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
 
@@ -110,7 +110,7 @@ def test_every_reference_exists():
         for ref in entry.get("tests", []):
             file, _, name = ref.partition("::")
             path = ROOT / file
-            if not path.is_file() or name not in test_functions(path):
+            if not path.is_file() or name not in defined_functions(path):
                 problems.append(f"{rid}: test {ref} does not exist")
     assert not problems, "\n".join(problems)
 
