@@ -370,7 +370,18 @@ def register_application(params: dict[str, Any], ctx: HandlerContext) -> dict[st
     ctx.session.flush()
     _link_materials(ctx.session, materials, application)
     ctx.set_business_key(number)
-    return {"id": application.id, "number": number, "organisation_id": organisation.id}
+    # The sites' ids, so that the audit plan can name them (R-7.3).
+    sites = [
+        {"id": site.id, "name": site.name, "address": site.address}
+        for site in organisation.sites
+        if site.active
+    ]
+    return {
+        "id": application.id,
+        "number": number,
+        "organisation_id": organisation.id,
+        "sites": sites,
+    }
 
 
 # -- application.record_review (R-6.2.1, R-6.2.2) --------------------------------------------

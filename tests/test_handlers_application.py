@@ -78,11 +78,16 @@ def test_register_creates_organisation_sites_application_and_links_files(materia
     result, hctx = call("application.register", application_params(materials), clock)
 
     application = db.session.get(Application, result["id"])
+    sites = db.session.scalars(
+        select(Site).where(Site.organisation_id == application.organisation_id).order_by(Site.id)
+    ).all()
     assert result == {
         "id": application.id,
         "number": "APP-2026-0001",
         "organisation_id": application.organisation_id,
+        "sites": [{"id": s.id, "name": s.name, "address": s.address} for s in sites],
     }
+    assert [s["name"] for s in result["sites"]] == ["总部服务中心", "上门服务队"]
     assert hctx.set_business_key.__self__ == ["APP-2026-0001"]
     assert application.status == "submitted"
     assert application.kind == "initial"
