@@ -1,1 +1,144 @@
-"""Handlers: certificate (see docs/initial-certification.md)."""
+"""Handlers: issuing the certificate (R-9.1, R-9.2) and starting the programme's 3-year cycle
+(R-7.1.1, R-7.1.3, R-8.10.1, R-8.11)."""
+
+from datetime import date
+from typing import Any
+
+from flask import current_app, has_app_context
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certflow.models import User
+from domain.errors import RuleViolation
+from domain.models import (
+    Application,
+    Audit,
+    AuditProgramme,
+    Certificate,
+    Decision,
+    ProgrammeActivity,
+)
+from domain.numbering import next_number
+from domain.programme_dates import (
+    certificate_expiry,
+    recertification_window_opens,
+    surveillance_1_due,
+    surveillance_2_due,
+    surveillance_2_hard_limit,
+)
+from handlers.audit import active_sites
+from handlers.decision import get_application, get_decision
+from handlers.registry import HandlerContext, handler
+
+NUMBER_PREFIX = "CTC-SHFW"
+STANDARD = "GB/T 27922-2011 商品售后服务评价体系"
+RULES = "首认检测认证/CTC 商品售后服务认证实施规则"
+ISSUING_BODY = "首认检测认证/CTC"
+DEFAULT_SIGNATORY = "认证决定人员"
+
+
+def signatory_setting() -> str:
+    """CERTIFICATE_SIGNATORY from the app configuration, else the generic title."""
+    value = current_app.config.get("CERTIFICATE_SIGNATORY") if has_app_context() else None
+    return value.strip() if isinstance(value, str) and value.strip() else DEFAULT_SIGNATORY
+
+
+def signatory_for(session: Session, decision: Decision) -> str:
+    """The decider's display name when the decider is a known user, else the setting."""
+    user = session.scalars(select(User).where(User.username == decision.decided_by)).first()
+    if user is not None and user.display_name.strip():
+        return user.display_name.strip()
+    return signatory_setting()
+
+
+def mark_for(star_level: int) -> str:
+    return f"服务认证标志 {star_level}星"
+
+
+@handler("certificate.issue")
+def issue(params: dict[str, Any], ctx: HandlerContext) -> dict:
+    """R-9.1/R-9.2: the certificate, valid 3 years from the decision date, with every field the
+    rules list; the programme cycle and its surveillance/recertification dates; the application
+    becomes certified."""
+    application = get_application(ctx.session, params.get("application_id"))
+    decision = get_decision(ctx.session, params.get("decision_id"), application)
+    if decision.outcome != "grant" or not decision.star_level:
+        raise RuleViolation("R-9.1", f"decision {decision.id} does not grant certification")
+    existing = ctx.session.scalars(
+        select(Certificate.number).where(Certificate.decision_id == decision.id)
+    ).first()
+    if existing is not None:
+        raise RuleViolation("R-9.1", f"decision {decision.id} already has certificate {existing}")
+    issued_on = decision.decided_on
+    certificate = _new_certificate(ctx.session, application, decision, issued_on)
+    ctx.session.add(certificate)
+    _start_programme_cycle(ctx.session, decision, issued_on, certificate.expires_on)
+    application.status = "certified"
+    ctx.session.flush()
+    return {
+        "id": certificate.id,
+        "number": certificate.number,
+        "issued_on": certificate.issued_on.isoformat(),
+        "expires_on": certificate.expires_on.isoformat(),
+    }
+
+
+def _new_certificate(
+    session: Session, application: Application, decision: Decision, issued_on: date
+) -> Certificate:
+    organisation = application.organisation
+    return Certificate(
+        number=next_number(session, Certificate.number, NUMBER_PREFIX, issued_on.year),
+        organisation_id=organisation.id,
+        application_id=application.id,
+        decision_id=decision.id,
+        organisation_name=organisation.name,
+        organisation_address=organisation.address,
+        sites=[
+            {"id": site.id, "name": site.name, "address": site.address, "is_fixed": site.is_fixed}
+            for site in active_sites(session, organisation.id)
+        ],
+        scope=application.scope,
+        star_level=decision.star_level,
+        standard=STANDARD,
+        rules=RULES,
+        issuing_body=ISSUING_BODY,
+        signatory=signatory_for(session, decision),
+        issued_on=issued_on,
+        original_issued_on=issued_on,
+        expires_on=certificate_expiry(issued_on),
+        status="valid",
+        mark=mark_for(decision.star_level),
+    )
+
+
+def _start_programme_cycle(
+    session: Session, decision: Decision, decided_on: date, expires_on: date
+) -> None:
+    """R-7.1.1: the cycle runs from the decision date; R-8.10.1/R-7.1.3: surveillance 1 within
+    12 months, surveillance 2 within 12 (at most 15) months of the first; R-8.11: the
+    recertification window opens 3 months before expiry."""
+    audit = session.get(Audit, decision.audit_id)
+    programme = session.get(AuditProgramme, audit.programme_id) if audit else None
+    if programme is None:
+        raise LookupError(f"decision {decision.id} has no audit programme")
+    programme.cycle_start = decided_on
+    programme.cycle_end = expires_on
+    s1_due = surveillance_1_due(decided_on)
+    session.add_all(
+        [
+            ProgrammeActivity(programme_id=programme.id, kind="surveillance_1", due_date=s1_due),
+            ProgrammeActivity(
+                programme_id=programme.id,
+                kind="surveillance_2",
+                due_date=surveillance_2_due(s1_due),
+                hard_limit_date=surveillance_2_hard_limit(s1_due),
+            ),
+            ProgrammeActivity(
+                programme_id=programme.id,
+                kind="recertification",
+                due_date=expires_on,
+                window_opens_on=recertification_window_opens(expires_on),
+            ),
+        ]
+    )

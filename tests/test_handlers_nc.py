@@ -1,0 +1,218 @@
+"""Nonconformity cycle handlers (R-8.7): report, confirmation, answers, reminder, verification."""
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from certflow.db import db
+from domain.errors import RuleViolation
+from domain.models import Document, Nonconformity
+from tests.factories import make_application, make_audit, make_organisation
+from tests.helpers import handler_context
+
+CLIENT = "carl_client"
+LEADER = "zhang_leader"
+
+
+def call(operator: str, params: dict, now, actor: str = LEADER):
+    from handlers import get_handler
+
+    return get_handler(operator)(params, handler_context(db.session, now, actor=actor))
+
+
+def concluded_audit(session, now, nc_count: int = 2):
+    """A completed audit with a conclusion and `nc_count` open nonconformities."""
+    organisation = make_organisation(session, now)
+    application = make_application(session, now, organisation)
+    audit = make_audit(session, now, organisation, application)
+    audit.status = "completed"
+    audit.conclusion = "recommend"
+    audit.star_level_achieved = 3
+    for n in range(1, nc_count + 1):
+        session.add(
+            Nonconformity(
+                audit_id=audit.id,
+                number=f"NC-{n}",
+                item_code=f"5.1.1.{n}",
+                description=f"不符合 {n}",
+                evidence=f"证据 {n}",
+                status="open",
+            )
+        )
+    session.flush()
+    return audit
+
+
+def ncs(audit) -> list[Nonconformity]:
+    return list(
+        db.session.scalars(
+            select(Nonconformity)
+            .where(Nonconformity.audit_id == audit.id)
+            .order_by(Nonconformity.id)
+        )
+    )
+
+
+def answer(nc: Nonconformity) -> dict:
+    return {
+        "nc_id": nc.id,
+        "root_cause": "职责未书面化",
+        "correction": "补发职责文件",
+        "corrective_action": "建立文件评审制度",
+    }
+
+
+def confirmed_audit(now, nc_count: int = 2):
+    audit = concluded_audit(db.session, now, nc_count)
+    call("nc.issue_report", {"audit_id": audit.id}, now, actor="system")
+    call("nc.record_confirmation", {"audit_id": audit.id, "confirmed": True}, now, actor=CLIENT)
+    return audit
+
+
+def test_issue_report_deadline_and_timers(ctx, clock) -> None:
+    now = clock.now()  # 2026-01-05T01:00Z = 09:00 in China
+    audit = concluded_audit(db.session, now)
+    result = call("nc.issue_report", {"audit_id": audit.id}, now, actor="system")
+    assert result["deadline"] == "2026-02-04"
+    assert result["reminder_at"] == "2026-01-28T01:00:00+00:00"  # 7 days before, 09:00 China
+    assert result["deadline_at"] == "2026-02-05T01:00:00+00:00"  # after the whole deadline day
+    assert result["count"] == 2
+    report = db.session.get(Document, result["report_document_id"])
+    assert report.kind == "nc_report"
+    assert [entry["number"] for entry in report.data["nonconformities"]] == ["NC-1", "NC-2"]
+    assert "NC-2" in report.body and "2026-02-04" in report.body
+    assert {nc.deadline.isoformat() for nc in ncs(audit)} == {"2026-02-04"}
+
+
+def test_issue_report_uses_the_china_date_and_the_setting(ctx, clock) -> None:
+    now = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)  # already 6 January in China
+    ctx.config["NC_RESPONSE_DAYS"] = 10
+    audit = concluded_audit(db.session, now)
+    result = call("nc.issue_report", {"audit_id": audit.id}, now)
+    assert result["deadline"] == "2026-01-16"
+    assert result["reminder_at"] == "2026-01-09T01:00:00+00:00"
+    assert result["deadline_at"] == "2026-01-17T01:00:00+00:00"
+
+
+def test_issue_report_needs_nonconformities(ctx, clock) -> None:
+    audit = concluded_audit(db.session, clock.now(), nc_count=0)
+    with pytest.raises(RuleViolation, match="no unreported") as excinfo:
+        call("nc.issue_report", {"audit_id": audit.id}, clock.now())
+    assert excinfo.value.rule == "R-8.7"
+
+
+def test_confirmation(ctx, clock) -> None:
+    now = clock.now()
+    audit = concluded_audit(db.session, now)
+    with pytest.raises(RuleViolation, match="no issued NC report"):
+        call("nc.record_confirmation", {"audit_id": audit.id, "confirmed": True}, now)
+    call("nc.issue_report", {"audit_id": audit.id}, now, actor="system")
+    with pytest.raises(RuleViolation, match="must confirm"):
+        call("nc.record_confirmation", {"audit_id": audit.id, "confirmed": False}, now)
+    params = {"audit_id": audit.id, "confirmed": True, "comments": "对 NC-2 的抽样有保留"}
+    assert call("nc.record_confirmation", params, now, actor=CLIENT) == {}
+    assert {(nc.status, nc.confirmed_by) for nc in ncs(audit)} == {("confirmed", CLIENT)}
+    report = db.session.scalars(select(Document).where(Document.kind == "nc_report")).one()
+    assert report.data["confirmation"]["comments"] == "对 NC-2 的抽样有保留"
+
+
+def test_answers_missing_an_nc_are_refused(ctx, clock) -> None:
+    now = clock.now()
+    audit = concluded_audit(db.session, now)
+    call("nc.issue_report", {"audit_id": audit.id}, now, actor="system")
+    first, second = ncs(audit)
+    with pytest.raises(RuleViolation, match="not confirmed"):
+        call("nc.record_answers", {"audit_id": audit.id, "answers": [answer(first)]}, now)
+    call("nc.record_confirmation", {"audit_id": audit.id, "confirmed": True}, now, actor=CLIENT)
+    with pytest.raises(RuleViolation, match="needs an answer: NC-2") as excinfo:
+        call("nc.record_answers", {"audit_id": audit.id, "answers": [answer(first)]}, now)
+    assert excinfo.value.rule == "R-8.7"
+    incomplete = {**answer(second), "root_cause": ""}
+    with pytest.raises(RuleViolation, match="root_cause"):
+        call(
+            "nc.record_answers",
+            {"audit_id": audit.id, "answers": [answer(first), incomplete]},
+            now,
+        )
+    assert {nc.status for nc in ncs(audit)} == {"confirmed"}
+
+
+def test_answers_and_reminder(ctx, clock) -> None:
+    now = clock.now()
+    audit = confirmed_audit(now)
+    first, second = ncs(audit)
+    reminder = call("nc.send_reminder", {"audit_id": audit.id}, now, actor="system")
+    document = db.session.get(Document, reminder["document_id"])
+    assert document.kind == "nc_reminder"
+    assert document.data == {"deadline": "2026-02-04", "pending": ["NC-1", "NC-2"]}
+    answers = {"audit_id": audit.id, "answers": [answer(first), answer(second)]}
+    assert call("nc.record_answers", answers, now, actor=CLIENT) == {}
+    assert {(nc.status, nc.rounds) for nc in ncs(audit)} == {("answered", 1)}
+    assert first.answered_at == now
+
+
+def verdict(nc: Nonconformity, **changes) -> dict:
+    return {
+        "nc_id": nc.id,
+        "accepted": True,
+        "method": "documentary",
+        "note": "证据日期顺序合理，原件已核对",
+        "onsite_record": "",
+        **changes,
+    }
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"method": "on_site", "onsite_record": ""}, "needs its record"),
+        ({"method": "documentary", "note": ""}, "chronology"),
+        ({"method": "phone"}, "method"),
+        ({"accepted": False, "method": "on_site", "note": "", "onsite_record": "记录"}, "why"),
+    ],
+)
+def test_verification_refusals(ctx, clock, changes, message) -> None:
+    now = clock.now()
+    audit = confirmed_audit(now, nc_count=1)
+    (only,) = ncs(audit)
+    call("nc.record_answers", {"audit_id": audit.id, "answers": [answer(only)]}, now)
+    with pytest.raises(RuleViolation, match=message) as excinfo:
+        call(
+            "nc.record_verification",
+            {"audit_id": audit.id, "verdicts": [verdict(only, **changes)]},
+            now,
+        )
+    assert excinfo.value.rule == "R-8.7"
+    assert only.status == "answered"
+
+
+def test_rejected_nc_goes_back_until_accepted(ctx, clock) -> None:
+    now = clock.now()
+    audit = confirmed_audit(now)
+    first, second = ncs(audit)
+    call(
+        "nc.record_answers", {"audit_id": audit.id, "answers": [answer(first), answer(second)]}, now
+    )
+    with pytest.raises(RuleViolation, match="needs a verdict: NC-2"):
+        call("nc.record_verification", {"audit_id": audit.id, "verdicts": [verdict(first)]}, now)
+    verdicts = [
+        verdict(first, method="on_site", onsite_record="现场查看 3 个网点", note=""),
+        verdict(second, accepted=False, note="纠正措施未覆盖所有网点"),
+    ]
+    result = call("nc.record_verification", {"audit_id": audit.id, "verdicts": verdicts}, now)
+    assert result == {"all_accepted": False, "rejected": ["NC-2"]}
+    assert (first.status, second.status) == ("accepted", "rejected")
+    assert first.verification_method == "on_site" and "现场查看" in first.verification_note
+    assert first.verified_by == LEADER
+
+    # only the rejected NC is answered again; the accepted one is not waiting any more
+    with pytest.raises(RuleViolation, match="not waiting"):
+        call("nc.record_answers", {"audit_id": audit.id, "answers": [answer(first)]}, now)
+    call("nc.record_answers", {"audit_id": audit.id, "answers": [answer(second)]}, now)
+    assert second.rounds == 2 and first.rounds == 1
+    result = call(
+        "nc.record_verification", {"audit_id": audit.id, "verdicts": [verdict(second)]}, now
+    )
+    assert result == {"all_accepted": True, "rejected": []}
+    assert {nc.status for nc in ncs(audit)} == {"accepted"}

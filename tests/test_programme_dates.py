@@ -1,0 +1,111 @@
+"""`domain.programme_dates`: the rules' dates (R-7.1.1, R-7.1.3, R-8.10.1, R-8.11, R-9.1), pure."""
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from domain.programme_dates import (
+    add_months,
+    certificate_expiry,
+    china_date,
+    china_time_in_utc,
+    iso_utc,
+    parse_iso_date,
+    recertification_window_opens,
+    surveillance_1_due,
+    surveillance_2_due,
+    surveillance_2_hard_limit,
+)
+
+
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (date(2026, 1, 31), 1, date(2026, 2, 28)),
+        (date(2028, 1, 31), 1, date(2028, 2, 29)),  # leap year
+        (date(2026, 3, 31), 1, date(2026, 4, 30)),
+        (date(2026, 12, 15), 1, date(2027, 1, 15)),
+        (date(2026, 5, 31), -3, date(2026, 2, 28)),
+        (date(2026, 1, 15), -1, date(2025, 12, 15)),
+        (date(2026, 8, 31), 15, date(2027, 11, 30)),
+        (date(2026, 6, 10), 0, date(2026, 6, 10)),
+    ],
+)
+def test_add_months_clamps_to_month_end(day, months, expected) -> None:
+    assert add_months(day, months) == expected
+
+
+@pytest.mark.parametrize(
+    ("issued_on", "expected"),
+    [
+        (date(2026, 3, 10), date(2029, 3, 10)),
+        (date(2028, 2, 29), date(2031, 2, 28)),  # Feb 29 → Feb 28
+        (date(2027, 2, 28), date(2030, 2, 28)),
+        (date(2025, 2, 28), date(2028, 2, 28)),  # not moved to the leap day
+        (date(2026, 12, 31), date(2029, 12, 31)),
+    ],
+)
+def test_certificate_expiry_three_years(issued_on, expected) -> None:
+    assert certificate_expiry(issued_on) == expected
+
+
+@pytest.mark.parametrize(
+    ("decided_on", "expected"),
+    [
+        (date(2026, 3, 10), date(2027, 3, 10)),
+        (date(2028, 2, 29), date(2029, 2, 28)),
+        (date(2026, 1, 31), date(2027, 1, 31)),
+    ],
+)
+def test_surveillance_1_due_twelve_months(decided_on, expected) -> None:
+    assert surveillance_1_due(decided_on) == expected
+
+
+@pytest.mark.parametrize(
+    ("s1_end", "due", "hard_limit"),
+    [
+        (date(2027, 3, 10), date(2028, 3, 10), date(2028, 6, 10)),
+        (date(2027, 2, 28), date(2028, 2, 28), date(2028, 5, 28)),
+        (date(2027, 11, 30), date(2028, 11, 30), date(2029, 2, 28)),  # 15 months → month end
+        (date(2026, 11, 30), date(2027, 11, 30), date(2028, 2, 29)),  # lands in a leap February
+        (date(2028, 2, 29), date(2029, 2, 28), date(2029, 5, 29)),
+    ],
+)
+def test_surveillance_2_due_and_hard_limit(s1_end, due, hard_limit) -> None:
+    assert surveillance_2_due(s1_end) == due
+    assert surveillance_2_hard_limit(s1_end) == hard_limit
+    assert surveillance_2_due(s1_end) < surveillance_2_hard_limit(s1_end)
+
+
+@pytest.mark.parametrize(
+    ("expiry", "opens"),
+    [
+        (date(2029, 3, 10), date(2028, 12, 10)),
+        (date(2029, 5, 31), date(2029, 2, 28)),
+        (date(2028, 5, 31), date(2028, 2, 29)),
+        (date(2029, 1, 15), date(2028, 10, 15)),
+    ],
+)
+def test_recertification_window_opens_three_months_before_expiry(expiry, opens) -> None:
+    assert recertification_window_opens(expiry) == opens
+
+
+def test_china_date_is_utc_plus_eight() -> None:
+    assert china_date(datetime(2026, 3, 9, 15, 59, tzinfo=UTC)) == date(2026, 3, 9)
+    assert china_date(datetime(2026, 3, 9, 16, 0, tzinfo=UTC)) == date(2026, 3, 10)
+    with pytest.raises(ValueError, match="offset"):
+        china_date(datetime(2026, 3, 9, 16, 0))
+
+
+def test_timer_timestamps_are_utc_with_offset() -> None:
+    moment = china_time_in_utc(date(2026, 2, 4), 9)
+    assert moment == datetime(2026, 2, 4, 1, 0, tzinfo=UTC)
+    assert iso_utc(moment) == "2026-02-04T01:00:00+00:00"
+
+
+def test_parse_iso_date() -> None:
+    assert parse_iso_date("2026-03-10") == date(2026, 3, 10)
+    assert parse_iso_date(date(2026, 3, 10)) == date(2026, 3, 10)
+    for bad in ("10/03/2026", None, 20260310, datetime(2026, 3, 10, tzinfo=UTC)):
+        with pytest.raises(ValueError):
+            parse_iso_date(bad)
