@@ -97,6 +97,27 @@ def deploy_command(paths: tuple[str, ...], comment: str, username: str | None) -
         click.echo(f"deployed {version.process_id} v{version.version} ({version.sha256[:12]})")
     for process_id in result.unchanged:
         click.echo(f"unchanged {process_id}")
+    _load_indicator_sets(list(paths) or [current_app.config["CERTFLOW_PROCESSES_DIR"]], actor)
+
+
+def _load_indicator_sets(paths: list[str], actor) -> None:
+    """The GB/T 27922 indicator sets (`indicators/*.json` beside the definitions) are versioned
+    data deployed with them (R-3)."""
+    from certflow.db import db
+    from domain.indicators import load_indicator_sets
+
+    engine = current_app.extensions["certflow.engine"]
+    for base in paths:
+        directory = Path(base) / "indicators"
+        if not directory.is_dir():
+            continue
+        try:
+            rows = load_indicator_sets(db.session, directory, actor.username, engine.clock.now())
+        except ValueError as err:
+            raise click.ClickException(str(err)) from err
+        db.session.commit()
+        for row in rows:
+            click.echo(f"loaded indicator set {row.code} {row.version} ({row.sha256[:12]})")
 
 
 @main.command("token")
