@@ -41,7 +41,7 @@ from domain.scoring import (
     IndicatorSet,
     score_audit,
 )
-from handlers.registry import HandlerContext, handler
+from handlers.registry import GuardContext, HandlerContext, handler, validator
 
 # R-8.5.1: the 16 items of the opening meeting; the form `forms/opening_meeting.json` uses the
 # same keys. Values: (Chinese, English).
@@ -1302,3 +1302,23 @@ _CONCLUSION_LABELS = {
     "downgrade": "推荐降级认证 Recommend a downgrade",
     "not_recommend": "不推荐认证 Do not recommend",
 }
+
+
+@validator("conclusion_fits_score")
+def conclusion_fits_score(ctx: GuardContext) -> dict[str, list[str]]:
+    """The conclusion form's data against R-8.5.5 before the task completes (422); the handler
+    audit.record_conclusion enforces the same rule again when it records it."""
+    data = ctx.data
+    audit = get_audit(ctx.session, data.get("audit_id"))
+    requested = application_of(ctx.session, audit).requested_level
+    try:
+        _check_conclusion(
+            data.get("conclusion"),
+            int(data.get("star_level") or 0),
+            requested,
+            is_true(data.get("downgrade_requested")),
+            list(data.get("nonconformities") or []),
+        )
+    except RuleViolation as err:
+        return {"conclusion": [str(err)]}
+    return {}

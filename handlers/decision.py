@@ -23,7 +23,7 @@ from handlers.audit import (
     require_int,
 )
 from handlers.guards import audited_application
-from handlers.registry import HandlerContext, handler
+from handlers.registry import GuardContext, HandlerContext, handler, validator
 
 OUTCOMES = ("grant", "refuse")
 REFUSAL_KIND = "refusal_notice"
@@ -185,3 +185,20 @@ def refusal(params: dict[str, Any], ctx: HandlerContext) -> dict:
         now=ctx.now,
     )
     return {"document_id": document.id}
+
+
+@validator("decision_fits_audit")
+def decision_fits_audit(ctx: GuardContext) -> dict[str, list[str]]:
+    """The decision form's data against R-8.8 before the task completes (422, nothing lost);
+    decision.record enforces the same rules again when it records the decision."""
+    data = ctx.data
+    application = get_application(ctx.session, data.get("application_id"))
+    audit = get_audit(ctx.session, data.get("audit_id"))
+    try:
+        if data.get("outcome") == "grant":
+            _check_grant(ctx.session, application, audit, data.get("star_level"))
+    except RuleViolation as err:
+        return {"star_level": [str(err)]}
+    if data.get("outcome") == "refuse" and not optional_text(data.get("reasons")):
+        return {"reasons": ["R-8.8: a refusal needs the reasons, notified in writing"]}
+    return {}

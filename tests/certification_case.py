@@ -1,0 +1,485 @@
+"""Drives one certification case through the real diagrams with the engine API, the way the
+people of each role would: the tests read as the story of the case."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from certflow.accounts import create_user
+from certflow.db import db
+from domain.attachments import store_attachment
+from domain.indicators import load_indicator_sets
+from domain.scoring import DEFAULT_INDICATOR_SET_PATH, load_indicator_set
+from engine.models import HumanTask, ProcessInstance
+from engine.service import Actor
+from handlers.audit import OPENING_MEETING_ITEMS
+from tests.factories import VALID_USCC, make_auditor
+
+ROOT = Path(__file__).resolve().parent.parent
+PROCESSES = ROOT / "processes"
+SITES = [
+    {"name": "总部服务中心", "address": "福州市鼓楼区五四路 1 号", "is_fixed": True},
+    {"name": "仓山服务网点", "address": "福州市仓山区浦上大道 8 号", "is_fixed": True},
+]
+
+
+@dataclass
+class People:
+    client: Actor
+    market: Actor
+    scheduler: Actor
+    leader: Actor
+    auditor: Actor
+    expert: Actor
+    shopper: Actor
+    audit_dept: Actor
+    decider: Actor
+    leader_id: int
+    auditor_id: int
+    expert_id: int
+
+
+def actor(username: str, roles: set[str], now) -> Actor:
+    create_user(db.session, username, password="pw", roles=roles, display_name=username, now=now)
+    return Actor(username, frozenset(roles))
+
+
+def make_people(now) -> People:
+    """Users of every role, with HR records for the audit team (R-7.2.2)."""
+    leader = make_auditor(
+        db.session,
+        now,
+        name="张组长",
+        username="zhang_leader",
+        roles=("team_leader", "auditor"),
+        registration="CCAA-SC-1001",
+        leader=True,
+    )
+    auditor = make_auditor(
+        db.session, now, name="李审查", username="li_auditor", registration="CCAA-SC-1002"
+    )
+    expert = make_auditor(
+        db.session,
+        now,
+        name="陈专家",
+        username="chen_expert",
+        roles=("tech_expert",),
+        expert=True,
+    )
+    people = People(
+        client=actor("wang_client", {"client"}, now),
+        market=actor("ma_market", {"market"}, now),
+        scheduler=actor("ji_scheduler", {"scheduler"}, now),
+        leader=Actor("zhang_leader", frozenset({"team_leader", "auditor"})),
+        auditor=Actor("li_auditor", frozenset({"auditor"})),
+        expert=Actor("chen_expert", frozenset({"tech_expert"})),
+        shopper=actor("an_shopper", {"mystery_shopper"}, now),
+        audit_dept=actor("shen_auditdept", {"audit_dept"}, now),
+        decider=actor("jue_decider", {"technical_dept"}, now),
+        leader_id=leader.id,
+        auditor_id=auditor.id,
+        expert_id=expert.id,
+    )
+    db.session.commit()
+    return people
+
+
+def deploy_everything(engine) -> None:
+    owner = Actor("olga_owner", frozenset({"process_owner"}))
+    engine.deploy([PROCESSES], actor=owner, comment="e2e")
+    load_indicator_sets(db.session, PROCESSES / "indicators", owner.username, engine.clock.now())
+    db.session.commit()
+
+
+def findings_losing(points_lost: int) -> list[dict[str, Any]]:
+    """Evidence for every indicator item such that exactly `points_lost` of 1000 are lost:
+    whole qualitative items first, the rest on one sampled item (failures / sample = share)."""
+    indicator_set = load_indicator_set(DEFAULT_INDICATOR_SET_PATH)
+    remaining = points_lost
+    findings = []
+    sampled_used = False
+    for item in indicator_set.items:
+        entry = {
+            "item_code": item.code,
+            "method": "records",
+            "result": "conform",
+            "sample_size": None,
+            "failures": None,
+            "evidence": f"查阅记录 records checked for {item.code}",
+            "improvement_opportunity": None,
+        }
+        if item.kind == "qualitative" and 0 < item.points <= remaining:
+            entry.update(result="nonconform", evidence=f"{item.code}: 未见记录 no record found")
+            remaining -= item.points
+        elif item.kind == "sampled" and not sampled_used and 0 < remaining <= item.points:
+            entry.update(
+                result="sampled",
+                sample_size=item.points,
+                failures=remaining,
+                evidence=f"{item.code}: 抽样 {item.points} 份，{remaining} 份不符合",
+            )
+            remaining, sampled_used = 0, True
+        findings.append(entry)
+    assert remaining == 0, f"cannot lose exactly {points_lost} points"
+    return findings
+
+
+class Case:
+    """One application, from submission to decision."""
+
+    def __init__(self, engine, clock, people: People, uploads: Path) -> None:
+        self.engine, self.clock, self.people, self.uploads = engine, clock, people, uploads
+        self.instance_id: int | None = None
+        self.day0 = clock.now()  # the day the client applies
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def day(self, n: int) -> str:
+        """The date n days after the application (ISO)."""
+        return (self.day0 + timedelta(days=n)).date().isoformat()
+
+    def today(self) -> str:
+        return self.clock.now().date().isoformat()
+
+    def at(self, n: int) -> None:
+        """Move the clock forward to day n of the case (never backwards)."""
+        target = self.day0 + timedelta(days=n)
+        if target > self.clock.now():
+            self.clock.set(target)
+
+    def open_task(self, element_id: str) -> HumanTask:
+        db.session.rollback()
+        rows = db.session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id == self.instance_id,
+                HumanTask.element_id == element_id,
+                HumanTask.state == "open",
+            )
+        ).all()
+        assert len(rows) == 1, f"{element_id}: open tasks {rows}; now at {self.active()}"
+        return rows[0]
+
+    def complete(self, element_id: str, who: Actor, data: dict[str, Any]) -> None:
+        task = self.open_task(element_id)
+        self.engine.complete_task(task.id, actor=who, data=data)
+        instance = self.instance()
+        incidents = [i.message for i in self.engine.open_incidents(instance.id)]
+        assert instance.status != "error", (element_id, incidents)
+
+    def instance(self) -> ProcessInstance:
+        db.session.rollback()
+        return self.engine.get_instance(self.instance_id)
+
+    def active(self) -> list[str]:
+        return self.instance().active_elements
+
+    def data(self, element_id: str) -> dict[str, Any]:
+        return self.engine.task_data(self.open_task(element_id))
+
+    def upload(self, kind: str, name: str) -> int:
+        attachment = store_attachment(
+            db.session,
+            self.uploads,
+            filename=name,
+            content_type="application/pdf",
+            data=f"%PDF-1.4 {kind} {name}".encode(),
+            kind=kind,
+            uploaded_by=self.people.client.username,
+            now=self.clock.now(),
+        )
+        db.session.commit()
+        return attachment.id
+
+    # -- R-6: application, review, contract ----------------------------------------------------
+    def apply(self, requested_level: int = 4) -> None:
+        self.instance_id = self.engine.start("certification", actor=self.people.client).id
+        self.complete(
+            "Task_SubmitApplication",
+            self.people.client,
+            {
+                "org_name": "福州优服电器有限公司",
+                "uscc": VALID_USCC,
+                "address": "福建省福州市鼓楼区五四路 1 号",
+                "contact_name": "王芳",
+                "contact_phone": "0591-88880000",
+                "contact_email": "service@yoofu.example.cn",
+                "requested_level": requested_level,
+                "scope": "家用电器的安装、维修、退换货及废旧回收服务",
+                "sites": SITES,
+                "shift_work": False,
+                "headcount": 120,
+                "legal_status_file": self.upload("legal_status", "营业执照.pdf"),
+                "service_documents_files": [self.upload("service_documents", "服务手册.pdf")],
+                "service_flowchart_file": self.upload("service_flowchart", "服务流程图.pdf"),
+                "other_certificate_files": [],
+            },
+        )
+
+    def review(self, accepted: bool = True) -> None:
+        basis = "120 人，2 个固定场所 / 120 staff, 2 fixed sites"
+        scope = "家用电器售后服务 after-sales service of home appliances"
+        reason = "暂无该领域审查员 no auditor for the field"
+        self.complete(
+            "Task_AcceptanceReview",
+            self.people.market,
+            {
+                "information_sufficient": accepted,
+                "differences_resolved": True,
+                "scope_determined": True,
+                "cb_able": accepted,
+                "man_days": 3.0 if accepted else None,
+                "man_days_basis": basis if accepted else None,
+                "scope": scope if accepted else None,
+                "accepted": accepted,
+                "not_accepted_reason": None if accepted else reason,
+            },
+        )
+
+    def contract(self) -> None:
+        self.complete(
+            "Task_SignContract",
+            self.people.market,
+            {
+                "contract_number": "HT-2026-001",
+                "client_signatory": "王总",
+                "client_signed_on": self.today(),
+                "cb_signatory": "市场部 刘经理",
+                "cb_signed_on": self.today(),
+                "fee": 30000,
+            },
+        )
+
+    # -- R-7: programme, team, plan ------------------------------------------------------------
+    def programme(self, mystery_shopping: bool = True) -> None:
+        self.complete(
+            "Task_BuildProgramme",
+            self.people.scheduler,
+            {
+                "mystery_shopping": mystery_shopping,
+                "random_survey": True,
+                "document_review_date": self.day(10),
+                "initial_audit_start": self.day(28),
+                "initial_audit_end": self.day(29),
+                "man_days": 3.0,
+                "sizing_notes": "规模中等、2 个场所、无倒班 medium size, 2 sites, no shifts",
+                "shift_work_notes": None,
+            },
+        )
+
+    def appoint(self, members: list[dict[str, Any]] | None = None) -> None:
+        p = self.people
+        self.complete(
+            "Task_AppointTeam",
+            p.scheduler,
+            {
+                "members": members
+                or [
+                    {"auditor_id": p.leader_id, "role": "leader"},
+                    {"auditor_id": p.auditor_id, "role": "auditor"},
+                    {"auditor_id": p.expert_id, "role": "tech_expert"},
+                ],
+                "objectives": "确认是否满足四星级要求 confirm the four-star requirements",
+                "criteria": "GB/T 27922-2011、实施规则及客户服务文件",
+                "scope_and_boundaries": "两个固定服务场所 both fixed sites",
+                "onsite_start": self.day(28),
+                "onsite_end": self.day(29),
+            },
+        )
+
+    def plan_and_prepare(self, mystery_shopping: bool = True) -> None:
+        p = self.people
+        sites = self.data("Task_AuditPlan")["application"]["sites"]
+        self.complete(
+            "Task_AuditPlan",
+            p.leader,
+            {
+                "activities": [
+                    {
+                        "date": self.day(28 + i),
+                        "site": site["id"],
+                        "activity": f"审查 {site['name']}",
+                        "auditor_id": (p.leader_id, p.auditor_id)[i % 2],
+                        "start": "09:00",
+                        "duration_hours": 6,
+                    }
+                    for i, site in enumerate(sites)
+                ]
+            },
+        )
+        self.at(10)
+        self.complete(
+            "Task_DocumentReview",
+            p.leader,
+            {
+                "documents_reviewed": ["服务手册", "服务流程图"],
+                "adequate": True,
+                "findings": "文件符合要求 documents adequate",
+            },
+        )
+        if mystery_shopping:
+            self.at(20)
+            self.complete(
+                "Task_MysteryShopping",
+                p.shopper,
+                {
+                    "visit_date": self.today(),
+                    "shopper": "安暗访",
+                    "service_experienced": "报修空调，上门维修 repair call for an air conditioner",
+                    "observations": "24 小时内上门，服务规范 on site within 24 h",
+                    "random_survey_done": True,
+                    "survey_sample_size": 30,
+                    "satisfied_count": 27,
+                },
+            )
+        self.at(27)
+        self.complete(
+            "Task_PreAuditTraining",
+            p.leader,
+            {
+                "training_date": self.today(),
+                "trainer": "张组长",
+                "attendees": [p.leader_id, p.auditor_id, p.expert_id],
+                "laws_standards_confirmed": True,
+                "culture_and_requirements_trained": True,
+                "content": "法规标准适用性、CTC 文化和审查要求 laws, standards, CTC culture",
+            },
+        )
+
+    # -- R-8.5: on-site audit ------------------------------------------------------------------
+    def opening_meeting(self) -> None:
+        checklist = {key: True for key in OPENING_MEETING_ITEMS}
+        self.at(28)
+        self.complete(
+            "Task_OpeningMeeting",
+            self.people.leader,
+            {
+                "meeting_date": self.today(),
+                "attendees": [{"name": "王总", "organisation": "优服", "role": "总经理"}],
+                "checklist": checklist,
+                "notes": None,
+            },
+        )
+
+    def evidence(self, findings, *, escalation="none", terminate_reason=None, who=None) -> None:
+        self.complete(
+            "Task_CollectEvidence",
+            who or self.people.auditor,
+            {
+                "audit_day": self.day(28),
+                "findings": findings,
+                "special_deductions": [],
+                "special_bonus": [],
+                "random_survey": None,
+                "daily_communication": "每日与客户沟通审查进展 daily briefing with the client",
+                "escalation": escalation,
+                "escalation_details": None if escalation == "none" else "客户拒绝提供记录",
+                "terminate_reason": terminate_reason,
+                "more_days": False,
+            },
+        )
+
+    def conclude(self, conclusion: str, nonconformities: list[dict[str, Any]]) -> None:
+        self.complete(
+            "Task_AuditConclusion",
+            self.people.leader,
+            {
+                "conclusion": conclusion,
+                "downgrade_requested": False,
+                "nonconformities": nonconformities,
+                "follow_up": "跟踪不符合整改 follow up the corrections",
+                "programme_adjustments": "无 none",
+                "disagreements": None,
+            },
+        )
+        self.at(29)
+        self.complete(
+            "Task_ClosingMeeting",
+            self.people.leader,
+            {
+                "meeting_date": self.today(),
+                "attendees": [{"name": "王总", "organisation": "优服", "role": "总经理"}],
+                "items_covered": {
+                    "sampling_uncertainty": True,
+                    "reporting_method_timetable": True,
+                    "deduction_items": True,
+                    "post_audit_activities": True,
+                    "complaints_appeals": True,
+                },
+                "client_questions": None,
+                "disagreements": None,
+            },
+        )
+
+    def receive_report(self) -> None:
+        self.complete(
+            "Task_ConfirmReportReceipt",
+            self.people.client,
+            {"received_by": "王芳", "received_on": self.today()},
+        )
+
+    # -- R-8.7: nonconformities ----------------------------------------------------------------
+    def confirm_ncs(self) -> list[int]:
+        self.complete(
+            "Task_ConfirmNcReport", self.people.client, {"confirmed": True, "comments": None}
+        )
+        from domain.models import Audit, Nonconformity
+
+        audit = db.session.scalars(
+            select(Audit).where(Audit.organisation_id.isnot(None)).order_by(Audit.id.desc())
+        ).first()
+        return [
+            nc.id
+            for nc in db.session.scalars(
+                select(Nonconformity).where(Nonconformity.audit_id == audit.id)
+            )
+        ]
+
+    def answer_ncs(self, nc_ids: list[int]) -> None:
+        self.complete(
+            "Task_SubmitCorrections",
+            self.people.client,
+            {
+                "answers": [
+                    {
+                        "nc_id": nc_id,
+                        "root_cause": "培训不到位 training gap",
+                        "correction": "补充记录 records completed",
+                        "corrective_action": "每季度培训并检查 quarterly training and checks",
+                    }
+                    for nc_id in nc_ids
+                ]
+            },
+        )
+
+    def verify_ncs(self, nc_ids: list[int], accepted: bool) -> None:
+        self.complete(
+            "Task_VerifyCorrections",
+            self.people.leader,
+            {
+                "verdicts": [
+                    {
+                        "nc_id": nc_id,
+                        "accepted": accepted,
+                        "method": "documentary",
+                        "note": "证据时间顺序与真实性已核 chronology and authenticity checked"
+                        if accepted
+                        else "未分析根本原因 no root-cause analysis",
+                        "onsite_record": None,
+                    }
+                    for nc_id in nc_ids
+                ]
+            },
+        )
+
+    # -- R-8.8: decision -------------------------------------------------------------------------
+    def decide(self, outcome: str, star_level: int, reasons: str = "", who=None) -> None:
+        self.complete(
+            "Task_CertificationDecision",
+            who or self.people.decider,
+            {"outcome": outcome, "star_level": star_level, "reasons": reasons or "符合要求"},
+        )
+
+    def decision_date(self) -> date:
+        return self.clock.now().date()

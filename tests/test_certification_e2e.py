@@ -1,0 +1,220 @@
+"""Initial certification end to end, through the real diagrams, forms, handlers, guards and the
+star-level DMN (R-4 … R-8.9, R-9.1, R-9.2), with the engine API and the simulated clock."""
+
+import re
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from certflow.db import db
+from domain.models import (
+    Application,
+    Audit,
+    AuditTeamMember,
+    Certificate,
+    Decision,
+    Document,
+    Nonconformity,
+    ProgrammeActivity,
+)
+from engine.errors import ForbiddenError, FormValidationError
+from tests.certification_case import Case, deploy_everything, findings_losing, make_people
+
+
+@pytest.fixture
+def case(engine, clock, tmp_path):
+    deploy_everything(engine)
+    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
+
+
+def through_onsite(
+    case, points_lost=80, nonconformities=(), mystery_shopping=True, conclusion="recommend"
+):
+    case.apply()
+    case.review()
+    case.contract()
+    case.programme(mystery_shopping=mystery_shopping)
+    case.appoint()
+    case.plan_and_prepare(mystery_shopping=mystery_shopping)
+    case.opening_meeting()
+    case.evidence(findings_losing(points_lost))
+    case.conclude(conclusion, list(nonconformities))
+
+
+def one_nc():
+    return [
+        {
+            "item_code": "5.1.1.1",
+            "description": "未建立售后服务组织架构图 no after-sales organisation chart",
+            "evidence": "查阅文件 2026-02-02 documents reviewed",
+        }
+    ]
+
+
+def documents(kind):
+    return db.session.scalars(select(Document).where(Document.kind == kind)).all()
+
+
+def test_application_reaches_a_four_star_certificate_with_the_right_dates(case):
+    through_onsite(case, points_lost=80, nonconformities=one_nc())  # score 92 → 4 stars
+    case.receive_report()
+    [report] = documents("audit_report")
+    nc_ids = case.confirm_ncs()
+    case.answer_ncs(nc_ids)
+    case.verify_ncs(nc_ids, accepted=True)
+    case.at(45)
+    case.decide("grant", 4)
+
+    assert case.instance().status == "completed"
+    application = db.session.scalars(select(Application)).one()
+    assert application.status == "certified"
+    [certificate] = db.session.scalars(select(Certificate)).all()
+    [decision] = db.session.scalars(select(Decision)).all()
+    assert re.fullmatch(r"CTC-SHFW-\d{4}-\d{4}", certificate.number)
+    assert certificate.star_level == 4 and certificate.status == "valid"
+    assert certificate.issued_on == decision.decided_on == case.decision_date()
+    assert certificate.expires_on == date(
+        certificate.issued_on.year + 3, certificate.issued_on.month, certificate.issued_on.day
+    )
+    assert [s["name"] for s in certificate.sites] == ["总部服务中心", "仓山服务网点"]
+    assert decision.decided_by == case.people.decider.username  # R-13
+    audit = db.session.scalars(select(Audit)).one()
+    assert float(audit.final_score) == 92.0 and audit.star_level_achieved == 4
+    activities = {a.kind: a for a in db.session.scalars(select(ProgrammeActivity)).all()}
+    s1 = activities["surveillance_1"]
+    assert s1.due_date == date(
+        certificate.issued_on.year + 1, certificate.issued_on.month, certificate.issued_on.day
+    )
+    recert = activities["recertification"]
+    assert recert.due_date == certificate.expires_on
+    assert recert.window_opens_on.month == (certificate.expires_on.month - 3 - 1) % 12 + 1
+    assert report.audit_id == audit.id
+
+
+def test_an_application_not_accepted_gets_a_written_notice(case):
+    case.apply()
+    case.review(accepted=False)
+    instance = case.instance()
+    assert instance.status == "completed"
+    assert db.session.scalars(select(Application)).one().status == "not_accepted"
+    [notice] = documents("not_accepted_notice")
+    assert "暂无该领域审查员" in notice.body
+
+
+def test_a_rejected_nc_answer_goes_back_until_accepted(case):
+    through_onsite(case, points_lost=80, nonconformities=one_nc())
+    case.receive_report()
+    nc_ids = case.confirm_ncs()
+    case.answer_ncs(nc_ids)
+    case.verify_ncs(nc_ids, accepted=False)
+    assert "Task_SubmitCorrections" in case.active()
+    nc = db.session.get(Nonconformity, nc_ids[0])
+    assert nc.status == "rejected"
+    case.answer_ncs(nc_ids)
+    case.verify_ncs(nc_ids, accepted=True)
+    assert db.session.get(Nonconformity, nc_ids[0]).status == "accepted"
+    assert "Task_CertificationDecision" in case.active()
+
+
+def test_a_terminated_audit_ends_the_case_as_terminated_not_as_an_error(case):
+    case.apply()
+    case.review()
+    case.contract()
+    case.programme()
+    case.appoint()
+    case.plan_and_prepare()
+    case.opening_meeting()
+    case.evidence(
+        findings_losing(0),
+        escalation="terminate_request",
+        terminate_reason="client_not_cooperating",
+    )
+    case.complete(
+        "Task_AuditDeptDecision",
+        case.people.audit_dept,
+        {
+            "decision": "terminate",
+            "market_agreed": False,
+            "termination_reason": "client_not_cooperating",
+            "notes": "客户拒绝配合 the client refuses to cooperate",
+        },
+    )
+    instance = case.instance()
+    assert instance.status == "terminated"
+    assert db.session.scalars(select(Audit)).one().status == "terminated"
+    assert db.session.scalars(select(Application)).one().status == "terminated"
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ("expired", "R-7.2.2"),
+        ("unregistered", "R-7.2.2"),
+        ("single_non_leader", "R-7.2.3"),
+        ("expert_as_auditor", "R-7.2.4"),
+    ],
+)
+def test_refused_appointments_go_back_to_the_scheduler_with_the_reason(case, change, reason):
+    from domain.models import Auditor
+
+    case.apply()
+    case.review()
+    case.contract()
+    case.programme()
+    p = case.people
+    members = [
+        {"auditor_id": p.leader_id, "role": "leader"},
+        {"auditor_id": p.auditor_id, "role": "auditor"},
+    ]
+    auditor = db.session.get(Auditor, p.auditor_id)
+    if change == "expired":
+        auditor.registration_expires_on = date.fromisoformat(case.day(28))
+    elif change == "unregistered":
+        auditor.registration_number = None
+    elif change == "single_non_leader":
+        members = [{"auditor_id": p.auditor_id, "role": "leader"}]
+        auditor.team_leader_qualified = False
+    elif change == "expert_as_auditor":
+        members.append({"auditor_id": p.expert_id, "role": "auditor"})
+    db.session.commit()
+    case.appoint(members)
+    data = case.data("Task_AppointTeam")  # back to the scheduler
+    assert data["appointment"]["appointed"] is False
+    assert any(reason in refusal for refusal in data["appointment"]["refusals"])
+    assert db.session.scalars(select(AuditTeamMember)).all() == []
+
+
+def test_a_decision_by_someone_on_the_audit_team_is_refused(case, engine):
+    through_onsite(case, points_lost=40)
+    case.receive_report()
+    # The team's auditor also works as a decision maker: R-8.8 forbids them this case.
+    from engine.service import Actor
+
+    conflicted = Actor(case.people.auditor.username, frozenset({"technical_dept", "auditor"}))
+    task = case.open_task("Task_CertificationDecision")
+    with pytest.raises(ForbiddenError, match="R-8.8"):
+        engine.claim(task.id, actor=conflicted)
+    with pytest.raises(ForbiddenError, match="R-8.8"):
+        case.decide("grant", 4, who=conflicted)
+    case.decide("grant", 4)
+    assert db.session.scalars(select(Certificate)).one().star_level == 4
+
+
+def test_a_score_of_69_is_refused_certification(case):
+    with pytest.raises(FormValidationError) as err:  # score 69.0 → no star level
+        through_onsite(case, points_lost=310, conclusion="recommend")
+    assert "R-8.5.5" in err.value.errors["conclusion"][0]
+    case.conclude("not_recommend", [])
+    audit = db.session.scalars(select(Audit)).one()
+    assert float(audit.final_score) == 69.0 and audit.star_level_achieved == 0
+    case.receive_report()
+    with pytest.raises(FormValidationError) as err:
+        case.decide("grant", 1)
+    assert "R-8.8" in err.value.errors["star_level"][0]
+    case.decide("refuse", 0, reasons="得分 69 分，低于一星级 70 分 score 69 is below one star")
+    assert case.instance().status == "completed"
+    assert db.session.scalars(select(Certificate)).all() == []
+    assert db.session.scalars(select(Application)).one().status == "refused"
+    [notice] = documents("refusal_notice")
+    assert "69" in notice.body
