@@ -9,7 +9,7 @@ import yaml
 from lxml import etree
 
 import handlers  # noqa: F401  (registers handlers and guards)
-from handlers import registered_guards, registered_operators
+from handlers import registered_guards, registered_operators, registered_validators
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
@@ -72,7 +72,9 @@ def test_scope_ids_exist_and_each_has_implementation_and_test():
     assert not missing, f"R-IDs in scope without a mapping: {missing}"
     for rid in data["scope"]:
         entry = mapped[rid]
-        implemented = [k for k in ("elements", "handlers", "guards", "code") if entry.get(k)]
+        implemented = [
+            k for k in ("elements", "handlers", "guards", "validators", "code") if entry.get(k)
+        ]
         assert implemented, f"{rid} maps to no element, handler, guard or code"
         assert entry.get("tests"), f"{rid} has no test"
 
@@ -80,6 +82,7 @@ def test_scope_ids_exist_and_each_has_implementation_and_test():
 def test_every_reference_exists():
     data = load()
     operators, guards = registered_operators(), registered_guards()
+    validators = registered_validators()
     problems = []
     for rid, entry in data["requirements"].items():
         for ref in entry.get("elements", []):
@@ -96,6 +99,11 @@ def test_every_reference_exists():
             f"{rid}: guard {g} is not registered"
             for g in entry.get("guards", [])
             if g not in guards
+        ]
+        problems += [
+            f"{rid}: validator {v} is not registered"
+            for v in entry.get("validators", [])
+            if v not in validators
         ]
         problems += [
             f"{rid}: form {f} does not exist"
