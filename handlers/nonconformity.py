@@ -6,7 +6,7 @@ clock: 09:00 China time on the reminder date, and 09:00 China time on the day *a
 deadline date (the client has the whole deadline day), expressed in UTC.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from flask import current_app, has_app_context
@@ -68,6 +68,21 @@ def _nc_line(nc: Nonconformity) -> str:
     return f"- {nc.number} ({nc.item_code}): {nc.description} — 证据 Evidence: {nc.evidence}"
 
 
+def response_deadline(ctx: HandlerContext) -> tuple[date, str, str]:
+    """The date by which the client answers (NC_RESPONSE_DAYS after today, China date), and the
+    timer instants of the reminder (NC_REMINDER_DAYS_BEFORE) and of the deadline's passing
+    (09:00 China time the day after, so the whole deadline day is the client's)."""
+    deadline = china_date(ctx.now) + timedelta(
+        days=setting("NC_RESPONSE_DAYS", DEFAULT_NC_RESPONSE_DAYS)
+    )
+    reminder_on = deadline - timedelta(
+        days=setting("NC_REMINDER_DAYS_BEFORE", DEFAULT_NC_REMINDER_DAYS_BEFORE)
+    )
+    reminder_at = iso_utc(china_time_in_utc(reminder_on, TIMER_HOUR_CHINA))
+    deadline_at = iso_utc(china_time_in_utc(deadline + timedelta(days=1), TIMER_HOUR_CHINA))
+    return deadline, reminder_at, deadline_at
+
+
 @handler("nc.issue_report")
 def issue_report(params: dict[str, Any], ctx: HandlerContext) -> dict:
     """R-8.7: the NC report with the deadline for root-cause analysis, correction and corrective
@@ -78,14 +93,7 @@ def issue_report(params: dict[str, Any], ctx: HandlerContext) -> dict:
     nonconformities = nonconformities_of(ctx.session, audit, ["open"])
     if not nonconformities:
         raise RuleViolation("R-8.7", f"audit {audit.id} has no unreported nonconformities")
-    deadline = china_date(ctx.now) + timedelta(
-        days=setting("NC_RESPONSE_DAYS", DEFAULT_NC_RESPONSE_DAYS)
-    )
-    reminder_on = deadline - timedelta(
-        days=setting("NC_REMINDER_DAYS_BEFORE", DEFAULT_NC_REMINDER_DAYS_BEFORE)
-    )
-    reminder_at = iso_utc(china_time_in_utc(reminder_on, TIMER_HOUR_CHINA))
-    deadline_at = iso_utc(china_time_in_utc(deadline + timedelta(days=1), TIMER_HOUR_CHINA))
+    deadline, reminder_at, deadline_at = response_deadline(ctx)
     for nc in nonconformities:
         nc.deadline = deadline
     application = application_of(ctx.session, audit)
@@ -266,6 +274,7 @@ def record_verification(params: dict[str, Any], ctx: HandlerContext) -> dict:
             "R-8.7", f"every answered nonconformity needs a verdict: {', '.join(missing)}"
         )
     rejected = []
+    deadline, reminder_at, deadline_at = response_deadline(ctx)
     for nc_id, verdict in verdicts.items():
         nc = answered[nc_id]
         nc.verification_method = verdict["method"]
@@ -275,8 +284,15 @@ def record_verification(params: dict[str, Any], ctx: HandlerContext) -> dict:
         nc.status = "accepted" if verdict["accepted"] else "rejected"
         if not verdict["accepted"]:
             rejected.append(nc.number)
+            nc.deadline = deadline  # a new answer gets a new deadline (its own reminder)
     all_accepted = all(nc.status == "accepted" for nc in nonconformities_of(ctx.session, audit))
-    return {"all_accepted": all_accepted, "rejected": rejected}
+    return {
+        "all_accepted": all_accepted,
+        "rejected": rejected,
+        "deadline": deadline.isoformat(),
+        "reminder_at": reminder_at,
+        "deadline_at": deadline_at,
+    }
 
 
 def _verdict_entry(index: int, raw: Any) -> tuple[int, dict]:

@@ -218,3 +218,30 @@ def test_a_score_of_69_is_refused_certification(case):
     assert db.session.scalars(select(Application)).one().status == "refused"
     [notice] = documents("refusal_notice")
     assert "69" in notice.body
+
+
+def test_nc_reminder_then_deadline_escalation_then_closure_ends_open_escalations(case):
+    through_onsite(case, points_lost=80, nonconformities=one_nc())
+    case.receive_report()
+    nc_ids = case.confirm_ncs()
+    engine = case.engine
+    # 23 days later the reminder (7 days before the 30-day deadline) fires ...
+    case.at(29 + 24)
+    engine.fire_due_timers()
+    assert len(documents("nc_reminder")) == 1
+    # ... and when the deadline has passed, the audit department is asked to act.
+    case.at(29 + 32)
+    engine.fire_due_timers()
+    assert "Task_EscalateOverdueNc" in case.active()
+    assert "Task_SubmitCorrections" in case.active()  # the client can still answer
+    case.answer_ncs(nc_ids)
+    case.verify_ncs(nc_ids, accepted=False)
+    # A rejected answer gets a new deadline: nothing is overdue again straight away.
+    engine.fire_due_timers()
+    assert len(documents("nc_reminder")) == 1
+    assert case.active().count("Task_EscalateOverdueNc") == 1
+    case.answer_ncs(nc_ids)
+    case.verify_ncs(nc_ids, accepted=True)
+    # Closing the nonconformities ends the open escalation; the case goes on to its decision.
+    assert "Task_EscalateOverdueNc" not in case.active()
+    assert "Task_CertificationDecision" in case.active()

@@ -201,7 +201,15 @@ def test_rejected_nc_goes_back_until_accepted(ctx, clock) -> None:
         verdict(second, accepted=False, note="纠正措施未覆盖所有网点"),
     ]
     result = call("nc.record_verification", {"audit_id": audit.id, "verdicts": verdicts}, now)
-    assert result == {"all_accepted": False, "rejected": ["NC-2"]}
+    assert result == {
+        "all_accepted": False,
+        "rejected": ["NC-2"],
+        # the rejected answer gets a new deadline: 30 days from today, reminder 7 days before
+        "deadline": "2026-02-04",
+        "reminder_at": "2026-01-28T01:00:00+00:00",
+        "deadline_at": "2026-02-05T01:00:00+00:00",
+    }
+    assert second.deadline.isoformat() == "2026-02-04"
     assert (first.status, second.status) == ("accepted", "rejected")
     assert first.verification_method == "on_site" and "现场查看" in first.verification_note
     assert first.verified_by == LEADER
@@ -214,5 +222,5 @@ def test_rejected_nc_goes_back_until_accepted(ctx, clock) -> None:
     result = call(
         "nc.record_verification", {"audit_id": audit.id, "verdicts": [verdict(second)]}, now
     )
-    assert result == {"all_accepted": True, "rejected": []}
+    assert (result["all_accepted"], result["rejected"]) == (True, [])
     assert {nc.status for nc in ncs(audit)} == {"accepted"}
