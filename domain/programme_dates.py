@@ -8,24 +8,16 @@ recertification. Month arithmetic clamps to the end of the month: 31 Jan + 1 mon
 taken at 2026-03-09T17:00Z is dated 2026-03-10.
 """
 
-import calendar
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+from certflow.dates import CHINA_TZ, add_months, china_date, china_time_in_utc, iso_utc
+
+__all__ = ["CHINA_TZ", "add_months", "china_date", "china_time_in_utc", "iso_utc"]
 
 CERTIFICATE_VALIDITY_MONTHS = 36  # R-7.1.1, R-9.1: 3 years
 SURVEILLANCE_INTERVAL_MONTHS = 12  # R-7.1.3, R-8.10.1
 SURVEILLANCE_HARD_LIMIT_MONTHS = 15  # R-7.1.3, R-8.10.1: never beyond 15 months
 RECERTIFICATION_LEAD_MONTHS = 3  # R-8.11: starts 3 months before expiry
-
-
-def add_months(day: date, months: int) -> date:
-    """`day` moved by `months` calendar months (negative: back), clamped to the month's end."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    last_day = calendar.monthrange(year, month)[1]
-    return date(year, month, min(day.day, last_day))
 
 
 def certificate_expiry(issued_on: date) -> date:
@@ -51,23 +43,6 @@ def surveillance_2_hard_limit(s1_end: date) -> date:
 def recertification_window_opens(expiry: date) -> date:
     """R-8.11: recertification starts 3 months before the certificate expires."""
     return add_months(expiry, -RECERTIFICATION_LEAD_MONTHS)
-
-
-def china_date(moment: datetime) -> date:
-    """The calendar date in China of an aware timestamp (e.g. the app clock's `now`)."""
-    if moment.tzinfo is None:
-        raise ValueError(f"timestamp {moment!r} has no UTC offset")
-    return moment.astimezone(CHINA_TZ).date()
-
-
-def china_time_in_utc(day: date, hour: int = 9, minute: int = 0) -> datetime:
-    """`hour:minute` China time on `day`, as a UTC timestamp (for BPMN timers)."""
-    return datetime.combine(day, time(hour, minute), tzinfo=CHINA_TZ).astimezone(UTC)
-
-
-def iso_utc(moment: datetime) -> str:
-    """ISO 8601 with an explicit +00:00 offset, the form BPMN timer expressions need."""
-    return moment.astimezone(UTC).isoformat()
 
 
 def parse_iso_date(value: object) -> date:

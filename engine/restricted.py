@@ -10,13 +10,14 @@ definitions stays a privileged action (process_owner).
 
 import ast
 import builtins
-import calendar
 from collections.abc import Mapping
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
+
+from certflow.dates import add_months
 
 
 class ScriptRestrictionError(ValueError):
@@ -120,14 +121,6 @@ _FORBIDDEN_ATTRIBUTES = frozenset(
 )
 
 
-def _add_months(value: date, months: int) -> date:
-    """Calendar months, clamped to the month's last day (2025-01-31 + 1 month = 2025-02-28)."""
-    month_index = value.month - 1 + months
-    year, month = value.year + month_index // 12, month_index % 12 + 1
-    day = min(value.day, calendar.monthrange(year, month)[1])
-    return value.replace(year=year, month=month, day=day)
-
-
 def _parse_date(value: str) -> date:
     return date.fromisoformat(value[:10])
 
@@ -137,7 +130,7 @@ SAFE_BUILTINS: dict[str, Any] = {name: getattr(builtins, name) for name in _ALLO
 # Helpers scripts may call: plain functions and value types, none of which exposes the wall clock.
 SCRIPT_HELPERS: dict[str, Any] = {
     "timedelta": timedelta,
-    "add_months": _add_months,
+    "add_months": add_months,
     "parse_date": _parse_date,
 }
 

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from certflow.dates import china_date
 from certflow.db import db
 from certflow.models import User
 from domain.documents import create_document
@@ -487,7 +488,7 @@ def notify_not_accepted(params: dict[str, Any], ctx: HandlerContext) -> dict[str
             "is not recorded as not accepted with a reason",
         )
     organisation = application.organisation
-    today = ctx.now.date()
+    today = china_date(ctx.now)
     reason = application.not_accepted_reason
     lines = [
         "# 不予受理认证申请通知书",

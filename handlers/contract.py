@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from certflow.dates import china_date
 from domain.errors import RuleViolation
 from domain.models import Application, Contract
 from handlers.application import (
@@ -41,7 +42,7 @@ def record_contract(params: dict[str, Any], ctx: HandlerContext) -> dict[str, An
     cb_signed_on = date_param(params, "cb_signed_on", RULE, "认证机构签字日期 CB date")
     fee = decimal_param(params, "fee", RULE, "认证费用 fee", optional=True, places=2, digits=12)
 
-    today = ctx.now.date()
+    today = china_date(ctx.now)
     for label, signed_on in (("客户 client", client_signed_on), ("认证机构 CB", cb_signed_on)):
         if signed_on > today:
             raise RuleViolation(

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from certflow.dates import china_date
 from domain.errors import RuleViolation
 from domain.models import Application, Audit, AuditProgramme, Certificate, ProgrammeActivity
 from handlers.application import (
@@ -47,7 +48,7 @@ def _cycle_running(
 def _refuse_second_programme(ctx: HandlerContext, application: Application) -> None:
     """One programme per client per certification cycle (R-7.1.1): none for this application
     yet, and none of another application that is in progress or whose cycle still runs."""
-    today = ctx.now.date()
+    today = china_date(ctx.now)
     rows = ctx.session.execute(
         select(AuditProgramme, Application)
         .join(Application, AuditProgramme.application_id == Application.id)

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from certflow.dates import china_date
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.models import (
@@ -326,7 +327,7 @@ def _appointment_letter(
             for m in members
         ),
         "",
-        f"委派人：{ctx.actor}　委派日期：{zh_date(ctx.now.date())}",
+        f"委派人：{ctx.actor}　委派日期：{zh_date(china_date(ctx.now))}",
     ]
     document = create_document(
         ctx.session,
@@ -350,7 +351,7 @@ def _appointment_letter(
             "onsite_end": onsite_end.isoformat(),
             "members": members,
             "appointed_by": ctx.actor,
-            "appointed_on": ctx.now.date().isoformat(),
+            "appointed_on": china_date(ctx.now).isoformat(),
         },
     )
     return document.id
