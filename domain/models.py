@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -186,6 +187,14 @@ class ProgrammeActivity(db.Model):
     hard_limit_date: Mapped[date | None] = mapped_column(Date)
     window_opens_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(20), default="planned")
+    # R-7.1.3 / R-8.10.1: an extension beyond 12 months needs a reason and the audit
+    # department's approval, and never passes hard_limit_date (15 months).
+    extension_requested_to: Mapped[date | None] = mapped_column(Date)
+    extension_reason: Mapped[str | None] = mapped_column(Text)
+    extension_decided_by: Mapped[str | None] = mapped_column(String(80))
+    extension_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    extension_approved: Mapped[bool | None] = mapped_column(Boolean)
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit.id"))
 
     programme = relationship("AuditProgramme", back_populates="activities")
 
@@ -199,7 +208,11 @@ class Audit(db.Model):
     programme_id: Mapped[int] = mapped_column(ForeignKey("audit_programme.id"), index=True)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # initial | surveillance | extra_surveillance | special | recertification
     kind: Mapped[str] = mapped_column(String(20))
+    # The certificate a surveillance or special audit keeps under watch.
+    certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"), index=True)
+    trigger_reason: Mapped[str | None] = mapped_column(String(40))  # R-8.10.1 (a)–(d)
     objectives: Mapped[str] = mapped_column(Text, default="")
     criteria: Mapped[str] = mapped_column(Text, default="")
     scope: Mapped[str] = mapped_column(Text, default="")
@@ -346,6 +359,51 @@ class Certificate(db.Model):
     status: Mapped[str] = mapped_column(String(20), index=True)
     replaces_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
     mark: Mapped[str] = mapped_column(String(100))
+    # Partial suspension (R-9.5.1): the sites whose certification is suspended.
+    suspended_sites: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    mark_use_allowed: Mapped[bool] = mapped_column(  # R-10.1e
+        Boolean, default=True, server_default=true()
+    )
+    status_changed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class CertificateEvent(db.Model):
+    """Every change of a certificate's status or content: what, why (the rule), who, when
+    (R-9.3, R-9.5, R-13); the registry shows them as the status history."""
+
+    __tablename__ = "certificate_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
+    # issued | maintained | downgraded | suspended | restored | withdrawn | cancelled |
+    # superseded | reissued | surveillance_extended
+    event: Mapped[str] = mapped_column(String(30))
+    rule: Mapped[str] = mapped_column(String(20))  # e.g. R-9.5.1a
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status_before: Mapped[str | None] = mapped_column(String(20))
+    status_after: Mapped[str] = mapped_column(String(20))
+    sites: Mapped[list] = mapped_column(JSON, default=list)  # partial suspension
+    actor: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    effective_on: Mapped[date] = mapped_column(Date)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class Announcement(db.Model):
+    """A public announcement (R-14): certified, suspended, restored, withdrawn, cancelled,
+    downgraded organisations, on the public registry."""
+
+    __tablename__ = "announcement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    certificate_id: Mapped[int] = mapped_column(ForeignKey("certificate.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    organisation_name: Mapped[str] = mapped_column(String(300))
+    certificate_number: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    published_on: Mapped[date] = mapped_column(Date, index=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Document(db.Model):

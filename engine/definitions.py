@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -127,6 +129,12 @@ def deploy_definitions(
             deployment=deployment,
             spec_json=serializer.dump_spec(spec, subprocess_specs),
             spec_files={s.name: relpath(Path(s.file)) for s in [spec, *subprocess_specs.values()]},
+            start_messages=sorted(
+                ts.event_definition.name
+                for ts in spec.task_specs.values()
+                if isinstance(ts, StartEvent)
+                and isinstance(getattr(ts, "event_definition", None), MessageEventDefinition)
+            ),
         )
         session.add(version)
         for stored, digest in digests.items():

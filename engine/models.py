@@ -58,6 +58,8 @@ class ProcessVersion(db.Model):
     spec_json: Mapped[str] = mapped_column(Text, deferred=True)  # large: loaded when needed
     # Which stored file defines each process of the spec ({process id: path}), to resolve forms.
     spec_files: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Names of the messages whose arrival starts an instance (BPMN message start events).
+    start_messages: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
 
     deployment = relationship("Deployment", back_populates="versions")
     files = relationship(

@@ -547,7 +547,7 @@ class WorkflowEngine:
         data: dict[str, Any] | None = None,
         business_key: str | None = None,
     ) -> ProcessInstance:
-        with self._transaction() as session:
+        with self._transaction():
             now = self.clock.now()
             version = self.latest_version(process_id)
             spec, subprocess_specs = self._spec(version)
@@ -560,35 +560,46 @@ class WorkflowEngine:
                 raise ForbiddenError(
                     f"starting {process_id!r} needs one of the roles {sorted(start_roles)}"
                 )
-            workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
-            workflow.get_tasks(state=TaskState.READY)[0].data.update(data or {})
-            instance = ProcessInstance(
-                process_version=version,
-                process_id=process_id,
-                business_key=business_key,
-                status="running",
-                state_json="{}",
-                serializer_version=self.serializer.version,
-                started_by=actor.username,
-                started_at=now,
-                updated_at=now,
-                active_elements=[],
-            )
-            session.add(instance)
-            session.flush()
-            self._log(
-                session,
-                "instance_started",
-                actor,
-                now,
-                instance_id=instance.id,
-                data={"process_id": process_id, "version": version.version, "data": data or {}},
-            )
-            run = _Run(instance, workflow, actor, now)
+            run = self._new_instance(version, actor, data or {}, business_key, now)
             with self._scope(run):
                 self._advance(run)
                 self._finish(run)
-        return instance
+        return run.instance
+
+    def _new_instance(
+        self,
+        version: ProcessVersion,
+        actor: Actor,
+        data: dict[str, Any],
+        business_key: str | None,
+        now: datetime,
+    ) -> _Run:
+        spec, subprocess_specs = self._spec(version)
+        workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
+        workflow.get_tasks(state=TaskState.READY)[0].data.update(data)
+        instance = ProcessInstance(
+            process_version=version,
+            process_id=version.process_id,
+            business_key=business_key,
+            status="running",
+            state_json="{}",
+            serializer_version=self.serializer.version,
+            started_by=actor.username,
+            started_at=now,
+            updated_at=now,
+            active_elements=[],
+        )
+        self.session.add(instance)
+        self.session.flush()
+        self._log(
+            self.session,
+            "instance_started",
+            actor,
+            now,
+            instance_id=instance.id,
+            data={"process_id": version.process_id, "version": version.version, "data": data},
+        )
+        return _Run(instance, workflow, actor, now)
 
     def _open_task(self, task_id: str) -> HumanTask:
         row = self.session.get(HumanTask, task_id)
@@ -819,6 +830,10 @@ class WorkflowEngine:
         if exclude_instance is not None:
             query = query.where(ProcessInstance.id != exclude_instance)
         instance = session.scalars(query.limit(1)).first()
+        if instance is None and "instance_id" not in correlation:
+            started = self._start_by_message(name, correlation, payload, actor, now)
+            if started is not None:
+                return MessageResult(delivered_to=started.id)
         if instance is None:
             queued = QueuedMessage(
                 name=name,
@@ -844,6 +859,29 @@ class WorkflowEngine:
             self._deliver(run, name, payload)
             self._finish(run)
         return MessageResult(delivered_to=instance.id)
+
+    def _start_by_message(
+        self,
+        name: str,
+        correlation: dict[str, Any],
+        payload: dict[str, Any],
+        actor: Actor,
+        now: datetime,
+    ) -> ProcessInstance | None:
+        """A message no instance waits for starts the process whose message start event
+        catches it (e.g. `certificate_issued` starts surveillance); None when there is none."""
+        candidates = [v for v in self.list_latest_versions() if name in (v.start_messages or [])]
+        if not candidates:
+            return None
+        if len(candidates) > 1:
+            names = sorted(v.process_id for v in candidates)
+            raise EngineError(f"message {name!r} would start several processes: {names}")
+        run = self._new_instance(candidates[0], actor, {}, correlation.get("business_key"), now)
+        with self._scope(run):
+            run.workflow.do_engine_steps()  # the start event now waits for the message
+            self._deliver(run, name, payload)
+            self._finish(run)
+        return run.instance
 
     def _deliver(self, run: _Run, name: str, payload: dict[str, Any]) -> None:
         run.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))

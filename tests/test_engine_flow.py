@@ -232,3 +232,26 @@ def test_event_log_is_append_only(deployed):
     with pytest.raises(PermissionError):
         deployed.session.flush()
     deployed.session.rollback()
+
+
+def test_a_message_starts_the_process_whose_start_event_catches_it(engine):
+    from tests.helpers import FIXTURES
+
+    [version] = engine.deploy([FIXTURES / "message_start"], actor=OWNER).created
+    assert version.start_messages == ["case_opened"]
+    first = engine.send_message(
+        "case_opened", correlation={"business_key": "CASE-1"}, payload={"n": 1}, actor=MARKET
+    )
+    second = engine.send_message(
+        "case_opened", correlation={"business_key": "CASE-2"}, payload={"n": 2}, actor=MARKET
+    )
+    assert first.delivered_to and second.delivered_to and first.delivered_to != second.delivered_to
+    instance = engine.get_instance(first.delivered_to)
+    assert (instance.process_id, instance.business_key) == ("opened_by_message", "CASE-1")
+    [task] = open_tasks(engine, instance.id)
+    assert task.element_id == "Task_HandleCase"
+    assert engine.task_data(task)["opened"] == {"n": 1}
+    # A message for nobody is still queued.
+    assert engine.send_message(
+        "nobody_listens", correlation={"business_key": "X"}, actor=MARKET
+    ).queued_id
