@@ -83,14 +83,15 @@ def clear_database() -> None:
     """Empty every table (the schema stays); foreign keys are cyclic (audit ↔ certificate)."""
     from certflow.db import db
 
-    names = [table.name for table in db.metadata.tables.values()]
+    tables = list(db.metadata.tables.values())
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.exec_driver_sql("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " CASCADE")
+            names = ", ".join(conn.dialect.identifier_preparer.quote(t.name) for t in tables)
+            conn.exec_driver_sql(f"TRUNCATE {names} CASCADE")  # noqa: S608 (our own table names)
         else:
             conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")
-            for name in names:
-                conn.exec_driver_sql(f'DELETE FROM "{name}"')
+            for table in tables:
+                conn.execute(table.delete())
 
 
 @pytest.fixture
