@@ -256,6 +256,11 @@ class WorkflowEngine:
     @contextmanager
     def _scope(self, run: _Run) -> Iterator[None]:
         def set_business_key(key: str) -> None:
+            # Only an unnamed instance takes the key: a recertification (business key = the
+            # certificate number) keeps its name when the called certification registers the
+            # new application.
+            if run.instance.business_key is not None:
+                return
             run.instance.business_key = key
             self.session.execute(
                 update(HumanTask)

@@ -23,7 +23,8 @@ class HandlerContext:
     business_key: str | None
     actor: str
     element_id: str
-    # Name the instance after the case it created (e.g. the application number).
+    # Name the instance after the case it created (e.g. the application number); an instance
+    # that already has a business key keeps it.
     set_business_key: Callable[[str], None]
 
 
