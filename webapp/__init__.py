@@ -66,6 +66,24 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.register_blueprint(main_bp)
     app.register_blueprint(api_bp)
 
+    # The web pages (issue 4): security, languages, sign-in, then one blueprint per area.
+    from webapp.auth import init_auth
+    from webapp.i18n import init_i18n
+    from webapp.inbox import bp as inbox_bp
+    from webapp.layout import init_layout
+    from webapp.registry import bp as registry_bp
+    from webapp.security import exempt_api, init_security
+    from webapp.tasks import bp as tasks_bp
+
+    init_security(app)
+    exempt_api(api_bp)
+    init_i18n(app)
+    init_auth(app)
+    init_layout(app)
+    app.register_blueprint(inbox_bp)
+    app.register_blueprint(tasks_bp)
+    app.register_blueprint(registry_bp)  # public, no sign-in
+
     if app.config["CERTFLOW_SCHEDULER"]:
         from scheduler import start_in_process
 

@@ -1,4 +1,4 @@
-"""Landing page until the inbox (issue 4) exists."""
+"""Service information and the health check (the inbox at `/` is webapp.inbox)."""
 
 from flask import Blueprint, jsonify
 
@@ -7,7 +7,7 @@ from webapp import get_clock, get_engine
 bp = Blueprint("main", __name__)
 
 
-@bp.get("/")
+@bp.get("/about.json")
 def index():
     processes = [
         {"process_id": v.process_id, "version": v.version, "name": v.name}

@@ -1,0 +1,86 @@
+"""Translations, China time, and the instructions renderer (no database)."""
+
+import os
+import shutil
+from datetime import UTC, date, datetime
+
+from babel.messages.pofile import read_po
+from flask import Flask
+
+from webapp import i18n
+from webapp.instructions import render_instructions
+
+
+def test_every_message_has_a_chinese_translation():
+    with (i18n.TRANSLATIONS / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        catalog = read_po(fh, locale="zh_CN")
+    translated = {
+        (m.id[0] if isinstance(m.id, tuple) else m.id)
+        for m in catalog
+        if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string)
+    }
+    extracted = {
+        (m.id[0] if isinstance(m.id, tuple) else m.id) for m in i18n.extract_messages() if m.id
+    }
+    missing = sorted(extracted - translated)
+    assert missing == [], f"run `python -m webapp.i18n` and translate: {missing}"
+
+
+def test_catalogs_are_compiled_when_missing_or_stale(tmp_path):
+    shutil.copytree(i18n.TRANSLATIONS, tmp_path / "t", ignore=shutil.ignore_patterns("*.mo"))
+    written = i18n.compile_catalogs(tmp_path / "t")
+    assert sorted(p.parent.parent.name for p in written) == ["en", "zh_CN"]
+    assert i18n.compile_catalogs(tmp_path / "t") == []  # up to date
+    po = tmp_path / "t" / "en" / "LC_MESSAGES" / "messages.po"
+    mo = po.with_suffix(".mo")
+    os.utime(mo, (po.stat().st_mtime - 10, po.stat().st_mtime - 10))
+    assert i18n.compile_catalogs(tmp_path / "t") == [mo]
+    assert oct(mo.stat().st_mode & 0o777) == "0o644"
+
+
+def test_china_time():
+    value = datetime(2026, 1, 5, 16, 30, tzinfo=UTC)
+    assert i18n.localtime(value) == "2026-01-06 00:30"
+    assert i18n.localdate(value) == "2026-01-06"
+    assert i18n.localdate(date(2026, 1, 5)) == "2026-01-05"
+    assert i18n.localtime(None) == ""
+    assert i18n.china_day_start(date(2026, 1, 6)) == datetime(2026, 1, 5, 16, 0, tzinfo=UTC)
+    assert i18n.china_day_end(value) == datetime(2026, 1, 6, 16, 0, tzinfo=UTC)
+    assert i18n.china_day_end(value, days=6) == datetime(2026, 1, 12, 16, 0, tzinfo=UTC)
+
+
+def test_safe_next():
+    assert i18n.safe_next("/tasks/x?next=/", "/") == "/tasks/x?next=/"
+    for bad in ("https://evil", "//evil", "/\\evil", "evil", "", None, "/a\nb"):
+        assert i18n.safe_next(bad, "/home") == "/home"
+
+
+def test_validation_messages_are_translated():
+    app = Flask(__name__)
+    i18n.babel.init_app(app, locale_selector=lambda: "zh_CN")
+    with app.test_request_context("/"):
+        assert i18n.validation_message("required") == "此项为必填项。"
+        assert i18n.validation_message("'' is too short") == "内容过短或条目过少。"
+        assert i18n.validation_message("0.1 is less than the minimum of 0.5") == "不得小于 0.5。"
+        assert i18n.validation_message("'x' is not a 'date'") == "请输入日期（YYYY-MM-DD）。"
+        assert i18n.validation_message("True was expected") == "请确认此项。"
+        assert i18n.validation_message("Enter a number.") == "请输入数字。"
+        assert i18n.validation_message("第 3 位校验码错误") == "第 3 位校验码错误"  # kept as is
+
+
+def test_instructions_fill_placeholders_escape_html_and_stay_sandboxed():
+    html = render_instructions(
+        "# {{ name }}\n\n* {{ items | join(', ') }}\n\n<i>raw</i> {{ name.__class__ }}",
+        {"name": "<img src=x onerror=alert(1)>", "items": ["a", "<b>"]},
+    )
+    assert html.startswith("<h1>&lt;img src=x onerror=alert(1)&gt;</h1>")
+    assert "<li>a, &lt;b&gt;</li>" in html
+    assert "&lt;i&gt;raw&lt;/i&gt;" in html
+    assert "class" not in html  # the sandbox refuses dunder attributes
+    assert "<img" not in html and "<i>" not in html
+    broken = render_instructions("Hello {{ name ", {"name": "x"})
+    assert broken == "<p>Hello {{ name</p>\n"  # a template error shows the text
+    assert render_instructions("", {}) == ""
+    assert render_instructions(None, {}) == ""
+    link = render_instructions("[x](javascript:alert(1)) [y](https://example.cn)", {})
+    assert 'href="javascript' not in link and 'href="https://example.cn"' in link

@@ -1,0 +1,211 @@
+"""Who may see which task, process instance and attachment (R-11): one set of rules for every
+blueprint.
+
+The rules
+---------
+* `admin` and `quality_manager` see every task; `admin`, `quality_manager` and `process_owner`
+  see every process instance (SEE_ALL_TASKS / SEE_ALL_INSTANCES).
+* Everyone else sees a task when
+  - they are its assignee or completed it, or
+  - its candidate role (the BPMN lane) is one of their roles — **except the `client` role, which
+    only counts for tasks of the client's own organisation**: the task's process instance must be
+    linked to an `Application` of the user's organisation, either because
+    `Application.instance_id` is the task's instance, or because the instance's business key is
+    the application number (`Application.number == business_key`, which is what
+    `application.register` sets). An instance linked to no application at all (such as the
+    review_flow test fixture) therefore has no client tasks any client can see, and a client
+    user without an organisation sees no client tasks.
+* A process instance is visible to SEE_ALL_INSTANCES, to the user who started it, to a client
+  user of the organisation the instance is linked to (as above), and to anyone who may see one
+  of its tasks.
+* An attachment may be downloaded by its uploader, by users of the organisation it belongs to,
+  and by staff (any role other than `client`).
+
+`Viewer` carries what the rules need about the user (username, roles, organisation); build it
+with `Viewer.of(user)` from a `certflow.models.User`.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+
+from certflow.db import db
+from domain.models import Application, Attachment, Organisation
+from engine.models import HumanTask, ProcessInstance
+from engine.service import SUPERVISOR_ROLES, Actor
+
+SEE_ALL_TASKS = frozenset({"admin", "quality_manager"})
+SEE_ALL_INSTANCES = frozenset({"admin", "quality_manager", "process_owner"})
+CLIENT_ROLE = "client"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    username: str
+    roles: frozenset[str]
+    organisation_id: int | None = None
+
+    @classmethod
+    def of(cls, user: Any) -> "Viewer":
+        return cls(user.username, frozenset(user.roles), user.organisation_id)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.username, self.roles)
+
+    @property
+    def sees_all_tasks(self) -> bool:
+        return bool(self.roles & SEE_ALL_TASKS)
+
+    @property
+    def sees_all_instances(self) -> bool:
+        return bool(self.roles & SEE_ALL_INSTANCES)
+
+    @property
+    def is_supervisor(self) -> bool:
+        """May reassign tasks (the engine's supervisor roles)."""
+        return bool(self.roles & SUPERVISOR_ROLES)
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles - {CLIENT_ROLE})
+
+
+# -- linking instances to organisations -----------------------------------------------------------
+def application_link(instance_id: Any, business_key: Any) -> ColumnElement[bool]:
+    """`Application` rows of the instance given by the two columns (id, business key)."""
+    return or_(
+        Application.instance_id == instance_id,
+        and_(business_key.is_not(None), Application.number == business_key),
+    )
+
+
+def belongs_to_organisation(
+    organisation_id: int | None, instance_id: Any, business_key: Any
+) -> ColumnElement[bool]:
+    """True when the instance (id and business key columns) is a case of the organisation."""
+    if organisation_id is None:
+        return false()
+    return exists(
+        select(Application.id).where(
+            Application.organisation_id == organisation_id,
+            application_link(instance_id, business_key),
+        )
+    )
+
+
+def instance_organisations(instance_id: int, business_key: str | None) -> list[Organisation]:
+    """The organisations whose applications the instance handles (normally one)."""
+    link = Application.instance_id == instance_id
+    if business_key is not None:
+        link = or_(link, Application.number == business_key)
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(Organisation.id.in_(select(Application.organisation_id).where(link)))
+            .order_by(Organisation.id)
+        )
+    )
+
+
+def task_organisations(task_ids: list[str]) -> dict[str, list[Organisation]]:
+    """Organisations of several tasks at once (for a page of the inbox)."""
+    if not task_ids:
+        return {}
+    rows = db.session.execute(
+        select(HumanTask.id, Organisation)
+        .join(Application, application_link(HumanTask.instance_id, HumanTask.business_key))
+        .join(Organisation, Organisation.id == Application.organisation_id)
+        .where(HumanTask.id.in_(task_ids))
+        .order_by(Organisation.id)
+        .distinct()
+    ).all()
+    result: dict[str, list[Organisation]] = {}
+    for task_id, organisation in rows:
+        result.setdefault(task_id, []).append(organisation)
+    return result
+
+
+# -- tasks ----------------------------------------------------------------------------------------
+def task_by_role_clause(viewer: Viewer) -> ColumnElement[bool]:
+    """Tasks whose candidate role the viewer holds (client tasks: only of the own organisation)."""
+    staff_roles = sorted(viewer.roles - {CLIENT_ROLE})
+    clauses: list[ColumnElement[bool]] = []
+    if staff_roles:
+        clauses.append(HumanTask.candidate_role.in_(staff_roles))
+    if CLIENT_ROLE in viewer.roles:
+        clauses.append(
+            and_(
+                HumanTask.candidate_role == CLIENT_ROLE,
+                belongs_to_organisation(
+                    viewer.organisation_id, HumanTask.instance_id, HumanTask.business_key
+                ),
+            )
+        )
+    return or_(*clauses) if clauses else false()
+
+
+def task_visible_clause(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL condition on HumanTask: the tasks the viewer may see."""
+    personal = or_(HumanTask.assignee == viewer.username, HumanTask.completed_by == viewer.username)
+    if viewer.sees_all_tasks:
+        return or_(personal, HumanTask.id.is_not(None))
+    return or_(personal, task_by_role_clause(viewer))
+
+
+def may_see_task(viewer: Viewer, row: HumanTask) -> bool:
+    if viewer.sees_all_tasks or viewer.username in (row.assignee, row.completed_by):
+        return True
+    found = db.session.scalars(
+        select(HumanTask.id).where(HumanTask.id == row.id, task_by_role_clause(viewer)).limit(1)
+    ).first()
+    return found is not None
+
+
+def may_work_on(viewer: Viewer, row: HumanTask) -> bool:
+    """May complete or claim the task: it is open, visible through the viewer's role (client:
+    own organisation) and not claimed by someone else. Admins act for every role (the engine's
+    rule)."""
+    if row.state != "open":
+        return False
+    if row.assignee is not None and row.assignee != viewer.username:
+        return False
+    if "admin" in viewer.roles:
+        return True
+    found = db.session.scalars(
+        select(HumanTask.id).where(HumanTask.id == row.id, task_by_role_clause(viewer)).limit(1)
+    ).first()
+    return found is not None
+
+
+# -- instances ------------------------------------------------------------------------------------
+def may_see_instance(viewer: Viewer, instance: ProcessInstance) -> bool:
+    if viewer.sees_all_instances or instance.started_by == viewer.username:
+        return True
+    through: list[ColumnElement[bool]] = [
+        exists(
+            select(HumanTask.id).where(
+                HumanTask.instance_id == ProcessInstance.id, task_visible_clause(viewer)
+            )
+        )
+    ]
+    if CLIENT_ROLE in viewer.roles:
+        through.append(
+            belongs_to_organisation(
+                viewer.organisation_id, ProcessInstance.id, ProcessInstance.business_key
+            )
+        )
+    query = select(ProcessInstance.id).where(ProcessInstance.id == instance.id, or_(*through))
+    return db.session.scalars(query.limit(1)).first() is not None
+
+
+# -- attachments ----------------------------------------------------------------------------------
+def may_download(viewer: Viewer, attachment: Attachment) -> bool:
+    """The uploader, users of the file's organisation, and staff (R-11: clients see only their
+    own organisation's files)."""
+    if attachment.uploaded_by == viewer.username:
+        return True
+    if viewer.organisation_id is not None and viewer.organisation_id == attachment.organisation_id:
+        return True
+    return viewer.is_staff

@@ -1,0 +1,310 @@
+"""Languages (Flask-Babel): Chinese (zh_CN) by default, English on request; China time.
+
+The language is chosen by `?lang=zh_CN|en` on any page (remembered in the session) or by the
+switch link (`/lang/<code>`). Catalogs live in webapp/translations/<lang>/LC_MESSAGES/messages.po;
+the compiled .mo files are not kept in git: `compile_catalogs` (run by create_app) writes each one
+that is missing or older than its .po.
+
+Dates are stored in UTC and shown in Asia/Shanghai (`localtime` filter).
+"""
+
+import logging
+import os
+import re
+import tempfile
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from flask import Blueprint, Flask, redirect, request, session, url_for
+from flask_babel import Babel, Domain, get_locale
+from flask_babel import gettext as _
+
+from certflow.roles import ROLES
+
+log = logging.getLogger(__name__)
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+DEFAULT_LANGUAGE = "zh_CN"
+CHINA = ZoneInfo("Asia/Shanghai")
+_ROLE_NAMES = {role.id: role for role in ROLES}
+
+bp = Blueprint("i18n", __name__)
+
+
+class _CatalogDomain(Domain):
+    """Loads webapp/translations/<zh_CN|en>: Babel spells the Chinese locale zh_Hans_CN, which
+    gettext would not look up as zh_CN."""
+
+    def get_translations(self):
+        locale = get_locale()
+        if locale is None:
+            return NullTranslations()
+        name = "zh_CN" if locale.language == "zh" else "en"
+        if name not in self.cache:
+            self.cache[name] = Translations.load(str(TRANSLATIONS), [name], "messages")
+        return self.cache[name]
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return _CatalogDomain()
+
+
+babel = _Babel()
+
+
+def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
+    """Compile every messages.po whose .mo is missing or stale; returns the files written."""
+    written = []
+    for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh, locale=po_path.parent.parent.name)
+        # Written aside and renamed: two processes starting at once never see half a file.
+        try:
+            fd, temporary = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.part")
+        except OSError as err:  # a read-only installation: use the .mo files it came with
+            log.warning("cannot compile %s: %s", po_path, err)
+            continue
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write_mo(fh, catalog)
+            os.chmod(temporary, 0o644)
+            os.replace(temporary, mo_path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        written.append(mo_path)
+    return written
+
+
+def select_locale() -> str:
+    requested = request.args.get("lang")
+    if requested in LANGUAGES:
+        return requested
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def _remember_language() -> None:
+    requested = request.args.get("lang")
+    if requested in LANGUAGES and session.get("lang") != requested:
+        session["lang"] = requested
+
+
+def current_language() -> str:
+    return str(get_locale() or DEFAULT_LANGUAGE)
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """A local path to go back to; anything else (other hosts, schemes) becomes `default`."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    if any(ord(c) < 32 for c in target):
+        return default
+    return target
+
+
+@bp.get("/lang/<code>")
+def switch_language(code: str):
+    if code in LANGUAGES:
+        session["lang"] = code
+    target = safe_next(request.args.get("next"), url_for("inbox.index"))
+    # Drop a ?lang= of the page we came from, or it would win over the new choice.
+    target = re.sub(r"([?&])lang=[^&]*&?", r"\1", target).rstrip("?&")
+    return redirect(target or url_for("inbox.index"))
+
+
+# -- formatting -----------------------------------------------------------------------------------
+def to_china(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(CHINA)
+
+
+def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC timestamp as China time text."""
+    if value is None:
+        return ""
+    return to_china(value).strftime(fmt)
+
+
+def localdate(value: datetime | date | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return to_china(value).strftime("%Y-%m-%d")
+    return value.isoformat()
+
+
+def china_day_start(day: date) -> datetime:
+    """00:00 of a China calendar day, in UTC."""
+    return datetime.combine(day, time(0, 0), tzinfo=CHINA).astimezone(UTC)
+
+
+def china_day_end(now: datetime, days: int = 0) -> datetime:
+    """The end of the China calendar day `days` after the day of `now`, in UTC."""
+    return china_day_start(to_china(now).date() + timedelta(days=days + 1))
+
+
+def role_name(role_id: str | None) -> str:
+    if not role_id:
+        return ""
+    role = _ROLE_NAMES.get(role_id)
+    if role is None:
+        return role_id
+    return role.name_en if current_language() == "en" else role.name_zh
+
+
+# -- validation messages --------------------------------------------------------------------------
+_PATTERNS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^required$"), "required"),
+    (re.compile(r"^True was expected$"), "confirm"),
+    (re.compile(r"^.* is too short$"), "too_short"),
+    (re.compile(r"^.* is too long$"), "too_long"),
+    (re.compile(r"^.* should be non-empty$"), "too_short"),
+    (re.compile(r"^.* is expected to be empty$"), "too_long"),
+    (re.compile(r"^.* is not a '(?P<format>[^']+)'$"), "format"),
+    (re.compile(r"^.* is not of type .*$"), "type"),
+    (re.compile(r"^.* is less than (the minimum of )?(?P<limit>\S+)$"), "minimum"),
+    (re.compile(r"^.* is less than or equal to the minimum of (?P<limit>\S+)$"), "ex_minimum"),
+    (re.compile(r"^.* is greater than (the maximum of )?(?P<limit>\S+)$"), "maximum"),
+    (re.compile(r"^.* is greater than or equal to the maximum of (?P<limit>\S+)$"), "ex_maximum"),
+    (re.compile(r"^.* is not a multiple of (?P<limit>\S+)$"), "multiple"),
+    (re.compile(r"^.* does not match .*$"), "pattern"),
+    (re.compile(r"^.* is not one of .*$"), "choice"),
+    (re.compile(r"^.* was expected$"), "choice"),
+    (re.compile(r"^.* has non-unique elements$"), "unique"),
+    (re.compile(r"^Additional properties are not allowed .*$"), "additional"),
+    (re.compile(r"^.* is not valid under any of the given schemas$"), "choice"),
+]
+
+
+def validation_message(message: str) -> str:
+    """A field error from the engine / jsonschema (English) in the user's language."""
+    for pattern, kind in _PATTERNS:
+        match = pattern.match(message)
+        if match is None:
+            continue
+        limit = match.groupdict().get("limit", "")
+        if kind == "required":
+            return _("This field is required.")
+        if kind == "confirm":
+            return _("Please confirm.")
+        if kind == "too_short":
+            return _("Too short or too few entries.")
+        if kind == "too_long":
+            return _("Too long or too many entries.")
+        if kind == "format":
+            fmt = match.group("format")
+            if fmt == "date":
+                return _("Enter a date (YYYY-MM-DD).")
+            if fmt == "email":
+                return _("Enter an e-mail address.")
+            return _("The value has the wrong format.")
+        if kind == "type":
+            return _("The value has the wrong type.")
+        if kind == "minimum":
+            return _("Must be at least %(limit)s.", limit=limit)
+        if kind == "ex_minimum":
+            return _("Must be more than %(limit)s.", limit=limit)
+        if kind == "maximum":
+            return _("Must be at most %(limit)s.", limit=limit)
+        if kind == "ex_maximum":
+            return _("Must be less than %(limit)s.", limit=limit)
+        if kind == "multiple":
+            return _("Must be a multiple of %(limit)s.", limit=limit)
+        if kind == "pattern":
+            return _("The value has the wrong format.")
+        if kind == "choice":
+            return _("Choose one of the options.")
+        if kind == "unique":
+            return _("Each entry may appear only once.")
+        if kind == "additional":
+            return _("The form contains unexpected fields.")
+    # Our own messages (forms_render) are catalog entries; others (e.g. which character of a
+    # credit code is wrong) are shown as they are.
+    return _(message) if message else message
+
+
+def translate_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {key: [validation_message(m) for m in msgs] for key, msgs in errors.items()}
+
+
+def init_i18n(app: Flask) -> None:
+    compile_catalogs()
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(_remember_language)
+    app.register_blueprint(bp)
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["localdate"] = localdate
+    app.jinja_env.globals.update(
+        LANGUAGES=LANGUAGES, current_language=current_language, role_name=role_name
+    )
+
+
+# -- maintaining the catalogs ---------------------------------------------------------------------
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "lazy_gettext": None,
+    "N_": None,
+}
+_SOURCES = [("**.py", "python"), ("templates/**.html", "jinja2")]
+
+
+def extract_messages():
+    """Every translatable message of webapp/ (Python: _, gettext, ngettext, lazy_gettext, N_;
+    templates: _ and ngettext) as a babel Catalog."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_dir
+
+    catalog = Catalog(project="certflow", charset="utf-8")
+    root = Path(__file__).resolve().parent
+    method_map = [(pattern, method) for pattern, method in _SOURCES]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "1"}}
+    for filename, lineno, message, comments, context in extract_from_dir(
+        str(root), method_map, options, keywords=KEYWORDS
+    ):
+        if filename.startswith("api/"):
+            continue  # the JSON API answers in English
+        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def update_catalogs(directory: Path = TRANSLATIONS) -> None:
+    """Merge newly extracted messages into each messages.po (`python -m webapp.i18n`); existing
+    translations are kept, new ones are empty and must be filled in before the test passes."""
+    from babel.messages.pofile import write_po
+
+    template = extract_messages()
+    for language in LANGUAGES:
+        po_path = directory / language / "LC_MESSAGES" / "messages.po"
+        po_path.parent.mkdir(parents=True, exist_ok=True)
+        if po_path.exists():
+            with po_path.open("rb") as fh:
+                catalog = read_po(fh, locale=language)
+        else:
+            from babel.messages.catalog import Catalog
+
+            catalog = Catalog(locale=language, project="certflow", charset="utf-8")
+        catalog.update(template, no_fuzzy_matching=True)
+        with po_path.open("wb") as fh:
+            write_po(fh, catalog, width=100, omit_header=False, ignore_obsolete=True)
+
+
+if __name__ == "__main__":
+    update_catalogs()
+    print("updated", ", ".join(str(TRANSLATIONS / lang) for lang in LANGUAGES))

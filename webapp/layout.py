@@ -1,0 +1,65 @@
+"""The shared page layout: the navigation entries of the blueprints and template helpers.
+
+A blueprint adds its page to the top navigation with `nav_item`, e.g. the case pages later:
+
+    nav_item("cases.index", lazy_gettext("Cases"), order=20)
+    nav_item("admin.users", lazy_gettext("Users"), roles={"admin"}, order=90)
+
+base.html shows the entries the signed-in user may use, in `order`.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from flask import Flask, request
+from flask_babel import lazy_gettext
+from flask_login import current_user
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object  # a lazy_gettext string
+    roles: frozenset[str] | None = None  # None: every signed-in user
+    order: int = 50
+    sections: frozenset[str] = frozenset()  # more blueprints whose pages highlight this entry
+
+
+_NAV: dict[str, NavItem] = {}
+
+
+def nav_item(
+    endpoint: str,
+    label: object,
+    *,
+    roles: Iterable[str] | None = None,
+    order: int = 50,
+    sections: Iterable[str] = (),
+) -> None:
+    _NAV[endpoint] = NavItem(
+        endpoint, label, frozenset(roles) if roles else None, order, frozenset(sections)
+    )
+
+
+def _visible_nav() -> list[NavItem]:
+    if not getattr(current_user, "is_authenticated", False):
+        return []
+    roles = current_user.viewer.roles
+    return [
+        item
+        for item in sorted(_NAV.values(), key=lambda i: (i.order, i.endpoint))
+        if item.roles is None or item.roles & roles
+    ]
+
+
+def _is_current(item: NavItem) -> bool:
+    blueprint = item.endpoint.split(".", 1)[0]
+    return request.blueprint == blueprint or request.blueprint in item.sections
+
+
+def init_layout(app: Flask) -> None:
+    nav_item("inbox.index", lazy_gettext("Inbox"), order=10, sections={"tasks"})
+
+    @app.context_processor
+    def _layout_globals():
+        return {"nav_items": _visible_nav(), "nav_is_current": _is_current}

@@ -1,0 +1,522 @@
+"""The task page (`/tasks/<id>`): details, instructions, the form, drafts, comments, follow-up,
+claim / unclaim / reassign, and downloads of the case's files (`/files/<id>`).
+
+Every view first checks that the signed-in user may see the task (webapp.access); otherwise the
+attempt is logged and answered 404. Workflow changes go through the WorkflowEngine only, which
+enforces roles and claims again.
+"""
+
+import mimetypes
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import delete, or_, select
+
+from certflow.db import db
+from certflow.models import User
+from domain.attachments import KINDS, AttachmentRejected, attachment_path, store_attachment
+from domain.formats import form_format_checker
+from domain.models import Application, Attachment
+from engine.errors import ConflictError, EngineError, FormValidationError, NotFoundError
+from engine.forms import validate_form_data
+from engine.models import EventLog, HumanTask
+from engine.service import Actor
+from webapp import forms_render, get_clock, get_engine
+from webapp.access import (
+    CLIENT_ROLE,
+    Viewer,
+    instance_organisations,
+    may_download,
+    may_see_task,
+    may_work_on,
+)
+from webapp.auth import current_viewer, deny, log_access
+from webapp.i18n import china_day_start, safe_next, translate_errors
+from webapp.instructions import render_instructions
+from webapp.models import TaskComment, TaskDraft, TaskFollowUp
+
+bp = Blueprint("tasks", __name__)
+
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+MAX_COMMENT = 4000
+
+
+def storage_dir() -> Path:
+    return Path(current_app.instance_path) / "uploads"
+
+
+def _find_task(task_id: str) -> HumanTask | None:
+    if not _UUID.fullmatch(task_id):
+        return None
+    try:
+        return get_engine().get_task(task_id)
+    except NotFoundError:
+        return None
+
+
+def visible_task(task_id: str) -> tuple[HumanTask | None, Any]:
+    """(task, None) when the user may see it, else (None, the logged 404 response)."""
+    row = _find_task(task_id)
+    if row is None:
+        return None, deny(404, f"task {task_id[:60]} does not exist")
+    if not may_see_task(current_viewer(), row):
+        return None, deny(404, f"task {row.id} is not visible to the user")
+    return row, None
+
+
+def _back() -> str:
+    return safe_next(request.values.get("next"), url_for("inbox.index"))
+
+
+def _task_url(row: HumanTask) -> str:
+    target = request.values.get("next")
+    return url_for("tasks.show", task_id=row.id, next=target) if target else _plain_url(row)
+
+
+def _plain_url(row: HumanTask) -> str:
+    return url_for("tasks.show", task_id=row.id)
+
+
+def _failure(err: EngineError, *, back: str | None = None):
+    """An engine refusal as a page with its status; refusals of rights are logged."""
+    if err.status == 403:
+        log_access("denied", status=403, detail=err.message)
+        title = _("Not allowed")
+    elif err.status == 409:
+        title = _("Someone else was quicker")
+    elif err.status == 404:
+        return deny(404, err.message)
+    else:
+        title = _("That did not work")
+    return (
+        render_template(
+            "message.html", title=title, message=_engine_message(err), back=back or _back()
+        ),
+        err.status,
+    )
+
+
+def _engine_message(err: EngineError) -> str:
+    claimed = re.match(r"task is (?:already )?claimed by (?P<user>\S+)$", err.message)
+    if claimed:
+        return _("This task is claimed by %(user)s.", user=claimed.group("user"))
+    if err.status == 409 and "already" in err.message:
+        return _("This task has already been completed or cancelled.")
+    if err.status == 409:
+        return _("The case was changed at the same time by someone else. Please try again.")
+    if err.status == 403:  # the role, or a guard's reason (e.g. impartiality, R-8.8)
+        return _("You may not do this: %(reason)s", reason=err.message)
+    return err.message
+
+
+# -- the page -------------------------------------------------------------------------------------
+def _case_attachments(row: HumanTask, viewer: Viewer) -> list[Attachment]:
+    """Files of the task's case that the user may download: those of the linked applications and
+    those submitted in the instance's completed forms."""
+    engine = get_engine()
+    link = Application.instance_id == row.instance_id
+    if row.business_key is not None:
+        link = or_(link, Application.number == row.business_key)
+    ids: set[int] = set(
+        db.session.scalars(
+            select(Attachment.id)
+            .join(Application, Application.id == Attachment.application_id)
+            .where(link)
+        )
+    )
+    completed = db.session.scalars(
+        select(HumanTask).where(
+            HumanTask.instance_id == row.instance_id,
+            HumanTask.state == "completed",
+            HumanTask.form_file.is_not(None),
+        )
+    ).all()
+    for task in completed:
+        event = db.session.scalars(
+            select(EventLog)
+            .where(EventLog.task_id == task.id, EventLog.event_type == "task_completed")
+            .limit(1)
+        ).first()
+        if event is None:
+            continue
+        try:
+            schema = engine.task_form(task)
+        except EngineError:
+            continue
+        submitted = (event.data or {}).get("data") or {}
+        ids |= forms_render.build_form(schema, submitted, spare_rows=0).attachment_ids()
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        select(Attachment).where(Attachment.id.in_(sorted(ids))).order_by(Attachment.id)
+    ).all()
+    return [a for a in rows if may_download(viewer, a)]
+
+
+def reassign_candidates(row: HumanTask) -> list[User]:
+    """Active users who hold the task's candidate role (for client tasks: users of the task's
+    organisation), so the engine's and the visibility rules both accept them."""
+    users = db.session.scalars(
+        select(User).where(User.active.is_(True)).order_by(User.username)
+    ).all()
+    role = row.candidate_role
+    organisations = {o.id for o in instance_organisations(row.instance_id, row.business_key)}
+    result = []
+    for user in users:
+        actor = Actor(user.username, frozenset(user.roles))
+        if not actor.may_act_for(role):
+            continue
+        if (
+            role == CLIENT_ROLE
+            and "admin" not in user.roles
+            and user.organisation_id not in organisations
+        ):
+            continue
+        result.append(user)
+    return result
+
+
+def _form_values(row: HumanTask, schema: dict | None, data: dict) -> tuple[dict, TaskDraft | None]:
+    draft = db.session.get(TaskDraft, (row.id, current_viewer().username))
+    if draft is not None:
+        return dict(draft.data or {}), draft
+    return forms_render.initial_values(schema, data), None
+
+
+def render_task(
+    row: HumanTask,
+    *,
+    values: dict | None = None,
+    errors: dict[str, list[str]] | None = None,
+    status: int = 200,
+    alert: str | None = None,
+):
+    viewer = current_viewer()
+    engine = get_engine()
+    now = get_clock().now()
+    details = engine.task_details(row)
+    data = engine.task_data(row)
+    schema = engine.task_form(row)
+    can_work = may_work_on(viewer, row)
+    draft = None
+    if values is None:
+        values, draft = _form_values(row, schema, data)
+    form = forms_render.build_form(schema, values, translate_errors(errors or {}))
+    attachment_ids = form.attachment_ids()
+    attachments = {
+        a.id: a
+        for a in db.session.scalars(select(Attachment).where(Attachment.id.in_(attachment_ids)))
+        if may_download(viewer, a)
+    }
+    comments = db.session.scalars(
+        select(TaskComment).where(TaskComment.task_id == row.id).order_by(TaskComment.id)
+    ).all()
+    follow_up = db.session.get(TaskFollowUp, (row.id, viewer.username))
+    context = {
+        "task": row,
+        "process_name": row.instance.process_version.name,
+        "organisations": instance_organisations(row.instance_id, row.business_key),
+        "overdue": row.state == "open" and row.due_at is not None and row.due_at < now,
+        "instructions": render_instructions(details["instructions"], data),
+        "documentation": details["documentation"],
+        "form": form,
+        "has_schema": schema is not None,
+        "can_work": can_work,
+        "claimed_by_other": row.state == "open"
+        and row.assignee is not None
+        and row.assignee != viewer.username,
+        "may_claim": row.state == "open"
+        and row.assignee is None
+        and viewer.actor.may_act_for(row.candidate_role)
+        and can_work,
+        "may_unclaim": row.state == "open"
+        and row.assignee is not None
+        and (row.assignee == viewer.username or viewer.is_supervisor),
+        "reassign_to": reassign_candidates(row)
+        if viewer.is_supervisor and row.state == "open"
+        else [],
+        "attachments": attachments,
+        "case_attachments": _case_attachments(row, viewer),
+        "comments": comments,
+        "follow_up": follow_up.follow_up_at if follow_up else None,
+        "model_follow_up": row.follow_up_at,
+        "draft": draft,
+        "alert": alert,
+        "next": safe_next(request.values.get("next"), ""),
+        "now": now,
+    }
+    return render_template("task.html", **context), status
+
+
+@bp.get("/tasks/<task_id>")
+@login_required
+def show(task_id: str):
+    row, refused = visible_task(task_id)
+    if row is None:
+        return refused
+    return render_task(row)
+
+
+# -- submitting the form --------------------------------------------------------------------------
+def _store_upload(viewer: Viewer):
+    clock = get_clock()
+
+    def store(field: forms_render.Field, upload) -> int:
+        content = upload.read()
+        content_type = (upload.mimetype or "").lower()
+        if content_type in ("", "application/octet-stream"):
+            content_type = mimetypes.guess_type(upload.filename or "")[0] or content_type
+        name = str(field.path[-1]) if field.path else ""
+        try:
+            attachment = store_attachment(
+                db.session,
+                storage_dir(),
+                filename=upload.filename or "upload",
+                content_type=content_type,
+                data=content,
+                kind=forms_render.attachment_kind(name, field.schema, KINDS),
+                uploaded_by=viewer.username,
+                now=clock.now(),
+                organisation_id=viewer.organisation_id,
+            )
+        except AttachmentRejected as err:
+            raise ValueError(_upload_message(str(err), upload.filename or "")) from err
+        return attachment.id
+
+    return store
+
+
+def _upload_message(reason: str, filename: str) -> str:
+    if "empty" in reason:
+        return _("%(file)s: the file is empty.", file=filename)
+    if "larger" in reason:
+        return _("%(file)s: the file is larger than 20 MB.", file=filename)
+    if "type" in reason:
+        return _(
+            "%(file)s: this file type is not accepted (PDF, PNG, JPEG, text, Word, Excel).",
+            file=filename,
+        )
+    return f"{filename}: {reason}"
+
+
+def _attachment_ok(viewer: Viewer):
+    def ok(attachment_id: int) -> bool:
+        attachment = db.session.get(Attachment, attachment_id)
+        return attachment is not None and may_download(viewer, attachment)
+
+    return ok
+
+
+@bp.post("/tasks/<task_id>")
+@login_required
+def submit(task_id: str):
+    row, refused = visible_task(task_id)
+    if row is None:
+        return refused
+    viewer = current_viewer()
+    engine = get_engine()
+    if row.state != "open":
+        return _failure(ConflictError(f"task {row.id} is already {row.state}"))
+    if row.assignee is not None and row.assignee != viewer.username:
+        return _failure(ConflictError(f"task is claimed by {row.assignee}"), back=_plain_url(row))
+    if not may_work_on(viewer, row):
+        return deny(403, f"task {row.id} needs the role {row.candidate_role!r}")
+    schema = engine.task_form(row)
+    submission = forms_render.parse_submission(
+        schema,
+        request.form,
+        request.files,
+        store_file=_store_upload(viewer),
+        attachment_ok=_attachment_ok(viewer),
+    )
+    db.session.commit()  # uploaded files are kept even when the form must be corrected
+    if request.form.get("action") == "draft":
+        now = get_clock().now()
+        draft = db.session.get(TaskDraft, (row.id, viewer.username))
+        if draft is None:
+            draft = TaskDraft(task_id=row.id, username=viewer.username, saved_at=now)
+            db.session.add(draft)
+        draft.data = submission.values
+        draft.saved_at = now
+        db.session.commit()
+        flash(_("Draft saved."), "success")
+        return redirect(_task_url(row))
+    data = submission.data if schema is not None else {}
+    if submission.errors:
+        found = validate_form_data(schema or {}, data, form_format_checker(db.session))
+        # A field that did not parse is reported once, with the parse error.
+        for key in submission.errors:
+            found.pop(key, None)
+        errors = forms_render.merge_errors(submission.errors, found)
+        return render_task(row, values=submission.values, errors=errors, status=422)
+    try:
+        engine.complete_task(row.id, actor=viewer.actor, data=data)
+    except FormValidationError as err:
+        return render_task(row, values=submission.values, errors=err.errors, status=422)
+    except EngineError as err:
+        if err.status == 403:
+            log_access("denied", status=403, detail=err.message)
+        return render_task(
+            row,
+            values=submission.values,
+            status=err.status,
+            alert=_engine_message(err),
+        )
+    db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == row.id))
+    db.session.commit()
+    flash(_("Task completed: %(name)s", name=row.name), "success")
+    return redirect(_back())
+
+
+# -- claim, unclaim, reassign ---------------------------------------------------------------------
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim(task_id: str):
+    row, refused = visible_task(task_id)
+    if row is None:
+        return refused
+    viewer = current_viewer()
+    if row.assignee is not None and row.assignee != viewer.username:
+        return _failure(ConflictError(f"task is already claimed by {row.assignee}"))
+    if not may_work_on(viewer, row) and row.state == "open":
+        return deny(403, f"task {row.id} needs the role {row.candidate_role!r}")
+    try:
+        get_engine().claim(row.id, actor=viewer.actor)
+    except EngineError as err:
+        return _failure(err)
+    flash(_("You have claimed the task: %(name)s", name=row.name), "success")
+    return redirect(_back())
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim(task_id: str):
+    row, refused = visible_task(task_id)
+    if row is None:
+        return refused
+    try:
+        get_engine().unclaim(row.id, actor=current_viewer().actor)
+    except EngineError as err:
+        return _failure(err)
+    flash(_("The task is unclaimed: %(name)s", name=row.name), "success")
+    return redirect(_back())
+
+
+@bp.post("/tasks/<task_id>/reassign")
+@login_required
+def reassign(task_id: str):
+    row, refused = visible_task(task_id)
+    if row is None:
+        return refused
+    viewer = current_viewer()
+    if not viewer.is_supervisor:
+        return deny(403, "reassigning needs a supervisor role")
+    username = request.form.get("assignee", "")
+    candidates = {u.username: u for u in reassign_candidates(row)}
+    user = candidates.get(username)
+    if user is None:
+        message = _("Choose a user who holds the task's role.")
+        return render_template(
+            "message.html", title=_("That did not work"), message=message, back=_back()
+        ), 422
+    try:
+        get_engine().reassign(
+            row.id, assignee=Actor(user.username, frozenset(user.roles)), actor=viewer.actor
+        )
+    except EngineError as err:
+        return _failure(err)
+    flash(
+        _("The task is now assigned to %(user)s: %(name)s", user=user.username, name=row.name),
+        "success",
+    )
+    return redirect(_back())
+
+
+# -- follow-up date and comments ------------------------------------------------------------------
+@bp.post("/tasks/<task_id>/follow-up")
+@login_required
+def follow_up(task_id: str):
+    row, refused = visible_task(task_id)
+    if row is None:
+        return refused
+    viewer = current_viewer()
+    entry = db.session.get(TaskFollowUp, (row.id, viewer.username))
+    if request.form.get("action") == "clear":
+        if entry is not None:
+            db.session.delete(entry)
+        db.session.commit()
+        flash(_("Follow-up date removed."), "success")
+        return redirect(_task_url(row))
+    try:
+        day = date.fromisoformat(request.form.get("follow_up", "").strip())
+    except ValueError:
+        flash(_("Enter a date (YYYY-MM-DD)."), "error")
+        return redirect(_task_url(row))
+    if entry is None:
+        entry = TaskFollowUp(task_id=row.id, username=viewer.username)
+        db.session.add(entry)
+    entry.follow_up_at = china_day_start(day)
+    db.session.commit()
+    flash(_("Follow-up date set to %(day)s.", day=day.isoformat()), "success")
+    return redirect(_task_url(row))
+
+
+@bp.post("/tasks/<task_id>/comments")
+@login_required
+def comment(task_id: str):
+    row, refused = visible_task(task_id)
+    if row is None:
+        return refused
+    body = request.form.get("body", "").replace("\x00", "").replace("\r\n", "\n").strip()
+    if not body:
+        flash(_("The comment is empty."), "error")
+        return redirect(_task_url(row))
+    if len(body) > MAX_COMMENT:
+        flash(_("The comment is too long (at most 4000 characters)."), "error")
+        return redirect(_task_url(row))
+    db.session.add(
+        TaskComment(
+            task_id=row.id,
+            instance_id=row.instance_id,
+            author=current_viewer().username,
+            body=body,
+            created_at=get_clock().now(),
+        )
+    )
+    db.session.commit()
+    flash(_("Comment added."), "success")
+    return redirect(_task_url(row) + "#comments")
+
+
+# -- files ----------------------------------------------------------------------------------------
+@bp.get("/files/<int:attachment_id>")
+@login_required
+def download(attachment_id: int):
+    attachment = db.session.get(Attachment, attachment_id) if attachment_id < 2**31 else None
+    if attachment is None:
+        return deny(404, f"attachment {attachment_id} does not exist")
+    if not may_download(current_viewer(), attachment):
+        return deny(404, f"attachment {attachment_id} is not available to the user")
+    path = attachment_path(storage_dir(), attachment)
+    if not path.is_file():
+        return deny(404, f"attachment {attachment_id} has no stored file")
+    return send_file(
+        path,
+        mimetype=attachment.content_type,
+        as_attachment=True,
+        download_name=attachment.filename,
+    )
