@@ -362,7 +362,23 @@ class WorkflowEngine:
                 next_timer = due if next_timer is None else min(next_timer, due)
             elif pending.event_type == MESSAGE_EVENT_TYPE:
                 messages.add(pending.name)
+        messages |= self._event_subprocess_messages(workflow)
         return next_timer, messages
+
+    @staticmethod
+    def _event_subprocess_messages(workflow: BpmnWorkflow) -> set[str]:
+        """Messages that start an event subprocess of a running instance (e.g.
+        `extra_surveillance`). SpiffWorkflow keeps these triggers on the process spec, not as
+        waiting tasks, so waiting_events() does not list them."""
+        if workflow.is_completed():
+            return set()
+        names: set[str] = set()
+        for trigger in workflow.spec.start.trigger_specs:
+            sub_spec = workflow.subprocess_specs.get(trigger)
+            for start in getattr(sub_spec, "bpmn_start_events", []):
+                if isinstance(start.event_definition, MessageEventDefinition):
+                    names.add(start.event_definition.name)
+        return names
 
     def _status(self, run: _Run) -> str:
         session = self.session
