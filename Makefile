@@ -6,7 +6,15 @@ STAMP := $(VENV)/.installed
 
 MODELER_CHECK := tools/modeler-check
 
-.PHONY: run test install lint benchmark modeler-check
+.PHONY: run test install lint benchmark modeler-check system-deps
+
+# Machine packages: a CJK font for certificate PDFs (without it every Chinese character prints
+# as a box, silently) and poppler-utils for the PDF tests. Installed once, as root (CI runs as
+# root; elsewhere run `sudo make system-deps`).
+system-deps:
+	@if ! fc-list 2>/dev/null | grep -q "Noto Sans CJK" || ! command -v pdftotext >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0; fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +28,7 @@ install: $(STAMP)
 
 # Runs the app on the embedded SQLite database under instance/, with demo users and the
 # scheduler in-process, at http://127.0.0.1:5000
-run: install
+run: system-deps install
 	$(BIN)/certflow init --demo
 	$(BIN)/certflow deploy processes --comment "make run" --user make-run
 	CERTFLOW_SCHEDULER=1 $(BIN)/certflow run --host 127.0.0.1 --port 5000 --no-reload
@@ -38,7 +46,7 @@ modeler-check: $(MODELER_CHECK)/node_modules/.package-lock.json
 
 # Lint, then the whole suite on SQLite and PostgreSQL (a private cluster is started when
 # TEST_DATABASE_URL is not set).
-test: lint modeler-check
+test: system-deps lint modeler-check
 	$(BIN)/certflow validate processes
 	$(BIN)/pytest
 
