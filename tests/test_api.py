@@ -23,6 +23,7 @@ from certflow.accounts import create_user, issue_token
 from certflow.db import db
 from handlers import handler, unregister
 from tests.conftest import START_TIME, make_app
+from tests.factories import make_application, make_organisation
 from tests.helpers import OWNER, REVIEW_FLOW, record_acceptance, registered
 from webapp.api import openapi
 
@@ -31,6 +32,7 @@ USERS: dict[str, set[str]] = {
     "mia": {"market"},
     "max": {"market"},
     "carl": {"client"},
+    "cora": {"client"},  # a client of no organisation of these cases (R-11)
     "hank": {"hr"},
     "ada": {"admin"},
     "olga": {"process_owner"},
@@ -124,7 +126,7 @@ def api(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         partial(generate_password_hash, method="pbkdf2:sha256:1"),
     )
     with app.app_context():
-        tokens = {}
+        tokens, users = {}, {}
         for name, roles in USERS.items():
             user = create_user(
                 db.session,
@@ -135,6 +137,12 @@ def api(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
                 now=START_TIME,
             )
             tokens[name] = issue_token(db.session, user, START_TIME, "test")
+            users[name] = user
+        # carl is the client of the organisation whose applications APP-1 … APP-9 are (R-11).
+        organisation = make_organisation(db.session, START_TIME)
+        users["carl"].organisation_id = organisation.id
+        for n in range(1, 10):
+            make_application(db.session, START_TIME, organisation, number=f"APP-{n}")
         db.session.commit()
     with registered(OPERATOR, record_acceptance):
         with app.app_context():
@@ -278,13 +286,14 @@ def test_start_instance_refusals(api):
 def test_instance_visibility(api):
     instance = api.start()
     url = f"/instances/{instance['id']}"
-    # the starter, holders of the task's candidate role, and the overseeing roles see it
-    for user in ("mia", "max", "ada", "olga", "quinn"):
+    # the starter, holders of the task's candidate role, the overseeing roles and the client
+    # whose organisation the case is (R-11) see it
+    for user in ("mia", "max", "ada", "olga", "quinn", "carl"):
         response = api.get(user, url)
         assert response.status_code == 200, user
         assert response.json == instance
     # others get a 404 that does not reveal that the instance exists
-    for user in ("carl", "hank"):
+    for user in ("cora", "hank"):
         response = api.get(user, url)
         assert response.status_code == 404, user
         assert response.json == {
@@ -414,7 +423,8 @@ def test_claim_and_unclaim(api):
     response = api.post("max", f"{url}/claim")
     assert response.status_code == 409
     assert response.json == {"error": "conflict", "message": "task is already claimed by mia"}
-    assert api.post("carl", f"{url}/claim").status_code == 403
+    # a user who may not see the task gets 404, as for a task that does not exist (R-11)
+    assert api.post("carl", f"{url}/claim").status_code == 404
     assert api.post("max", f"{url}/unclaim").status_code == 403
     response = api.post("mia", f"{url}/unclaim")
     assert response.status_code == 200
@@ -443,7 +453,7 @@ def test_complete_task(api):
     assert response.status_code == 422
     assert "_body" in response.json["errors"]
     response = api.complete("carl", task["id"], REVIEW_OK)
-    assert response.status_code == 403
+    assert response.status_code == 404  # the market task is not visible to the client
 
     response = api.complete("mia", task["id"], REVIEW_OK)
     assert response.status_code == 200
@@ -766,3 +776,17 @@ def test_openapi_document_is_structurally_valid():
         from openapi_spec_validator import validate
 
         validate(DOC)
+
+
+def test_a_client_sees_and_acts_only_on_its_own_organisations_tasks(api):
+    """R-11: the contract task (client lane) belongs to carl's organisation, not to cora's."""
+    task = api.open_task(api.start()["id"])
+    assert api.complete("mia", task["id"], REVIEW_OK).status_code == 200
+    [contract] = api.tasks("carl")["items"]
+    assert api.tasks("cora")["total"] == 0
+    url = f"/tasks/{contract['id']}"
+    assert api.get("cora", url).status_code == 404
+    assert api.post("cora", f"{url}/claim").status_code == 404
+    signed = {"signed_on": "2026-01-20", "signatory": "Cora"}
+    assert api.complete("cora", contract["id"], signed).status_code == 404
+    assert api.get("carl", url).status_code == 200

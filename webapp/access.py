@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
 from certflow.db import db
-from domain.models import Application, Attachment, Organisation
+from domain.models import Application, Attachment, Certificate, Organisation
 from engine.models import HumanTask, ProcessInstance
 from engine.service import SUPERVISOR_ROLES, Actor
 
@@ -87,24 +87,38 @@ def belongs_to_organisation(
     """True when the instance (id and business key columns) is a case of the organisation."""
     if organisation_id is None:
         return false()
-    return exists(
+    by_application = exists(
         select(Application.id).where(
             Application.organisation_id == organisation_id,
             application_link(instance_id, business_key),
         )
     )
+    # Lifecycle processes (surveillance, suspension, recertification…) are keyed by the
+    # certificate number.
+    by_certificate = exists(
+        select(Certificate.id).where(
+            Certificate.organisation_id == organisation_id,
+            business_key.is_not(None),
+            Certificate.number == business_key,
+        )
+    )
+    return or_(by_application, by_certificate)
 
 
 def instance_organisations(instance_id: int, business_key: str | None) -> list[Organisation]:
     """The organisations whose applications the instance handles (normally one)."""
     link = Application.instance_id == instance_id
+    owners = select(Application.organisation_id).where(link)
     if business_key is not None:
         link = or_(link, Application.number == business_key)
+        owners = (
+            select(Application.organisation_id)
+            .where(link)
+            .union(select(Certificate.organisation_id).where(Certificate.number == business_key))
+        )
     return list(
         db.session.scalars(
-            select(Organisation)
-            .where(Organisation.id.in_(select(Application.organisation_id).where(link)))
-            .order_by(Organisation.id)
+            select(Organisation).where(Organisation.id.in_(owners)).order_by(Organisation.id)
         )
     )
 

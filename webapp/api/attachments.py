@@ -9,9 +9,10 @@ from certflow.db import db
 from domain.attachments import AttachmentRejected, attachment_path, store_attachment
 from domain.models import Attachment
 from engine.errors import NotFoundError
-from webapp import get_clock
+from webapp import access, get_clock
+from webapp.access import Viewer
 from webapp.api import bp
-from webapp.api.auth import ApiError, current_actor, current_user
+from webapp.api.auth import ApiError, current_user
 from webapp.api.routes import Body, timestamp
 
 
@@ -31,17 +32,6 @@ def attachment_json(attachment: Attachment) -> dict:
         "uploaded_by": attachment.uploaded_by,
         "uploaded_at": timestamp(attachment.uploaded_at),
     }
-
-
-def may_download(attachment: Attachment) -> bool:
-    """The uploader, users of the file's organisation, and staff (R-11: clients see only their
-    own organisation's files)."""
-    user = current_user()
-    if attachment.uploaded_by == user.username:
-        return True
-    if user.organisation_id is not None and user.organisation_id == attachment.organisation_id:
-        return True
-    return bool(current_actor().roles - {"client"})
 
 
 @bp.post("/attachments")
@@ -74,7 +64,7 @@ def upload_attachment() -> Body:
 @bp.get("/attachments/<int:attachment_id>")
 def download_attachment(attachment_id: int) -> Response:
     attachment = db.session.get(Attachment, attachment_id) if attachment_id < 2**31 else None
-    if attachment is None or not may_download(attachment):
+    if attachment is None or not access.may_download(Viewer.of(current_user()), attachment):
         raise NotFoundError(f"attachment {attachment_id} not found")
     return send_file(
         attachment_path(storage_dir(), attachment),

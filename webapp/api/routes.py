@@ -16,7 +16,7 @@ from http import HTTPStatus
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 import scheduler
@@ -29,12 +29,11 @@ from engine.forms import validate_form_data
 from engine.models import HumanTask, Incident, ProcessInstance, ProcessVersion
 from engine.service import SUPERVISOR_ROLES, Actor
 from engine.timers import parse_duration
-from webapp import get_clock, get_engine
+from webapp import access, get_clock, get_engine
+from webapp.access import Viewer
 from webapp.api import bp, openapi
-from webapp.api.auth import ApiError, authenticate, current_actor, public
+from webapp.api.auth import ApiError, authenticate, current_actor, current_user, public
 
-SEE_ALL_INSTANCES = frozenset({"admin", "quality_manager", "process_owner"})
-SEE_ALL_TASKS = frozenset({"admin", "quality_manager"})
 RETRY_ROLES = frozenset({"admin", "process_owner"})
 CLOCK_ROLES = frozenset({"admin"})
 TASK_STATES = ("open", "completed", "cancelled", "all")
@@ -297,32 +296,17 @@ def _flag_arg(errors: dict[str, list[str]], name: str) -> bool:
     return False
 
 
-# -- visibility -----------------------------------------------------------------------------------
-def _task_visible_clause(actor: Actor) -> ColumnElement[bool]:
-    return or_(
-        HumanTask.candidate_role.in_(sorted(actor.roles)),
-        HumanTask.assignee == actor.username,
-        HumanTask.completed_by == actor.username,
-    )
+# -- visibility: the rules of webapp/access.py, shared with the web pages (R-11) ------------------
+def viewer() -> Viewer:
+    return Viewer.of(current_user())
 
 
-def may_see_task(actor: Actor, row: HumanTask) -> bool:
-    return bool(
-        actor.roles & SEE_ALL_TASKS
-        or (row.candidate_role is not None and row.candidate_role in actor.roles)
-        or actor.username in (row.assignee, row.completed_by)
-    )
-
-
-def may_see_instance(actor: Actor, instance: ProcessInstance) -> bool:
-    if actor.roles & SEE_ALL_INSTANCES or instance.started_by == actor.username:
-        return True
-    touched = db.session.scalars(
-        select(HumanTask.id)
-        .where(HumanTask.instance_id == instance.id, _task_visible_clause(actor))
-        .limit(1)
-    ).first()
-    return touched is not None
+def visible_task(task_id: str) -> HumanTask:
+    """The task, or 404 when it does not exist or the user may not see it (R-11)."""
+    row = get_engine().get_task(_task_id(task_id))
+    if not access.may_see_task(viewer(), row):
+        raise NotFoundError(f"task {task_id} not found")
+    return row
 
 
 def _instance_id(value: int) -> int:
@@ -375,7 +359,7 @@ def start_instance() -> Body:
 @bp.get("/instances/<int:instance_id>")
 def get_instance(instance_id: int) -> Response:
     instance = get_engine().get_instance(_instance_id(instance_id))
-    if not may_see_instance(current_actor(), instance):
+    if not access.may_see_instance(viewer(), instance):
         raise NotFoundError(f"process instance {instance_id} not found")
     return jsonify(instance_json(instance))
 
@@ -402,10 +386,10 @@ def list_tasks() -> Response:
     limit = min(limit, MAX_LIMIT)
 
     query = select(HumanTask)
-    if not actor.roles & SEE_ALL_TASKS:
+    if not actor.roles & access.SEE_ALL_TASKS:
         if role is not None and role not in actor.roles:
             raise ForbiddenError(f"you do not hold the role {role!r}")
-        query = query.where(_task_visible_clause(actor))
+        query = query.where(access.task_visible_clause(viewer()))
     if role is not None:
         query = query.where(HumanTask.candidate_role == role)
     if state != "all":
@@ -435,9 +419,7 @@ def list_tasks() -> Response:
 @bp.get("/tasks/<task_id>")
 def get_task(task_id: str) -> Response:
     engine = get_engine()
-    row = engine.get_task(_task_id(task_id))
-    if not may_see_task(current_actor(), row):
-        raise NotFoundError(f"task {task_id} not found")
+    row = visible_task(task_id)
     details = engine.task_details(row)
     return jsonify(
         {
@@ -452,13 +434,13 @@ def get_task(task_id: str) -> Response:
 
 @bp.post("/tasks/<task_id>/claim")
 def claim_task(task_id: str) -> Response:
-    row = get_engine().claim(_task_id(task_id), actor=current_actor())
+    row = get_engine().claim(visible_task(task_id).id, actor=current_actor())
     return jsonify(task_json(row, get_clock().now()))
 
 
 @bp.post("/tasks/<task_id>/unclaim")
 def unclaim_task(task_id: str) -> Response:
-    row = get_engine().unclaim(_task_id(task_id), actor=current_actor())
+    row = get_engine().unclaim(visible_task(task_id).id, actor=current_actor())
     return jsonify(task_json(row, get_clock().now()))
 
 
@@ -466,7 +448,7 @@ def unclaim_task(task_id: str) -> Response:
 def complete_task(task_id: str) -> Response:
     body = json_body(openapi.COMPLETE_TASK)
     instance = get_engine().complete_task(
-        _task_id(task_id), actor=current_actor(), data=body.get("data") or {}
+        visible_task(task_id).id, actor=current_actor(), data=body.get("data") or {}
     )
     return jsonify(instance_json(instance))
 
@@ -476,7 +458,7 @@ def reassign_task(task_id: str) -> Response:
     actor = current_actor()
     engine = get_engine()
     body = json_body(openapi.REASSIGN_TASK)
-    engine.get_task(_task_id(task_id))  # 404 before anything about the assignee
+    visible_task(task_id)  # 404 before anything about the assignee
     user = db.session.scalars(select(User).where(User.username == body["assignee"])).first()
     if user is None or not user.active:
         if not actor.roles & SUPERVISOR_ROLES:  # do not tell non-supervisors who exists
