@@ -83,7 +83,7 @@ def upgrade():
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('received_at', certflow.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('reply_due_on', sa.Date(), nullable=False),
-    sa.Column('overdue', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('overdue', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('handler', sa.String(length=80), nullable=True),
     sa.Column('substantiated', sa.Boolean(), nullable=True),
     sa.Column('findings', sa.Text(), nullable=False),
