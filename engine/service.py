@@ -934,11 +934,13 @@ class WorkflowEngine:
 
     # -- timers --------------------------------------------------------------------------------
     def due_instance_ids(self, limit: int = 100) -> list[int]:
+        """Instances with a timer whose instant has passed (SpiffWorkflow fires a timer once
+        the clock is strictly after it, so the sweep uses the same comparison)."""
         now = self.clock.now()
         return list(
             self.session.scalars(
                 select(ProcessInstance.id)
-                .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now)
+                .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at < now)
                 .order_by(ProcessInstance.next_timer_at)
                 .limit(limit)
             )
@@ -951,7 +953,7 @@ class WorkflowEngine:
             query = select(ProcessInstance).where(
                 ProcessInstance.id == instance_id,
                 ProcessInstance.status == "running",
-                ProcessInstance.next_timer_at <= now,
+                ProcessInstance.next_timer_at < now,
             )
             if self._is_postgresql():
                 # A second sweeper skips the row instead of waiting for it.
@@ -967,7 +969,7 @@ class WorkflowEngine:
                     for p in workflow.waiting_events()
                     if p.event_type in TIMER_EVENT_TYPES
                     and p.value
-                    and timers.timer_due_at(p.value) <= now
+                    and timers.timer_due_at(p.value) < now
                 ]
                 workflow.refresh_timers()
                 self._log(

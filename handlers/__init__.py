@@ -4,11 +4,17 @@ from handlers import (  # noqa: F401  (importing a module registers its handlers
     application,
     audit,
     certificate,
+    certificate_status,
+    changes,
+    complaints,
     contract,
     decision,
+    disclosure,
     guards,
+    misuse,
     nonconformity,
     programme,
+    surveillance,
     team,
 )
 from handlers.registry import (

@@ -22,7 +22,7 @@ from certflow.db import db
 from certflow.models import User
 from domain.documents import create_document
 from domain.errors import RuleViolation
-from domain.models import Application, Attachment, Audit, Organisation, Site
+from domain.models import Application, Attachment, Audit, Certificate, Organisation, Site
 from domain.numbering import next_number
 from domain.uscc import uscc_error
 from handlers.registry import HandlerContext, handler
@@ -334,6 +334,18 @@ def _link_materials(
     session.flush()
 
 
+def _application_kind(session: Session, organisation: Organisation) -> str:
+    """R-8.11: an organisation that holds a certificate in force (valid or suspended) applies
+    for recertification; otherwise it is an initial application."""
+    held = session.scalars(
+        select(Certificate.id).where(
+            Certificate.organisation_id == organisation.id,
+            Certificate.status.in_(("valid", "suspended")),
+        )
+    ).first()
+    return "recertification" if held is not None else "initial"
+
+
 @handler("application.register")
 def register_application(params: dict[str, Any], ctx: HandlerContext) -> dict[str, Any]:
     """Record a formal application (R-6.1): organisation, sites, application and materials."""
@@ -357,7 +369,7 @@ def register_application(params: dict[str, Any], ctx: HandlerContext) -> dict[st
         number=number,
         organisation_id=organisation.id,
         instance_id=ctx.instance_id if ctx.instance_id > 0 else None,
-        kind="initial",
+        kind=_application_kind(ctx.session, organisation),
         requested_level=requested_level,
         scope=scope,
         shift_work=shift_work,

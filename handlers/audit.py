@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.certificates import current_certificate, get_certificate
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.indicators import (
@@ -126,6 +127,18 @@ ESCALATIONS = (
 ESCALATION_DECISIONS = ("continue", "modify_plan", "change_scope", "terminate")
 TERMINATION_REASONS = ("client_not_cooperating", "material_difference", "other_impossible")
 CONCLUSIONS = ("recommend", "downgrade", "not_recommend")  # R-8.5.5 (1)–(3)
+# Audits of a certificate in force: their conclusion compares with the held level (R-8.10.2/3).
+SURVEILLANCE_AUDIT_KINDS = ("surveillance", "extra_surveillance")
+
+# R-8.1: what the document review of a recertification covers at least. The reviewed documents
+# (`documents_reviewed`, a list of strings) name each by its key — alone or as "key: title" —
+# or by its Chinese name.
+RECERTIFICATION_DOCUMENTS: dict[str, tuple[str, str]] = {
+    "service_scope": ("服务范围", "service scope"),
+    "policy_objectives": ("服务方针和目标", "policy and objectives"),
+    "organisation_responsibilities": ("组织机构和职责", "organisation and responsibilities"),
+    "documented_procedures": ("要求的形成文件的程序", "required documented procedures"),
+}
 
 REPORT_KIND = "audit_report"
 MYSTERY_SHOPPING_KIND = "mystery_shopping_record"
@@ -378,6 +391,8 @@ def record_document_review(params: dict[str, Any], ctx: HandlerContext) -> dict:
     audit = get_audit(ctx.session, params.get("audit_id"))
     require_status(audit, ["planned"], "R-8.1", "record the document review")
     documents = require_list(params.get("documents_reviewed"), "documents_reviewed", "R-8.1")
+    if application_of(ctx.session, audit).kind == "recertification":
+        _require_recertification_minimum(documents)
     adequate = is_true(params.get("adequate"))
     findings = optional_text(params.get("findings"))
     if not adequate and not findings:
@@ -391,6 +406,35 @@ def record_document_review(params: dict[str, Any], ctx: HandlerContext) -> dict:
     }
     audit.document_review = {**entry, "round": len(history) + 1, "history": [*history, entry]}
     return {"adequate": adequate}
+
+
+def _covers(entry: Any, key: str) -> bool:
+    if not isinstance(entry, str):
+        return False
+    text = entry.strip()
+    zh = RECERTIFICATION_DOCUMENTS[key][0]
+    return text == key or text.startswith((f"{key}:", f"{key} ", f"{key}：", zh))
+
+
+def _require_recertification_minimum(documents: list[Any]) -> None:
+    """R-8.1: a recertification's document review covers at least the service scope, the
+    policy and objectives, the organisation and responsibilities and the required documented
+    procedures."""
+    missing = [
+        key
+        for key in RECERTIFICATION_DOCUMENTS
+        if not any(_covers(entry, key) for entry in documents)
+    ]
+    if missing:
+        wanted = "; ".join(
+            f"{key} ({zh} {en})" for key, (zh, en) in RECERTIFICATION_DOCUMENTS.items()
+        )
+        raise RuleViolation(
+            "R-8.1",
+            f"a recertification's document review must cover {', '.join(missing)}; list each of "
+            f"these in documents_reviewed by its key (alone or as 'key: title') or its Chinese "
+            f"name: {wanted}",
+        )
 
 
 @handler("audit.record_mystery_shopping")
@@ -870,7 +914,8 @@ def record_conclusion(params: dict[str, Any], ctx: HandlerContext) -> dict:
     conclusion = params.get("conclusion")
     if conclusion not in CONCLUSIONS:
         raise RuleViolation("R-8.5.5", f"conclusion must be one of {CONCLUSIONS}")
-    requested = application_of(ctx.session, audit).requested_level
+    application = application_of(ctx.session, audit)
+    requested, reference = reference_level(ctx.session, audit, application)
     indicator_set = audit_indicator_set(ctx.session, audit)
     nonconformities = [
         _nonconformity_entry(indicator_set, index, raw)
@@ -882,13 +927,15 @@ def record_conclusion(params: dict[str, Any], ctx: HandlerContext) -> dict:
     ]
     downgrade_requested = is_true(params.get("downgrade_requested"))
     reason = _check_conclusion(
-        conclusion, star_level, requested, downgrade_requested, nonconformities
+        conclusion, star_level, requested, downgrade_requested, nonconformities, reference
     )
     _create_nonconformities(ctx.session, audit, nonconformities)
     audit.star_level_achieved = star_level
     audit.conclusion = conclusion
     audit.conclusion_notes = {
-        "requested_level": requested,
+        "requested_level": application.requested_level,
+        "reference_level": requested,
+        "reference": reference,
         "downgrade_requested": downgrade_requested,
         "conditional_on_corrections": conclusion == "recommend" and star_level < requested,
         "reason": reason,
@@ -906,28 +953,41 @@ def record_conclusion(params: dict[str, Any], ctx: HandlerContext) -> dict:
     }
 
 
+def reference_level(session: Session, audit: Audit, application: Application) -> tuple[int, str]:
+    """The level a conclusion is measured against, and its name: for a surveillance audit the
+    level the certificate holds now (R-8.10.2, R-8.10.3), otherwise the level applied for."""
+    if audit.kind in SURVEILLANCE_AUDIT_KINDS and audit.certificate_id is not None:
+        certificate = current_certificate(session, get_certificate(session, audit.certificate_id))
+        return certificate.star_level, "held"
+    return application.requested_level, "requested"
+
+
 def _check_conclusion(
     conclusion: str,
     star_level: int,
     requested: int,
     downgrade_requested: bool,
     nonconformities: list[dict],
+    reference: str = "requested",
 ) -> str:
-    """Refuse a conclusion that does not fit the level reached (R-8.5.5); return its reason."""
+    """Refuse a conclusion that does not fit the level reached (R-8.5.5); return its reason.
+
+    `requested` is the reference level: the level applied for, or (reference "held") the level
+    a surveillance audit's certificate holds (R-8.10.3)."""
     if star_level == 0 and conclusion != "not_recommend":
         raise RuleViolation("R-8.5.5", "no star level was reached: the conclusion is not_recommend")
     if conclusion == "recommend":
         if star_level >= requested:
-            return f"requested level {requested} met (level {star_level} reached)"
+            return f"{reference} level {requested} met (level {star_level} reached)"
         if not nonconformities:
             raise RuleViolation(
                 "R-8.5.5",
-                f"level {star_level} is below the requested level {requested} and no "
+                f"level {star_level} is below the {reference} level {requested} and no "
                 "nonconformities are to be corrected: recommend a downgrade (on the client's "
                 "request) or do not recommend",
             )
         return (
-            f"level {star_level} reached; requested level {requested} recommended once the "
+            f"level {star_level} reached; {reference} level {requested} recommended once the "
             f"{len(nonconformities)} nonconformities are corrected"
         )
     if conclusion == "downgrade":
@@ -938,12 +998,13 @@ def _check_conclusion(
         if not 1 <= star_level < requested:
             raise RuleViolation(
                 "R-8.5.5",
-                f"a downgrade needs 1 ≤ star level < requested level {requested}, got {star_level}",
+                f"a downgrade needs 1 ≤ star level < {reference} level {requested}, "
+                f"got {star_level}",
             )
         return f"downgrade requested by the client: level {star_level} instead of {requested}"
     if star_level >= requested:
         raise RuleViolation(
-            "R-8.5.5", f"the requested level {requested} is met (level {star_level}): recommend"
+            "R-8.5.5", f"the {reference} level {requested} is met (level {star_level}): recommend"
         )
     if star_level > 0 and downgrade_requested:
         raise RuleViolation(
@@ -953,7 +1014,7 @@ def _check_conclusion(
         )
     if star_level == 0:
         return "below the lowest star level"
-    return f"requested level {requested} not met (level {star_level}); no downgrade requested"
+    return f"{reference} level {requested} not met (level {star_level}); no downgrade requested"
 
 
 def _nonconformity_entry(indicator_set: IndicatorSet, index: int, raw: Any) -> dict:
@@ -1310,14 +1371,15 @@ def conclusion_fits_score(ctx: GuardContext) -> dict[str, list[str]]:
     audit.record_conclusion enforces the same rule again when it records it."""
     data = ctx.data
     audit = get_audit(ctx.session, data.get("audit_id"))
-    requested = application_of(ctx.session, audit).requested_level
+    level, reference = reference_level(ctx.session, audit, application_of(ctx.session, audit))
     try:
         _check_conclusion(
             data.get("conclusion"),
             int(data.get("star_level") or 0),
-            requested,
+            level,
             is_true(data.get("downgrade_requested")),
             list(data.get("nonconformities") or []),
+            reference,
         )
     except RuleViolation as err:
         return {"conclusion": [str(err)]}

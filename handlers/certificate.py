@@ -1,5 +1,10 @@
 """Handlers: issuing the certificate (R-9.1, R-9.2) and starting the programme's 3-year cycle
-(R-7.1.1, R-7.1.3, R-8.10.1, R-8.11)."""
+(R-7.1.1, R-7.1.3, R-8.10.1, R-8.11).
+
+The issue is recorded in the certificate's history (event `issued`) and announced on the public
+registry (`certified`, R-14). A recertification (R-8.11) supersedes the certificate of the
+earlier cycle: the new one records `replaces_id`, the old one becomes `superseded`.
+"""
 
 from datetime import date
 from typing import Any
@@ -9,6 +14,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certflow.models import User
+from domain.certificates import (
+    HELD,
+    NUMBER_PREFIX,
+    change_status,
+    mark_for,
+    publish,
+    record_event,
+)
 from domain.errors import RuleViolation
 from domain.models import (
     Application,
@@ -30,7 +43,6 @@ from handlers.audit import active_sites
 from handlers.decision import get_application, get_decision
 from handlers.registry import HandlerContext, handler
 
-NUMBER_PREFIX = "CTC-SHFW"
 STANDARD = "GB/T 27922-2011 商品售后服务评价体系"
 RULES = "首认检测认证/CTC 商品售后服务认证实施规则"
 ISSUING_BODY = "首认检测认证/CTC"
@@ -51,10 +63,6 @@ def signatory_for(session: Session, decision: Decision) -> str:
     return signatory_setting()
 
 
-def mark_for(star_level: int) -> str:
-    return f"服务认证标志 {star_level}星"
-
-
 @handler("certificate.issue")
 def issue(params: dict[str, Any], ctx: HandlerContext) -> dict:
     """R-9.1/R-9.2: the certificate, valid 3 years from the decision date, with every field the
@@ -70,17 +78,96 @@ def issue(params: dict[str, Any], ctx: HandlerContext) -> dict:
     if existing is not None:
         raise RuleViolation("R-9.1", f"decision {decision.id} already has certificate {existing}")
     issued_on = decision.decided_on
+    earlier = _held_from_earlier_cycles(ctx.session, application)
     certificate = _new_certificate(ctx.session, application, decision, issued_on)
+    certificate.status_changed_on = issued_on
+    if earlier:
+        certificate.replaces_id = earlier[-1].id
     ctx.session.add(certificate)
+    ctx.session.flush()
     _start_programme_cycle(ctx.session, decision, issued_on, certificate.expires_on)
     application.status = "certified"
-    ctx.session.flush()
+    record_event(
+        ctx.session,
+        certificate,
+        event="issued",
+        rule="R-9.1",
+        actor=ctx.actor,
+        now=ctx.now,
+        status_before=None,
+        reason=f"认证决定 decision {decision.id}",
+        data={
+            "decision_id": decision.id,
+            "star_level": certificate.star_level,
+            "expires_on": certificate.expires_on.isoformat(),
+            "replaces_number": earlier[-1].number if earlier else None,
+        },
+        effective_on=issued_on,
+    )
+    for old in earlier:
+        _supersede(ctx, old, certificate)
+    _announce_certified(ctx, certificate, earlier[-1] if earlier else None)
     return {
         "id": certificate.id,
         "number": certificate.number,
         "issued_on": certificate.issued_on.isoformat(),
         "expires_on": certificate.expires_on.isoformat(),
     }
+
+
+def _held_from_earlier_cycles(session: Session, application: Application) -> list[Certificate]:
+    """R-8.11: the organisation's certificates still in force (valid or suspended) from another
+    application — the cycle a recertification follows."""
+    return list(
+        session.scalars(
+            select(Certificate)
+            .where(
+                Certificate.organisation_id == application.organisation_id,
+                Certificate.status.in_(HELD),
+                Certificate.application_id.is_distinct_from(application.id),
+            )
+            .order_by(Certificate.id)
+        )
+    )
+
+
+def _supersede(ctx: HandlerContext, old: Certificate, new: Certificate) -> None:
+    """R-8.11: the certificate of the earlier cycle is replaced by the recertified one; its mark
+    use ends with it (R-10.1), the new certificate carries the mark."""
+    change_status(
+        ctx.session,
+        old,
+        status="superseded",
+        event="superseded",
+        rule="R-8.11",
+        actor=ctx.actor,
+        now=ctx.now,
+        reason=f"再认证，由 {new.number} 替代 recertified: replaced by {new.number}",
+        mark_use_allowed=False,
+        data={"replaced_by_id": new.id, "replaced_by_number": new.number},
+    )
+
+
+def _announce_certified(ctx: HandlerContext, certificate: Certificate, replaces) -> None:
+    """R-14: certified organisations are published on the registry."""
+    lines = [
+        f"{certificate.organisation_name} 获得商品售后服务认证（{certificate.star_level}星）。",
+        f"{certificate.organisation_name} is certified for after-sales service "
+        f"({certificate.star_level} stars).",
+        f"证书编号 Certificate: {certificate.number}",
+        f"认证范围 Scope: {certificate.scope}",
+        f"有效期 Valid: {certificate.issued_on.isoformat()} – {certificate.expires_on.isoformat()}",
+    ]
+    if replaces is not None:
+        lines.append(f"再认证，替代证书 Recertification, replaces {replaces.number}")
+    publish(
+        ctx.session,
+        certificate,
+        kind="certified",
+        now=ctx.now,
+        title=f"获证公告 Certified: {certificate.organisation_name} ({certificate.number})",
+        lines=lines,
+    )
 
 
 def _new_certificate(

@@ -47,7 +47,8 @@ def _cycle_running(
 
 def _refuse_second_programme(ctx: HandlerContext, application: Application) -> None:
     """One programme per client per certification cycle (R-7.1.1): none for this application
-    yet, and none of another application that is in progress or whose cycle still runs."""
+    yet, and none of another application that is in progress or whose cycle still runs (except
+    for a recertification, which prepares the next cycle, R-8.11)."""
     today = china_date(ctx.now)
     rows = ctx.session.execute(
         select(AuditProgramme, Application)
@@ -60,7 +61,10 @@ def _refuse_second_programme(ctx: HandlerContext, application: Application) -> N
                 "R-7.1.1",
                 f"申请 {application.number} 已有审查方案 already has programme {programme.id}",
             )
-        if other.status in IN_PROGRESS or _cycle_running(ctx, programme, other, today):
+        # A recertification prepares the next cycle while the current one still runs (R-8.11):
+        # its programme starts at the new decision date, so only one in progress is refused.
+        running = _cycle_running(ctx, programme, other, today)
+        if other.status in IN_PROGRESS or (running and application.kind != "recertification"):
             raise RuleViolation(
                 "R-7.1.1",
                 f"该客户已有审查方案 the client already has programme {programme.id} "

@@ -195,6 +195,9 @@ class Case:
     # -- application, review, contract ----------------------------------------------------
     def apply(self, requested_level: int = 4) -> None:
         self.instance_id = self.engine.start("certification", actor=self.people.client).id
+        self.submit_application(requested_level)
+
+    def submit_application(self, requested_level: int = 4) -> None:
         self.complete(
             "Task_SubmitApplication",
             self.people.client,
@@ -242,7 +245,7 @@ class Case:
             "Task_SignContract",
             self.people.market,
             {
-                "contract_number": "HT-2026-001",
+                "contract_number": f"HT-{self.instance_id:04d}-{self.today()}",
                 "client_signatory": "王总",
                 "client_signed_on": self.today(),
                 "cb_signatory": "市场部 刘经理",
@@ -313,7 +316,12 @@ class Case:
             "Task_DocumentReview",
             p.leader,
             {
-                "documents_reviewed": ["服务手册", "服务流程图"],
+                "documents_reviewed": [
+                    "service_scope: 服务范围",
+                    "policy_objectives: 服务方针和目标",
+                    "organisation_responsibilities: 组织机构和职责",
+                    "documented_procedures: 服务手册、服务流程图",
+                ],
                 "adequate": True,
                 "findings": "文件符合要求 documents adequate",
             },

@@ -1,0 +1,224 @@
+"""A certificate's life with the simulated clock, through the real diagrams: surveillances on
+time or extended, overdue → suspension → restoration or withdrawal, downgrade, expiry without
+recertification, and recertification into a new cycle (R-7.1.3, R-8.10.x, R-8.11, R-9.3,
+R-9.5, R-14)."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from certflow.dates import add_months
+from certflow.db import db
+from domain.models import Announcement, Audit, Certificate, Document
+from engine.errors import FormValidationError
+from tests.certification_case import deploy_everything, make_people
+from tests.lifecycle_case import Lifecycle, nine_am
+
+
+@pytest.fixture
+def life(app, engine, clock, tmp_path):
+    deploy_everything(engine)
+    case = Lifecycle(engine, clock, make_people(clock.now()), tmp_path / "uploads")
+    case.engine_app = app
+    return case
+
+
+def decision_date(certificate: Certificate):
+    return certificate.issued_on
+
+
+def plan_time(due):
+    """The surveillance planning timer fires 60 days before the due date (09:00 China)."""
+    return nine_am(due - timedelta(days=60)) + timedelta(minutes=1)
+
+
+def surveillance_audits() -> list[Audit]:
+    db.session.rollback()
+    return list(db.session.scalars(select(Audit).where(Audit.kind == "surveillance")))
+
+
+def test_both_surveillances_on_time_then_recertification_starts_a_new_cycle(life):
+    certificate = life.certify()
+    assert [i.business_key for i in life.instances("surveillance")] == [certificate.number]
+    s1_due = add_months(decision_date(certificate), 12)
+    life.travel_to(plan_time(s1_due))
+    life.surveil(s1_due - timedelta(days=20))
+    assert life.events(certificate)[-1] == "maintained"
+    s2_due = add_months(s1_due - timedelta(days=19), 12)  # 12 months after S1 ended
+    life.travel_to(plan_time(s2_due))
+    life.surveil(s2_due - timedelta(days=20))
+    assert len(surveillance_audits()) == 2
+    # Every surveillance included a mystery shopping (R-8.10.1(2)).
+    shopping = db.session.scalars(
+        select(Document).where(Document.kind == "mystery_shopping_record")
+    ).all()
+    assert {d.audit_id for d in shopping} >= {a.id for a in surveillance_audits()}
+
+    # Three months before expiry the client is asked whether to continue (R-8.11).
+    life.travel_to(nine_am(add_months(certificate.expires_on, -3)) + timedelta(minutes=1))
+    [recert] = life.instances("recertification")
+    assert recert.business_key == certificate.number
+    life.complete_in(
+        "recertification",
+        "Task_AskToContinue",
+        life.people.client,
+        {"continue_certification": True, "note": None},
+    )
+    life.instance_id = recert.id
+    life.day0 = life.clock.now()
+    life.submit_application()
+    life.review()
+    life.contract()
+    life.programme()
+    life.appoint()
+    life.plan_and_prepare()
+    life.opening_meeting()
+    from tests.certification_case import findings_losing
+
+    life.evidence(findings_losing(40))
+    life.conclude("recommend", [])
+    life.receive_report()
+    life.at(40)
+    life.decide("grant", 4)
+
+    new = life.certificate()
+    old = life.certificate(certificate.number)
+    assert new.id != old.id and new.replaces_id == old.id
+    assert old.status == "superseded" and new.status == "valid"
+    assert new.issued_on == life.clock.now().date()
+    assert new.expires_on == add_months(new.issued_on, 36)
+    # The new certificate starts its own surveillance cycle.
+    assert [i.business_key for i in life.instances("surveillance")][-1] == new.number
+
+
+def test_surveillance_extended_to_month_14_with_approval_and_refused_at_month_16(life):
+    certificate = life.certify()
+    s1_due = add_months(decision_date(certificate), 12)
+    life.travel_to(plan_time(s1_due))
+    month_16 = add_months(decision_date(certificate), 16)
+    with pytest.raises(FormValidationError) as err:
+        life.complete_in(
+            "surveillance",
+            "Task_PlanSurveillance",
+            life.people.scheduler,
+            {
+                "planned_start": month_16.isoformat(),
+                "planned_end": (month_16 + timedelta(days=1)).isoformat(),
+                "extension_reason": "客户停业装修 renovation",
+            },
+        )
+    assert "planned_end" in err.value.errors
+    month_14 = add_months(decision_date(certificate), 14)
+    life.surveil(month_14, extension_reason="客户停业装修 the client is closed for renovation")
+    [audit] = surveillance_audits()
+    assert audit.start_date == month_14
+    assert life.events(certificate)[-1] == "maintained"
+
+
+def overdue_until_suspended(life) -> Certificate:
+    certificate = life.certify()
+    hard_limit = add_months(decision_date(certificate), 15)
+    life.travel_to(nine_am(hard_limit) + timedelta(days=1, minutes=1))
+    certificate = life.certificate(certificate.number)
+    assert certificate.status == "suspended"
+    db.session.rollback()
+    kinds = [a.kind for a in db.session.scalars(select(Announcement))]
+    assert "suspended" in kinds  # published (R-14), the same day
+    return certificate
+
+
+def test_overdue_surveillance_suspends_and_a_correction_restores(life):
+    certificate = overdue_until_suspended(life)
+    life.complete_in(
+        "suspension",
+        "Task_SubmitSuspensionCorrection",
+        life.people.client,
+        {"corrective_actions": "已安排监督审查 surveillance booked", "evidence_files": []},
+    )
+    life.complete_in(
+        "suspension",
+        "Task_VerifySuspensionCorrection",
+        life.people.audit_dept,
+        {"accepted": True, "method": "documentary", "note": "已核实 verified"},
+    )
+    certificate = life.certificate(certificate.number)
+    assert certificate.status == "valid" and certificate.mark_use_allowed
+    assert life.events(certificate)[-2:] == ["suspended", "restored"]
+
+
+def test_a_suspension_that_reaches_six_months_is_withdrawn(life):
+    certificate = overdue_until_suspended(life)
+    suspended_on = certificate.status_changed_on
+    life.travel_to(nine_am(add_months(suspended_on, 6)) + timedelta(days=1, minutes=1))
+    certificate = life.certificate(certificate.number)
+    assert certificate.status == "withdrawn" and not certificate.mark_use_allowed
+    assert "withdrawn" in life.events(certificate)
+
+
+def test_a_surveillance_score_below_the_held_level_downgrades_the_certificate(life):
+    certificate = life.certify()  # four stars
+    s1_due = add_months(decision_date(certificate), 12)
+    life.travel_to(plan_time(s1_due))
+    nc = [{"item_code": "5.1.1.1", "description": "组织架构图缺失", "evidence": "查阅文件"}]
+    life.surveil(s1_due - timedelta(days=20), points_lost=150, nonconformities=nc)  # 85: 3 stars
+    from domain.models import Nonconformity
+
+    db.session.rollback()
+    nc_ids = [n.id for n in db.session.scalars(select(Nonconformity).order_by(Nonconformity.id))]
+    life.complete_in(
+        "surveillance",
+        "Task_ConfirmNcReport",
+        life.people.client,
+        {"confirmed": True, "comments": None},
+    )
+    life.complete_in(
+        "surveillance",
+        "Task_SubmitCorrections",
+        life.people.client,
+        {
+            "answers": [
+                {
+                    "nc_id": nc_ids[-1],
+                    "root_cause": "培训不足",
+                    "correction": "补图",
+                    "corrective_action": "季度检查",
+                }
+            ]
+        },
+    )
+    life.complete_in(
+        "surveillance",
+        "Task_VerifyCorrections",
+        life.people.leader,
+        {
+            "verdicts": [
+                {
+                    "nc_id": nc_ids[-1],
+                    "accepted": True,
+                    "method": "documentary",
+                    "note": "已核实",
+                    "onsite_record": None,
+                }
+            ]
+        },
+    )
+    with pytest.raises(FormValidationError):  # R-8.10.3: below the held level, no "maintain"
+        life.complete_in(
+            "surveillance",
+            "Task_SurveillanceOutcome",
+            life.people.decider,
+            {"reassessed_star_level": 3, "outcome": "maintain", "reasons": "x"},
+        )
+    life.complete_in(
+        "surveillance",
+        "Task_SurveillanceOutcome",
+        life.people.decider,
+        {"reassessed_star_level": 3, "outcome": "downgrade", "reasons": "得分 85，三星级"},
+    )
+    new = life.certificate()
+    old = life.certificate(certificate.number)
+    assert new.star_level == 3 and new.replaces_id == old.id
+    assert old.status == "superseded"
+    assert new.original_issued_on == old.issued_on
+    assert new.changed_on == life.clock.now().date()  # R-9.3: both dates on the new one
