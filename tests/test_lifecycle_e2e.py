@@ -222,3 +222,21 @@ def test_a_surveillance_score_below_the_held_level_downgrades_the_certificate(li
     assert old.status == "superseded"
     assert new.original_issued_on == old.issued_on
     assert new.changed_on == life.clock.now().date()  # both dates on the new one
+
+
+def test_expiry_without_a_recertification_request_cancels_the_certificate(life):
+    certificate = life.certify()
+    s1_due = add_months(decision_date(certificate), 12)
+    life.travel_to(plan_time(s1_due))
+    life.surveil(s1_due - timedelta(days=20))
+    s2_due = add_months(s1_due - timedelta(days=19), 12)
+    life.travel_to(plan_time(s2_due))
+    life.surveil(s2_due - timedelta(days=20))
+    life.travel_to(nine_am(add_months(certificate.expires_on, -3)) + timedelta(minutes=1))
+    assert life.open_in("recertification", "Task_AskToContinue")  # the client is asked …
+    # … and never answers: at expiry the certificate is cancelled (R-9.5.3b) and published.
+    life.travel_to(nine_am(certificate.expires_on) + timedelta(minutes=1))
+    certificate = life.certificate(certificate.number)
+    assert certificate.status == "cancelled" and not certificate.mark_use_allowed
+    db.session.rollback()
+    assert "cancelled" in [a.kind for a in db.session.scalars(select(Announcement))]
