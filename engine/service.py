@@ -630,6 +630,20 @@ class WorkflowEngine:
             raise ConflictError(f"task {task_id} is already {row.state}")
         return row
 
+    def _task_context(
+        self, row: HumanTask, instance: ProcessInstance, actor: Actor, now, data: dict
+    ) -> GuardContext:
+        return GuardContext(
+            session=self.session,
+            now=now,
+            instance_id=instance.id,
+            business_key=instance.business_key,
+            element_id=row.element_id,
+            actor=actor.username,
+            actor_roles=actor.roles,
+            data=data,
+        )
+
     def _check_guard(
         self, row: HumanTask, instance: ProcessInstance, task, actor: Actor, now: datetime
     ) -> None:
@@ -640,18 +654,7 @@ class WorkflowEngine:
         guard_fn = get_guard(name)
         if guard_fn is None:
             raise EngineError(f"task guard {name!r} is not registered")
-        reason = guard_fn(
-            GuardContext(
-                session=self.session,
-                now=now,
-                instance_id=instance.id,
-                business_key=instance.business_key,
-                element_id=row.element_id,
-                actor=actor.username,
-                actor_roles=actor.roles,
-                data=dict(task.data),
-            )
-        )
+        reason = guard_fn(self._task_context(row, instance, actor, now, dict(task.data)))
         if reason:
             raise ForbiddenError(reason)
 
@@ -665,18 +668,7 @@ class WorkflowEngine:
         validator_fn = get_validator(name)
         if validator_fn is None:
             raise EngineError(f"validator {name!r} is not registered")
-        errors = validator_fn(
-            GuardContext(
-                session=self.session,
-                now=now,
-                instance_id=instance.id,
-                business_key=instance.business_key,
-                element_id=row.element_id,
-                actor=actor.username,
-                actor_roles=actor.roles,
-                data={**task.data, **data},
-            )
-        )
+        errors = validator_fn(self._task_context(row, instance, actor, now, {**task.data, **data}))
         if errors:
             raise FormValidationError(errors)
 
