@@ -955,8 +955,9 @@ def record_conclusion(params: dict[str, Any], ctx: HandlerContext) -> dict:
 
 def reference_level(session: Session, audit: Audit, application: Application) -> tuple[int, str]:
     """The level a conclusion is measured against, and its name: for a surveillance audit the
-    level the certificate holds now (R-8.10.2, R-8.10.3), otherwise the level applied for."""
-    if audit.kind in SURVEILLANCE_AUDIT_KINDS and audit.certificate_id is not None:
+    level the certificate holds now (R-8.10.2, R-8.10.3) — so for any audit of a certificate
+    (a special audit for a new site too, R-9.4.1) — otherwise the level applied for."""
+    if audit.certificate_id is not None:
         certificate = current_certificate(session, get_certificate(session, audit.certificate_id))
         return certificate.star_level, "held"
     return application.requested_level, "requested"

@@ -92,6 +92,7 @@ ANNOUNCEMENT_KINDS: dict[str, tuple[str, str]] = {
     "withdrawn": ("撤销", "Withdrawn"),
     "cancelled": ("注销", "Cancelled"),
     "downgraded": ("降级", "Downgraded"),
+    "scope_reduced": ("缩小认证范围", "Scope reduced"),
 }
 
 
