@@ -7,7 +7,8 @@
 * the users the task is for → allowed.
 
 `test_every_web_endpoint_is_in_the_matrix` fails when a new endpoint is added to the app without
-being added here (the case and process pages will be). The JSON API has its own tests.
+being added here. The case, process instance and user administration pages have their own
+role × endpoint table (`PAGE_MATRIX`). The JSON API has its own tests.
 """
 
 from dataclasses import dataclass
@@ -16,11 +17,21 @@ import pytest
 from sqlalchemy import select
 
 from certflow.db import db
+from certflow.models import User
 from domain.attachments import store_attachment
-from tests.web_support import REVIEW_OK, Browser, Web, text, web_fixture  # noqa: F401
+from engine.models import Incident
+from tests.case_support import (
+    add_case_records,
+    failing_record_acceptance,
+    use_record_acceptance,
+)
+from tests.helpers import record_acceptance
+from tests.web_support import REVIEW_OK, Browser, Web, actor, text, web_fixture  # noqa: F401
 from webapp.models import AccessLog
 
-# endpoint: (method, URL template); {task} is the task under test, {file} an attachment.
+# endpoint: (method, URL template); {task} is the task under test, {file} an attachment; {org},
+# {instance}, {document}, {incident}, {user}: organisation A's case, its instance, document,
+# incident and a user account (see `pages`).
 ENDPOINTS: dict[str, tuple[str, str]] = {
     "inbox.index": ("GET", "/"),
     "tasks.show": ("GET", "/tasks/{task}"),
@@ -32,10 +43,23 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "tasks.comment": ("POST", "/tasks/{task}/comments"),
     "tasks.download": ("GET", "/files/{file}"),
     "auth.logout": ("POST", "/logout"),
+    "cases.index": ("GET", "/cases"),
+    "cases.show": ("GET", "/cases/{org}"),
+    "cases.document": ("GET", "/cases/{org}/documents/{document}"),
+    "instances.show": ("GET", "/instances/{instance}"),
+    "instances.diagram": ("GET", "/instances/{instance}/diagram.bpmn"),
+    "instances.retry": ("POST", "/instances/{incident_instance}/incidents/{incident}/retry"),
+    "admin.users": ("GET", "/admin/users"),
+    "admin.new_user": ("GET", "/admin/users/new"),
+    "admin.edit_user": ("POST", "/admin/users/{user}"),
+    "admin.reset_password": ("POST", "/admin/users/{user}/password"),
+    "complaints.register": ("GET", "/complaints/register"),  # client portal and staff (R-12)
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
 PUBLIC = {"auth.login", "i18n.switch_language", "main.index", "main.healthz", "static"}
+# The public complaint form (rate-limited) and status lookup (status only, R-11, R-12).
+PUBLIC |= {"complaints.new", "complaints.status"}
 PUBLIC_BLUEPRINTS = {"api", "registry"}
 TASK_ENDPOINTS = [
     name for name in ENDPOINTS if name.startswith("tasks.") and "{task}" in (ENDPOINTS[name][1])
@@ -45,6 +69,8 @@ FORM_DATA = {
     "tasks.reassign": {"assignee": "carl"},
     "tasks.follow_up": {"follow_up": "2026-02-01"},
     "tasks.comment": {"body": "hello"},
+    "admin.edit_user": {"display_name": "Hank 测试", "roles": "hr", "active": "1"},
+    "admin.reset_password": {"password": "a-new-password", "password_confirm": "a-new-password"},
 }
 
 
@@ -54,9 +80,24 @@ class Case:
     market_task: str  # review task of organisation A's application (market lane)
     client_task: str  # contract task of organisation A's application (client lane)
     file_a: int  # uploaded by carl for organisation A
+    org_a: int
+    instance_a: int  # the instance of client_task
+    document: int = 1
+    incident: int = 1
+    incident_instance: int = 1
+    user: int = 1
 
     def url(self, endpoint: str, task: str) -> str:
-        return ENDPOINTS[endpoint][1].format(task=task, file=self.file_a)
+        return ENDPOINTS[endpoint][1].format(
+            task=task,
+            file=self.file_a,
+            org=self.org_a,
+            instance=self.instance_a,
+            document=self.document,
+            incident=self.incident,
+            incident_instance=self.incident_instance,
+            user=self.user,
+        )
 
     def call(self, browser: Browser, endpoint: str, task: str):
         method, _ = ENDPOINTS[endpoint]
@@ -68,7 +109,8 @@ class Case:
 
 @pytest.fixture
 def case(web) -> Case:
-    client_task = web.to_contract(web.start("APP-A", org="A"))
+    instance_a = web.start("APP-A", org="A")
+    client_task = web.to_contract(instance_a)
     market_task = web.open_task(web.start("APP-A2", org="A"))
     with web.app.app_context():
         attachment = store_attachment(
@@ -84,7 +126,7 @@ def case(web) -> Case:
         )
         db.session.commit()
         file_a = attachment.id
-    return Case(web, market_task, client_task, file_a)
+    return Case(web, market_task, client_task, file_a, web.organisations["A"], instance_a)
 
 
 def access_log(web: Web) -> list[tuple]:
@@ -217,3 +259,91 @@ def test_unknown_and_malformed_ids_are_404_and_logged(case):
         assert mia.get(url).status_code == 404, url
     assert mia.post("/tasks/not-a-uuid/claim").status_code == 404
     assert [row[2] for row in access_log(case.web)] == [404] * 5
+
+
+# -- case, process instance and user administration pages ----------------------------------------
+# user: expected status per endpoint (organisation A's case, its report, its instance, an open
+# incident of another instance of A; the admin pages act on hank's account). 404: may not see it;
+# 403: may see it (or the page exists for everyone) but lacks the role. Run in this order: ada's
+# password reset of hank comes last.
+PAGE_ENDPOINTS = [
+    name for name in ENDPOINTS if name.split(".")[0] in ("cases", "instances", "admin")
+]
+SEES_A = {
+    "cases.index": 200,
+    "cases.show": 200,
+    "cases.document": 200,
+    "instances.show": 200,
+    "instances.diagram": 200,
+    "instances.retry": 403,
+}
+NOT_ADMIN = {
+    "admin.users": 403,
+    "admin.new_user": 403,
+    "admin.edit_user": 403,
+    "admin.reset_password": 403,
+}
+HIDDEN_A = {name: 404 for name in SEES_A} | {"cases.index": 200}
+PAGE_MATRIX: dict[str, dict[str, int]] = {
+    "quinn": SEES_A | NOT_ADMIN,  # quality_manager: sees every case, may not retry
+    "olga": SEES_A | {"instances.retry": 302} | NOT_ADMIN,  # process_owner
+    "mia": SEES_A | NOT_ADMIN,  # market: A's review tasks are hers
+    "hank": HIDDEN_A | NOT_ADMIN,  # hr: no part in A's case
+    "aldo": SEES_A | NOT_ADMIN,  # auditor: on A's audit team only
+    "carl": SEES_A | {"cases.index": 302} | NOT_ADMIN,  # client of A: to his case
+    "cora": HIDDEN_A | {"cases.index": 302} | NOT_ADMIN,  # client of B
+    "ada": SEES_A
+    | {"instances.retry": 302}
+    | {"admin.users": 200, "admin.new_user": 200, "admin.edit_user": 302}
+    | {"admin.reset_password": 302},
+}
+
+
+@pytest.fixture
+def pages(case: Case) -> Case:
+    web = case.web
+    with web.app.app_context():
+        records = add_case_records(db.session, web.storage, web.now(), case.org_a, "APP-A")
+        hank = db.session.scalars(select(User).where(User.username == "hank")).one()
+        case.user = hank.id
+    case.document = records.report_id
+    case.incident_instance = web.start("APP-A3", org="A")
+    use_record_acceptance(failing_record_acceptance)
+    with web.app.app_context():
+        web.engine.complete_task(
+            web.open_task(case.incident_instance),
+            actor=actor("mia"),
+            data={"accepted": True, "man_days": 2.0},
+        )
+        [incident] = db.session.scalars(
+            select(Incident).where(Incident.instance_id == case.incident_instance)
+        ).all()
+        case.incident = incident.id
+    yield case  # the handler keeps failing: retries leave the incident open
+    use_record_acceptance(record_acceptance)
+
+
+def test_the_case_instance_and_admin_pages_follow_the_matrix(pages):
+    assert set(PAGE_ENDPOINTS) == {name for expected in PAGE_MATRIX.values() for name in expected}
+    for username, expected in PAGE_MATRIX.items():
+        browser = pages.web.browser(username)
+        for endpoint in PAGE_ENDPOINTS:
+            before = len(access_log(pages.web))
+            response = pages.call(browser, endpoint, pages.client_task)
+            status = expected[endpoint]
+            assert response.status_code == status, (username, endpoint, text(response)[-300:])
+            log = access_log(pages.web)
+            if status in (403, 404):
+                method = ENDPOINTS[endpoint][0]
+                assert log[-1] == (
+                    "denied",
+                    username,
+                    status,
+                    method,
+                    pages.url(endpoint, pages.client_task),
+                ), (username, endpoint)
+            else:
+                assert len(log) == before, (username, endpoint)
+    with pages.web.app.app_context():
+        incident = db.session.get(Incident, pages.incident)
+        assert (incident.status, incident.attempts) == ("open", 3)  # olga's and ada's retries

@@ -67,9 +67,12 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.register_blueprint(api_bp)
 
     # The web pages (issue 4): security, languages, sign-in, then one blueprint per area.
+    from webapp.admin import bp as admin_bp
     from webapp.auth import init_auth
+    from webapp.cases import bp as cases_bp
     from webapp.i18n import init_i18n
     from webapp.inbox import bp as inbox_bp
+    from webapp.instances import bp as instances_bp
     from webapp.layout import init_layout
     from webapp.registry import bp as registry_bp
     from webapp.security import exempt_api, init_security
@@ -82,7 +85,11 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     init_layout(app)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(tasks_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(instances_bp)
+    app.register_blueprint(admin_bp)
     app.register_blueprint(registry_bp)  # public, no sign-in
+    app.register_blueprint(importlib.import_module("webapp.complaints").bp)
 
     if app.config["CERTFLOW_SCHEDULER"]:
         from scheduler import start_in_process

@@ -20,6 +20,15 @@ The rules
   of its tasks.
 * An attachment may be downloaded by its uploader, by users of the organisation it belongs to,
   and by staff (any role other than `client`).
+* An organisation's case (the case pages, `/cases/<id>`) is visible to SEE_ALL_INSTANCES, to the
+  client users of that organisation (R-11), and to staff who have a part in it: they started one
+  of its process instances, may see one of its tasks (candidate role, assignee, completer — open
+  or completed), or sit on one of its audit teams (AuditTeamMember → Auditor → User). Whoever
+  sees a case may open the pages of its process instances (`may_see_case_instance`).
+* Documents of a case: staff read every kind; clients only the notices and reports addressed to
+  them (CLIENT_DOCUMENT_KINDS) — internal records such as the mystery-shopping record are not
+  shown to clients.
+* Incidents are retried by `admin` and `process_owner` (RETRY_INCIDENT_ROLES).
 
 `Viewer` carries what the rules need about the user (username, roles, organisation); build it
 with `Viewer.of(user)` from a `certflow.models.User`.
@@ -28,16 +37,45 @@ with `Viewer.of(user)` from a `certflow.models.User`.
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from certflow.db import db
-from domain.models import Application, Attachment, Certificate, Organisation
+from certflow.models import User
+from domain.models import (
+    Application,
+    Attachment,
+    Audit,
+    Auditor,
+    AuditTeamMember,
+    Certificate,
+    Document,
+    Organisation,
+)
 from engine.models import HumanTask, ProcessInstance
 from engine.service import SUPERVISOR_ROLES, Actor
 
 SEE_ALL_TASKS = frozenset({"admin", "quality_manager"})
 SEE_ALL_INSTANCES = frozenset({"admin", "quality_manager", "process_owner"})
 CLIENT_ROLE = "client"
+RETRY_INCIDENT_ROLES = frozenset({"admin", "process_owner"})
+# Generated documents a client may read on its case page: the notices and reports addressed to
+# it. Anything else (internal records, kinds added later) is for staff only until listed here.
+CLIENT_DOCUMENT_KINDS = frozenset(
+    {
+        "not_accepted_notice",  # R-6.2.2b
+        "appointment_letter",  # R-7.2.5: the team is made known to the client
+        "audit_report",  # R-8.6
+        "nc_report",  # R-8.7
+        "nc_reminder",
+        "refusal_notice",  # R-8.8
+        "surveillance_reminder",
+        "certificate_change_notice",  # R-9.3, R-9.4
+        "change_refusal_notice",
+        "disclosure_notice",  # R-11: told in advance
+        "complaint_acknowledgement",  # R-12
+        "complaint_reply",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -70,6 +108,10 @@ class Viewer:
     @property
     def is_staff(self) -> bool:
         return bool(self.roles - {CLIENT_ROLE})
+
+    @property
+    def may_retry_incidents(self) -> bool:
+        return bool(self.roles & RETRY_INCIDENT_ROLES)
 
 
 # -- linking instances to organisations -----------------------------------------------------------
@@ -223,3 +265,71 @@ def may_download(viewer: Viewer, attachment: Attachment) -> bool:
     if viewer.organisation_id is not None and viewer.organisation_id == attachment.organisation_id:
         return True
     return viewer.is_staff
+
+
+# -- organisation cases ---------------------------------------------------------------------------
+def instances_of_organisation(organisation_id: Any) -> ColumnElement[bool]:
+    """SQL condition on ProcessInstance: the instance is a case of the organisation (an id or a
+    column such as Organisation.id)."""
+    return belongs_to_organisation(
+        organisation_id, ProcessInstance.id, ProcessInstance.business_key
+    )
+
+
+def case_visible_clause(viewer: Viewer) -> ColumnElement[bool]:
+    """SQL condition on Organisation: the cases the viewer may see (see the module's rules)."""
+    if viewer.sees_all_instances:
+        return true()
+    clauses: list[ColumnElement[bool]] = []
+    if CLIENT_ROLE in viewer.roles and viewer.organisation_id is not None:
+        clauses.append(Organisation.id == viewer.organisation_id)
+    if viewer.is_staff:
+        part_in_instance = or_(
+            ProcessInstance.started_by == viewer.username,
+            exists(
+                select(HumanTask.id).where(
+                    HumanTask.instance_id == ProcessInstance.id, task_visible_clause(viewer)
+                )
+            ),
+        )
+        clauses.append(
+            exists(
+                select(ProcessInstance.id).where(
+                    instances_of_organisation(Organisation.id), part_in_instance
+                )
+            )
+        )
+        clauses.append(
+            exists(
+                select(AuditTeamMember.id)
+                .join(Audit, Audit.id == AuditTeamMember.audit_id)
+                .join(Auditor, Auditor.id == AuditTeamMember.auditor_id)
+                .join(User, User.id == Auditor.user_id)
+                .where(Audit.organisation_id == Organisation.id, User.username == viewer.username)
+            )
+        )
+    return or_(*clauses) if clauses else false()
+
+
+def may_see_case(viewer: Viewer, organisation_id: int) -> bool:
+    query = select(Organisation.id).where(
+        Organisation.id == organisation_id, case_visible_clause(viewer)
+    )
+    return db.session.scalars(query.limit(1)).first() is not None
+
+
+def may_see_case_instance(viewer: Viewer, instance: ProcessInstance) -> bool:
+    """The instance page: whoever may see the instance itself, and staff who may see the case of
+    one of the instance's organisations (a client only through its own organisation)."""
+    if may_see_instance(viewer, instance):
+        return True
+    if not viewer.is_staff:
+        return False
+    organisations = instance_organisations(instance.id, instance.business_key)
+    return any(may_see_case(viewer, organisation.id) for organisation in organisations)
+
+
+def may_read_document(viewer: Viewer, document: Document) -> bool:
+    if not may_see_case(viewer, document.organisation_id):
+        return False
+    return viewer.is_staff or document.kind in CLIENT_DOCUMENT_KINDS

@@ -1,0 +1,592 @@
+"""Organisation case pages: the list of cases (`/cases`) and one organisation's case
+(`/cases/<organisation_id>`) with its status, open tasks, timeline, documents, files, audits and
+certificates; generated documents are read at `/cases/<organisation_id>/documents/<id>`.
+
+Who may see a case is decided in webapp.access (`case_visible_clause`, `may_see_case`,
+`may_read_document`, `may_download`); a refusal is logged and answered 404 (webapp.auth.deny).
+"""
+
+from collections import Counter
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext
+from flask_login import login_required
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+from sqlalchemy import exists, func, or_, select
+
+from certflow.db import db
+from certflow.models import User
+from domain.models import (
+    Application,
+    Attachment,
+    Audit,
+    Certificate,
+    Document,
+    Finding,
+    Nonconformity,
+    Organisation,
+)
+from engine.errors import EngineError
+from engine.models import EventLog, HumanTask, ProcessInstance
+from webapp import forms_render, get_clock, get_engine
+from webapp.access import (
+    CLIENT_DOCUMENT_KINDS,
+    Viewer,
+    case_visible_clause,
+    instances_of_organisation,
+    may_download,
+    may_read_document,
+    may_see_case,
+    task_visible_clause,
+)
+from webapp.auth import current_viewer, deny
+from webapp.i18n import role_name
+from webapp.layout import nav_item
+
+bp = Blueprint("cases", __name__)
+nav_item("cases.index", lazy_gettext("Cases"), order=20, sections={"instances"})
+
+PER_PAGE = 20
+MAX_TEXT = 200
+MAX_EVENTS = 200
+MAX_ID = 2**31  # PostgreSQL integer keys
+# Raw HTML is shown as text; markdown-it refuses javascript:, vbscript:, file: and data: links.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
+
+# -- labels of stored codes -----------------------------------------------------------------------
+LABELS: dict[str, dict[str, Any]] = {
+    "application": {
+        "submitted": lazy_gettext("Submitted"),
+        "accepted": lazy_gettext("Accepted"),
+        "not_accepted": lazy_gettext("Not accepted"),
+        "contracted": lazy_gettext("Contracted"),
+        "certified": lazy_gettext("Certified"),
+        "refused": lazy_gettext("Refused"),
+        "terminated": lazy_gettext("Terminated"),
+    },
+    "application_kind": {
+        "initial": lazy_gettext("Initial certification"),
+        "recertification": lazy_gettext("Recertification"),
+    },
+    "certificate": {
+        "valid": lazy_gettext("Valid"),
+        "suspended": lazy_gettext("Suspended"),
+        "withdrawn": lazy_gettext("Withdrawn"),
+        "cancelled": lazy_gettext("Cancelled"),
+        "superseded": lazy_gettext("Superseded"),
+    },
+    "audit_kind": {
+        "initial": lazy_gettext("Initial audit"),
+        "surveillance": lazy_gettext("Surveillance audit"),
+        "extra_surveillance": lazy_gettext("Extra surveillance audit"),
+        "special": lazy_gettext("Special audit"),
+        "recertification": lazy_gettext("Recertification audit"),
+    },
+    "audit": {
+        "planned": lazy_gettext("Planned"),
+        "in_progress": lazy_gettext("In progress"),
+        "completed": lazy_gettext("Completed"),
+        "terminated": lazy_gettext("Terminated"),
+    },
+    "conclusion": {
+        "recommend": lazy_gettext("Recommend certification"),
+        "downgrade": lazy_gettext("Recommend a lower level"),
+        "not_recommend": lazy_gettext("Do not recommend"),
+    },
+    "finding": {
+        "conform": lazy_gettext("Conform"),
+        "nonconform": lazy_gettext("Nonconform"),
+        "not_applicable": lazy_gettext("Not applicable"),
+        "sampled": lazy_gettext("Sampled"),
+    },
+    "team_role": {
+        "leader": lazy_gettext("Team leader"),
+        "auditor": lazy_gettext("Auditor"),
+        "tech_expert": lazy_gettext("Technical expert"),
+    },
+    "instance": {
+        "running": lazy_gettext("Running"),
+        "completed": lazy_gettext("Completed"),
+        "error": lazy_gettext("Incident"),
+        "terminated": lazy_gettext("Terminated"),
+        "cancelled": lazy_gettext("Cancelled"),
+    },
+    "task": {
+        "open": lazy_gettext("Open"),
+        "completed": lazy_gettext("Completed"),
+        "cancelled": lazy_gettext("Cancelled"),
+    },
+    "event": {
+        "instance_started": lazy_gettext("Process started"),
+        "instance_completed": lazy_gettext("Process completed"),
+        "instance_terminated": lazy_gettext("Process terminated"),
+        "task_created": lazy_gettext("Task ready"),
+        "task_claimed": lazy_gettext("Task claimed"),
+        "task_unclaimed": lazy_gettext("Task released"),
+        "task_reassigned": lazy_gettext("Task reassigned"),
+        "task_completed": lazy_gettext("Task completed"),
+        "task_cancelled": lazy_gettext("Task cancelled"),
+        "timer_fired": lazy_gettext("Timer fired"),
+        "message_delivered": lazy_gettext("Message received"),
+        "message_queued": lazy_gettext("Message queued"),
+        "incident_raised": lazy_gettext("Incident"),
+        "incident_retried": lazy_gettext("Incident retried"),
+        "incident_resolved": lazy_gettext("Incident resolved"),
+    },
+    "document": {
+        "not_accepted_notice": lazy_gettext("Notice of non-acceptance"),
+        "appointment_letter": lazy_gettext("Audit appointment"),
+        "audit_report": lazy_gettext("Audit report"),
+        "mystery_shopping_record": lazy_gettext("Mystery shopping record"),
+        "nc_report": lazy_gettext("Nonconformity report"),
+        "nc_reminder": lazy_gettext("Nonconformity reminder"),
+        "refusal_notice": lazy_gettext("Notice of refusal"),
+        "surveillance_reminder": lazy_gettext("Surveillance reminder"),
+        "extra_surveillance_trigger": lazy_gettext("Extra surveillance trigger"),
+    },
+    "status_badge": {  # badge colour of a status code
+        "valid": "success",
+        "certified": "success",
+        "completed": "success",
+        "accepted": "info",
+        "contracted": "info",
+        "running": "info",
+        "in_progress": "info",
+        "open": "info",
+        "suspended": "warning",
+        "planned": "warning",
+        "submitted": "warning",
+        "error": "danger",
+        "withdrawn": "danger",
+        "refused": "danger",
+        "not_accepted": "danger",
+        "terminated": "danger",
+    },
+}
+
+
+def label(group: str, code: str | None) -> str:
+    """The translated label of a stored code; the code itself when it has none."""
+    if code is None:
+        return ""
+    value = LABELS.get(group, {}).get(code)
+    return str(value) if value is not None else code
+
+
+def badge(code: str | None) -> str:
+    colour = LABELS["status_badge"].get(code or "")
+    return f"badge badge-{colour}" if colour else "badge"
+
+
+def stars(level: int | None) -> str:
+    return "★" * level if level else ""
+
+
+def display_names(usernames: set[str]) -> dict[str, str]:
+    """username → display name, for who did what ("system" is the engine and scheduler)."""
+    names = {"system": _("System")}
+    wanted = sorted(u for u in usernames if u and u != "system")
+    if wanted:
+        for username, display in db.session.execute(
+            select(User.username, User.display_name).where(User.username.in_(wanted))
+        ):
+            names[username] = display
+    return names
+
+
+def render_markdown(text: str) -> Markup:
+    return Markup(_markdown.render(text or ""))  # noqa: S704 (raw HTML disabled)
+
+
+@bp.app_context_processor
+def _case_helpers() -> dict[str, Any]:
+    return {"code_label": label, "status_badge": badge, "stars": stars}
+
+
+def valid_id(value: int) -> bool:
+    return 0 < value < MAX_ID
+
+
+# -- the list of cases ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CaseQuery:
+    q: str = ""
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Any) -> "CaseQuery":
+        q = args.get("q", "").replace("\x00", "").strip()[:MAX_TEXT]
+        page = args.get("page", "")
+        return cls(q=q, page=int(page) if page.isdigit() and 0 < len(page) <= 6 else 1)
+
+    def url(self, **changes: Any) -> str:
+        state = replace(self, **changes)
+        args = {
+            f.name: getattr(state, f.name)
+            for f in fields(state)
+            if getattr(state, f.name) not in ("", f.default)
+        }
+        return url_for("cases.index", **args)
+
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _search_clause(q: str):
+    pattern = _like(q)
+    return or_(
+        Organisation.name.ilike(pattern, escape="\\"),
+        Organisation.uscc.ilike(pattern, escape="\\"),
+        exists(
+            select(Application.id).where(
+                Application.organisation_id == Organisation.id,
+                Application.number.ilike(pattern, escape="\\"),
+            )
+        ),
+        exists(
+            select(Certificate.id).where(
+                Certificate.organisation_id == Organisation.id,
+                Certificate.number.ilike(pattern, escape="\\"),
+            )
+        ),
+    )
+
+
+def _open_task_count(organisation_id: int) -> int:
+    statement = (
+        select(func.count(HumanTask.id))
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.state == "open", instances_of_organisation(organisation_id))
+    )
+    return db.session.scalar(statement) or 0
+
+
+def _summary(organisation: Organisation) -> dict[str, Any]:
+    applications = db.session.scalars(
+        select(Application)
+        .where(Application.organisation_id == organisation.id)
+        .order_by(Application.submitted_at.desc(), Application.id.desc())
+    ).all()
+    certificates = db.session.scalars(
+        select(Certificate)
+        .where(Certificate.organisation_id == organisation.id)
+        .order_by(Certificate.issued_on.desc(), Certificate.id.desc())
+    ).all()
+    return {
+        "organisation": organisation,
+        "latest_application": applications[0] if applications else None,
+        "applications": len(applications),
+        "certificates": [c for c in certificates if c.status != "superseded"],
+        "open_tasks": _open_task_count(organisation.id),
+    }
+
+
+@bp.get("/cases")
+@login_required
+def index():
+    viewer = current_viewer()
+    query = CaseQuery.from_args(request.args)
+    clauses = [case_visible_clause(viewer)]
+    if query.q:
+        clauses.append(_search_clause(query.q))
+    total = db.session.scalar(select(func.count(Organisation.id)).where(*clauses)) or 0
+    if not viewer.is_staff and total == 1 and not query.q:
+        # A client user has one organisation: its case is the page.
+        only = db.session.scalars(select(Organisation.id).where(*clauses)).one()
+        return redirect(url_for("cases.show", organisation_id=only))
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(query.page, pages)
+    organisations = db.session.scalars(
+        select(Organisation)
+        .where(*clauses)
+        .order_by(Organisation.name, Organisation.id)
+        .limit(PER_PAGE)
+        .offset((page - 1) * PER_PAGE)
+    ).all()
+    return render_template(
+        "cases/index.html",
+        query=replace(query, page=page),
+        items=[_summary(o) for o in organisations],
+        total=total,
+        page=page,
+        pages=pages,
+    )
+
+
+# -- one case -------------------------------------------------------------------------------------
+def visible_case(organisation_id: int) -> tuple[Organisation | None, Any]:
+    """(organisation, None) when the user may see its case, else (None, the logged 404)."""
+    organisation = (
+        db.session.get(Organisation, organisation_id) if valid_id(organisation_id) else None
+    )
+    if organisation is None:
+        return None, deny(404, f"organisation {organisation_id} does not exist")
+    if not may_see_case(current_viewer(), organisation.id):
+        return None, deny(404, f"the case of organisation {organisation.id} is not visible")
+    return organisation, None
+
+
+def case_instances(organisation_id: int) -> list[ProcessInstance]:
+    return list(
+        db.session.scalars(
+            select(ProcessInstance)
+            .where(instances_of_organisation(organisation_id))
+            .order_by(ProcessInstance.started_at, ProcessInstance.id)
+        )
+    )
+
+
+def open_tasks(instance_ids: list[int], viewer: Viewer) -> tuple[list[dict[str, Any]], int]:
+    """The open tasks of the instances, and how many of them are not listed: staff see every
+    open task (linked when they may open it); a client sees only its own tasks and a count of the
+    others — the certification body's internal steps (e.g. an unannounced mystery shopping visit,
+    R-8.2) are not announced to the client."""
+    if not instance_ids:
+        return [], 0
+    rows = db.session.scalars(
+        select(HumanTask)
+        .where(HumanTask.instance_id.in_(instance_ids), HumanTask.state == "open")
+        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
+    ).all()
+    visible = set(
+        db.session.scalars(
+            select(HumanTask.id).where(
+                HumanTask.id.in_([r.id for r in rows]), task_visible_clause(viewer)
+            )
+        )
+    )
+    now = get_clock().now()
+    items = [
+        {
+            "task": row,
+            "visible": row.id in visible,
+            "overdue": row.due_at is not None and row.due_at < now,
+        }
+        for row in rows
+        if viewer.is_staff or row.id in visible
+    ]
+    return items, len(rows) - len(items)
+
+
+# Events of the whole instance a client sees besides those of its own tasks.
+CLIENT_INSTANCE_EVENTS = ("instance_started", "instance_completed", "instance_terminated")
+
+
+def timeline(
+    instance_ids: list[int], viewer: Viewer, *, limit: int, newest_first: bool
+) -> list[EventLog]:
+    """EventLog rows of the instances; for clients only the instance's start and end and the
+    events of the tasks they may see (see `open_tasks`)."""
+    if not instance_ids:
+        return []
+    order = [EventLog.at.desc(), EventLog.id.desc()] if newest_first else [EventLog.at, EventLog.id]
+    statement = select(EventLog).where(EventLog.instance_id.in_(instance_ids))
+    if not viewer.is_staff:
+        own_tasks = select(HumanTask.id).where(
+            HumanTask.instance_id.in_(instance_ids), task_visible_clause(viewer)
+        )
+        statement = statement.where(
+            or_(
+                EventLog.event_type.in_(CLIENT_INSTANCE_EVENTS),
+                EventLog.task_id.in_(own_tasks),
+            )
+        )
+    return list(db.session.scalars(statement.order_by(*order).limit(limit)))
+
+
+def task_names(instance_ids: list[int]) -> dict[str, str]:
+    if not instance_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            select(HumanTask.id, HumanTask.name).where(HumanTask.instance_id.in_(instance_ids))
+        ).all()
+    )
+
+
+def event_rows(events: list[EventLog], instance_ids: list[int], viewer: Viewer) -> list[dict]:
+    """Events as the timeline shows them: who, what (event and task or element), detail, when.
+    Submitted form data is never shown here; incident messages only to staff."""
+    names = task_names(instance_ids)
+    people = display_names({e.actor for e in events})
+    rows = []
+    for event in events:
+        data = event.data or {}
+        detail = ""
+        if event.event_type == "task_reassigned":
+            detail = "→ " + str(data.get("assignee") or "")
+        elif event.event_type == "task_created" and data.get("candidate_role"):
+            detail = role_name(data.get("candidate_role"))
+        elif event.event_type == "instance_started":
+            detail = f"{data.get('process_id', '')} v{data.get('version', '')}"
+        elif event.event_type in ("message_delivered", "message_queued"):
+            detail = str(data.get("name") or "")
+        elif event.event_type == "incident_raised" and viewer.is_staff:
+            detail = str(data.get("message") or "")[:300]
+        rows.append(
+            {
+                "event": event,
+                "who": people.get(event.actor, event.actor),
+                "username": event.actor,
+                "what": label("event", event.event_type),
+                "subject": names.get(event.task_id or "") or event.element_id or "",
+                "detail": detail,
+            }
+        )
+    return rows
+
+
+def _case_attachments(
+    organisation: Organisation,
+    applications: list[Application],
+    instance_ids: list[int],
+    viewer: Viewer,
+) -> list[Attachment]:
+    """Files of the case the user may download: those of the organisation and its applications,
+    and those submitted in the completed forms of its process instances."""
+    engine = get_engine()
+    conditions = [Attachment.organisation_id == organisation.id]
+    if applications:
+        conditions.append(Attachment.application_id.in_([a.id for a in applications]))
+    ids = set(db.session.scalars(select(Attachment.id).where(or_(*conditions))))
+    if instance_ids:
+        completed = db.session.scalars(
+            select(HumanTask).where(
+                HumanTask.instance_id.in_(instance_ids),
+                HumanTask.state == "completed",
+                HumanTask.form_file.is_not(None),
+            )
+        ).all()
+        submitted = {
+            event.task_id: (event.data or {}).get("data") or {}
+            for event in db.session.scalars(
+                select(EventLog).where(
+                    EventLog.task_id.in_([t.id for t in completed]),
+                    EventLog.event_type == "task_completed",
+                )
+            )
+        }
+        for task in completed:
+            if task.id not in submitted:
+                continue
+            try:
+                schema = engine.task_form(task)
+            except EngineError:
+                continue
+            form = forms_render.build_form(schema, submitted[task.id], spare_rows=0)
+            ids |= form.attachment_ids()
+    if not ids:
+        return []
+    rows = db.session.scalars(
+        select(Attachment)
+        .where(Attachment.id.in_(sorted(ids)))
+        .order_by(Attachment.uploaded_at, Attachment.id)
+    ).all()
+    return [a for a in rows if may_download(viewer, a)]
+
+
+def _audits(organisation_id: int) -> list[dict[str, Any]]:
+    audits = db.session.scalars(
+        select(Audit)
+        .where(Audit.organisation_id == organisation_id)
+        .order_by(Audit.start_date.is_(None), Audit.start_date, Audit.id)
+    ).all()
+    result = []
+    for audit in audits:
+        findings = Counter(
+            db.session.scalars(select(Finding.result).where(Finding.audit_id == audit.id))
+        )
+        ncs = Counter(
+            db.session.scalars(
+                select(Nonconformity.status).where(Nonconformity.audit_id == audit.id)
+            )
+        )
+        result.append(
+            {
+                "audit": audit,
+                "findings": [(code, findings[code]) for code in sorted(findings)],
+                "findings_total": sum(findings.values()),
+                "ncs_total": sum(ncs.values()),
+                "ncs_open": sum(n for status, n in ncs.items() if status != "accepted"),
+                "team": list(audit.team),
+            }
+        )
+    return result
+
+
+def _documents(organisation_id: int, viewer: Viewer) -> list[Document]:
+    statement = select(Document).where(Document.organisation_id == organisation_id)
+    if not viewer.is_staff:
+        statement = statement.where(Document.kind.in_(sorted(CLIENT_DOCUMENT_KINDS)))
+    return list(
+        db.session.scalars(statement.order_by(Document.created_at.desc(), Document.id.desc()))
+    )
+
+
+@bp.get("/cases/<int:organisation_id>")
+@login_required
+def show(organisation_id: int):
+    organisation, refused = visible_case(organisation_id)
+    if organisation is None:
+        return refused
+    viewer = current_viewer()
+    instances = case_instances(organisation.id)
+    instance_ids = [i.id for i in instances]
+    applications = list(
+        db.session.scalars(
+            select(Application)
+            .where(Application.organisation_id == organisation.id)
+            .order_by(Application.submitted_at, Application.id)
+        )
+    )
+    certificates = list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.organisation_id == organisation.id)
+            .order_by(Certificate.issued_on.desc(), Certificate.id.desc())
+        )
+    )
+    events = timeline(instance_ids, viewer, limit=MAX_EVENTS + 1, newest_first=True)
+    tasks, other_tasks = open_tasks(instance_ids, viewer)
+    return render_template(
+        "cases/show.html",
+        organisation=organisation,
+        instances=instances,
+        process_names={i.id: i.process_version.name for i in instances},
+        applications=applications,
+        certificates=certificates,
+        open_tasks=tasks,
+        other_tasks=other_tasks,
+        events=event_rows(events[:MAX_EVENTS], instance_ids, viewer),
+        more_events=len(events) > MAX_EVENTS,
+        documents=_documents(organisation.id, viewer),
+        attachments=_case_attachments(organisation, applications, instance_ids, viewer),
+        audits=_audits(organisation.id),
+        viewer=viewer,
+    )
+
+
+@bp.get("/cases/<int:organisation_id>/documents/<int:document_id>")
+@login_required
+def document(organisation_id: int, document_id: int):
+    organisation, refused = visible_case(organisation_id)
+    if organisation is None:
+        return refused
+    row = db.session.get(Document, document_id) if valid_id(document_id) else None
+    if row is None or row.organisation_id != organisation.id:
+        return deny(404, f"document {document_id} is not part of case {organisation.id}")
+    if not may_read_document(current_viewer(), row):
+        return deny(404, f"document {row.id} ({row.kind}) is not for this user")
+    return render_template(
+        "cases/document.html",
+        organisation=organisation,
+        document=row,
+        body=render_markdown(row.body),
+        author=display_names({row.created_by}).get(row.created_by, row.created_by),
+    )

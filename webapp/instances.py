@@ -1,0 +1,181 @@
+"""The process instance page (`/instances/<id>`): the BPMN diagram (bpmn-js, vendored under
+static/vendor/bpmn-js) with completed elements and active tasks highlighted, the open tasks, the
+incidents with a retry button for admin and process_owner, and the event log.
+
+* The deployed BPMN source of the instance's version is served from
+  `/instances/<id>/diagram.bpmn` (`?process=<id>` for a called process of the same version).
+* No inline script: the page hands the element ids to static/js/diagram.js in data-* attributes.
+  bpmn-js sets inline styles, so this page (only) allows style-src 'unsafe-inline'.
+* Visibility: webapp.access.may_see_case_instance; refusals are logged and answered 404.
+"""
+
+from typing import Any
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from certflow.db import db
+from engine.errors import EngineError
+from engine.models import EventLog, HumanTask, ProcessInstance, ProcessVersionFile
+from webapp import get_engine
+from webapp.access import (
+    Viewer,
+    instance_organisations,
+    may_see_case,
+    may_see_case_instance,
+    task_visible_clause,
+)
+from webapp.auth import current_viewer, deny, log_access
+from webapp.cases import event_rows, open_tasks, timeline, valid_id
+from webapp.security import extend_csp
+
+bp = Blueprint("instances", __name__)
+
+MAX_EVENTS = 1000
+# Events whose element counts as passed on the diagram (besides completed human tasks).
+COMPLETING_EVENTS = ("task_completed", "incident_resolved")
+
+
+def visible_instance(instance_id: int) -> tuple[ProcessInstance | None, Any]:
+    instance = db.session.get(ProcessInstance, instance_id) if valid_id(instance_id) else None
+    if instance is None:
+        return None, deny(404, f"process instance {instance_id} does not exist")
+    if not may_see_case_instance(current_viewer(), instance):
+        return None, deny(404, f"process instance {instance.id} is not visible to the user")
+    return instance, None
+
+
+def diagram_processes(instance: ProcessInstance) -> dict[str, str]:
+    """{process id: stored BPMN path} of the instance's version (itself and called processes)."""
+    return dict(instance.process_version.spec_files or {})
+
+
+def completed_elements(instance: ProcessInstance) -> list[str]:
+    done = set(
+        db.session.scalars(
+            select(HumanTask.element_id).where(
+                HumanTask.instance_id == instance.id, HumanTask.state == "completed"
+            )
+        )
+    )
+    done |= {
+        element
+        for element in db.session.scalars(
+            select(EventLog.element_id).where(
+                EventLog.instance_id == instance.id,
+                EventLog.event_type.in_(COMPLETING_EVENTS),
+                EventLog.element_id.is_not(None),
+            )
+        )
+        if element
+    }
+    return sorted(done - set(instance.active_elements or []))
+
+
+def client_task_elements(instance: ProcessInstance, viewer: Viewer) -> dict[str, set[str]]:
+    """Element ids of the instance's tasks the (client) viewer may see, by state."""
+    rows = db.session.execute(
+        select(HumanTask.element_id, HumanTask.state).where(
+            HumanTask.instance_id == instance.id, task_visible_clause(viewer)
+        )
+    ).all()
+    result: dict[str, set[str]] = {"open": set(), "completed": set()}
+    for element, state in rows:
+        if state in result:
+            result[state].add(element)
+    return result
+
+
+@bp.get("/instances/<int:instance_id>")
+@login_required
+def show(instance_id: int):
+    instance, refused = visible_instance(instance_id)
+    if instance is None:
+        return refused
+    viewer = current_viewer()
+    engine = get_engine()
+    processes = diagram_processes(instance)
+    shown = request.args.get("process", instance.process_id)
+    if shown not in processes:
+        shown = instance.process_id
+    incidents = engine.open_incidents(instance.id) if viewer.is_staff else []
+    tasks, other_tasks = open_tasks([instance.id], viewer)
+    events = timeline([instance.id], viewer, limit=MAX_EVENTS, newest_first=False)
+    active = sorted(instance.active_elements or [])
+    completed = completed_elements(instance)
+    if not viewer.is_staff:
+        # A client sees where its own tasks are, not the certification body's internal steps.
+        own = client_task_elements(instance, viewer)
+        active = [e for e in active if e in own["open"]]
+        completed = [e for e in completed if e in own["completed"]]
+    extend_csp("style-src", "'unsafe-inline'")  # bpmn-js styles its SVG inline
+    return render_template(
+        "instances/show.html",
+        instance=instance,
+        version=instance.process_version,
+        processes=processes,
+        shown=shown,
+        active=active,
+        completed=completed,
+        incident_elements=sorted({i.element_id for i in incidents}),
+        incidents=incidents,
+        open_tasks=tasks,
+        other_tasks=other_tasks,
+        organisations=[
+            (o, may_see_case(viewer, o.id))
+            for o in instance_organisations(instance.id, instance.business_key)
+        ],
+        events=event_rows(events, [instance.id], viewer),
+        may_retry=viewer.may_retry_incidents,
+        viewer=viewer,
+    )
+
+
+@bp.get("/instances/<int:instance_id>/diagram.bpmn")
+@login_required
+def diagram(instance_id: int):
+    """The deployed BPMN file of the instance's version that defines the (called) process."""
+    instance, refused = visible_instance(instance_id)
+    if instance is None:
+        return refused
+    processes = diagram_processes(instance)
+    process_id = request.args.get("process", instance.process_id)
+    path = processes.get(process_id)
+    stored = (
+        db.session.get(ProcessVersionFile, (instance.process_version_id, path)) if path else None
+    )
+    if stored is None:
+        return deny(404, f"no diagram of {process_id[:100]!r} in instance {instance.id}")
+    name = path.rsplit("/", 1)[-1]
+    response = Response(stored.source.content, mimetype="application/xml")
+    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+@bp.post("/instances/<int:instance_id>/incidents/<int:incident_id>/retry")
+@login_required
+def retry(instance_id: int, incident_id: int):
+    instance, refused = visible_instance(instance_id)
+    if instance is None:
+        return refused
+    viewer = current_viewer()
+    back = url_for("instances.show", instance_id=instance.id) + "#incidents"
+    if not viewer.may_retry_incidents:
+        return deny(403, "retrying an incident needs the role admin or process_owner")
+    engine = get_engine()
+    if incident_id not in {i.id for i in engine.open_incidents(instance.id)}:
+        return deny(404, f"incident {incident_id} is not open in instance {instance.id}")
+    try:
+        incident = engine.retry_incident(incident_id, actor=viewer.actor)
+    except EngineError as err:
+        if err.status == 403:
+            log_access("denied", status=403, detail=err.message)
+        flash(_("The retry did not work: %(reason)s", reason=err.message), "error")
+        return redirect(back)
+    if incident.status == "resolved":
+        flash(_("The incident is resolved; the process goes on."), "success")
+    else:
+        flash(_("Still failing: %(message)s", message=incident.message[:300]), "error")
+    return redirect(back)
