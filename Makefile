@@ -6,15 +6,21 @@ STAMP := $(VENV)/.installed
 
 MODELER_CHECK := tools/modeler-check
 
-.PHONY: run test install lint benchmark modeler-check system-deps
+.PHONY: run test install lint benchmark modeler-check system-deps vendor-bpmn-js
 
 # Machine packages: a CJK font for certificate PDFs (without it every Chinese character prints
-# as a box, silently) and poppler-utils for the PDF tests. Installed once, as root (CI runs as
+# as a box, silently), poppler-utils for the PDF tests and Debian's chromium for the browser
+# tests (never `playwright install`: it downloads a browser, which fails here). Installed once, as root (CI runs as
 # root; elsewhere run `sudo make system-deps`).
 system-deps:
-	@if ! fc-list 2>/dev/null | grep -q "Noto Sans CJK" || ! command -v pdftotext >/dev/null; then \
+	@if ! fc-list 2>/dev/null | grep -q "Noto Sans CJK" || ! command -v pdftotext >/dev/null \
+	    || ! test -x /usr/bin/chromium; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0; fi
+	    fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 chromium; fi
+
+# Refresh the committed bpmn-js viewer (webapp/static/vendor/bpmn-js) from npm, pinned version.
+vendor-bpmn-js:
+	$(MAKE) -C tools/vendor-bpmn-js
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
