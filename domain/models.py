@@ -527,6 +527,7 @@ class Disclosure(db.Model):
     __tablename__ = "disclosure"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(String(40), unique=True)  # PL-0001
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
     recipient: Mapped[str] = mapped_column(String(300))
     information: Mapped[str] = mapped_column(Text)

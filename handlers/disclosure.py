@@ -89,7 +89,8 @@ def register(params: dict[str, Any], ctx: HandlerContext) -> dict:
     )
     ctx.session.add(disclosure)
     ctx.session.flush()
-    ctx.set_business_key(reference_of(disclosure))
+    disclosure.reference = reference_of(disclosure)
+    ctx.set_business_key(disclosure.reference)
     return {**_summary(disclosure), "organisation_name": organisation.name}
 
 

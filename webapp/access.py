@@ -48,7 +48,9 @@ from domain.models import (
     Auditor,
     AuditTeamMember,
     Certificate,
+    Disclosure,
     Document,
+    MisuseCase,
     Organisation,
 )
 from engine.models import HumanTask, ProcessInstance
@@ -72,6 +74,7 @@ CLIENT_DOCUMENT_KINDS = frozenset(
         "certificate_change_notice",
         "change_refusal_notice",
         "disclosure_notice",  # told in advance
+        "misuse_notice",
         "complaint_acknowledgement",
         "complaint_reply",
     }
@@ -144,7 +147,18 @@ def belongs_to_organisation(
             Certificate.number == business_key,
         )
     )
-    return or_(by_application, by_certificate)
+    # Mark misuse (WY-…) and disclosure (PL-…) cases are keyed by their own references.
+    by_misuse = exists(
+        select(MisuseCase.id)
+        .join(Certificate, Certificate.id == MisuseCase.certificate_id)
+        .where(Certificate.organisation_id == organisation_id, MisuseCase.reference == business_key)
+    )
+    by_disclosure = exists(
+        select(Disclosure.id).where(
+            Disclosure.organisation_id == organisation_id, Disclosure.reference == business_key
+        )
+    )
+    return or_(by_application, by_certificate, by_misuse, by_disclosure)
 
 
 def instance_organisations(instance_id: int, business_key: str | None) -> list[Organisation]:

@@ -108,6 +108,7 @@ def upgrade():
 
     op.create_table('disclosure',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=40), nullable=True),
     sa.Column('organisation_id', sa.Integer(), nullable=False),
     sa.Column('recipient', sa.String(length=300), nullable=False),
     sa.Column('information', sa.Text(), nullable=False),
@@ -122,7 +123,8 @@ def upgrade():
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.ForeignKeyConstraint(['notice_document_id'], ['document.id'], name=op.f('fk_disclosure_notice_document_id_document')),
     sa.ForeignKeyConstraint(['organisation_id'], ['organisation.id'], name=op.f('fk_disclosure_organisation_id_organisation')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_disclosure'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_disclosure')),
+    sa.UniqueConstraint('reference', name=op.f('uq_disclosure_reference'))
     )
     with op.batch_alter_table('disclosure', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_disclosure_organisation_id'), ['organisation_id'], unique=False)
