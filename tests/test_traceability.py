@@ -52,9 +52,12 @@ def cited_ids() -> dict[str, set[str]]:
 
 
 def expand(rid: str, known: list[str]) -> list[str]:
-    """A cited parent id (R-6.2.2) stands for its lettered children (R-6.2.2a, R-6.2.2b)."""
+    """A cited parent id (R-6.2.2) stands for its lettered children (R-6.2.2a, R-6.2.2b); a
+    lettered sub-clause of a catalogue id (R-9.5.1d: reason d of R-9.5.1) stands for that id."""
     if rid in known:
         return [rid]
+    if rid[-1].isalpha() and rid[:-1] in known:
+        return [rid[:-1]]
     return [k for k in known if re.fullmatch(re.escape(rid) + r"[a-z]", k)]
 
 
