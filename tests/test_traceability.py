@@ -2,6 +2,7 @@
 and tests that exist, and every R-ID a diagram cites is mapped (processes/traceability.yaml)."""
 
 import ast
+import os
 import re
 from pathlib import Path
 
@@ -13,7 +14,21 @@ from handlers import registered_guards, registered_operators, registered_validat
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
-CATALOGUE = ROOT.parent / "shared" / "spec" / "requirements.md"
+
+
+def _catalogue() -> Path:
+    """The requirements catalogue in `shared/spec/` beside the checkout (CI places a copy of
+    shared/ there); CERTFLOW_SPEC_DIR overrides."""
+    if os.environ.get("CERTFLOW_SPEC_DIR"):
+        return Path(os.environ["CERTFLOW_SPEC_DIR"]) / "requirements.md"
+    for parent in ROOT.parents:
+        candidate = parent / "shared" / "spec" / "requirements.md"
+        if candidate.is_file():
+            return candidate
+    return ROOT.parent / "shared" / "spec" / "requirements.md"
+
+
+CATALOGUE = _catalogue()
 TRACEABILITY = PROCESSES / "traceability.yaml"
 R_ID = re.compile(r"R-\d+(?:\.\d+)*[a-z]?")
 
