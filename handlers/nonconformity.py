@@ -6,6 +6,7 @@ clock: 09:00 China time on the reminder date, and 09:00 China time on the day *a
 deadline date (the client has the whole deadline day), expressed in UTC.
 """
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -184,21 +185,15 @@ def record_answers(params: dict[str, Any], ctx: HandlerContext) -> dict:
     awaiting = {nc.id: nc for nc in nonconformities_of(ctx.session, audit, AWAITING_ANSWER)}
     if not awaiting:
         raise RuleViolation("R-8.7", "no nonconformity is waiting for an answer")
-    answered: dict[int, dict] = {}
-    for index, raw in enumerate(require_list(params.get("answers"), "answers", "R-8.7")):
-        nc_id, answer = _answer_entry(index, raw)
-        if nc_id not in awaiting:
-            raise RuleViolation(
-                "R-8.7", f"answers[{index}]: NC {nc_id} is not waiting for an answer on this audit"
-            )
-        if nc_id in answered:
-            raise RuleViolation("R-8.7", f"answers[{index}]: NC {nc_id} is answered twice")
-        answered[nc_id] = answer
-    missing = [nc.number for nc_id, nc in awaiting.items() if nc_id not in answered]
-    if missing:
-        raise RuleViolation(
-            "R-8.7", f"every open nonconformity needs an answer: {', '.join(missing)}"
-        )
+    answered = _one_entry_per_nc(
+        params,
+        "answers",
+        awaiting,
+        _answer_entry,
+        not_expected="is not waiting for an answer on this audit",
+        twice="is answered twice",
+        missing="every open nonconformity needs an answer",
+    )
     for nc_id, answer in answered.items():
         nc = awaiting[nc_id]
         nc.root_cause = answer["root_cause"]
@@ -208,6 +203,31 @@ def record_answers(params: dict[str, Any], ctx: HandlerContext) -> dict:
         nc.rounds = (nc.rounds or 0) + 1
         nc.status = "answered"
     return {}
+
+
+def _one_entry_per_nc(
+    params: dict[str, Any],
+    field: str,
+    expected: dict[int, Nonconformity],
+    parse: Callable[[int, Any], tuple[int, dict]],
+    *,
+    not_expected: str,
+    twice: str,
+    missing: str,
+) -> dict[int, dict]:
+    """The list `field` parsed into exactly one entry for each expected NC (R-8.7)."""
+    entries: dict[int, dict] = {}
+    for index, raw in enumerate(require_list(params.get(field), field, "R-8.7")):
+        nc_id, entry = parse(index, raw)
+        if nc_id not in expected:
+            raise RuleViolation("R-8.7", f"{field}[{index}]: NC {nc_id} {not_expected}")
+        if nc_id in entries:
+            raise RuleViolation("R-8.7", f"{field}[{index}]: NC {nc_id} {twice}")
+        entries[nc_id] = entry
+    absent = [nc.number for nc_id, nc in expected.items() if nc_id not in entries]
+    if absent:
+        raise RuleViolation("R-8.7", f"{missing}: {', '.join(absent)}")
+    return entries
 
 
 def _answer_entry(index: int, raw: Any) -> tuple[int, dict]:
@@ -258,21 +278,15 @@ def record_verification(params: dict[str, Any], ctx: HandlerContext) -> dict:
     answered = {nc.id: nc for nc in nonconformities_of(ctx.session, audit, ["answered"])}
     if not answered:
         raise RuleViolation("R-8.7", "no answered nonconformity is waiting for verification")
-    verdicts: dict[int, dict] = {}
-    for index, raw in enumerate(require_list(params.get("verdicts"), "verdicts", "R-8.7")):
-        nc_id, verdict = _verdict_entry(index, raw)
-        if nc_id not in answered:
-            raise RuleViolation(
-                "R-8.7", f"verdicts[{index}]: NC {nc_id} is not an answered NC of this audit"
-            )
-        if nc_id in verdicts:
-            raise RuleViolation("R-8.7", f"verdicts[{index}]: NC {nc_id} has two verdicts")
-        verdicts[nc_id] = verdict
-    missing = [nc.number for nc_id, nc in answered.items() if nc_id not in verdicts]
-    if missing:
-        raise RuleViolation(
-            "R-8.7", f"every answered nonconformity needs a verdict: {', '.join(missing)}"
-        )
+    verdicts = _one_entry_per_nc(
+        params,
+        "verdicts",
+        answered,
+        _verdict_entry,
+        not_expected="is not an answered NC of this audit",
+        twice="has two verdicts",
+        missing="every answered nonconformity needs a verdict",
+    )
     rejected = []
     deadline, reminder_at, deadline_at = response_deadline(ctx)
     for nc_id, verdict in verdicts.items():
