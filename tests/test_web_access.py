@@ -209,8 +209,11 @@ def test_staff_without_the_candidate_role_get_404_and_are_logged(case):
         response = case.call(hank, endpoint, case.market_task)
         assert response.status_code == 404, endpoint
         assert access_log(case.web)[-1][1:3] == ("hank", 404), endpoint
-    # Staff may download case files (the API's rule: uploader, organisation, staff).
-    assert case.call(hank, "tasks.download", case.market_task).status_code == 200
+    # Case files follow the case rule (issue 9, item 12): hank has no part in A's case …
+    assert case.call(hank, "tasks.download", case.market_task).status_code == 404
+    assert access_log(case.web)[-1][1:3] == ("hank", 404)
+    # … mia has (A's review tasks are hers).
+    assert case.call(case.web.browser("mia"), "tasks.download", case.market_task).status_code == 200
     mia = case.web.browser("mia")  # market: not the client's task
     assert mia.get(f"/tasks/{case.client_task}").status_code == 404
     assert mia.post(f"/tasks/{case.client_task}/claim").status_code == 404
