@@ -242,3 +242,56 @@ def test_whoever_sees_every_case_still_reads_b(world):
     for url in (f"/cases/{b.org}", f"/instances/{b.instance}", f"/files/{b.file}"):
         assert quinn.get(url).status_code == 200, url
     assert world.api("quinn", "GET", f"/api/v1/attachments/{b.file}").status_code == 200
+
+
+@pytest.mark.parametrize("username", STAFF_OF_A_ONLY)
+def test_a_part_in_one_case_opens_no_other_organisations_case(world, username):
+    """Issue 9, item 1: the case rule's subqueries were not correlated with the organisation,
+    so a part in any case opened every organisation's case, documents and instances."""
+    browser = world.web.browser(username)
+    b = world.b
+    for url in (
+        f"/cases/{b.org}",
+        f"/cases/{b.org}/documents/{b.document}",
+        f"/instances/{b.instance}",
+    ):
+        assert browser.get(url).status_code == 404, url
+        assert access_log(world.web)[-1][:3] == ("denied", username, 404)
+    assert "乙公司 Beta Ltd" not in text(browser.get("/cases"))
+
+
+def test_files_follow_the_case_rule(world):
+    """Issue 9, item 12: a file of B goes to its uploader, B's client users and staff who may
+    see B's case — not to any staff member; a file of no organisation to its uploader, the
+    overseeing roles and complaint handlers (R-11, R-12)."""
+    web, b = world.web, world.b
+    for username, status in (("sam", 404), ("aldo", 404), ("hank", 404), ("carl", 404)):
+        assert web.browser(username).get(f"/files/{b.file}").status_code == status, username
+    for username in ("cora", "quinn", "mia"):  # uploader/client of B; sees all; B's market
+        assert web.browser(username).get(f"/files/{b.file}").status_code == 200, username
+    assert world.api("sam", "GET", f"/api/v1/attachments/{b.file}").status_code == 404
+    with web.app.app_context():
+        create_user(
+            db.session,
+            "cath",
+            password=PASSWORD,
+            roles={"complaints"},
+            display_name="Cath 投诉",
+            now=web.now(),
+        )
+        orphan = store_attachment(
+            db.session,
+            web.storage,
+            filename="complaint.pdf",
+            content_type="application/pdf",
+            data=b"%PDF-1.4 complaint evidence",
+            kind="evidence",
+            uploaded_by="mia",
+            now=web.now(),
+            organisation_id=None,
+        )
+        db.session.commit()
+        orphan_id = orphan.id
+    for username, status in (("mia", 200), ("cath", 200), ("quinn", 200), ("max", 404)):
+        assert web.browser(username).get(f"/files/{orphan_id}").status_code == status, username
+    assert web.browser("carl").get(f"/files/{orphan_id}").status_code == 404
