@@ -8,7 +8,9 @@
 
 `test_every_web_endpoint_is_in_the_matrix` fails when a new endpoint is added to the app without
 being added here. The case, process instance and user administration pages have their own
-role × endpoint table (`PAGE_MATRIX`). The JSON API has its own tests.
+role × endpoint table (`PAGE_MATRIX`). The JSON API has its own tests. Staff with a part in
+organisation A's case only, against every web page and API route that takes an id of B's:
+tests/test_cross_organisation_access.py.
 """
 
 from dataclasses import dataclass
