@@ -1,6 +1,7 @@
 """Drives one certification case through the real diagrams with the engine API, the way the
 people of each role would: the tests read as the story of the case."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -134,6 +135,8 @@ class Case:
         self.engine, self.clock, self.people, self.uploads = engine, clock, people, uploads
         self.instance_id: int | None = None
         self.day0 = clock.now()  # the day the client applies
+        # Called with (element id, actor) before each task is completed (e.g. to look at it).
+        self.before_complete: Callable[[str, Actor], None] | None = None
 
     # -- plumbing ------------------------------------------------------------------------------
     def day(self, n: int) -> str:
@@ -162,6 +165,8 @@ class Case:
         return rows[0]
 
     def complete(self, element_id: str, who: Actor, data: dict[str, Any]) -> None:
+        if self.before_complete is not None:
+            self.before_complete(element_id, who)
         task = self.open_task(element_id)
         self.engine.complete_task(task.id, actor=who, data=data)
         instance = self.instance()
@@ -291,7 +296,36 @@ class Case:
             },
         )
 
-    def plan_and_prepare(self, mystery_shopping: bool = True) -> None:
+    def review_documents(self, adequate: bool) -> None:
+        findings = "文件符合要求 documents adequate"
+        if not adequate:
+            findings = "缺少服务承诺 the service commitments are missing"
+        self.complete(
+            "Task_DocumentReview",
+            self.people.leader,
+            {
+                "documents_reviewed": [
+                    "service_scope: 服务范围",
+                    "policy_objectives: 服务方针和目标",
+                    "organisation_responsibilities: 组织机构和职责",
+                    "documented_procedures: 服务手册、服务流程图",
+                ],
+                "adequate": adequate,
+                "findings": findings,
+            },
+        )
+
+    def revise_documents(self) -> None:
+        self.complete(
+            "Task_ReviseDocuments",
+            self.people.client,
+            {
+                "revised_files": [self.upload("service_documents", "服务手册 v2.pdf")],
+                "note": "补充了服务承诺 service commitments added",
+            },
+        )
+
+    def plan_and_prepare(self, mystery_shopping: bool = True, revise: bool = False) -> None:
         p = self.people
         sites = self.data("Task_AuditPlan")["application"]["sites"]
         self.complete(
@@ -312,20 +346,10 @@ class Case:
             },
         )
         self.at(10)
-        self.complete(
-            "Task_DocumentReview",
-            p.leader,
-            {
-                "documents_reviewed": [
-                    "service_scope: 服务范围",
-                    "policy_objectives: 服务方针和目标",
-                    "organisation_responsibilities: 组织机构和职责",
-                    "documented_procedures: 服务手册、服务流程图",
-                ],
-                "adequate": True,
-                "findings": "文件符合要求 documents adequate",
-            },
-        )
+        if revise:  # R-8.1: inadequate first, revised by the client, reviewed again
+            self.review_documents(adequate=False)
+            self.revise_documents()
+        self.review_documents(adequate=True)
         if mystery_shopping:
             self.at(20)
             self.complete(

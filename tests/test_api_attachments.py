@@ -68,7 +68,7 @@ def test_upload_stores_the_file_and_the_owner_can_download_it(app, tokens):
     assert "licence.pdf" in download.headers["Content-Disposition"]
 
 
-def test_other_organisations_cannot_download_but_staff_can(app, tokens):
+def test_other_organisations_and_staff_without_a_part_cannot_download(app, tokens):
     client = app.test_client()
     attachment_id = upload(client, tokens["client"]).json["id"]
     denied = client.get(
@@ -76,11 +76,12 @@ def test_other_organisations_cannot_download_but_staff_can(app, tokens):
         headers={"Authorization": f"Bearer {tokens['client_other']}"},
     )
     assert denied.status_code == 404
+    # Staff without a part in the organisation's case (issue 9, item 12; R-11).
     staff = client.get(
         f"/api/v1/attachments/{attachment_id}",
         headers={"Authorization": f"Bearer {tokens['market']}"},
     )
-    assert staff.status_code == 200
+    assert staff.status_code == 404
 
 
 @pytest.mark.parametrize(

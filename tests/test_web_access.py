@@ -8,7 +8,9 @@
 
 `test_every_web_endpoint_is_in_the_matrix` fails when a new endpoint is added to the app without
 being added here. The case, process instance and user administration pages have their own
-role × endpoint table (`PAGE_MATRIX`). The JSON API has its own tests.
+role × endpoint table (`PAGE_MATRIX`). The JSON API has its own tests. Staff with a part in
+organisation A's case only, against every web page and API route that takes an id of B's:
+tests/test_cross_organisation_access.py.
 """
 
 from dataclasses import dataclass
@@ -209,8 +211,11 @@ def test_staff_without_the_candidate_role_get_404_and_are_logged(case):
         response = case.call(hank, endpoint, case.market_task)
         assert response.status_code == 404, endpoint
         assert access_log(case.web)[-1][1:3] == ("hank", 404), endpoint
-    # Staff may download case files (the API's rule: uploader, organisation, staff).
-    assert case.call(hank, "tasks.download", case.market_task).status_code == 200
+    # Case files follow the case rule (issue 9, item 12): hank has no part in A's case …
+    assert case.call(hank, "tasks.download", case.market_task).status_code == 404
+    assert access_log(case.web)[-1][1:3] == ("hank", 404)
+    # … mia has (A's review tasks are hers).
+    assert case.call(case.web.browser("mia"), "tasks.download", case.market_task).status_code == 200
     mia = case.web.browser("mia")  # market: not the client's task
     assert mia.get(f"/tasks/{case.client_task}").status_code == 404
     assert mia.post(f"/tasks/{case.client_task}/claim").status_code == 404

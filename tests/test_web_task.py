@@ -398,9 +398,10 @@ def test_files_of_another_organisation_cannot_be_slipped_into_a_form(web):
         db.session.commit()
         foreign_id = foreign.id
     form = form_task(web)
-    # carl (organisation A) may not use it, mia (staff) may.
+    # carl (organisation A) may not use it, nor mia (no part in B's case); quinn sees every case.
     assert web.browser("carl").get(f"/files/{foreign_id}").status_code == 404
-    assert web.browser("mia").get(f"/files/{foreign_id}").status_code == 200
+    assert web.browser("mia").get(f"/files/{foreign_id}").status_code == 404
+    assert web.browser("quinn").get(f"/files/{foreign_id}").status_code == 200
     response = web.browser("mia").post(
         f"/tasks/{form}", {"f/title": "x", "f/evidence_file/__keep": "999999"}
     )

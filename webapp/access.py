@@ -18,8 +18,13 @@ The rules
 * A process instance is visible to SEE_ALL_INSTANCES, to the user who started it, to a client
   user of the organisation the instance is linked to (as above), and to anyone who may see one
   of its tasks.
-* An attachment may be downloaded by its uploader, by users of the organisation it belongs to,
-  and by staff (any role other than `client`).
+* An attachment may be downloaded by its uploader, by users of the organisation it belongs to
+  (its own link or its application's), and by staff who may see that organisation's case; a
+  file of no organisation by its uploader and ORPHAN_FILE_ROLES (complaint handlers included).
+* A client starts no process through the API unless it is in CLIENT_STARTABLE_PROCESSES (none
+  yet) and never sets a business key.
+* What a client sees of a task's data is declared in processes/client_data.yaml
+  (webapp/client_data.py); staff see all of it.
 * An organisation's case (the case pages, `/cases/<id>`) is visible to SEE_ALL_INSTANCES, to the
   client users of that organisation (R-11), and to staff who have a part in it: they started one
   of its process instances, may see one of its tasks (candidate role, assignee, completer — open
@@ -60,6 +65,13 @@ SEE_ALL_TASKS = frozenset({"admin", "quality_manager"})
 SEE_ALL_INSTANCES = frozenset({"admin", "quality_manager", "process_owner"})
 CLIENT_ROLE = "client"
 RETRY_INCIDENT_ROLES = frozenset({"admin", "process_owner"})
+# Files linked to no organisation: besides the uploader, the overseeing roles and complaint
+# handlers (a public complaint has no organisation, R-12) may read them.
+ORPHAN_FILE_ROLES = SEE_ALL_INSTANCES | {"complaints"}
+# Processes a client may start through the API (issue 9, item 7). None yet: the coming client
+# "apply for certification" start will be listed here and bound to the client's own organisation
+# by the system — a client never chooses a business key or an organisation link.
+CLIENT_STARTABLE_PROCESSES: frozenset[str] = frozenset()
 # Generated documents a client may read on its case page: the notices and reports addressed to
 # it. Anything else (internal records, kinds added later) is for staff only until listed here.
 CLIENT_DOCUMENT_KINDS = frozenset(
@@ -132,31 +144,40 @@ def belongs_to_organisation(
     """True when the instance (id and business key columns) is a case of the organisation."""
     if organisation_id is None:
         return false()
+    # Every subquery correlates everything but its own tables: `organisation_id`, `instance_id`
+    # and `business_key` may be columns of a query two levels up (case_visible_clause). SQLAlchemy
+    # auto-correlates only with the directly enclosing SELECT and would otherwise add those
+    # tables to the subquery's own FROM — matching every organisation (issue 9, item 1).
     by_application = exists(
-        select(Application.id).where(
+        select(Application.id)
+        .where(
             Application.organisation_id == organisation_id,
             application_link(instance_id, business_key),
         )
+        .correlate_except(Application)
     )
     # Lifecycle processes (surveillance, suspension, recertification…) are keyed by the
     # certificate number.
     by_certificate = exists(
-        select(Certificate.id).where(
+        select(Certificate.id)
+        .where(
             Certificate.organisation_id == organisation_id,
             business_key.is_not(None),
             Certificate.number == business_key,
         )
+        .correlate_except(Certificate)
     )
     # Mark misuse (WY-…) and disclosure (PL-…) cases are keyed by their own references.
     by_misuse = exists(
         select(MisuseCase.id)
         .join(Certificate, Certificate.id == MisuseCase.certificate_id)
         .where(Certificate.organisation_id == organisation_id, MisuseCase.reference == business_key)
+        .correlate_except(MisuseCase, Certificate)
     )
     by_disclosure = exists(
-        select(Disclosure.id).where(
-            Disclosure.organisation_id == organisation_id, Disclosure.reference == business_key
-        )
+        select(Disclosure.id)
+        .where(Disclosure.organisation_id == organisation_id, Disclosure.reference == business_key)
+        .correlate_except(Disclosure)
     )
     return or_(by_application, by_certificate, by_misuse, by_disclosure)
 
@@ -255,9 +276,9 @@ def may_see_instance(viewer: Viewer, instance: ProcessInstance) -> bool:
         return True
     through: list[ColumnElement[bool]] = [
         exists(
-            select(HumanTask.id).where(
-                HumanTask.instance_id == ProcessInstance.id, task_visible_clause(viewer)
-            )
+            select(HumanTask.id)
+            .where(HumanTask.instance_id == ProcessInstance.id, task_visible_clause(viewer))
+            .correlate_except(HumanTask)
         )
     ]
     if CLIENT_ROLE in viewer.roles:
@@ -271,14 +292,30 @@ def may_see_instance(viewer: Viewer, instance: ProcessInstance) -> bool:
 
 
 # -- attachments ----------------------------------------------------------------------------------
+def attachment_organisation(attachment: Attachment) -> int | None:
+    """The organisation whose case the file belongs to: its own link, else its application's."""
+    if attachment.organisation_id is not None:
+        return attachment.organisation_id
+    if attachment.application_id is None:
+        return None
+    return db.session.scalar(
+        select(Application.organisation_id).where(Application.id == attachment.application_id)
+    )
+
+
 def may_download(viewer: Viewer, attachment: Attachment) -> bool:
-    """The uploader, users of the file's organisation, and staff (R-11: clients see only their
-    own organisation's files)."""
+    """The case visibility rule applied to files (R-11; issue 9, item 12): the uploader, the
+    users of the file's organisation, and staff who may see that organisation's case. A file of
+    no organisation (uploaded by staff, or a public complaint's) goes to its uploader and
+    ORPHAN_FILE_ROLES only."""
     if attachment.uploaded_by == viewer.username:
         return True
-    if viewer.organisation_id is not None and viewer.organisation_id == attachment.organisation_id:
+    organisation_id = attachment_organisation(attachment)
+    if organisation_id is None:
+        return bool(viewer.roles & ORPHAN_FILE_ROLES)
+    if viewer.organisation_id == organisation_id:
         return True
-    return viewer.is_staff
+    return viewer.is_staff and may_see_case(viewer, organisation_id)
 
 
 # -- organisation cases ---------------------------------------------------------------------------
@@ -301,16 +338,16 @@ def case_visible_clause(viewer: Viewer) -> ColumnElement[bool]:
         part_in_instance = or_(
             ProcessInstance.started_by == viewer.username,
             exists(
-                select(HumanTask.id).where(
-                    HumanTask.instance_id == ProcessInstance.id, task_visible_clause(viewer)
-                )
+                select(HumanTask.id)
+                .where(HumanTask.instance_id == ProcessInstance.id, task_visible_clause(viewer))
+                .correlate_except(HumanTask)
             ),
         )
         clauses.append(
             exists(
-                select(ProcessInstance.id).where(
-                    instances_of_organisation(Organisation.id), part_in_instance
-                )
+                select(ProcessInstance.id)
+                .where(instances_of_organisation(Organisation.id), part_in_instance)
+                .correlate_except(ProcessInstance)
             )
         )
         clauses.append(
@@ -320,6 +357,7 @@ def case_visible_clause(viewer: Viewer) -> ColumnElement[bool]:
                 .join(Auditor, Auditor.id == AuditTeamMember.auditor_id)
                 .join(User, User.id == Auditor.user_id)
                 .where(Audit.organisation_id == Organisation.id, User.username == viewer.username)
+                .correlate_except(AuditTeamMember, Audit, Auditor, User)
             )
         )
     return or_(*clauses) if clauses else false()

@@ -21,14 +21,13 @@ from engine.errors import EngineError
 from engine.models import EventLog, HumanTask, ProcessInstance, ProcessVersionFile
 from webapp import get_engine
 from webapp.access import (
-    Viewer,
     instance_organisations,
     may_see_case,
     may_see_case_instance,
-    task_visible_clause,
 )
 from webapp.auth import current_viewer, deny, log_access
 from webapp.cases import event_rows, open_tasks, timeline, valid_id
+from webapp.client_data import own_task_elements
 from webapp.security import extend_csp
 
 bp = Blueprint("instances", __name__)
@@ -74,20 +73,6 @@ def completed_elements(instance: ProcessInstance) -> list[str]:
     return sorted(done - set(instance.active_elements or []))
 
 
-def client_task_elements(instance: ProcessInstance, viewer: Viewer) -> dict[str, set[str]]:
-    """Element ids of the instance's tasks the (client) viewer may see, by state."""
-    rows = db.session.execute(
-        select(HumanTask.element_id, HumanTask.state).where(
-            HumanTask.instance_id == instance.id, task_visible_clause(viewer)
-        )
-    ).all()
-    result: dict[str, set[str]] = {"open": set(), "completed": set()}
-    for element, state in rows:
-        if state in result:
-            result[state].add(element)
-    return result
-
-
 @bp.get("/instances/<int:instance_id>")
 @login_required
 def show(instance_id: int):
@@ -107,7 +92,7 @@ def show(instance_id: int):
     completed = completed_elements(instance)
     if not viewer.is_staff:
         # A client sees where its own tasks are, not the certification body's internal steps.
-        own = client_task_elements(instance, viewer)
+        own = own_task_elements(instance, viewer)
         active = [e for e in active if e in own["open"]]
         completed = [e for e in completed if e in own["completed"]]
     extend_csp("style-src", "'unsafe-inline'")  # bpmn-js styles its SVG inline

@@ -45,6 +45,7 @@ from webapp.access import (
     may_work_on,
 )
 from webapp.auth import current_viewer, deny, log_access
+from webapp.client_data import task_data_for
 from webapp.i18n import china_day_start, safe_next, translate_errors
 from webapp.instructions import render_instructions
 from webapp.models import TaskComment, TaskDraft, TaskFollowUp
@@ -209,8 +210,9 @@ def render_task(
     engine = get_engine()
     now = get_clock().now()
     details = engine.task_details(row)
-    data = engine.task_data(row)
     schema = engine.task_form(row)
+    # A client sees its own form and the declared variables only (issue 9, item 2; R-11).
+    data = task_data_for(viewer, row, engine.task_data(row), schema)
     can_work = may_work_on(viewer, row)
     draft = None
     if values is None:

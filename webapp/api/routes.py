@@ -29,7 +29,7 @@ from engine.forms import validate_form_data
 from engine.models import HumanTask, Incident, ProcessInstance, ProcessVersion
 from engine.service import SUPERVISOR_ROLES, Actor
 from engine.timers import parse_duration
-from webapp import access, get_clock, get_engine
+from webapp import access, client_data, get_clock, get_engine
 from webapp.access import Viewer
 from webapp.api import bp, openapi
 from webapp.api.auth import ApiError, authenticate, current_actor, current_user, public
@@ -161,18 +161,22 @@ def incident_json(incident: Incident) -> dict[str, Any]:
 
 
 def instance_json(instance: ProcessInstance) -> dict[str, Any]:
+    """The instance as the current user may see it: a client sees only the elements of its own
+    tasks and no incidents (webapp.client_data, R-11)."""
+    who = viewer()
+    incidents = get_engine().open_incidents(instance.id) if who.is_staff else []
     return {
         "id": instance.id,
         "process_id": instance.process_id,
         "version": instance.process_version.version,
         "business_key": instance.business_key,
         "status": instance.status,
-        "active_element_ids": list(instance.active_elements or []),
+        "active_element_ids": client_data.visible_active_elements(instance, who),
         "next_timer_at": timestamp(instance.next_timer_at),
         "started_at": timestamp(instance.started_at),
         "started_by": instance.started_by,
         "ended_at": timestamp(instance.ended_at),
-        "incidents": [incident_json(i) for i in get_engine().open_incidents(instance.id)],
+        "incidents": [incident_json(i) for i in incidents],
     }
 
 
@@ -346,6 +350,7 @@ def list_processes() -> Response:
 @bp.post("/instances")
 def start_instance() -> Body:
     body = json_body(openapi.START_INSTANCE)
+    refuse_client_start(body)
     instance = get_engine().start(
         body["process_id"],
         actor=current_actor(),
@@ -356,10 +361,23 @@ def start_instance() -> Body:
     return jsonify(instance_json(instance)), 201, {"Location": location}
 
 
+def refuse_client_start(body: Mapping[str, Any]) -> None:
+    """A client never sets a business key (the system links cases to organisations) and starts
+    only the processes of access.CLIENT_STARTABLE_PROCESSES (issue 9, item 7; R-11)."""
+    if viewer().is_staff:
+        return
+    if body.get("business_key") is not None:
+        rule = "set by the system; a client may not choose the business key"
+        raise ApiError(422, "the request body is invalid", errors={"business_key": [rule]})
+    if body["process_id"] not in access.CLIENT_STARTABLE_PROCESSES:
+        raise ForbiddenError(f"a client may not start the process {body['process_id']!r}")
+
+
 @bp.get("/instances/<int:instance_id>")
 def get_instance(instance_id: int) -> Response:
     instance = get_engine().get_instance(_instance_id(instance_id))
-    if not access.may_see_instance(viewer(), instance):
+    # The web page's rule: staff who may see the case may see its instances (R-11).
+    if not access.may_see_case_instance(viewer(), instance):
         raise NotFoundError(f"process instance {instance_id} not found")
     return jsonify(instance_json(instance))
 
@@ -421,13 +439,15 @@ def get_task(task_id: str) -> Response:
     engine = get_engine()
     row = visible_task(task_id)
     details = engine.task_details(row)
+    schema = engine.task_form(row)
+    data = client_data.task_data_for(viewer(), row, engine.task_data(row), schema)
     return jsonify(
         {
             **task_json(row, get_clock().now()),
-            "form_schema": engine.task_form(row),
+            "form_schema": schema,
             "documentation": details["documentation"],
             "instructions": details["instructions"],
-            "data": jsonable(engine.task_data(row)),
+            "data": jsonable(data),
         }
     )
 
