@@ -6,22 +6,39 @@ responses in tests/test_api.py.
 """
 
 import copy
+from collections.abc import Mapping
 from typing import Any
 
+from certflow.roles import ROLE_IDS
+from domain.attachments import ALLOWED_TYPES as ATTACHMENT_TYPES
 from domain.attachments import KINDS as ATTACHMENT_KINDS
 
 API_PREFIX = "/api/v1"
 MAX_INT32 = 2_147_483_647
+MAX_PAGE = 200
+
+# PostgreSQL cannot store NUL in text, so no string the API takes may hold one.
+NO_NUL = "^[^\\x00]*$"
+
+
+def _text(max_length: int, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "minLength": 1, "maxLength": max_length, "pattern": NO_NUL, **extra}
+
+
+# Any JSON object whose keys and strings hold no NUL (recursively); `$ref`s resolve against
+# the document's components, which is also how json_body validates against these schemas.
+_FREE_OBJECT_REF = {"$ref": "#/components/schemas/FreeObject"}
+UPLOAD_TYPES = sorted(ATTACHMENT_TYPES)
 
 # -- request bodies (validated by the routes with engine.forms.validate_form_data) --------------
 START_INSTANCE: dict[str, Any] = {
     "type": "object",
     "required": ["process_id"],
     "properties": {
-        "process_id": {"type": "string", "minLength": 1, "maxLength": 200},
-        "business_key": {"type": ["string", "null"], "minLength": 1, "maxLength": 200},
+        "process_id": _text(200),
+        "business_key": {**_text(200), "type": ["string", "null"]},
         "data": {
-            "type": "object",
+            **_FREE_OBJECT_REF,
             "description": "Initial process data, handed to the start event.",
         },
     },
@@ -32,8 +49,8 @@ COMPLETE_TASK: dict[str, Any] = {
     "type": "object",
     "properties": {
         "data": {
-            "type": "object",
-            "description": "The form data; validated against the task's form_schema.",
+            **_FREE_OBJECT_REF,
+            "description": "The form data; validated against the task's form_schema (422).",
         }
     },
     "additionalProperties": False,
@@ -43,12 +60,9 @@ REASSIGN_TASK: dict[str, Any] = {
     "type": "object",
     "required": ["assignee"],
     "properties": {
-        "assignee": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 80,
-            "description": "Username of the new assignee; must hold the task's candidate role.",
-        }
+        "assignee": _text(
+            80, description="Username of the new assignee; must hold the task's candidate role."
+        )
     },
     "additionalProperties": False,
 }
@@ -57,7 +71,7 @@ RETRY_INCIDENT: dict[str, Any] = {
     "type": "object",
     "properties": {
         "data": {
-            "type": "object",
+            **_FREE_OBJECT_REF,
             "description": "Data merged into the failed task before it is run again.",
         }
     },
@@ -68,17 +82,17 @@ SEND_MESSAGE: dict[str, Any] = {
     "type": "object",
     "required": ["name", "correlation"],
     "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "name": _text(200),
         "correlation": {
             "type": "object",
             "minProperties": 1,
             "properties": {
-                "business_key": {"type": "string", "minLength": 1, "maxLength": 200},
+                "business_key": _text(200),
                 "instance_id": {"type": "integer", "minimum": 1, "maximum": MAX_INT32},
             },
             "additionalProperties": False,
         },
-        "payload": {"type": "object"},
+        "payload": _FREE_OBJECT_REF,
     },
     "additionalProperties": False,
 }
@@ -92,11 +106,13 @@ CHANGE_CLOCK: dict[str, Any] = {
         "set": {
             "type": "string",
             "maxLength": 64,
+            "pattern": NO_NUL,
             "description": "ISO 8601 timestamp with a UTC offset, e.g. 2026-03-01T09:00:00+08:00.",
         },
         "advance": {
             "type": "string",
             "maxLength": 64,
+            "pattern": NO_NUL,
             "description": "ISO 8601 duration, e.g. P30D, P1M, PT2H.",
         },
     },
@@ -286,6 +302,21 @@ SCHEMAS: dict[str, Any] = {
             "uploaded_at": _TIMESTAMP,
         }
     ),
+    "JsonValue": {
+        "description": "Any JSON value without NUL characters in its strings and keys.",
+        "anyOf": [
+            {"type": ["null", "boolean", "number"]},
+            {"type": "string", "pattern": NO_NUL},
+            {"type": "array", "items": _ref("JsonValue")},
+            _ref("FreeObject"),
+        ],
+    },
+    "FreeObject": {
+        "type": "object",
+        "description": "A JSON object without NUL characters in its strings and keys.",
+        "propertyNames": {"pattern": NO_NUL},
+        "additionalProperties": _ref("JsonValue"),
+    },
     "StartInstance": START_INSTANCE,
     "CompleteTask": COMPLETE_TASK,
     "ReassignTask": REASSIGN_TASK,
@@ -320,9 +351,23 @@ RESPONSES: dict[str, Any] = {
         "The object is in the wrong state or was changed concurrently; reload and retry."
     ),
     "ValidationFailed": _error_response(
-        "Malformed JSON, or a body or parameter of the wrong shape or type.", "ValidationError"
+        "Malformed JSON, or a body or parameter of the wrong shape or type (NUL characters "
+        "included).",
+        "ValidationError",
     ),
+    "PayloadTooLarge": _error_response("The request body is larger than the server accepts."),
 }
+
+
+def _unprocessable(also: str) -> dict[str, Any]:
+    """422 for a malformed body and for one more reason the document's schemas cannot express."""
+    return {
+        "422": _error_response(
+            f"Malformed JSON or a body of the wrong shape or type (NUL characters included); "
+            f"or {also}",
+            "ValidationError",
+        )
+    }
 
 
 def _ok(description: str, schema: str, status: str = "200", **extra: Any) -> dict[str, Any]:
@@ -342,6 +387,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         403: "Forbidden",
         404: "NotFound",
         409: "Conflict",
+        413: "PayloadTooLarge",
         422: "ValidationFailed",
     }
     return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
@@ -365,18 +411,22 @@ def _path_param(name: str, schema: dict[str, Any], description: str) -> dict[str
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """An optional query parameter; given empty (`role=`, as an HTML form sends it) it is absent."""
     return {
         "name": name,
         "in": "query",
         "required": False,
-        "description": description,
+        "allowEmptyValue": True,
+        "description": description + " Empty means absent.",
         "schema": schema,
     }
 
 
-_INSTANCE_ID = _path_param("instance_id", {"type": "integer", "minimum": 1}, "Instance id.")
-_TASK_ID = _path_param("task_id", {"type": "string"}, "Task UUID.")
-_INCIDENT_ID = _path_param("incident_id", {"type": "integer", "minimum": 1}, "Incident id.")
+_ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_INT32}
+_INSTANCE_ID = _path_param("instance_id", _ID, "Instance id.")
+_TASK_ID = _path_param("task_id", {"type": "string", "format": "uuid"}, "Task UUID.")
+_INCIDENT_ID = _path_param("incident_id", _ID, "Incident id.")
+_ATTACHMENT_ID = _path_param("attachment_id", _ID, "Attachment id.")
 
 DESCRIPTION = """\
 The programmatic interface of certflow: start process instances, work on human tasks, send
@@ -393,7 +443,8 @@ not apply to it and no CSRF token is expected.
 
 **Errors.** Every error is JSON: `{"error": "<kind>", "message": "..."}`; `422` adds
 `"errors": {field: [messages]}` (malformed JSON, a body of the wrong shape, or task data that
-fails the task form's JSON Schema). A missing field reads `"required"`.
+fails the task form's JSON Schema). A missing field reads `"required"`. No string may contain a NUL
+character. An empty query parameter (`role=`) counts as absent.
 
 **Time.** Timestamps are ISO 8601 in UTC with an explicit offset (`+00:00`). "Now" is the
 application clock, which may be simulated.
@@ -416,6 +467,7 @@ DOCUMENT: dict[str, Any] = {
         {"name": "tasks"},
         {"name": "incidents"},
         {"name": "messages"},
+        {"name": "attachments"},
         {"name": "clock"},
         {"name": "meta"},
     ],
@@ -451,7 +503,7 @@ DOCUMENT: dict[str, Any] = {
                 "tags": ["instances"],
                 "summary": "Start an instance of the latest version of a process.",
                 "description": "Needs a role of the start event's lane (403 otherwise); 404 when "
-                "the process is not deployed.",
+                "the process is not deployed; 409 when the business key is taken.",
                 "requestBody": _body("StartInstance"),
                 "responses": {
                     **_ok(
@@ -465,7 +517,11 @@ DOCUMENT: dict[str, Any] = {
                             }
                         },
                     ),
-                    **_errors(400, 401, 403, 404, 422),
+                    **_errors(400, 401, 403, 404, 409, 413),
+                    **_unprocessable(
+                        "the user may not pass a business_key (clients), or the data fails the "
+                        "start form."
+                    ),
                 },
             }
         },
@@ -492,16 +548,16 @@ DOCUMENT: dict[str, Any] = {
                     _query(
                         "mine",
                         {"type": "string", "enum": ["1", "0", "true", "false"]},
-                        "1: only tasks assigned to me.",
+                        "1 or true: only tasks assigned to me.",
                     ),
                     _query(
                         "role",
-                        {"type": "string"},
+                        {"type": "string", "enum": sorted(ROLE_IDS)},
                         "Only tasks of this candidate role; it must be one of my roles "
                         "(403 otherwise) unless I am admin or quality_manager.",
                     ),
-                    _query("instance", {"type": "integer", "minimum": 1}, "Instance id."),
-                    _query("business_key", {"type": "string"}, "Business key."),
+                    _query("instance", _ID, "Instance id."),
+                    _query("business_key", {"type": "string", "pattern": NO_NUL}, "Business key."),
                     _query(
                         "state",
                         {
@@ -513,12 +569,12 @@ DOCUMENT: dict[str, Any] = {
                     ),
                     _query(
                         "limit",
-                        {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
-                        "Page size; larger values are capped at 200.",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_INT32, "default": 50},
+                        f"Page size; larger values than {MAX_PAGE} are capped at {MAX_PAGE}.",
                     ),
                     _query(
                         "offset",
-                        {"type": "integer", "minimum": 0, "default": 0},
+                        {"type": "integer", "minimum": 0, "maximum": MAX_INT32, "default": 0},
                         "Tasks to skip.",
                     ),
                 ],
@@ -570,7 +626,8 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("CompleteTask", required=False),
                 "responses": {
                     **_ok("The instance after the task.", "Instance"),
-                    **_errors(400, 401, 403, 404, 409, 422),
+                    **_errors(400, 401, 403, 404, 409, 413),
+                    **_unprocessable("the data fails the task's form_schema (errors per field)."),
                 },
             },
         },
@@ -585,7 +642,10 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("ReassignTask"),
                 "responses": {
                     **_ok("The reassigned task.", "Task"),
-                    **_errors(400, 401, 403, 404, 409, 422),
+                    **_errors(400, 401, 403, 404, 409, 413),
+                    **_unprocessable(
+                        "the assignee is no active user (told to supervisors only; others get 403)."
+                    ),
                 },
             },
         },
@@ -600,7 +660,7 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("RetryIncident", required=False),
                 "responses": {
                     **_ok("The incident after the retry.", "Incident"),
-                    **_errors(401, 403, 404, 409, 422),
+                    **_errors(401, 403, 404, 409, 413, 422),
                 },
             },
         },
@@ -615,7 +675,7 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("SendMessage"),
                 "responses": {
                     **_ok("Delivered or queued.", "MessageResult", "202"),
-                    **_errors(400, 401, 403, 422),
+                    **_errors(400, 401, 403, 409, 413, 422),
                 },
             }
         },
@@ -625,8 +685,10 @@ DOCUMENT: dict[str, Any] = {
                 "tags": ["attachments"],
                 "summary": "Upload a file (multipart/form-data: file, kind); form fields of "
                 "format `attachment` then name its id.",
-                "description": "At most 20 MB; PDF, images, text, Office documents. A client's "
-                "upload belongs to its organisation.",
+                "description": "At most 20 MB, not empty; PDF, images, text, Office documents "
+                "(the file part's Content-Type; a part without one, or with "
+                "application/octet-stream, is typed by its filename's extension). Other form "
+                "fields are ignored. A client's upload belongs to its organisation.",
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -635,32 +697,37 @@ DOCUMENT: dict[str, Any] = {
                                 "type": "object",
                                 "required": ["file", "kind"],
                                 "properties": {
-                                    "file": {"type": "string", "format": "binary"},
-                                    "kind": {
-                                        "type": "string",
-                                        "enum": sorted(ATTACHMENT_KINDS),
-                                    },
+                                    "file": {"type": "string", "format": "binary", "minLength": 1},
+                                    "kind": {"type": "string", "enum": sorted(ATTACHMENT_KINDS)},
                                 },
-                            }
+                            },
+                            "encoding": {"file": {"contentType": ", ".join(UPLOAD_TYPES)}},
                         }
                     },
                 },
                 "responses": {
                     **_ok("The stored file.", "Attachment", status="201"),
-                    **_errors(401, 422),
+                    **_errors(401, 409, 413),
+                    **_unprocessable(
+                        "the file is empty, larger than 20 MB or of a type not accepted."
+                    ),
                 },
             }
         },
         "/attachments/{attachment_id}": {
-            "parameters": [_path_param("attachment_id", {"type": "integer"}, "The attachment id.")],
+            "parameters": [_ATTACHMENT_ID],
             "get": {
                 "operationId": "downloadAttachment",
                 "tags": ["attachments"],
                 "summary": "Download a file: its uploader, its organisation's users, or staff.",
                 "responses": {
                     "200": {
-                        "description": "The file's bytes.",
-                        "content": {"application/octet-stream": {}},
+                        "description": "The file's bytes, sent with the type it was stored with, "
+                        "as an attachment (Content-Disposition) under its filename.",
+                        "content": {
+                            media_type: {"schema": {"type": "string", "format": "binary"}}
+                            for media_type in UPLOAD_TYPES
+                        },
                     },
                     **_errors(401, 404),
                 },
@@ -681,7 +748,11 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("ChangeClock"),
                 "responses": {
                     **_ok("The new time and the instances whose timers fired.", "ClockChange"),
-                    **_errors(401, 403, 409, 422),
+                    **_errors(401, 403, 409, 413),
+                    **_unprocessable(
+                        "`set` is no timestamp with an offset, `advance` no ISO 8601 duration, or "
+                        "the result lies outside the years 1 to 9999."
+                    ),
                 },
             },
         },
@@ -698,6 +769,11 @@ DOCUMENT: dict[str, Any] = {
         "responses": RESPONSES,
     },
 }
+
+
+def with_components(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """A request-body schema made standalone: its `$ref`s resolve against the components."""
+    return {**schema, "components": {"schemas": SCHEMAS}}
 
 
 def document() -> dict[str, Any]:

@@ -9,7 +9,7 @@ the HTTP answer.
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from http import HTTPStatus
@@ -37,9 +37,10 @@ from webapp.api.auth import ApiError, authenticate, current_actor, current_user,
 RETRY_ROLES = frozenset({"admin", "process_owner"})
 CLOCK_ROLES = frozenset({"admin"})
 TASK_STATES = ("open", "completed", "cancelled", "all")
-DEFAULT_LIMIT, MAX_LIMIT = 50, 200
-MAX_OFFSET = openapi.MAX_INT32
+DEFAULT_LIMIT, MAX_LIMIT = 50, openapi.MAX_PAGE
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_INTEGER = re.compile(r"-?[0-9]+")  # what the document's integer parameters look like on the wire
+_FLAGS = {"1": True, "true": True, "0": False, "false": False}
 
 bp.before_request(authenticate)
 
@@ -54,6 +55,7 @@ _KINDS = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "payload_too_large",
     422: "validation_error",
     500: "internal_error",
 }
@@ -231,10 +233,25 @@ def _contains_nul(value: Any) -> bool:
     return False
 
 
+def _integers_as_int(schema: Mapping[str, Any], value: Any) -> Any:
+    """JSON Schema counts 1.0 as an integer; hand the engine an int for the fields typed so."""
+    if schema.get("type") == "integer" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    properties = schema.get("properties")
+    if isinstance(properties, Mapping) and isinstance(value, dict):
+        return {
+            key: _integers_as_int(properties[key], item) if key in properties else item
+            for key, item in value.items()
+        }
+    return value
+
+
 def json_body(schema: Mapping[str, Any]) -> dict[str, Any]:
     """The request body as a JSON object valid against `schema`; 422 with field errors if not.
 
-    An empty body counts as `{}`, so optional bodies may be left out.
+    `schema` is one of the request-body schemas of the OpenAPI document, validated with the
+    document's components (so its `$ref`s resolve). An empty body counts as `{}`, so optional
+    bodies may be left out.
     """
     raw = request.get_data(cache=True)
     if not raw.strip():
@@ -254,24 +271,28 @@ def json_body(schema: Mapping[str, Any]) -> dict[str, Any]:
         raise ApiError(
             422, "the request body is invalid", errors={"_body": ["NUL characters are not allowed"]}
         )
-    errors = validate_form_data(dict(schema), body)
+    try:
+        errors = validate_form_data(openapi.with_components(schema), body)
+    except RecursionError:
+        errors = {"_body": ["nested too deeply"]}
     if errors:
         renamed = {("_body" if key == "_form" else key): msgs for key, msgs in errors.items()}
         raise ApiError(422, "the request body is invalid", errors=renamed)
-    return body
+    return _integers_as_int(schema, body)
 
 
+# Query parameters take exactly the values the OpenAPI document declares; an empty one (`role=`,
+# as an HTML form sends it) counts as absent.
 def _int_arg(
     errors: dict[str, list[str]], name: str, default: int | None, minimum: int, maximum: int
 ) -> int | None:
     text = request.args.get(name)
-    if text is None or text == "":
+    if not text:
         return default
-    try:
-        value = int(text)
-    except ValueError:
+    if not _INTEGER.fullmatch(text):
         errors[name] = ["must be an integer"]
         return default
+    value = int(text)
     if value < minimum or value > maximum:
         errors[name] = [f"must be between {minimum} and {maximum}"]
         return default
@@ -280,20 +301,34 @@ def _int_arg(
 
 def _text_arg(errors: dict[str, list[str]], name: str) -> str | None:
     text = request.args.get(name)
-    if text is not None and "\x00" in text:
+    if not text:
+        return None
+    if "\x00" in text:
         errors[name] = ["NUL characters are not allowed"]
         return None
     return text
 
 
+def _choice_arg(
+    errors: dict[str, list[str]], name: str, choices: Collection[str], default: str | None
+) -> str | None:
+    text = request.args.get(name)
+    if not text:
+        return default
+    if text not in choices:
+        errors[name] = [f"must be one of {', '.join(sorted(choices))}"]
+        return default
+    return text
+
+
 def _flag_arg(errors: dict[str, list[str]], name: str) -> bool:
-    text = request.args.get(name, "").strip().lower()
-    if text in ("", "0", "false", "no"):
+    text = request.args.get(name)
+    if not text:
         return False
-    if text in ("1", "true", "yes"):
-        return True
-    errors[name] = ["must be 1 or 0"]
-    return False
+    if text not in _FLAGS:
+        errors[name] = [f"must be one of {', '.join(_FLAGS)}"]
+        return False
+    return _FLAGS[text]
 
 
 # -- visibility: the rules of webapp/access.py, shared with the web pages (R-11) ------------------
@@ -369,17 +404,13 @@ def get_instance(instance_id: int) -> Response:
 def list_tasks() -> Response:
     actor = current_actor()
     errors: dict[str, list[str]] = {}
-    state = request.args.get("state", "open")
-    if state not in TASK_STATES:
-        errors["state"] = [f"must be one of {', '.join(TASK_STATES)}"]
+    state = _choice_arg(errors, "state", TASK_STATES, "open")
     mine = _flag_arg(errors, "mine")
     instance_id = _int_arg(errors, "instance", None, 1, openapi.MAX_INT32)
-    limit = _int_arg(errors, "limit", DEFAULT_LIMIT, 1, 10**9)
-    offset = _int_arg(errors, "offset", 0, 0, MAX_OFFSET)
+    limit = _int_arg(errors, "limit", DEFAULT_LIMIT, 1, openapi.MAX_INT32)
+    offset = _int_arg(errors, "offset", 0, 0, openapi.MAX_INT32)
     business_key = _text_arg(errors, "business_key")
-    role = _text_arg(errors, "role")
-    if role is not None and role not in ROLE_IDS:
-        errors["role"] = ["unknown role"]
+    role = _choice_arg(errors, "role", ROLE_IDS, None)
     if errors:
         raise ApiError(422, "invalid query parameters", errors=errors)
     assert limit is not None and offset is not None
