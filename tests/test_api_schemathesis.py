@@ -3,8 +3,11 @@
 Every operation of /api/v1/openapi.json is exercised in-process (WSGI) with all of
 schemathesis's checks — no server error, documented status codes, content types, headers and
 response schemas, invalid data rejected, valid data accepted — as an admin and as a client, on a
-real (SQLite) database seeded with a deployed process, instances, open tasks and an attachment so
-that the paths lead somewhere. Deterministic (fixed seed) and bounded, so CI is not flaky.
+real (SQLite) database seeded with a deployed process, instances, open tasks, an open incident
+and an attachment, so that the paths lead somewhere. Deterministic (fixed seed) and bounded
+(MAX_EXAMPLES per operation and generation mode), so CI is not flaky.
+
+Stateful testing (schemathesis's links between operations) is off: the document declares no links.
 """
 
 import io
@@ -21,6 +24,7 @@ from tests.factories import make_application, make_organisation
 from tests.helpers import OWNER, REVIEW_FLOW, record_acceptance, registered
 
 OPERATOR = "test_record_acceptance"
+BROKEN = "APP-3"
 MAX_EXAMPLES = 100
 # Refusals the document describes for requests its schemas cannot judge, so valid-looking data may
 # get them: form data is checked against the task's own form (R-5), an assignee must exist and
@@ -30,7 +34,6 @@ SEMANTIC_REFUSALS = {
     "startInstance": ["422"],
     "completeTask": ["422"],
     "reassignTask": ["400", "422"],
-    "retryIncident": ["422"],
     "changeClock": ["422"],
 }
 ACCEPTED = ["2xx", "401", "403", "404", "409"]
@@ -42,7 +45,7 @@ def seeded_app(tmp_path_factory) -> Iterator:
 
     url = f"sqlite:///{tmp_path_factory.mktemp('schemathesis') / 'api.sqlite3'}"
     app = make_app(url, tmp_path_factory.mktemp("instance"))
-    with registered(OPERATOR, record_acceptance), app.app_context():
+    with registered(OPERATOR, _record_unless_broken), app.app_context():
         upgrade()
         clear_database()
         app.extensions["certflow.clock"].set(START_TIME)
@@ -51,8 +54,15 @@ def seeded_app(tmp_path_factory) -> Iterator:
         db.engine.dispose()
 
 
+def _record_unless_broken(params: dict, ctx) -> dict:
+    """The acceptance handler, failing for APP-3 so that one instance has an open incident."""
+    if params["application_id"] == BROKEN:
+        raise RuntimeError("registry is down")
+    return record_acceptance(params, ctx)
+
+
 def _seed(app) -> dict:
-    """A deployed process, an instance at each of its two user tasks, one attachment."""
+    """A deployed process, instances at each of its user tasks and at an incident, a file."""
     engine = app.extensions["certflow.engine"]
     engine.deploy([REVIEW_FLOW], actor=OWNER, comment="schemathesis")
     organisation = make_organisation(db.session, START_TIME)
@@ -62,7 +72,7 @@ def _seed(app) -> dict:
             db.session, name, password=f"pw-{name}", roles=roles, display_name=name, now=START_TIME
         )
     users["carl"].organisation_id = organisation.id
-    for n in (1, 2):
+    for n in (1, 2, 3):
         make_application(db.session, START_TIME, organisation, number=f"APP-{n}")
     tokens = {
         name: issue_token(db.session, user, START_TIME, "test") for name, user in users.items()
@@ -71,7 +81,7 @@ def _seed(app) -> dict:
     client = app.test_client()
     auth = {name: {"Authorization": f"Bearer {token}"} for name, token in tokens.items()}
     ids: dict[str, list] = {"instance_id": [], "task_id": [], "attachment_id": []}
-    for key in ("APP-1", "APP-2"):
+    for key in ("APP-1", "APP-2", BROKEN):
         started = client.post(
             "/api/v1/instances",
             json={
@@ -83,15 +93,18 @@ def _seed(app) -> dict:
         )
         assert started.status_code == 201, started.json
         ids["instance_id"].append(started.json["id"])
-    review = client.get(
-        "/api/v1/tasks", query_string={"instance": ids["instance_id"][1]}, headers=auth["ada"]
-    ).json["items"][0]
-    done = client.post(
-        f"/api/v1/tasks/{review['id']}/complete",
-        json={"data": {"accepted": True, "man_days": 2.5}},
-        headers=auth["mia"],
-    )
-    assert done.status_code == 200, done.json
+    for instance_id in ids["instance_id"][1:]:
+        [review] = client.get(
+            "/api/v1/tasks", query_string={"instance": instance_id}, headers=auth["ada"]
+        ).json["items"]
+        done = client.post(
+            f"/api/v1/tasks/{review['id']}/complete",
+            json={"data": {"accepted": True, "man_days": 2.5}},
+            headers=auth["mia"],
+        )
+        assert done.status_code == 200, done.json
+    ids["incident_id"] = [incident["id"] for incident in done.json["incidents"]]
+    assert len(ids["incident_id"]) == 1
     ids["task_id"] = [
         t["id"] for t in client.get("/api/v1/tasks", headers=auth["ada"]).json["items"]
     ]
