@@ -1,6 +1,7 @@
 """Uploaded files: bytes under instance/uploads (content-addressed), metadata in `attachment`."""
 
 import hashlib
+import mimetypes
 from datetime import datetime
 from pathlib import Path
 
@@ -34,6 +35,14 @@ KINDS = frozenset(
 
 class AttachmentRejected(ValueError):
     pass
+
+
+def upload_content_type(declared: str | None, filename: str | None) -> str:
+    """The type of an uploaded part: as declared, or by the filename when it declares none."""
+    content_type = (declared or "").lower()
+    if content_type in ("", "application/octet-stream"):
+        content_type = mimetypes.guess_type(filename or "")[0] or "application/octet-stream"
+    return content_type
 
 
 def store_attachment(

@@ -6,7 +6,6 @@ attempt is logged and answered 404. Workflow changes go through the WorkflowEngi
 enforces roles and claims again.
 """
 
-import mimetypes
 import re
 from datetime import date
 from pathlib import Path
@@ -28,7 +27,13 @@ from sqlalchemy import delete, or_, select
 
 from certflow.db import db
 from certflow.models import User
-from domain.attachments import KINDS, AttachmentRejected, attachment_path, store_attachment
+from domain.attachments import (
+    KINDS,
+    AttachmentRejected,
+    attachment_path,
+    store_attachment,
+    upload_content_type,
+)
 from domain.formats import form_format_checker
 from domain.models import Application, Attachment
 from engine.errors import ConflictError, EngineError, FormValidationError, NotFoundError
@@ -279,9 +284,7 @@ def _store_upload(viewer: Viewer):
 
     def store(field: forms_render.Field, upload) -> int:
         content = upload.read()
-        content_type = (upload.mimetype or "").lower()
-        if content_type in ("", "application/octet-stream"):
-            content_type = mimetypes.guess_type(upload.filename or "")[0] or content_type
+        content_type = upload_content_type(upload.mimetype, upload.filename)
         name = str(field.path[-1]) if field.path else ""
         try:
             attachment = store_attachment(

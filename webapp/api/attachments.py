@@ -6,7 +6,12 @@ from flask import current_app, jsonify, request, send_file
 from werkzeug.wrappers import Response
 
 from certflow.db import db
-from domain.attachments import AttachmentRejected, attachment_path, store_attachment
+from domain.attachments import (
+    AttachmentRejected,
+    attachment_path,
+    store_attachment,
+    upload_content_type,
+)
 from domain.models import Attachment
 from engine.errors import NotFoundError
 from webapp import access, get_clock
@@ -47,7 +52,7 @@ def upload_attachment() -> Body:
             db.session,
             storage_dir(),
             filename=upload.filename or "upload",
-            content_type=(upload.mimetype or "application/octet-stream"),
+            content_type=upload_content_type(upload.mimetype, upload.filename),
             data=data,
             kind=kind,
             uploaded_by=user.username,

@@ -1,298 +1,35 @@
 """The OpenAPI 3.1 description of the JSON API v1, written by hand.
 
-The request-body schemas below are also what the routes validate request bodies against, so the
-document and the server cannot disagree about them. Response schemas are checked against real
-responses in tests/test_api.py.
+The schemas live in webapp/api/openapi_schemas.py; the request-body schemas there are also what
+the routes validate request bodies against, so the document and the server cannot disagree about
+them. Response schemas are checked against real responses in tests/test_api.py and by
+schemathesis (tests/test_api_schemathesis.py).
 """
 
 import copy
 from typing import Any
 
+from certflow.roles import ROLE_IDS
 from domain.attachments import KINDS as ATTACHMENT_KINDS
-
-API_PREFIX = "/api/v1"
-MAX_INT32 = 2_147_483_647
-
-# -- request bodies (validated by the routes with engine.forms.validate_form_data) --------------
-START_INSTANCE: dict[str, Any] = {
-    "type": "object",
-    "required": ["process_id"],
-    "properties": {
-        "process_id": {"type": "string", "minLength": 1, "maxLength": 200},
-        "business_key": {"type": ["string", "null"], "minLength": 1, "maxLength": 200},
-        "data": {
-            "type": "object",
-            "description": "Initial process data, handed to the start event.",
-        },
-    },
-    "additionalProperties": False,
-}
-
-COMPLETE_TASK: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "data": {
-            "type": "object",
-            "description": "The form data; validated against the task's form_schema.",
-        }
-    },
-    "additionalProperties": False,
-}
-
-REASSIGN_TASK: dict[str, Any] = {
-    "type": "object",
-    "required": ["assignee"],
-    "properties": {
-        "assignee": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 80,
-            "description": "Username of the new assignee; must hold the task's candidate role.",
-        }
-    },
-    "additionalProperties": False,
-}
-
-RETRY_INCIDENT: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "data": {
-            "type": "object",
-            "description": "Data merged into the failed task before it is run again.",
-        }
-    },
-    "additionalProperties": False,
-}
-
-SEND_MESSAGE: dict[str, Any] = {
-    "type": "object",
-    "required": ["name", "correlation"],
-    "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 200},
-        "correlation": {
-            "type": "object",
-            "minProperties": 1,
-            "properties": {
-                "business_key": {"type": "string", "minLength": 1, "maxLength": 200},
-                "instance_id": {"type": "integer", "minimum": 1, "maximum": MAX_INT32},
-            },
-            "additionalProperties": False,
-        },
-        "payload": {"type": "object"},
-    },
-    "additionalProperties": False,
-}
-
-CHANGE_CLOCK: dict[str, Any] = {
-    "type": "object",
-    "description": "Exactly one of `set` and `advance`.",
-    "minProperties": 1,
-    "maxProperties": 1,
-    "properties": {
-        "set": {
-            "type": "string",
-            "maxLength": 64,
-            "description": "ISO 8601 timestamp with a UTC offset, e.g. 2026-03-01T09:00:00+08:00.",
-        },
-        "advance": {
-            "type": "string",
-            "maxLength": 64,
-            "description": "ISO 8601 duration, e.g. P30D, P1M, PT2H.",
-        },
-    },
-    "additionalProperties": False,
-}
-
-# -- response bodies ------------------------------------------------------------------------------
-_TIMESTAMP: dict[str, Any] = {"type": "string", "format": "date-time"}
-_OPTIONAL_TIMESTAMP: dict[str, Any] = {"type": ["string", "null"], "format": "date-time"}
-_OPTIONAL_STRING: dict[str, Any] = {"type": ["string", "null"]}
+from webapp.api.openapi_schemas import (  # noqa: F401  (re-exported: the routes use openapi.X)
+    API_PREFIX,
+    CHANGE_CLOCK,
+    COMPLETE_TASK,
+    MAX_INT32,
+    MAX_PAGE,
+    NO_NUL,
+    REASSIGN_TASK,
+    RETRY_INCIDENT,
+    SCHEMAS,
+    SEND_MESSAGE,
+    START_INSTANCE,
+    UPLOAD_TYPES,
+    with_components,
+)
 
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _object(properties: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    """An object schema whose listed properties are all required."""
-    return {"type": "object", "required": list(properties), "properties": properties, **extra}
-
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error", "message"],
-        "properties": {
-            "error": {
-                "type": "string",
-                "description": "Kind of error: bad_request, unauthorized, forbidden, not_found, "
-                "method_not_allowed, conflict, validation_error, internal_error.",
-            },
-            "message": {"type": "string"},
-        },
-    },
-    "ValidationError": {
-        "allOf": [
-            _ref("Error"),
-            {
-                "type": "object",
-                "required": ["errors"],
-                "properties": {
-                    "errors": {
-                        "type": "object",
-                        "description": "Messages per field (a slash path such as "
-                        '"correlation/instance_id"); "_body" holds errors of the body as a '
-                        'whole, "required" marks a missing field.',
-                        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                    }
-                },
-            },
-        ]
-    },
-    "Process": _object(
-        {
-            "process_id": {"type": "string"},
-            "name": {"type": "string"},
-            "version": {"type": "integer"},
-            "sha256": {"type": "string"},
-            "deployed_at": _TIMESTAMP,
-            "deployed_by": {"type": "string"},
-        }
-    ),
-    "ProcessList": _object({"items": {"type": "array", "items": _ref("Process")}}),
-    "Incident": _object(
-        {
-            "id": {"type": "integer"},
-            "instance_id": {"type": "integer"},
-            "task_id": {"type": "string"},
-            "element_id": {"type": "string"},
-            "error_type": {"type": "string"},
-            "message": {"type": "string"},
-            "attempts": {"type": "integer"},
-            "status": {"type": "string", "enum": ["open", "resolved"]},
-            "created_at": _TIMESTAMP,
-            "resolved_at": _OPTIONAL_TIMESTAMP,
-            "resolved_by": _OPTIONAL_STRING,
-        }
-    ),
-    "Instance": _object(
-        {
-            "id": {"type": "integer"},
-            "process_id": {"type": "string"},
-            "version": {"type": "integer"},
-            "business_key": _OPTIONAL_STRING,
-            "status": {
-                "type": "string",
-                "enum": ["running", "completed", "error", "terminated", "cancelled"],
-            },
-            "active_element_ids": {"type": "array", "items": {"type": "string"}},
-            "next_timer_at": _OPTIONAL_TIMESTAMP,
-            "started_at": _TIMESTAMP,
-            "started_by": {"type": "string"},
-            "ended_at": _OPTIONAL_TIMESTAMP,
-            "incidents": {
-                "type": "array",
-                "description": "The open incidents of the instance.",
-                "items": _ref("Incident"),
-            },
-        }
-    ),
-    "Task": _object(
-        {
-            "id": {"type": "string", "description": "The task UUID."},
-            "instance_id": {"type": "integer"},
-            "process_id": {"type": "string"},
-            "business_key": _OPTIONAL_STRING,
-            "element_id": {"type": "string"},
-            "name": {"type": "string"},
-            "lane": _OPTIONAL_STRING,
-            "candidate_role": _OPTIONAL_STRING,
-            "assignee": _OPTIONAL_STRING,
-            "state": {"type": "string", "enum": ["open", "completed", "cancelled"]},
-            "form_file": _OPTIONAL_STRING,
-            "created_at": _TIMESTAMP,
-            "due_at": _OPTIONAL_TIMESTAMP,
-            "follow_up_at": _OPTIONAL_TIMESTAMP,
-            "completed_by": _OPTIONAL_STRING,
-            "completed_at": _OPTIONAL_TIMESTAMP,
-            "overdue": {
-                "type": "boolean",
-                "description": "Open and due_at lies before the application clock's now.",
-            },
-        }
-    ),
-    "TaskDetail": {
-        "allOf": [
-            _ref("Task"),
-            _object(
-                {
-                    "form_schema": {
-                        "type": ["object", "null"],
-                        "description": "JSON Schema of the task's form; null without a form.",
-                    },
-                    "documentation": {"type": "string"},
-                    "instructions": {
-                        "type": "string",
-                        "description": "Instructions for the end user (a Jinja template, as "
-                        "written in the BPMN).",
-                    },
-                    "data": {"type": "object", "description": "The task's current data."},
-                }
-            ),
-        ]
-    },
-    "TaskPage": _object(
-        {
-            "items": {"type": "array", "items": _ref("Task")},
-            "total": {"type": "integer", "description": "Matching tasks over all pages."},
-            "limit": {"type": "integer"},
-            "offset": {"type": "integer"},
-        }
-    ),
-    "MessageResult": _object(
-        {
-            "delivered_to": {
-                "type": ["integer", "null"],
-                "description": "The instance the message was delivered to at once.",
-            },
-            "queued_id": {
-                "type": ["integer", "null"],
-                "description": "The queued message, when no instance waited for it yet.",
-            },
-        }
-    ),
-    "Clock": _object({"now": _TIMESTAMP, "simulated": {"type": "boolean"}}),
-    "ClockChange": _object(
-        {
-            "now": _TIMESTAMP,
-            "simulated": {"type": "boolean"},
-            "fired_instances": {
-                "type": "array",
-                "description": "Instances whose timers fired in the sweep after the change.",
-                "items": {"type": "integer"},
-            },
-        }
-    ),
-    "Attachment": _object(
-        {
-            "id": {"type": "integer"},
-            "kind": {"type": "string"},
-            "filename": {"type": "string"},
-            "content_type": {"type": "string"},
-            "size": {"type": "integer"},
-            "sha256": {"type": "string"},
-            "organisation_id": {"type": ["integer", "null"]},
-            "uploaded_by": {"type": "string"},
-            "uploaded_at": _TIMESTAMP,
-        }
-    ),
-    "StartInstance": START_INSTANCE,
-    "CompleteTask": COMPLETE_TASK,
-    "ReassignTask": REASSIGN_TASK,
-    "RetryIncident": RETRY_INCIDENT,
-    "SendMessage": SEND_MESSAGE,
-    "ChangeClock": CHANGE_CLOCK,
-}
 
 
 def _error_response(description: str, schema: str = "Error", **extra: Any) -> dict[str, Any]:
@@ -320,9 +57,23 @@ RESPONSES: dict[str, Any] = {
         "The object is in the wrong state or was changed concurrently; reload and retry."
     ),
     "ValidationFailed": _error_response(
-        "Malformed JSON, or a body or parameter of the wrong shape or type.", "ValidationError"
+        "Malformed JSON, or a body or parameter of the wrong shape or type (NUL characters "
+        "included).",
+        "ValidationError",
     ),
+    "PayloadTooLarge": _error_response("The request body is larger than the server accepts."),
 }
+
+
+def _unprocessable(also: str) -> dict[str, Any]:
+    """422 for a malformed body and for one more reason the document's schemas cannot express."""
+    return {
+        "422": _error_response(
+            f"Malformed JSON or a body of the wrong shape or type (NUL characters included); "
+            f"or {also}",
+            "ValidationError",
+        )
+    }
 
 
 def _ok(description: str, schema: str, status: str = "200", **extra: Any) -> dict[str, Any]:
@@ -342,6 +93,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         403: "Forbidden",
         404: "NotFound",
         409: "Conflict",
+        413: "PayloadTooLarge",
         422: "ValidationFailed",
     }
     return {str(s): {"$ref": f"#/components/responses/{names[s]}"} for s in statuses}
@@ -365,18 +117,22 @@ def _path_param(name: str, schema: dict[str, Any], description: str) -> dict[str
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    """An optional query parameter; given empty (`role=`, as an HTML form sends it) it is absent."""
     return {
         "name": name,
         "in": "query",
         "required": False,
-        "description": description,
+        "allowEmptyValue": True,
+        "description": description + " Empty means absent.",
         "schema": schema,
     }
 
 
-_INSTANCE_ID = _path_param("instance_id", {"type": "integer", "minimum": 1}, "Instance id.")
-_TASK_ID = _path_param("task_id", {"type": "string"}, "Task UUID.")
-_INCIDENT_ID = _path_param("incident_id", {"type": "integer", "minimum": 1}, "Incident id.")
+_ID: dict[str, Any] = {"type": "integer", "minimum": 1, "maximum": MAX_INT32}
+_INSTANCE_ID = _path_param("instance_id", _ID, "Instance id.")
+_TASK_ID = _path_param("task_id", {"type": "string", "format": "uuid"}, "Task UUID.")
+_INCIDENT_ID = _path_param("incident_id", _ID, "Incident id.")
+_ATTACHMENT_ID = _path_param("attachment_id", _ID, "Attachment id.")
 
 DESCRIPTION = """\
 The programmatic interface of certflow: start process instances, work on human tasks, send
@@ -393,7 +149,8 @@ not apply to it and no CSRF token is expected.
 
 **Errors.** Every error is JSON: `{"error": "<kind>", "message": "..."}`; `422` adds
 `"errors": {field: [messages]}` (malformed JSON, a body of the wrong shape, or task data that
-fails the task form's JSON Schema). A missing field reads `"required"`.
+fails the task form's JSON Schema). A missing field reads `"required"`. No string may contain a NUL
+character. An empty query parameter (`role=`) counts as absent.
 
 **Time.** Timestamps are ISO 8601 in UTC with an explicit offset (`+00:00`). "Now" is the
 application clock, which may be simulated.
@@ -416,6 +173,7 @@ DOCUMENT: dict[str, Any] = {
         {"name": "tasks"},
         {"name": "incidents"},
         {"name": "messages"},
+        {"name": "attachments"},
         {"name": "clock"},
         {"name": "meta"},
     ],
@@ -451,7 +209,7 @@ DOCUMENT: dict[str, Any] = {
                 "tags": ["instances"],
                 "summary": "Start an instance of the latest version of a process.",
                 "description": "Needs a role of the start event's lane (403 otherwise); 404 when "
-                "the process is not deployed.",
+                "the process is not deployed; 409 when the business key is taken.",
                 "requestBody": _body("StartInstance"),
                 "responses": {
                     **_ok(
@@ -465,7 +223,11 @@ DOCUMENT: dict[str, Any] = {
                             }
                         },
                     ),
-                    **_errors(400, 401, 403, 404, 422),
+                    **_errors(400, 401, 403, 404, 409, 413),
+                    **_unprocessable(
+                        "the user may not pass a business_key (clients), or the data fails the "
+                        "start form."
+                    ),
                 },
             }
         },
@@ -492,16 +254,16 @@ DOCUMENT: dict[str, Any] = {
                     _query(
                         "mine",
                         {"type": "string", "enum": ["1", "0", "true", "false"]},
-                        "1: only tasks assigned to me.",
+                        "1 or true: only tasks assigned to me.",
                     ),
                     _query(
                         "role",
-                        {"type": "string"},
+                        {"type": "string", "enum": sorted(ROLE_IDS)},
                         "Only tasks of this candidate role; it must be one of my roles "
                         "(403 otherwise) unless I am admin or quality_manager.",
                     ),
-                    _query("instance", {"type": "integer", "minimum": 1}, "Instance id."),
-                    _query("business_key", {"type": "string"}, "Business key."),
+                    _query("instance", _ID, "Instance id."),
+                    _query("business_key", {"type": "string", "pattern": NO_NUL}, "Business key."),
                     _query(
                         "state",
                         {
@@ -513,12 +275,12 @@ DOCUMENT: dict[str, Any] = {
                     ),
                     _query(
                         "limit",
-                        {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
-                        "Page size; larger values are capped at 200.",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_INT32, "default": 50},
+                        f"Page size; larger values than {MAX_PAGE} are capped at {MAX_PAGE}.",
                     ),
                     _query(
                         "offset",
-                        {"type": "integer", "minimum": 0, "default": 0},
+                        {"type": "integer", "minimum": 0, "maximum": MAX_INT32, "default": 0},
                         "Tasks to skip.",
                     ),
                 ],
@@ -570,7 +332,8 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("CompleteTask", required=False),
                 "responses": {
                     **_ok("The instance after the task.", "Instance"),
-                    **_errors(400, 401, 403, 404, 409, 422),
+                    **_errors(400, 401, 403, 404, 409, 413),
+                    **_unprocessable("the data fails the task's form_schema (errors per field)."),
                 },
             },
         },
@@ -585,7 +348,10 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("ReassignTask"),
                 "responses": {
                     **_ok("The reassigned task.", "Task"),
-                    **_errors(400, 401, 403, 404, 409, 422),
+                    **_errors(400, 401, 403, 404, 409, 413),
+                    **_unprocessable(
+                        "the assignee is no active user (told to supervisors only; others get 403)."
+                    ),
                 },
             },
         },
@@ -600,7 +366,7 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("RetryIncident", required=False),
                 "responses": {
                     **_ok("The incident after the retry.", "Incident"),
-                    **_errors(401, 403, 404, 409, 422),
+                    **_errors(401, 403, 404, 409, 413, 422),
                 },
             },
         },
@@ -615,7 +381,7 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("SendMessage"),
                 "responses": {
                     **_ok("Delivered or queued.", "MessageResult", "202"),
-                    **_errors(400, 401, 403, 422),
+                    **_errors(400, 401, 403, 409, 413, 422),
                 },
             }
         },
@@ -625,8 +391,10 @@ DOCUMENT: dict[str, Any] = {
                 "tags": ["attachments"],
                 "summary": "Upload a file (multipart/form-data: file, kind); form fields of "
                 "format `attachment` then name its id.",
-                "description": "At most 20 MB; PDF, images, text, Office documents. A client's "
-                "upload belongs to its organisation.",
+                "description": "At most 20 MB, not empty; PDF, images, text, Office documents "
+                "(the file part's Content-Type; a part without one, or with "
+                "application/octet-stream, is typed by its filename's extension). Other form "
+                "fields are ignored. A client's upload belongs to its organisation.",
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -635,32 +403,37 @@ DOCUMENT: dict[str, Any] = {
                                 "type": "object",
                                 "required": ["file", "kind"],
                                 "properties": {
-                                    "file": {"type": "string", "format": "binary"},
-                                    "kind": {
-                                        "type": "string",
-                                        "enum": sorted(ATTACHMENT_KINDS),
-                                    },
+                                    "file": {"type": "string", "format": "binary", "minLength": 1},
+                                    "kind": {"type": "string", "enum": sorted(ATTACHMENT_KINDS)},
                                 },
-                            }
+                            },
+                            "encoding": {"file": {"contentType": ", ".join(UPLOAD_TYPES)}},
                         }
                     },
                 },
                 "responses": {
                     **_ok("The stored file.", "Attachment", status="201"),
-                    **_errors(401, 422),
+                    **_errors(401, 409, 413),
+                    **_unprocessable(
+                        "the file is empty, larger than 20 MB or of a type not accepted."
+                    ),
                 },
             }
         },
         "/attachments/{attachment_id}": {
-            "parameters": [_path_param("attachment_id", {"type": "integer"}, "The attachment id.")],
+            "parameters": [_ATTACHMENT_ID],
             "get": {
                 "operationId": "downloadAttachment",
                 "tags": ["attachments"],
                 "summary": "Download a file: its uploader, its organisation's users, or staff.",
                 "responses": {
                     "200": {
-                        "description": "The file's bytes.",
-                        "content": {"application/octet-stream": {}},
+                        "description": "The file's bytes, sent with the type it was stored with, "
+                        "as an attachment (Content-Disposition) under its filename.",
+                        "content": {
+                            media_type: {"schema": {"type": "string", "format": "binary"}}
+                            for media_type in UPLOAD_TYPES
+                        },
                     },
                     **_errors(401, 404),
                 },
@@ -681,7 +454,11 @@ DOCUMENT: dict[str, Any] = {
                 "requestBody": _body("ChangeClock"),
                 "responses": {
                     **_ok("The new time and the instances whose timers fired.", "ClockChange"),
-                    **_errors(401, 403, 409, 422),
+                    **_errors(401, 403, 409, 413),
+                    **_unprocessable(
+                        "`set` is no timestamp with an offset, `advance` no ISO 8601 duration, or "
+                        "the result lies outside the years 1 to 9999."
+                    ),
                 },
             },
         },

@@ -7,7 +7,6 @@ the HTTP answer.
 """
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -25,7 +24,6 @@ from certflow.db import db
 from certflow.models import User
 from certflow.roles import ROLE_IDS
 from engine.errors import EngineError, ForbiddenError, FormValidationError, NotFoundError
-from engine.forms import validate_form_data
 from engine.models import HumanTask, Incident, ProcessInstance, ProcessVersion
 from engine.service import SUPERVISOR_ROLES, Actor
 from engine.timers import parse_duration
@@ -33,12 +31,12 @@ from webapp import access, client_data, get_clock, get_engine
 from webapp.access import Viewer
 from webapp.api import bp, openapi
 from webapp.api.auth import ApiError, authenticate, current_actor, current_user, public
+from webapp.api.parsing import choice_arg, flag_arg, int_arg, json_body, text_arg
 
 RETRY_ROLES = frozenset({"admin", "process_owner"})
 CLOCK_ROLES = frozenset({"admin"})
 TASK_STATES = ("open", "completed", "cancelled", "all")
-DEFAULT_LIMIT, MAX_LIMIT = 50, 200
-MAX_OFFSET = openapi.MAX_INT32
+DEFAULT_LIMIT, MAX_LIMIT = 50, openapi.MAX_PAGE
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 bp.before_request(authenticate)
@@ -54,6 +52,7 @@ _KINDS = {
     404: "not_found",
     405: "method_not_allowed",
     409: "conflict",
+    413: "payload_too_large",
     422: "validation_error",
     500: "internal_error",
 }
@@ -213,93 +212,6 @@ def process_json(version: ProcessVersion) -> dict[str, Any]:
     }
 
 
-# -- request parsing ------------------------------------------------------------------------------
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"number {text[:40]} is out of range")
-    return value
-
-
-def _contains_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(v) for v in value)
-    return False
-
-
-def json_body(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """The request body as a JSON object valid against `schema`; 422 with field errors if not.
-
-    An empty body counts as `{}`, so optional bodies may be left out.
-    """
-    raw = request.get_data(cache=True)
-    if not raw.strip():
-        body: Any = {}
-    else:
-        try:
-            body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
-        except (ValueError, RecursionError) as err:
-            raise ApiError(
-                422, "the request body is not valid JSON", errors={"_body": [str(err)[:200]]}
-            ) from err
-    try:
-        has_nul = _contains_nul(body)
-    except RecursionError:
-        has_nul = True
-    if has_nul:  # PostgreSQL cannot store NUL in text; refuse it here instead of failing later
-        raise ApiError(
-            422, "the request body is invalid", errors={"_body": ["NUL characters are not allowed"]}
-        )
-    errors = validate_form_data(dict(schema), body)
-    if errors:
-        renamed = {("_body" if key == "_form" else key): msgs for key, msgs in errors.items()}
-        raise ApiError(422, "the request body is invalid", errors=renamed)
-    return body
-
-
-def _int_arg(
-    errors: dict[str, list[str]], name: str, default: int | None, minimum: int, maximum: int
-) -> int | None:
-    text = request.args.get(name)
-    if text is None or text == "":
-        return default
-    try:
-        value = int(text)
-    except ValueError:
-        errors[name] = ["must be an integer"]
-        return default
-    if value < minimum or value > maximum:
-        errors[name] = [f"must be between {minimum} and {maximum}"]
-        return default
-    return value
-
-
-def _text_arg(errors: dict[str, list[str]], name: str) -> str | None:
-    text = request.args.get(name)
-    if text is not None and "\x00" in text:
-        errors[name] = ["NUL characters are not allowed"]
-        return None
-    return text
-
-
-def _flag_arg(errors: dict[str, list[str]], name: str) -> bool:
-    text = request.args.get(name, "").strip().lower()
-    if text in ("", "0", "false", "no"):
-        return False
-    if text in ("1", "true", "yes"):
-        return True
-    errors[name] = ["must be 1 or 0"]
-    return False
-
-
 # -- visibility: the rules of webapp/access.py, shared with the web pages (R-11) ------------------
 def viewer() -> Viewer:
     return Viewer.of(current_user())
@@ -387,17 +299,13 @@ def get_instance(instance_id: int) -> Response:
 def list_tasks() -> Response:
     actor = current_actor()
     errors: dict[str, list[str]] = {}
-    state = request.args.get("state", "open")
-    if state not in TASK_STATES:
-        errors["state"] = [f"must be one of {', '.join(TASK_STATES)}"]
-    mine = _flag_arg(errors, "mine")
-    instance_id = _int_arg(errors, "instance", None, 1, openapi.MAX_INT32)
-    limit = _int_arg(errors, "limit", DEFAULT_LIMIT, 1, 10**9)
-    offset = _int_arg(errors, "offset", 0, 0, MAX_OFFSET)
-    business_key = _text_arg(errors, "business_key")
-    role = _text_arg(errors, "role")
-    if role is not None and role not in ROLE_IDS:
-        errors["role"] = ["unknown role"]
+    state = choice_arg(errors, "state", TASK_STATES, "open")
+    mine = flag_arg(errors, "mine")
+    instance_id = int_arg(errors, "instance", None, 1, openapi.MAX_INT32)
+    limit = int_arg(errors, "limit", DEFAULT_LIMIT, 1, openapi.MAX_INT32)
+    offset = int_arg(errors, "offset", 0, 0, openapi.MAX_INT32)
+    business_key = text_arg(errors, "business_key")
+    role = choice_arg(errors, "role", ROLE_IDS, None)
     if errors:
         raise ApiError(422, "invalid query parameters", errors=errors)
     assert limit is not None and offset is not None
