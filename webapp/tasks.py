@@ -276,7 +276,6 @@ def _store_upload(viewer: Viewer):
     clock = get_clock()
 
     def store(field: forms_render.Field, upload) -> int:
-        content = upload.read()
         content_type = (upload.mimetype or "").lower()
         if content_type in ("", "application/octet-stream"):
             content_type = mimetypes.guess_type(upload.filename or "")[0] or content_type
@@ -287,7 +286,7 @@ def _store_upload(viewer: Viewer):
                 storage_dir(),
                 filename=upload.filename or "upload",
                 content_type=content_type,
-                data=content,
+                data=upload.stream,  # copied in chunks, the size limit checked while reading
                 kind=forms_render.attachment_kind(name, field.schema, KINDS),
                 uploaded_by=viewer.username,
                 now=clock.now(),
