@@ -18,6 +18,17 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+DEFAULT_MAX_REQUEST_MB = 100  # a whole task form with several files; each file ≤ 20 MB
+
+
+def max_request_bytes() -> int:
+    """CERTFLOW_MAX_REQUEST_MB: the largest request body accepted (issue 9 item 6)."""
+    megabytes = int(os.environ.get("CERTFLOW_MAX_REQUEST_MB", str(DEFAULT_MAX_REQUEST_MB)))
+    if megabytes <= 0:
+        raise ValueError("CERTFLOW_MAX_REQUEST_MB must be a positive number of megabytes")
+    return megabytes * 1024 * 1024
+
+
 def load_config(instance_path: str) -> dict[str, Any]:
     path = Path(instance_path)
     database_url = os.environ.get("CERTFLOW_DATABASE_URL", f"sqlite:///{path / 'certflow.sqlite3'}")
@@ -26,6 +37,9 @@ def load_config(instance_path: str) -> dict[str, Any]:
     return {
         "SECRET_KEY": _secret_key(path),
         "SQLALCHEMY_DATABASE_URI": database_url,
+        # Werkzeug refuses a larger body (413) from Content-Length before reading it, and while
+        # reading a chunked one; never None (= no limit).
+        "MAX_CONTENT_LENGTH": max_request_bytes(),
         "CERTFLOW_CLOCK": os.environ.get("CERTFLOW_CLOCK", "real"),
         "CERTFLOW_SCHEDULER": os.environ.get("CERTFLOW_SCHEDULER", "0") == "1",
         "CERTFLOW_SWEEP_SECONDS": float(os.environ.get("CERTFLOW_SWEEP_SECONDS", "10")),

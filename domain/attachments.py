@@ -1,15 +1,20 @@
 """Uploaded files: bytes under instance/uploads (content-addressed), metadata in `attachment`."""
 
 import hashlib
+import io
 import mimetypes
+import os
+import tempfile
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from sqlalchemy.orm import Session
 
 from domain.models import Attachment
 
 MAX_BYTES = 20 * 1024 * 1024
+CHUNK_BYTES = 1024 * 1024  # uploads are copied in chunks: never a whole file in memory
 ALLOWED_TYPES = {
     "application/pdf": ".pdf",
     "image/png": ".png",
@@ -51,35 +56,35 @@ def store_attachment(
     *,
     filename: str,
     content_type: str,
-    data: bytes,
+    data: bytes | BinaryIO,
     kind: str,
     uploaded_by: str,
     now: datetime,
     organisation_id: int | None = None,
 ) -> Attachment:
-    """Check size and type, write the bytes once per content hash, record the metadata."""
+    """Check kind and type, copy the bytes (or stream) to disk in chunks while hashing and
+    counting — refused as soon as it passes MAX_BYTES — and record the metadata. Files are
+    content-addressed: the same bytes are stored once."""
     if kind not in KINDS:
         raise AttachmentRejected(f"unknown attachment kind {kind!r}")
-    if not data:
-        raise AttachmentRejected("the file is empty")
-    if len(data) > MAX_BYTES:
-        raise AttachmentRejected(f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB")
     if content_type not in ALLOWED_TYPES:
         raise AttachmentRejected(f"file type {content_type!r} is not accepted")
-    digest = hashlib.sha256(data).hexdigest()
+    source = io.BytesIO(data) if isinstance(data, bytes | bytearray) else data
+    storage_dir.mkdir(parents=True, exist_ok=True)
+    partial, digest, size = _copy_limited(source, storage_dir)
     relative = Path(digest[:2]) / digest
     target = storage_dir / relative
-    if not target.exists():
+    if target.exists():
+        partial.unlink()
+    else:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(".part")
-        temporary.write_bytes(data)
-        temporary.replace(target)
+        partial.replace(target)
     attachment = Attachment(
         organisation_id=organisation_id,
         kind=kind,
         filename=Path(filename).name[:300] or "upload",
         content_type=content_type,
-        size=len(data),
+        size=size,
         sha256=digest,
         storage_path=relative.as_posix(),
         uploaded_by=uploaded_by,
@@ -88,6 +93,29 @@ def store_attachment(
     session.add(attachment)
     session.flush()
     return attachment
+
+
+def _copy_limited(source: BinaryIO, storage_dir: Path) -> tuple[Path, str, int]:
+    """Copy `source` into a temporary file under `storage_dir`; (its path, sha256, size)."""
+    handle, name = tempfile.mkstemp(dir=storage_dir, suffix=".part")
+    partial = Path(name)
+    digest, size = hashlib.sha256(), 0
+    try:
+        with os.fdopen(handle, "wb") as out:
+            while chunk := source.read(CHUNK_BYTES):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise AttachmentRejected(
+                        f"the file is larger than {MAX_BYTES // (1024 * 1024)} MB"
+                    )
+                digest.update(chunk)
+                out.write(chunk)
+        if size == 0:
+            raise AttachmentRejected("the file is empty")
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return partial, digest.hexdigest(), size
 
 
 def attachment_path(storage_dir: Path, attachment: Attachment) -> Path:

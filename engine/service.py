@@ -926,13 +926,14 @@ class WorkflowEngine:
 
     # -- timers --------------------------------------------------------------------------------
     def due_instance_ids(self, limit: int = 100) -> list[int]:
-        """Instances with a timer whose instant has passed (SpiffWorkflow fires a timer once
-        the clock is strictly after it, so the sweep uses the same comparison)."""
+        """Instances with a timer due now: a timer due at T fires when the clock reads T
+        (`next_timer_at <= now`, the rule of timers.is_due, also used by SpiffWorkflow's
+        comparison as patched in engine/timers.py)."""
         now = self.clock.now()
         return list(
             self.session.scalars(
                 select(ProcessInstance.id)
-                .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at < now)
+                .where(ProcessInstance.status == "running", ProcessInstance.next_timer_at <= now)
                 .order_by(ProcessInstance.next_timer_at)
                 .limit(limit)
             )
@@ -945,7 +946,7 @@ class WorkflowEngine:
             query = select(ProcessInstance).where(
                 ProcessInstance.id == instance_id,
                 ProcessInstance.status == "running",
-                ProcessInstance.next_timer_at < now,
+                ProcessInstance.next_timer_at <= now,
             )
             if self._is_postgresql():
                 # A second sweeper skips the row instead of waiting for it.
@@ -961,7 +962,7 @@ class WorkflowEngine:
                     for p in workflow.waiting_events()
                     if p.event_type in TIMER_EVENT_TYPES
                     and p.value
-                    and timers.timer_due_at(p.value) < now
+                    and timers.is_due(timers.timer_due_at(p.value), now)
                 ]
                 workflow.refresh_timers()
                 self._log(

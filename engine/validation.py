@@ -3,13 +3,15 @@
 `validate_paths` runs every check over all files together (call activities and business rule
 tasks resolve across files) and returns the problems sorted by file and line:
 
+0. size limits (before parsing), no DOCTYPE (engine.definition_checks);
 1. XML well-formed; 2. XSD (BPMN 2.0 + spiffworkflow extensions; DMN against its own schema);
 3. every executable process parses with the SpiffWorkflow parser of `engine.parsing`, called
 processes and DMN decisions exist; 4. service task operators are registered handlers; 5. form
 references of user/manual tasks point at JSON Schema files; 6. lane names are known roles;
 7. reserved ids (`Start`, `End`, `Root`) are refused; 8. processes, lanes, participants and flow
 nodes have names; 9. diagram interchange exists for everything bpmn.io must draw; 10. scripts and
-expressions (BPMN and DMN) pass the restricted-script check of `engine.restricted`.
+expressions (BPMN and DMN) pass the restricted-script check of `engine.restricted`;
+11. spiffworkflow extension elements and task properties are allowlisted.
 
 A file that is not well-formed or fails its XSD gets only that problem; other files are still
 checked.
@@ -33,6 +35,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from certflow.roles import role_for_lane
+from engine import definition_checks
 from engine.parsing import make_parser, parse_xml
 from engine.restricted import ScriptRestrictionError, check_source
 
@@ -216,14 +219,23 @@ def _load(path: Path, problems: set[Problem]) -> _Document | None:
         problems.add(Problem(label, 0, "-", "no such file or directory"))
         return None
     try:
-        data = path.read_bytes()
+        too_big = definition_checks.size_problem(path.stat().st_size)  # before reading it
+        data = b"" if too_big else path.read_bytes()
     except OSError as err:
         problems.add(Problem(label, 0, "-", f"cannot read file: {err.strerror or err}"))
+        return None
+    too_big = too_big or definition_checks.element_count_problem(data)  # before parsing it
+    if too_big:
+        problems.add(Problem(label, 0, "-", too_big))
         return None
     try:
         root = parse_xml(data)
     except etree.XMLSyntaxError as err:
         problems.add(Problem(label, err.lineno or 0, "-", f"XML is not well-formed: {err.msg}"))
+        return None
+    doctype = definition_checks.doctype_problem(root, data)
+    if doctype:
+        problems.add(Problem(label, doctype[0], "-", doctype[1]))
         return None
     namespace = etree.QName(root).namespace or ""
     if namespace == BPMN_NS:
@@ -406,21 +418,20 @@ def _check_guards(
 
 
 def _check_forms(doc: _Document) -> Iterator[Problem]:
-    for task in _bpmn(doc, ["userTask", "manualTask"]):
-        properties = task.xpath(
-            "./bpmn:extensionElements/spiffworkflow:properties//spiffworkflow:property",
-            namespaces=NS,
-        )
-        for prop in properties:
-            if prop.get("name") in _FORM_PROPERTIES:
-                error = _form_error(doc.path.parent, prop.get("name"), prop.get("value") or "")
-                if error:
-                    yield doc.problem(prop, error)
+    # Any element's form property (deploy stores the forms of every task, not only user tasks).
+    for prop in doc.root.iter(f"{{{SPIFF_NS}}}property"):
+        if prop.get("name") in _FORM_PROPERTIES:
+            error = _form_error(doc.path.parent, prop.get("name"), prop.get("value") or "")
+            if error:
+                yield doc.problem(prop, error)
 
 
 def _form_error(base: Path, property_name: str, value: str) -> str | None:
     if not value.strip():
         return f"{property_name} is empty"
+    outside = definition_checks.form_reference_problem(base, property_name, value)
+    if outside:
+        return outside
     form_path = base / value
     if not form_path.is_file():
         return f"{property_name} '{value}' not found ({form_path})"
@@ -540,7 +551,13 @@ def _restricted_text(
     return None
 
 
+def _check_extensions(doc: _Document) -> Iterator[Problem]:
+    for elem, message in definition_checks.extension_problems(doc.root):
+        yield doc.problem(elem, message)
+
+
 _BPMN_CHECKS: tuple[Callable[[_Document], Iterator[Problem]], ...] = (
+    _check_extensions,
     _check_forms,
     _check_lanes,
     _check_reserved_ids,

@@ -1,4 +1,4 @@
-"""The timer sweeper: fires due BPMN timers of instances whose next_timer_at has passed.
+"""The timer sweeper: fires the BPMN timers of instances that are due (next_timer_at <= now).
 
 Runs in-process with `make run` (APScheduler BackgroundScheduler) or standalone with
 `certflow scheduler` for production. Only due instances are read (indexed next_timer_at); two

@@ -118,3 +118,24 @@ def test_init_upgrades_an_older_schema_keeping_its_data(cli):
         kept = conn.execute("select username, organisation_id from user_account").fetchall()
     assert revision == head_revision()
     assert kept == [("kept", None)]
+
+
+@pytest.mark.parametrize("command", ["validate", "deploy"])
+def test_malformed_definitions_are_reported_by_validate_and_deploy(cli, command):
+    # Issue 9 item 11: DOCTYPE/entities, unknown extensions and forms outside the folder give
+    # `file:line: element-id: message` lines and exit 1; deploy stores nothing.
+    if command == "deploy":
+        assert cli("init").exit_code == 0
+    invalid = FIXTURES / "invalid"
+    paths = [str(invalid / name) for name in ("doctype", "extensions", "form_paths")]
+    result = cli(command, *paths)
+    assert result.exit_code == 1, result.output
+    lines = [line for line in result.output.splitlines() if line.startswith(str(invalid))]
+    assert len(lines) == 9, result.output
+    for line in lines:
+        file, lineno, element, message = line.split(":", 3)
+        assert file.endswith(".bpmn") and int(lineno) > 0 and element.strip() and message.strip()
+    assert "Traceback" not in result.output
+    if command == "deploy":
+        with sqlite3.connect(cli.db_file) as conn:
+            assert conn.execute("select count(*) from process_version").fetchone()[0] == 0

@@ -77,6 +77,47 @@ def test_bpmn_timer_obeys_the_simulated_clock(timer_flow, clock):
     assert timer_flow.task_data(follow)["after_timer"] == {"fired_at": clock.now().isoformat()}
 
 
+def test_time_date_timer_fires_at_its_instant_not_a_second_before(app, timer_flow, clock):
+    # Issue 9 item 14: a timer is due AT its time, so `clock advance P1D` fires a timer due
+    # exactly one day later (SpiffWorkflow and the sweep query both used a strict "after").
+    due = clock.now() + timedelta(days=1)
+    instance_id = start_timer(timer_flow, due)
+    clock.advance(timedelta(days=1) - timedelta(seconds=1))
+    timer_flow.session.commit()
+    assert sweep(app) == []
+    assert timer_flow.get_instance(instance_id).active_elements == ["Timer_WaitUntilDue"]
+    clock.advance(timedelta(seconds=1))
+    assert clock.now() == due
+    timer_flow.session.commit()
+    assert sweep(app) == [instance_id]
+    row = timer_flow.get_instance(instance_id)
+    assert row.active_elements == ["Task_Follow"] and row.next_timer_at is None
+    follow = timer_flow.session.scalars(select(HumanTask)).one()
+    assert timer_flow.task_data(follow)["after_timer"] == {"fired_at": due.isoformat()}
+
+
+def test_duration_boundary_timer_fires_at_exactly_its_instant(engine, clock):
+    with registered("test_record_acceptance", record_acceptance):
+        engine.deploy([REVIEW_FLOW], actor=OWNER)
+        instance = engine.start(
+            "review_flow", actor=MARKET, data={"headcount": 1, "application_id": "T"}
+        )
+        review = engine.session.scalars(select(HumanTask)).one()
+        engine.complete_task(review.id, actor=MARKET, data={"accepted": True, "man_days": 1})
+    due = engine.get_instance(instance.id).next_timer_at
+    assert due == START_TIME + timedelta(days=30)  # P30D from completing the review
+    clock.set(due - timedelta(seconds=1))
+    assert engine.fire_due_timers() == []
+    clock.set(due)
+    assert engine.fire_due_timers() == [instance.id]
+    assert engine.get_instance(instance.id).active_elements == ["Task_ChaseContract"]
+
+
+def test_timer_due_when_the_instance_starts_fires_at_once(timer_flow, clock):
+    instance_id = start_timer(timer_flow, clock.now())
+    assert timer_flow.get_instance(instance_id).active_elements == ["Task_Follow"]
+
+
 def test_duration_timer_counts_from_simulated_now(engine, clock):
     with registered("test_record_acceptance", record_acceptance):
         engine.deploy([REVIEW_FLOW], actor=OWNER)

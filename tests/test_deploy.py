@@ -114,3 +114,49 @@ def test_instance_state_does_not_embed_the_definition(engine, workdir):
     assert "spec" not in state and "subprocess_specs" not in state
     assert "task_specs" not in engine.get_instance(instance.id).state_json
     assert "task_specs" in version.spec_json
+
+
+@pytest.mark.parametrize("outside", ["../outside.json", "ABSOLUTE"])
+def test_form_outside_the_deployed_folder_deploys_nothing(engine, workdir, outside):
+    # Issue 9 item 11: this passed validation and crashed deploy with a traceback.
+    schema = workdir.parent / "outside.json"
+    schema.write_text('{"type": "object"}')
+    reference = str(schema) if outside == "ABSOLUTE" else outside
+    bpmn = workdir / "review_flow.bpmn"
+    text = bpmn.read_text()
+    bpmn.write_text(text.replace('value="forms/review.json"', f'value="{reference}"'))
+    with pytest.raises(DeploymentError) as err:
+        engine.deploy([workdir], actor=OWNER, comment="should not land")
+    [problem] = err.value.problems
+    line = next(n for n, li in enumerate(text.splitlines(), 1) if "forms/review.json" in li)
+    assert (problem.file, problem.line, problem.element_id) == (str(bpmn), line, "Task_Review")
+    assert "must be a relative path inside the folder of the BPMN file" in problem.message
+    assert count(engine, ProcessVersion) == 0 and count(engine, Deployment) == 0
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda t: t.replace("?>\n", '?>\n<!DOCTYPE x SYSTEM "http://example.com/x.dtd">\n', 1),
+            "a DOCTYPE (DTD or entity declarations) is not allowed",
+        ),
+        (
+            lambda t: t.replace(
+                "<spiffworkflow:properties>",
+                '<spiffworkflow:properties><spiffworkflow:property name="colour" value="red" />',
+                1,
+            ),
+            "unknown task property 'colour'",
+        ),
+    ],
+    ids=["doctype", "unknown-property"],
+)
+def test_doctype_or_unknown_extension_deploys_nothing(engine, workdir, edit, message):
+    bpmn = workdir / "review_flow.bpmn"
+    bpmn.write_text(edit(bpmn.read_text()))
+    with pytest.raises(DeploymentError) as err:
+        engine.deploy([workdir], actor=OWNER, comment="should not land")
+    [problem] = err.value.problems
+    assert problem.file == str(bpmn) and problem.line > 0 and message in problem.message
+    assert count(engine, ProcessVersion) == 0 and count(engine, Deployment) == 0

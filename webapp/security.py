@@ -8,6 +8,8 @@
 * X-Content-Type-Options, X-Frame-Options, Referrer-Policy; pages for signed-in users are not
   cached.
 * Session cookie: HttpOnly, SameSite=Lax, and Secure when CERTFLOW_SECURE_COOKIES=1.
+* Request size: MAX_CONTENT_LENGTH (CERTFLOW_MAX_REQUEST_MB, certflow/config.py) is always set;
+  a larger body gets 413 (this friendly page; JSON under /api/v1) without being read.
 """
 
 import os
@@ -16,6 +18,8 @@ from flask import Flask, Response, g, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from certflow.config import DEFAULT_MAX_REQUEST_MB
 
 csrf = CSRFProtect()
 
@@ -27,7 +31,7 @@ CSP: dict[str, list[str]] = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
-MAX_UPLOAD_BYTES = 100 * 1024 * 1024  # a whole form with several files; each file ≤ 20 MB
+MAX_UPLOAD_BYTES = DEFAULT_MAX_REQUEST_MB * 1024 * 1024
 
 
 def extend_csp(directive: str, *sources: str) -> None:
@@ -91,7 +95,9 @@ def init_security(app: Flask) -> None:
     app.config.setdefault("REMEMBER_COOKIE_HTTPONLY", True)
     app.config.setdefault("REMEMBER_COOKIE_SAMESITE", "Lax")
     app.config.setdefault("REMEMBER_COOKIE_SECURE", secure)
-    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_UPLOAD_BYTES)
+    # Flask defines MAX_CONTENT_LENGTH as None (no limit), so setdefault would keep None.
+    if not app.config.get("MAX_CONTENT_LENGTH"):
+        app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)  # a long form may take a while
     csrf.init_app(app)
     app.after_request(_set_headers)

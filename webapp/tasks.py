@@ -283,7 +283,6 @@ def _store_upload(viewer: Viewer):
     clock = get_clock()
 
     def store(field: forms_render.Field, upload) -> int:
-        content = upload.read()
         content_type = upload_content_type(upload.mimetype, upload.filename)
         name = str(field.path[-1]) if field.path else ""
         try:
@@ -292,7 +291,7 @@ def _store_upload(viewer: Viewer):
                 storage_dir(),
                 filename=upload.filename or "upload",
                 content_type=content_type,
-                data=content,
+                data=upload.stream,  # copied in chunks, the size limit checked while reading
                 kind=forms_render.attachment_kind(name, field.schema, KINDS),
                 uploaded_by=viewer.username,
                 now=clock.now(),

@@ -3,10 +3,12 @@
 from pathlib import Path
 
 from flask import current_app, jsonify, request, send_file
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from certflow.db import db
 from domain.attachments import (
+    MAX_BYTES,
     AttachmentRejected,
     attachment_path,
     store_attachment,
@@ -18,7 +20,10 @@ from webapp import access, get_clock
 from webapp.access import Viewer
 from webapp.api import bp
 from webapp.api.auth import ApiError, current_user
-from webapp.api.routes import Body, timestamp
+from webapp.api.routes import Body, error_response, timestamp
+
+# One file per upload request: the request may be the file's limit plus the multipart framing.
+MULTIPART_SLACK_BYTES = 64 * 1024  # tests/test_request_limits.py API_UPLOAD_LIMIT
 
 
 def storage_dir() -> Path:
@@ -39,13 +44,22 @@ def attachment_json(attachment: Attachment) -> dict:
     }
 
 
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(err: RequestEntityTooLarge) -> Body:
+    """JSON under /api/v1 (the app-wide 413 handler renders the web page)."""
+    limit = request.max_content_length or 0
+    return error_response(413, f"the request body is larger than {limit} bytes")
+
+
 @bp.post("/attachments")
 def upload_attachment() -> Body:
+    request.max_content_length = min(
+        current_app.config["MAX_CONTENT_LENGTH"], MAX_BYTES + MULTIPART_SLACK_BYTES
+    )
     upload = request.files.get("file")
     kind = request.form.get("kind", "")
     if upload is None:
         raise ApiError(422, "no file uploaded", errors={"file": ["required"]})
-    data = upload.read()
     user = current_user()
     try:
         attachment = store_attachment(
@@ -53,7 +67,7 @@ def upload_attachment() -> Body:
             storage_dir(),
             filename=upload.filename or "upload",
             content_type=upload_content_type(upload.mimetype, upload.filename),
-            data=data,
+            data=upload.stream,  # copied in chunks, the 20 MB limit checked while reading
             kind=kind,
             uploaded_by=user.username,
             now=get_clock().now(),
