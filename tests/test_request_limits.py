@@ -122,14 +122,14 @@ def test_api_body_announced_too_large_is_refused_as_json_without_reading(app, cl
     status, _, raw = send(app, "/api/v1/attachments", body, chunked=False, headers=client_token)
     assert status == 413
     assert body.consumed == 0
-    assert json.loads(raw)["error"] == "request_entity_too_large"
+    assert json.loads(raw)["error"] == "payload_too_large"
 
 
 def test_api_chunked_upload_is_refused_after_reading_at_most_one_file(app, client_token):
     body = CountingBody(HUGE)
     status, _, raw = send(app, "/api/v1/attachments", body, chunked=True, headers=client_token)
     assert status == 413, raw
-    assert json.loads(raw)["error"] == "request_entity_too_large"
+    assert json.loads(raw)["error"] == "payload_too_large"
     assert body.consumed <= API_UPLOAD_LIMIT + READ_SLACK
 
 
