@@ -70,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     from webapp.admin import bp as admin_bp
     from webapp.auth import init_auth
     from webapp.cases import bp as cases_bp
+    from webapp.conflicts import init_conflicts
     from webapp.i18n import init_i18n
     from webapp.inbox import bp as inbox_bp
     from webapp.instances import bp as instances_bp
@@ -79,6 +80,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     from webapp.tasks import bp as tasks_bp
 
     init_security(app)
+    init_conflicts(app)
     exempt_api(api_bp)
     init_i18n(app)
     init_auth(app)
