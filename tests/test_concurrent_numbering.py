@@ -63,9 +63,7 @@ def test_concurrent_application_registrations_get_distinct_numbers(app, ctx, clo
         def run() -> str:
             hctx = handler_context(db.session, now, actor="carl_client")
             start.wait()
-            result = get_handler("application.register")(
-                application_params(materials[index]), hctx
-            )
+            result = get_handler("application.register")(application_params(materials[index]), hctx)
             db.session.commit()
             return result["number"]
 

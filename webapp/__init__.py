@@ -78,8 +78,10 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     from webapp.registry import bp as registry_bp
     from webapp.security import exempt_api, init_security
     from webapp.tasks import bp as tasks_bp
+    from webapp.transport import init_transport
 
     init_security(app)
+    init_transport(app)
     init_conflicts(app)
     exempt_api(api_bp)
     init_i18n(app)

@@ -7,7 +7,8 @@
   sources for its own response with `extend_csp(...)` — never `'unsafe-inline'` for scripts.
 * X-Content-Type-Options, X-Frame-Options, Referrer-Policy; pages for signed-in users are not
   cached.
-* Session cookie: HttpOnly, SameSite=Lax, and Secure when CERTFLOW_SECURE_COOKIES=1.
+* Session cookie: HttpOnly, SameSite=Lax, and Secure when CERTFLOW_SECURE_COOKIES=1 (and on
+  every HTTPS response, with HSTS: webapp/transport.py).
 """
 
 import os
