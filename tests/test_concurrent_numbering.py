@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from certflow.db import db, is_conflict
 from domain.attachments import store_attachment
@@ -158,3 +158,28 @@ def test_database_conflicts_answer_409_not_500(web, monkeypatch, path):
         assert response.get_json()["error"] == "conflict"
     else:
         assert "同时" in response.get_data(as_text=True)
+
+
+def test_a_burst_of_complaints_from_one_address_accepts_exactly_the_limit(site):  # noqa: F811
+    """Issue 9 item 8: the public form's limit (5 per hour and address) holds for a burst."""
+    app = site.app
+    app.config["WTF_CSRF_ENABLED"] = False
+    start = threading.Barrier(THREADS, timeout=30)
+
+    def post():
+        client = app.test_client()
+        start.wait()
+        return client.post("/complaints/new", data=VALID).status_code
+
+    results = run_in_threads(app, *([post] * THREADS))
+
+    statuses = [value for kind, value in results]
+    assert all(kind == "ok" for kind, _ in results), results
+    with app.app_context():
+        postgresql = _postgresql()
+        stored = db.session.scalar(select(func.count(Complaint.id)))
+    if postgresql:
+        assert sorted(statuses) == [200] * 5 + [429] * (THREADS - 5)
+    else:  # SQLite may refuse a busy writer (409), which gives its place back
+        assert statuses.count(200) <= 5 and set(statuses) <= {200, 409, 429}
+    assert stored == statuses.count(200)
