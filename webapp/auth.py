@@ -108,13 +108,16 @@ def _session_hash(session_id: str) -> str:
 def start_web_session(user: User) -> str:
     """A new server-side session for `user` (committed); returns its random id."""
     session_id = secrets.token_urlsafe(32)
-    row = WebSession(id_hash=_session_hash(session_id), user_id=user.id, created_at=wall_clock())
+    user_id = user.id
+    db.session.rollback()  # the insert opens the transaction (SQLite waits for its lock)
+    row = WebSession(id_hash=_session_hash(session_id), user_id=user_id, created_at=wall_clock())
     db.session.add(row)
     db.session.commit()
     return session_id
 
 
 def end_web_session(session_id: str) -> None:
+    db.session.rollback()  # the update opens the transaction (SQLite waits for its lock)
     db.session.execute(
         update(WebSession)
         .where(WebSession.id_hash == _session_hash(session_id), WebSession.ended_at.is_(None))

@@ -25,7 +25,7 @@ import re
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from certflow.db import db
@@ -128,18 +128,24 @@ def finish(response: Response) -> Response:
     if claim is None:
         return response
     session = db.session
-    session.rollback()
-    row = session.get(IdempotencyKey, claim)
-    if row is not None:
-        if response.status_code >= 500 or response.status_code in NOT_KEPT:
-            session.delete(row)
-        else:
-            row.status = response.status_code
-            row.response_body = response.get_data(as_text=True)
-            row.response_headers = {
-                name: response.headers[name] for name in KEPT_HEADERS if name in response.headers
-            }
-        session.commit()
+    session.rollback()  # write first, read nothing: SQLite then waits for its lock, never fails
+    username, key = claim
+    mine = (IdempotencyKey.username == username) & (IdempotencyKey.key == key)
+    if response.status_code >= 500 or response.status_code in NOT_KEPT:
+        session.execute(delete(IdempotencyKey).where(mine))
+    else:
+        kept = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
+        session.execute(
+            update(IdempotencyKey)
+            .where(mine)
+            .values(
+                status=response.status_code,
+                response_body=response.get_data(as_text=True),
+                response_headers=kept,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    session.commit()
     return response
 
 
