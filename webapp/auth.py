@@ -41,7 +41,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from certflow.db import db
 from certflow.models import User
@@ -55,6 +55,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 LOGIN_MAX_FAILURES = 10  # per (account, address)
 LOGIN_MAX_FAILURES_PER_ADDRESS = 50  # per address over all accounts
 LOGIN_WINDOW = timedelta(minutes=15)
+ENDED_SESSIONS_KEPT = timedelta(days=1)
 # Checked against for unknown usernames, so a wrong name costs as much time as a wrong password.
 _DUMMY_HASH = "scrypt:32768:8:1$certflow$" + "0" * 128
 
@@ -110,8 +111,11 @@ def start_web_session(user: User) -> str:
     session_id = secrets.token_urlsafe(32)
     user_id = user.id
     db.session.rollback()  # the insert opens the transaction (SQLite waits for its lock)
-    row = WebSession(id_hash=_session_hash(session_id), user_id=user_id, created_at=wall_clock())
-    db.session.add(row)
+    now = wall_clock()
+    db.session.execute(  # ended sessions are kept a day (for the record), then dropped
+        delete(WebSession).where(WebSession.ended_at < now - ENDED_SESSIONS_KEPT)
+    )
+    db.session.add(WebSession(id_hash=_session_hash(session_id), user_id=user_id, created_at=now))
     db.session.commit()
     return session_id
 
