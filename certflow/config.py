@@ -43,6 +43,8 @@ def load_config(instance_path: str) -> dict[str, Any]:
         "CERTFLOW_CLOCK": os.environ.get("CERTFLOW_CLOCK", "real"),
         "CERTFLOW_SCHEDULER": os.environ.get("CERTFLOW_SCHEDULER", "0") == "1",
         "CERTFLOW_SWEEP_SECONDS": float(os.environ.get("CERTFLOW_SWEEP_SECONDS", "10")),
+        # Reverse proxies in front of the app (webapp/transport.py); 0: clients connect directly.
+        "CERTFLOW_TRUST_PROXY": os.environ.get("CERTFLOW_TRUST_PROXY", "0"),
         "CERTFLOW_PROCESSES_DIR": os.environ.get(
             "CERTFLOW_PROCESSES_DIR", str(Path(__file__).resolve().parent.parent / "processes")
         ),

@@ -68,3 +68,23 @@ def configure_sqlite(engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
         connection.exec_driver_sql("BEGIN")
+
+
+# SQLSTATE classes that mean "a concurrent transaction got there first": integrity violation (23…),
+# serialization failure (40001) and deadlock (40P01).
+_CONFLICT_SQLSTATES = ("23", "40001", "40P01")
+
+
+def is_conflict(err: BaseException) -> bool:
+    """True for database errors caused by a concurrent change (one wins, the other gets 409):
+    integrity violations, PostgreSQL serialization failures and deadlocks, SQLite's busy lock.
+    Accepts SQLAlchemy's wrapped errors and the driver's own (e.g. a root cause)."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError
+
+    if isinstance(err, IntegrityError):
+        return True
+    orig = err.orig if isinstance(err, DBAPIError) else err
+    sqlstate = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None) or ""
+    if sqlstate.startswith(_CONFLICT_SQLSTATES):
+        return True
+    return type(orig).__module__ == "sqlite3" and "database is locked" in str(orig)

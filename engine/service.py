@@ -30,11 +30,12 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from certflow.clock import Clock
+from certflow.db import is_conflict
 from certflow.roles import role_for_lane
 from engine import timers
 from engine.definitions import DeployResult, deploy_definitions, form_path
@@ -151,10 +152,16 @@ class WorkflowEngine:
             ) from err
         except (OperationalError, SpiffWorkflowException) as err:
             session.rollback()
-            # SQLite's single writer: a concurrent transaction held the lock or changed the data.
-            if "database is locked" in str(err) or "database is locked" in str(root_cause(err)):
+            # SQLite's single writer held the lock; PostgreSQL serialization failure or deadlock.
+            if is_conflict(err) or is_conflict(root_cause(err)):
                 raise ConflictError("the database is busy with a concurrent change; retry") from err
             raise
+        except IntegrityError as err:
+            session.rollback()
+            # A unique or foreign-key rule met because of a concurrent change: 409, never 500.
+            raise ConflictError(
+                "a concurrent change conflicts with this one; nothing was saved — reload and retry"
+            ) from err
         except BaseException:
             session.rollback()
             raise

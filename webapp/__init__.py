@@ -70,6 +70,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     from webapp.admin import bp as admin_bp
     from webapp.auth import init_auth
     from webapp.cases import bp as cases_bp
+    from webapp.conflicts import init_conflicts
     from webapp.i18n import init_i18n
     from webapp.inbox import bp as inbox_bp
     from webapp.instances import bp as instances_bp
@@ -77,8 +78,11 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     from webapp.registry import bp as registry_bp
     from webapp.security import exempt_api, init_security
     from webapp.tasks import bp as tasks_bp
+    from webapp.transport import init_transport
 
     init_security(app)
+    init_transport(app)
+    init_conflicts(app)
     exempt_api(api_bp)
     init_i18n(app)
     init_auth(app)

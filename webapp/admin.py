@@ -20,7 +20,7 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
-from flask_login import login_user
+from flask_login import current_user, login_user
 from sqlalchemy import func, literal, or_, select
 
 from certflow.accounts import create_user
@@ -313,6 +313,7 @@ def reset_password(user_id: int):
     _log_change("password_reset", user, f"reset the password of {user.username}")
     db.session.commit()
     if user.username == current_viewer().username:
-        login_user(WebUser(user))  # keep this session; the user's other sessions end
+        # keep this session; the user's other sessions end (password fingerprint)
+        login_user(WebUser(user, current_user.session_id))
     flash(_("The password of %(user)s was reset.", user=user.username), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))

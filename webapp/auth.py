@@ -5,13 +5,24 @@
 * Every sign-in, failed sign-in, throttled attempt, sign-out and refused access is a row of
   `access_log` (AccessLog), written with the wall-clock time: it is a security record, so it does
   not follow the simulated business clock.
-* Throttling: after LOGIN_MAX_FAILURES failed attempts within LOGIN_WINDOW for one username or
-  from one address, further attempts get 429 until the window has passed.
-* The session remembers the user id together with a fingerprint of the password hash, so
-  changing a password (or deactivating the account) ends every other session.
+* Throttling (webapp/throttle.py, counters in the database so that all app processes share them):
+  failed sign-ins are limited per (account, address) pair — LOGIN_MAX_FAILURES (10) within
+  LOGIN_WINDOW (15 min) — and per address over all accounts — LOGIN_MAX_FAILURES_PER_ADDRESS
+  (50), for guessing across many accounts. Each attempt is counted before the password is
+  checked, in one atomic step, so concurrent attempts cannot slip past the limit; a correct
+  password gives its count back and clears the pair. Policy: guessing account U from an address
+  blocks only U from that address (and, past the higher limit, that address): the same address
+  can still sign in to account V, and nobody elsewhere can lock U's owner out. A per-account lock
+  over all addresses is deliberately absent — it would let anyone who knows a username lock its
+  owner out; distributed guessing stays bounded per address and visible in the access log.
+* Sessions are server side too (`web_session`): the cookie carries a random session id whose
+  hash is a row; sign-out ends the row, so a copy of the cookie taken before stops working. The
+  id also carries a fingerprint of the password hash, so changing a password (or deactivating the
+  account) ends every other session.
 """
 
 import hashlib
+import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import wraps
@@ -30,18 +41,21 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import delete, select, update
 
 from certflow.db import db
 from certflow.models import User
+from webapp import throttle
 from webapp.access import Viewer
 from webapp.i18n import safe_next
-from webapp.models import AccessLog
+from webapp.models import AccessLog, WebSession
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-LOGIN_MAX_FAILURES = 10
+LOGIN_MAX_FAILURES = 10  # per (account, address)
+LOGIN_MAX_FAILURES_PER_ADDRESS = 50  # per address over all accounts
 LOGIN_WINDOW = timedelta(minutes=15)
+ENDED_SESSIONS_KEPT = timedelta(days=1)
 # Checked against for unknown usernames, so a wrong name costs as much time as a wrong password.
 _DUMMY_HASH = "scrypt:32768:8:1$certflow$" + "0" * 128
 
@@ -57,8 +71,9 @@ def wall_clock() -> datetime:
 class WebUser:
     """The signed-in account as Flask-Login sees it; other attributes come from the User row."""
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, session_id: str) -> None:
         self.user = user
+        self.session_id = session_id  # the random id of the server-side session (web_session)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.user, name)
@@ -76,7 +91,7 @@ class WebUser:
         return False
 
     def get_id(self) -> str:
-        return f"{self.user.id}.{_fingerprint(self.user)}"
+        return f"{self.user.id}.{_fingerprint(self.user)}.{self.session_id}"
 
     @property
     def viewer(self) -> Viewer:
@@ -87,15 +102,46 @@ def _fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
 
 
+def _session_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def start_web_session(user: User) -> str:
+    """A new server-side session for `user` (committed); returns its random id."""
+    session_id = secrets.token_urlsafe(32)
+    user_id = user.id
+    db.session.rollback()  # the insert opens the transaction (SQLite waits for its lock)
+    now = wall_clock()
+    db.session.execute(  # ended sessions are kept a day (for the record), then dropped
+        delete(WebSession).where(WebSession.ended_at < now - ENDED_SESSIONS_KEPT)
+    )
+    db.session.add(WebSession(id_hash=_session_hash(session_id), user_id=user_id, created_at=now))
+    db.session.commit()
+    return session_id
+
+
+def end_web_session(session_id: str) -> None:
+    db.session.rollback()  # the update opens the transaction (SQLite waits for its lock)
+    db.session.execute(
+        update(WebSession)
+        .where(WebSession.id_hash == _session_hash(session_id), WebSession.ended_at.is_(None))
+        .values(ended_at=wall_clock())
+    )
+    db.session.commit()
+
+
 @login_manager.user_loader
-def _load_user(session_id: str) -> WebUser | None:
-    user_id, _sep, fingerprint = session_id.partition(".")
-    if not user_id.isdigit() or int(user_id) >= 2**31:
+def _load_user(login_id: str) -> WebUser | None:
+    user_id, fingerprint, session_id = (login_id.split(".", 2) + ["", ""])[:3]
+    if not user_id.isdigit() or int(user_id) >= 2**31 or not session_id:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or _fingerprint(user) != fingerprint:
         return None
-    return WebUser(user)
+    row = db.session.get(WebSession, _session_hash(session_id))
+    if row is None or row.user_id != user.id or row.ended_at is not None:
+        return None  # signed out (or never issued): a saved copy of the cookie is worthless
+    return WebUser(user, session_id)
 
 
 def current_viewer() -> Viewer:
@@ -160,20 +206,34 @@ def roles_required(*roles: str) -> Callable[[F], F]:
     return decorate
 
 
-# -- throttling -----------------------------------------------------------------------------------
-def _failures_by(username: str, address: str) -> tuple[int, int]:
-    since = wall_clock() - LOGIN_WINDOW
-    base = select(func.count(AccessLog.id)).where(
-        AccessLog.event == "login_failed", AccessLog.at >= since
-    )
-    by_name = db.session.scalar(base.where(AccessLog.username == username[:80])) or 0
-    by_address = db.session.scalar(base.where(AccessLog.remote_addr == address)) or 0
-    return by_name, by_address
+# -- throttling (see the module docstring for the policy) ----------------------------------------
+def _buckets(username: str) -> tuple[str, str]:
+    address = remote_addr()
+    return throttle.bucket("login-pair", username, address), throttle.bucket("login-addr", address)
 
 
-def throttled(username: str) -> bool:
-    by_name, by_address = _failures_by(username, remote_addr())
-    return max(by_name, by_address) >= LOGIN_MAX_FAILURES
+def take_attempt(username: str) -> int | None:
+    """Count this sign-in attempt as a failure in advance (atomically); None when it may be
+    evaluated, else the seconds until it may be tried again."""
+    pair, address = _buckets(username)
+    now = wall_clock()
+    taken = throttle.take(pair, LOGIN_MAX_FAILURES, LOGIN_WINDOW, now)
+    if not taken.allowed:
+        throttle.give_back(pair)  # not evaluated: not a failure
+        return taken.retry_after
+    by_address = throttle.take(address, LOGIN_MAX_FAILURES_PER_ADDRESS, LOGIN_WINDOW, now)
+    if not by_address.allowed:
+        throttle.give_back(address)
+        throttle.give_back(pair)
+        return by_address.retry_after
+    return None
+
+
+def attempt_succeeded(username: str) -> None:
+    """A correct password: the attempt was no failure; the pair starts afresh."""
+    pair, address = _buckets(username)
+    throttle.reset(pair)
+    throttle.give_back(address)
 
 
 # -- views ----------------------------------------------------------------------------------------
@@ -189,10 +249,12 @@ def login():
     if "\x00" in username or "\x00" in password or len(username) > 80:
         username = username.replace("\x00", "")[:80]
         password = ""
-    if throttled(username):
+    retry_after = take_attempt(username)
+    if retry_after is not None:
         log_access("login_throttled", username=username or None, status=429)
         error = _("Too many failed sign-ins. Please wait 15 minutes and try again.")
-        return render_template("login.html", next=target, username=username, error=error), 429
+        page = render_template("login.html", next=target, username=username, error=error)
+        return page, 429, {"Retry-After": str(retry_after)}
     user = (
         db.session.scalars(select(User).where(User.username == username)).first()
         if username
@@ -203,11 +265,12 @@ def login():
         log_access("login_failed", username=username or None, status=401)
         error = _("Wrong username or password.")
         return render_template("login.html", next=target, username=username, error=error), 401
+    attempt_succeeded(username)
     language = session.get("lang")
     session.clear()  # a fresh session for the signed-in user (no fixation)
     if language:
         session["lang"] = language
-    login_user(WebUser(user))
+    login_user(WebUser(user, start_web_session(user)))
     log_access("login", username=user.username, status=302)
     return redirect(target)
 
@@ -223,6 +286,7 @@ def _check_dummy(password: str) -> bool:
 @login_required
 def logout():
     username = current_user.username
+    end_web_session(current_user.session_id)
     logout_user()
     language = session.get("lang")
     session.clear()

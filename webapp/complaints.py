@@ -2,12 +2,14 @@
 registration by a client in its portal or by complaints staff.
 
 * `GET/POST /complaints/new` — public, no sign-in, CSRF-protected. At most COMPLAINT_RATE_LIMIT
-  (5) submissions per address within COMPLAINT_RATE_WINDOW_MINUTES (60), counted from the
-  access log (`complaint_submitted` rows, wall-clock time like the sign-in throttling); beyond it
-  429. Invalid input → 422 with the field errors, the values kept. On success the complaint is
-  registered (`handlers.complaints.register_complaint`, channel `public`) and the `complaint`
-  process started as the system, in one transaction; the page shows the reference and the
-  acknowledgement (id="complaint-reference").
+  (5) submissions per address within COMPLAINT_RATE_WINDOW_MINUTES (60), wall-clock time like the
+  sign-in throttling; beyond it 429. Each submission takes its place in the address's counter
+  atomically before it is registered (webapp/throttle.py, shared by all app processes), so a burst
+  cannot slip past the limit; an invalid or failed submission gives its place back. Invalid input
+  → 422 with the field errors, the values kept. On success the complaint is registered
+  (`handlers.complaints.register_complaint`, channel `public`) and the `complaint` process started
+  as the system, in one transaction; the page shows the reference and the acknowledgement
+  (id="complaint-reference").
 * `GET /complaints/status?reference=…` — public: the status (received / under investigation /
   answered) and the dates, nothing else (no names, texts, handler, findings or follow-up, R-11).
   Unknown or malformed references → 404.
@@ -28,13 +30,13 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 
 from certflow.dates import china_date
-from certflow.db import db
+from certflow.db import db, is_conflict
 from domain.models import Certificate, Organisation
-from engine.errors import EngineError
+from engine.errors import ConflictError, EngineError
 from engine.service import SYSTEM, Actor
 from handlers.complaints import (
     KINDS,
@@ -45,10 +47,9 @@ from handlers.complaints import (
     register_complaint,
     validate_registration,
 )
-from webapp import get_clock, get_engine
+from webapp import get_clock, get_engine, throttle
 from webapp.auth import current_viewer, log_access, remote_addr, roles_required, wall_clock
 from webapp.layout import nav_item
-from webapp.models import AccessLog
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -64,7 +65,7 @@ CLIENT_KINDS = ("about_cb", "appeal")  # a client complains about the CB or appe
 DEFAULT_RATE_LIMIT = 5
 DEFAULT_RATE_WINDOW_MINUTES = 60
 SUBMITTED_EVENT = "complaint_submitted"
-REGISTER_ATTEMPTS = 3  # two submissions at once may draw the same reference: try again
+REGISTER_ATTEMPTS = 3  # a busy database (SQLite's single writer) is tried again
 
 KIND_LABELS = {
     "about_client": lazy_gettext("The after-sales service of a certified organisation"),
@@ -96,20 +97,20 @@ def _setting(name: str, default: int) -> int:
     )
 
 
-def rate_limited() -> bool:
-    """True when this address already submitted the allowed number of complaints within the
-    window (public form only)."""
+def _rate_bucket() -> str:
+    return throttle.bucket("complaint-addr", remote_addr())
+
+
+def take_submission_slot() -> throttle.Taken:
+    """Count this public submission for its address (atomically, before registering it)."""
     window = timedelta(
         minutes=_setting("COMPLAINT_RATE_WINDOW_MINUTES", DEFAULT_RATE_WINDOW_MINUTES)
     )
-    count = db.session.scalar(
-        select(func.count(AccessLog.id)).where(
-            AccessLog.event == SUBMITTED_EVENT,
-            AccessLog.remote_addr == remote_addr(),
-            AccessLog.at >= wall_clock() - window,
-        )
-    )
-    return (count or 0) >= _setting("COMPLAINT_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+    limit = _setting("COMPLAINT_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+    taken = throttle.take(_rate_bucket(), limit, window, wall_clock())
+    if not taken.allowed:
+        throttle.give_back(_rate_bucket())  # refused submissions do not count
+    return taken
 
 
 def _error_message(code: str, field: str) -> str:
@@ -200,11 +201,24 @@ def _register(
         except ComplaintInputError as err:
             db.session.rollback()
             return None, err.errors
-        except IntegrityError:
+        except (ConflictError, DBAPIError) as err:
             db.session.rollback()
-            if attempt == REGISTER_ATTEMPTS - 1:
+            # SQLite's single writer refuses a transaction whose snapshot went stale: try again
+            # with a fresh one. Anything else, or the last attempt, goes up (409 or 500).
+            if attempt == REGISTER_ATTEMPTS - 1 or not (
+                isinstance(err, ConflictError) or is_conflict(err)
+            ):
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _failure(err: BaseException, what: str):
+    """An engine failure is our problem (503 page); conflicts (409) and anything else are
+    answered by the app-wide handlers (webapp/conflicts.py)."""
+    if isinstance(err, EngineError) and not isinstance(err, ConflictError):
+        current_app.logger.exception(what)
+        return _failed_page()
+    raise err
 
 
 def _failed_page():
@@ -235,7 +249,8 @@ def _form_page(template: str, status: int = 200, **context: Any):
 def new():
     if request.method == "GET":
         return _form_page("complaints/new.html", values=dict.fromkeys(FIELDS, ""))
-    if rate_limited():
+    slot = take_submission_slot()
+    if not slot.allowed:
         log_access("complaint_throttled", status=429)
         response = render_template(
             "complaints/notice.html",
@@ -245,20 +260,17 @@ def new():
                 "Please try again later or contact us by phone or letter."
             ),
         )
-        return (
-            response,
-            429,
-            {"Retry-After": str(60 * _setting("COMPLAINT_RATE_WINDOW_MINUTES", 60))},
-        )
+        return response, 429, {"Retry-After": str(slot.retry_after)}
     values = _submitted_values()
     try:
         facts, errors = _register(
             values, channel="public", kinds=KINDS, starter=SYSTEM, registrar=SYSTEM.username
         )
-    except (EngineError, IntegrityError):
-        current_app.logger.exception("a public complaint could not be registered")
-        return _failed_page()
+    except BaseException as err:
+        throttle.give_back(_rate_bucket())  # nothing was registered: the place is free again
+        return _failure(err, "a public complaint could not be registered")
     if errors:
+        throttle.give_back(_rate_bucket())
         return _form_page("complaints/new.html", 422, values=values, errors=_messages(errors))
     log_access(SUBMITTED_EVENT, status=200, data={"reference": facts["reference"]})
     return render_template("complaints/submitted.html", public=True, **facts)
@@ -330,9 +342,8 @@ def register():
             registrar=viewer.username,
             organisation_id=organisation_id,
         )
-    except (EngineError, IntegrityError):
-        current_app.logger.exception("a complaint could not be registered")
-        return _failed_page()
+    except BaseException as err:
+        return _failure(err, "a complaint could not be registered")
     if errors:
         return _form_page(
             "complaints/register.html", 422, values=values, errors=_messages(errors), **context

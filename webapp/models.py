@@ -56,3 +56,45 @@ class AccessLog(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="")
     remote_addr: Mapped[str] = mapped_column(String(64), default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class RateCounter(db.Model):
+    """One fixed-window counter of the throttles (webapp/throttle.py): sign-in failures per
+    (account, address) and per address, public complaints per address. In the database so that
+    every app process sees the same counts."""
+
+    __tablename__ = "rate_counter"
+
+    bucket: Mapped[str] = mapped_column(String(100), primary_key=True)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    count: Mapped[int] = mapped_column(default=0)
+
+
+class WebSession(db.Model):
+    """A signed-in browser session, server side: sign-out ends it, so a copied cookie stops
+    working (webapp/auth.py). Only the sha256 of the random id in the cookie is stored."""
+
+    __tablename__ = "web_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class IdempotencyKey(db.Model):
+    """The first answer to a JSON API request sent with an `Idempotency-Key` header
+    (webapp/api/idempotency.py). `status` is NULL while the first request is still running."""
+
+    __tablename__ = "idempotency_key"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(10))
+    path: Mapped[str] = mapped_column(String(500))
+    status: Mapped[int | None] = mapped_column(nullable=True)
+    response_body: Mapped[str | None] = mapped_column(Text, nullable=True)
+    response_headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

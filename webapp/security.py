@@ -7,9 +7,10 @@
   sources for its own response with `extend_csp(...)` — never `'unsafe-inline'` for scripts.
 * X-Content-Type-Options, X-Frame-Options, Referrer-Policy; pages for signed-in users are not
   cached.
-* Session cookie: HttpOnly, SameSite=Lax, and Secure when CERTFLOW_SECURE_COOKIES=1.
 * Request size: MAX_CONTENT_LENGTH (CERTFLOW_MAX_REQUEST_MB, certflow/config.py) is always set;
   a larger body gets 413 (this friendly page; JSON under /api/v1) without being read.
+* Session cookie: HttpOnly, SameSite=Lax, and Secure when CERTFLOW_SECURE_COOKIES=1 (and on
+  every HTTPS response, with HSTS: webapp/transport.py).
 """
 
 import os

@@ -477,6 +477,22 @@ DOCUMENT: dict[str, Any] = {
 }
 
 
+# Idempotency-Key on the creating requests (webapp/api/idempotency.py).
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: the same key from the same user with the same body returns the "
+    "first answer (header `Idempotent-Replayed: true`) without doing the work again; the same "
+    "key with another body → 422; while the first request runs → 409. Keys expire after 24 h.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+}
+for _path in ("/instances", "/messages", "/attachments"):
+    _operation = DOCUMENT["paths"][_path]["post"]
+    _operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+    _operation["responses"].update({**_errors(409, 422)})
+
+
 def document() -> dict[str, Any]:
     """A fresh copy of the OpenAPI document (callers may not change the original)."""
     return copy.deepcopy(DOCUMENT)
