@@ -25,7 +25,7 @@ import re
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, g, request
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlalchemy.exc import IntegrityError
 
 from certflow.db import db
@@ -88,24 +88,25 @@ def begin() -> Response | None:
     session = db.session
     session.rollback()  # the claim is a transaction of its own, committed before the work
     session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= now))
-    session.add(
-        IdempotencyKey(
-            username=username,
-            key=key,
-            request_hash=fingerprint,
-            method=request.method,
-            path=request.path[:500],
-            status=None,
-            response_headers={},
-            created_at=now,
-            expires_at=now + KEY_LIFETIME,
-        )
+    # A Core INSERT, not session.add: the identity map may still hold an expired row of the same
+    # key (one session serving several requests), and the unique key must decide, not the ORM.
+    claim = insert(IdempotencyKey).values(
+        username=username,
+        key=key,
+        request_hash=fingerprint,
+        method=request.method,
+        path=request.path[:500],
+        status=None,
+        response_headers={},
+        created_at=now,
+        expires_at=now + KEY_LIFETIME,
     )
     try:
+        session.execute(claim)
         session.commit()
     except IntegrityError:
         session.rollback()
-        row = session.get(IdempotencyKey, (username, key))
+        row = session.get(IdempotencyKey, (username, key), populate_existing=True)
         if row is None or row.status is None:
             raise ApiError(
                 409,
