@@ -323,10 +323,31 @@ def guarded_format_value(value: Any) -> Any:
     return value
 
 
+class _ItemWriter:
+    """What `_write_` hands out: item assignment and deletion, never attribute assignment."""
+
+    __slots__ = ("_target",)
+
+    def __init__(self, target: dict | list) -> None:
+        object.__setattr__(self, "_target", target)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._target[key] = value
+
+    def __delitem__(self, key: Any) -> None:
+        del self._target[key]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise ScriptRestrictionError("assigning attributes is not allowed")
+
+    def __delattr__(self, name: str) -> None:
+        raise ScriptRestrictionError("deleting attributes is not allowed")
+
+
 def guarded_write(obj: Any) -> Any:
-    """`obj[key] = ...` / `del obj[key]`: only on the script's own containers."""
-    if type(obj) in (dict, list, set):
-        return obj
+    """`obj[key] = ...` / `del obj[key]`: only on the script's own dicts and lists."""
+    if type(obj) in (dict, list):
+        return _ItemWriter(obj)
     raise ScriptRestrictionError(f"writing into {type(obj).__name__} is not allowed")
 
 
