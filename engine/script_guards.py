@@ -255,7 +255,17 @@ def _check_int(bits: int, what: str) -> None:
         raise ScriptRestrictionError(f"{what}: integers above {MAX_INT_BITS} bits are refused")
 
 
+_SMALL = 4096  # operands this short cannot produce anything near a limit with + or *
+_SEQUENCE_TYPES = (str, list, tuple, bytes)
+
+
 def _check_binop(symbol: str, left: Any, right: Any) -> None:
+    # Fast paths first: gateway conditions and payloads add small strings and numbers.
+    if symbol == "+":
+        sequences = isinstance(left, _SEQUENCE_TYPES) and isinstance(right, _SEQUENCE_TYPES)
+        if sequences and len(left) + len(right) > _SMALL:
+            _check_bytes((len(left) + len(right)) * _sized(left), "concatenation")
+        return
     if symbol == "%" and isinstance(left, str | bytes):
         raise ScriptRestrictionError("%-formatting of strings is not allowed; use + and str()")
     if symbol == "*":
@@ -265,10 +275,6 @@ def _check_binop(symbol: str, left: Any, right: Any) -> None:
                 _check_bytes(len(seq) * max(times, 0) * unit, "sequence repetition")
         if isinstance(left, int) and isinstance(right, int):
             _check_int(left.bit_length() + right.bit_length(), "multiplication")
-    elif symbol == "+":
-        unit = _sized(left)
-        if unit is not None and _sized(right) is not None:
-            _check_bytes((len(left) + len(right)) * unit, "concatenation")
     elif symbol == "**" and isinstance(left, int) and isinstance(right, int):
         if right > 0 and abs(left) > 1:
             _check_int(left.bit_length() * right, "power")

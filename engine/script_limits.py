@@ -3,8 +3,9 @@
 In-process, so a gateway condition costs microseconds rather than a worker round trip:
 - time: a `sys.settrace` hook on the script's own frames checks a wall-clock deadline on every
   line (loops jump back to a line, so `while True: pass` is caught too);
-- memory: the same hook samples the process RSS growth every few milliseconds, and the operation
-  guards (`engine.script_guards`) refuse a single allocation above the limit before it happens.
+- memory: the same hook samples the process RSS growth every few milliseconds (from the first
+  sample, 2 ms into the run), and the operation guards (`engine.script_guards`) refuse a single
+  allocation above the limit before it happens.
 A breach raises `_Breach` (a BaseException, which no script can catch: bare `except`, `finally`
 and non-name handlers are refused by `engine.script_policy`); the environment turns it into
 `ScriptLimitExceeded`, an ordinary error the engine records as an incident.
@@ -114,8 +115,11 @@ class Budget:
     def __enter__(self) -> "Budget":
         now = time.monotonic()
         self._deadline = now + self.limits.timeout_seconds
+        # The RSS baseline is read at the first sample, not here: most runs end within
+        # microseconds and never pay the system call (what they allocate meanwhile is bounded
+        # by the operation guards alone).
         self._next_sample = now + _MEMORY_SAMPLE_SECONDS
-        self._rss_start = current_rss()
+        self._rss_start: int | None = None
         self._outer = current_budget()
         self._previous_trace = sys.gettrace()
         _local.budget = self
@@ -149,7 +153,10 @@ class Budget:
             )
         if now >= self._next_sample:
             self._next_sample = now + _MEMORY_SAMPLE_SECONDS
-            if current_rss() - self._rss_start > self.limits.memory_bytes:
+            rss = current_rss()
+            if self._rss_start is None:
+                self._rss_start = rss
+            elif rss - self._rss_start > self.limits.memory_bytes:
                 self.breach_memory()
 
     def breach_memory(self) -> None:
