@@ -38,7 +38,7 @@ def test_a_bad_limit_setting_names_the_variable(value):
         "n = 0\nwhile n >= 0:\n    n = n + 1",
         "x = [i for i in range(10**5) for j in range(10**5)]",
         "x = sum(1 for i in range(10**5) for j in range(10**5))",
-        "x = sorted(range(10**5), key=lambda i: [j for j in range(10**5)])",
+        "x = sorted(range(10**5), key=lambda i: sum(j for j in range(10**5)))",
         "try:\n    while True:\n        pass\nexcept Exception:\n    caught = True",
         "for i in range(10**5):\n    try:\n        while True: pass\n"
         "    except Exception:\n        pass",
