@@ -144,7 +144,7 @@ _ATTRIBUTES: dict[type, frozenset[str]] = {
 def _check_deadline() -> None:
     budget = current_budget()
     if budget is not None:
-        budget.check()
+        budget.check_from_guard()
 
 
 def _refuse_memory(what: str) -> None:

@@ -159,6 +159,14 @@ class Budget:
             elif rss - self._rss_start > self.limits.memory_bytes:
                 self.breach_memory()
 
+    def check_from_guard(self) -> None:
+        """`check`, plus: line tracing must still be on. CPython switches it off for good when the
+        trace function itself fails (deep recursion); then the run is stopped rather than left
+        without its time limit."""
+        if sys.gettrace() != self._trace_call:
+            self.breach("lost its time limit (recursion too deep)")
+        self.check()
+
     def breach_memory(self) -> None:
         self.breach(f"used more than {self.limits.memory_mb:g} MB (CERTFLOW_SCRIPT_MEMORY_MB)")
 

@@ -232,8 +232,13 @@ class _CertflowPolicy(RestrictingNodeTransformer):
 
     def visit_While(self, node: ast.While) -> ast.AST:
         # CPython 3.11 emits no line event for a one-line `while True: pass`; a call per
-        # iteration lets the time limit see every loop.
+        # iteration lets the time limit see every loop, even if line tracing was lost.
         node = self.node_contents_visit(node)
+        node.body.insert(0, ast.copy_location(ast.Expr(_call("_loop_tick_", [], node)), node))
+        return node
+
+    def visit_For(self, node: ast.For) -> ast.AST:
+        node = super().visit_For(node)  # RestrictedPython wraps the iterable in _getiter_
         node.body.insert(0, ast.copy_location(ast.Expr(_call("_loop_tick_", [], node)), node))
         return node
 

@@ -42,8 +42,21 @@ def test_a_bad_limit_setting_names_the_variable(value):
         "try:\n    while True:\n        pass\nexcept Exception:\n    caught = True",
         "for i in range(10**5):\n    try:\n        while True: pass\n"
         "    except Exception:\n        pass",
+        # Deep recursion can switch line tracing off; loops still call the guards.
+        "f = lambda n: f(n + 1)\ntry:\n    f(0)\nexcept Exception:\n    pass\n"
+        "x = [0 for i in range(10**5) for j in range(10**5)]",
     ],
-    ids=["one-line", "two-lines", "counter", "listcomp", "genexp", "lambda", "caught", "nested"],
+    ids=[
+        "one-line",
+        "two-lines",
+        "counter",
+        "listcomp",
+        "genexp",
+        "lambda",
+        "caught",
+        "nested",
+        "after-recursion",
+    ],
 )
 def test_endless_work_stops_at_the_time_limit(script):
     started = time.monotonic()
@@ -123,3 +136,20 @@ def test_the_limit_applies_per_run_not_per_engine():
         env.execute("n = 0\nfor i in range(20000):\n    n = n + i", context)
         assert context["n"] == sum(range(20000))
     assert env.evaluate("a + 1", {"a": 1}) == 2
+
+
+def test_a_run_whose_line_tracing_was_switched_off_is_stopped_at_the_next_guard():
+    # CPython drops the trace function for good if it fails (e.g. RecursionError inside it);
+    # the guards then stop the run instead of letting it continue without a time limit.
+    import sys
+
+    from engine.script_guards import guarded_getiter
+    from engine.script_limits import _Breach, run_bounded
+
+    def lose_tracing_then_loop():
+        sys.settrace(None)
+        guarded_getiter([1])
+
+    with pytest.raises(ScriptLimitExceeded, match="lost its time limit"):
+        run_bounded(LIMITS, lose_tracing_then_loop)
+    assert _Breach.__mro__[1] is BaseException  # scripts' `except Exception` cannot catch it
