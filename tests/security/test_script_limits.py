@@ -91,7 +91,14 @@ def test_allocation_without_end_stops_at_the_memory_limit(script):
 
 
 @pytest.mark.parametrize(
-    "script", ["x = 10 ** 10 ** 8", "x = 1 << 10**9", "x = 2 ** 200000", "x = sum([[1]], [])"]
+    "script",
+    [
+        "x = 10 ** 10 ** 8",
+        "x = 1 << 10**9",
+        "x = 2 ** 200000",
+        "x = sum([[1]], [])",
+        "x = round(5, -10**8)",
+    ],
 )
 def test_huge_integers_and_list_sums_are_refused(script):
     with pytest.raises(ScriptRestrictionError):
@@ -116,6 +123,7 @@ def test_ordinary_scripts_run_and_see_their_helpers():
         "    total += score\n"
         "names = ', '.join(sorted(n.upper() for n in owners))\n"
         "label = f'{total:>5}|{late!r}'\n"
+        "rounded = round(2.675, 2) + round(7)\n"
         "lookup = {'a': 1}\n"
         "lookup['b'] = lookup.get('a', 0) + 1\n"
         "del lookup['a']",
@@ -126,6 +134,7 @@ def test_ordinary_scripts_run_and_see_their_helpers():
     assert result["total"] == 155
     assert result["names"] == "LI, WANG"
     assert result["label"] == "  155|True"
+    assert result["rounded"] == 2.67 + 7
     assert result["lookup"] == {"b": 2}
 
 
