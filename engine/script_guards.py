@@ -159,13 +159,12 @@ def _check_bytes(estimate: int, what: str) -> None:
         _refuse_memory(what)
 
 
-def _char_bytes(text: str) -> int:
-    # 8, not 1-4: one C call (list(s), s.split()) turns each character into a list slot, so a
-    # string may be at most an eighth of the memory limit.
-    return 8
+# Bytes counted per character, not 1-4: one C call (list(s), s.split()) turns each character
+# into an 8-byte list slot, so a string may be at most an eighth of the memory limit.
+_STR_UNIT = 8
 
 
-def guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
+def guarded_getattr(obj: Any, name: str) -> Any:
     """`obj.name` in a script: only allowlisted attributes of allowlisted types."""
     _check_deadline()
     if not isinstance(name, str) or name.startswith("_"):
@@ -188,7 +187,7 @@ def _padded(name: str):
 
         def padded(width, *args):
             if isinstance(width, int):
-                _check_bytes(width * _char_bytes(text), f"str.{name}")
+                _check_bytes(width * _STR_UNIT, f"str.{name}")
             return method(width, *args)
 
         return padded
@@ -201,7 +200,7 @@ def _replace(text: str):
         if isinstance(old, str) and isinstance(new, str):
             hits = text.count(old) if count < 0 else min(count, text.count(old))
             grown = len(text) + hits * max(len(new) - len(old), 0)
-            _check_bytes(grown * _char_bytes(text + new), "str.replace")
+            _check_bytes(grown * _STR_UNIT, "str.replace")
         return text.replace(old, new, count)
 
     return replace
@@ -211,7 +210,7 @@ def _join(separator: str):
     def join(iterable):
         items = list(iterable)
         total = sum(len(item) for item in items if isinstance(item, str))
-        _check_bytes((total + len(separator) * len(items)) * _char_bytes(separator), "str.join")
+        _check_bytes((total + len(separator) * len(items)) * _STR_UNIT, "str.join")
         return separator.join(items)
 
     return join
@@ -244,7 +243,7 @@ def _check_items(count: int, what: str) -> None:
 def _sized(value: Any) -> int | None:
     """Bytes a repeated/concatenated value costs per unit of length, None when not a sequence."""
     if isinstance(value, str):
-        return _char_bytes(value)
+        return _STR_UNIT
     if isinstance(value, bytes):
         return 1
     if isinstance(value, list | tuple):
