@@ -1,13 +1,17 @@
 """Calendar rules shared by the engine and the domain: the CB works on China time.
 
-"Today" for the rules is the date in China (UTC+8, no daylight saving since 1991): a decision
-taken at 2026-03-09T17:00Z is dated 2026-03-10. Timestamps are stored in UTC.
+"Today" for the rules is the date in China (Asia/Shanghai, the tz database's zone: UTC+8 with
+no daylight saving since 1991): a decision taken at 2026-03-09T17:00Z is dated 2026-03-10.
+Timestamps are stored in UTC. Rule timers (reminders, deadlines, limits) fire at
+TIMER_HOUR_CHINA o'clock China time on their day.
 """
 
 import calendar
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
 
-CHINA_TZ = timezone(timedelta(hours=8), "Asia/Shanghai")
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
+TIMER_HOUR_CHINA = 9
 
 
 def add_months(day: date, months: int) -> date:
@@ -26,7 +30,7 @@ def china_date(moment: datetime) -> date:
     return moment.astimezone(CHINA_TZ).date()
 
 
-def china_time_in_utc(day: date, hour: int = 9, minute: int = 0) -> datetime:
+def china_time_in_utc(day: date, hour: int = TIMER_HOUR_CHINA, minute: int = 0) -> datetime:
     """`hour:minute` China time on `day`, as a UTC timestamp (for BPMN timers)."""
     return datetime.combine(day, time(hour, minute), tzinfo=CHINA_TZ).astimezone(UTC)
 

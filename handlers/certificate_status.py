@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.dates import add_months, china_date, china_time_in_utc, iso_utc
+from certflow.dates import TIMER_HOUR_CHINA, add_months, china_date, china_time_in_utc, iso_utc
 from domain.certificates import (
     CANCELLATION_REASONS,
     HELD,
@@ -51,7 +51,6 @@ from handlers.registry import HandlerContext, handler
 DEFAULT_SUSPENSION_CORRECTION_DAYS = 60
 DEFAULT_SUSPENSION_MAX_MONTHS = 6
 MAX_SUSPENSION_MONTHS = 6  # a suspension lasts at most 6 months
-TIMER_HOUR_CHINA = 9
 
 
 def current_of(session: Session, certificate_id: Any) -> Certificate:

@@ -48,7 +48,7 @@ from typing import Any
 from sqlalchemy import event, or_, select, update
 from sqlalchemy.orm import Session
 
-from certflow.dates import china_date, china_time_in_utc, iso_utc
+from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
 from certflow.models import User
 from domain.certificates import HELD, current_certificate
 from domain.documents import create_document
@@ -82,7 +82,6 @@ REPLY_DAYS = 30  # R-12: a written reply within 30 days of receipt
 REMINDER_DAY = 20
 ESCALATION_DAY = 25
 OVERDUE_DAY = REPLY_DAYS
-TIMER_HOUR_CHINA = 9
 
 # Field limits of the registration (the columns of `complaint`).
 MAX_LENGTHS = {

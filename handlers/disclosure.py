@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from certflow.dates import china_date, china_time_in_utc, iso_utc
+from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.models import Disclosure, Organisation
@@ -33,7 +33,6 @@ from handlers.registry import GuardContext, HandlerContext, handler, validator
 RULE = "R-11"
 REFERENCE_PREFIX = "PL"  # 披露
 DEFAULT_DISCLOSURE_NOTICE_DAYS = 10
-TIMER_HOUR_CHINA = 9
 NOTICE_KIND = "disclosure_notice"
 RECORD_KIND = "disclosure_record"
 

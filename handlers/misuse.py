@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from certflow.dates import china_date, china_time_in_utc, iso_utc
+from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
 from domain.certificates import HELD, STATUS_LABELS, current_certificate, get_certificate
 from domain.documents import create_document
 from domain.errors import RuleViolation
@@ -32,7 +32,6 @@ from handlers.registry import HandlerContext, handler
 RULE = "R-10.3"
 REFERENCE_PREFIX = "WY"  # 误用
 DEFAULT_MISUSE_CORRECTION_DAYS = 30
-TIMER_HOUR_CHINA = 9
 ACTIONS = ("none", "corrective_action", "withdrawal")
 # misuse.close: how the case ends, and which investigation action allows that ending.
 OUTCOMES = {

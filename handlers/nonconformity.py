@@ -14,6 +14,7 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from certflow.dates import TIMER_HOUR_CHINA
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.models import Audit, Document, Nonconformity
@@ -31,7 +32,6 @@ from handlers.registry import HandlerContext, handler
 
 DEFAULT_NC_RESPONSE_DAYS = 30
 DEFAULT_NC_REMINDER_DAYS_BEFORE = 7
-TIMER_HOUR_CHINA = 9
 REPORT_KIND = "nc_report"
 REMINDER_KIND = "nc_reminder"
 VERIFICATION_METHODS = ("documentary", "on_site")

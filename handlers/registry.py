@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from handlers.params import Params, parse_params
+
 
 @dataclass(frozen=True)
 class HandlerContext:
@@ -31,15 +33,20 @@ class HandlerContext:
 Handler = Callable[[dict[str, Any], HandlerContext], Any]
 
 _HANDLERS: dict[str, Handler] = {}
+# operator → its declared parameters (handlers/params.py); operators not yet converted have none
+_PARAMS: dict[str, type[Params]] = {}
 
 
-def handler(operator: str) -> Callable[[Handler], Handler]:
-    """Register the decorated function as the handler of `operator`."""
+def handler(operator: str, params: type[Params] | None = None) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of `operator`; with `params`, the raw
+    parameters are checked against that declaration and the handler receives the model."""
 
     def register(fn: Handler) -> Handler:
         if operator in _HANDLERS and _HANDLERS[operator] is not fn:
             raise ValueError(f"operator {operator!r} is already registered")
         _HANDLERS[operator] = fn
+        if params is not None:
+            _PARAMS[operator] = params
         return fn
 
     return register
@@ -47,10 +54,24 @@ def handler(operator: str) -> Callable[[Handler], Handler]:
 
 def unregister(operator: str) -> None:
     _HANDLERS.pop(operator, None)
+    _PARAMS.pop(operator, None)
+
+
+def declared_params(operator: str) -> type[Params] | None:
+    return _PARAMS.get(operator)
 
 
 def get_handler(operator: str) -> Handler | None:
-    return _HANDLERS.get(operator)
+    """The callable the engine runs: the handler, behind its parameter check when declared."""
+    fn = _HANDLERS.get(operator)
+    model = _PARAMS.get(operator)
+    if fn is None or model is None:
+        return fn
+
+    def checked(raw: dict[str, Any], ctx: "HandlerContext") -> Any:
+        return fn(parse_params(operator, model, raw), ctx)  # type: ignore[arg-type]
+
+    return checked
 
 
 def registered_operators() -> frozenset[str]:

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from certflow.dates import add_months, china_time_in_utc, iso_utc
+from certflow.dates import TIMER_HOUR_CHINA, add_months, china_time_in_utc, iso_utc
 from domain.certificates import (
     HELD,
     STATUS_LABELS,
@@ -72,7 +72,6 @@ from handlers.registry import GuardContext, HandlerContext, handler, validator
 
 DEFAULT_PLANNING_LEAD_DAYS = 60
 DEFAULT_REMINDER_DAYS_BEFORE = 14
-TIMER_HOUR_CHINA = 9
 ROUTINE_SURVEILLANCES = (1, 2)  # two routine surveillance audits per validity period
 RANDOM_SURVEY_MONTHS = 24  # R-8.10.1(2): a random survey at least every two years
 REMINDER_KIND = "surveillance_reminder"

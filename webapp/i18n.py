@@ -15,7 +15,6 @@ import tempfile
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -24,13 +23,14 @@ from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import Babel, Domain, get_locale
 from flask_babel import gettext as _
 
+from certflow.dates import CHINA_TZ
 from certflow.roles import ROLES
 
 log = logging.getLogger(__name__)
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh_CN"
-CHINA = ZoneInfo("Asia/Shanghai")
+CHINA = CHINA_TZ  # the one calendar (certflow/dates.py)
 _ROLE_NAMES = {role.id: role for role in ROLES}
 
 bp = Blueprint("i18n", __name__)
