@@ -13,7 +13,8 @@ def create_document(
     *,
     kind: str,
     title: str,
-    lines: list[str],
+    lines: list[str] | None = None,
+    body: str | None = None,
     organisation_id: int,
     created_by: str,
     now: datetime,
@@ -21,12 +22,15 @@ def create_document(
     audit_id: int | None = None,
     data: dict[str, Any] | None = None,
 ) -> Document:
-    """Store a document whose body is the given Markdown lines; `data` keeps the facts it states
-    in machine-readable form (for tests, PDFs and the registry)."""
+    """Store a document whose body is Markdown — `body`, rendered from a letter template
+    (domain/letter_templates.py), or the given `lines` (the older way, being replaced); `data`
+    keeps the facts it states in machine-readable form (for tests, PDFs and the registry)."""
+    if (body is None) == (lines is None):
+        raise ValueError("give exactly one of body and lines")
     document = Document(
         kind=kind,
         title=title,
-        body="\n".join(lines) + "\n",
+        body=body if body is not None else "\n".join(lines or []) + "\n",
         organisation_id=organisation_id,
         application_id=application_id,
         audit_id=audit_id,

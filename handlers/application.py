@@ -22,6 +22,7 @@ from certflow.db import db
 from certflow.models import User
 from domain.documents import create_document
 from domain.errors import RuleViolation
+from domain.letter_templates import render_letter
 from domain.models import Application, Attachment, Audit, Certificate, Organisation, Site
 from domain.numbering import next_number
 from domain.uscc import uscc_error
@@ -502,26 +503,20 @@ def notify_not_accepted(params: dict[str, Any], ctx: HandlerContext) -> dict[str
     organisation = application.organisation
     today = china_date(ctx.now)
     reason = application.not_accepted_reason
-    lines = [
-        "# 不予受理认证申请通知书",
-        "",
-        f"{organisation.name}（统一社会信用代码 {organisation.uscc}）：",
-        "",
-        f"贵单位于 {zh_date(application.submitted_at.date())} 提交的商品售后服务认证申请"
-        f"（申请编号：{application.number}）经我机构评审，暂不予受理。",
-        "",
-        f"不予受理原因：{reason}",
-        "",
-        "待具备相应条件时，可对本申请重新进行评审。",
-        "",
-        f"{ISSUING_BODY}",
-        f"{zh_date(today)}",
-    ]
+    body = render_letter(
+        "not_accepted_notice",
+        organisation=organisation,
+        application=application,
+        submitted_on=application.submitted_at.date(),
+        reason=reason,
+        issuing_body=ISSUING_BODY,
+        today=today,
+    )
     document = create_document(
         ctx.session,
         kind="not_accepted_notice",
         title=f"不予受理认证申请通知书（{application.number}）",
-        lines=lines,
+        body=body,
         organisation_id=organisation.id,
         application_id=application.id,
         created_by=ctx.actor,
