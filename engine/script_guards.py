@@ -66,6 +66,19 @@ _STR = frozenset(
 _NUMBER = frozenset(
     ["real", "imag", "numerator", "denominator", "bit_length", "is_integer", "conjugate"]
 )
+# Read-only set methods; `set` adds its mutators (on the script's own sets only, see _write_).
+_FROZENSET_METHODS = frozenset(
+    [
+        "copy",
+        "union",
+        "intersection",
+        "difference",
+        "symmetric_difference",
+        "issubset",
+        "issuperset",
+        "isdisjoint",
+    ]
+)
 _DATE = frozenset(
     ["year", "month", "day", "isoformat", "weekday", "isoweekday", "replace", "toordinal"]
 )
@@ -101,36 +114,8 @@ _ATTRIBUTES: dict[type, frozenset[str]] = {
         ]
     ),
     tuple: frozenset(["count", "index"]),
-    set: frozenset(
-        [
-            "add",
-            "discard",
-            "remove",
-            "pop",
-            "clear",
-            "copy",
-            "union",
-            "intersection",
-            "difference",
-            "symmetric_difference",
-            "issubset",
-            "issuperset",
-            "isdisjoint",
-            "update",
-        ]
-    ),
-    frozenset: frozenset(
-        [
-            "copy",
-            "union",
-            "intersection",
-            "difference",
-            "symmetric_difference",
-            "issubset",
-            "issuperset",
-            "isdisjoint",
-        ]
-    ),
+    set: _FROZENSET_METHODS | {"add", "discard", "remove", "pop", "clear", "update"},
+    frozenset: _FROZENSET_METHODS,
     int: _NUMBER,
     bool: _NUMBER,
     float: _NUMBER,

@@ -1,8 +1,11 @@
 """Time and memory bounds for one script or expression run (issue 9, item 4).
 
 In-process, so a gateway condition costs microseconds rather than a worker round trip:
-- time: a `sys.settrace` hook on the script's own frames checks a wall-clock deadline on every
-  line (loops jump back to a line, so `while True: pass` is caught too);
+- time: a `sys.settrace` hook on the script's own frames checks, every few milliseconds, the CPU
+  time the run's thread has used (loops jump back to a line, so `while True: pass` is caught
+  too). CPU time, not wall time, so a busy machine does not stop a script that is within its
+  budget; a wall-clock bound of WALL_FACTOR × the limit, checked on every line, holds
+  regardless (a starved run must not hold its database transaction for long either);
 - memory: the same hook samples the process RSS growth every few milliseconds (from the first
   sample, 2 ms into the run), and the operation guards (`engine.script_guards`) refuse a single
   allocation above the limit before it happens.
@@ -26,7 +29,8 @@ from dataclasses import dataclass
 SCRIPT_FILENAME = "<string>"  # SpiffWorkflow looks for this name to report the failing line
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-_MEMORY_SAMPLE_SECONDS = 0.002
+_MEMORY_SAMPLE_SECONDS = 0.002  # also how often the CPU time is read (a system call)
+WALL_FACTOR = 10
 MAX_INT_BITS = 100_000  # ~30,000 decimal digits; bigger ints only make C-level work slow
 
 
@@ -114,7 +118,8 @@ class Budget:
 
     def __enter__(self) -> "Budget":
         now = time.monotonic()
-        self._deadline = now + self.limits.timeout_seconds
+        self._wall_deadline = now + self.limits.timeout_seconds * WALL_FACTOR
+        self._cpu_deadline = time.thread_time() + self.limits.timeout_seconds
         # The RSS baseline is read at the first sample, not here: most runs end within
         # microseconds and never pay the system call (what they allocate meanwhile is bounded
         # by the operation guards alone).
@@ -146,13 +151,12 @@ class Budget:
         if self.breached:
             raise _Breach(self.breached)
         now = time.monotonic()
-        if now > self._deadline:
-            self.breach(
-                f"ran longer than {self.limits.timeout_seconds:g} s "
-                "(CERTFLOW_SCRIPT_TIMEOUT_SECONDS)"
-            )
+        if now > self._wall_deadline:
+            self.breach_time()
         if now >= self._next_sample:
             self._next_sample = now + _MEMORY_SAMPLE_SECONDS
+            if time.thread_time() > self._cpu_deadline:
+                self.breach_time()
             rss = current_rss()
             if self._rss_start is None:
                 self._rss_start = rss
@@ -166,6 +170,11 @@ class Budget:
         if sys.gettrace() != self._trace_call:
             self.breach("lost its time limit (recursion too deep)")
         self.check()
+
+    def breach_time(self) -> None:
+        self.breach(
+            f"ran longer than {self.limits.timeout_seconds:g} s (CERTFLOW_SCRIPT_TIMEOUT_SECONDS)"
+        )
 
     def breach_memory(self) -> None:
         self.breach(f"used more than {self.limits.memory_mb:g} MB (CERTFLOW_SCRIPT_MEMORY_MB)")
