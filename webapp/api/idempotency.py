@@ -26,7 +26,7 @@ from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, g, request
 from sqlalchemy import delete, insert, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from certflow.db import db
 from webapp.api.auth import ApiError, current_user
@@ -128,25 +128,32 @@ def finish(response: Response) -> Response:
     claim = g.pop("idempotency_claim", None)
     if claim is None:
         return response
-    session = db.session
-    session.rollback()  # write first, read nothing: SQLite then waits for its lock, never fails
-    username, key = claim
-    mine = (IdempotencyKey.username == username) & (IdempotencyKey.key == key)
-    if response.status_code >= 500 or response.status_code in NOT_KEPT:
-        session.execute(delete(IdempotencyKey).where(mine))
-    else:
-        kept = {name: response.headers[name] for name in KEPT_HEADERS if name in response.headers}
-        session.execute(
-            update(IdempotencyKey)
-            .where(mine)
-            .values(
-                status=response.status_code,
-                response_body=response.get_data(as_text=True),
-                response_headers=kept,
+    try:
+        session = db.session
+        session.rollback()  # write first, read nothing: SQLite then waits for its lock, never fails
+        username, key = claim
+        mine = (IdempotencyKey.username == username) & (IdempotencyKey.key == key)
+        if response.status_code >= 500 or response.status_code in NOT_KEPT:
+            session.execute(delete(IdempotencyKey).where(mine))
+        else:
+            headers = response.headers
+            kept = {name: headers[name] for name in KEPT_HEADERS if name in headers}
+            session.execute(
+                update(IdempotencyKey)
+                .where(mine)
+                .values(
+                    status=response.status_code,
+                    response_body=response.get_data(as_text=True),
+                    response_headers=kept,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        )
-    session.commit()
+        session.commit()
+    except SQLAlchemyError:
+        # The work is done and committed; losing its stored answer must not turn the answer
+        # into an error. The key stays "in progress" (409 for a retry) until it expires.
+        db.session.rollback()
+        current_app.logger.exception("Idempotency-Key: the answer could not be stored")
     return response
 
 
