@@ -20,8 +20,10 @@ from webapp import access, get_clock
 from webapp.access import Viewer
 from webapp.api import bp, responses
 from webapp.api.auth import ApiError, current_user
+from webapp.api.errors import Body, error_response
 from webapp.api.openapi import answers, api_spec
-from webapp.api.routes import ID, Body, error_response, timestamp
+from webapp.api.routes import ID
+from webapp.api.serialize import timestamp
 
 # One file per upload request: the request may be the file's limit plus the multipart framing.
 MULTIPART_SLACK_BYTES = 64 * 1024  # tests/test_request_limits.py API_UPLOAD_LIMIT

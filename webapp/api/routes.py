@@ -1,38 +1,43 @@
 """The routes of the JSON API v1 (see webapp/api/openapi.py for the contract).
 
-Views are thin: they authenticate (auth.authenticate runs before every view), validate the
-request, call the workflow engine and serialize its rows. The engine enforces the workflow rules
+Views are thin: authentication (auth.authenticate) runs before every view, and spectree has
+validated the request with the operation's models (`api_spec.validate`, webapp/api/models.py)
+before the view runs; the view calls the workflow engine and serializes its rows. The engine enforces the workflow rules
 (roles of lanes, claims, supervisor rights) and raises EngineError subclasses whose `.status` is
 the HTTP answer.
 """
 
-import json
-from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from collections.abc import Callable
 from functools import wraps
-from http import HTTPStatus
 from typing import Any
 from uuid import UUID
 
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, current_app, jsonify, url_for
 from sqlalchemy import func, select
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 import scheduler
 from certflow.clock import SimulatedClock, parse_utc
 from certflow.db import db
 from certflow.models import User
-from engine.errors import EngineError, ForbiddenError, FormValidationError, NotFoundError
-from engine.models import HumanTask, Incident, ProcessInstance, ProcessVersion
+from engine.errors import ForbiddenError, NotFoundError
+from engine.models import HumanTask
 from engine.service import SUPERVISOR_ROLES, Actor
 from engine.timers import parse_duration
 from webapp import access, client_data, get_clock, get_engine
-from webapp.access import Viewer
 from webapp.api import bp, models, responses
-from webapp.api.auth import ApiError, authenticate, current_actor, current_user, public
+from webapp.api.auth import ApiError, authenticate, current_actor, public
+from webapp.api.errors import Body
 from webapp.api.openapi import answers, api_spec, document
 from webapp.api.parsing import body, query
+from webapp.api.serialize import (
+    incident_json,
+    instance_json,
+    jsonable,
+    process_json,
+    task_json,
+    timestamp,
+    viewer,
+)
 
 RETRY_ROLES = frozenset({"admin", "process_owner"})
 CLOCK_ROLES = frozenset({"admin"})
@@ -40,181 +45,6 @@ CLOCK_ROLES = frozenset({"admin"})
 ID = f"int(min=1, max={models.MAX_INT32})"
 
 bp.before_request(authenticate)
-
-Body = tuple[Response, int] | tuple[Response, int, dict[str, str]]
-
-
-# -- errors ---------------------------------------------------------------------------------------
-_KINDS = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    422: "validation_error",
-    500: "internal_error",
-}
-
-
-def error_kind(status: int) -> str:
-    if status in _KINDS:
-        return _KINDS[status]
-    try:
-        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
-    except ValueError:
-        return "error"
-
-
-def error_response(
-    status: int,
-    message: str,
-    errors: Mapping[str, list[str]] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> Body:
-    body: dict[str, Any] = {"error": error_kind(status), "message": message}
-    if errors is not None or status == 422:
-        body["errors"] = dict(errors or {})
-    return jsonify(body), status, dict(headers or {})
-
-
-@bp.errorhandler(ApiError)
-def _api_error(err: ApiError) -> Body:
-    return error_response(err.status, err.message, err.errors, err.headers)
-
-
-@bp.errorhandler(EngineError)
-def _engine_error(err: EngineError) -> Body:
-    errors = err.errors if isinstance(err, FormValidationError) else None
-    return error_response(err.status, err.message, errors)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(err: HTTPException) -> Body:
-    status = err.code or 500
-    headers = {}
-    if isinstance(err, MethodNotAllowed) and err.valid_methods:
-        headers["Allow"] = ", ".join(err.valid_methods)
-    return error_response(status, err.description or HTTPStatus(status).phrase, headers=headers)
-
-
-@bp.errorhandler(InternalServerError)
-def _internal_error(err: InternalServerError) -> Body:
-    # Reached for unhandled exceptions (Flask logged them already); never leak their text.
-    return error_response(500, "internal server error")
-
-
-def _under_api(path: str) -> bool:
-    return path == models.API_PREFIX or path.startswith(models.API_PREFIX + "/")
-
-
-@bp.app_errorhandler(404)
-@bp.app_errorhandler(405)
-def _routing_error(err: HTTPException) -> Body | HTTPException:
-    """URLs under /api/v1 that match no route (or not with this method) still answer JSON."""
-    if not _under_api(request.path):
-        return err
-    return _http_error(err)
-
-
-# -- serialization --------------------------------------------------------------------------------
-def timestamp(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with an explicit offset."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat()
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return timestamp(value) if value.tzinfo else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, set | frozenset):
-        return sorted(value, key=str)
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
-
-
-def jsonable(value: Any) -> Any:
-    """Workflow data as plain JSON (task data may hold dates and other Python values)."""
-    return json.loads(json.dumps(value, default=_json_default))
-
-
-def incident_json(incident: Incident) -> dict[str, Any]:
-    return {
-        "id": incident.id,
-        "instance_id": incident.instance_id,
-        "task_id": incident.task_id,
-        "element_id": incident.element_id,
-        "error_type": incident.error_type,
-        "message": incident.message,
-        "attempts": incident.attempts,
-        "status": incident.status,
-        "created_at": timestamp(incident.created_at),
-        "resolved_at": timestamp(incident.resolved_at),
-        "resolved_by": incident.resolved_by,
-    }
-
-
-def instance_json(instance: ProcessInstance) -> dict[str, Any]:
-    """The instance as the current user may see it: a client sees only the elements of its own
-    tasks and no incidents (webapp.client_data, R-11)."""
-    who = viewer()
-    incidents = get_engine().open_incidents(instance.id) if who.is_staff else []
-    return {
-        "id": instance.id,
-        "process_id": instance.process_id,
-        "version": instance.process_version.version,
-        "business_key": instance.business_key,
-        "status": instance.status,
-        "active_element_ids": client_data.visible_active_elements(instance, who),
-        "next_timer_at": timestamp(instance.next_timer_at),
-        "started_at": timestamp(instance.started_at),
-        "started_by": instance.started_by,
-        "ended_at": timestamp(instance.ended_at),
-        "incidents": [incident_json(i) for i in incidents],
-    }
-
-
-def task_json(row: HumanTask, now: datetime) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "instance_id": row.instance_id,
-        "process_id": row.process_id,
-        "business_key": row.business_key,
-        "element_id": row.element_id,
-        "name": row.name,
-        "lane": row.lane,
-        "candidate_role": row.candidate_role,
-        "assignee": row.assignee,
-        "state": row.state,
-        "form_file": row.form_file,
-        "created_at": timestamp(row.created_at),
-        "due_at": timestamp(row.due_at),
-        "follow_up_at": timestamp(row.follow_up_at),
-        "completed_by": row.completed_by,
-        "completed_at": timestamp(row.completed_at),
-        "overdue": row.state == "open" and row.due_at is not None and row.due_at < now,
-    }
-
-
-def process_json(version: ProcessVersion) -> dict[str, Any]:
-    return {
-        "process_id": version.process_id,
-        "name": version.name,
-        "version": version.version,
-        "sha256": version.sha256,
-        "deployed_at": timestamp(version.deployment.deployed_at),
-        "deployed_by": version.deployment.deployed_by,
-    }
-
-
-# -- visibility: the rules of webapp/access.py, shared with the web pages (R-11) ------------------
-def viewer() -> Viewer:
-    return Viewer.of(current_user())
 
 
 def visible_task(task_id: UUID) -> HumanTask:
