@@ -2,9 +2,9 @@
 
 Views are thin: authentication (auth.authenticate) runs before every view, and spectree has
 validated the request with the operation's models (`api_spec.validate`, webapp/api/models.py)
-before the view runs; the view calls the workflow engine and serializes its rows. The engine enforces the workflow rules
-(roles of lanes, claims, supervisor rights) and raises EngineError subclasses whose `.status` is
-the HTTP answer.
+before the view runs; the view calls the workflow engine and serializes its rows. The engine
+enforces the workflow rules (roles of lanes, claims, supervisor rights) and raises EngineError
+subclasses whose `.status` is the HTTP answer.
 """
 
 from collections.abc import Callable
