@@ -164,7 +164,7 @@ def _accepts_empty(model: type[BaseModel]) -> bool:
     return True
 
 
-def _operation(path: str, method: str, op: dict[str, Any], schemas: dict[str, Any]) -> None:
+def _operation(path: str, method: str, op: dict[str, Any]) -> None:
     parameters = [p for p in op.pop("parameters", []) if p["in"] != "path"]
     for parameter in parameters:
         if parameter["in"] == "query":  # parsing.query_values
@@ -203,7 +203,7 @@ def _build(spec: dict[str, Any]) -> dict[str, Any]:
             if p["in"] == "path"
         }
         for method, op in operations.items():
-            _operation(path, method, op, schemas)
+            _operation(path, method, op)
         paths[path] = operations
         if path_parameters:
             paths[path] = {"parameters": list(path_parameters.values()), **operations}
