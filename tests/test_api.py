@@ -25,7 +25,7 @@ from handlers import handler, unregister
 from tests.conftest import START_TIME, make_app
 from tests.factories import make_application, make_organisation
 from tests.helpers import OWNER, REVIEW_FLOW, record_acceptance, registered
-from webapp.api import openapi
+from webapp.api import models, openapi
 
 OPERATOR = "test_record_acceptance"
 USERS: dict[str, set[str]] = {
@@ -684,8 +684,8 @@ def test_incident_retry(api):
 
 # -- the OpenAPI document -------------------------------------------------------------------------
 def _openapi_path(rule: str) -> str:
-    assert rule.startswith(openapi.API_PREFIX)
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule[len(openapi.API_PREFIX) :])
+    assert rule.startswith(models.API_PREFIX)
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule[len(models.API_PREFIX) :])
 
 
 def _resolve(ref: str) -> Any:

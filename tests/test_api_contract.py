@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 
 from tests.test_api import DOC, assert_schema
 from tests.test_api import api as api  # noqa: F401  (the fixture: users, tokens, review_flow)
-from webapp.api import openapi
+from webapp.api import models
 
 
 def doc_schema(schema: dict[str, Any]) -> Draft202012Validator:
@@ -94,7 +94,7 @@ def test_task_list_parameters_take_exactly_the_documented_values(api):
     assert doc_schema(query_parameter("limit")["schema"]).is_valid(500)
     response = api.get("ada", "/tasks", limit="500")
     assert response.status_code == 200
-    assert response.json["limit"] == openapi.MAX_PAGE
+    assert response.json["limit"] == models.MAX_PAGE
 
 
 # -- request bodies -------------------------------------------------------------------------------

@@ -18,9 +18,12 @@ from domain.models import Attachment
 from engine.errors import NotFoundError
 from webapp import access, get_clock
 from webapp.access import Viewer
-from webapp.api import bp
+from webapp.api import bp, responses
 from webapp.api.auth import ApiError, current_user
-from webapp.api.routes import Body, error_response, timestamp
+from webapp.api.errors import Body, error_response
+from webapp.api.openapi import answers, api_spec
+from webapp.api.routes import ID
+from webapp.api.serialize import timestamp
 
 # One file per upload request: the request may be the file's limit plus the multipart framing.
 MULTIPART_SLACK_BYTES = 64 * 1024  # tests/test_request_limits.py API_UPLOAD_LIMIT
@@ -52,7 +55,25 @@ def _too_large(err: RequestEntityTooLarge) -> Body:
 
 
 @bp.post("/attachments")
+@api_spec.validate(  # the multipart body is described in openapi.UPLOAD_BODY
+    resp=answers(
+        201,
+        responses.Attachment,
+        "The stored file.",
+        (401, 409, 413),
+        unprocessable="the file is empty, larger than 20 MB or of a type not accepted.",
+    ),
+    tags=["attachments"],
+    operation_id="uploadAttachment",
+)
 def upload_attachment() -> Body:
+    """Upload a file (multipart/form-data: file, kind); form fields of format `attachment` then
+    name its id.
+
+    At most 20 MB, not empty; PDF, images, text, Office documents (the file part's Content-Type;
+    a part without one, or with application/octet-stream, is typed by its filename's extension).
+    Other form fields are ignored. A client's upload belongs to its organisation.
+    """
     request.max_content_length = min(
         current_app.config["MAX_CONTENT_LENGTH"], MAX_BYTES + MULTIPART_SLACK_BYTES
     )
@@ -80,9 +101,22 @@ def upload_attachment() -> Body:
     return jsonify(attachment_json(attachment)), 201
 
 
-@bp.get("/attachments/<int:attachment_id>")
+@bp.get(f"/attachments/<{ID}:attachment_id>")
+@api_spec.validate(  # the binary answer is described in openapi.DOWNLOAD_CONTENT
+    resp=answers(
+        200,
+        None,
+        "The file's bytes, sent with the type it was stored with, as an attachment "
+        "(Content-Disposition) under its filename.",
+        (401, 404),
+    ),
+    tags=["attachments"],
+    operation_id="downloadAttachment",
+    path_parameter_descriptions={"attachment_id": "Attachment id."},
+)
 def download_attachment(attachment_id: int) -> Response:
-    attachment = db.session.get(Attachment, attachment_id) if attachment_id < 2**31 else None
+    """Download a file: its uploader, its organisation's users, or staff."""
+    attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or not access.may_download(Viewer.of(current_user()), attachment):
         raise NotFoundError(f"attachment {attachment_id} not found")
     return send_file(

@@ -1,23 +1,29 @@
-"""Reading API requests: JSON bodies and query parameters, exactly as the OpenAPI document says.
+"""Reading API requests through the models of webapp/api/models.py, as spectree's Flask plugin.
 
-Bodies are validated against the document's own request schemas (webapp/api/openapi.py), query
-parameters take exactly the documented values, and anything else is a 422 with the field.
+spectree validates each request with the operation's pydantic models before the view runs; this
+plugin keeps certflow's rules for what comes before and after the models:
+
+* the body is read as strict JSON whatever its Content-Type (no NaN or Infinity, no NUL anywhere:
+  PostgreSQL cannot store it); an empty body counts as `{}`;
+* an empty query parameter (`role=`, as an HTML form sends it) counts as absent;
+* invalid input is a 422 in the API's error shape, `{"errors": {"a/b": [...]}}`, where "_body"
+  is the body as a whole and "required" marks a missing field;
+* answers are passed on as the view made them (the response models describe them; the tests
+  check them against the document).
 """
 
 import json
 import math
-import re
-from collections.abc import Collection, Mapping
 from typing import Any
 
-from flask import request
+from flask import make_response, request
+from pydantic import ValidationError
+from spectree.plugins.base import Context
+from spectree.plugins.flask_plugin import FlaskPlugin
 
-from engine.forms import validate_form_data
-from webapp.api import openapi
 from webapp.api.auth import ApiError
 
-_INTEGER = re.compile(r"-?[0-9]+")  # what the document's integer parameters look like on the wire
-_FLAGS = {"1": True, "true": True, "0": False, "false": False}
+BODY_INVALID = "the request body is invalid"
 
 
 def _reject_constant(name: str) -> Any:
@@ -41,99 +47,74 @@ def _contains_nul(value: Any) -> bool:
     return False
 
 
-def _integers_as_int(schema: Mapping[str, Any], value: Any) -> Any:
-    """JSON Schema counts 1.0 as an integer; hand the engine an int for the fields typed so."""
-    if schema.get("type") == "integer" and isinstance(value, float) and value.is_integer():
-        return int(value)
-    properties = schema.get("properties")
-    if isinstance(properties, Mapping) and isinstance(value, dict):
-        return {
-            key: _integers_as_int(properties[key], item) if key in properties else item
-            for key, item in value.items()
-        }
-    return value
-
-
-def json_body(schema: Mapping[str, Any]) -> dict[str, Any]:
-    """The request body as a JSON object valid against `schema`; 422 with field errors if not.
-
-    `schema` is one of the request-body schemas of the OpenAPI document, validated with the
-    document's components (so its `$ref`s resolve). An empty body counts as `{}`, so optional
-    bodies may be left out.
-    """
+def read_json_body() -> Any:
+    """The body as JSON (`{}` when empty); 422 on "_body" when it is no JSON or holds NUL."""
     raw = request.get_data(cache=True)
     if not raw.strip():
-        body: Any = {}
-    else:
-        try:
-            body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
-        except (ValueError, RecursionError) as err:
-            raise ApiError(
-                422, "the request body is not valid JSON", errors={"_body": [str(err)[:200]]}
-            ) from err
+        return {}
+    try:
+        body = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError) as err:
+        raise ApiError(
+            422, "the request body is not valid JSON", errors={"_body": [str(err)[:200]]}
+        ) from err
     try:
         has_nul = _contains_nul(body)
     except RecursionError:
         has_nul = True
-    if has_nul:  # PostgreSQL cannot store NUL in text; refuse it here instead of failing later
-        raise ApiError(
-            422, "the request body is invalid", errors={"_body": ["NUL characters are not allowed"]}
-        )
+    if has_nul:
+        raise ApiError(422, BODY_INVALID, errors={"_body": ["NUL characters are not allowed"]})
+    return body
+
+
+def query_values() -> dict[str, str]:
+    """The query parameters that were given a value (the first of repeated ones)."""
+    return {name: value for name, value in request.args.items() if value != ""}
+
+
+def field_errors(err: ValidationError) -> dict[str, list[str]]:
+    """pydantic's errors keyed by slash paths, in the words the API has always used."""
+    errors: dict[str, list[str]] = {}
+    for error in err.errors(include_url=False, include_context=False, include_input=False):
+        path = [str(part) for part in error["loc"]]
+        if error["type"] == "extra_forbidden":
+            field, message = "/".join(path[:-1]), f"unexpected property {path[-1]!r}"
+        elif error["type"] == "missing":
+            field, message = "/".join(path), "required"
+        else:
+            field, message = "/".join(path), error["msg"].removeprefix("Value error, ")
+        errors.setdefault(field or "_body", []).append(message)
+    return errors
+
+
+def _validated(model: Any, value: Any, message: str) -> Any:
     try:
-        errors = validate_form_data(openapi.with_components(schema), body)
-    except RecursionError:
-        errors = {"_body": ["nested too deeply"]}
-    if errors:
-        renamed = {("_body" if key == "_form" else key): msgs for key, msgs in errors.items()}
-        raise ApiError(422, "the request body is invalid", errors=renamed)
-    return _integers_as_int(schema, body)
+        return model.model_validate(value)
+    except ValidationError as err:
+        raise ApiError(422, message, errors=field_errors(err)) from err
 
 
-# Query parameters take exactly the values the OpenAPI document declares; an empty one (`role=`,
-# as an HTML form sends it) counts as absent.
-def int_arg(
-    errors: dict[str, list[str]], name: str, default: int | None, minimum: int, maximum: int
-) -> int | None:
-    text = request.args.get(name)
-    if not text:
-        return default
-    if not _INTEGER.fullmatch(text):
-        errors[name] = ["must be an integer"]
-        return default
-    value = int(text)
-    if value < minimum or value > maximum:
-        errors[name] = [f"must be between {minimum} and {maximum}"]
-        return default
-    return value
+class ApiPlugin(FlaskPlugin):
+    """spectree's Flask plugin with certflow's request reading (see the module docstring)."""
+
+    def request_validation(self, request, query, json, form, headers, cookies):  # noqa: A002
+        request.context = Context(
+            _validated(query, query_values(), "invalid query parameters") if query else None,
+            _validated(json, read_json_body(), BODY_INVALID) if json else None,
+            None,
+            None,
+            None,
+        )
+
+    def validate_response(self, resp, resp_model, skip_validation, force_resp_serialize):
+        return make_response(resp), None
 
 
-def text_arg(errors: dict[str, list[str]], name: str) -> str | None:
-    text = request.args.get(name)
-    if not text:
-        return None
-    if "\x00" in text:
-        errors[name] = ["NUL characters are not allowed"]
-        return None
-    return text
+def body() -> Any:
+    """The validated body model of this request."""
+    return request.context.json  # type: ignore[attr-defined]
 
 
-def choice_arg(
-    errors: dict[str, list[str]], name: str, choices: Collection[str], default: str | None
-) -> str | None:
-    text = request.args.get(name)
-    if not text:
-        return default
-    if text not in choices:
-        errors[name] = [f"must be one of {', '.join(sorted(choices))}"]
-        return default
-    return text
-
-
-def flag_arg(errors: dict[str, list[str]], name: str) -> bool:
-    text = request.args.get(name)
-    if not text:
-        return False
-    if text not in _FLAGS:
-        errors[name] = [f"must be one of {', '.join(_FLAGS)}"]
-        return False
-    return _FLAGS[text]
+def query() -> Any:
+    """The validated query model of this request."""
+    return request.context.query  # type: ignore[attr-defined]

@@ -1,242 +1,58 @@
 """The routes of the JSON API v1 (see webapp/api/openapi.py for the contract).
 
-Views are thin: they authenticate (auth.authenticate runs before every view), validate the
-request, call the workflow engine and serialize its rows. The engine enforces the workflow rules
-(roles of lanes, claims, supervisor rights) and raises EngineError subclasses whose `.status` is
-the HTTP answer.
+Views are thin: authentication (auth.authenticate) runs before every view, and spectree has
+validated the request with the operation's models (`api_spec.validate`, webapp/api/models.py)
+before the view runs; the view calls the workflow engine and serializes its rows. The engine
+enforces the workflow rules (roles of lanes, claims, supervisor rights) and raises EngineError
+subclasses whose `.status` is the HTTP answer.
 """
 
-import json
-import re
-from collections.abc import Mapping
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from http import HTTPStatus
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
+from uuid import UUID
 
-from flask import Response, current_app, jsonify, request, url_for
+from flask import Response, current_app, jsonify, url_for
 from sqlalchemy import func, select
-from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 import scheduler
 from certflow.clock import SimulatedClock, parse_utc
 from certflow.db import db
 from certflow.models import User
-from certflow.roles import ROLE_IDS
-from engine.errors import EngineError, ForbiddenError, FormValidationError, NotFoundError
-from engine.models import HumanTask, Incident, ProcessInstance, ProcessVersion
+from engine.errors import ForbiddenError, NotFoundError
+from engine.models import HumanTask
 from engine.service import SUPERVISOR_ROLES, Actor
 from engine.timers import parse_duration
 from webapp import access, client_data, get_clock, get_engine
-from webapp.access import Viewer
-from webapp.api import bp, openapi
-from webapp.api.auth import ApiError, authenticate, current_actor, current_user, public
-from webapp.api.parsing import choice_arg, flag_arg, int_arg, json_body, text_arg
+from webapp.api import bp, models, responses
+from webapp.api.auth import ApiError, authenticate, current_actor, public
+from webapp.api.errors import Body
+from webapp.api.openapi import answers, api_spec, document
+from webapp.api.parsing import body, query
+from webapp.api.serialize import (
+    incident_json,
+    instance_json,
+    jsonable,
+    process_json,
+    task_json,
+    timestamp,
+    viewer,
+)
 
 RETRY_ROLES = frozenset({"admin", "process_owner"})
 CLOCK_ROLES = frozenset({"admin"})
-TASK_STATES = ("open", "completed", "cancelled", "all")
-DEFAULT_LIMIT, MAX_LIMIT = 50, openapi.MAX_PAGE
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# Path ids: ids beyond the integer columns' range cannot exist (404 from the routing).
+ID = f"int(min=1, max={models.MAX_INT32})"
 
 bp.before_request(authenticate)
 
-Body = tuple[Response, int] | tuple[Response, int, dict[str, str]]
 
-
-# -- errors ---------------------------------------------------------------------------------------
-_KINDS = {
-    400: "bad_request",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "payload_too_large",
-    422: "validation_error",
-    500: "internal_error",
-}
-
-
-def error_kind(status: int) -> str:
-    if status in _KINDS:
-        return _KINDS[status]
-    try:
-        return HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
-    except ValueError:
-        return "error"
-
-
-def error_response(
-    status: int,
-    message: str,
-    errors: Mapping[str, list[str]] | None = None,
-    headers: Mapping[str, str] | None = None,
-) -> Body:
-    body: dict[str, Any] = {"error": error_kind(status), "message": message}
-    if errors is not None or status == 422:
-        body["errors"] = dict(errors or {})
-    return jsonify(body), status, dict(headers or {})
-
-
-@bp.errorhandler(ApiError)
-def _api_error(err: ApiError) -> Body:
-    return error_response(err.status, err.message, err.errors, err.headers)
-
-
-@bp.errorhandler(EngineError)
-def _engine_error(err: EngineError) -> Body:
-    errors = err.errors if isinstance(err, FormValidationError) else None
-    return error_response(err.status, err.message, errors)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(err: HTTPException) -> Body:
-    status = err.code or 500
-    headers = {}
-    if isinstance(err, MethodNotAllowed) and err.valid_methods:
-        headers["Allow"] = ", ".join(err.valid_methods)
-    return error_response(status, err.description or HTTPStatus(status).phrase, headers=headers)
-
-
-@bp.errorhandler(InternalServerError)
-def _internal_error(err: InternalServerError) -> Body:
-    # Reached for unhandled exceptions (Flask logged them already); never leak their text.
-    return error_response(500, "internal server error")
-
-
-def _under_api(path: str) -> bool:
-    return path == openapi.API_PREFIX or path.startswith(openapi.API_PREFIX + "/")
-
-
-@bp.app_errorhandler(404)
-@bp.app_errorhandler(405)
-def _routing_error(err: HTTPException) -> Body | HTTPException:
-    """URLs under /api/v1 that match no route (or not with this method) still answer JSON."""
-    if not _under_api(request.path):
-        return err
-    return _http_error(err)
-
-
-# -- serialization --------------------------------------------------------------------------------
-def timestamp(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with an explicit offset."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).isoformat()
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return timestamp(value) if value.tzinfo else value.isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, set | frozenset):
-        return sorted(value, key=str)
-    if isinstance(value, Decimal):
-        return str(value)
-    return str(value)
-
-
-def jsonable(value: Any) -> Any:
-    """Workflow data as plain JSON (task data may hold dates and other Python values)."""
-    return json.loads(json.dumps(value, default=_json_default))
-
-
-def incident_json(incident: Incident) -> dict[str, Any]:
-    return {
-        "id": incident.id,
-        "instance_id": incident.instance_id,
-        "task_id": incident.task_id,
-        "element_id": incident.element_id,
-        "error_type": incident.error_type,
-        "message": incident.message,
-        "attempts": incident.attempts,
-        "status": incident.status,
-        "created_at": timestamp(incident.created_at),
-        "resolved_at": timestamp(incident.resolved_at),
-        "resolved_by": incident.resolved_by,
-    }
-
-
-def instance_json(instance: ProcessInstance) -> dict[str, Any]:
-    """The instance as the current user may see it: a client sees only the elements of its own
-    tasks and no incidents (webapp.client_data, R-11)."""
-    who = viewer()
-    incidents = get_engine().open_incidents(instance.id) if who.is_staff else []
-    return {
-        "id": instance.id,
-        "process_id": instance.process_id,
-        "version": instance.process_version.version,
-        "business_key": instance.business_key,
-        "status": instance.status,
-        "active_element_ids": client_data.visible_active_elements(instance, who),
-        "next_timer_at": timestamp(instance.next_timer_at),
-        "started_at": timestamp(instance.started_at),
-        "started_by": instance.started_by,
-        "ended_at": timestamp(instance.ended_at),
-        "incidents": [incident_json(i) for i in incidents],
-    }
-
-
-def task_json(row: HumanTask, now: datetime) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "instance_id": row.instance_id,
-        "process_id": row.process_id,
-        "business_key": row.business_key,
-        "element_id": row.element_id,
-        "name": row.name,
-        "lane": row.lane,
-        "candidate_role": row.candidate_role,
-        "assignee": row.assignee,
-        "state": row.state,
-        "form_file": row.form_file,
-        "created_at": timestamp(row.created_at),
-        "due_at": timestamp(row.due_at),
-        "follow_up_at": timestamp(row.follow_up_at),
-        "completed_by": row.completed_by,
-        "completed_at": timestamp(row.completed_at),
-        "overdue": row.state == "open" and row.due_at is not None and row.due_at < now,
-    }
-
-
-def process_json(version: ProcessVersion) -> dict[str, Any]:
-    return {
-        "process_id": version.process_id,
-        "name": version.name,
-        "version": version.version,
-        "sha256": version.sha256,
-        "deployed_at": timestamp(version.deployment.deployed_at),
-        "deployed_by": version.deployment.deployed_by,
-    }
-
-
-# -- visibility: the rules of webapp/access.py, shared with the web pages (R-11) ------------------
-def viewer() -> Viewer:
-    return Viewer.of(current_user())
-
-
-def visible_task(task_id: str) -> HumanTask:
+def visible_task(task_id: UUID) -> HumanTask:
     """The task, or 404 when it does not exist or the user may not see it (R-11)."""
-    row = get_engine().get_task(_task_id(task_id))
+    row = get_engine().get_task(str(task_id))
     if not access.may_see_task(viewer(), row):
         raise NotFoundError(f"task {task_id} not found")
     return row
-
-
-def _instance_id(value: int) -> int:
-    """Ids beyond the integer columns' range cannot exist (and would upset the database)."""
-    if value > openapi.MAX_INT32:
-        raise NotFoundError(f"process instance {value} not found")
-    return value
-
-
-def _task_id(value: str) -> str:
-    """Task ids are UUIDs; anything else cannot exist."""
-    if not _UUID.fullmatch(value):
-        raise NotFoundError(f"task {value[:60]} not found")
-    return value
 
 
 def _require_role(actor: Actor, roles: frozenset[str], what: str) -> None:
@@ -244,50 +60,107 @@ def _require_role(actor: Actor, roles: frozenset[str], what: str) -> None:
         raise ForbiddenError(f"{what} needs one of the roles {sorted(roles)}")
 
 
+def checked_first(check: Callable[[], None]) -> Callable:
+    """Run `check` (who may do this at all) before the request's models judge its input."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            check()
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorate
+
+
 # -- meta -----------------------------------------------------------------------------------------
 @bp.get("/openapi.json")
 @public
+@api_spec.validate(
+    resp=answers(200, responses.OpenApiDocument, "The OpenAPI document.", ()),
+    tags=["meta"],
+    operation_id="getOpenApi",
+    security={},
+)
 def get_openapi() -> Response:
-    return jsonify(openapi.document())
+    """This document."""
+    return jsonify(document())
 
 
 # -- processes ------------------------------------------------------------------------------------
 @bp.get("/processes")
+@api_spec.validate(
+    resp=answers(200, responses.ProcessList, "The processes, ordered by process id.", (401,)),
+    tags=["processes"],
+    operation_id="listProcesses",
+)
 def list_processes() -> Response:
+    """The latest deployed version of every process."""
     versions = sorted(get_engine().list_latest_versions(), key=lambda v: v.process_id)
     return jsonify({"items": [process_json(v) for v in versions]})
 
 
 # -- instances ------------------------------------------------------------------------------------
 @bp.post("/instances")
+@api_spec.validate(
+    json=models.StartInstance,
+    resp=answers(
+        201,
+        responses.Instance,
+        "The new instance.",
+        (400, 401, 403, 404, 409, 413),
+        unprocessable="the user may not pass a business_key (clients), or the data fails the "
+        "start form.",
+    ),
+    tags=["instances"],
+    operation_id="startInstance",
+)
 def start_instance() -> Body:
-    body = json_body(openapi.START_INSTANCE)
-    refuse_client_start(body)
+    """Start an instance of the latest version of a process.
+
+    Needs a role of the start event's lane (403 otherwise); 404 when the process is not
+    deployed; 409 when the business key is taken.
+    """
+    request_body: models.StartInstance = body()
+    refuse_client_start(request_body)
     instance = get_engine().start(
-        body["process_id"],
+        request_body.process_id,
         actor=current_actor(),
-        data=body.get("data"),
-        business_key=body.get("business_key"),
+        data=request_body.data,
+        business_key=request_body.business_key,
     )
     location = url_for("api.get_instance", instance_id=instance.id)
     return jsonify(instance_json(instance)), 201, {"Location": location}
 
 
-def refuse_client_start(body: Mapping[str, Any]) -> None:
+def refuse_client_start(request_body: models.StartInstance) -> None:
     """A client never sets a business key (the system links cases to organisations) and starts
     only the processes of access.CLIENT_STARTABLE_PROCESSES (issue 9, item 7; R-11)."""
     if viewer().is_staff:
         return
-    if body.get("business_key") is not None:
+    if request_body.business_key is not None:
         rule = "set by the system; a client may not choose the business key"
         raise ApiError(422, "the request body is invalid", errors={"business_key": [rule]})
-    if body["process_id"] not in access.CLIENT_STARTABLE_PROCESSES:
-        raise ForbiddenError(f"a client may not start the process {body['process_id']!r}")
+    if request_body.process_id not in access.CLIENT_STARTABLE_PROCESSES:
+        raise ForbiddenError(f"a client may not start the process {request_body.process_id!r}")
 
 
-@bp.get("/instances/<int:instance_id>")
+@bp.get(f"/instances/<{ID}:instance_id>")
+@api_spec.validate(
+    resp=answers(200, responses.Instance, "The instance.", (401, 404)),
+    tags=["instances"],
+    operation_id="getInstance",
+    path_parameter_descriptions={"instance_id": "Instance id."},
+)
 def get_instance(instance_id: int) -> Response:
-    instance = get_engine().get_instance(_instance_id(instance_id))
+    """One instance with its open incidents.
+
+    Visible to admin, quality_manager and process_owner, to the user who started it, and to
+    users who hold the candidate role of, or were assigned or completed, any of its human tasks.
+    Others get 404.
+    """
+    instance = get_engine().get_instance(instance_id)
     # The web page's rule: staff who may see the case may see its instances (R-11).
     if not access.may_see_case_instance(viewer(), instance):
         raise NotFoundError(f"process instance {instance_id} not found")
@@ -295,41 +168,45 @@ def get_instance(instance_id: int) -> Response:
 
 
 # -- tasks ----------------------------------------------------------------------------------------
+TASK_ID = {"task_id": "Task UUID."}
+
+
 @bp.get("/tasks")
+@api_spec.validate(
+    query=models.TaskQuery,
+    resp=answers(200, responses.TaskPage, "One page of tasks.", (401, 403, 422)),
+    tags=["tasks"],
+    operation_id="listTasks",
+)
 def list_tasks() -> Response:
+    """Human tasks the user may see, oldest first.
+
+    admin and quality_manager see every task; other users see the tasks of their roles and the
+    tasks assigned to or completed by them.
+    """
     actor = current_actor()
-    errors: dict[str, list[str]] = {}
-    state = choice_arg(errors, "state", TASK_STATES, "open")
-    mine = flag_arg(errors, "mine")
-    instance_id = int_arg(errors, "instance", None, 1, openapi.MAX_INT32)
-    limit = int_arg(errors, "limit", DEFAULT_LIMIT, 1, openapi.MAX_INT32)
-    offset = int_arg(errors, "offset", 0, 0, openapi.MAX_INT32)
-    business_key = text_arg(errors, "business_key")
-    role = choice_arg(errors, "role", ROLE_IDS, None)
-    if errors:
-        raise ApiError(422, "invalid query parameters", errors=errors)
-    assert limit is not None and offset is not None
-    limit = min(limit, MAX_LIMIT)
+    filters: models.TaskQuery = query()
+    limit = min(filters.limit, models.MAX_PAGE)
 
-    query = select(HumanTask)
+    statement = select(HumanTask)
     if not actor.roles & access.SEE_ALL_TASKS:
-        if role is not None and role not in actor.roles:
-            raise ForbiddenError(f"you do not hold the role {role!r}")
-        query = query.where(access.task_visible_clause(viewer()))
-    if role is not None:
-        query = query.where(HumanTask.candidate_role == role)
-    if state != "all":
-        query = query.where(HumanTask.state == state)
-    if mine:
-        query = query.where(HumanTask.assignee == actor.username)
-    if instance_id is not None:
-        query = query.where(HumanTask.instance_id == instance_id)
-    if business_key is not None:
-        query = query.where(HumanTask.business_key == business_key)
+        if filters.role is not None and filters.role not in actor.roles:
+            raise ForbiddenError(f"you do not hold the role {filters.role!r}")
+        statement = statement.where(access.task_visible_clause(viewer()))
+    if filters.role is not None:
+        statement = statement.where(HumanTask.candidate_role == filters.role)
+    if filters.state != "all":
+        statement = statement.where(HumanTask.state == filters.state)
+    if filters.only_mine:
+        statement = statement.where(HumanTask.assignee == actor.username)
+    if filters.instance is not None:
+        statement = statement.where(HumanTask.instance_id == filters.instance)
+    if filters.business_key is not None:
+        statement = statement.where(HumanTask.business_key == filters.business_key)
 
-    total = db.session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
     rows = db.session.scalars(
-        query.order_by(HumanTask.created_at, HumanTask.id).limit(limit).offset(offset)
+        statement.order_by(HumanTask.created_at, HumanTask.id).limit(limit).offset(filters.offset)
     ).all()
     now = get_clock().now()
     return jsonify(
@@ -337,13 +214,20 @@ def list_tasks() -> Response:
             "items": [task_json(row, now) for row in rows],
             "total": total,
             "limit": limit,
-            "offset": offset,
+            "offset": filters.offset,
         }
     )
 
 
-@bp.get("/tasks/<task_id>")
-def get_task(task_id: str) -> Response:
+@bp.get("/tasks/<uuid:task_id>")
+@api_spec.validate(
+    resp=answers(200, responses.TaskDetail, "The task.", (401, 404)),
+    tags=["tasks"],
+    operation_id="getTask",
+    path_parameter_descriptions=TASK_ID,
+)
+def get_task(task_id: UUID) -> Response:
+    """One task with its form schema, documentation and data."""
     engine = get_engine()
     row = visible_task(task_id)
     details = engine.task_details(row)
@@ -360,92 +244,202 @@ def get_task(task_id: str) -> Response:
     )
 
 
-@bp.post("/tasks/<task_id>/claim")
-def claim_task(task_id: str) -> Response:
+@bp.post("/tasks/<uuid:task_id>/claim")
+@api_spec.validate(
+    resp=answers(200, responses.Task, "The claimed task.", (401, 403, 404, 409)),
+    tags=["tasks"],
+    operation_id="claimTask",
+    path_parameter_descriptions=TASK_ID,
+)
+def claim_task(task_id: UUID) -> Response:
+    """Claim an open task of one of my roles."""
     row = get_engine().claim(visible_task(task_id).id, actor=current_actor())
     return jsonify(task_json(row, get_clock().now()))
 
 
-@bp.post("/tasks/<task_id>/unclaim")
-def unclaim_task(task_id: str) -> Response:
+@bp.post("/tasks/<uuid:task_id>/unclaim")
+@api_spec.validate(
+    resp=answers(200, responses.Task, "The task, now unassigned.", (401, 403, 404, 409)),
+    tags=["tasks"],
+    operation_id="unclaimTask",
+    path_parameter_descriptions=TASK_ID,
+)
+def unclaim_task(task_id: UUID) -> Response:
+    """Give a claimed task back to its role (assignee or admin)."""
     row = get_engine().unclaim(visible_task(task_id).id, actor=current_actor())
     return jsonify(task_json(row, get_clock().now()))
 
 
-@bp.post("/tasks/<task_id>/complete")
-def complete_task(task_id: str) -> Response:
-    body = json_body(openapi.COMPLETE_TASK)
+@bp.post("/tasks/<uuid:task_id>/complete")
+@api_spec.validate(
+    json=models.CompleteTask,
+    resp=answers(
+        200,
+        responses.Instance,
+        "The instance after the task.",
+        (400, 401, 403, 404, 409, 413),
+        unprocessable="the data fails the task's form_schema (errors per field).",
+    ),
+    tags=["tasks"],
+    operation_id="completeTask",
+    path_parameter_descriptions=TASK_ID,
+)
+def complete_task(task_id: UUID) -> Response:
+    """Complete a task with its form data; the instance moves on.
+
+    422 with field errors when the data fails the form's JSON Schema; 409 when the task is no
+    longer open or is claimed by someone else; 403 without the task's candidate role.
+    """
+    request_body: models.CompleteTask = body()
     instance = get_engine().complete_task(
-        visible_task(task_id).id, actor=current_actor(), data=body.get("data") or {}
+        visible_task(task_id).id, actor=current_actor(), data=request_body.data or {}
     )
     return jsonify(instance_json(instance))
 
 
-@bp.post("/tasks/<task_id>/reassign")
-def reassign_task(task_id: str) -> Response:
+@bp.post("/tasks/<uuid:task_id>/reassign")
+@api_spec.validate(
+    json=models.ReassignTask,
+    resp=answers(
+        200,
+        responses.Task,
+        "The reassigned task.",
+        (400, 401, 403, 404, 409, 413),
+        unprocessable="the assignee is no active user (told to supervisors only; others get 403).",
+    ),
+    tags=["tasks"],
+    operation_id="reassignTask",
+    path_parameter_descriptions=TASK_ID,
+)
+def reassign_task(task_id: UUID) -> Response:
+    """Assign a task to another user (supervisors only).
+
+    403 unless admin; 422 when the user is unknown; 400 when the user lacks the task's candidate
+    role.
+    """
     actor = current_actor()
     engine = get_engine()
-    body = json_body(openapi.REASSIGN_TASK)
-    visible_task(task_id)  # 404 before anything about the assignee
-    user = db.session.scalars(select(User).where(User.username == body["assignee"])).first()
+    request_body: models.ReassignTask = body()
+    row = visible_task(task_id)  # 404 before anything about the assignee
+    user = db.session.scalars(select(User).where(User.username == request_body.assignee)).first()
     if user is None or not user.active:
         if not actor.roles & SUPERVISOR_ROLES:  # do not tell non-supervisors who exists
             raise ForbiddenError("only a supervisor can reassign a task")
         raise ApiError(422, "no such user", errors={"assignee": ["unknown user"]})
     assignee = Actor(user.username, frozenset(user.roles))
-    row = engine.reassign(task_id, assignee=assignee, actor=actor)
+    row = engine.reassign(row.id, assignee=assignee, actor=actor)
     return jsonify(task_json(row, get_clock().now()))
 
 
 # -- incidents ------------------------------------------------------------------------------------
-@bp.post("/incidents/<int:incident_id>/retry")
+def _may_retry() -> None:
+    _require_role(current_actor(), RETRY_ROLES, "retrying an incident")
+
+
+@bp.post(f"/incidents/<{ID}:incident_id>/retry")
+@checked_first(_may_retry)
+@api_spec.validate(
+    json=models.RetryIncident,
+    resp=answers(
+        200, responses.Incident, "The incident after the retry.", (401, 403, 404, 409, 413, 422)
+    ),
+    tags=["incidents"],
+    operation_id="retryIncident",
+    path_parameter_descriptions={"incident_id": "Incident id."},
+)
 def retry_incident(incident_id: int) -> Response:
-    actor = current_actor()
-    _require_role(actor, RETRY_ROLES, "retrying an incident")
-    body = json_body(openapi.RETRY_INCIDENT)
-    if incident_id > openapi.MAX_INT32:
-        raise NotFoundError(f"incident {incident_id} not found")
-    incident = get_engine().retry_incident(incident_id, actor=actor, data=body.get("data"))
+    """Run a failed task again (admin, process_owner).
+
+    Answers 200 also when the task fails again: the incident then stays open with one more
+    attempt.
+    """
+    request_body: models.RetryIncident = body()
+    incident = get_engine().retry_incident(
+        incident_id, actor=current_actor(), data=request_body.data
+    )
     return jsonify(incident_json(incident))
 
 
 # -- messages -------------------------------------------------------------------------------------
-@bp.post("/messages")
-def send_message() -> Body:
-    actor = current_actor()
-    if not actor.roles - {"client"}:
+def _may_send_messages() -> None:
+    if not current_actor().roles - {"client"}:
         raise ForbiddenError("sending messages needs a staff role")
-    body = json_body(openapi.SEND_MESSAGE)
+
+
+@bp.post("/messages")
+@checked_first(_may_send_messages)
+@api_spec.validate(
+    json=models.SendMessage,
+    resp=answers(
+        202, responses.MessageResult, "Delivered or queued.", (400, 401, 403, 409, 413, 422)
+    ),
+    tags=["messages"],
+    operation_id="sendMessage",
+)
+def send_message() -> Body:
+    """Send a BPMN message to the instance that waits for it.
+
+    Delivered at once to the first running instance that waits for the message and matches the
+    correlation; otherwise queued until one does. Any staff role may send (clients get 403).
+    """
+    request_body: models.SendMessage = body()
+    correlation = request_body.correlation.model_dump(exclude_none=True)
     result = get_engine().send_message(
-        body["name"],
-        correlation=body["correlation"],
-        payload=body.get("payload"),
-        actor=actor,
+        request_body.name,
+        correlation=correlation,
+        payload=request_body.payload,
+        actor=current_actor(),
     )
     return jsonify({"delivered_to": result.delivered_to, "queued_id": result.queued_id}), 202
 
 
 # -- clock ----------------------------------------------------------------------------------------
 @bp.get("/clock")
+@api_spec.validate(
+    resp=answers(200, responses.Clock, "Now.", (401,)), tags=["clock"], operation_id="getClock"
+)
 def get_clock_view() -> Response:
+    """The application clock."""
     clock = get_clock()
     return jsonify({"now": timestamp(clock.now()), "simulated": clock.simulated})
 
 
-@bp.post("/clock")
-def change_clock() -> Response:
+def _may_change_clock() -> None:
     _require_role(current_actor(), CLOCK_ROLES, "changing the clock")
-    clock = get_clock()
-    if not isinstance(clock, SimulatedClock):
+    if not isinstance(get_clock(), SimulatedClock):
         raise ApiError(409, "the application runs on the real clock; it cannot be changed")
-    body = json_body(openapi.CHANGE_CLOCK)
+
+
+@bp.post("/clock")
+@checked_first(_may_change_clock)
+@api_spec.validate(
+    json=models.ChangeClock,
+    resp=answers(
+        200,
+        responses.ClockChange,
+        "The new time and the instances whose timers fired.",
+        (401, 403, 409, 413),
+        unprocessable="`set` is no timestamp with an offset, `advance` no ISO 8601 duration, or "
+        "the result lies outside the years 1 to 9999.",
+    ),
+    tags=["clock"],
+    operation_id="changeClock",
+)
+def change_clock() -> Response:
+    """Set or advance the simulated clock (admin), then fire due timers.
+
+    409 when the application runs on the real clock.
+    """
+    clock = get_clock()
+    assert isinstance(clock, SimulatedClock)  # _may_change_clock
+    request_body: models.ChangeClock = body()
+    field = "set" if request_body.set is not None else "advance"
     try:
-        if "set" in body:
-            clock.set(parse_utc(body["set"]))
+        if request_body.set is not None:
+            clock.set(parse_utc(request_body.set))
         else:
-            clock.advance(parse_duration(body["advance"], clock.now()))
+            clock.advance(parse_duration(request_body.advance, clock.now()))
     except (ValueError, OverflowError) as err:
-        field = "set" if "set" in body else "advance"
         raise ApiError(422, f"invalid {field} value", errors={field: [str(err)]}) from err
     fired = scheduler.sweep(current_app._get_current_object())  # type: ignore[attr-defined]
     return jsonify(
