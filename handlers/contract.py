@@ -1,76 +1,28 @@
 """Handlers: contract (see docs/initial-certification.md).
 
 `contract.record` (R-6.2.2a): the legally binding written contract signed after acceptance, with
-both signatures and their dates.
+both signatures and their dates — the rules in `domain/contract.py`.
 """
 
 from typing import Any
 
-from sqlalchemy import select
-
-from certflow.dates import china_date
-from domain.errors import RuleViolation
-from domain.models import Application, Contract
-from handlers.application import (
-    date_param,
-    decimal_param,
-    id_param,
-    load,
-    text_param,
-)
+from domain.contract import RULE  # noqa: F401  (RULE re-exported)
+from domain.contract import record_contract as record
+from handlers.application import ApplicationParams, rule_checked
 from handlers.registry import HandlerContext, handler
 
-RULE = "R-6.2.2a"
+
+class ContractParams(ApplicationParams):
+    contract_number: Any = rule_checked("string", "R-6.2.2a 合同编号 Contract number (≤ 40)")
+    client_signatory: Any = rule_checked("string", "R-6.2.2a 客户签字人 Client signatory")
+    client_signed_on: Any = rule_checked("string", "R-6.2.2a 客户签字日期 ISO date, not future")
+    cb_signatory: Any = rule_checked("string", "R-6.2.2a 认证机构签字人 CB signatory")
+    cb_signed_on: Any = rule_checked("string", "R-6.2.2a 认证机构签字日期 ISO date, not future")
+    fee: Any = rule_checked("number", "R-6.2.2a 认证费用 Fee (optional, ≥ 0, 2 decimals)")
 
 
-@handler("contract.record")
-def record_contract(params: dict[str, Any], ctx: HandlerContext) -> dict[str, Any]:
+@handler("contract.record", params=ContractParams)
+def record_contract(params: ContractParams, ctx: HandlerContext) -> dict[str, Any]:
     """Record the signed contract; the application becomes `contracted`."""
-    application = load(ctx.session, Application, id_param(params, "application_id"))
-    if application.status != "accepted":
-        raise RuleViolation(
-            RULE,
-            f"申请 {application.number} 状态为 {application.status}，只有已受理的申请才能签订合同 "
-            "only an accepted application gets a contract",
-        )
-    number = text_param(params, "contract_number", RULE, "合同编号 contract number", 40)
-    client_signatory = text_param(
-        params, "client_signatory", RULE, "客户签字人 client signatory", 100
-    )
-    client_signed_on = date_param(params, "client_signed_on", RULE, "客户签字日期 client date")
-    cb_signatory = text_param(params, "cb_signatory", RULE, "认证机构签字人 CB signatory", 100)
-    cb_signed_on = date_param(params, "cb_signed_on", RULE, "认证机构签字日期 CB date")
-    fee = decimal_param(params, "fee", RULE, "认证费用 fee", optional=True, places=2, digits=12)
-
-    today = china_date(ctx.now)
-    for label, signed_on in (("客户 client", client_signed_on), ("认证机构 CB", cb_signed_on)):
-        if signed_on > today:
-            raise RuleViolation(
-                RULE,
-                f"{label} 签字日期 {signed_on.isoformat()} 晚于今天 {today.isoformat()}: "
-                "a signature date cannot be in the future",
-            )
-    if fee is not None and fee < 0:
-        raise RuleViolation(RULE, f"认证费用不能为负 the fee cannot be negative: {fee}")
-    if ctx.session.scalars(select(Contract.id).where(Contract.number == number)).first():
-        raise RuleViolation(RULE, f"合同编号 {number} 已存在 contract number already recorded")
-    if ctx.session.scalars(
-        select(Contract.id).where(Contract.application_id == application.id)
-    ).first():
-        raise RuleViolation(RULE, f"申请 {application.number} 已有合同 already has a contract")
-
-    contract = Contract(
-        application_id=application.id,
-        number=number,
-        client_signatory=client_signatory,
-        client_signed_on=client_signed_on,
-        cb_signatory=cb_signatory,
-        cb_signed_on=cb_signed_on,
-        fee=fee,
-        recorded_by=ctx.actor,
-        recorded_at=ctx.now,
-    )
-    ctx.session.add(contract)
-    application.status = "contracted"
-    ctx.session.flush()
+    contract = record(ctx, **params.model_dump())
     return {"id": contract.id, "number": contract.number}

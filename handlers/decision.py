@@ -1,204 +1,59 @@
 """Handlers: the certification decision (R-8.8, R-13) and the written refusal notice (R-8.8).
 
-The decision is taken by the technical department's decision makers who did not take part in
-any audit of the application (guard `not_on_audit_team`, checked again here). `decided_on` is
-the decision's date in China (UTC+8) — the date the certificate is issued on and the programme
-cycle starts from.
+Thin adapters over `domain/decision.py`: the decision is taken by the technical department's
+decision makers who did not take part in any audit of the application (guard
+`not_on_audit_team`, checked again in the domain).
 """
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from pydantic import Field
 
-from domain.documents import create_document
-from domain.errors import RuleViolation
-from domain.models import Application, Audit, Decision, Nonconformity
-from domain.programme_dates import china_date
-from handlers.audit import (
-    application_of,
-    get_audit,
-    optional_text,
-    require_id,
-    require_int,
+from domain.decision import (  # noqa: F401  (re-exported)
+    OUTCOMES,
+    REFUSAL_KIND,
+    decision_problems,
+    get_application,
+    get_decision,
+    grantable_level,
+    issue_refusal_notice,
+    open_nonconformities,
+    record_decision,
 )
-from handlers.guards import audited_application
+from handlers.audit import Text, Whole
+from handlers.params import Id, Params
 from handlers.registry import GuardContext, HandlerContext, handler, validator
 
-OUTCOMES = ("grant", "refuse")
-REFUSAL_KIND = "refusal_notice"
 
-
-def get_application(session: Session, application_id: Any) -> Application:
-    application = session.get(Application, require_id(application_id, "application_id"))
-    if application is None:
-        raise LookupError(f"application {application_id} not found")
-    return application
-
-
-def get_decision(session: Session, decision_id: Any, application: Application) -> Decision:
-    decision = session.get(Decision, require_id(decision_id, "decision_id"))
-    if decision is None or decision.application_id != application.id:
-        raise LookupError(f"decision {decision_id} not found for application {application.number}")
-    return decision
-
-
-def open_nonconformities(session: Session, audit: Audit) -> list[Nonconformity]:
-    """NCs not (yet) accepted at verification: they block a grant (R-8.7, R-8.8)."""
-    return list(
-        session.scalars(
-            select(Nonconformity)
-            .where(Nonconformity.audit_id == audit.id, Nonconformity.status != "accepted")
-            .order_by(Nonconformity.id)
-        )
+class DecisionParams(Params):
+    application_id: Id = Field(description="申请 The application (id)")
+    audit_id: Id = Field(description="审查 The audit decided on (id)")
+    outcome: Text = Field(None, description=f"R-8.8 认证决定 One of {OUTCOMES}")
+    star_level: Whole = Field(
+        None, description="R-8.8 批准的星级 Star level granted (≤ what the audit supports)"
     )
+    reasons: Text = Field(None, description="R-8.8 理由 Reasons (needed for a refusal)")
 
 
-def grantable_level(audit: Audit, application: Application) -> int:
-    """The highest level a grant may set (R-8.5.5, R-8.8).
-
-    - downgrade: the level the team found (below the requested one, on the client's request);
-    - recommend: the level found, at most the requested level; a recommendation conditional on
-      correcting NCs (level found below the requested one) allows the requested level, since a
-      grant also needs every NC accepted;
-    - not_recommend: nothing (0).
-    """
-    achieved = audit.star_level_achieved or 0
-    if audit.conclusion == "downgrade":
-        return achieved
-    if audit.conclusion == "recommend":
-        if (audit.conclusion_notes or {}).get("conditional_on_corrections"):
-            return application.requested_level
-        return min(achieved, application.requested_level)
-    return 0
+@handler("decision.record", params=DecisionParams)
+def record(params: DecisionParams, ctx: HandlerContext) -> dict[str, Any]:
+    """R-8.8: grant or refuse; R-13: who decided and when."""
+    return record_decision(ctx, **params.model_dump())
 
 
-@handler("decision.record")
-def record(params: dict[str, Any], ctx: HandlerContext) -> dict:
-    """R-8.8: grant (star level within what the audit supports, no open NC) or refuse (with
-    written reasons); R-13: who decided and when."""
-    application = get_application(ctx.session, params.get("application_id"))
-    audit = get_audit(ctx.session, params.get("audit_id"))
-    if application_of(ctx.session, audit).id != application.id:
-        raise LookupError(f"audit {audit.id} is not an audit of {application.number}")
-    _require_decidable(ctx, application, audit)
-    outcome = params.get("outcome")
-    if outcome not in OUTCOMES:
-        raise RuleViolation("R-8.8", f"outcome must be one of {OUTCOMES}, got {outcome!r}")
-    reasons = optional_text(params.get("reasons"))
-    star_level = None
-    if outcome == "grant":
-        star_level = _check_grant(ctx.session, application, audit, params.get("star_level"))
-    elif not reasons:
-        raise RuleViolation(
-            "R-8.8", "a refusal needs the reasons, notified to the client in writing"
-        )
-    decision = Decision(
-        application_id=application.id,
-        audit_id=audit.id,
-        outcome=outcome,
-        star_level=star_level,
-        reasons=reasons,
-        decided_by=ctx.actor,
-        decided_at=ctx.now,
-        decided_on=china_date(ctx.now),
-    )
-    ctx.session.add(decision)
-    if outcome == "refuse":
-        application.status = "refused"
-    ctx.session.flush()
-    return {"id": decision.id, "outcome": outcome, "star_level": star_level}
+class RefusalParams(Params):
+    application_id: Id = Field(description="申请 The application (id)")
+    decision_id: Id = Field(description="R-8.8 不予注册的决定 The refusal decision (id)")
 
 
-def _require_decidable(ctx: HandlerContext, application: Application, audit: Audit) -> None:
-    if audit.conclusion is None or audit.status != "completed":
-        raise RuleViolation("R-8.8", f"audit {audit.id} is not completed with a conclusion")
-    earlier = ctx.session.scalars(
-        select(Decision.id).where(Decision.application_id == application.id)
-    ).first()
-    if earlier is not None:
-        raise RuleViolation("R-8.8", f"application {application.number} is already decided")
-    if audited_application(ctx.session, application.id, ctx.actor):
-        raise RuleViolation(
-            "R-8.8", f"{ctx.actor} took part in an audit of {application.number} and may not decide"
-        )
-
-
-def _check_grant(session: Session, application: Application, audit: Audit, value: Any) -> int:
-    star_level = require_int(value, "star_level", "R-8.8", minimum=1)
-    if audit.conclusion == "not_recommend":
-        raise RuleViolation(
-            "R-8.8", "the audit team did not recommend certification; a grant is not possible"
-        )
-    highest = grantable_level(audit, application)
-    if star_level > highest:
-        raise RuleViolation(
-            "R-8.8",
-            f"star level {star_level} exceeds what the audit supports ({highest}: level reached "
-            f"{audit.star_level_achieved}, requested {application.requested_level}, conclusion "
-            f"{audit.conclusion})",
-        )
-    unresolved = open_nonconformities(session, audit)
-    if unresolved:
-        numbers = ", ".join(f"{nc.number} ({nc.status})" for nc in unresolved)
-        raise RuleViolation("R-8.8", f"nonconformities not yet accepted: {numbers} (R-8.7)")
-    return star_level
-
-
-@handler("notices.refusal")
-def refusal(params: dict[str, Any], ctx: HandlerContext) -> dict:
+@handler("notices.refusal", params=RefusalParams)
+def refusal(params: RefusalParams, ctx: HandlerContext) -> dict:
     """R-8.8: the written notice that registration is refused, with the decision's reasons."""
-    application = get_application(ctx.session, params.get("application_id"))
-    decision = get_decision(ctx.session, params.get("decision_id"), application)
-    if decision.outcome != "refuse":
-        raise RuleViolation("R-8.8", f"decision {decision.id} is not a refusal")
-    organisation = application.organisation
-    document = create_document(
-        ctx.session,
-        kind=REFUSAL_KIND,
-        title=f"不予注册通知 Notice of refusal — {application.number}",
-        lines=[
-            f"# 不予注册通知 Notice of refusal — {application.number}",
-            f"{organisation.name}：",
-            "",
-            f"经认证决定，贵组织的售后服务认证申请（{application.number}）不予注册。",
-            f"The application {application.number} for after-sales service certification is "
-            "refused.",
-            "",
-            "## 理由 Reasons",
-            decision.reasons,
-            "",
-            f"决定日期 Decided on: {decision.decided_on.isoformat()}",
-            "如有异议，可在收到本通知后提出申诉。 You may appeal against this decision.",
-        ],
-        organisation_id=application.organisation_id,
-        application_id=application.id,
-        audit_id=decision.audit_id,
-        data={
-            "application_number": application.number,
-            "decision_id": decision.id,
-            "reasons": decision.reasons,
-            "decided_by": decision.decided_by,
-            "decided_on": decision.decided_on.isoformat(),
-        },
-        created_by=ctx.actor,
-        now=ctx.now,
-    )
+    document = issue_refusal_notice(ctx, params.application_id, params.decision_id)
     return {"document_id": document.id}
 
 
 @validator("decision_fits_audit")
 def decision_fits_audit(ctx: GuardContext) -> dict[str, list[str]]:
-    """The decision form's data against R-8.8 before the task completes (422, nothing lost);
-    decision.record enforces the same rules again when it records the decision."""
-    data = ctx.data
-    application = get_application(ctx.session, data.get("application_id"))
-    audit = get_audit(ctx.session, data.get("audit_id"))
-    try:
-        if data.get("outcome") == "grant":
-            _check_grant(ctx.session, application, audit, data.get("star_level"))
-    except RuleViolation as err:
-        return {"star_level": [str(err)]}
-    if data.get("outcome") == "refuse" and not optional_text(data.get("reasons")):
-        return {"reasons": ["R-8.8: a refusal needs the reasons, notified in writing"]}
-    return {}
+    """The decision form's data against R-8.8 before the task completes (422, nothing lost)."""
+    return decision_problems(ctx.session, ctx.data)

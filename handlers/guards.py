@@ -2,68 +2,20 @@
 
 The engine calls a guard on claim and on complete (`engine/service.py`, `_check_guard`); it
 returns None to allow or the reason for refusing. The actor (a username) is mapped to the
-`User`, the `Auditor` with that user id, and that auditor's `AuditTeamMember` rows. Admin does
-not bypass these guards: impartiality and the team's appointment are not a matter of rights.
+`User`, the `Auditor` with that user id, and that auditor's `AuditTeamMember` rows (queries in
+`domain/people.py`). Admin does not bypass these guards: impartiality and the team's
+appointment are not a matter of rights.
 """
 
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
-
-from certflow.models import User
-from domain.models import Audit, Auditor, AuditProgramme, AuditTeamMember
+from domain.people import (  # noqa: F401  (re-exported)
+    audited_application,
+    auditor_of_actor,
+    audits_of_application,
+    team_membership,
+)
 from handlers.registry import GuardContext, guard
-
-
-def auditor_of_actor(session: Session, username: str) -> Auditor | None:
-    """The auditor record of the user `username`, if that user is an auditor at all."""
-    return session.scalars(
-        select(Auditor).join(User, Auditor.user_id == User.id).where(User.username == username)
-    ).first()
-
-
-def team_membership(session: Session, audit_id: int, username: str) -> AuditTeamMember | None:
-    """The actor's appointment to the team of `audit_id`, if any."""
-    auditor = auditor_of_actor(session, username)
-    if auditor is None:
-        return None
-    return session.scalars(
-        select(AuditTeamMember).where(
-            AuditTeamMember.audit_id == audit_id, AuditTeamMember.auditor_id == auditor.id
-        )
-    ).first()
-
-
-def audits_of_application(session: Session, application_id: int) -> list[int]:
-    """Ids of every audit of an application: linked directly or through its programme."""
-    return list(
-        session.scalars(
-            select(Audit.id)
-            .outerjoin(AuditProgramme, Audit.programme_id == AuditProgramme.id)
-            .where(
-                or_(
-                    Audit.application_id == application_id,
-                    AuditProgramme.application_id == application_id,
-                )
-            )
-            .order_by(Audit.id)
-        )
-    )
-
-
-def audited_application(session: Session, application_id: int, username: str) -> bool:
-    """True when the actor was on the team of any audit of the application (R-8.8)."""
-    auditor = auditor_of_actor(session, username)
-    audit_ids = audits_of_application(session, application_id)
-    if auditor is None or not audit_ids:
-        return False
-    found = session.scalars(
-        select(AuditTeamMember.id).where(
-            AuditTeamMember.audit_id.in_(audit_ids), AuditTeamMember.auditor_id == auditor.id
-        )
-    ).first()
-    return found is not None
 
 
 def _case_id(data: dict[str, Any], key: str) -> int | None:

@@ -1,159 +1,35 @@
 """Handlers: programme (see docs/initial-certification.md).
 
 `programme.create` (R-7.1.1, R-7.1.2, R-7.1.4): the audit programme of the certification cycle
-with its first activities (document review, initial audit) and the initial `Audit`. The cycle
-dates and the surveillance/recertification activities are added when the certificate is issued
-(the cycle runs from the decision date, R-7.1.1).
+with its first activities and the initial `Audit` — the rules in `domain/programme.py`.
 """
 
-from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from pydantic import Field
 
-from certflow.dates import china_date
-from domain.errors import RuleViolation
-from domain.models import Application, Audit, AuditProgramme, Certificate, ProgrammeActivity
-from handlers.application import (
-    MIN_MAN_DAYS,
-    date_param,
-    decimal_param,
-    flag_param,
-    id_param,
-    load,
-    optional_text_param,
-)
+from domain.programme import HELD, IN_PROGRESS  # noqa: F401
+from domain.programme import create_programme as create
+from handlers.application import ApplicationParams, OptionalText, rule_checked
 from handlers.registry import HandlerContext, handler
 
-IN_PROGRESS = ("accepted", "contracted")
-HELD = ("valid", "suspended")
+
+class ProgrammeParams(ApplicationParams):
+    mystery_shopping: Any = rule_checked("boolean", "R-8.2 暗访 Mystery shopping in the programme")
+    random_survey: Any = rule_checked("boolean", "R-8.3 随机调查 Random survey in the programme")
+    document_review_date: Any = rule_checked(
+        "string", "R-8.1 文件评审日期 ISO date, before the on-site audit"
+    )
+    initial_audit_start: Any = rule_checked("string", "R-7.1.2 初始审查开始 ISO date")
+    initial_audit_end: Any = rule_checked("string", "R-7.1.2 初始审查结束 ISO date, ≥ start")
+    man_days: Any = rule_checked("number", "R-7.1.2 审查人日 Man-days, ≥ 0.5")
+    sizing_notes: OptionalText = Field(description="R-7.1.2 人日确定说明 How the size was set")
+    shift_work_notes: OptionalText = Field(
+        description="R-7.1.4 轮班说明 How shift work is covered (needed for shift work)"
+    )
 
 
-def _cycle_running(
-    ctx: HandlerContext, programme: AuditProgramme, application: Application, today: date
-) -> bool:
-    """The programme's cycle has not ended and its certificate is still held (a withdrawn or
-    cancelled certificate ends the cycle early, R-9.5)."""
-    if programme.cycle_end is None or programme.cycle_end < today:
-        return False
-    held = ctx.session.scalars(
-        select(Certificate.id).where(
-            Certificate.application_id == application.id,
-            Certificate.status.in_(HELD),
-        )
-    ).first()
-    return held is not None
-
-
-def _refuse_second_programme(ctx: HandlerContext, application: Application) -> None:
-    """One programme per client per certification cycle (R-7.1.1): none for this application
-    yet, and none of another application that is in progress or whose cycle still runs (except
-    for a recertification, which prepares the next cycle, R-8.11)."""
-    today = china_date(ctx.now)
-    rows = ctx.session.execute(
-        select(AuditProgramme, Application)
-        .join(Application, AuditProgramme.application_id == Application.id)
-        .where(AuditProgramme.organisation_id == application.organisation_id)
-    ).all()
-    for programme, other in rows:
-        if other.id == application.id:
-            raise RuleViolation(
-                "R-7.1.1",
-                f"申请 {application.number} 已有审查方案 already has programme {programme.id}",
-            )
-        # A recertification prepares the next cycle while the current one still runs (R-8.11):
-        # its programme starts at the new decision date, so only one in progress is refused.
-        running = _cycle_running(ctx, programme, other, today)
-        if other.status in IN_PROGRESS or (running and application.kind != "recertification"):
-            raise RuleViolation(
-                "R-7.1.1",
-                f"该客户已有审查方案 the client already has programme {programme.id} "
-                f"(application {other.number}, {other.status}): one programme per client per "
-                "certification cycle",
-            )
-
-
-@handler("programme.create")
-def create_programme(params: dict[str, Any], ctx: HandlerContext) -> dict[str, Any]:
+@handler("programme.create", params=ProgrammeParams)
+def create_programme(params: ProgrammeParams, ctx: HandlerContext) -> dict[str, Any]:
     """Create the programme, its document review and initial audit, and the initial Audit."""
-    application = load(ctx.session, Application, id_param(params, "application_id"))
-    if application.status != "contracted":
-        raise RuleViolation(
-            "R-6.2.2a",
-            f"申请 {application.number} 状态为 {application.status}：审查方案须在签订合同之后 "
-            "the programme follows the signed contract",
-        )
-    mystery_shopping = flag_param(params, "mystery_shopping", "R-8.2")
-    random_survey = flag_param(params, "random_survey", "R-8.3")
-    review_date = date_param(params, "document_review_date", "R-8.1", "文件评审日期 review date")
-    audit_start = date_param(params, "initial_audit_start", "R-7.1.2", "初始审查开始 audit start")
-    audit_end = date_param(params, "initial_audit_end", "R-7.1.2", "初始审查结束 audit end")
-    man_days = decimal_param(params, "man_days", "R-7.1.2", "审查人日 man-days")
-    sizing_notes = optional_text_param(params, "sizing_notes")
-    shift_work_notes = optional_text_param(params, "shift_work_notes")
-
-    if review_date >= audit_start:
-        raise RuleViolation(
-            "R-8.1",
-            f"文件评审 {review_date.isoformat()} 须在现场审查 {audit_start.isoformat()} 之前 "
-            "the document review comes before the on-site audit",
-        )
-    if audit_end < audit_start:
-        raise RuleViolation(
-            "R-7.1.2",
-            f"初始审查结束日期 {audit_end.isoformat()} 早于开始日期 {audit_start.isoformat()} "
-            "the audit ends before it starts",
-        )
-    if man_days is None or man_days < MIN_MAN_DAYS:
-        raise RuleViolation(
-            "R-7.1.2", f"审查人日至少 0.5 man-days must be at least 0.5: {man_days}"
-        )
-    if application.shift_work and not shift_work_notes:
-        raise RuleViolation(
-            "R-7.1.4",
-            "客户采用轮班作业，审查方案须说明如何考虑轮班活动 the client works in shifts: say how "
-            "the programme covers shift work (shift_work_notes)",
-        )
-    _refuse_second_programme(ctx, application)
-
-    programme = AuditProgramme(
-        organisation_id=application.organisation_id,
-        application_id=application.id,
-        mystery_shopping=mystery_shopping,
-        random_survey=random_survey,
-        shift_work_notes=shift_work_notes,
-        sizing_notes=sizing_notes,
-        man_days=man_days,
-        created_by=ctx.actor,
-        created_at=ctx.now,
-    )
-    ctx.session.add(programme)
-    ctx.session.flush()
-    ctx.session.add_all(
-        [
-            ProgrammeActivity(
-                programme_id=programme.id, kind="document_review", planned_date=review_date
-            ),
-            ProgrammeActivity(
-                programme_id=programme.id, kind="initial_audit", planned_date=audit_start
-            ),
-        ]
-    )
-    audit = Audit(
-        programme_id=programme.id,
-        application_id=application.id,
-        organisation_id=application.organisation_id,
-        kind="initial",
-        scope=application.scope,
-        start_date=audit_start,
-        end_date=audit_end,
-        status="planned",
-    )
-    ctx.session.add(audit)
-    ctx.session.flush()
-    return {
-        "id": programme.id,
-        "audit_id": audit.id,
-        "mystery_shopping": mystery_shopping,
-        "random_survey": random_survey,
-    }
+    return create(ctx, **params.model_dump())

@@ -1,0 +1,227 @@
+"""One audit day on site (R-8.5.2 … R-8.5.4, R-8.3, R-3): findings against the indicator set,
+special deductions and bonus items, the on-site random survey, the daily communication with the
+client and an escalation to the audit department (R-8.5.3, R-8.5.6)."""
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from domain.acting import Acting, stamp
+from domain.audit.common import audit_indicator_set, get_audit, require_status
+from domain.audit.onsite import TERMINATION_REASONS
+from domain.audit.preparation import random_survey
+from domain.checks import (
+    optional_text,
+    require_int,
+    require_list,
+    require_past_date,
+    require_text,
+)
+from domain.errors import RuleViolation
+from domain.indicators import indicator_set_label
+from domain.models import Audit, Finding
+from domain.scoring import (
+    CONFORM,
+    NONCONFORM,
+    RESULT_SAMPLED,
+    RESULT_VALUES,
+    SAMPLED,
+    IndicatorSet,
+)
+
+AUDIT_METHODS = ("interview", "observation", "records")  # R-8.5.2
+# R-8.5.3: what the team leader reports to the audit department (none = nothing to escalate).
+# terminate_request: the leader asks for a termination (R-8.5.6), naming the reason.
+ESCALATIONS = (
+    "none",
+    "objectives_unachievable",
+    "significant_risk",
+    "scope_change",
+    "terminate_request",
+)
+
+
+def record_evidence(
+    act: Acting,
+    audit_id: int,
+    *,
+    audit_day: Any,
+    findings: Any,
+    special_deductions: Any,
+    special_bonus: Any,
+    random_survey: Any,
+    daily_communication: Any,
+    escalation: Any,
+    escalation_details: Any,
+    terminate_reason: Any,
+) -> str:
+    """R-8.5.2/R-8.5.4: one audit day's findings against the indicator set; R-8.5.3: the daily
+    communication with the client and any escalation to the audit department. Returns the kind
+    of escalation ("none" when there is nothing to escalate).
+
+    A finding is `{"item_code", "method", "result", "sample_size", "failures", "evidence",
+    "improvement_opportunity"}`; a later finding on the same item replaces the earlier one.
+    Special deductions / bonus items are lists of codes (or `{"code", "evidence"}`), one entry
+    per occurrence, kept as findings on the SD-/SB- code."""
+    audit = get_audit(act.session, audit_id)
+    require_status(audit, ["in_progress"], "R-8.5", "record evidence before the opening meeting")
+    indicator_set = audit_indicator_set(act.session, audit)
+    day = require_past_date(audit_day, "audit_day", "R-8.5.2", act.now)
+    if audit.start_date and day < audit.start_date:
+        raise RuleViolation("R-8.5.2", f"audit day {day} is before the on-site start")
+    entries = [
+        _finding_entry(indicator_set, index, raw)
+        for index, raw in enumerate(require_list(findings, "findings", "R-8.5.2", allow_empty=True))
+    ]
+    deductions = _special_entries(
+        special_deductions, indicator_set.special_deductions, "special_deductions"
+    )
+    bonus = _special_entries(special_bonus, indicator_set.special_bonus, "special_bonus")
+    communication = require_text(daily_communication, "daily_communication", "R-8.5.3")
+    raised = _escalation(escalation, escalation_details, terminate_reason)
+    for entry in entries:
+        _replace_finding(act, audit, entry)
+    for code, evidence in deductions:
+        _add_special_finding(act, audit, code, NONCONFORM, evidence)
+    for code, evidence in bonus:
+        _add_special_finding(act, audit, code, CONFORM, evidence)
+    day_record = {
+        "audit_day": day.isoformat(),
+        "daily_communication": communication,
+        "random_survey": _onsite_random_survey(random_survey),
+        "finding_count": len(entries),
+        "special_deductions": [code for code, _ in deductions],
+        "special_bonus": [code for code, _ in bonus],
+        "escalation": raised["kind"],
+        **stamp(act),
+    }
+    audit.communications = [*(audit.communications or []), day_record]
+    if raised["kind"] != "none":
+        audit.escalations = [
+            *(audit.escalations or []),
+            {**raised, "audit_day": day.isoformat(), **stamp(act, "raised_by", "raised_at")},
+        ]
+    return raised["kind"]
+
+
+def _finding_entry(indicator_set: IndicatorSet, index: int, raw: Any) -> dict:
+    where = f"findings[{index}]"
+    if not isinstance(raw, Mapping):
+        raise RuleViolation("R-8.5.2", f"{where} must be an object")
+    code = raw.get("item_code")
+    try:
+        item = indicator_set.item(code)
+    except KeyError as err:
+        raise RuleViolation(
+            "R-8.5.4",
+            f"{where}: item {code!r} is not in indicator set {indicator_set_label(indicator_set)}",
+        ) from err
+    method = raw.get("method")
+    if method not in AUDIT_METHODS:
+        raise RuleViolation("R-8.5.2", f"{where}: method must be one of {AUDIT_METHODS}")
+    result = raw.get("result")
+    if result not in RESULT_VALUES:
+        raise RuleViolation("R-8.5.4", f"{where}: result must be one of {RESULT_VALUES}")
+    sample_size = failures = None
+    if result == RESULT_SAMPLED:
+        if item.kind != SAMPLED:
+            raise RuleViolation("R-3", f"{where}: item {code} is qualitative; it is not sampled")
+        sample_size = require_int(
+            raw.get("sample_size"), f"{where}.sample_size", "R-8.5.2", minimum=1
+        )
+        failures = require_int(raw.get("failures"), f"{where}.failures", "R-8.5.2", minimum=0)
+        if failures > sample_size:
+            raise RuleViolation("R-8.5.2", f"{where}: failures exceed the sample size")
+    evidence = optional_text(raw.get("evidence"))
+    opportunity = optional_text(raw.get("improvement_opportunity"))
+    deduction = result == NONCONFORM or (result == RESULT_SAMPLED and failures)
+    if deduction and not evidence:
+        raise RuleViolation(
+            "R-8.5.4", f"{where}: a deduction on item {code} needs objective evidence in detail"
+        )
+    if deduction and opportunity:
+        raise RuleViolation(
+            "R-8.5.4",
+            f"{where}: item {code} is a deduction item (扣分项); an improvement opportunity may "
+            "not be recorded on it — record the nonconformity instead",
+        )
+    return {
+        "item_code": code,
+        "method": method,
+        "result": result,
+        "sample_size": sample_size,
+        "failures": failures,
+        "evidence": evidence,
+        "improvement_opportunity": opportunity,
+    }
+
+
+def _special_entries(value: Any, known: Iterable[Any], field: str) -> list[tuple[str, str]]:
+    codes = {special.code for special in known}
+    entries = []
+    for index, raw in enumerate(require_list(value, field, "R-3", allow_empty=True)):
+        code, evidence = (
+            (raw.get("code"), optional_text(raw.get("evidence")))
+            if isinstance(raw, Mapping)
+            else (raw, "")
+        )
+        if code not in codes:
+            raise RuleViolation("R-3", f"{field}[{index}]: {code!r} is not one of {sorted(codes)}")
+        entries.append((code, evidence))
+    return entries
+
+
+def _onsite_random_survey(value: Any) -> dict | None:
+    """R-8.3: a random survey on site, `{"sample_size", "satisfied_count"}`, or None."""
+    if not value:
+        return None
+    if not isinstance(value, Mapping):
+        raise RuleViolation("R-8.3", "random_survey must be an object or null")
+    return random_survey(True, value.get("sample_size"), value.get("satisfied_count"))
+
+
+def _escalation(kind: Any, details: Any, terminate_reason: Any) -> dict:
+    """R-8.5.3 (a)/(b): what the leader reports to the audit department, with details; a
+    proposed termination names one of the R-8.5.6 reasons."""
+    kind = kind or "none"
+    if kind not in ESCALATIONS:
+        raise RuleViolation("R-8.5.3", f"escalation must be one of {ESCALATIONS}, got {kind!r}")
+    reason = terminate_reason or None
+    if kind == "none":
+        if reason:
+            raise RuleViolation(
+                "R-8.5.6", "a termination must be escalated to the audit department"
+            )
+        return {"kind": "none"}
+    if (kind == "terminate_request" or reason is not None) and reason not in TERMINATION_REASONS:
+        raise RuleViolation("R-8.5.6", f"terminate_reason must be one of {TERMINATION_REASONS}")
+    return {
+        "kind": kind,
+        "details": require_text(details, "escalation_details", "R-8.5.3"),
+        "terminate_reason": reason,
+    }
+
+
+def _replace_finding(act: Acting, audit: Audit, entry: dict) -> None:
+    for earlier in act.session.scalars(
+        select(Finding).where(Finding.audit_id == audit.id, Finding.item_code == entry["item_code"])
+    ):
+        act.session.delete(earlier)
+    act.session.add(Finding(audit_id=audit.id, recorded_by=act.actor, recorded_at=act.now, **entry))
+    act.session.flush()
+
+
+def _add_special_finding(act: Acting, audit: Audit, code: str, result: str, evidence: str) -> None:
+    act.session.add(
+        Finding(
+            audit_id=audit.id,
+            item_code=code,
+            method="records",
+            result=result,
+            evidence=evidence,
+            recorded_by=act.actor,
+            recorded_at=act.now,
+        )
+    )
+    act.session.flush()

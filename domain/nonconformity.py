@@ -1,0 +1,310 @@
+"""The nonconformity cycle (R-8.7) — report, client confirmation, answers within a
+deadline with a reminder, verification (documentary or on site) until every NC is accepted.
+
+Timer values (`reminder_at`, `deadline_at`) are ISO timestamps with offset, computed from the app
+clock: 09:00 China time on the reminder date, and 09:00 China time on the day *after* the
+deadline date (the client has the whole deadline day), expressed in UTC.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from certflow.dates import TIMER_HOUR_CHINA
+from domain.acting import Acting
+from domain.audit.common import application_of, get_audit
+from domain.checks import is_true, optional_text, require_id, require_list, require_text
+from domain.documents import create_document
+from domain.errors import RuleViolation
+from domain.letter_templates import render_letter
+from domain.models import Audit, Document, Nonconformity
+from domain.programme_dates import china_date, china_time_in_utc, iso_utc
+
+DEFAULT_NC_RESPONSE_DAYS = 30
+DEFAULT_NC_REMINDER_DAYS_BEFORE = 7
+REPORT_KIND = "nc_report"
+REMINDER_KIND = "nc_reminder"
+VERIFICATION_METHODS = ("documentary", "on_site")
+AWAITING_ANSWER = ("open", "confirmed", "rejected")
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """How long the client has to answer (NC_RESPONSE_DAYS) and when it is reminded
+    (NC_REMINDER_DAYS_BEFORE the deadline), from the configuration."""
+
+    response_days: int = DEFAULT_NC_RESPONSE_DAYS
+    reminder_days_before: int = DEFAULT_NC_REMINDER_DAYS_BEFORE
+
+
+def nonconformities_of(session: Session, audit: Audit, statuses=None) -> list[Nonconformity]:
+    query = select(Nonconformity).where(Nonconformity.audit_id == audit.id)
+    if statuses is not None:
+        query = query.where(Nonconformity.status.in_(tuple(statuses)))
+    return list(session.scalars(query.order_by(Nonconformity.id)))
+
+
+def _latest_document(session: Session, audit: Audit, kind: str) -> Document | None:
+    return session.scalars(
+        select(Document)
+        .where(Document.audit_id == audit.id, Document.kind == kind)
+        .order_by(Document.id.desc())
+        .limit(1)
+    ).first()
+
+
+def response_deadline(act: Acting, deadlines: Deadlines) -> tuple[date, str, str]:
+    """The date by which the client answers (NC_RESPONSE_DAYS after today, China date), and the
+    timer instants of the reminder (NC_REMINDER_DAYS_BEFORE) and of the deadline's passing
+    (09:00 China time the day after, so the whole deadline day is the client's)."""
+    deadline = china_date(act.now) + timedelta(days=deadlines.response_days)
+    reminder_on = deadline - timedelta(days=deadlines.reminder_days_before)
+    reminder_at = iso_utc(china_time_in_utc(reminder_on, TIMER_HOUR_CHINA))
+    deadline_at = iso_utc(china_time_in_utc(deadline + timedelta(days=1), TIMER_HOUR_CHINA))
+    return deadline, reminder_at, deadline_at
+
+
+def issue_report(act: Acting, audit_id: int, deadlines: Deadlines) -> dict:
+    """R-8.7: the NC report with the deadline for root-cause analysis, correction and corrective
+    action (NC_RESPONSE_DAYS after today, China date) and the reminder 7 days before."""
+    audit = get_audit(act.session, audit_id)
+    if audit.conclusion is None:
+        raise RuleViolation("R-8.7", "the audit has no conclusion, so no nonconformities")
+    nonconformities = nonconformities_of(act.session, audit, ["open"])
+    if not nonconformities:
+        raise RuleViolation("R-8.7", f"audit {audit.id} has no unreported nonconformities")
+    deadline, reminder_at, deadline_at = response_deadline(act, deadlines)
+    for nc in nonconformities:
+        nc.deadline = deadline
+    application = application_of(act.session, audit)
+    document = create_document(
+        act.session,
+        kind=REPORT_KIND,
+        title=f"不符合报告 Nonconformity report — {application.number}",
+        body=render_letter(
+            "nc_report",
+            application=application,
+            nonconformities=nonconformities,
+            deadline=deadline.isoformat(),
+        ),
+        organisation_id=audit.organisation_id,
+        application_id=application.id,
+        audit_id=audit.id,
+        data={
+            "deadline": deadline.isoformat(),
+            "reminder_at": reminder_at,
+            "deadline_at": deadline_at,
+            "nonconformities": [
+                {
+                    "id": nc.id,
+                    "number": nc.number,
+                    "item_code": nc.item_code,
+                    "description": nc.description,
+                    "evidence": nc.evidence,
+                }
+                for nc in nonconformities
+            ],
+        },
+        created_by=act.actor,
+        now=act.now,
+    )
+    return {
+        "report_document_id": document.id,
+        "deadline": deadline.isoformat(),
+        "reminder_at": reminder_at,
+        "deadline_at": deadline_at,
+        "count": len(nonconformities),
+    }
+
+
+def record_confirmation(act: Acting, audit_id: int, *, confirmed: Any, comments: Any) -> None:
+    """R-8.7: the client confirms the NC report; reservations go in `comments` (kept with the
+    report, and in the case history)."""
+    audit = get_audit(act.session, audit_id)
+    if not is_true(confirmed):
+        raise RuleViolation(
+            "R-8.7", "the client must confirm the NC report (reservations go in the comments)"
+        )
+    nonconformities = [
+        nc for nc in nonconformities_of(act.session, audit, ["open"]) if nc.deadline is not None
+    ]
+    if not nonconformities:
+        raise RuleViolation("R-8.7", "there is no issued NC report waiting for confirmation")
+    for nc in nonconformities:
+        nc.status = "confirmed"
+        nc.confirmed_by = act.actor
+        nc.confirmed_at = act.now
+    report = _latest_document(act.session, audit, REPORT_KIND)
+    if report is not None:
+        report.data = {
+            **(report.data or {}),
+            "confirmation": {
+                "confirmed_by": act.actor,
+                "confirmed_at": act.now.isoformat(),
+                "comments": optional_text(comments),
+            },
+        }
+
+
+def record_answers(act: Acting, audit_id: int, answers: Any) -> None:
+    """R-8.7: root cause, correction and corrective action for every NC still awaiting an
+    answer (confirmed, or rejected at verification)."""
+    audit = get_audit(act.session, audit_id)
+    unconfirmed = nonconformities_of(act.session, audit, ["open"])
+    if unconfirmed:
+        numbers = ", ".join(nc.number for nc in unconfirmed)
+        raise RuleViolation("R-8.7", f"the client has not confirmed the NC report ({numbers})")
+    awaiting = {nc.id: nc for nc in nonconformities_of(act.session, audit, AWAITING_ANSWER)}
+    if not awaiting:
+        raise RuleViolation("R-8.7", "no nonconformity is waiting for an answer")
+    answered = _one_entry_per_nc(
+        answers,
+        "answers",
+        awaiting,
+        _answer_entry,
+        not_expected="is not waiting for an answer on this audit",
+        twice="is answered twice",
+        missing="every open nonconformity needs an answer",
+    )
+    for nc_id, answer in answered.items():
+        nc = awaiting[nc_id]
+        nc.root_cause = answer["root_cause"]
+        nc.correction = answer["correction"]
+        nc.corrective_action = answer["corrective_action"]
+        nc.answered_at = act.now
+        nc.rounds = (nc.rounds or 0) + 1
+        nc.status = "answered"
+
+
+def _one_entry_per_nc(
+    value: Any,
+    field: str,
+    expected: dict[int, Nonconformity],
+    parse: Callable[[int, Any], tuple[int, dict]],
+    *,
+    not_expected: str,
+    twice: str,
+    missing: str,
+) -> dict[int, dict]:
+    """The list `field` parsed into exactly one entry for each expected NC (R-8.7)."""
+    entries: dict[int, dict] = {}
+    for index, raw in enumerate(require_list(value, field, "R-8.7")):
+        nc_id, entry = parse(index, raw)
+        if nc_id not in expected:
+            raise RuleViolation("R-8.7", f"{field}[{index}]: NC {nc_id} {not_expected}")
+        if nc_id in entries:
+            raise RuleViolation("R-8.7", f"{field}[{index}]: NC {nc_id} {twice}")
+        entries[nc_id] = entry
+    absent = [nc.number for nc_id, nc in expected.items() if nc_id not in entries]
+    if absent:
+        raise RuleViolation("R-8.7", f"{missing}: {', '.join(absent)}")
+    return entries
+
+
+def _answer_entry(index: int, raw: Any) -> tuple[int, dict]:
+    where = f"answers[{index}]"
+    if not isinstance(raw, dict):
+        raise RuleViolation("R-8.7", f"{where} must be an object")
+    return require_id(raw.get("nc_id"), f"{where}.nc_id"), {
+        field: require_text(raw.get(field), f"{where}.{field}", "R-8.7")
+        for field in ("root_cause", "correction", "corrective_action")
+    }
+
+
+def send_reminder(act: Acting, audit_id: int) -> Document:
+    """R-8.7: remind the client of the NCs still unanswered before the deadline."""
+    audit = get_audit(act.session, audit_id)
+    pending = nonconformities_of(act.session, audit, AWAITING_ANSWER)
+    deadline = min((nc.deadline for nc in pending if nc.deadline), default=None)
+    application = application_of(act.session, audit)
+    return create_document(
+        act.session,
+        kind=REMINDER_KIND,
+        title=f"不符合整改提醒 Reminder: nonconformities — {application.number}",
+        body=render_letter(
+            "nc_reminder",
+            application=application,
+            deadline=deadline.isoformat() if deadline else "—",
+            pending=pending,
+        ),
+        organisation_id=audit.organisation_id,
+        application_id=application.id,
+        audit_id=audit.id,
+        data={
+            "deadline": deadline.isoformat() if deadline else None,
+            "pending": [nc.number for nc in pending],
+        },
+        created_by=act.actor,
+        now=act.now,
+    )
+
+
+def record_verification(act: Acting, audit_id: int, verdicts: Any, deadlines: Deadlines) -> dict:
+    """R-8.7: verify each answered NC, documentary (a note on chronology and authenticity of the
+    evidence) or on site (with a record); a rejected NC goes back to the client."""
+    audit = get_audit(act.session, audit_id)
+    answered = {nc.id: nc for nc in nonconformities_of(act.session, audit, ["answered"])}
+    if not answered:
+        raise RuleViolation("R-8.7", "no answered nonconformity is waiting for verification")
+    verdicts = _one_entry_per_nc(
+        verdicts,
+        "verdicts",
+        answered,
+        _verdict_entry,
+        not_expected="is not an answered NC of this audit",
+        twice="has two verdicts",
+        missing="every answered nonconformity needs a verdict",
+    )
+    rejected = []
+    deadline, reminder_at, deadline_at = response_deadline(act, deadlines)
+    for nc_id, verdict in verdicts.items():
+        nc = answered[nc_id]
+        nc.verification_method = verdict["method"]
+        nc.verification_note = verdict["note"]
+        nc.verified_by = act.actor
+        nc.verified_at = act.now
+        nc.status = "accepted" if verdict["accepted"] else "rejected"
+        if not verdict["accepted"]:
+            rejected.append(nc.number)
+            nc.deadline = deadline  # a new answer gets a new deadline (its own reminder)
+    all_accepted = all(nc.status == "accepted" for nc in nonconformities_of(act.session, audit))
+    return {
+        "all_accepted": all_accepted,
+        "rejected": rejected,
+        "deadline": deadline.isoformat(),
+        "reminder_at": reminder_at,
+        "deadline_at": deadline_at,
+    }
+
+
+def _verdict_entry(index: int, raw: Any) -> tuple[int, dict]:
+    where = f"verdicts[{index}]"
+    if not isinstance(raw, dict):
+        raise RuleViolation("R-8.7", f"{where} must be an object")
+    nc_id = require_id(raw.get("nc_id"), f"{where}.nc_id")
+    method = raw.get("method")
+    if method not in VERIFICATION_METHODS:
+        raise RuleViolation("R-8.7", f"{where}: method must be one of {VERIFICATION_METHODS}")
+    accepted = is_true(raw.get("accepted"))
+    note = optional_text(raw.get("note"))
+    record = optional_text(raw.get("onsite_record"))
+    if method == "on_site" and not record:
+        raise RuleViolation("R-8.7", f"{where}: an on-site verification needs its record")
+    if method == "documentary" and not note:
+        raise RuleViolation(
+            "R-8.7",
+            f"{where}: a documentary verification needs a note on the chronology and "
+            "authenticity of the evidence",
+        )
+    if not accepted and not note:
+        raise RuleViolation("R-8.7", f"{where}: a rejected answer needs a note saying why")
+    text = (
+        note
+        if method == "documentary"
+        else "\n".join(part for part in (note, f"现场验证记录 On-site record: {record}") if part)
+    )
+    return nc_id, {"accepted": accepted, "method": method, "note": text}

@@ -1,0 +1,406 @@
+"""The audit team's appointment (R-7.2.1–R-7.2.5): check the audit team the scheduler proposes
+and, when it is valid, record it with the appointment letter (审查委任). A team that breaks a
+rule is refused with one reason per problem, each naming the rule and the person; nothing is
+written, and the process goes back to the scheduler. Impartiality concerns (R-7.2.1(5): audited
+this organisation before; consulted for or worked at it within 2 years) are flags recorded with
+the appointment, not refusals.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from certflow.dates import china_date
+from domain.acting import Acting
+from domain.documents import create_document
+from domain.errors import RuleViolation
+from domain.letter_templates import render_letter
+from domain.models import (
+    Application,
+    Audit,
+    Auditor,
+    AuditTeamMember,
+    ConflictOfInterest,
+    Organisation,
+)
+from domain.values import load
+
+ROLE_NAMES = {
+    "leader": "审查组长 team leader",
+    "auditor": "审查员 auditor",
+    "tech_expert": "技术专家 technical expert",
+}
+AUDITING_ROLES = ("leader", "auditor")
+FIELD = "after_sales_service"
+CONFLICT_YEARS = 2
+AUDIT_KINDS = {
+    "initial": "初始审查",
+    "surveillance": "监督审查",
+    "recertification": "再认证审查",
+    "special": "特殊审查",
+}
+CONFLICT_KINDS = {"consulted": "为该组织提供咨询", "employed": "在该组织任职"}
+LETTER_TEXTS = (
+    ("objectives", "审查目的 objectives"),
+    ("criteria", "审查依据 criteria"),
+    ("scope_and_boundaries", "审查范围和边界 scope and boundaries"),
+)
+
+
+@dataclass(frozen=True)
+class Nominee:
+    auditor_id: int
+    role: str
+    auditor: Auditor | None
+
+    @property
+    def person(self) -> str:
+        if self.auditor is None:
+            return f"#{self.auditor_id}"
+        return f"{self.auditor.name}（#{self.auditor_id}）"
+
+
+def years_before(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+# -- reading the proposal ---------------------------------------------------------------------
+def _nominees(act: Acting, members: Any) -> list[Nominee]:
+    if not isinstance(members, list):
+        raise TypeError(f"parameter 'members' must be a list, got {type(members).__name__}")
+    nominees = []
+    for number, member in enumerate(members, 1):
+        auditor_id = member.get("auditor_id") if isinstance(member, Mapping) else None
+        role = member.get("role") if isinstance(member, Mapping) else None
+        if isinstance(auditor_id, bool) or not isinstance(auditor_id, int):
+            raise TypeError(f"members[{number}] needs an integer auditor_id: {member!r}")
+        if not isinstance(role, str):
+            raise TypeError(f"members[{number}] needs a role: {member!r}")
+        auditor = act.session.get(Auditor, auditor_id) if 0 < auditor_id < 2**31 else None
+        nominees.append(Nominee(auditor_id, role, auditor))
+    return nominees
+
+
+def _letter_texts(given: Mapping[str, Any], refusals: list[str]) -> dict[str, str]:
+    texts = {}
+    for name, label in LETTER_TEXTS:
+        value = given[name]
+        if value is not None and not isinstance(value, str):
+            raise TypeError(f"parameter {name!r} must be a string, got {type(value).__name__}")
+        texts[name] = (value or "").strip()
+        if not texts[name]:
+            refusals.append(f"R-7.2.5: 审查委任须写明{label}（{name} is empty）")
+    return texts
+
+
+def _onsite_dates(given: Mapping[str, Any], refusals: list[str]) -> tuple[date | None, date | None]:
+    dates: dict[str, date | None] = {}
+    for name in ("onsite_start", "onsite_end"):
+        value = given[name]
+        try:
+            dates[name] = date.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            dates[name] = None
+        if dates[name] is None:
+            refusals.append(
+                f"R-7.2.5: 现场审查时间 {name} 不是有效日期 is not an ISO date: {value!r}"
+            )
+    start, end = dates["onsite_start"], dates["onsite_end"]
+    if start and end and end < start:
+        refusals.append(
+            f"R-7.2.5: 现场审查结束 {end.isoformat()} 早于开始 {start.isoformat()} "
+            "the on-site audit ends before it starts"
+        )
+    return start, end
+
+
+# -- rules ------------------------------------------------------------------------------------
+def _team_refusals(nominees: list[Nominee], onsite_end: date | None) -> list[str]:
+    """Every reason the proposed team cannot be appointed (R-7.2.1–R-7.2.4)."""
+    refusals: list[str] = []
+    seen: set[int] = set()
+    for nominee in nominees:
+        if nominee.auditor_id in seen:
+            refusals.append(f"R-7.2.1: {nominee.person} 被重复委派 is named twice")
+        seen.add(nominee.auditor_id)
+        if nominee.role not in ROLE_NAMES:
+            refusals.append(
+                f"R-7.2.1: {nominee.person} 的角色 {nominee.role!r} 无效 unknown role "
+                "(leader, auditor or tech_expert)"
+            )
+        if nominee.auditor is None:
+            refusals.append(
+                f"R-7.2.2: 人员 {nominee.person} 不在人力资源部的审查人员记录中 unknown auditor "
+                f"id {nominee.auditor_id} (no HR record)"
+            )
+
+    leaders = [n for n in nominees if n.role == "leader"]
+    if not leaders:
+        refusals.append("R-7.2.1, R-7.3: 审查组须有一名审查组长 the team needs one team leader")
+    elif len(leaders) > 1:
+        names = "、".join(n.person for n in leaders)
+        refusals.append(
+            f"R-7.2.1, R-7.3: 审查组只能有一名审查组长 only one team leader, not {len(leaders)}: "
+            f"{names}"
+        )
+
+    known = [n for n in nominees if n.auditor is not None and n.role in ROLE_NAMES]
+    for nominee in known:
+        refusals.extend(_member_refusals(nominee, onsite_end))
+
+    auditing = [n for n in nominees if n.role in AUDITING_ROLES]
+    if len(auditing) == 1 and auditing[0] in known and not auditing[0].auditor.is_technical_expert:
+        refusals.extend(_sole_auditor_refusals(auditing[0]))
+    else:
+        for leader in leaders:
+            auditor = leader.auditor
+            if auditor and not auditor.is_technical_expert and not auditor.team_leader_qualified:
+                refusals.append(
+                    f"R-7.2.2: {leader.person} 未经评价具备审查组长资格 is not qualified as "
+                    "team leader (HR record)"
+                )
+    return refusals
+
+
+def _member_refusals(nominee: Nominee, onsite_end: date | None) -> list[str]:
+    auditor = nominee.auditor
+    assert auditor is not None
+    role_name = ROLE_NAMES[nominee.role]
+    if auditor.is_technical_expert:
+        if nominee.role != "tech_expert":
+            return [
+                f"R-7.2.4: {nominee.person} 是技术专家，不能担任{role_name}：技术专家只能在审查员"
+                "指导下提供建议 a technical expert advises and never acts as an auditor"
+            ]
+        return []
+    if nominee.role == "tech_expert":
+        return [
+            f"R-7.2.4: {nominee.person} 不是登记的技术专家 is not recorded as a technical expert; "
+            "appoint auditors as leader or auditor"
+        ]
+    if not auditor.registration_number or auditor.registration_expires_on is None:
+        return [
+            f"R-7.2.2: {nominee.person} 没有服务认证审查员注册资格 has no service-certification "
+            "auditor registration"
+        ]
+    if onsite_end is not None and auditor.registration_expires_on < onsite_end:
+        return [
+            f"R-7.2.2: {nominee.person} 的注册资格 {auditor.registration_number} 于 "
+            f"{auditor.registration_expires_on.isoformat()} 到期，早于现场审查结束日 "
+            f"{onsite_end.isoformat()} the registration expires before the on-site audit ends"
+        ]
+    return []
+
+
+def _sole_auditor_refusals(nominee: Nominee) -> list[str]:
+    """R-7.2.3: a one-auditor team's auditor is qualified as team leader and for the field."""
+    auditor = nominee.auditor
+    assert auditor is not None
+    refusals = []
+    if not auditor.team_leader_qualified:
+        refusals.append(
+            f"R-7.2.3: 审查组仅有一名审查员 {nominee.person}，其不具备审查组长资格 a one-auditor "
+            "team's auditor must be qualified as team leader"
+        )
+    if FIELD not in (auditor.fields or []):
+        refusals.append(
+            f"R-7.2.3: 审查组仅有一名审查员 {nominee.person}，其不具备商品售后服务认证领域资格 "
+            f"a one-auditor team's auditor must be qualified for the field {FIELD}"
+        )
+    return refusals
+
+
+def _flags(
+    act: Acting, audit: Audit, nominees: list[Nominee], onsite_start: date | None
+) -> list[dict[str, Any]]:
+    """Impartiality flags (R-7.2.1(5)): recorded with the appointment, not refused."""
+    ids = [n.auditor_id for n in nominees if n.auditor is not None]
+    if not ids:
+        return []
+    names = {n.auditor_id: n.person for n in nominees}
+    flags: list[dict[str, Any]] = []
+    earlier = act.session.execute(
+        select(AuditTeamMember.auditor_id, AuditTeamMember.role, Audit)
+        .join(Audit, AuditTeamMember.audit_id == Audit.id)
+        .where(
+            Audit.organisation_id == audit.organisation_id,
+            Audit.id != audit.id,
+            AuditTeamMember.auditor_id.in_(ids),
+        )
+        .order_by(Audit.start_date, Audit.id)
+    ).all()
+    for auditor_id, role, other in earlier:
+        when = other.start_date.isoformat() if other.start_date else "未定日期 undated"
+        flags.append(
+            {
+                "auditor_id": auditor_id,
+                "flag": "audited_before",
+                "detail": f"{names[auditor_id]} 曾审查该组织 audited this organisation before: "
+                f"{AUDIT_KINDS.get(other.kind, other.kind)} #{other.id} ({when}) as {role}",
+            }
+        )
+    if onsite_start is not None:
+        since = years_before(onsite_start, CONFLICT_YEARS)
+        conflicts = act.session.scalars(
+            select(ConflictOfInterest)
+            .where(
+                ConflictOfInterest.organisation_id == audit.organisation_id,
+                ConflictOfInterest.auditor_id.in_(ids),
+                ConflictOfInterest.until >= since,
+            )
+            .order_by(ConflictOfInterest.id)
+        ).all()
+        for conflict in conflicts:
+            flags.append(
+                {
+                    "auditor_id": conflict.auditor_id,
+                    "flag": "conflict_of_interest",
+                    "detail": f"{names[conflict.auditor_id]} 两年内曾"
+                    f"{CONFLICT_KINDS.get(conflict.kind, conflict.kind)}"
+                    f"（至 {conflict.until.isoformat()}）{conflict.note} — {conflict.kind} "
+                    f"until {conflict.until.isoformat()}, within {CONFLICT_YEARS} years "
+                    f"before the on-site audit ({onsite_start.isoformat()})",
+                }
+            )
+    return flags
+
+
+# -- the appointment letter (R-7.2.5) ---------------------------------------------------------
+def _appointment_letter(
+    act: Acting,
+    audit: Audit,
+    nominees: list[Nominee],
+    texts: dict[str, str],
+    onsite_start: date,
+    onsite_end: date,
+) -> int:
+    organisation = act.session.get(Organisation, audit.organisation_id)
+    application = (
+        act.session.get(Application, audit.application_id) if audit.application_id else None
+    )
+    reference = application.number if application else f"#{audit.id}"
+    kind = AUDIT_KINDS.get(audit.kind, audit.kind)
+    members = [
+        {
+            "auditor_id": n.auditor_id,
+            "name": n.auditor.name,
+            "role": n.role,
+            "registration_number": n.auditor.registration_number,
+        }
+        for n in sorted(nominees, key=lambda n: list(ROLE_NAMES).index(n.role))
+    ]
+    body = render_letter(
+        "appointment_letter",
+        organisation=organisation,
+        reference=reference,
+        kind=kind,
+        texts=texts,
+        onsite_start=onsite_start,
+        onsite_end=onsite_end,
+        members=members,
+        role_names=ROLE_NAMES,
+        appointed_by=act.actor,
+        appointed_on=china_date(act.now),
+    )
+    document = create_document(
+        act.session,
+        kind="appointment_letter",
+        title=f"审查委任书（{reference}，{kind}）",
+        body=body,
+        organisation_id=audit.organisation_id,
+        application_id=audit.application_id,
+        audit_id=audit.id,
+        created_by=act.actor,
+        now=act.now,
+        data={
+            "audit_id": audit.id,
+            "audit_kind": audit.kind,
+            "application_number": application.number if application else None,
+            "organisation_name": organisation.name,
+            "objectives": texts["objectives"],
+            "criteria": texts["criteria"],
+            "scope_and_boundaries": texts["scope_and_boundaries"],
+            "onsite_start": onsite_start.isoformat(),
+            "onsite_end": onsite_end.isoformat(),
+            "members": members,
+            "appointed_by": act.actor,
+            "appointed_on": china_date(act.now).isoformat(),
+        },
+    )
+    return document.id
+
+
+# -- the appointment ---------------------------------------------------------------------------
+def appoint_audit_team(
+    act: Acting,
+    audit_id: int,
+    *,
+    members: Any,
+    objectives: Any,
+    criteria: Any,
+    scope_and_boundaries: Any,
+    onsite_start: Any,
+    onsite_end: Any,
+) -> dict[str, Any]:
+    """Check the proposed team; record it with the appointment letter when it is valid."""
+    given = {
+        "objectives": objectives,
+        "criteria": criteria,
+        "scope_and_boundaries": scope_and_boundaries,
+        "onsite_start": onsite_start,
+        "onsite_end": onsite_end,
+    }
+    audit = load(act.session, Audit, audit_id)
+    if audit.status != "planned":
+        raise RuleViolation(
+            "R-7.2.1", f"审查 #{audit.id} 状态为 {audit.status}：只能为计划中的审查委派审查组"
+        )
+    if audit.team:
+        raise RuleViolation(
+            "R-7.2.1", f"审查 #{audit.id} 已委派审查组 the team is already appointed"
+        )
+
+    nominees = _nominees(act, members)
+    refusals: list[str] = []
+    texts = _letter_texts(given, refusals)
+    start, end = _onsite_dates(given, refusals)
+    refusals = _team_refusals(nominees, end) + refusals
+    flags = _flags(act, audit, nominees, start)
+    if refusals or start is None or end is None:
+        return {
+            "appointed": False,
+            "refusals": refusals,
+            "flags": flags,
+            "letter_document_id": None,
+        }
+
+    for nominee in nominees:
+        act.session.add(
+            AuditTeamMember(
+                audit_id=audit.id,
+                auditor_id=nominee.auditor_id,
+                role=nominee.role,
+                flags=[
+                    {"flag": f["flag"], "detail": f["detail"]}
+                    for f in flags
+                    if f["auditor_id"] == nominee.auditor_id
+                ],
+                appointed_by=act.actor,
+                appointed_at=act.now,
+            )
+        )
+    audit.objectives = texts["objectives"]
+    audit.criteria = texts["criteria"]
+    audit.scope = texts["scope_and_boundaries"]
+    audit.start_date = start
+    audit.end_date = end
+    act.session.flush()
+    act.session.expire(audit, ["team"])
+    letter_id = _appointment_letter(act, audit, nominees, texts, start, end)
+    return {"appointed": True, "refusals": [], "flags": flags, "letter_document_id": letter_id}
