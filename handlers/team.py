@@ -9,7 +9,6 @@ scheduler.
 from typing import Any
 
 from domain.team import appoint_audit_team as appoint
-
 from handlers.passed_params import PassedParams, RowId, rule_checked
 from handlers.registry import HandlerContext, handler
 
