@@ -1,0 +1,41 @@
+"""Small checks of values a lifecycle rule depends on (R-8.10 … R-12): a value that breaks a rule
+of the scheme is a `RuleViolation` naming the rule, so the incident says which rule was broken.
+
+These mirror the readers of the initial certification (handlers/audit.py) without depending on
+the handler layer; the declared parameters (handlers/params.py) already fix the shape.
+"""
+
+from datetime import date
+from typing import Any
+
+from domain.errors import RuleViolation
+from domain.programme_dates import parse_iso_date
+
+
+def require_text(value: Any, field: str, rule: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RuleViolation(rule, f"'{field}' is required")
+    return value.strip()
+
+
+def optional_text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def require_flag(value: Any, field: str, rule: str) -> bool:
+    if not isinstance(value, bool):
+        raise RuleViolation(rule, f"'{field}' must be true or false, got {value!r}")
+    return value
+
+
+def require_choice(value: Any, field: str, rule: str, choices: Any) -> str:
+    if value not in choices:
+        raise RuleViolation(rule, f"'{field}' must be one of {list(choices)}, got {value!r}")
+    return value
+
+
+def require_date(value: Any, field: str, rule: str) -> date:
+    try:
+        return parse_iso_date(value)
+    except ValueError as err:
+        raise RuleViolation(rule, f"'{field}' must be an ISO date (YYYY-MM-DD): {err}") from err
