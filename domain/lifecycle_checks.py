@@ -39,3 +39,13 @@ def require_date(value: Any, field: str, rule: str) -> date:
         return parse_iso_date(value)
     except ValueError as err:
         raise RuleViolation(rule, f"'{field}' must be an ISO date (YYYY-MM-DD): {err}") from err
+
+
+def require_id(value: Any, field: str) -> int:
+    """A row id as stored in task data (an int, or its digits); anything else is a ValueError."""
+    if isinstance(value, bool):
+        raise ValueError(f"{field}: expected an id, got {value!r}")
+    try:
+        return int(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{field}: expected an id, got {value!r}") from err
