@@ -49,3 +49,23 @@ def require_id(value: Any, field: str) -> int:
         return int(value)
     except (TypeError, ValueError) as err:
         raise ValueError(f"{field}: expected an id, got {value!r}") from err
+
+
+def require_int(value: Any, field: str, rule: str, *, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise RuleViolation(rule, f"'{field}' must be a whole number, got {value!r}")
+    try:
+        number = int(value)
+    except ValueError as err:
+        raise RuleViolation(rule, f"'{field}' must be a whole number, got {value!r}") from err
+    if minimum is not None and number < minimum:
+        raise RuleViolation(rule, f"'{field}' must be at least {minimum}, got {number}")
+    return number
+
+
+def require_status(audit: Any, allowed: Any, rule: str, doing: str) -> None:
+    allowed = tuple(allowed)
+    if audit.status not in allowed:
+        raise RuleViolation(
+            rule, f"audit {audit.id} is {audit.status}; cannot {doing} (needs {'/'.join(allowed)})"
+        )

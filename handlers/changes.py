@@ -56,9 +56,9 @@ from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.models import Attachment, Audit, Certificate, ChangeRequest, Organisation, Site
 from domain.numbering import next_number
+from domain.surveillance import programme_of
 from handlers.audit import optional_text, require_id
 from handlers.registry import GuardContext, HandlerContext, handler, validator
-from handlers.surveillance import programme_of
 
 REFERENCE_PREFIX = "BG"  # 变更 BG-YYYY-NNNN
 KINDS: dict[str, tuple[str, str]] = {

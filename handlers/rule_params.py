@@ -29,3 +29,7 @@ def rule_choice(*choices: str) -> Any:
 RuleIdList = Annotated[
     Any, WithJsonSchema({"type": ["array", "null"], "items": {"type": "integer"}})
 ]
+# A whole number, judged by the rule (bounds in `json_schema_extra` where the rule has them).
+RuleInt = Annotated[Any, WithJsonSchema({"type": "integer"})]
+# A message payload or another handler's result (an object), judged by the rule.
+RuleObject = Annotated[Any, WithJsonSchema({"type": ["object", "null"]})]
