@@ -1,339 +1,87 @@
 """Handlers: suspension, restoration, withdrawal and cancellation of a certificate (R-9.5.1,
-R-9.5.2, R-9.5.3, R-10.1, R-14) — the service tasks of suspension.bpmn, withdrawal.bpmn and
-cancellation.bpmn (docs/certificate-lifecycle.md).
-
-Transitions (anything else is a `RuleViolation` naming the rule):
-
-    valid ──suspend──▶ suspended ──restore──▶ valid
-    valid | suspended ──withdraw──▶ withdrawn      (reason a only from suspended)
-    valid | suspended ──cancel────▶ cancelled
-
-Each writes a `CertificateEvent` (rule `R-9.5.1<reason>` …, reason/detail, sites, actor, the
-China date it takes effect), sets `status_changed_on` and mark use (R-10.1: it stops on a full
-suspension, a withdrawal and a cancellation), and publishes an `Announcement` the same day
-(R-14; a suspension within 5 days). A process started for the first certificate of a cycle acts
-on its current reissue (domain.certificates.current_certificate).
+R-9.5.2, R-9.5.3, R-10.1, R-14) — thin adapters of suspension.bpmn, withdrawal.bpmn and
+cancellation.bpmn over `domain/certificate_status.py`, which holds the rules.
 
 Settings (app config): SUSPENSION_CORRECTION_DAYS (60) — the client's correction deadline;
 SUSPENSION_MAX_MONTHS (6, at most 6 by R-9.5.1) — when an unresolved suspension ends in a
 withdrawal (`six_months_at`, 09:00 China time, for the interrupting boundary timer).
 """
 
-from datetime import datetime, timedelta
-from typing import Any
+from pydantic import Field
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from certflow.dates import TIMER_HOUR_CHINA, add_months, china_date, china_time_in_utc, iso_utc
-from domain.certificates import (
-    CANCELLATION_REASONS,
-    HELD,
-    STATUS_LABELS,
-    SUSPENSION_REASONS,
-    WITHDRAWAL_REASONS,
-    cancellation_rule,
-    change_status,
-    current_certificate,
-    get_certificate,
-    publish,
-    reason_label,
-    site_names,
-    suspension_rule,
-    withdrawal_rule,
-)
-from domain.errors import RuleViolation
-from domain.models import Certificate, CertificateEvent
-from handlers.audit import optional_text, require_id
+from domain import certificate_status as status
+from domain.certificates import CANCELLATION_REASONS, SUSPENSION_REASONS, WITHDRAWAL_REASONS
 from handlers.nonconformity import setting
+from handlers.params import Id, Params
 from handlers.registry import HandlerContext, handler
+from handlers.rule_params import OptionalText, RuleIdList, rule_choice
 
-DEFAULT_SUSPENSION_CORRECTION_DAYS = 60
-DEFAULT_SUSPENSION_MAX_MONTHS = 6
-MAX_SUSPENSION_MONTHS = 6  # R-9.5.1: a suspension lasts at most 6 months
-
-
-def current_of(session: Session, certificate_id: Any) -> Certificate:
-    """The current certificate of `certificate_id` (following reissues)."""
-    return current_certificate(session, get_certificate(session, certificate_id))
+CERTIFICATE = "the certificate (the first of its cycle or a reissue: the current one is changed)"
+DETAIL = "the case's detail, kept in the certificate's history (never published, R-11)"
 
 
-def suspension_max_months() -> int:
-    months = setting("SUSPENSION_MAX_MONTHS", DEFAULT_SUSPENSION_MAX_MONTHS)
-    if months > MAX_SUSPENSION_MONTHS:
-        raise ValueError(
-            f"setting SUSPENSION_MAX_MONTHS is {months}: R-9.5.1 allows at most "
-            f"{MAX_SUSPENSION_MONTHS} months"
-        )
-    return months
-
-
-def _result(certificate: Certificate) -> dict:
-    return {
-        "certificate_id": certificate.id,
-        "certificate_number": certificate.number,
-        "status": certificate.status,
-    }
-
-
-def _reason(reasons: dict, value: Any, rule: str, what: str) -> str:
-    if not isinstance(value, str) or value not in reasons:
-        raise RuleViolation(rule, f"{what} reason must be one of {list(reasons)}, got {value!r}")
-    return value
-
-
-def _refuse(certificate: Certificate, rule: str, doing: str, allowed: tuple[str, ...]) -> None:
-    if certificate.status not in allowed:
-        labels = "/".join(STATUS_LABELS[status] for status in allowed)
-        raise RuleViolation(
-            rule,
-            f"certificate {certificate.number} is {STATUS_LABELS.get(certificate.status)}: "
-            f"cannot {doing} (only a {labels} certificate)",
-        )
-
-
-def _event_reason(reasons: dict, code: str, detail: str) -> str:
-    return detail or reason_label(reasons, code)
-
-
-def _suspended_site_ids(certificate: Certificate, value: Any) -> list[int]:
-    """R-9.5.1: a partial suspension names sites of the certificate; none (or all of them)
-    is a full suspension, recorded with no site list."""
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise RuleViolation("R-9.5.1", f"sites must be a list of site ids, got {value!r}")
-    certified = [site.get("id") for site in certificate.sites or []]
-    chosen: list[int] = []
-    for raw in value:
-        site_id = require_id(raw, "sites")
-        if site_id not in certified:
-            raise RuleViolation(
-                "R-9.5.1",
-                f"site {site_id} is not covered by certificate {certificate.number} "
-                f"(sites {certified})",
-            )
-        if site_id not in chosen:
-            chosen.append(site_id)
-    return [] if set(chosen) == set(certified) else sorted(chosen)
-
-
-def _latest_suspension(session: Session, certificate: Certificate) -> CertificateEvent | None:
-    return session.scalars(
-        select(CertificateEvent)
-        .where(
-            CertificateEvent.certificate_id == certificate.id,
-            CertificateEvent.event == "suspended",
-        )
-        .order_by(CertificateEvent.at.desc(), CertificateEvent.id.desc())
-        .limit(1)
-    ).first()
-
-
-@handler("certificate.suspend")
-def suspend(params: dict[str, Any], ctx: HandlerContext) -> dict:
-    """R-9.5.1: suspend a valid certificate, fully or for some sites; the client corrects by the
-    deadline; after at most 6 months an unresolved suspension ends in a withdrawal."""
-    certificate = current_of(ctx.session, params.get("certificate_id"))
-    reason = _reason(SUSPENSION_REASONS, params.get("reason"), "R-9.5.1", "a suspension")
-    _refuse(certificate, "R-9.5.1", "suspend it", ("valid",))
-    sites = _suspended_site_ids(certificate, params.get("sites"))
-    detail = optional_text(params.get("detail"))
-    partial = bool(sites)
-    today = china_date(ctx.now)
-    ends_on = add_months(today, suspension_max_months())
-    correction_deadline = min(
-        today
-        + timedelta(days=setting("SUSPENSION_CORRECTION_DAYS", DEFAULT_SUSPENSION_CORRECTION_DAYS)),
-        ends_on,
+class SuspendParams(Params):
+    certificate_id: Id = Field(description=CERTIFICATE)
+    reason: rule_choice(*SUSPENSION_REASONS) = Field(  # type: ignore[valid-type]
+        description="the clause of R-9.5.1 (a, b, c …) that the suspension rests on"
     )
-    six_months_at = iso_utc(china_time_in_utc(ends_on, TIMER_HOUR_CHINA))
-    rule = suspension_rule(reason)
-    change_status(
+    sites: RuleIdList = Field(
+        None,
+        description="ids of the certified sites to suspend (R-9.5.1); none or all of them: "
+        "a full suspension",
+    )
+    detail: OptionalText = Field(None, description=DETAIL)
+
+
+@handler("certificate.suspend", params=SuspendParams)
+def suspend(params: SuspendParams, ctx: HandlerContext) -> dict:
+    """R-9.5.1: suspend a valid certificate, fully or for some sites."""
+    return status.suspend(
         ctx.session,
-        certificate,
-        status="suspended",
-        event="suspended",
-        rule=rule,
+        **params.model_dump(),
+        correction_days=setting(
+            "SUSPENSION_CORRECTION_DAYS", status.DEFAULT_SUSPENSION_CORRECTION_DAYS
+        ),
+        max_months=setting("SUSPENSION_MAX_MONTHS", status.DEFAULT_SUSPENSION_MAX_MONTHS),
         actor=ctx.actor,
         now=ctx.now,
-        reason=_event_reason(SUSPENSION_REASONS, reason, detail),
-        # Partial: the mark may still be used for the other sites; full: all use stops (R-10.1).
-        mark_use_allowed=partial,
-        suspended_sites=sites,
-        sites=sites,
-        data={
-            "reason": reason,
-            "detail": detail,
-            "partial": partial,
-            "correction_deadline": correction_deadline.isoformat(),
-            "six_months_at": six_months_at,
-            "ends_on": ends_on.isoformat(),
-        },
     )
-    scope_line = (
-        f"暂停的服务场所 Suspended sites: {', '.join(site_names(certificate, sites))}"
-        if partial
-        else "全部暂停 Suspended in full; 暂停期间不得使用认证证书和认证标志 "
-        "the certificate and the mark may not be used"
-    )
-    publish(
-        ctx.session,
-        certificate,
-        kind="suspended",
-        now=ctx.now,
-        title=f"暂停公告 Suspended: {certificate.organisation_name} ({certificate.number})",
-        lines=[
-            f"{certificate.organisation_name} 的商品售后服务认证证书 {certificate.number} 自 "
-            f"{today.isoformat()} 起暂停。",
-            f"Certificate {certificate.number} is suspended from {today.isoformat()}.",
-            f"依据 Clause: {rule} {reason_label(SUSPENSION_REASONS, reason)}",
-            scope_line,
-        ],
-    )
-    return {
-        "correction_deadline": correction_deadline.isoformat(),
-        "six_months_at": six_months_at,
-        "partial": partial,
-        "sites": sites,
-        **_result(certificate),
-    }
 
 
-@handler("certificate.restore")
-def restore(params: dict[str, Any], ctx: HandlerContext) -> dict:
-    """R-9.5.1: the corrections were verified: the suspension ends, the mark may be used again
-    (R-10.1), the restoration is published (R-14). Not after the suspension's 6 months: then
-    the certificate is withdrawn (R-9.5.2a)."""
-    certificate = current_of(ctx.session, params.get("certificate_id"))
-    _refuse(certificate, "R-9.5.1", "restore it", ("suspended",))
-    suspension = _latest_suspension(ctx.session, certificate)
-    ends_at = (suspension.data or {}).get("six_months_at") if suspension else None
-    if ends_at and ctx.now >= datetime.fromisoformat(ends_at):
-        raise RuleViolation(
-            "R-9.5.1",
-            f"certificate {certificate.number} has been suspended for the maximum period (until "
-            f"{ends_at}): it is withdrawn, not restored (R-9.5.2a)",
-        )
-    note = optional_text(params.get("note"))
-    sites = list(certificate.suspended_sites or [])
-    change_status(
-        ctx.session,
-        certificate,
-        status="valid",
-        event="restored",
-        rule="R-9.5.1",
-        actor=ctx.actor,
-        now=ctx.now,
-        reason=note or "整改验证通过 corrections verified",
-        mark_use_allowed=True,
-        sites=sites,
-        data={"note": note, "suspended_on": suspension.effective_on.isoformat()}
-        if suspension
-        else {"note": note},
+class RestoreParams(Params):
+    certificate_id: Id = Field(description=CERTIFICATE)
+    note: OptionalText = Field(None, description="how the corrections were verified")
+
+
+@handler("certificate.restore", params=RestoreParams)
+def restore(params: RestoreParams, ctx: HandlerContext) -> dict:
+    """R-9.5.1: the corrections were verified: the suspension ends (published, R-14)."""
+    return status.restore(ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now)
+
+
+class WithdrawParams(Params):
+    certificate_id: Id = Field(description=CERTIFICATE)
+    reason: rule_choice(*WITHDRAWAL_REASONS) = Field(  # type: ignore[valid-type]
+        description="the clause of R-9.5.2 (a)–(e); (a) only after a suspension"
     )
-    today = china_date(ctx.now).isoformat()
-    publish(
-        ctx.session,
-        certificate,
-        kind="restored",
-        now=ctx.now,
-        title=f"恢复公告 Restored: {certificate.organisation_name} ({certificate.number})",
-        lines=[
-            f"{certificate.organisation_name} 的商品售后服务认证证书 {certificate.number} 自 "
-            f"{today} 起恢复有效，可恢复使用认证标志。",
-            f"Certificate {certificate.number} is valid again from {today}; the mark may be used.",
-        ],
+    detail: OptionalText = Field(None, description=DETAIL)
+
+
+@handler("certificate.withdraw", params=WithdrawParams)
+def withdraw(params: WithdrawParams, ctx: HandlerContext) -> dict:
+    """R-9.5.2: withdraw a valid or suspended certificate; all use ends (R-10.1)."""
+    return status.withdraw(ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now)
+
+
+class CancelParams(Params):
+    certificate_id: Id = Field(description=CERTIFICATE)
+    reason: rule_choice(*CANCELLATION_REASONS) = Field(  # type: ignore[valid-type]
+        description="the clause of R-9.5.3 (a)–(c)"
     )
-    return _result(certificate)
+    detail: OptionalText = Field(None, description=DETAIL)
 
 
-@handler("certificate.withdraw")
-def withdraw(params: dict[str, Any], ctx: HandlerContext) -> dict:
-    """R-9.5.2 (a)–(e), R-8.10.3(c): withdraw a valid or suspended certificate; all use of the
-    certificate and the mark ends (R-10.1); published (R-14). Reason (a) — the correction period
-    ended without success — follows a suspension."""
-    certificate = current_of(ctx.session, params.get("certificate_id"))
-    reason = _reason(WITHDRAWAL_REASONS, params.get("reason"), "R-9.5.2", "a withdrawal")
-    rule = withdrawal_rule(reason)
-    _refuse(certificate, rule, "withdraw it", HELD)
-    if reason == "a" and certificate.status != "suspended":
-        raise RuleViolation(
-            rule,
-            f"certificate {certificate.number} is not suspended: reason (a) — the correction "
-            "period of a suspension ended — does not apply",
-        )
-    detail = optional_text(params.get("detail"))
-    _end(ctx, certificate, "withdrawn", rule, WITHDRAWAL_REASONS, reason, detail)
-    today = china_date(ctx.now).isoformat()
-    publish(
-        ctx.session,
-        certificate,
-        kind="withdrawn",
-        now=ctx.now,
-        title=f"撤销公告 Withdrawn: {certificate.organisation_name} ({certificate.number})",
-        lines=[
-            f"{certificate.organisation_name} 的商品售后服务认证证书 {certificate.number} 自 "
-            f"{today} 起撤销，不得继续使用认证证书和认证标志。",
-            f"Certificate {certificate.number} is withdrawn from {today}; the certificate and "
-            "the mark may no longer be used.",
-            f"依据 Clause: {rule} {reason_label(WITHDRAWAL_REASONS, reason)}",
-        ],
-    )
-    return _result(certificate)
-
-
-@handler("certificate.cancel")
-def cancel(params: dict[str, Any], ctx: HandlerContext) -> dict:
-    """R-9.5.3 (a)–(c): cancel a valid or suspended certificate; all use of the certificate and
-    the mark ends (R-10.1); published (R-14)."""
-    certificate = current_of(ctx.session, params.get("certificate_id"))
-    reason = _reason(CANCELLATION_REASONS, params.get("reason"), "R-9.5.3", "a cancellation")
-    rule = cancellation_rule(reason)
-    _refuse(certificate, rule, "cancel it", HELD)
-    detail = optional_text(params.get("detail"))
-    _end(ctx, certificate, "cancelled", rule, CANCELLATION_REASONS, reason, detail)
-    today = china_date(ctx.now).isoformat()
-    publish(
-        ctx.session,
-        certificate,
-        kind="cancelled",
-        now=ctx.now,
-        title=f"注销公告 Cancelled: {certificate.organisation_name} ({certificate.number})",
-        lines=[
-            f"{certificate.organisation_name} 的商品售后服务认证证书 {certificate.number} 自 "
-            f"{today} 起注销，不得继续使用认证证书和认证标志。",
-            f"Certificate {certificate.number} is cancelled from {today}; the certificate and "
-            "the mark may no longer be used.",
-            f"依据 Clause: {rule} {reason_label(CANCELLATION_REASONS, reason)}",
-        ],
-    )
-    return _result(certificate)
-
-
-def _end(
-    ctx: HandlerContext,
-    certificate: Certificate,
-    status: str,
-    rule: str,
-    reasons: dict,
-    reason: str,
-    detail: str,
-) -> None:
-    change_status(
-        ctx.session,
-        certificate,
-        status=status,
-        event=status,
-        rule=rule,
-        actor=ctx.actor,
-        now=ctx.now,
-        reason=_event_reason(reasons, reason, detail),
-        mark_use_allowed=False,  # the whole certificate ends, every site
-        data={
-            "reason": reason,
-            "detail": detail,
-            "mark_use": "ended (R-10.1)",
-            "suspended_sites_before": list(certificate.suspended_sites or []),
-        },
-    )
+@handler("certificate.cancel", params=CancelParams)
+def cancel(params: CancelParams, ctx: HandlerContext) -> dict:
+    """R-9.5.3: cancel a valid or suspended certificate; all use ends (R-10.1)."""
+    return status.cancel(ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now)

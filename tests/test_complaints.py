@@ -10,6 +10,12 @@ from certflow.accounts import create_user
 from certflow.dates import CHINA_TZ
 from certflow.db import db
 from certflow.models import User
+from domain.complaints import (
+    ComplaintInputError,
+    case_involvement,
+    find_by_reference,
+    timer_instants,
+)
 from domain.errors import RuleViolation
 from domain.models import (
     Audit,
@@ -23,14 +29,8 @@ from engine.errors import ForbiddenError, FormValidationError
 from engine.models import EventLog, HumanTask, ProcessInstance
 from engine.service import SYSTEM, Actor
 from handlers import complaints as handlers_complaints
-from handlers.complaints import (
-    ComplaintInputError,
-    case_involvement,
-    find_by_reference,
-    public_status,
-    register_complaint,
-    timer_instants,
-)
+from handlers import get_handler
+from handlers.complaints import public_status, register_complaint
 from tests.certification_case import PROCESSES, deploy_everything, make_people
 from tests.conftest import START_TIME
 from tests.factories import make_application, make_audit, make_auditor, make_organisation
@@ -674,7 +674,7 @@ def test_follow_up_refusals(deployed, clock):
     certificate.status = "withdrawn"
     assert "withdrawn" in problem(db.session, about_client, True, "extra_surveillance")[1]
     with pytest.raises(RuleViolation):
-        handlers_complaints.link_follow_up(
+        get_handler("complaints.link_follow_up")(
             {"complaint_id": about_client.id, "follow_up": "none"},
             _context(clock),
         )

@@ -19,8 +19,8 @@ from domain.models import (
     Document,
     ProgrammeActivity,
 )
+from domain.surveillance import programme_of
 from handlers.registry import GuardContext, get_validator
-from handlers.surveillance import programme_of
 from tests.factories import make_application, make_audit, make_auditor, make_organisation
 from tests.test_handlers_certificate_status import (
     ISSUED_AT,

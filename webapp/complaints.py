@@ -35,18 +35,17 @@ from sqlalchemy.exc import DBAPIError
 
 from certflow.dates import china_date
 from certflow.db import db, is_conflict
-from domain.models import Certificate, Organisation
-from engine.errors import ConflictError, EngineError
-from engine.service import SYSTEM, Actor
-from handlers.complaints import (
+from domain.complaints import (
     KINDS,
     MAX_LENGTHS,
     ComplaintInputError,
     find_by_reference,
-    public_status,
-    register_complaint,
     validate_registration,
 )
+from domain.models import Certificate, Organisation
+from engine.errors import ConflictError, EngineError
+from engine.service import SYSTEM, Actor
+from handlers.complaints import public_status, register_complaint
 from webapp import get_clock, get_engine, throttle
 from webapp.auth import current_viewer, log_access, remote_addr, roles_required, wall_clock
 from webapp.layout import nav_item

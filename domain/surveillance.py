@@ -1,0 +1,349 @@
+"""Surveillance of a certificate in force (R-7.1.3, R-8.10.1, R-8.10.2, R-8.10.3, R-8.11): the
+date, limit, random-survey and outcome rules of surveillance.bpmn and surveillance_audit.bpmn
+(docs/certificate-lifecycle.md), without Flask or the engine. The steps that use them are in
+`domain/surveillance_planning.py` and `domain/surveillance_outcome.py`.
+
+Dates: surveillance 1 is due 12 months after the certification decision (hard limit 15 months);
+surveillance 2 is due 12 months after the end of surveillance 1 — its audit's end date, or its
+due date when it has none (hard limit 15 months). A planned end after the due date needs a
+reason and the audit department's approval; after the hard limit it is refused (R-7.1.3,
+R-8.10.1). Timer instants are 09:00 China time: `planning_at` (SURVEILLANCE_PLANNING_LEAD_DAYS
+before the due date), `reminder_at` (SURVEILLANCE_REMINDER_DAYS_BEFORE before it), `due_at` and
+`hard_limit_at` on the day *after* the due date / hard limit (the whole day is still in time,
+as for NC deadlines), `recertification_at` 3 months before expiry (R-8.11) and `expiry_at` on the
+expiry date.
+
+A random survey (R-8.3) is required in a surveillance when none was recorded in this cycle's
+audits (mystery shopping records or on-site survey days) within the 2 years before the
+surveillance (its due date, or its planned end when later) — R-8.10.1(2).
+
+A process started for the first certificate of a cycle acts on its current reissue (a downgrade
+reissues the certificate, R-9.3): see domain.certificates.current_certificate.
+"""
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from certflow.dates import TIMER_HOUR_CHINA, add_months, china_time_in_utc, iso_utc
+from domain.certificates import HELD, STATUS_LABELS, current_certificate, get_certificate
+from domain.errors import RuleViolation
+from domain.lifecycle_checks import optional_text, require_int
+from domain.models import Audit, AuditProgramme, Certificate, Decision, Document, ProgrammeActivity
+from domain.programme_dates import (
+    SURVEILLANCE_HARD_LIMIT_MONTHS,
+    parse_iso_date,
+    surveillance_1_due,
+    surveillance_2_due,
+    surveillance_2_hard_limit,
+)
+
+# The kinds of audit a surveillance outcome is decided on, and the mystery shopping record's
+# document kind (the same values as the audit handlers' constants, handlers/audit.py).
+SURVEILLANCE_AUDIT_KINDS = ("surveillance", "extra_surveillance")
+MYSTERY_SHOPPING_KIND = "mystery_shopping_record"
+DEFAULT_PLANNING_LEAD_DAYS = 60
+DEFAULT_REMINDER_DAYS_BEFORE = 14
+ROUTINE_SURVEILLANCES = (1, 2)  # R-8.10.1: two routine surveillance audits per validity period
+RANDOM_SURVEY_MONTHS = 24  # R-8.10.1(2): a random survey at least every two years
+REMINDER_KIND = "surveillance_reminder"
+EXTRA_TRIGGER_KIND = "extra_surveillance_trigger"
+OUTCOMES = ("maintain", "downgrade", "suspend", "withdraw")  # R-8.10.3
+# The message the diagram throws after recording a suspend / withdraw outcome.
+OUTCOME_MESSAGE_REASONS = {"suspend": "b", "withdraw": "below_lowest_level"}
+
+# R-8.10.1 (a)–(d): what triggers an extra surveillance.
+EXTRA_REASONS: dict[str, tuple[str, str]] = {
+    "a": (
+        "获证组织造成严重事故、被媒体曝光或经查实的投诉",
+        "serious accident, media exposure or substantiated complaints caused by the client",
+    ),
+    "b": (
+        "法人、组织机构、职能或资源发生重大变更",
+        "major changes of legal person, organisation, functions or resources",
+    ),
+    "c": ("认证依据变更", "change of the certification criteria"),
+    "d": ("其他情况", "other"),
+}
+
+
+# --- lookups -------------------------------------------------------------------------------------
+
+
+def certificate_in_force(
+    session: Session, certificate_id: Any, rule: str, doing: str
+) -> Certificate:
+    """The current certificate of `certificate_id` (following reissues), valid or suspended."""
+    certificate = current_certificate(session, get_certificate(session, certificate_id))
+    if certificate.status not in HELD:
+        raise RuleViolation(
+            rule,
+            f"certificate {certificate.number} is {STATUS_LABELS.get(certificate.status)}: "
+            f"cannot {doing}",
+        )
+    return certificate
+
+
+def routine_number(value: Any) -> int:
+    number = require_int(value, "surveillance_number", "R-8.10.1", minimum=1)
+    if number not in ROUTINE_SURVEILLANCES:
+        raise RuleViolation(
+            "R-8.10.1",
+            f"there are two routine surveillance audits per validity period; surveillance_number "
+            f"must be 1 or 2, got {number}",
+        )
+    return number
+
+
+def programme_of(session: Session, certificate: Certificate) -> AuditProgramme:
+    """The audit programme of the certificate's cycle (its application's programme)."""
+    programme = session.scalars(
+        select(AuditProgramme)
+        .where(AuditProgramme.application_id == certificate.application_id)
+        .order_by(AuditProgramme.id.desc())
+        .limit(1)
+    ).first()
+    if programme is None:
+        raise LookupError(f"certificate {certificate.number} has no audit programme")
+    return programme
+
+
+def activity_of(session: Session, programme: AuditProgramme, kind: str) -> ProgrammeActivity | None:
+    return session.scalars(
+        select(ProgrammeActivity)
+        .where(ProgrammeActivity.programme_id == programme.id, ProgrammeActivity.kind == kind)
+        .order_by(ProgrammeActivity.id.desc())
+        .limit(1)
+    ).first()
+
+
+def routine_activity(
+    session: Session, programme: AuditProgramme, number: int, *, create: bool = False
+) -> ProgrammeActivity:
+    kind = f"surveillance_{number}"
+    activity = activity_of(session, programme, kind)
+    if activity is None:
+        if not create:
+            raise LookupError(f"programme {programme.id} has no {kind} (schedule it first)")
+        activity = ProgrammeActivity(programme_id=programme.id, kind=kind, status="planned")
+        session.add(activity)
+        session.flush()
+    return activity
+
+
+def cycle_start(session: Session, certificate: Certificate, programme: AuditProgramme) -> date:
+    """R-7.1.1: the cycle runs from the certification decision date."""
+    if programme.cycle_start is not None:
+        return programme.cycle_start
+    decision = session.get(Decision, certificate.decision_id) if certificate.decision_id else None
+    return decision.decided_on if decision else certificate.original_issued_on
+
+
+def first_surveillance_end(
+    session: Session, certificate: Certificate, programme: AuditProgramme
+) -> date:
+    """The end of surveillance 1: its audit's end date, else its due date."""
+    s1 = activity_of(session, programme, "surveillance_1")
+    audit = session.get(Audit, s1.audit_id) if s1 is not None and s1.audit_id else None
+    if audit is not None and audit.end_date is not None:
+        return audit.end_date
+    if s1 is not None and s1.due_date is not None:
+        return s1.due_date
+    return surveillance_1_due(cycle_start(session, certificate, programme))
+
+
+def surveillance_limits(
+    session: Session, certificate: Certificate, programme: AuditProgramme, number: int
+) -> tuple[date, date]:
+    """(due date, hard limit) of routine surveillance `number` (R-7.1.3, R-8.10.1)."""
+    if number == 1:
+        start = cycle_start(session, certificate, programme)
+        return surveillance_1_due(start), add_months(start, SURVEILLANCE_HARD_LIMIT_MONTHS)
+    s1_end = first_surveillance_end(session, certificate, programme)
+    return surveillance_2_due(s1_end), surveillance_2_hard_limit(s1_end)
+
+
+def last_random_survey(
+    session: Session, certificate: Certificate, programme: AuditProgramme
+) -> date | None:
+    """The latest random survey (R-8.3) of the cycle: a mystery shopping record with a survey,
+    or an audit day with an on-site survey, in any audit of the programme or the certificate."""
+    audits = list(
+        session.scalars(
+            select(Audit).where(
+                or_(Audit.programme_id == programme.id, Audit.certificate_id == certificate.id)
+            )
+        )
+    )
+    days: list[date] = []
+    records = session.scalars(
+        select(Document).where(
+            Document.audit_id.in_([audit.id for audit in audits]),
+            Document.kind == MYSTERY_SHOPPING_KIND,
+        )
+    )
+    for record in records:
+        data = record.data or {}
+        if (data.get("random_survey") or {}).get("done") and data.get("visit_date"):
+            days.append(date.fromisoformat(data["visit_date"]))
+    for audit in audits:
+        for day in audit.communications or []:
+            if day.get("random_survey") and day.get("audit_day"):
+                days.append(date.fromisoformat(day["audit_day"]))
+    return max(days, default=None)
+
+
+def random_survey_required(
+    session: Session, certificate: Certificate, programme: AuditProgramme, reference: date
+) -> bool:
+    """R-8.10.1(2): no random survey in this cycle within the 2 years before `reference`."""
+    last = last_random_survey(session, certificate, programme)
+    return last is None or last < add_months(reference, -RANDOM_SURVEY_MONTHS)
+
+
+def timer_at(day: date) -> str:
+    return iso_utc(china_time_in_utc(day, TIMER_HOUR_CHINA))
+
+
+def iso_or_none(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def limit_problem(
+    planned_end: date, due: date, hard_limit: date, extension_reason: str
+) -> tuple[str, str] | None:
+    """(rule, message) when a planned end breaks R-7.1.3/R-8.10.1, else None."""
+    if planned_end > hard_limit:
+        return (
+            "R-8.10.1",
+            f"planned end {planned_end} is after the hard limit {hard_limit}: a surveillance "
+            "audit is never more than 15 months after the last one, even with an extension",
+        )
+    if planned_end > due and not extension_reason:
+        return (
+            "R-7.1.3",
+            f"planned end {planned_end} is after the due date {due} (12 months): an extension "
+            "needs a reason (extension_reason) and the audit department's approval",
+        )
+    return None
+
+
+def outcome_problem(held: int, reassessed: Any, outcome: Any) -> str | None:
+    """R-8.10.3: the outcome the reassessed level allows, against the held level; a message
+    when `outcome` does not fit, else None."""
+    if outcome not in OUTCOMES:
+        return f"outcome must be one of {OUTCOMES}, got {outcome!r}"
+    if reassessed >= held:
+        if outcome != "maintain":
+            return (
+                f"the reassessed level {reassessed} meets the held level {held}: the certificate "
+                "is maintained (R-8.10.3a)"
+            )
+    elif reassessed >= 1:
+        if outcome not in ("downgrade", "suspend"):
+            return (
+                f"the reassessed level {reassessed} is below the held level {held} but not below "
+                "the lowest level: downgrade or suspend (R-8.10.3b)"
+            )
+    elif outcome != "withdraw":
+        return "the reassessed level is below the lowest star level: withdraw (R-8.10.3c)"
+    return None
+
+
+def require_surveillance_audit_of(session: Session, certificate: Certificate, audit: Audit) -> None:
+    """The audit is a surveillance audit of this certificate (or of the one it reissues)."""
+    of = (
+        current_certificate(session, get_certificate(session, audit.certificate_id))
+        if audit.certificate_id is not None
+        else None
+    )
+    if audit.kind not in SURVEILLANCE_AUDIT_KINDS or of is None or of.id != certificate.id:
+        raise RuleViolation(
+            "R-8.10.3", f"audit {audit.id} is not a surveillance audit of {certificate.number}"
+        )
+
+
+def require_no_outcome(audit: Audit) -> None:
+    recorded = (audit.conclusion_notes or {}).get("surveillance_outcome")
+    if recorded:
+        raise RuleViolation(
+            "R-8.10.3",
+            f"audit {audit.id} already has its outcome ({recorded['outcome']}, by "
+            f"{recorded['decided_by']})",
+        )
+
+
+# --- the forms' checks (the validators of the diagrams call them) ---------------------------------
+def _date_or_error(data: Mapping[str, Any], field: str, errors: dict) -> date | None:
+    try:
+        return parse_iso_date(data.get(field))
+    except ValueError:
+        errors[field] = [f"R-8.10.1: {field} must be an ISO date (YYYY-MM-DD)"]
+        return None
+
+
+def plan_form_problems(session: Session, data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The surveillance plan form against R-7.1.3/R-8.10.1 (422 before the task completes): an
+    end after the 12-month due date needs an extension reason; after the 15-month hard limit it
+    is refused whatever the reason. surveillance.record_plan enforces the same again."""
+    errors: dict[str, list[str]] = {}
+    start = _date_or_error(data, "planned_start", errors)
+    end = _date_or_error(data, "planned_end", errors)
+    if errors:
+        return errors
+    if end < start:
+        return {"planned_end": [f"R-8.10.1: planned end {end} is before the start {start}"]}
+    if data.get("extra_audit"):
+        return {}
+    try:
+        certificate = current_certificate(
+            session, get_certificate(session, data.get("certificate_id"))
+        )
+        number = routine_number(data.get("surveillance_number"))
+        programme = programme_of(session, certificate)
+    except (LookupError, ValueError, RuleViolation) as err:
+        return {"planned_end": [str(err)]}
+    due, hard_limit = surveillance_limits(session, certificate, programme, number)
+    problem = limit_problem(end, due, hard_limit, optional_text(data.get("extension_reason")))
+    return {"planned_end": [f"{problem[0]}: {problem[1]}"]} if problem else {}
+
+
+def random_survey_problems(data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """R-8.10.1(2): the mystery shopping of a surveillance that needs a random survey (none in
+    the last 2 years) includes one. Outside a surveillance (no `surveillance_plan`) it passes."""
+    plan = data.get("surveillance_plan")
+    if not isinstance(plan, Mapping) or plan.get("random_survey_required") is not True:
+        return {}
+    if data.get("random_survey_done") is True:
+        return {}
+    return {
+        "random_survey_done": [
+            "R-8.10.1: no random survey was done in this cycle in the last 2 years: this "
+            "surveillance's mystery shopping includes a random customer survey (R-8.3)"
+        ]
+    }
+
+
+def outcome_form_problems(session: Session, data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """R-8.10.3: the outcome against the reassessed and the held level — level met → maintain;
+    below the held level but ≥ 1 → downgrade or suspend; 0 → withdraw; reasons unless
+    maintained. surveillance.record_outcome enforces the same again."""
+    level = data.get("reassessed_star_level")
+    if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= 5:
+        return {"reassessed_star_level": ["R-5: the reassessed star level is 0–5"]}
+    try:
+        certificate = current_certificate(
+            session, get_certificate(session, data.get("certificate_id"))
+        )
+    except (LookupError, ValueError) as err:
+        return {"outcome": [str(err)]}
+    errors: dict[str, list[str]] = {}
+    problem = outcome_problem(certificate.star_level, level, data.get("outcome"))
+    if problem:
+        errors["outcome"] = [f"R-8.10.3: {problem}"]
+    if data.get("outcome") != "maintain" and not optional_text(data.get("reasons")):
+        errors["reasons"] = ["R-8.10.3: a downgrade, suspension or withdrawal needs the reasons"]
+    return errors
