@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 from babel.messages.pofile import read_po
 from flask import Flask
 
-from webapp import i18n
+from webapp import catalogs, i18n
 from webapp.instructions import render_instructions
 
 
 def test_every_message_has_a_chinese_translation():
-    with (i18n.TRANSLATIONS / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+    with (catalogs.TRANSLATIONS / "zh_CN" / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         catalog = read_po(fh, locale="zh_CN")
     translated = {
         (m.id[0] if isinstance(m.id, tuple) else m.id)
@@ -20,21 +20,21 @@ def test_every_message_has_a_chinese_translation():
         if m.id and (all(m.string) if isinstance(m.string, tuple) else m.string)
     }
     extracted = {
-        (m.id[0] if isinstance(m.id, tuple) else m.id) for m in i18n.extract_messages() if m.id
+        (m.id[0] if isinstance(m.id, tuple) else m.id) for m in catalogs.extract_messages() if m.id
     }
     missing = sorted(extracted - translated)
-    assert missing == [], f"run `python -m webapp.i18n` and translate: {missing}"
+    assert missing == [], f"run `make translations` and translate: {missing}"
 
 
 def test_catalogs_are_compiled_when_missing_or_stale(tmp_path):
-    shutil.copytree(i18n.TRANSLATIONS, tmp_path / "t", ignore=shutil.ignore_patterns("*.mo"))
-    written = i18n.compile_catalogs(tmp_path / "t")
+    shutil.copytree(catalogs.TRANSLATIONS, tmp_path / "t", ignore=shutil.ignore_patterns("*.mo"))
+    written = catalogs.compile_catalogs(tmp_path / "t")
     assert sorted(p.parent.parent.name for p in written) == ["en", "zh_CN"]
-    assert i18n.compile_catalogs(tmp_path / "t") == []  # up to date
+    assert catalogs.compile_catalogs(tmp_path / "t") == []  # up to date
     po = tmp_path / "t" / "en" / "LC_MESSAGES" / "messages.po"
     mo = po.with_suffix(".mo")
     os.utime(mo, (po.stat().st_mtime - 10, po.stat().st_mtime - 10))
-    assert i18n.compile_catalogs(tmp_path / "t") == [mo]
+    assert catalogs.compile_catalogs(tmp_path / "t") == [mo]
     assert oct(mo.stat().st_mode & 0o777) == "0o644"
 
 
