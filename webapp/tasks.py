@@ -51,6 +51,8 @@ from webapp.access import (
 )
 from webapp.auth import current_viewer, deny, log_access
 from webapp.client_data import task_data_for
+from webapp.form_schema import attachment_kind
+from webapp.form_submission import merge_errors, parse_submission
 from webapp.i18n import china_day_start, safe_next, translate_errors
 from webapp.instructions import render_instructions
 from webapp.models import TaskComment, TaskDraft, TaskFollowUp
@@ -292,7 +294,7 @@ def _store_upload(viewer: Viewer):
                 filename=upload.filename or "upload",
                 content_type=content_type,
                 data=upload.stream,  # copied in chunks, the size limit checked while reading
-                kind=forms_render.attachment_kind(name, field.schema, KINDS),
+                kind=attachment_kind(name, field.schema, KINDS),
                 uploaded_by=viewer.username,
                 now=clock.now(),
                 organisation_id=viewer.organisation_id,
@@ -340,7 +342,7 @@ def submit(task_id: str):
     if not may_work_on(viewer, row):
         return deny(403, f"task {row.id} needs the role {row.candidate_role!r}")
     schema = engine.task_form(row)
-    submission = forms_render.parse_submission(
+    submission = parse_submission(
         schema,
         request.form,
         request.files,
@@ -365,7 +367,7 @@ def submit(task_id: str):
         # A field that did not parse is reported once, with the parse error.
         for key in submission.errors:
             found.pop(key, None)
-        errors = forms_render.merge_errors(submission.errors, found)
+        errors = merge_errors(submission.errors, found)
         return render_task(row, values=submission.values, errors=errors, status=422)
     try:
         engine.complete_task(row.id, actor=viewer.actor, data=data)
