@@ -15,7 +15,6 @@ from functools import cached_property
 from babel.support import NullTranslations, Translations
 from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import Babel, Domain, get_locale
-from flask_babel import gettext as _
 
 from certflow.dates import CHINA_TZ
 from certflow.roles import ROLES
@@ -128,81 +127,6 @@ def role_name(role_id: str | None) -> str:
     if role is None:
         return role_id
     return role.name_en if current_language() == "en" else role.name_zh
-
-
-# -- validation messages --------------------------------------------------------------------------
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^required$"), "required"),
-    (re.compile(r"^True was expected$"), "confirm"),
-    (re.compile(r"^.* is too short$"), "too_short"),
-    (re.compile(r"^.* is too long$"), "too_long"),
-    (re.compile(r"^.* should be non-empty$"), "too_short"),
-    (re.compile(r"^.* is expected to be empty$"), "too_long"),
-    (re.compile(r"^.* is not a '(?P<format>[^']+)'$"), "format"),
-    (re.compile(r"^.* is not of type .*$"), "type"),
-    (re.compile(r"^.* is less than (the minimum of )?(?P<limit>\S+)$"), "minimum"),
-    (re.compile(r"^.* is less than or equal to the minimum of (?P<limit>\S+)$"), "ex_minimum"),
-    (re.compile(r"^.* is greater than (the maximum of )?(?P<limit>\S+)$"), "maximum"),
-    (re.compile(r"^.* is greater than or equal to the maximum of (?P<limit>\S+)$"), "ex_maximum"),
-    (re.compile(r"^.* is not a multiple of (?P<limit>\S+)$"), "multiple"),
-    (re.compile(r"^.* does not match .*$"), "pattern"),
-    (re.compile(r"^.* is not one of .*$"), "choice"),
-    (re.compile(r"^.* was expected$"), "choice"),
-    (re.compile(r"^.* has non-unique elements$"), "unique"),
-    (re.compile(r"^Additional properties are not allowed .*$"), "additional"),
-    (re.compile(r"^.* is not valid under any of the given schemas$"), "choice"),
-]
-
-
-def validation_message(message: str) -> str:
-    """A field error from the engine / jsonschema (English) in the user's language."""
-    for pattern, kind in _PATTERNS:
-        match = pattern.match(message)
-        if match is None:
-            continue
-        limit = match.groupdict().get("limit", "")
-        if kind == "required":
-            return _("This field is required.")
-        if kind == "confirm":
-            return _("Please confirm.")
-        if kind == "too_short":
-            return _("Too short or too few entries.")
-        if kind == "too_long":
-            return _("Too long or too many entries.")
-        if kind == "format":
-            fmt = match.group("format")
-            if fmt == "date":
-                return _("Enter a date (YYYY-MM-DD).")
-            if fmt == "email":
-                return _("Enter an e-mail address.")
-            return _("The value has the wrong format.")
-        if kind == "type":
-            return _("The value has the wrong type.")
-        if kind == "minimum":
-            return _("Must be at least %(limit)s.", limit=limit)
-        if kind == "ex_minimum":
-            return _("Must be more than %(limit)s.", limit=limit)
-        if kind == "maximum":
-            return _("Must be at most %(limit)s.", limit=limit)
-        if kind == "ex_maximum":
-            return _("Must be less than %(limit)s.", limit=limit)
-        if kind == "multiple":
-            return _("Must be a multiple of %(limit)s.", limit=limit)
-        if kind == "pattern":
-            return _("The value has the wrong format.")
-        if kind == "choice":
-            return _("Choose one of the options.")
-        if kind == "unique":
-            return _("Each entry may appear only once.")
-        if kind == "additional":
-            return _("The form contains unexpected fields.")
-    # Our own messages (forms_render) are catalog entries; others (e.g. which character of a
-    # credit code is wrong) are shown as they are.
-    return _(message) if message else message
-
-
-def translate_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    return {key: [validation_message(m) for m in msgs] for key, msgs in errors.items()}
 
 
 def init_i18n(app: Flask) -> None:
