@@ -32,7 +32,7 @@ from domain.models import (
 )
 from engine.errors import EngineError
 from engine.models import EventLog, HumanTask, ProcessInstance
-from webapp import forms_render, get_clock, get_engine
+from webapp import forms_render
 from webapp.access import (
     CLIENT_DOCUMENT_KINDS,
     Viewer,
@@ -47,6 +47,7 @@ from webapp.auth import current_viewer, deny
 from webapp.case_labels import badge, label, stars
 from webapp.i18n import role_name
 from webapp.layout import nav_item
+from webapp.runtime import get_clock, get_engine
 
 bp = Blueprint("cases", __name__)
 nav_item("cases.index", lazy_gettext("Cases"), order=20, sections={"instances"})

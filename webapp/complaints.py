@@ -47,9 +47,10 @@ from handlers.complaints import (
     register_complaint,
     validate_registration,
 )
-from webapp import get_clock, get_engine, throttle
+from webapp import throttle
 from webapp.auth import current_viewer, log_access, remote_addr, roles_required, wall_clock
 from webapp.layout import nav_item
+from webapp.runtime import get_clock, get_engine
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 

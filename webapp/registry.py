@@ -50,6 +50,7 @@ from webapp.public_certificate import (
     PublicCertificate,
     public_certificate,
 )
+from webapp.runtime import get_clock
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
 
@@ -60,8 +61,6 @@ ANNOUNCEMENTS_PER_PAGE = 20
 
 
 def china_today() -> date:
-    from webapp import get_clock
-
     return to_china(get_clock().now()).date()
 
 

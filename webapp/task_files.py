@@ -13,9 +13,10 @@ from domain.attachments import KINDS, AttachmentRejected, store_attachment, uplo
 from domain.models import Application, Attachment
 from engine.errors import EngineError
 from engine.models import EventLog, HumanTask
-from webapp import forms_render, get_clock, get_engine
+from webapp import forms_render
 from webapp.access import Viewer, may_download
 from webapp.form_schema import attachment_kind
+from webapp.runtime import get_clock, get_engine
 
 
 def storage_dir() -> Path:

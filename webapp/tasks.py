@@ -33,7 +33,7 @@ from domain.models import Attachment
 from engine.errors import EngineError, FormValidationError, NotFoundError
 from engine.models import HumanTask
 from engine.service import Actor
-from webapp import forms_render, get_clock, get_engine
+from webapp import forms_render
 from webapp.access import (
     CLIENT_ROLE,
     Viewer,
@@ -49,6 +49,7 @@ from webapp.form_submission import merge_errors, parse_submission
 from webapp.i18n import china_day_start, safe_next
 from webapp.instructions import render_instructions
 from webapp.models import TaskComment, TaskDraft, TaskFollowUp
+from webapp.runtime import get_clock, get_engine
 from webapp.task_files import (
     UploadStore,
     attachment_check,
