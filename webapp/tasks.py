@@ -2,8 +2,9 @@
 claim / unclaim / reassign, and downloads of the case's files (`/files/<id>`).
 
 Every view first checks that the signed-in user may see the task (webapp.access); otherwise the
-attempt is logged and answered 404. Workflow changes go through the WorkflowEngine only, which
-enforces roles and claims again.
+attempt is logged and answered 404. Whether a task may be claimed or completed, by whom and with
+what data is the WorkflowEngine's decision alone: the views call it and show its answer (field
+errors, or a 403/404/409 page), without checking its rules first.
 """
 
 import re
