@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 MODELER_CHECK := tools/modeler-check
 
-.PHONY: run test install lint benchmark modeler-check system-deps vendor-bpmn-js
+.PHONY: run test install lint benchmark modeler-check system-deps vendor-bpmn-js translations
 
 # Machine packages: a CJK font for certificate PDFs (without it every Chinese character prints
 # as a box, silently), poppler-utils for the PDF tests and Debian's chromium for the browser
@@ -55,6 +55,15 @@ modeler-check: $(MODELER_CHECK)/node_modules/.package-lock.json
 test: system-deps lint modeler-check
 	$(BIN)/certflow validate processes
 	$(BIN)/pytest
+
+# Messages: extract (babel.cfg: webapp's Python and templates, domain/letters), merge into each
+# messages.po (then translate the new entries), compile the .mo files (also done at app start).
+CATALOGS := webapp/translations
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 \
+	    --project certflow --sort-by-file -w 100 -o $(CATALOGS)/messages.pot .
+	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) -N --ignore-obsolete -w 100
+	$(BIN)/pybabel compile -d $(CATALOGS)
 
 benchmark: install
 	$(BIN)/python benchmarks/engine_cycle.py

@@ -7,18 +7,16 @@ import pytest
 from werkzeug.datastructures import FileStorage, MultiDict
 
 from engine.forms import validate_form_data
-from webapp.forms_render import (
+from webapp.form_schema import (
     MSG_CHOICE,
     MSG_FILE_UNKNOWN,
     MSG_INTEGER,
     MSG_NUMBER,
     attachment_kind,
-    build_form,
     classify,
-    initial_values,
-    merge_errors,
-    parse_submission,
 )
+from webapp.form_submission import merge_errors, parse_submission
+from webapp.forms_render import build_form, initial_values
 
 KITCHEN = json.loads(
     (Path(__file__).parent / "fixtures" / "web_forms" / "forms" / "kitchen.json").read_text()

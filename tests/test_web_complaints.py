@@ -146,6 +146,21 @@ def test_a_valid_complaint_is_registered_acknowledged_and_its_process_started(si
     assert logged.data == {"reference": "TS-2026-0001"} and logged.username is None
 
 
+def test_registration_and_process_start_are_one_transaction(web):
+    """R-12: a complaint is registered only with its process. When the start fails (here: the
+    process is not deployed), the registration and its reference number are rolled back too."""
+    with web.app.app_context():
+        certificate_of(db.session.get(Organisation, web.organisations["A"]), NUMBER_A)
+        db.session.commit()
+    response = submit(Browser(web.app))
+    assert response.status_code == 503, text(response)
+    assert complaints(web) == []
+    with web.app.app_context():
+        web.engine.deploy([COMPLAINT_BPMN], actor=OWNER, comment="complaints")
+    response = submit(Browser(web.app))
+    assert REFERENCE.search(text(response)).group(1) == "TS-2026-0001"  # no number burnt
+
+
 def test_invalid_input_is_refused_with_field_errors_and_the_values_kept(site):
     browser = Browser(site.app)
     data = {

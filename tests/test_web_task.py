@@ -236,6 +236,50 @@ def test_only_users_who_may_work_on_the_task_get_the_form(web):
     assert "该任务已由 max 认领，只有认领人可以完成" in page
 
 
+def test_the_engine_decides_and_asks_for_the_role_before_the_claim(web):
+    """One rule, the engine's (issue 14): someone without the task's role is refused for the role
+    (403, logged) even when another user has claimed the task, on submit and on claim alike."""
+    task = web.open_task(web.start("APP-1"))
+    web.claim(task, "max")
+    quinn = web.browser("quinn")  # sees every task, lacks the market role
+    assert quinn.post(f"/tasks/{task}", REVIEW_OK).status_code == 403
+    assert quinn.post(f"/tasks/{task}/claim").status_code == 403
+    with web.app.app_context():
+        logged = db.session.scalars(select(AccessLog).where(AccessLog.event == "denied")).all()
+        assert [(r.username, r.status) for r in logged] == [("quinn", 403), ("quinn", 403)]
+    assert web.task(task).assignee == "max" and web.task(task).state == "open"
+    # The claimant's rivals who hold the role learn who claimed it: 409 with the name.
+    response = web.browser("mia").post(f"/tasks/{task}", REVIEW_OK)
+    assert response.status_code == 409
+    assert "该任务已由 max 认领" in text(response)
+
+
+def test_a_refused_submission_keeps_no_upload(web):
+    """Files are stored before the engine decides; when it refuses the user, they are taken back
+    (kept only when the form needs correcting)."""
+    task = form_task(web)
+    quinn = web.browser("quinn")
+    response = quinn.post(
+        f"/tasks/{task}",
+        {"f/title": "T", "f/evidence_file": (BytesIO(b"quinn's"), "q.txt", "text/plain")},
+    )
+    assert response.status_code == 403
+    response = quinn.post(  # an input that does not parse: the page's own rule refuses
+        f"/tasks/{task}",
+        {"f/count": "abc", "f/evidence_file": (BytesIO(b"quinn's 2"), "q.txt", "text/plain")},
+    )
+    assert response.status_code == 403
+    mia = web.browser("mia")
+    response = mia.post(
+        f"/tasks/{task}",
+        {"f/title": "T", "f/evidence_file": (BytesIO(b"mia's"), "m.txt", "text/plain")},
+    )
+    assert response.status_code == 422  # the form is incomplete: mia's file is kept
+    with web.app.app_context():
+        uploads = db.session.scalars(select(Attachment.uploaded_by)).all()
+    assert uploads == ["mia"]
+
+
 # -- drafts ---------------------------------------------------------------------------------------
 def test_draft_is_saved_per_user_and_filled_in_next_time(web):
     task = form_task(web)

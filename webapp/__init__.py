@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 
 from certflow import models as _account_models  # noqa: F401  (tables for Alembic)
 from certflow.clock import Clock, RealClock, SimulatedClock
@@ -16,6 +16,7 @@ from domain.formats import form_format_checker
 from engine import models as _engine_models  # noqa: F401
 from engine.service import WorkflowEngine
 from webapp import models as _web_models  # noqa: F401
+from webapp.runtime import get_clock, get_engine  # noqa: F401 (webapp.api imports them here)
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -100,11 +101,3 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
 
         start_in_process(app)
     return app
-
-
-def get_engine() -> WorkflowEngine:
-    return current_app.extensions["certflow.engine"]
-
-
-def get_clock() -> Clock:
-    return current_app.extensions["certflow.clock"]

@@ -28,7 +28,6 @@ from certflow.db import db
 from certflow.models import User
 from certflow.roles import ROLE_IDS, ROLES
 from domain.models import Organisation
-from webapp import get_clock
 from webapp.access import CLIENT_ROLE
 from webapp.auth import (
     WebUser,
@@ -40,6 +39,7 @@ from webapp.auth import (
 )
 from webapp.layout import nav_item
 from webapp.models import AccessLog
+from webapp.runtime import get_clock
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 nav_item("admin.users", lazy_gettext("Users"), roles={"admin"}, order=90)

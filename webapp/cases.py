@@ -32,7 +32,7 @@ from domain.models import (
 )
 from engine.errors import EngineError
 from engine.models import EventLog, HumanTask, ProcessInstance
-from webapp import forms_render, get_clock, get_engine
+from webapp import forms_render
 from webapp.access import (
     CLIENT_DOCUMENT_KINDS,
     Viewer,
@@ -44,8 +44,10 @@ from webapp.access import (
     task_visible_clause,
 )
 from webapp.auth import current_viewer, deny
+from webapp.case_labels import badge, label, stars
 from webapp.i18n import role_name
 from webapp.layout import nav_item
+from webapp.runtime import get_clock, get_engine
 
 bp = Blueprint("cases", __name__)
 nav_item("cases.index", lazy_gettext("Cases"), order=20, sections={"instances"})
@@ -56,134 +58,6 @@ MAX_EVENTS = 200
 MAX_ID = 2**31  # PostgreSQL integer keys
 # Raw HTML is shown as text; markdown-it refuses javascript:, vbscript:, file: and data: links.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
-
-# -- labels of stored codes -----------------------------------------------------------------------
-LABELS: dict[str, dict[str, Any]] = {
-    "application": {
-        "submitted": lazy_gettext("Submitted"),
-        "accepted": lazy_gettext("Accepted"),
-        "not_accepted": lazy_gettext("Not accepted"),
-        "contracted": lazy_gettext("Contracted"),
-        "certified": lazy_gettext("Certified"),
-        "refused": lazy_gettext("Refused"),
-        "terminated": lazy_gettext("Terminated"),
-    },
-    "application_kind": {
-        "initial": lazy_gettext("Initial certification"),
-        "recertification": lazy_gettext("Recertification"),
-    },
-    "certificate": {
-        "valid": lazy_gettext("Valid"),
-        "suspended": lazy_gettext("Suspended"),
-        "withdrawn": lazy_gettext("Withdrawn"),
-        "cancelled": lazy_gettext("Cancelled"),
-        "superseded": lazy_gettext("Superseded"),
-    },
-    "audit_kind": {
-        "initial": lazy_gettext("Initial audit"),
-        "surveillance": lazy_gettext("Surveillance audit"),
-        "extra_surveillance": lazy_gettext("Extra surveillance audit"),
-        "special": lazy_gettext("Special audit"),
-        "recertification": lazy_gettext("Recertification audit"),
-    },
-    "audit": {
-        "planned": lazy_gettext("Planned"),
-        "in_progress": lazy_gettext("In progress"),
-        "completed": lazy_gettext("Completed"),
-        "terminated": lazy_gettext("Terminated"),
-    },
-    "conclusion": {
-        "recommend": lazy_gettext("Recommend certification"),
-        "downgrade": lazy_gettext("Recommend a lower level"),
-        "not_recommend": lazy_gettext("Do not recommend"),
-    },
-    "finding": {
-        "conform": lazy_gettext("Conform"),
-        "nonconform": lazy_gettext("Nonconform"),
-        "not_applicable": lazy_gettext("Not applicable"),
-        "sampled": lazy_gettext("Sampled"),
-    },
-    "team_role": {
-        "leader": lazy_gettext("Team leader"),
-        "auditor": lazy_gettext("Auditor"),
-        "tech_expert": lazy_gettext("Technical expert"),
-    },
-    "instance": {
-        "running": lazy_gettext("Running"),
-        "completed": lazy_gettext("Completed"),
-        "error": lazy_gettext("Incident"),
-        "terminated": lazy_gettext("Terminated"),
-        "cancelled": lazy_gettext("Cancelled"),
-    },
-    "task": {
-        "open": lazy_gettext("Open"),
-        "completed": lazy_gettext("Completed"),
-        "cancelled": lazy_gettext("Cancelled"),
-    },
-    "event": {
-        "instance_started": lazy_gettext("Process started"),
-        "instance_completed": lazy_gettext("Process completed"),
-        "instance_terminated": lazy_gettext("Process terminated"),
-        "task_created": lazy_gettext("Task ready"),
-        "task_claimed": lazy_gettext("Task claimed"),
-        "task_unclaimed": lazy_gettext("Task released"),
-        "task_reassigned": lazy_gettext("Task reassigned"),
-        "task_completed": lazy_gettext("Task completed"),
-        "task_cancelled": lazy_gettext("Task cancelled"),
-        "timer_fired": lazy_gettext("Timer fired"),
-        "message_delivered": lazy_gettext("Message received"),
-        "message_queued": lazy_gettext("Message queued"),
-        "incident_raised": lazy_gettext("Incident"),
-        "incident_retried": lazy_gettext("Incident retried"),
-        "incident_resolved": lazy_gettext("Incident resolved"),
-    },
-    "document": {
-        "not_accepted_notice": lazy_gettext("Notice of non-acceptance"),
-        "appointment_letter": lazy_gettext("Audit appointment"),
-        "audit_report": lazy_gettext("Audit report"),
-        "mystery_shopping_record": lazy_gettext("Mystery shopping record"),
-        "nc_report": lazy_gettext("Nonconformity report"),
-        "nc_reminder": lazy_gettext("Nonconformity reminder"),
-        "refusal_notice": lazy_gettext("Notice of refusal"),
-        "surveillance_reminder": lazy_gettext("Surveillance reminder"),
-        "extra_surveillance_trigger": lazy_gettext("Extra surveillance trigger"),
-    },
-    "status_badge": {  # badge colour of a status code
-        "valid": "success",
-        "certified": "success",
-        "completed": "success",
-        "accepted": "info",
-        "contracted": "info",
-        "running": "info",
-        "in_progress": "info",
-        "open": "info",
-        "suspended": "warning",
-        "planned": "warning",
-        "submitted": "warning",
-        "error": "danger",
-        "withdrawn": "danger",
-        "refused": "danger",
-        "not_accepted": "danger",
-        "terminated": "danger",
-    },
-}
-
-
-def label(group: str, code: str | None) -> str:
-    """The translated label of a stored code; the code itself when it has none."""
-    if code is None:
-        return ""
-    value = LABELS.get(group, {}).get(code)
-    return str(value) if value is not None else code
-
-
-def badge(code: str | None) -> str:
-    colour = LABELS["status_badge"].get(code or "")
-    return f"badge badge-{colour}" if colour else "badge"
-
-
-def stars(level: int | None) -> str:
-    return "★" * level if level else ""
 
 
 def display_names(usernames: set[str]) -> dict[str, str]:

@@ -11,7 +11,7 @@ Without a CJK font WeasyPrint prints every Chinese character as a box, silently:
 the embedded fonts (`pdffonts`) and the text (`pdftotext`).
 
 `render_certificate_pdf` needs no Flask application: the template is rendered by a Jinja
-environment of its own, from the public view of the certificate (webapp.registry).
+environment of its own, from the public view of the certificate (webapp.public_certificate).
 """
 
 from datetime import date
@@ -21,7 +21,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from domain.models import Certificate
-from webapp.registry import PublicCertificate, public_certificate
+from webapp.public_certificate import PublicCertificate, public_certificate
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "certificate_pdf.html"

@@ -46,9 +46,10 @@ from domain.models import Certificate, Organisation
 from engine.errors import ConflictError, EngineError
 from engine.service import SYSTEM, Actor
 from handlers.complaints import public_status, register_complaint
-from webapp import get_clock, get_engine, throttle
+from webapp import throttle
 from webapp.auth import current_viewer, log_access, remote_addr, roles_required, wall_clock
 from webapp.layout import nav_item
+from webapp.runtime import get_clock, get_engine
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -190,6 +191,10 @@ def _register(
                 "received_on": china_date(complaint.received_at),
                 "reply_due_on": complaint.reply_due_on,
             }
+            # The one commit of this unit of work: `start` is an engine operation, one
+            # transaction that commits the registration above with the new instance or rolls
+            # both back (tests/test_web_complaints.py::test_registration_and_process_start_are_
+            # one_transaction). Nothing here commits on its own.
             get_engine().start(
                 "complaint",
                 actor=starter,

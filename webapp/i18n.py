@@ -1,33 +1,25 @@
 """Languages (Flask-Babel): Chinese (zh_CN) by default, English on request; China time.
 
 The language is chosen by `?lang=zh_CN|en` on any page (remembered in the session) or by the
-switch link (`/lang/<code>`). Catalogs live in webapp/translations/<lang>/LC_MESSAGES/messages.po;
-the compiled .mo files are not kept in git: `compile_catalogs` (run by create_app) writes each one
-that is missing or older than its .po.
+switch link (`/lang/<code>`). Catalogs live in webapp/translations/<lang>/LC_MESSAGES/messages.po,
+maintained with pybabel (webapp.catalogs, `make translations`); the compiled .mo files are not
+kept in git: create_app compiles each one that is missing or older than its .po.
 
 Dates are stored in UTC and shown in Asia/Shanghai (`localtime` filter).
 """
 
-import logging
-import os
 import re
-import tempfile
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
-from pathlib import Path
 
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import Babel, Domain, get_locale
-from flask_babel import gettext as _
 
 from certflow.dates import CHINA_TZ
 from certflow.roles import ROLES
+from webapp.catalogs import TRANSLATIONS, compile_catalogs
 
-log = logging.getLogger(__name__)
-TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 LANGUAGES = {"zh_CN": "中文", "en": "English"}
 DEFAULT_LANGUAGE = "zh_CN"
 CHINA = CHINA_TZ  # the one calendar (certflow/dates.py)
@@ -57,33 +49,6 @@ class _Babel(Babel):
 
 
 babel = _Babel()
-
-
-def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
-    """Compile every messages.po whose .mo is missing or stale; returns the files written."""
-    written = []
-    for po_path in sorted(directory.glob("*/LC_MESSAGES/messages.po")):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        with po_path.open("rb") as fh:
-            catalog = read_po(fh, locale=po_path.parent.parent.name)
-        # Written aside and renamed: two processes starting at once never see half a file.
-        try:
-            fd, temporary = tempfile.mkstemp(dir=mo_path.parent, suffix=".mo.part")
-        except OSError as err:  # a read-only installation: use the .mo files it came with
-            log.warning("cannot compile %s: %s", po_path, err)
-            continue
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                write_mo(fh, catalog)
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, mo_path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        written.append(mo_path)
-    return written
 
 
 def select_locale() -> str:
@@ -164,81 +129,6 @@ def role_name(role_id: str | None) -> str:
     return role.name_en if current_language() == "en" else role.name_zh
 
 
-# -- validation messages --------------------------------------------------------------------------
-_PATTERNS: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^required$"), "required"),
-    (re.compile(r"^True was expected$"), "confirm"),
-    (re.compile(r"^.* is too short$"), "too_short"),
-    (re.compile(r"^.* is too long$"), "too_long"),
-    (re.compile(r"^.* should be non-empty$"), "too_short"),
-    (re.compile(r"^.* is expected to be empty$"), "too_long"),
-    (re.compile(r"^.* is not a '(?P<format>[^']+)'$"), "format"),
-    (re.compile(r"^.* is not of type .*$"), "type"),
-    (re.compile(r"^.* is less than (the minimum of )?(?P<limit>\S+)$"), "minimum"),
-    (re.compile(r"^.* is less than or equal to the minimum of (?P<limit>\S+)$"), "ex_minimum"),
-    (re.compile(r"^.* is greater than (the maximum of )?(?P<limit>\S+)$"), "maximum"),
-    (re.compile(r"^.* is greater than or equal to the maximum of (?P<limit>\S+)$"), "ex_maximum"),
-    (re.compile(r"^.* is not a multiple of (?P<limit>\S+)$"), "multiple"),
-    (re.compile(r"^.* does not match .*$"), "pattern"),
-    (re.compile(r"^.* is not one of .*$"), "choice"),
-    (re.compile(r"^.* was expected$"), "choice"),
-    (re.compile(r"^.* has non-unique elements$"), "unique"),
-    (re.compile(r"^Additional properties are not allowed .*$"), "additional"),
-    (re.compile(r"^.* is not valid under any of the given schemas$"), "choice"),
-]
-
-
-def validation_message(message: str) -> str:
-    """A field error from the engine / jsonschema (English) in the user's language."""
-    for pattern, kind in _PATTERNS:
-        match = pattern.match(message)
-        if match is None:
-            continue
-        limit = match.groupdict().get("limit", "")
-        if kind == "required":
-            return _("This field is required.")
-        if kind == "confirm":
-            return _("Please confirm.")
-        if kind == "too_short":
-            return _("Too short or too few entries.")
-        if kind == "too_long":
-            return _("Too long or too many entries.")
-        if kind == "format":
-            fmt = match.group("format")
-            if fmt == "date":
-                return _("Enter a date (YYYY-MM-DD).")
-            if fmt == "email":
-                return _("Enter an e-mail address.")
-            return _("The value has the wrong format.")
-        if kind == "type":
-            return _("The value has the wrong type.")
-        if kind == "minimum":
-            return _("Must be at least %(limit)s.", limit=limit)
-        if kind == "ex_minimum":
-            return _("Must be more than %(limit)s.", limit=limit)
-        if kind == "maximum":
-            return _("Must be at most %(limit)s.", limit=limit)
-        if kind == "ex_maximum":
-            return _("Must be less than %(limit)s.", limit=limit)
-        if kind == "multiple":
-            return _("Must be a multiple of %(limit)s.", limit=limit)
-        if kind == "pattern":
-            return _("The value has the wrong format.")
-        if kind == "choice":
-            return _("Choose one of the options.")
-        if kind == "unique":
-            return _("Each entry may appear only once.")
-        if kind == "additional":
-            return _("The form contains unexpected fields.")
-    # Our own messages (forms_render) are catalog entries; others (e.g. which character of a
-    # credit code is wrong) are shown as they are.
-    return _(message) if message else message
-
-
-def translate_errors(errors: dict[str, list[str]]) -> dict[str, list[str]]:
-    return {key: [validation_message(m) for m in msgs] for key, msgs in errors.items()}
-
-
 def init_i18n(app: Flask) -> None:
     compile_catalogs()
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
@@ -252,59 +142,3 @@ def init_i18n(app: Flask) -> None:
     app.jinja_env.globals.update(
         LANGUAGES=LANGUAGES, current_language=current_language, role_name=role_name
     )
-
-
-# -- maintaining the catalogs ---------------------------------------------------------------------
-KEYWORDS = {
-    "_": None,
-    "gettext": None,
-    "ngettext": (1, 2),
-    "lazy_gettext": None,
-    "N_": None,
-}
-_SOURCES = [("**.py", "python"), ("templates/**.html", "jinja2")]
-
-
-def extract_messages():
-    """Every translatable message of webapp/ (Python: _, gettext, ngettext, lazy_gettext, N_;
-    templates: _ and ngettext) as a babel Catalog."""
-    from babel.messages.catalog import Catalog
-    from babel.messages.extract import extract_from_dir
-
-    catalog = Catalog(project="certflow", charset="utf-8")
-    root = Path(__file__).resolve().parent
-    method_map = [(pattern, method) for pattern, method in _SOURCES]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "1"}}
-    for filename, lineno, message, comments, context in extract_from_dir(
-        str(root), method_map, options, keywords=KEYWORDS
-    ):
-        if filename.startswith("api/"):
-            continue  # the JSON API answers in English
-        catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
-    return catalog
-
-
-def update_catalogs(directory: Path = TRANSLATIONS) -> None:
-    """Merge newly extracted messages into each messages.po (`python -m webapp.i18n`); existing
-    translations are kept, new ones are empty and must be filled in before the test passes."""
-    from babel.messages.pofile import write_po
-
-    template = extract_messages()
-    for language in LANGUAGES:
-        po_path = directory / language / "LC_MESSAGES" / "messages.po"
-        po_path.parent.mkdir(parents=True, exist_ok=True)
-        if po_path.exists():
-            with po_path.open("rb") as fh:
-                catalog = read_po(fh, locale=language)
-        else:
-            from babel.messages.catalog import Catalog
-
-            catalog = Catalog(locale=language, project="certflow", charset="utf-8")
-        catalog.update(template, no_fuzzy_matching=True)
-        with po_path.open("wb") as fh:
-            write_po(fh, catalog, width=100, omit_header=False, ignore_obsolete=True)
-
-
-if __name__ == "__main__":
-    update_catalogs()
-    print("updated", ", ".join(str(TRANSLATIONS / lang) for lang in LANGUAGES))

@@ -18,7 +18,6 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from certflow.db import db
 from domain.models import Application, Organisation
 from engine.models import HumanTask
-from webapp import get_clock, get_engine
 from webapp.access import (
     Viewer,
     application_link,
@@ -29,6 +28,7 @@ from webapp.access import (
 from webapp.auth import current_viewer, deny
 from webapp.i18n import china_day_end
 from webapp.models import TaskFollowUp
+from webapp.runtime import get_clock, get_engine
 
 bp = Blueprint("inbox", __name__)
 

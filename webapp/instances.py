@@ -19,7 +19,6 @@ from sqlalchemy import select
 from certflow.db import db
 from engine.errors import EngineError
 from engine.models import EventLog, HumanTask, ProcessInstance, ProcessVersionFile
-from webapp import get_engine
 from webapp.access import (
     instance_organisations,
     may_see_case,
@@ -28,6 +27,7 @@ from webapp.access import (
 from webapp.auth import current_viewer, deny, log_access
 from webapp.cases import event_rows, open_tasks, timeline, valid_id
 from webapp.client_data import own_task_elements
+from webapp.runtime import get_engine
 from webapp.security import extend_csp
 
 bp = Blueprint("instances", __name__)

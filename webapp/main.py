@@ -2,7 +2,7 @@
 
 from flask import Blueprint, jsonify
 
-from webapp import get_clock, get_engine
+from webapp.runtime import get_clock, get_engine
 
 bp = Blueprint("main", __name__)
 

@@ -2,18 +2,17 @@
 claim / unclaim / reassign, and downloads of the case's files (`/files/<id>`).
 
 Every view first checks that the signed-in user may see the task (webapp.access); otherwise the
-attempt is logged and answered 404. Workflow changes go through the WorkflowEngine only, which
-enforces roles and claims again.
+attempt is logged and answered 404. Whether a task may be claimed or completed, by whom and with
+what data is the WorkflowEngine's decision alone: the views call it and show its answer (field
+errors, or a 403/404/409 page), without checking its rules first.
 """
 
 import re
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -23,24 +22,19 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, select
 
 from certflow.db import db
 from certflow.models import User
 from domain.attachments import (
-    KINDS,
-    AttachmentRejected,
     attachment_path,
-    store_attachment,
-    upload_content_type,
 )
 from domain.formats import form_format_checker
-from domain.models import Application, Attachment
-from engine.errors import ConflictError, EngineError, FormValidationError, NotFoundError
-from engine.forms import validate_form_data
-from engine.models import EventLog, HumanTask
+from domain.models import Attachment
+from engine.errors import EngineError, FormValidationError, NotFoundError
+from engine.models import HumanTask
 from engine.service import Actor
-from webapp import forms_render, get_clock, get_engine
+from webapp import forms_render
 from webapp.access import (
     CLIENT_ROLE,
     Viewer,
@@ -51,18 +45,24 @@ from webapp.access import (
 )
 from webapp.auth import current_viewer, deny, log_access
 from webapp.client_data import task_data_for
-from webapp.i18n import china_day_start, safe_next, translate_errors
+from webapp.form_errors import engine_errors, parser_errors, schema_errors
+from webapp.form_submission import merge_errors, parse_submission
+from webapp.i18n import china_day_start, safe_next
 from webapp.instructions import render_instructions
 from webapp.models import TaskComment, TaskDraft, TaskFollowUp
+from webapp.runtime import get_clock, get_engine
+from webapp.task_files import (
+    UploadStore,
+    attachment_check,
+    case_attachments,
+    discard_uploads,
+    storage_dir,
+)
 
 bp = Blueprint("tasks", __name__)
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 MAX_COMMENT = 4000
-
-
-def storage_dir() -> Path:
-    return Path(current_app.instance_path) / "uploads"
 
 
 def _find_task(task_id: str) -> HumanTask | None:
@@ -130,49 +130,6 @@ def _engine_message(err: EngineError) -> str:
 
 
 # -- the page -------------------------------------------------------------------------------------
-def _case_attachments(row: HumanTask, viewer: Viewer) -> list[Attachment]:
-    """Files of the task's case that the user may download: those of the linked applications and
-    those submitted in the instance's completed forms."""
-    engine = get_engine()
-    link = Application.instance_id == row.instance_id
-    if row.business_key is not None:
-        link = or_(link, Application.number == row.business_key)
-    ids: set[int] = set(
-        db.session.scalars(
-            select(Attachment.id)
-            .join(Application, Application.id == Attachment.application_id)
-            .where(link)
-        )
-    )
-    completed = db.session.scalars(
-        select(HumanTask).where(
-            HumanTask.instance_id == row.instance_id,
-            HumanTask.state == "completed",
-            HumanTask.form_file.is_not(None),
-        )
-    ).all()
-    for task in completed:
-        event = db.session.scalars(
-            select(EventLog)
-            .where(EventLog.task_id == task.id, EventLog.event_type == "task_completed")
-            .limit(1)
-        ).first()
-        if event is None:
-            continue
-        try:
-            schema = engine.task_form(task)
-        except EngineError:
-            continue
-        submitted = (event.data or {}).get("data") or {}
-        ids |= forms_render.build_form(schema, submitted, spare_rows=0).attachment_ids()
-    if not ids:
-        return []
-    rows = db.session.scalars(
-        select(Attachment).where(Attachment.id.in_(sorted(ids))).order_by(Attachment.id)
-    ).all()
-    return [a for a in rows if may_download(viewer, a)]
-
-
 def reassign_candidates(row: HumanTask) -> list[User]:
     """Active users who hold the task's candidate role (for client tasks: users of the task's
     organisation), so the engine's and the visibility rules both accept them."""
@@ -222,7 +179,7 @@ def render_task(
     draft = None
     if values is None:
         values, draft = _form_values(row, schema, data)
-    form = forms_render.build_form(schema, values, translate_errors(errors or {}))
+    form = forms_render.build_form(schema, values, errors or {})
     attachment_ids = form.attachment_ids()
     attachments = {
         a.id: a
@@ -257,7 +214,7 @@ def render_task(
         if viewer.is_supervisor and row.state == "open"
         else [],
         "attachments": attachments,
-        "case_attachments": _case_attachments(row, viewer),
+        "case_attachments": case_attachments(row, viewer),
         "comments": comments,
         "follow_up": follow_up.follow_up_at if follow_up else None,
         "model_follow_up": row.follow_up_at,
@@ -279,52 +236,9 @@ def show(task_id: str):
 
 
 # -- submitting the form --------------------------------------------------------------------------
-def _store_upload(viewer: Viewer):
-    clock = get_clock()
-
-    def store(field: forms_render.Field, upload) -> int:
-        content_type = upload_content_type(upload.mimetype, upload.filename)
-        name = str(field.path[-1]) if field.path else ""
-        try:
-            attachment = store_attachment(
-                db.session,
-                storage_dir(),
-                filename=upload.filename or "upload",
-                content_type=content_type,
-                data=upload.stream,  # copied in chunks, the size limit checked while reading
-                kind=forms_render.attachment_kind(name, field.schema, KINDS),
-                uploaded_by=viewer.username,
-                now=clock.now(),
-                organisation_id=viewer.organisation_id,
-            )
-        except AttachmentRejected as err:
-            raise ValueError(_upload_message(str(err), upload.filename or "")) from err
-        return attachment.id
-
-    return store
-
-
-def _upload_message(reason: str, filename: str) -> str:
-    if "empty" in reason:
-        return _("%(file)s: the file is empty.", file=filename)
-    if "larger" in reason:
-        return _("%(file)s: the file is larger than 20 MB.", file=filename)
-    if "type" in reason:
-        return _(
-            "%(file)s: this file type is not accepted (PDF, PNG, JPEG, text, Word, Excel).",
-            file=filename,
-        )
-    return f"{filename}: {reason}"
-
-
-def _attachment_ok(viewer: Viewer):
-    def ok(attachment_id: int) -> bool:
-        attachment = db.session.get(Attachment, attachment_id)
-        return attachment is not None and may_download(viewer, attachment)
-
-    return ok
-
-
+# The engine decides whether the task may be completed, by whom and with what data (state, claim,
+# role, guards, the form's schema, domain validators); the page shows its answer. Drafts are the
+# page's own: kept for those who may work on the task (webapp.access).
 @bp.post("/tasks/<task_id>")
 @login_required
 def submit(task_id: str):
@@ -332,58 +246,70 @@ def submit(task_id: str):
     if row is None:
         return refused
     viewer = current_viewer()
-    engine = get_engine()
-    if row.state != "open":
-        return _failure(ConflictError(f"task {row.id} is already {row.state}"))
-    if row.assignee is not None and row.assignee != viewer.username:
-        return _failure(ConflictError(f"task is claimed by {row.assignee}"), back=_plain_url(row))
-    if not may_work_on(viewer, row):
-        return deny(403, f"task {row.id} needs the role {row.candidate_role!r}")
-    schema = engine.task_form(row)
-    submission = forms_render.parse_submission(
+    draft = request.form.get("action") == "draft"
+    if draft and not may_work_on(viewer, row):
+        return deny(403, f"task {row.id} takes no draft from the user")
+    schema = get_engine().task_form(row)
+    uploads = UploadStore(viewer)
+    submission = parse_submission(
         schema,
         request.form,
         request.files,
-        store_file=_store_upload(viewer),
-        attachment_ok=_attachment_ok(viewer),
+        store_file=uploads,
+        attachment_ok=attachment_check(viewer),
     )
     db.session.commit()  # uploaded files are kept even when the form must be corrected
-    if request.form.get("action") == "draft":
-        now = get_clock().now()
-        draft = db.session.get(TaskDraft, (row.id, viewer.username))
-        if draft is None:
-            draft = TaskDraft(task_id=row.id, username=viewer.username, saved_at=now)
-            db.session.add(draft)
-        draft.data = submission.values
-        draft.saved_at = now
-        db.session.commit()
-        flash(_("Draft saved."), "success")
-        return redirect(_task_url(row))
-    data = submission.data if schema is not None else {}
+    if draft:
+        return _save_draft(row, viewer, submission.values)
     if submission.errors:
-        found = validate_form_data(schema or {}, data, form_format_checker(db.session))
-        # A field that did not parse is reported once, with the parse error.
-        for key in submission.errors:
+        # Inputs that did not parse cannot go to the engine; the page's own rule (webapp.access)
+        # says who may keep the files of a form to correct. The other fields are checked against
+        # the same schema so that every error shows at once.
+        if not may_work_on(viewer, row):
+            discard_uploads(uploads.stored)
+            return deny(403, f"task {row.id} takes no data from the user")
+        found = _schema_errors(schema, submission.data)
+        for key in submission.errors:  # a field that did not parse is reported once
             found.pop(key, None)
-        errors = forms_render.merge_errors(submission.errors, found)
+        errors = merge_errors(parser_errors(submission.errors), found)
         return render_task(row, values=submission.values, errors=errors, status=422)
     try:
-        engine.complete_task(row.id, actor=viewer.actor, data=data)
+        get_engine().complete_task(
+            row.id, actor=viewer.actor, data=submission.data if schema is not None else {}
+        )
     except FormValidationError as err:
-        return render_task(row, values=submission.values, errors=err.errors, status=422)
+        errors = engine_errors(err.errors, _schema_errors(schema, submission.data))
+        return render_task(row, values=submission.values, errors=errors, status=422)
     except EngineError as err:
+        discard_uploads(uploads.stored)
+        if err.status == 404:
+            return deny(404, err.message)
         if err.status == 403:
             log_access("denied", status=403, detail=err.message)
         return render_task(
-            row,
-            values=submission.values,
-            status=err.status,
-            alert=_engine_message(err),
+            row, values=submission.values, status=err.status, alert=_engine_message(err)
         )
     db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == row.id))
     db.session.commit()
     flash(_("Task completed: %(name)s", name=row.name), "success")
     return redirect(_back())
+
+
+def _schema_errors(schema: dict | None, data: dict) -> dict[str, list[str]]:
+    return schema_errors(schema, data, form_format_checker(db.session)) if schema else {}
+
+
+def _save_draft(row: HumanTask, viewer: Viewer, values: dict):
+    now = get_clock().now()
+    draft = db.session.get(TaskDraft, (row.id, viewer.username))
+    if draft is None:
+        draft = TaskDraft(task_id=row.id, username=viewer.username, saved_at=now)
+        db.session.add(draft)
+    draft.data = values
+    draft.saved_at = now
+    db.session.commit()
+    flash(_("Draft saved."), "success")
+    return redirect(_task_url(row))
 
 
 # -- claim, unclaim, reassign ---------------------------------------------------------------------
@@ -393,13 +319,8 @@ def claim(task_id: str):
     row, refused = visible_task(task_id)
     if row is None:
         return refused
-    viewer = current_viewer()
-    if row.assignee is not None and row.assignee != viewer.username:
-        return _failure(ConflictError(f"task is already claimed by {row.assignee}"))
-    if not may_work_on(viewer, row) and row.state == "open":
-        return deny(403, f"task {row.id} needs the role {row.candidate_role!r}")
     try:
-        get_engine().claim(row.id, actor=viewer.actor)
+        get_engine().claim(row.id, actor=current_viewer().actor)
     except EngineError as err:
         return _failure(err)
     flash(_("You have claimed the task: %(name)s", name=row.name), "success")
