@@ -16,7 +16,7 @@ from domain.attachments import (
 )
 from domain.models import Attachment
 from engine.errors import NotFoundError
-from webapp import access, get_clock
+from webapp import access
 from webapp.access import Viewer
 from webapp.api import bp, responses
 from webapp.api.auth import ApiError, current_user
@@ -24,6 +24,7 @@ from webapp.api.errors import Body, error_response
 from webapp.api.openapi import answers, api_spec
 from webapp.api.routes import ID
 from webapp.api.serialize import timestamp
+from webapp.runtime import get_clock
 
 # One file per upload request: the request may be the file's limit plus the multipart framing.
 MULTIPART_SLACK_BYTES = 64 * 1024  # tests/test_request_limits.py API_UPLOAD_LIMIT

@@ -23,7 +23,7 @@ from engine.errors import ForbiddenError, NotFoundError
 from engine.models import HumanTask
 from engine.service import SUPERVISOR_ROLES, Actor
 from engine.timers import parse_duration
-from webapp import access, client_data, get_clock, get_engine
+from webapp import access, client_data
 from webapp.api import bp, models, responses
 from webapp.api.auth import ApiError, authenticate, current_actor, public
 from webapp.api.errors import Body
@@ -38,6 +38,7 @@ from webapp.api.serialize import (
     timestamp,
     viewer,
 )
+from webapp.runtime import get_clock, get_engine
 
 RETRY_ROLES = frozenset({"admin", "process_owner"})
 CLOCK_ROLES = frozenset({"admin"})

@@ -6,9 +6,10 @@ from decimal import Decimal
 from typing import Any
 
 from engine.models import HumanTask, Incident, ProcessInstance, ProcessVersion
-from webapp import client_data, get_engine
+from webapp import client_data
 from webapp.access import Viewer
 from webapp.api.auth import current_user
+from webapp.runtime import get_engine
 
 
 # -- serialization --------------------------------------------------------------------------------
