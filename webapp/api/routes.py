@@ -22,10 +22,11 @@ import scheduler
 from certflow.clock import SimulatedClock, parse_utc
 from certflow.db import db
 from certflow.models import User
+from certflow.permissions import Permission, may, roles_with
 from certflow.roles import ROLE_IDS
 from engine.errors import EngineError, ForbiddenError, FormValidationError, NotFoundError
 from engine.models import HumanTask, Incident, ProcessInstance, ProcessVersion
-from engine.service import SUPERVISOR_ROLES, Actor
+from engine.service import Actor
 from engine.timers import parse_duration
 from webapp import access, client_data, get_clock, get_engine
 from webapp.access import Viewer
@@ -33,8 +34,6 @@ from webapp.api import bp, openapi
 from webapp.api.auth import ApiError, authenticate, current_actor, current_user, public
 from webapp.api.parsing import choice_arg, flag_arg, int_arg, json_body, text_arg
 
-RETRY_ROLES = frozenset({"admin", "process_owner"})
-CLOCK_ROLES = frozenset({"admin"})
 TASK_STATES = ("open", "completed", "cancelled", "all")
 DEFAULT_LIMIT, MAX_LIMIT = 50, openapi.MAX_PAGE
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -312,7 +311,7 @@ def list_tasks() -> Response:
     limit = min(limit, MAX_LIMIT)
 
     query = select(HumanTask)
-    if not actor.roles & access.SEE_ALL_TASKS:
+    if not may(actor.roles, Permission.SEE_ALL_TASKS):
         if role is not None and role not in actor.roles:
             raise ForbiddenError(f"you do not hold the role {role!r}")
         query = query.where(access.task_visible_clause(viewer()))
@@ -389,7 +388,9 @@ def reassign_task(task_id: str) -> Response:
     visible_task(task_id)  # 404 before anything about the assignee
     user = db.session.scalars(select(User).where(User.username == body["assignee"])).first()
     if user is None or not user.active:
-        if not actor.roles & SUPERVISOR_ROLES:  # do not tell non-supervisors who exists
+        if not may(
+            actor.roles, Permission.REASSIGN_TASKS
+        ):  # do not tell non-supervisors who exists
             raise ForbiddenError("only a supervisor can reassign a task")
         raise ApiError(422, "no such user", errors={"assignee": ["unknown user"]})
     assignee = Actor(user.username, frozenset(user.roles))
@@ -401,7 +402,7 @@ def reassign_task(task_id: str) -> Response:
 @bp.post("/incidents/<int:incident_id>/retry")
 def retry_incident(incident_id: int) -> Response:
     actor = current_actor()
-    _require_role(actor, RETRY_ROLES, "retrying an incident")
+    _require_role(actor, roles_with(Permission.RETRY_INCIDENT), "retrying an incident")
     body = json_body(openapi.RETRY_INCIDENT)
     if incident_id > openapi.MAX_INT32:
         raise NotFoundError(f"incident {incident_id} not found")
@@ -434,7 +435,7 @@ def get_clock_view() -> Response:
 
 @bp.post("/clock")
 def change_clock() -> Response:
-    _require_role(current_actor(), CLOCK_ROLES, "changing the clock")
+    _require_role(current_actor(), roles_with(Permission.CHANGE_CLOCK), "changing the clock")
     clock = get_clock()
     if not isinstance(clock, SimulatedClock):
         raise ApiError(409, "the application runs on the real clock; it cannot be changed")
