@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from certflow.dates import china_date
 from domain.certificates import current_certificate, get_certificate
 from domain.documents import create_document
 from domain.errors import RuleViolation
@@ -32,7 +33,7 @@ from domain.models import (
     Nonconformity,
     Site,
 )
-from domain.programme_dates import china_date, parse_iso_date
+from domain.programme_dates import parse_iso_date
 from domain.scoring import (
     CONFORM,
     NONCONFORM,

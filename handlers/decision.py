@@ -11,10 +11,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from certflow.dates import china_date
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.models import Application, Audit, Decision, Nonconformity
-from domain.programme_dates import china_date
 from handlers.audit import (
     application_of,
     get_audit,

@@ -14,11 +14,10 @@ from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.dates import TIMER_HOUR_CHINA
+from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.models import Audit, Document, Nonconformity
-from domain.programme_dates import china_date, china_time_in_utc, iso_utc
 from handlers.audit import (
     application_of,
     get_audit,
