@@ -1,15 +1,20 @@
-"""Configuration from the environment (12-factor); secrets never live in the repository."""
+"""The Flask configuration from the settings (certflow/settings.py); secrets never live in the
+repository."""
 
-import os
 import secrets
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
+from certflow.settings import Settings, flask_config, load_settings
+
+# Kept for webapp/security.py; the one definition is the settings field.
+DEFAULT_MAX_REQUEST_MB: int = Settings.model_fields["max_request_mb"].default
+
 
 def _secret_key(instance_path: Path) -> str:
-    """CERTFLOW_SECRET_KEY, or a random key generated once and kept under instance/."""
-    if os.environ.get("CERTFLOW_SECRET_KEY"):
-        return os.environ["CERTFLOW_SECRET_KEY"]
+    """A random key generated once and kept under instance/ (when CERTFLOW_SECRET_KEY is unset)."""
     key_file = instance_path / "secret_key"
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
@@ -18,34 +23,18 @@ def _secret_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
-DEFAULT_MAX_REQUEST_MB = 100  # a whole task form with several files; each file ≤ 20 MB
-
-
-def max_request_bytes() -> int:
-    """CERTFLOW_MAX_REQUEST_MB: the largest request body accepted (issue 9 item 6)."""
-    megabytes = int(os.environ.get("CERTFLOW_MAX_REQUEST_MB", str(DEFAULT_MAX_REQUEST_MB)))
-    if megabytes <= 0:
-        raise ValueError("CERTFLOW_MAX_REQUEST_MB must be a positive number of megabytes")
-    return megabytes * 1024 * 1024
+def resolve(settings: Settings, instance_path: str | Path) -> Settings:
+    """The settings completed for the instance folder the app runs in: the default SQLite file
+    and the generated secret key live there."""
+    path = Path(instance_path)
+    update: dict[str, Any] = {"instance_path": path}
+    if settings.database_url is None:
+        update["database_url"] = f"sqlite:///{path / 'certflow.sqlite3'}"
+    if settings.secret_key is None:
+        update["secret_key"] = SecretStr(_secret_key(path))
+    return settings.model_copy(update=update)
 
 
 def load_config(instance_path: str) -> dict[str, Any]:
-    path = Path(instance_path)
-    database_url = os.environ.get("CERTFLOW_DATABASE_URL", f"sqlite:///{path / 'certflow.sqlite3'}")
-    if database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
-    return {
-        "SECRET_KEY": _secret_key(path),
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        # Werkzeug refuses a larger body (413) from Content-Length before reading it, and while
-        # reading a chunked one; never None (= no limit).
-        "MAX_CONTENT_LENGTH": max_request_bytes(),
-        "CERTFLOW_CLOCK": os.environ.get("CERTFLOW_CLOCK", "real"),
-        "CERTFLOW_SCHEDULER": os.environ.get("CERTFLOW_SCHEDULER", "0") == "1",
-        "CERTFLOW_SWEEP_SECONDS": float(os.environ.get("CERTFLOW_SWEEP_SECONDS", "10")),
-        # Reverse proxies in front of the app (webapp/transport.py); 0: clients connect directly.
-        "CERTFLOW_TRUST_PROXY": os.environ.get("CERTFLOW_TRUST_PROXY", "0"),
-        "CERTFLOW_PROCESSES_DIR": os.environ.get(
-            "CERTFLOW_PROCESSES_DIR", str(Path(__file__).resolve().parent.parent / "processes")
-        ),
-    }
+    """The Flask configuration for `instance_path` from the environment."""
+    return flask_config(resolve(load_settings(), instance_path))

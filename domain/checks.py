@@ -10,8 +10,9 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from certflow.dates import china_date
 from domain.errors import RuleViolation
-from domain.programme_dates import china_date, parse_iso_date
+from domain.programme_dates import parse_iso_date
 
 
 def require_id(value: Any, field: str) -> int:

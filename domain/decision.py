@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from certflow.dates import china_date
 from domain.acting import Acting
 from domain.audit.common import application_of, get_audit
 from domain.checks import optional_text, require_id, require_int
@@ -20,7 +21,6 @@ from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
 from domain.models import Application, Audit, Decision, Document, Nonconformity
 from domain.people import audited_application
-from domain.programme_dates import china_date
 
 OUTCOMES = ("grant", "refuse")
 REFUSAL_KIND = "refusal_notice"

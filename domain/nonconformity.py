@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.dates import TIMER_HOUR_CHINA
+from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
 from domain.acting import Acting
 from domain.audit.common import application_of, get_audit
 from domain.checks import is_true, optional_text, require_id, require_list, require_text
@@ -22,7 +22,6 @@ from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
 from domain.models import Audit, Document, Nonconformity
-from domain.programme_dates import china_date, china_time_in_utc, iso_utc
 
 DEFAULT_NC_RESPONSE_DAYS = 30
 DEFAULT_NC_REMINDER_DAYS_BEFORE = 7

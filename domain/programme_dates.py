@@ -4,15 +4,12 @@ Used by `certificate.issue` (the programme cycle after a decision) and later by 
 recertification. Month arithmetic clamps to the end of the month: 31 Jan + 1 month = 28/29 Feb,
 29 Feb + 12 months = 28 Feb.
 
-"Today" for the rules is the date in China (UTC+8, no daylight saving since 1991): a decision
-taken at 2026-03-09T17:00Z is dated 2026-03-10.
+The calendar itself (China time, month arithmetic, timer instants) is certflow/dates.py.
 """
 
 from datetime import date, datetime
 
-from certflow.dates import CHINA_TZ, add_months, china_date, china_time_in_utc, iso_utc
-
-__all__ = ["CHINA_TZ", "add_months", "china_date", "china_time_in_utc", "iso_utc"]
+from certflow.dates import add_months
 
 CERTIFICATE_VALIDITY_MONTHS = 36  # R-7.1.1, R-9.1: 3 years
 SURVEILLANCE_INTERVAL_MONTHS = 12  # R-7.1.3, R-8.10.1

@@ -25,6 +25,10 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from certflow.settings import Settings
 
 SCRIPT_FILENAME = "<string>"  # SpiffWorkflow looks for this name to report the failing line
 
@@ -48,6 +52,11 @@ class ScriptLimits:
 
     timeout_seconds: float = 2.0
     memory_mb: float = 64.0
+
+    @classmethod
+    def from_settings(cls, settings: "Settings") -> "ScriptLimits":
+        """From the one settings object (certflow/settings.py), validated at start."""
+        return cls(settings.script_timeout_seconds, settings.script_memory_mb)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> "ScriptLimits":

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from certflow.cli import main
 from certflow.roles import ROLES
+from cli import main
 from tests.helpers import FIXTURES, registered
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +102,7 @@ def test_clock_cannot_be_set_when_real(cli, monkeypatch):
 def test_init_upgrades_an_older_schema_keeping_its_data(cli):
     from flask_migrate import upgrade
 
-    from certflow.cli import _create_app
+    from cli.main import _create_app
 
     app = _create_app()
     with app.app_context():

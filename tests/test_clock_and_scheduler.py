@@ -227,7 +227,7 @@ def test_standalone_scheduler_process_fires_due_timers(tmp_path):
         clock.advance(timedelta(hours=2))
         db.session.remove()
         process = subprocess.Popen(
-            [sys.executable, "-m", "certflow.cli", "scheduler"],
+            [sys.executable, "-m", "cli", "scheduler"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -11,10 +11,10 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
+from certflow.dates import china_date
 from certflow.db import db
 from domain.errors import RuleViolation
 from domain.models import Disclosure, Document
-from domain.programme_dates import china_date
 from engine.errors import ForbiddenError, FormValidationError
 from engine.models import EventLog, HumanTask, ProcessInstance
 from engine.service import Actor

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from certflow.dates import china_date
 from certflow.db import db
 from domain.errors import RuleViolation
 from domain.indicators import (
@@ -25,7 +26,6 @@ from domain.models import (
     Nonconformity,
     Organisation,
 )
-from domain.programme_dates import china_date
 from domain.scoring import DEFAULT_INDICATOR_SET_PATH, load_indicator_set
 from handlers import get_handler
 from handlers.audit import CLOSING_MEETING_ITEMS, OPENING_MEETING_ITEMS

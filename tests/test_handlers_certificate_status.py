@@ -8,12 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from certflow.dates import china_date
 from certflow.db import db
 from domain.attachments import store_attachment
 from domain.certificates import certificate_reissue
 from domain.errors import RuleViolation
 from domain.models import Announcement, Application, Certificate, CertificateEvent
-from domain.programme_dates import china_date
 from handlers import get_handler
 from tests.factories import (
     VALID_USCC,

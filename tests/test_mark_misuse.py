@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from certflow.dates import china_date
 from certflow.db import db
 from domain.errors import RuleViolation
 from domain.models import Announcement, Certificate, Document, MisuseCase
-from domain.programme_dates import china_date
 from engine.errors import ForbiddenError, FormValidationError
 from engine.models import HumanTask, ProcessInstance
 from handlers import get_handler

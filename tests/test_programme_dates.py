@@ -4,12 +4,9 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from certflow.dates import add_months, china_date, china_time_in_utc, iso_utc
 from domain.programme_dates import (
-    add_months,
     certificate_expiry,
-    china_date,
-    china_time_in_utc,
-    iso_utc,
     parse_iso_date,
     recertification_window_opens,
     surveillance_1_due,

@@ -1,7 +1,6 @@
 """The Flask application factory."""
 
 import importlib
-import os
 from pathlib import Path
 from typing import Any
 
@@ -9,35 +8,49 @@ from flask import Flask
 
 from certflow import models as _account_models  # noqa: F401  (tables for Alembic)
 from certflow.clock import Clock, RealClock, SimulatedClock
-from certflow.config import load_config
+from certflow.config import resolve
 from certflow.db import configure_sqlite, db, migrate
+from certflow.settings import (
+    EXTENSION_KEY,
+    flask_config,
+    load_settings,
+    overrides_from_config,
+)
 from domain import models as _domain_models  # noqa: F401
 from domain.formats import form_format_checker
 from engine import models as _engine_models  # noqa: F401
 from engine.service import WorkflowEngine
 from webapp import models as _web_models  # noqa: F401
-from webapp.runtime import get_clock, get_engine  # noqa: F401 (webapp.api imports them here)
+from webapp.runtime import get_clock, get_engine, get_settings  # noqa: F401 (re-exported)
 
 MIGRATIONS_DIR = str(Path(__file__).resolve().parent.parent / "migrations")
 
 
 def create_app(config: dict[str, Any] | None = None, instance_path: str | None = None) -> Flask:
+    """The app; `config` overrides settings under their app-config keys (certflow/settings.py)
+    and sets Flask's own keys. A bad setting stops the start with the variable's name."""
+    overrides = overrides_from_config(config or {})
+    if instance_path:
+        overrides["instance_path"] = instance_path
+    settings = load_settings(overrides)
     app = Flask(
         __name__,
         instance_relative_config=True,
-        instance_path=instance_path or os.environ.get("CERTFLOW_INSTANCE_PATH"),
+        instance_path=str(settings.instance_path) if settings.instance_path else None,
     )
-    app.config.from_mapping(load_config(app.instance_path))
+    settings = resolve(settings, app.instance_path)
+    app.extensions[EXTENSION_KEY] = settings
+    app.config.from_mapping(flask_config(settings))
     if config:
         app.config.update(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     import handlers  # noqa: F401  (registers every handler module)
 
-    # Deployment-specific handler modules (comma-separated import paths), e.g. a CB's own
+    # Deployment-specific handler modules (CERTFLOW_EXTRA_HANDLERS), e.g. a CB's own
     # integrations; imported once, registering like the built-in ones.
-    for module in filter(None, os.environ.get("CERTFLOW_EXTRA_HANDLERS", "").split(",")):
-        importlib.import_module(module.strip())
+    for module in settings.extra_handlers:
+        importlib.import_module(module)
     from handlers import registered_guards, registered_operators, registered_validators
 
     db.init_app(app)
@@ -47,9 +60,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
             configure_sqlite(db.engine)
 
     clock: Clock = (
-        SimulatedClock(lambda: db.session)
-        if app.config["CERTFLOW_CLOCK"] == "simulated"
-        else RealClock()
+        SimulatedClock(lambda: db.session) if settings.clock == "simulated" else RealClock()
     )
     app.extensions["certflow.clock"] = clock
     app.extensions["certflow.engine"] = WorkflowEngine(
@@ -96,7 +107,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.register_blueprint(registry_bp)  # public, no sign-in (R-14)
     app.register_blueprint(importlib.import_module("webapp.complaints").bp)  # R-12
 
-    if app.config["CERTFLOW_SCHEDULER"]:
+    if settings.scheduler:
         from scheduler import start_in_process
 
         start_in_process(app)

@@ -46,6 +46,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from certflow.db import db
 from certflow.models import User
+from certflow.permissions import Permission, may, roles_with
 from domain.models import (
     Application,
     Attachment,
@@ -59,15 +60,16 @@ from domain.models import (
     Organisation,
 )
 from engine.models import HumanTask, ProcessInstance
-from engine.service import SUPERVISOR_ROLES, Actor
+from engine.service import Actor
 
-SEE_ALL_TASKS = frozenset({"admin", "quality_manager"})
-SEE_ALL_INSTANCES = frozenset({"admin", "quality_manager", "process_owner"})
+# The role sets come from the one permission table (certflow/permissions.py).
+SEE_ALL_TASKS = roles_with(Permission.SEE_ALL_TASKS)
+SEE_ALL_INSTANCES = roles_with(Permission.SEE_ALL_INSTANCES)
 CLIENT_ROLE = "client"
-RETRY_INCIDENT_ROLES = frozenset({"admin", "process_owner"})
+RETRY_INCIDENT_ROLES = roles_with(Permission.RETRY_INCIDENT)
 # Files linked to no organisation: besides the uploader, the overseeing roles and complaint
 # handlers (a public complaint has no organisation, R-12) may read them.
-ORPHAN_FILE_ROLES = SEE_ALL_INSTANCES | {"complaints"}
+ORPHAN_FILE_ROLES = roles_with(Permission.READ_ORPHAN_FILES)
 # Processes a client may start through the API (issue 9, item 7). None yet: the coming client
 # "apply for certification" start will be listed here and bound to the client's own organisation
 # by the system — a client never chooses a business key or an organisation link.
@@ -118,7 +120,7 @@ class Viewer:
     @property
     def is_supervisor(self) -> bool:
         """May reassign tasks (the engine's supervisor roles)."""
-        return bool(self.roles & SUPERVISOR_ROLES)
+        return may(self.roles, Permission.REASSIGN_TASKS)
 
     @property
     def is_staff(self) -> bool:

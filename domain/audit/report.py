@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from certflow.dates import china_date
 from domain.acting import Acting
 from domain.audit.common import (
     MYSTERY_SHOPPING_KIND,
@@ -24,7 +25,6 @@ from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
 from domain.models import Application, Audit, Document, Finding
-from domain.programme_dates import china_date
 from domain.scoring import IndicatorSet
 
 DEFAULT_CRITERIA = "GB/T 27922-2011 商品售后服务评价体系"

@@ -78,7 +78,7 @@ def test_validate_refuses_condition_escape_with_file_line_element(case, tmp_path
 def test_cli_validate_prints_file_line_element_for_a_match_escape(tmp_path):
     from click.testing import CliRunner
 
-    from certflow.cli import main
+    from cli import main
 
     [case] = [e for e in STATIC_ESCAPES if e.id == "match-class-format"]
     path = write_probe(tmp_path / "defs", script=case.source)

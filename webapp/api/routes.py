@@ -19,9 +19,10 @@ import scheduler
 from certflow.clock import SimulatedClock, parse_utc
 from certflow.db import db
 from certflow.models import User
+from certflow.permissions import Permission, may, roles_with
 from engine.errors import ForbiddenError, NotFoundError
 from engine.models import HumanTask
-from engine.service import SUPERVISOR_ROLES, Actor
+from engine.service import Actor
 from engine.timers import parse_duration
 from webapp import access, client_data
 from webapp.api import bp, models, responses
@@ -40,8 +41,6 @@ from webapp.api.serialize import (
 )
 from webapp.runtime import get_clock, get_engine
 
-RETRY_ROLES = frozenset({"admin", "process_owner"})
-CLOCK_ROLES = frozenset({"admin"})
 # Path ids: ids beyond the integer columns' range cannot exist (404 from the routing).
 ID = f"int(min=1, max={models.MAX_INT32})"
 
@@ -190,7 +189,7 @@ def list_tasks() -> Response:
     limit = min(filters.limit, models.MAX_PAGE)
 
     statement = select(HumanTask)
-    if not actor.roles & access.SEE_ALL_TASKS:
+    if not may(actor.roles, Permission.SEE_ALL_TASKS):
         if filters.role is not None and filters.role not in actor.roles:
             raise ForbiddenError(f"you do not hold the role {filters.role!r}")
         statement = statement.where(access.task_visible_clause(viewer()))
@@ -324,7 +323,9 @@ def reassign_task(task_id: UUID) -> Response:
     row = visible_task(task_id)  # 404 before anything about the assignee
     user = db.session.scalars(select(User).where(User.username == request_body.assignee)).first()
     if user is None or not user.active:
-        if not actor.roles & SUPERVISOR_ROLES:  # do not tell non-supervisors who exists
+        if not may(
+            actor.roles, Permission.REASSIGN_TASKS
+        ):  # do not tell non-supervisors who exists
             raise ForbiddenError("only a supervisor can reassign a task")
         raise ApiError(422, "no such user", errors={"assignee": ["unknown user"]})
     assignee = Actor(user.username, frozenset(user.roles))
@@ -334,7 +335,7 @@ def reassign_task(task_id: UUID) -> Response:
 
 # -- incidents ------------------------------------------------------------------------------------
 def _may_retry() -> None:
-    _require_role(current_actor(), RETRY_ROLES, "retrying an incident")
+    _require_role(current_actor(), roles_with(Permission.RETRY_INCIDENT), "retrying an incident")
 
 
 @bp.post(f"/incidents/<{ID}:incident_id>/retry")
@@ -406,7 +407,7 @@ def get_clock_view() -> Response:
 
 
 def _may_change_clock() -> None:
-    _require_role(current_actor(), CLOCK_ROLES, "changing the clock")
+    _require_role(current_actor(), roles_with(Permission.CHANGE_CLOCK), "changing the clock")
     if not isinstance(get_clock(), SimulatedClock):
         raise ApiError(409, "the application runs on the real clock; it cannot be changed")
 

@@ -1,5 +1,8 @@
 """The `certflow` command: init, validate, deploy, token, clock, scheduler, plus Flask's own
-commands (run, shell, routes, db)."""
+commands (run, shell, routes, db).
+
+The composition root outside the kernel: it may import every layer (webapp, engine, handlers,
+domain, scheduler); nothing imports it."""
 
 import sys
 from datetime import timedelta
@@ -79,12 +82,14 @@ def deploy_command(paths: tuple[str, ...], comment: str, username: str | None) -
 
     from engine.errors import DeploymentError
     from engine.service import Actor
+    from webapp import get_settings
 
     engine = current_app.extensions["certflow.engine"]
     actor = Actor(username or f"cli:{getpass.getuser()}", frozenset({"process_owner"}))
+    sources = list(paths) or [str(get_settings().processes_dir)]
     try:
         result = engine.deploy(
-            list(paths) or [current_app.config["CERTFLOW_PROCESSES_DIR"]],
+            sources,
             actor=actor,
             comment=comment,
         )
@@ -97,7 +102,7 @@ def deploy_command(paths: tuple[str, ...], comment: str, username: str | None) -
         click.echo(f"deployed {version.process_id} v{version.version} ({version.sha256[:12]})")
     for process_id in result.unchanged:
         click.echo(f"unchanged {process_id}")
-    _load_indicator_sets(list(paths) or [current_app.config["CERTFLOW_PROCESSES_DIR"]], actor)
+    _load_indicator_sets(sources, actor)
 
 
 def _load_indicator_sets(paths: list[str], actor) -> None:
@@ -197,7 +202,3 @@ def scheduler_command() -> None:
     from scheduler import run_standalone
 
     run_standalone(current_app._get_current_object())
-
-
-if __name__ == "__main__":
-    main()

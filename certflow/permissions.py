@@ -1,0 +1,56 @@
+"""The one permission table: what each role may do beyond working on its own lanes' tasks.
+
+An allowlist: a permission is granted to the roles listed here and to no one else; code asks
+`roles_with(Permission.X)` or `may(roles, Permission.X)` instead of keeping its own role set.
+Who may see a case's data at all (R-11) is decided in webapp/access.py, using these permissions.
+"""
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+
+from certflow.roles import ROLE_IDS
+
+
+class Permission(StrEnum):
+    SEE_ALL_TASKS = "see_all_tasks"  # the inbox's "All open" list and every task page
+    SEE_ALL_INSTANCES = "see_all_instances"  # every process instance and case (R-11: staff)
+    READ_ORPHAN_FILES = "read_orphan_files"  # files of no organisation (public complaints, R-12)
+    RETRY_INCIDENT = "retry_incident"  # continue an instance stopped by an incident
+    REASSIGN_TASKS = "reassign_tasks"  # claim for / reassign to someone else (the engine's rule)
+    CHANGE_CLOCK = "change_clock"  # set or advance the simulated clock
+    MANAGE_USERS = "manage_users"  # /admin/users: accounts and their roles
+
+
+_OVERSEEING = frozenset({"admin", "quality_manager", "process_owner"})
+
+PERMISSIONS: Mapping[Permission, frozenset[str]] = {
+    Permission.SEE_ALL_TASKS: frozenset({"admin", "quality_manager"}),
+    Permission.SEE_ALL_INSTANCES: _OVERSEEING,
+    Permission.READ_ORPHAN_FILES: _OVERSEEING | {"complaints"},
+    Permission.RETRY_INCIDENT: frozenset({"admin", "process_owner"}),
+    Permission.REASSIGN_TASKS: frozenset({"admin"}),
+    Permission.CHANGE_CLOCK: frozenset({"admin"}),
+    Permission.MANAGE_USERS: frozenset({"admin"}),
+}
+
+
+def check_table(table: Mapping[Permission, frozenset[str]]) -> None:
+    """Every permission has an entry and names only roles of the catalogue: a typo must not
+    grant or deny anything silently."""
+    missing = sorted(str(p) for p in set(Permission) - set(table))
+    unknown = sorted({role for roles in table.values() for role in roles} - ROLE_IDS)
+    if missing or unknown:
+        raise ValueError(f"permission table: no entry for {missing}, unknown roles {unknown}")
+
+
+check_table(PERMISSIONS)
+
+
+def roles_with(permission: Permission) -> frozenset[str]:
+    """The roles holding `permission`."""
+    return PERMISSIONS[permission]
+
+
+def may(roles: Iterable[str], permission: Permission) -> bool:
+    """True when one of `roles` holds `permission`."""
+    return not PERMISSIONS[permission].isdisjoint(roles)

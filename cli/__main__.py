@@ -1,0 +1,5 @@
+"""`python -m cli …`: the same command as the `certflow` console script."""
+
+from cli.main import main
+
+main()
