@@ -30,6 +30,7 @@ from SpiffWorkflow.dmn.parser.BpmnDmnParser import SCHEMAS as DMN_SCHEMAS
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 
 from engine.parsing import make_parser
+from engine.registry import HandlerRegistry
 from engine.validation_checks import (
     _BPMN_CHECKS,
     _check_dmn_expressions,
@@ -75,11 +76,17 @@ def discover_files(paths: Sequence[str | Path]) -> list[Path]:
 
 def validate_paths(
     paths: Sequence[str | Path],
-    handler_names: Collection[str],
+    handler_names: Collection[str] = frozenset(),
     guard_names: Collection[str] = frozenset(),
     validator_names: Collection[str] = frozenset(),
+    *,
+    registry: HandlerRegistry | None = None,
 ) -> list[Problem]:
-    """Run every check over all files under `paths`; problems deduplicated, by file and line."""
+    """Run every check over all files under `paths`; problems deduplicated, by file and line.
+    Operators, guards and validators are those of `registry` when given, else the names."""
+    if registry is not None:
+        handler_names = registry.operators()
+        guard_names, validator_names = registry.guards(), registry.validators()
     problems: set[Problem] = set()
     documents = [doc for doc in (_load(path, problems) for path in discover_files(paths)) if doc]
     documents = [doc for doc in documents if _schema_valid(doc, problems)]
