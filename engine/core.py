@@ -43,7 +43,7 @@ MESSAGE_EVENT_TYPE = "MessageEventDefinition"
 
 
 @dataclass
-class _Run:
+class Run:
     """Bookkeeping of one operation on one instance."""
 
     instance: ProcessInstance
@@ -54,7 +54,7 @@ class _Run:
     events: list[EventLog] = field(default_factory=list)
 
 
-def _is_human(task) -> bool:
+def is_human_task(task) -> bool:
     return isinstance(task.task_spec, UserTask | ManualTask)
 
 
@@ -134,15 +134,13 @@ class EngineCore:
 
     def _get_instance(self, instance_id: int) -> ProcessInstance:
         # No row lock: the optimistic lock_version decides between concurrent operations.
-        instance = (
-            self.session.get(ProcessInstance, instance_id) if _valid_id(instance_id) else None
-        )
+        instance = self.session.get(ProcessInstance, instance_id) if valid_id(instance_id) else None
         if instance is None:
             raise NotFoundError(f"process instance {instance_id} not found")
         return instance
 
     @contextmanager
-    def _scope(self, run: _Run) -> Iterator[None]:
+    def _scope(self, run: Run) -> Iterator[None]:
         def set_business_key(key: str) -> None:
             # Only an unnamed instance takes the key: a recertification (business key = the
             # certificate number) keeps its name when the called certification registers the
@@ -169,12 +167,12 @@ class EngineCore:
             yield
 
 
-def _valid_id(value: object) -> bool:
+def valid_id(value: object) -> bool:
     """An integer primary key the database can hold (PostgreSQL integer is 32-bit)."""
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31
 
 
-def _uuid(value: str) -> UUID:
+def task_uuid(value: str) -> UUID:
     try:
         return UUID(value)
     except ValueError as err:

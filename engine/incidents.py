@@ -11,15 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine.actors import Actor
-from engine.core import EngineCore, _Run, _uuid, _valid_id
-from engine.errors import (
-    ConflictError,
-    NotFoundError,
-    root_cause,
-)
-from engine.models import (
-    Incident,
-)
+from engine.core import EngineCore, Run, task_uuid, valid_id
+from engine.errors import ConflictError, NotFoundError, root_cause
+from engine.models import Incident
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +21,7 @@ log = logging.getLogger(__name__)
 class Incidents(EngineCore):
     """Recording, listing and retrying incidents."""
 
-    def _record_incidents(self, run: _Run, err: SpiffWorkflowException) -> None:
+    def _record_incidents(self, run: Run, err: SpiffWorkflowException) -> None:
         if isinstance(root_cause(err), SQLAlchemyError):
             raise err  # the database failed, not the model: abort the operation
         session = self.session
@@ -79,15 +73,15 @@ class Incidents(EngineCore):
     ) -> Incident:
         with self._transaction() as session:
             now = self.clock.now()
-            incident = session.get(Incident, incident_id) if _valid_id(incident_id) else None
+            incident = session.get(Incident, incident_id) if valid_id(incident_id) else None
             if incident is None:
                 raise NotFoundError(f"incident {incident_id} not found")
             if incident.status != "open":
                 raise ConflictError(f"incident {incident_id} is already {incident.status}")
             instance = self._get_instance(incident.instance_id)
             workflow = self._load(instance)
-            task = workflow.get_task_from_id(_uuid(incident.task_id))
-            run = _Run(instance, workflow, actor, now)
+            task = workflow.get_task_from_id(task_uuid(incident.task_id))
+            run = Run(instance, workflow, actor, now)
             self._log(
                 session,
                 "incident_retried",

@@ -16,17 +16,10 @@ from sqlalchemy import delete, select
 from certflow.roles import role_for_lane
 from engine import timers
 from engine.actors import Actor
-from engine.core import MESSAGE_EVENT_TYPE, TIMER_EVENT_TYPES, EngineCore, _Run
-from engine.errors import (
-    ForbiddenError,
-)
+from engine.core import MESSAGE_EVENT_TYPE, TIMER_EVENT_TYPES, EngineCore, Run
+from engine.errors import ForbiddenError
 from engine.hooks import InstanceStarted
-from engine.models import (
-    Incident,
-    MessageSubscription,
-    ProcessInstance,
-    ProcessVersion,
-)
+from engine.models import Incident, MessageSubscription, ProcessInstance, ProcessVersion
 
 
 class InstanceRun(EngineCore):
@@ -66,7 +59,7 @@ class InstanceRun(EngineCore):
         data: dict[str, Any],
         business_key: str | None,
         now: datetime,
-    ) -> _Run:
+    ) -> Run:
         spec, subprocess_specs = self._spec(version)
         workflow = BpmnWorkflow(spec, subprocess_specs, script_engine=self.script_engine)
         workflow.get_tasks(state=TaskState.READY)[0].data.update(data)
@@ -103,9 +96,9 @@ class InstanceRun(EngineCore):
                 data=data,
             )
         )
-        return _Run(instance, workflow, actor, now)
+        return Run(instance, workflow, actor, now)
 
-    def _advance(self, run: _Run) -> None:
+    def _advance(self, run: Run) -> None:
         """Run engine steps; a failing task becomes an incident instead of losing the operation."""
         workflow = run.workflow
         try:
@@ -141,7 +134,7 @@ class InstanceRun(EngineCore):
                     names.add(start.event_definition.name)
         return names
 
-    def _status(self, run: _Run) -> str:
+    def _status(self, run: Run) -> str:
         session = self.session
         open_incident = session.scalars(
             select(Incident.id).where(
@@ -160,7 +153,7 @@ class InstanceRun(EngineCore):
             return "terminated" if terminated else "completed"
         return "running"
 
-    def _save(self, run: _Run) -> None:
+    def _save(self, run: Run) -> None:
         session = self.session
         instance, workflow = run.instance, run.workflow
         instance.state_json = self.serializer.dump_workflow(workflow)
@@ -212,7 +205,7 @@ class InstanceRun(EngineCore):
         for name in names - current:
             session.add(MessageSubscription(instance_id=instance.id, message_name=name))
 
-    def _finish(self, run: _Run) -> None:
+    def _finish(self, run: Run) -> None:
         """Deliver queued messages the instance now waits for, then save."""
         for _ in range(20):  # bounded: each delivery may make the instance wait for another
             _, waiting_names = self._waiting(run.workflow)

@@ -11,16 +11,10 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import select
 
 from engine.actors import Actor
-from engine.core import EngineCore, _Run, _valid_id
-from engine.errors import (
-    EngineError,
-)
+from engine.core import EngineCore, Run, valid_id
+from engine.errors import EngineError
 from engine.hooks import MessageDelivered
-from engine.models import (
-    MessageSubscription,
-    ProcessInstance,
-    QueuedMessage,
-)
+from engine.models import MessageSubscription, ProcessInstance, QueuedMessage
 
 
 @dataclass
@@ -44,7 +38,7 @@ class Messages(EngineCore):
             raise EngineError(
                 "correlation needs business_key and/or instance_id (and nothing else)"
             )
-        if "instance_id" in correlation and not _valid_id(correlation["instance_id"]):
+        if "instance_id" in correlation and not valid_id(correlation["instance_id"]):
             raise EngineError("correlation instance_id must be a positive integer")
         with self._transaction():
             now = self.clock.now()
@@ -97,7 +91,7 @@ class Messages(EngineCore):
             )
             return MessageResult(queued_id=queued.id)
         workflow = self._load(instance)
-        run = _Run(instance, workflow, actor, now)
+        run = Run(instance, workflow, actor, now)
         with self._scope(run):
             self._deliver(run, name, payload)
             self._finish(run)
@@ -126,7 +120,7 @@ class Messages(EngineCore):
             self._finish(run)
         return run.instance
 
-    def _deliver(self, run: _Run, name: str, payload: dict[str, Any]) -> None:
+    def _deliver(self, run: Run, name: str, payload: dict[str, Any]) -> None:
         run.workflow.send_event(BpmnEvent(MessageEventDefinition(name), payload))
         self._log(
             self.session,
@@ -166,7 +160,7 @@ class Messages(EngineCore):
             return queued
         return None
 
-    def _route_thrown_messages(self, run: _Run) -> None:
+    def _route_thrown_messages(self, run: Run) -> None:
         """Messages an instance throws go to the instance that correlates with them."""
         for event in run.workflow.get_events():
             definition = event.event_definition

@@ -2,14 +2,9 @@
 
 from typing import Any
 
-from engine.core import EngineCore, _uuid
-from engine.errors import (
-    NotFoundError,
-)
-from engine.models import (
-    HumanTask,
-    ProcessInstance,
-)
+from engine.core import EngineCore, task_uuid
+from engine.errors import NotFoundError
+from engine.models import HumanTask, ProcessInstance
 
 
 class Queries(EngineCore):
@@ -46,5 +41,5 @@ class Queries(EngineCore):
     def task_data(self, row: HumanTask) -> dict[str, Any]:
         instance = row.instance
         workflow = self._load(instance)
-        task = workflow.get_task_from_id(_uuid(row.id))
+        task = workflow.get_task_from_id(task_uuid(row.id))
         return dict(task.data) if task is not None else {}

@@ -10,23 +10,21 @@ from sqlalchemy import select
 
 from certflow.roles import role_for_lane
 from engine import timers
-from engine.core import EngineCore, _is_human, _Run
+from engine.core import EngineCore, Run, is_human_task
 from engine.definitions import form_path
-from engine.models import (
-    HumanTask,
-)
+from engine.models import HumanTask
 
 
 class TaskIndex(EngineCore):
     """Keeps the human_task rows in step with the workflow."""
 
-    def _sync_human_tasks(self, run: _Run) -> None:
+    def _sync_human_tasks(self, run: Run) -> None:
         session = self.session
         instance, workflow = run.instance, run.workflow
         ready = {
             str(t.id): t
             for t in workflow.get_tasks(state=TaskState.READY, manual=True)
-            if _is_human(t)
+            if is_human_task(t)
         }
         open_rows = {
             row.id: row

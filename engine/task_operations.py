@@ -10,7 +10,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
 
 from engine.actors import SUPERVISOR_ROLES, Actor
-from engine.core import EngineCore, _Run, _uuid
+from engine.core import EngineCore, Run, task_uuid
 from engine.errors import (
     ConflictError,
     EngineError,
@@ -20,10 +20,7 @@ from engine.errors import (
 )
 from engine.forms import validate_form_data
 from engine.hooks import TaskCompleted
-from engine.models import (
-    HumanTask,
-    ProcessInstance,
-)
+from engine.models import HumanTask, ProcessInstance
 from engine.registry import GuardContext
 
 
@@ -57,7 +54,7 @@ class TaskOperations(EngineCore):
             task = self._ready_task(workflow, task_id)
             self._check_guard(row, instance, task, actor, now)
             self._run_validator(row, instance, task, data, actor, now)
-            run = _Run(instance, workflow, actor, now, completed_task_id=task_id)
+            run = Run(instance, workflow, actor, now, completed_task_id=task_id)
             with self._scope(run):
                 task.data.update(data)
                 try:
@@ -217,7 +214,7 @@ class TaskOperations(EngineCore):
             raise FormValidationError(errors)
 
     def _ready_task(self, workflow: BpmnWorkflow, task_id: str):
-        task = workflow.get_task_from_id(_uuid(task_id))
+        task = workflow.get_task_from_id(task_uuid(task_id))
         if task is None or task.state != TaskState.READY:
             raise ConflictError(f"task {task_id} is no longer ready")
         return task

@@ -7,13 +7,9 @@ from sqlalchemy import select
 
 from engine import timers
 from engine.actors import SYSTEM, Actor
-from engine.core import TIMER_EVENT_TYPES, EngineCore, _Run
-from engine.errors import (
-    ConflictError,
-)
-from engine.models import (
-    ProcessInstance,
-)
+from engine.core import TIMER_EVENT_TYPES, EngineCore, Run
+from engine.errors import ConflictError
+from engine.models import ProcessInstance
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +47,7 @@ class TimerSweep(EngineCore):
             if instance is None:
                 return False
             workflow = self._load(instance)
-            run = _Run(instance, workflow, actor, now)
+            run = Run(instance, workflow, actor, now)
             with self._scope(run):
                 due = [
                     p.name

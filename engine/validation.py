@@ -32,12 +32,18 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from engine.parsing import make_parser
 from engine.registry import HandlerRegistry
 from engine.validation_checks import (
-    _BPMN_CHECKS,
-    _check_dmn_expressions,
-    _check_guards,
-    _check_handlers,
+    BPMN_CHECKS,
+    check_dmn_expressions,
+    check_guards,
+    check_handlers,
 )
-from engine.validation_document import Problem, _bpmn, _Document, _load, _message
+from engine.validation_document import (
+    Document,
+    Problem,
+    bpmn_elements,
+    exception_message,
+    load_document,
+)
 
 __all__ = ["Problem", "discover_files", "validate_paths"]
 
@@ -88,7 +94,8 @@ def validate_paths(
         handler_names = registry.operators()
         guard_names, validator_names = registry.guards(), registry.validators()
     problems: set[Problem] = set()
-    documents = [doc for doc in (_load(path, problems) for path in discover_files(paths)) if doc]
+    loaded = (load_document(path, problems) for path in discover_files(paths))
+    documents = [doc for doc in loaded if doc]
     documents = [doc for doc in documents if _schema_valid(doc, problems)]
 
     parse_problems: set[Problem] = set()
@@ -99,12 +106,12 @@ def validate_paths(
     handlers = frozenset(handler_names)
     for doc in documents:
         if doc.kind == "bpmn":
-            for check in _BPMN_CHECKS:
+            for check in BPMN_CHECKS:
                 problems.update(check(doc))
-            problems.update(_check_handlers(doc, handlers))
-            problems.update(_check_guards(doc, frozenset(guard_names), frozenset(validator_names)))
+            problems.update(check_handlers(doc, handlers))
+            problems.update(check_guards(doc, frozenset(guard_names), frozenset(validator_names)))
         else:
-            problems.update(_check_dmn_expressions(doc))
+            problems.update(check_dmn_expressions(doc))
 
     # SpiffWorkflow sometimes refuses what a check above already reported (a malformed DMN
     # output entry, say): keep one problem per file, line and element.
@@ -118,7 +125,7 @@ def _dmn_validator(schema_path: str) -> BpmnValidator:
     return BpmnValidator(schema_path)
 
 
-def _schema_valid(doc: _Document, problems: set[Problem]) -> bool:
+def _schema_valid(doc: Document, problems: set[Problem]) -> bool:
     if doc.kind == "bpmn":
         validator: BpmnValidator | None = VALIDATOR
         root = doc.fresh_root().getroottree()
@@ -137,7 +144,7 @@ def _schema_valid(doc: _Document, problems: set[Problem]) -> bool:
             if elem.sourceline == line:
                 line = doc.start_line(elem)
                 break
-        problems.add(Problem(doc.label, line, "-", f"XSD: {_message(exc)}"))
+        problems.add(Problem(doc.label, line, "-", f"XSD: {exception_message(exc)}"))
         return False
     return True
 
@@ -146,9 +153,9 @@ def _schema_valid(doc: _Document, problems: set[Problem]) -> bool:
 
 
 def _add_to_parser(
-    parser: SpiffBpmnParser, documents: list[_Document], problems: set[Problem]
+    parser: SpiffBpmnParser, documents: list[Document], problems: set[Problem]
 ) -> None:
-    decisions: dict[str, _Document] = {}
+    decisions: dict[str, Document] = {}
     for doc in documents:
         try:
             if doc.kind == "bpmn":
@@ -172,7 +179,7 @@ def _add_to_parser(
 
 
 def _check_processes(
-    parser: SpiffBpmnParser, documents: list[_Document], problems: set[Problem]
+    parser: SpiffBpmnParser, documents: list[Document], problems: set[Problem]
 ) -> None:
     by_label = {doc.label: doc for doc in documents}
     for process_id in parser.get_process_ids():
@@ -187,20 +194,20 @@ def _check_processes(
     for doc in documents:
         if doc.kind != "bpmn":
             continue
-        for call in _bpmn(doc, ["callActivity"]):
+        for call in bpmn_elements(doc, ["callActivity"]):
             called = call.get("calledElement")
             if called and called not in parser.process_parsers:
                 problems.add(_missing_called_process(doc, call, called))
 
 
-def _missing_called_process(doc: _Document, call: Any, called: str) -> Problem:
+def _missing_called_process(doc: Document, call: Any, called: str) -> Problem:
     return doc.problem(call, f"called process '{called}' is not defined in any validated file")
 
 
 def _problems_from_exception(
-    exc: Exception, documents: list[_Document], doc: _Document, process_id: str | None
+    exc: Exception, documents: list[Document], doc: Document, process_id: str | None
 ) -> list[Problem]:
-    message = _message(exc)
+    message = exception_message(exc)
     if not isinstance(exc, ValidationException):
         message = f"{type(exc).__name__}: {message}"
     element_id = getattr(exc, "id", "") or ""
@@ -211,7 +218,7 @@ def _problems_from_exception(
                 _missing_called_process(other, call, missing.group(1))
                 for other in documents
                 if other.kind == "bpmn"
-                for call in _bpmn(other, ["callActivity"])
+                for call in bpmn_elements(other, ["callActivity"])
                 if call.get("calledElement") == missing.group(1)
             ]
             if found:

@@ -21,9 +21,9 @@ from engine.validation_document import (
     FLOW_NODE_TAGS,
     RESERVED_IDS,
     SPIFF_NS,
+    Document,
     Problem,
-    _bpmn,
-    _Document,
+    bpmn_elements,
 )
 
 _FORM_PROPERTIES = ("formJsonSchemaFilename", "formUiSchemaFilename")
@@ -52,7 +52,7 @@ _BPMN_TEXT_SOURCES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def _check_handlers(doc: _Document, handler_names: frozenset[str]) -> Iterator[Problem]:
+def check_handlers(doc: Document, handler_names: frozenset[str]) -> Iterator[Problem]:
     for operator in doc.xpath(".//spiffworkflow:serviceTaskOperator"):
         name = operator.get("id")
         if name not in handler_names:
@@ -61,8 +61,8 @@ def _check_handlers(doc: _Document, handler_names: frozenset[str]) -> Iterator[P
             )
 
 
-def _check_guards(
-    doc: _Document, guard_names: frozenset[str], validator_names: frozenset[str]
+def check_guards(
+    doc: Document, guard_names: frozenset[str], validator_names: frozenset[str]
 ) -> Iterator[Problem]:
     """`guard` and `validate` task properties name registered guards and validators."""
     for prop in doc.xpath(".//spiffworkflow:property[@name='guard' or @name='validate']"):
@@ -72,7 +72,7 @@ def _check_guards(
             yield doc.problem(prop, f"{kind} '{prop.get('value')}' is not registered")
 
 
-def _check_forms(doc: _Document) -> Iterator[Problem]:
+def _check_forms(doc: Document) -> Iterator[Problem]:
     # Any element's form property (deploy stores the forms of every task, not only user tasks).
     for prop in doc.root.iter(f"{{{SPIFF_NS}}}property"):
         if prop.get("name") in _FORM_PROPERTIES:
@@ -108,8 +108,8 @@ def _form_error(base: Path, property_name: str, value: str) -> str | None:
     return None
 
 
-def _check_lanes(doc: _Document) -> Iterator[Problem]:
-    for lane in _bpmn(doc, ["lane"]):
+def _check_lanes(doc: Document) -> Iterator[Problem]:
+    for lane in bpmn_elements(doc, ["lane"]):
         name = (lane.get("name") or "").strip()
         if name and role_for_lane(name) is None:
             yield doc.problem(
@@ -119,7 +119,7 @@ def _check_lanes(doc: _Document) -> Iterator[Problem]:
             )
 
 
-def _check_reserved_ids(doc: _Document) -> Iterator[Problem]:
+def _check_reserved_ids(doc: Document) -> Iterator[Problem]:
     for elem in doc.root.iter():
         if isinstance(elem.tag, str) and elem.get("id") in RESERVED_IDS:
             yield Problem(
@@ -131,13 +131,13 @@ def _check_reserved_ids(doc: _Document) -> Iterator[Problem]:
             )
 
 
-def _check_names(doc: _Document) -> Iterator[Problem]:
-    for elem in _bpmn(doc, FLOW_NODE_TAGS | {"process", "lane", "participant"}):
+def _check_names(doc: Document) -> Iterator[Problem]:
+    for elem in bpmn_elements(doc, FLOW_NODE_TAGS | {"process", "lane", "participant"}):
         if not (elem.get("name") or "").strip():
             yield doc.problem(elem, f"{etree.QName(elem).localname} has no name")
 
 
-def _check_diagram(doc: _Document) -> Iterator[Problem]:
+def _check_diagram(doc: Document) -> Iterator[Problem]:
     planes = doc.xpath(".//bpmndi:BPMNPlane")
     if not planes:
         yield Problem(
@@ -148,7 +148,7 @@ def _check_diagram(doc: _Document) -> Iterator[Problem]:
         )
         return
     shown = {plane.get("bpmnElement") for plane in planes}
-    for collaboration in _bpmn(doc, ["collaboration"]):
+    for collaboration in bpmn_elements(doc, ["collaboration"]):
         if collaboration.get("id") in shown:
             shown.update(
                 participant.get("processRef") for participant in _participants(collaboration)
@@ -160,10 +160,10 @@ def _check_diagram(doc: _Document) -> Iterator[Problem]:
             )
     shapes = {shape.get("bpmnElement") for shape in doc.xpath(".//bpmndi:BPMNShape")}
     edges = {edge.get("bpmnElement") for edge in doc.xpath(".//bpmndi:BPMNEdge")}
-    for elem in _bpmn(doc, FLOW_NODE_TAGS | {"lane", "participant"}):
+    for elem in bpmn_elements(doc, FLOW_NODE_TAGS | {"lane", "participant"}):
         if elem.get("id") not in shapes:
             yield doc.problem(elem, "no diagram shape (bpmndi:BPMNShape)")
-    for flow in _bpmn(doc, ["sequenceFlow"]):
+    for flow in bpmn_elements(doc, ["sequenceFlow"]):
         if flow.get("id") not in edges:
             yield doc.problem(flow, "no diagram edge (bpmndi:BPMNEdge)")
 
@@ -172,7 +172,7 @@ def _participants(collaboration: Any) -> list[Any]:
     return collaboration.findall(f"{{{BPMN_NS}}}participant")
 
 
-def _check_bpmn_expressions(doc: _Document) -> Iterator[Problem]:
+def _check_bpmn_expressions(doc: Document) -> Iterator[Problem]:
     for xpath, mode, label in _BPMN_TEXT_SOURCES:
         for elem in doc.xpath(xpath):
             if elem.text and elem.text.strip():
@@ -189,7 +189,7 @@ def _check_bpmn_expressions(doc: _Document) -> Iterator[Problem]:
 
 
 def _restricted_text(
-    doc: _Document, elem: Any, source: str, mode: str, label: str
+    doc: Document, elem: Any, source: str, mode: str, label: str
 ) -> Problem | None:
     """Check a script (exec, run as written) or an expression (eval, run stripped)."""
     offset = 0
@@ -206,12 +206,12 @@ def _restricted_text(
     return None
 
 
-def _check_extensions(doc: _Document) -> Iterator[Problem]:
+def _check_extensions(doc: Document) -> Iterator[Problem]:
     for elem, message in definition_checks.extension_problems(doc.root):
         yield doc.problem(elem, message)
 
 
-_BPMN_CHECKS: tuple[Callable[[_Document], Iterator[Problem]], ...] = (
+BPMN_CHECKS: tuple[Callable[[Document], Iterator[Problem]], ...] = (
     _check_extensions,
     _check_forms,
     _check_lanes,
@@ -225,7 +225,7 @@ _BPMN_CHECKS: tuple[Callable[[_Document], Iterator[Problem]], ...] = (
 # --- check 10 on a DMN document --------------------------------------------------------------
 
 
-def _check_dmn_expressions(doc: _Document) -> Iterator[Problem]:
+def check_dmn_expressions(doc: Document) -> Iterator[Problem]:
     dmn = etree.QName(doc.root).namespace
     ns = {"dmn": dmn}
     for table in doc.root.iterfind(".//dmn:decisionTable", namespaces=ns):

@@ -54,7 +54,7 @@ class Problem:
 
 
 @dataclass
-class _Document:
+class Document:
     path: Path
     label: str
     kind: str  # "bpmn" or "dmn"
@@ -96,7 +96,7 @@ class _Document:
         return parse_xml(self.data)
 
 
-def _load(path: Path, problems: set[Problem]) -> _Document | None:
+def load_document(path: Path, problems: set[Problem]) -> Document | None:
     label = str(path)
     if not path.exists():
         problems.add(Problem(label, 0, "-", "no such file or directory"))
@@ -130,14 +130,14 @@ def _load(path: Path, problems: set[Problem]) -> _Document | None:
             Problem(label, root.sourceline or 0, "-", f"not a BPMN or DMN document: {root.tag}")
         )
         return None
-    doc = _Document(path, label, kind, data, root, data.splitlines())
+    doc = Document(path, label, kind, data, root, data.splitlines())
     for elem in root.iter():
         if isinstance(elem.tag, str) and elem.get("id"):
             doc.by_id.setdefault(elem.get("id"), elem)
     return doc
 
 
-def _message(exc: BaseException) -> str:
+def exception_message(exc: BaseException) -> str:
     text = str(exc.args[0]) if exc.args else type(exc).__name__
     notes = [str(note) for note in getattr(exc, "notes", []) or [] if note]
     return "; ".join([text.strip(), *notes])
@@ -157,5 +157,5 @@ def _owner(elem: Any, kind: str) -> Any:
     return None
 
 
-def _bpmn(doc: _Document, local_names: Collection[str]) -> Iterator[Any]:
+def bpmn_elements(doc: Document, local_names: Collection[str]) -> Iterator[Any]:
     yield from doc.root.iter(*(f"{{{BPMN_NS}}}{name}" for name in local_names))

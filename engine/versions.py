@@ -10,13 +10,8 @@ from sqlalchemy import func, select
 from engine.actors import Actor
 from engine.core import EngineCore
 from engine.definitions import DeployResult, deploy_definitions
-from engine.errors import (
-    NotFoundError,
-)
-from engine.models import (
-    ProcessVersion,
-    ProcessVersionFile,
-)
+from engine.errors import NotFoundError
+from engine.models import ProcessVersion, ProcessVersionFile
 
 
 class Versions(EngineCore):
