@@ -50,9 +50,10 @@ $(MODELER_CHECK)/node_modules/.package-lock.json: $(MODELER_CHECK)/package.json 
 modeler-check: $(MODELER_CHECK)/node_modules/.package-lock.json
 	node $(MODELER_CHECK)/check.mjs processes
 
-# Lint, then the whole suite on SQLite and PostgreSQL (a private cluster is started when
-# TEST_DATABASE_URL is not set).
+# Lint, the import contracts (pyproject [tool.importlinter]), then the whole suite on SQLite and
+# PostgreSQL (a private cluster is started when TEST_DATABASE_URL is not set).
 test: system-deps lint modeler-check
+	$(BIN)/lint-imports
 	$(BIN)/certflow validate processes
 	$(BIN)/pytest
 

@@ -32,14 +32,9 @@ def validate_command(paths: tuple[str, ...]) -> None:
     """Check BPMN/DMN/forms; one line per problem (file:line: element: message)."""
     import handlers  # noqa: F401  (registers the handlers the check looks for)
     from engine.validation import validate_paths
-    from handlers import registered_guards, registered_operators, registered_validators
+    from handlers.registry import REGISTRY
 
-    problems = validate_paths(
-        list(paths) or ["processes"],
-        registered_operators(),
-        registered_guards(),
-        registered_validators(),
-    )
+    problems = validate_paths(list(paths) or ["processes"], registry=REGISTRY)
     for problem in problems:
         click.echo(str(problem))
     if problems:

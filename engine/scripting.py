@@ -14,8 +14,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from engine.registry import HandlerContext, HandlerRegistry
 from engine.restricted import RestrictedEnvironment
-from handlers.registry import HandlerContext, get_handler
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,14 @@ def _json_default(value: Any) -> Any:
 
 
 class CertflowScriptEngine(PythonScriptEngine):
-    def __init__(self) -> None:
+    def __init__(self, registry: HandlerRegistry | None = None) -> None:
         super().__init__(environment=RestrictedEnvironment())
+        # Without a registry (a script-only check) every service task fails as unregistered.
+        self.registry = registry if registry is not None else HandlerRegistry()
 
     def call_service(self, task, operation_name: str, operation_params: dict) -> str:
         # Replaces the 3.2.0 default, whose error path raises NameError('script').
-        handler_fn = get_handler(operation_name)
+        handler_fn = self.registry.handler(operation_name)
         if handler_fn is None:
             raise WorkflowTaskException(
                 f"no handler registered for operator {operation_name!r}", task=task
@@ -81,7 +83,9 @@ class CertflowScriptEngine(PythonScriptEngine):
         try:
             # A savepoint: whatever the handler wrote is undone if it raises.
             with scope.session.begin_nested():
-                result = handler_fn(params, ctx)
+                # The declared parameters are checked before the call; a mismatch (a
+                # ValueError naming every offending parameter) is an incident like any failure.
+                result = handler_fn(self.registry.parse_params(operation_name, params), ctx)
                 encoded = json.dumps(result, default=_json_default)
         except SQLAlchemyError:
             raise  # a database failure aborts the whole operation; it is not an incident

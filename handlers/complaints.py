@@ -16,15 +16,15 @@ adapters over `domain/complaints.py` (registration and impartiality rules, the r
     `complaint_follow_up` document on the client's case (`complaints.link_follow_up`);
   - complaint → follow-up: `Complaint.follow_up_instance_id` is the process instance that
     received the message. The engine routes thrown messages only after the sending instance has
-    run its steps, so no service task of the complaint can see that instance; the engine's own
-    record of the delivery (the `message_delivered` event-log row, which names the receiving
-    instance and carries the payload) sets it, in the same transaction (`_link_delivery`).
+    run its steps, so no service task of the complaint can see that instance; the engine's
+    `MessageDelivered` hook (which names the receiving instance and carries the payload) sets
+    it, in the same transaction (`_link_delivery`).
 """
 
 from datetime import datetime, timedelta
 
 from pydantic import Field
-from sqlalchemy import event, select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from certflow.dates import china_date
@@ -43,9 +43,17 @@ from domain.complaints import (
 )
 from domain.models import Application, Complaint
 from domain.numbering import next_number
-from engine.models import EventLog, HumanTask
+from engine.records import record_event, task_completed
 from handlers.params import Id, Params
-from handlers.registry import GuardContext, HandlerContext, guard, handler, validator
+from handlers.registry import (
+    GuardContext,
+    HandlerContext,
+    MessageDelivered,
+    guard,
+    handler,
+    on_event,
+    validator,
+)
 from handlers.rule_params import OptionalText, RuleFlag, RuleText, rule_choice
 
 __all__ = ["follow_up_problem", "public_status", "register_complaint"]
@@ -120,18 +128,17 @@ def register_complaint(
     session.flush()
     # R-13: who registered it, through which channel (the process is often started by the
     # system on the complainant's behalf).
-    session.add(
-        EventLog(
-            at=now,
-            actor=actor[:80],
-            event_type="complaint_registered",
-            data={
-                "complaint_id": complaint.id,
-                "reference": complaint.reference,
-                "kind": kind,
-                "channel": channel,
-            },
-        )
+    record_event(
+        session,
+        "complaint_registered",
+        actor=actor,
+        at=now,
+        data={
+            "complaint_id": complaint.id,
+            "reference": complaint.reference,
+            "kind": kind,
+            "channel": channel,
+        },
     )
     session.flush()
     return complaint
@@ -145,16 +152,10 @@ def public_status(session: Session, complaint: Complaint) -> str:
         return "answered"
     if complaint.status in ("investigating", "decided"):
         return "investigating"
-    if complaint.instance_id is not None:
-        assigned = session.scalars(
-            select(HumanTask.id).where(
-                HumanTask.instance_id == complaint.instance_id,
-                HumanTask.element_id == "Task_AssignHandler",
-                HumanTask.state == "completed",
-            )
-        ).first()
-        if assigned is not None:
-            return "investigating"
+    if complaint.instance_id is not None and task_completed(
+        session, complaint.instance_id, "Task_AssignHandler"
+    ):
+        return "investigating"
     return "received"
 
 
@@ -280,21 +281,19 @@ def complaint_follow_up_fits(ctx: GuardContext) -> dict[str, list[str]]:
 
 
 # -- complaint → follow-up instance ---------------------------------------------------------------
-@event.listens_for(EventLog, "after_insert")
-def _link_delivery(mapper, connection, target: EventLog) -> None:
+@on_event(MessageDelivered)
+def _link_delivery(delivered: MessageDelivered) -> None:
     """A message carrying `complaint_reference` was delivered to an instance (started by it, or
     reached by it): that instance is the complaint's follow-up (the first one is kept)."""
-    if target.event_type != "message_delivered" or target.instance_id is None:
-        return
-    payload = (target.data or {}).get("payload")
+    payload = delivered.payload
     reference = payload.get("complaint_reference") if isinstance(payload, dict) else None
     if not isinstance(reference, str) or not reference:
         return
-    connection.execute(
+    delivered.session.execute(
         update(Complaint.__table__)
         .where(
             Complaint.__table__.c.reference == reference,
             Complaint.__table__.c.follow_up_instance_id.is_(None),
         )
-        .values(follow_up_instance_id=target.instance_id)
+        .values(follow_up_instance_id=delivered.instance_id)
     )

@@ -1,40 +1,31 @@
-"""Service-task handlers, registered by operator name.
+"""Service-task handlers, guards, validators and engine hooks, registered by name.
 
-A handler is a plain function `(params: dict, ctx: HandlerContext) -> JSON-able result`. BPMN
-service tasks name it with `spiffworkflow:serviceTaskOperator id="<operator>"`; the result lands
-in the task's resultVariable. Handlers write domain rows through `ctx.session`; the engine runs
-each call in a savepoint, so a handler that raises leaves nothing half-written.
+A handler is a plain function `(params, ctx: HandlerContext) -> JSON-able result`. BPMN service
+tasks name it with `spiffworkflow:serviceTaskOperator id="<operator>"`; the result lands in the
+task's resultVariable. Handlers write domain rows through `ctx.session`; the engine runs each
+call in a savepoint, so a handler that raises leaves nothing half-written.
+
+The one registry (`REGISTRY`, the engine's `HandlerRegistry` type) and the one set of hooks
+(`HOOKS`) live here; the composition root passes both to `WorkflowEngine(...)`. The decorators
+below fill them; the engine checks declared parameters (handlers/params.py) before each call.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from engine.hooks import EngineEvent, Hooks, InstanceStarted, MessageDelivered, TaskCompleted
+from engine.registry import (
+    Guard,
+    GuardContext,
+    Handler,
+    HandlerContext,
+    HandlerRegistry,
+    Validator,
+)
 from handlers.params import Params, parse_params
 
-
-@dataclass(frozen=True)
-class HandlerContext:
-    session: Session
-    now: datetime
-    instance_id: int
-    process_id: str
-    business_key: str | None
-    actor: str
-    element_id: str
-    # Name the instance after the case it created (e.g. the application number); an instance
-    # that already has a business key keeps it.
-    set_business_key: Callable[[str], None]
-
-
-Handler = Callable[[dict[str, Any], HandlerContext], Any]
-
-_HANDLERS: dict[str, Handler] = {}
-# operator → its declared parameters (handlers/params.py); operators not yet converted have none
-_PARAMS: dict[str, type[Params]] = {}
+REGISTRY = HandlerRegistry(parse_params=parse_params)
+HOOKS = Hooks()
 
 
 def handler(operator: str, params: type[Params] | None = None) -> Callable[[Handler], Handler]:
@@ -42,60 +33,28 @@ def handler(operator: str, params: type[Params] | None = None) -> Callable[[Hand
     parameters are checked against that declaration and the handler receives the model."""
 
     def register(fn: Handler) -> Handler:
-        if operator in _HANDLERS and _HANDLERS[operator] is not fn:
-            raise ValueError(f"operator {operator!r} is already registered")
-        _HANDLERS[operator] = fn
-        if params is not None:
-            _PARAMS[operator] = params
+        REGISTRY.add_handler(operator, fn, params)
         return fn
 
     return register
 
 
 def unregister(operator: str) -> None:
-    _HANDLERS.pop(operator, None)
-    _PARAMS.pop(operator, None)
+    REGISTRY.remove_handler(operator)
 
 
 def declared_params(operator: str) -> type[Params] | None:
-    return _PARAMS.get(operator)
+    return REGISTRY.declared_params(operator)
 
 
 def get_handler(operator: str) -> Handler | None:
-    """The callable the engine runs: the handler, behind its parameter check when declared."""
-    fn = _HANDLERS.get(operator)
-    model = _PARAMS.get(operator)
-    if fn is None or model is None:
-        return fn
-
-    def checked(raw: dict[str, Any], ctx: "HandlerContext") -> Any:
-        return fn(parse_params(operator, model, raw), ctx)  # type: ignore[arg-type]
-
-    return checked
+    """The handler behind its parameter check, for calling it directly with raw parameters
+    (tests, scripts); the engine runs the same check through the registry."""
+    return REGISTRY.checked_handler(operator)
 
 
 def registered_operators() -> frozenset[str]:
-    return frozenset(_HANDLERS)
-
-
-@dataclass(frozen=True)
-class GuardContext:
-    """What a task guard sees when someone claims or completes a task."""
-
-    session: Session
-    now: datetime
-    instance_id: int
-    business_key: str | None
-    element_id: str
-    actor: str
-    actor_roles: frozenset[str]
-    data: dict[str, Any]
-
-
-# A guard returns None to allow, or the reason for refusing (shown to the user, logged).
-Guard = Callable[[GuardContext], str | None]
-
-_GUARDS: dict[str, Guard] = {}
+    return REGISTRY.operators()
 
 
 def guard(name: str) -> Callable[[Guard], Guard]:
@@ -103,52 +62,75 @@ def guard(name: str) -> Callable[[Guard], Guard]:
     decision makers must not have audited the case."""
 
     def register(fn: Guard) -> Guard:
-        if name in _GUARDS and _GUARDS[name] is not fn:
-            raise ValueError(f"guard {name!r} is already registered")
-        _GUARDS[name] = fn
+        REGISTRY.add_guard(name, fn)
         return fn
 
     return register
 
 
 def unregister_guard(name: str) -> None:
-    _GUARDS.pop(name, None)
+    REGISTRY.remove_guard(name)
 
 
 def get_guard(name: str) -> Guard | None:
-    return _GUARDS.get(name)
+    return REGISTRY.guard(name)
 
 
 def registered_guards() -> frozenset[str]:
-    return frozenset(_GUARDS)
-
-
-# A validator checks submitted task data against the domain rules before the task completes;
-# it returns field errors ({field: [messages]}), which the user sees like form errors (422).
-Validator = Callable[[GuardContext], dict[str, list[str]]]
-
-_VALIDATORS: dict[str, Validator] = {}
+    return REGISTRY.guards()
 
 
 def validator(name: str) -> Callable[[Validator], Validator]:
     """Register a submission validator, named by a user task's `validate` property."""
 
     def register(fn: Validator) -> Validator:
-        if name in _VALIDATORS and _VALIDATORS[name] is not fn:
-            raise ValueError(f"validator {name!r} is already registered")
-        _VALIDATORS[name] = fn
+        REGISTRY.add_validator(name, fn)
         return fn
 
     return register
 
 
 def unregister_validator(name: str) -> None:
-    _VALIDATORS.pop(name, None)
+    REGISTRY.remove_validator(name)
 
 
 def get_validator(name: str) -> Validator | None:
-    return _VALIDATORS.get(name)
+    return REGISTRY.validator(name)
 
 
 def registered_validators() -> frozenset[str]:
-    return frozenset(_VALIDATORS)
+    return REGISTRY.validators()
+
+
+def on_event(kind: type[EngineEvent]) -> Callable[[Callable[[Any], None]], Callable[[Any], None]]:
+    """Register an engine hook, called inside the operation's transaction (engine/hooks.py)."""
+    return HOOKS.on(kind)
+
+
+__all__ = [
+    "HOOKS",
+    "REGISTRY",
+    "EngineEvent",
+    "Guard",
+    "GuardContext",
+    "Handler",
+    "HandlerContext",
+    "InstanceStarted",
+    "MessageDelivered",
+    "TaskCompleted",
+    "Validator",
+    "declared_params",
+    "get_guard",
+    "get_handler",
+    "get_validator",
+    "guard",
+    "handler",
+    "on_event",
+    "registered_guards",
+    "registered_operators",
+    "registered_validators",
+    "unregister",
+    "unregister_guard",
+    "unregister_validator",
+    "validator",
+]

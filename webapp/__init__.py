@@ -51,7 +51,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     # integrations; imported once, registering like the built-in ones.
     for module in settings.extra_handlers:
         importlib.import_module(module)
-    from handlers import registered_guards, registered_operators, registered_validators
+    from handlers.registry import HOOKS, REGISTRY
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -66,10 +66,9 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.extensions["certflow.engine"] = WorkflowEngine(
         lambda: db.session,
         clock,
-        registered_operators,
-        registered_guards,
-        lambda: form_format_checker(db.session),
-        registered_validators,
+        REGISTRY,
+        hooks=HOOKS,
+        format_checker=lambda: form_format_checker(db.session),
     )
 
     from webapp.api import bp as api_bp

@@ -1,0 +1,53 @@
+"""The engine's small API for code that runs outside an engine operation but needs its records:
+write to the append-only event log, ask whether a task of an instance was completed. Nothing
+outside `engine/` touches the engine's tables; it calls these instead (in the caller's session
+and transaction)."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.models import EventLog, HumanTask
+
+ACTOR_LENGTH = 80  # event_log.actor column
+
+
+def record_event(
+    session: Session,
+    event_type: str,
+    *,
+    actor: str,
+    at: datetime,
+    instance_id: int | None = None,
+    task_id: str | None = None,
+    element_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """Append one event (R-13: who did what, when) to the event log."""
+    session.add(
+        EventLog(
+            at=at,
+            actor=actor[:ACTOR_LENGTH],
+            event_type=event_type,
+            instance_id=instance_id,
+            task_id=task_id,
+            element_id=element_id,
+            data={} if data is None else data,
+        )
+    )
+
+
+def task_completed(session: Session, instance_id: int, element_id: str) -> bool:
+    """Whether a human task `element_id` of the instance has been completed."""
+    return (
+        session.scalars(
+            select(HumanTask.id).where(
+                HumanTask.instance_id == instance_id,
+                HumanTask.element_id == element_id,
+                HumanTask.state == "completed",
+            )
+        ).first()
+        is not None
+    )

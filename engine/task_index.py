@@ -1,0 +1,116 @@
+"""The human-task index: one `HumanTask` row per ready user/manual task, kept in step with the
+workflow state on every save (created, completed, cancelled; due and follow-up dates)."""
+
+from datetime import datetime
+
+from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from certflow.roles import role_for_lane
+from engine import timers
+from engine.core import EngineCore, Run, is_human_task
+from engine.definitions import form_path
+from engine.models import HumanTask
+
+
+class TaskIndex(EngineCore):
+    """Keeps the human_task rows in step with the workflow."""
+
+    def _sync_human_tasks(self, run: Run) -> None:
+        session = self.session
+        instance, workflow = run.instance, run.workflow
+        ready = {
+            str(t.id): t
+            for t in workflow.get_tasks(state=TaskState.READY, manual=True)
+            if is_human_task(t)
+        }
+        open_rows = {
+            row.id: row
+            for row in session.scalars(
+                select(HumanTask).where(
+                    HumanTask.instance_id == instance.id, HumanTask.state == "open"
+                )
+            )
+        }
+        for task_id, row in open_rows.items():
+            if task_id in ready:
+                continue
+            if task_id == run.completed_task_id:
+                row.state, row.completed_by, row.completed_at = (
+                    "completed",
+                    run.actor.username,
+                    run.now,
+                )
+            else:
+                row.state, row.completed_at = "cancelled", run.now
+                self._log(
+                    session,
+                    "task_cancelled",
+                    run.actor,
+                    run.now,
+                    instance_id=instance.id,
+                    task_id=task_id,
+                    element_id=row.element_id,
+                )
+        spec_files = instance.process_version.spec_files
+        for task_id, task in ready.items():
+            if task_id in open_rows:
+                continue
+            properties = task.task_spec.extensions.get("properties", {})
+            form_ref = properties.get("formJsonSchemaFilename")
+            spec_file = spec_files.get(task.workflow.spec.name, "")
+            row = session.get(HumanTask, task_id) or HumanTask(id=task_id)
+            row.instance_id = instance.id
+            row.process_id = instance.process_id
+            row.business_key = instance.business_key
+            row.element_id = task.task_spec.name
+            row.name = task.task_spec.bpmn_name or task.task_spec.name
+            row.lane = task.task_spec.lane
+            row.candidate_role = role_for_lane(task.task_spec.lane)
+            row.assignee = None
+            row.state = "open"
+            row.form_file = form_path(spec_file, form_ref) if form_ref else None
+            row.created_at = run.now
+            row.due_at = self._due_at(task, run.now)
+            row.follow_up_at = self._follow_up_at(task, run.now)
+            row.completed_by = row.completed_at = None
+            session.add(row)
+            self._log(
+                session,
+                "task_created",
+                run.actor,
+                run.now,
+                instance_id=instance.id,
+                task_id=task_id,
+                element_id=row.element_id,
+                data={"candidate_role": row.candidate_role},
+            )
+
+    def _due_at(self, task, now: datetime) -> datetime | None:
+        """Due date: the `dueIn` property (ISO duration) or the earliest boundary timer."""
+        properties = task.task_spec.extensions.get("properties", {})
+        candidates: list[datetime] = []
+        if properties.get("dueIn"):
+            duration = TimerEventDefinition.parse_iso_duration(properties["dueIn"])
+            candidates.append(now + TimerEventDefinition.get_timedelta_from_start(duration, now))
+        parent = task.parent
+        if parent is not None and isinstance(parent.task_spec, BoundaryEventSplit):
+            for sibling in parent.children:
+                definition = getattr(sibling.task_spec, "event_definition", None)
+                if (
+                    isinstance(definition, TimerEventDefinition)
+                    and sibling.state == TaskState.WAITING
+                ):
+                    value = definition.details(sibling).value
+                    if isinstance(value, str):
+                        candidates.append(timers.timer_due_at(value))
+        return min(candidates) if candidates else None
+
+    def _follow_up_at(self, task, now: datetime) -> datetime | None:
+        properties = task.task_spec.extensions.get("properties", {})
+        if not properties.get("followUpIn"):
+            return None
+        duration = TimerEventDefinition.parse_iso_duration(properties["followUpIn"])
+        return now + TimerEventDefinition.get_timedelta_from_start(duration, now)

@@ -1,0 +1,220 @@
+"""Operations on human tasks: complete (form check, guard, validator), claim, unclaim,
+reassign."""
+
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import update
+
+from engine.actors import SUPERVISOR_ROLES, Actor
+from engine.core import EngineCore, Run, task_uuid
+from engine.errors import (
+    ConflictError,
+    EngineError,
+    ForbiddenError,
+    FormValidationError,
+    NotFoundError,
+)
+from engine.forms import validate_form_data
+from engine.hooks import TaskCompleted
+from engine.models import HumanTask, ProcessInstance
+from engine.registry import GuardContext
+
+
+class TaskOperations(EngineCore):
+    """Complete, claim, unclaim and reassign human tasks."""
+
+    def complete_task(
+        self, task_id: str, *, actor: Actor, data: dict[str, Any] | None = None
+    ) -> ProcessInstance:
+        data = data or {}
+        with self._transaction() as session:
+            now = self.clock.now()
+            row = self._open_task(task_id)
+            # The role first: someone without it must not learn who claimed the task.
+            if not actor.may_act_for(row.candidate_role):
+                raise ForbiddenError(f"task needs the role {row.candidate_role!r}")
+            if row.assignee and row.assignee != actor.username and not actor.is_system:
+                raise ConflictError(f"task is claimed by {row.assignee}")
+            instance = self._get_instance(row.instance_id)
+            if row.form_file:
+                errors = validate_form_data(
+                    self.form_schema(instance.process_version_id, row.form_file),
+                    data,
+                    self._format_checker(),
+                )
+                if errors:
+                    raise FormValidationError(errors)
+            elif data:
+                raise FormValidationError({"_form": ["this task takes no data"]})
+            workflow = self._load(instance)
+            task = self._ready_task(workflow, task_id)
+            self._check_guard(row, instance, task, actor, now)
+            self._run_validator(row, instance, task, data, actor, now)
+            run = Run(instance, workflow, actor, now, completed_task_id=task_id)
+            with self._scope(run):
+                task.data.update(data)
+                try:
+                    task.run()
+                except SpiffWorkflowException as err:
+                    raise EngineError(f"task could not be completed: {err}") from err
+                self._log(
+                    session,
+                    "task_completed",
+                    actor,
+                    now,
+                    instance_id=instance.id,
+                    task_id=task_id,
+                    element_id=row.element_id,
+                    data={"data": data},
+                )
+                self._emit(
+                    TaskCompleted(
+                        session=session,
+                        now=now,
+                        actor=actor.username,
+                        instance_id=instance.id,
+                        process_id=instance.process_id,
+                        business_key=instance.business_key,
+                        task_id=task_id,
+                        element_id=row.element_id,
+                        data=data,
+                    )
+                )
+                self._advance(run)
+                self._finish(run)
+        return instance
+
+    def claim(self, task_id: str, *, actor: Actor) -> HumanTask:
+        with self._transaction() as session:
+            now = self.clock.now()
+            row = self._open_task(task_id)
+            if not actor.may_act_for(row.candidate_role):
+                raise ForbiddenError(f"task needs the role {row.candidate_role!r}")
+            instance = self._get_instance(row.instance_id)
+            self._check_guard(
+                row, instance, self._ready_task(self._load(instance), task_id), actor, now
+            )
+            # Conditional UPDATE: of two concurrent claims exactly one changes the row.
+            claimed = session.execute(
+                update(HumanTask)
+                .where(HumanTask.id == task_id, HumanTask.assignee.is_(None))
+                .values(assignee=actor.username)
+            ).rowcount
+            if not claimed:
+                session.refresh(row)
+                if row.assignee != actor.username:
+                    raise ConflictError(f"task is already claimed by {row.assignee}")
+            self._log(
+                session,
+                "task_claimed",
+                actor,
+                now,
+                instance_id=row.instance_id,
+                task_id=task_id,
+                element_id=row.element_id,
+            )
+        return row
+
+    def unclaim(self, task_id: str, *, actor: Actor) -> HumanTask:
+        with self._transaction() as session:
+            now = self.clock.now()
+            row = self._open_task(task_id)
+            if row.assignee != actor.username and not (actor.roles & SUPERVISOR_ROLES):
+                raise ForbiddenError("only the assignee or a supervisor can unclaim a task")
+            previous = row.assignee
+            row.assignee = None
+            self._log(
+                session,
+                "task_unclaimed",
+                actor,
+                now,
+                instance_id=row.instance_id,
+                task_id=task_id,
+                element_id=row.element_id,
+                data={"previous_assignee": previous},
+            )
+        return row
+
+    def reassign(self, task_id: str, *, assignee: Actor, actor: Actor) -> HumanTask:
+        with self._transaction() as session:
+            now = self.clock.now()
+            row = self._open_task(task_id)
+            if not (actor.roles & SUPERVISOR_ROLES) and not actor.is_system:
+                raise ForbiddenError("only a supervisor can reassign a task")
+            if not assignee.may_act_for(row.candidate_role) or assignee.is_system:
+                raise EngineError(
+                    f"{assignee.username} does not hold the role {row.candidate_role!r}"
+                )
+            previous = row.assignee
+            row.assignee = assignee.username
+            self._log(
+                session,
+                "task_reassigned",
+                actor,
+                now,
+                instance_id=row.instance_id,
+                task_id=task_id,
+                element_id=row.element_id,
+                data={"previous_assignee": previous, "assignee": assignee.username},
+            )
+        return row
+
+    def _open_task(self, task_id: str) -> HumanTask:
+        row = self.session.get(HumanTask, task_id)
+        if row is None:
+            raise NotFoundError(f"task {task_id} not found")
+        if row.state != "open":
+            raise ConflictError(f"task {task_id} is already {row.state}")
+        return row
+
+    def _task_context(
+        self, row: HumanTask, instance: ProcessInstance, actor: Actor, now, data: dict
+    ) -> GuardContext:
+        return GuardContext(
+            session=self.session,
+            now=now,
+            instance_id=instance.id,
+            business_key=instance.business_key,
+            element_id=row.element_id,
+            actor=actor.username,
+            actor_roles=actor.roles,
+            data=data,
+        )
+
+    def _check_guard(
+        self, row: HumanTask, instance: ProcessInstance, task, actor: Actor, now: datetime
+    ) -> None:
+        """Refuse the actor when the task's `guard` property says so (e.g. R-8.8 impartiality)."""
+        name = task.task_spec.extensions.get("properties", {}).get("guard")
+        if not name or actor.is_system:
+            return
+        guard_fn = self.registry.guard(name)
+        if guard_fn is None:
+            raise EngineError(f"task guard {name!r} is not registered")
+        reason = guard_fn(self._task_context(row, instance, actor, now, dict(task.data)))
+        if reason:
+            raise ForbiddenError(reason)
+
+    def _run_validator(
+        self, row: HumanTask, instance: ProcessInstance, task, data: dict, actor: Actor, now
+    ) -> None:
+        """Domain rules on the submitted data (the task's `validate` property) → 422 errors."""
+        name = task.task_spec.extensions.get("properties", {}).get("validate")
+        if not name:
+            return
+        validator_fn = self.registry.validator(name)
+        if validator_fn is None:
+            raise EngineError(f"validator {name!r} is not registered")
+        errors = validator_fn(self._task_context(row, instance, actor, now, {**task.data, **data}))
+        if errors:
+            raise FormValidationError(errors)
+
+    def _ready_task(self, workflow: BpmnWorkflow, task_id: str):
+        task = workflow.get_task_from_id(task_uuid(task_id))
+        if task is None or task.state != TaskState.READY:
+            raise ConflictError(f"task {task_id} is no longer ready")
+        return task
