@@ -24,7 +24,7 @@ adapters over `domain/complaints.py` (registration and impartiality rules, the r
 from datetime import datetime, timedelta
 
 from pydantic import Field
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from certflow.dates import china_date
