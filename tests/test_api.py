@@ -25,7 +25,8 @@ from handlers import handler, unregister
 from tests.conftest import START_TIME, make_app
 from tests.factories import make_application, make_organisation
 from tests.helpers import OWNER, REVIEW_FLOW, record_acceptance, registered
-from webapp.api import models, openapi
+from webapp.api import models
+from webapp.api.document import document
 
 OPERATOR = "test_record_acceptance"
 USERS: dict[str, set[str]] = {
@@ -38,7 +39,7 @@ USERS: dict[str, set[str]] = {
     "olga": {"process_owner"},
     "quinn": {"quality_manager"},
 }
-DOC = openapi.document()
+DOC = document()
 REVIEW_OK = {"accepted": True, "man_days": 2.5}
 # After the review: the contract task, and its boundary timer waiting beside it.
 CONTRACT_STAGE = ["BoundaryTimer_ContractOverdue", "Task_SignContract"]

@@ -81,6 +81,7 @@ def test_task_list_parameters_take_exactly_the_documented_values(api):
         ("instance", " 1"),
         ("instance", "\u0661"),  # an Arabic-Indic one, which int() would take
         ("offset", str(2**40)),
+        ("offset", "2.5"),
     ):
         response = api.get("ada", "/tasks", **{name: value})
         assert response.status_code == 422, (name, value)
@@ -90,6 +91,10 @@ def test_task_list_parameters_take_exactly_the_documented_values(api):
     assert not doc_schema(query_parameter("offset")["schema"]).is_valid(2**40)
     for value in ("1", "0", "true", "false"):
         assert api.get("ada", "/tasks", mine=value).status_code == 200, value
+    # 2.0 is an integer to JSON Schema, so the document allows it: the server takes it too.
+    assert doc_schema(query_parameter("offset")["schema"]).is_valid(2.0)
+    response = api.get("ada", "/tasks", offset="2.0")
+    assert response.status_code == 200 and response.json["offset"] == 2
     # A large page size is documented as valid and capped, not refused.
     assert doc_schema(query_parameter("limit")["schema"]).is_valid(500)
     response = api.get("ada", "/tasks", limit="500")

@@ -14,7 +14,7 @@ from domain.errors import RuleViolation
 from domain.lifecycle_checks import require_choice, require_flag, require_text
 from domain.surveillance import limit_problem, outcome_problem
 from handlers.params import ParameterError, describe
-from handlers.registry import _HANDLERS, declared_params, get_handler
+from handlers.registry import REGISTRY, declared_params, get_handler
 
 ROOT = Path(__file__).resolve().parent.parent
 SPIFF = "{http://spiffworkflow.org/bpmn/schema/1.0/core}"
@@ -42,7 +42,9 @@ DOMAIN_MODULES = (
 
 
 def lifecycle_operators() -> list[str]:
-    return sorted(op for op, fn in _HANDLERS.items() if fn.__module__ in LIFECYCLE_MODULES)
+    return sorted(
+        op for op in REGISTRY.operators() if REGISTRY.handler(op).__module__ in LIFECYCLE_MODULES
+    )
 
 
 def service_tasks() -> list[tuple[str, str, set[str]]]:

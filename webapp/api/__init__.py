@@ -1,10 +1,9 @@
 """JSON API v1: the programmatic face of certflow (bearer-token auth)."""
 
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from webapp.api import attachments, routes  # noqa: E402,F401  (registers the routes on bp)
-from webapp.api.idempotency import init_idempotency  # noqa: E402
+from webapp.api import attachments, meta, routes  # noqa: F401  (registers the routes on bp)
+from webapp.api.blueprint import bp
+from webapp.api.idempotency import init_idempotency
 
 init_idempotency(bp)  # after routes: its hook runs after the token authentication
+
+__all__ = ["bp"]

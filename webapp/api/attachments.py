@@ -18,8 +18,9 @@ from domain.models import Attachment
 from engine.errors import NotFoundError
 from webapp import access
 from webapp.access import Viewer
-from webapp.api import bp, responses
+from webapp.api import responses
 from webapp.api.auth import ApiError, current_user
+from webapp.api.blueprint import bp
 from webapp.api.errors import Body, error_response
 from webapp.api.openapi import answers, api_spec
 from webapp.api.routes import ID

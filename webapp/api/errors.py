@@ -9,8 +9,8 @@ from flask import Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAllowed
 
 from engine.errors import EngineError, FormValidationError
-from webapp.api import bp
 from webapp.api.auth import ApiError
+from webapp.api.blueprint import bp
 from webapp.api.models import API_PREFIX
 
 Body = tuple[Response, int] | tuple[Response, int, dict[str, str]]

@@ -6,6 +6,7 @@ rule) is declared here once. Responses are described, not re-validated at run ti
 (tests/test_api.py's assert_schema, schemathesis) check real answers against the document.
 """
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -153,10 +154,14 @@ class ChangeClock(RequestBody):
 
 
 # -- query parameters ---------------------------------------------------------------------------
+_QUERY_INTEGER = re.compile(r"-?[0-9]+(?:\.0+)?")
+
+
 def _query_integer(value: Any) -> Any:
-    """Query integers are plain decimal digits: not ' 1', '+1' or other scripts' digits."""
-    if isinstance(value, str) and value.isascii() and value.lstrip("-").isdigit():
-        return int(value)
+    """Query integers are plain decimal digits — not ' 1', '+1' or other scripts' digits — and,
+    as in JSON Schema (where 2.0 is an integer), may end in a zero fraction."""
+    if isinstance(value, str) and _QUERY_INTEGER.fullmatch(value):
+        return int(value.split(".")[0])
     return value
 
 

@@ -25,10 +25,11 @@ from engine.models import HumanTask
 from engine.service import Actor
 from engine.timers import parse_duration
 from webapp import access, client_data
-from webapp.api import bp, models, responses
-from webapp.api.auth import ApiError, authenticate, current_actor, public
+from webapp.api import models, responses
+from webapp.api.auth import ApiError, authenticate, current_actor
+from webapp.api.blueprint import bp
 from webapp.api.errors import Body
-from webapp.api.openapi import answers, api_spec, document
+from webapp.api.openapi import answers, api_spec
 from webapp.api.parsing import body, query
 from webapp.api.serialize import (
     incident_json,
@@ -72,20 +73,6 @@ def checked_first(check: Callable[[], None]) -> Callable:
         return checked
 
     return decorate
-
-
-# -- meta -----------------------------------------------------------------------------------------
-@bp.get("/openapi.json")
-@public
-@api_spec.validate(
-    resp=answers(200, responses.OpenApiDocument, "The OpenAPI document.", ()),
-    tags=["meta"],
-    operation_id="getOpenApi",
-    security={},
-)
-def get_openapi() -> Response:
-    """This document."""
-    return jsonify(document())
 
 
 # -- processes ------------------------------------------------------------------------------------
