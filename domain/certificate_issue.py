@@ -45,7 +45,6 @@ from domain.programme_dates import (
 STANDARD = "GB/T 27922-2011 商品售后服务评价体系"
 RULES = "首认检测认证/CTC 商品售后服务认证实施规则"
 ISSUING_BODY = "首认检测认证/CTC"
-DEFAULT_SIGNATORY = "认证决定人员"
 
 
 def signatory_for(session: Session, decision: Decision, fallback: str) -> str:
@@ -58,7 +57,7 @@ def signatory_for(session: Session, decision: Decision, fallback: str) -> str:
 
 
 def issue_certificate(
-    act: Acting, application_id: int, decision_id: int, *, signatory: str = DEFAULT_SIGNATORY
+    act: Acting, application_id: int, decision_id: int, *, signatory: str
 ) -> dict:
     """R-9.1/R-9.2: the certificate, valid 3 years from the decision date, with every field the
     rules list; the programme cycle and its surveillance/recertification dates; the application

@@ -43,8 +43,6 @@ from domain.letter_templates import render_letter
 from domain.lifecycle_checks import optional_text
 from domain.models import Certificate, CertificateEvent
 
-DEFAULT_SUSPENSION_CORRECTION_DAYS = 60
-DEFAULT_SUSPENSION_MAX_MONTHS = 6
 MAX_SUSPENSION_MONTHS = 6  # a suspension lasts at most 6 months
 
 

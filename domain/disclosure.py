@@ -27,7 +27,6 @@ from domain.programme_dates import parse_iso_date
 
 RULE = "R-11"
 REFERENCE_PREFIX = "PL"  # 披露
-DEFAULT_DISCLOSURE_NOTICE_DAYS = 10
 NOTICE_KIND = "disclosure_notice"
 RECORD_KIND = "disclosure_record"
 

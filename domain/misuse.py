@@ -29,7 +29,6 @@ from domain.numbering import next_number
 
 RULE = "R-10.3"
 REFERENCE_PREFIX = "WY"  # 误用
-DEFAULT_MISUSE_CORRECTION_DAYS = 30
 ACTIONS = ("none", "corrective_action", "withdrawal")
 # close: how the case ends, and which investigation action allows that ending.
 OUTCOMES = {

@@ -23,8 +23,6 @@ from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
 from domain.models import Audit, Document, Nonconformity
 
-DEFAULT_NC_RESPONSE_DAYS = 30
-DEFAULT_NC_REMINDER_DAYS_BEFORE = 7
 REPORT_KIND = "nc_report"
 REMINDER_KIND = "nc_reminder"
 VERIFICATION_METHODS = ("documentary", "on_site")
@@ -36,8 +34,8 @@ class Deadlines:
     """How long the client has to answer (NC_RESPONSE_DAYS) and when it is reminded
     (NC_REMINDER_DAYS_BEFORE the deadline), from the configuration."""
 
-    response_days: int = DEFAULT_NC_RESPONSE_DAYS
-    reminder_days_before: int = DEFAULT_NC_REMINDER_DAYS_BEFORE
+    response_days: int  # settings: nc_response_days
+    reminder_days_before: int  # settings: nc_reminder_days_before
 
 
 def nonconformities_of(session: Session, audit: Audit, statuses=None) -> list[Nonconformity]:

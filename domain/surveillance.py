@@ -45,8 +45,6 @@ from domain.programme_dates import (
 # document kind (the same values as the audit handlers' constants, handlers/audit.py).
 SURVEILLANCE_AUDIT_KINDS = ("surveillance", "extra_surveillance")
 MYSTERY_SHOPPING_KIND = "mystery_shopping_record"
-DEFAULT_PLANNING_LEAD_DAYS = 60
-DEFAULT_REMINDER_DAYS_BEFORE = 14
 ROUTINE_SURVEILLANCES = (1, 2)  # R-8.10.1: two routine surveillance audits per validity period
 RANDOM_SURVEY_MONTHS = 24  # R-8.10.1(2): a random survey at least every two years
 REMINDER_KIND = "surveillance_reminder"

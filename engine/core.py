@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from jsonschema import FormatChecker
@@ -33,6 +34,7 @@ from engine.hooks import EngineEvent, Hooks
 from engine.models import EventLog, HumanTask, ProcessInstance, ProcessVersion
 from engine.records import record_event
 from engine.registry import HandlerRegistry
+from engine.script_limits import ScriptLimits
 from engine.scripting import CertflowScriptEngine, OperationScope, operation_scope
 from engine.serialization import WorkflowSerializer
 
@@ -69,14 +71,17 @@ class EngineCore:
         *,
         hooks: Hooks | None = None,
         format_checker: Callable[[], FormatChecker] = FormatChecker,
+        settings: Callable[[], Any] = lambda: None,
+        script_limits: ScriptLimits | None = None,
     ) -> None:
         self._session_factory = session_factory
         self.clock = clock
         self.registry = registry
         self.hooks = hooks if hooks is not None else Hooks()
         self._format_checker = format_checker
+        self._settings = settings  # the current settings object, handed to every handler
         self.serializer = WorkflowSerializer()
-        self.script_engine = CertflowScriptEngine(registry)
+        self.script_engine = CertflowScriptEngine(registry, script_limits)
         self._form_cache: dict[str, dict] = {}
 
     @property
@@ -162,6 +167,7 @@ class EngineCore:
             actor=run.actor.username,
             business_key=lambda: run.instance.business_key,
             set_business_key=set_business_key,
+            settings=self._settings(),
         )
         with timers.operation_time(run.now), operation_scope(scope):
             yield

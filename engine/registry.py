@@ -31,6 +31,9 @@ class HandlerContext:
     # Name the instance after the case it created (e.g. the application number); an instance
     # that already has a business key keeps it.
     set_business_key: Callable[[str], None]
+    # The application's typed settings (certflow.settings.Settings): rule parameters such as
+    # the NC response days come from here, never from module constants.
+    settings: Any = None
 
 
 @dataclass(frozen=True)

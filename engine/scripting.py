@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from engine.registry import HandlerContext, HandlerRegistry
 from engine.restricted import RestrictedEnvironment
+from engine.script_limits import ScriptLimits
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class OperationScope:
     actor: str
     business_key: Callable[[], str | None]
     set_business_key: Callable[[str], None]
+    settings: Any = None
 
 
 _scope: ContextVar[OperationScope | None] = ContextVar("certflow_operation_scope", default=None)
@@ -54,8 +56,10 @@ def _json_default(value: Any) -> Any:
 
 
 class CertflowScriptEngine(PythonScriptEngine):
-    def __init__(self, registry: HandlerRegistry | None = None) -> None:
-        super().__init__(environment=RestrictedEnvironment())
+    def __init__(
+        self, registry: HandlerRegistry | None = None, limits: ScriptLimits | None = None
+    ) -> None:
+        super().__init__(environment=RestrictedEnvironment(limits=limits))
         # Without a registry (a script-only check) every service task fails as unregistered.
         self.registry = registry if registry is not None else HandlerRegistry()
 
@@ -79,6 +83,7 @@ class CertflowScriptEngine(PythonScriptEngine):
             actor=scope.actor,
             element_id=task.task_spec.name,
             set_business_key=scope.set_business_key,
+            settings=scope.settings,
         )
         try:
             # A savepoint: whatever the handler wrote is undone if it raises.

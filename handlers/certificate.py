@@ -1,13 +1,11 @@
 """Handlers: issuing the certificate (R-9.1, R-9.2) and starting the programme's 3-year cycle
 (R-7.1.1, R-7.1.3, R-8.10.1, R-8.11) — the rules in `domain/certificate_issue.py`; the
-signatory's fallback comes from the configuration (CERTIFICATE_SIGNATORY).
+signatory's fallback comes from the settings (`ctx.settings.certificate_signatory`).
 """
 
-from flask import current_app, has_app_context
 from pydantic import Field
 
 from domain.certificate_issue import (  # noqa: F401  (re-exported)
-    DEFAULT_SIGNATORY,
     ISSUING_BODY,
     RULES,
     STANDARD,
@@ -16,12 +14,6 @@ from domain.certificate_issue import (  # noqa: F401  (re-exported)
 )
 from handlers.params import Id, Params
 from handlers.registry import HandlerContext, handler
-
-
-def signatory_setting() -> str:
-    """CERTIFICATE_SIGNATORY from the app configuration, else the generic title."""
-    value = current_app.config.get("CERTIFICATE_SIGNATORY") if has_app_context() else None
-    return value.strip() if isinstance(value, str) and value.strip() else DEFAULT_SIGNATORY
 
 
 class IssueParams(Params):
@@ -34,5 +26,5 @@ def issue(params: IssueParams, ctx: HandlerContext) -> dict:
     """R-9.1/R-9.2: the certificate, valid 3 years from the decision date; the programme cycle
     and its surveillance/recertification dates; the application becomes certified."""
     return issue_certificate(
-        ctx, params.application_id, params.decision_id, signatory=signatory_setting()
+        ctx, params.application_id, params.decision_id, signatory=ctx.settings.certificate_signatory
     )

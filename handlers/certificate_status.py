@@ -11,7 +11,6 @@ from pydantic import Field
 
 from domain import certificate_status as status
 from domain.certificates import CANCELLATION_REASONS, SUSPENSION_REASONS, WITHDRAWAL_REASONS
-from handlers.nonconformity import setting
 from handlers.params import Id, Params
 from handlers.registry import HandlerContext, handler
 from handlers.rule_params import OptionalText, RuleIdList, rule_choice
@@ -39,10 +38,8 @@ def suspend(params: SuspendParams, ctx: HandlerContext) -> dict:
     return status.suspend(
         ctx.session,
         **params.model_dump(),
-        correction_days=setting(
-            "SUSPENSION_CORRECTION_DAYS", status.DEFAULT_SUSPENSION_CORRECTION_DAYS
-        ),
-        max_months=setting("SUSPENSION_MAX_MONTHS", status.DEFAULT_SUSPENSION_MAX_MONTHS),
+        correction_days=ctx.settings.suspension_correction_days,
+        max_months=ctx.settings.suspension_max_months,
         actor=ctx.actor,
         now=ctx.now,
     )

@@ -9,8 +9,6 @@ comment before the disclosure goes ahead without the acknowledgement (`acknowled
 from pydantic import Field
 
 from domain import disclosure
-from domain.disclosure import DEFAULT_DISCLOSURE_NOTICE_DAYS
-from handlers.nonconformity import setting
 from handlers.params import Id, Params
 from handlers.registry import GuardContext, HandlerContext, handler, validator
 from handlers.rule_params import OptionalText, RuleDate, RuleText
@@ -46,7 +44,7 @@ def notify_client(params: NotifyParams, ctx: HandlerContext) -> dict:
     return disclosure.notify_client(
         ctx.session,
         disclosure_id=params.disclosure_id,
-        notice_days=setting("DISCLOSURE_NOTICE_DAYS", DEFAULT_DISCLOSURE_NOTICE_DAYS),
+        notice_days=ctx.settings.disclosure_notice_days,
         actor=ctx.actor,
         now=ctx.now,
     )

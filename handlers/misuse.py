@@ -7,8 +7,6 @@ Settings (app config): MISUSE_CORRECTION_DAYS (30) — the client's deadline for
 from pydantic import Field
 
 from domain import misuse
-from domain.misuse import DEFAULT_MISUSE_CORRECTION_DAYS
-from handlers.nonconformity import setting
 from handlers.params import Id, Params
 from handlers.registry import HandlerContext, handler
 from handlers.rule_params import OptionalText, RuleFlag, RuleText, rule_choice
@@ -46,7 +44,7 @@ def record_investigation(params: InvestigationParams, ctx: HandlerContext) -> di
     return misuse.record_investigation(
         ctx.session,
         **params.model_dump(),
-        correction_days=setting("MISUSE_CORRECTION_DAYS", DEFAULT_MISUSE_CORRECTION_DAYS),
+        correction_days=ctx.settings.misuse_correction_days,
         actor=ctx.actor,
         now=ctx.now,
     )

@@ -1,18 +1,15 @@
 """Handlers: the nonconformity cycle (R-8.7) — report, client confirmation, answers within a
 deadline with a reminder, verification until every NC is accepted. Thin adapters over
-`domain/nonconformity.py`; the deadlines come from the configuration (`setting`).
+`domain/nonconformity.py`; the deadlines come from the settings (`ctx.settings`).
 """
 
 from typing import Any
 
-from flask import current_app, has_app_context
 from pydantic import Field
 
 from domain import nonconformity as nc
 from domain.nonconformity import (  # noqa: F401  (re-exported)
     AWAITING_ANSWER,
-    DEFAULT_NC_REMINDER_DAYS_BEFORE,
-    DEFAULT_NC_RESPONSE_DAYS,
     REMINDER_KIND,
     REPORT_KIND,
     VERIFICATION_METHODS,
@@ -23,28 +20,17 @@ from handlers.audit import AuditParams, Checkbox, Text
 from handlers.registry import HandlerContext, handler
 
 
-def setting(name: str, default: int) -> int:
-    """An integer setting from the app configuration (e.g. NC_RESPONSE_DAYS), else `default`."""
-    value = current_app.config.get(name, default) if has_app_context() else default
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise ValueError(f"setting {name} must be a whole number, got {value!r}")
-    number = int(value)
-    if number < 1:
-        raise ValueError(f"setting {name} must be at least 1, got {number}")
-    return number
-
-
-def deadlines() -> Deadlines:
+def deadlines(ctx: HandlerContext) -> Deadlines:
     return Deadlines(
-        response_days=setting("NC_RESPONSE_DAYS", DEFAULT_NC_RESPONSE_DAYS),
-        reminder_days_before=setting("NC_REMINDER_DAYS_BEFORE", DEFAULT_NC_REMINDER_DAYS_BEFORE),
+        response_days=ctx.settings.nc_response_days,
+        reminder_days_before=ctx.settings.nc_reminder_days_before,
     )
 
 
 @handler("nc.issue_report", params=AuditParams)
 def issue_report(params: AuditParams, ctx: HandlerContext) -> dict:
     """R-8.7: the NC report with the deadline and the reminder before it."""
-    return nc.issue_report(ctx, params.audit_id, deadlines())
+    return nc.issue_report(ctx, params.audit_id, deadlines(ctx))
 
 
 class ConfirmationParams(AuditParams):
@@ -90,4 +76,4 @@ class VerificationParams(AuditParams):
 
 @handler("nc.record_verification", params=VerificationParams)
 def record_verification(params: VerificationParams, ctx: HandlerContext) -> dict:
-    return nc.record_verification(ctx, params.audit_id, params.verdicts, deadlines())
+    return nc.record_verification(ctx, params.audit_id, params.verdicts, deadlines(ctx))

@@ -14,7 +14,6 @@ from pydantic import Field
 
 from domain import surveillance, surveillance_outcome, surveillance_planning
 from handlers.guards import audited_application
-from handlers.nonconformity import setting
 from handlers.params import Id, Params
 from handlers.registry import GuardContext, HandlerContext, handler, validator
 from handlers.rule_params import (
@@ -45,12 +44,8 @@ def schedule(params: RoutineParams, ctx: HandlerContext) -> dict:
     return surveillance_planning.schedule(
         ctx.session,
         **params.model_dump(),
-        planning_lead_days=setting(
-            "SURVEILLANCE_PLANNING_LEAD_DAYS", surveillance.DEFAULT_PLANNING_LEAD_DAYS
-        ),
-        reminder_days_before=setting(
-            "SURVEILLANCE_REMINDER_DAYS_BEFORE", surveillance.DEFAULT_REMINDER_DAYS_BEFORE
-        ),
+        planning_lead_days=ctx.settings.surveillance_planning_lead_days,
+        reminder_days_before=ctx.settings.surveillance_reminder_days_before,
     )
 
 

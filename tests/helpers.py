@@ -30,9 +30,27 @@ def record_acceptance(params, ctx):
     return {"application_id": params["application_id"], "man_days": params["man_days"]}
 
 
+def override_settings(app, **fields):
+    """Change rule settings of a running app for a test (validated like settings at start)."""
+    from certflow.settings import EXTENSION_KEY, load_settings
+
+    current = app.extensions[EXTENSION_KEY]
+    app.extensions[EXTENSION_KEY] = load_settings({**current.model_dump(), **fields})
+
+
+def unchecked_settings(app, **fields):
+    """Like override_settings, without validation: to test the rules' own checks."""
+    from certflow.settings import EXTENSION_KEY
+
+    app.extensions[EXTENSION_KEY] = app.extensions[EXTENSION_KEY].model_copy(update=fields)
+
+
 def handler_context(session, now, *, actor: str = "tester", instance_id: int = 0, **kw):
-    """A HandlerContext for calling a handler directly in a unit test."""
+    """A HandlerContext for calling a handler directly in a unit test (the app's settings)."""
+    from flask import current_app
+
     from handlers.registry import HandlerContext
+    from webapp.runtime import get_settings
 
     keys: list[str] = []
     return HandlerContext(
@@ -44,4 +62,5 @@ def handler_context(session, now, *, actor: str = "tester", instance_id: int = 0
         actor=actor,
         element_id=kw.get("element_id", "Task_UnitTest"),
         set_business_key=keys.append,
+        settings=get_settings() if current_app else None,
     )

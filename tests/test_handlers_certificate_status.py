@@ -21,7 +21,7 @@ from tests.factories import (
     make_audit,
     make_organisation,
 )
-from tests.helpers import handler_context
+from tests.helpers import handler_context, override_settings, unchecked_settings
 
 ISSUED_AT = datetime(2026, 3, 9, 17, 30, tzinfo=UTC)  # decided on 10 March 2026 (China date)
 DECIDER = "tina_technical"
@@ -216,14 +216,13 @@ def test_six_month_instant_and_deadline_at_a_china_date_boundary(ctx) -> None:
 
 
 def test_suspension_settings(ctx) -> None:
-    ctx.config["SUSPENSION_CORRECTION_DAYS"] = 120
-    ctx.config["SUSPENSION_MAX_MONTHS"] = 3
+    override_settings(ctx, suspension_correction_days=120, suspension_max_months=3)
     certificate = issued_certificate()
     result = suspend(certificate)
     # The correction deadline never passes the end of the suspension.
     assert result["correction_deadline"] == "2026-06-10"
     assert result["six_months_at"] == "2026-06-10T01:00:00+00:00"
-    ctx.config["SUSPENSION_MAX_MONTHS"] = 7  # at most 6 months
+    unchecked_settings(ctx, suspension_max_months=7)  # at most 6 months
     other = issued_certificate(
         organisation=make_organisation(db.session, ISSUED_AT, uscc=OTHER_USCC)
     )

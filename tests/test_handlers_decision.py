@@ -20,7 +20,7 @@ from domain.models import (
     Site,
 )
 from tests.factories import make_application, make_audit, make_auditor, make_organisation
-from tests.helpers import handler_context
+from tests.helpers import handler_context, override_settings
 
 DECIDER = "tina_technical"
 
@@ -287,7 +287,7 @@ def test_certificate_signatory_is_the_deciders_name(ctx, clock) -> None:
 
 def test_certificate_signatory_setting(ctx, clock) -> None:
     now = clock.now()
-    ctx.config["CERTIFICATE_SIGNATORY"] = "张总经理"
+    override_settings(ctx, certificate_signatory="张总经理")
     application, _audit, decision = granted(now)
     result = call(
         "certificate.issue", {"application_id": application.id, "decision_id": decision["id"]}, now

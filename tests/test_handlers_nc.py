@@ -9,7 +9,7 @@ from certflow.db import db
 from domain.errors import RuleViolation
 from domain.models import Document, Nonconformity
 from tests.factories import make_application, make_audit, make_organisation
-from tests.helpers import handler_context
+from tests.helpers import handler_context, override_settings
 
 CLIENT = "carl_client"
 LEADER = "zhang_leader"
@@ -87,7 +87,7 @@ def test_issue_report_deadline_and_timers(ctx, clock) -> None:
 
 def test_issue_report_uses_the_china_date_and_the_setting(ctx, clock) -> None:
     now = datetime(2026, 1, 5, 17, 0, tzinfo=UTC)  # already 6 January in China
-    ctx.config["NC_RESPONSE_DAYS"] = 10
+    override_settings(ctx, nc_response_days=10)
     audit = concluded_audit(db.session, now)
     result = call("nc.issue_report", {"audit_id": audit.id}, now)
     assert result["deadline"] == "2026-01-16"

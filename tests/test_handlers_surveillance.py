@@ -22,6 +22,7 @@ from domain.models import (
 from domain.surveillance import programme_of
 from handlers.registry import GuardContext, get_validator
 from tests.factories import make_application, make_audit, make_auditor, make_organisation
+from tests.helpers import override_settings
 from tests.test_handlers_certificate_status import (
     ISSUED_AT,
     OTHER_USCC,
@@ -138,8 +139,7 @@ def test_schedule_second_surveillance_from_the_end_of_the_first(ctx) -> None:
 
 
 def test_schedule_settings(ctx) -> None:
-    ctx.config["SURVEILLANCE_PLANNING_LEAD_DAYS"] = 30
-    ctx.config["SURVEILLANCE_REMINDER_DAYS_BEFORE"] = 7
+    override_settings(ctx, surveillance_planning_lead_days=30, surveillance_reminder_days_before=7)
     result = schedule(issued_certificate(), 1)
     assert result["planning_at"] == "2027-02-08T01:00:00+00:00"
     assert result["reminder_at"] == "2027-03-03T01:00:00+00:00"

@@ -119,38 +119,6 @@ def test_every_field_has_one_config_key():
     assert len(set(CONFIG_KEYS.values())) == len(CONFIG_KEYS)
 
 
-def test_the_rule_defaults_match_the_handler_constants_until_handlers_read_the_settings():
-    """Drift guard for the merge of issue 14: the handlers still carry their own defaults; when
-    they read `ctx.settings` instead, their constants and this test go."""
-    from domain import certificate_issue as certificate
-    from domain import (
-        certificate_status,
-        disclosure,
-        misuse,
-        nonconformity,
-        surveillance,
-    )
-    from webapp import complaints
-
-    defaults = {name: info.default for name, info in Settings.model_fields.items()}
-    assert defaults["nc_response_days"] == nonconformity.DEFAULT_NC_RESPONSE_DAYS
-    assert defaults["nc_reminder_days_before"] == nonconformity.DEFAULT_NC_REMINDER_DAYS_BEFORE
-    assert (
-        defaults["suspension_correction_days"]
-        == certificate_status.DEFAULT_SUSPENSION_CORRECTION_DAYS
-    )
-    assert defaults["suspension_max_months"] == certificate_status.DEFAULT_SUSPENSION_MAX_MONTHS
-    assert defaults["misuse_correction_days"] == misuse.DEFAULT_MISUSE_CORRECTION_DAYS
-    assert defaults["disclosure_notice_days"] == disclosure.DEFAULT_DISCLOSURE_NOTICE_DAYS
-    assert defaults["surveillance_planning_lead_days"] == surveillance.DEFAULT_PLANNING_LEAD_DAYS
-    assert (
-        defaults["surveillance_reminder_days_before"] == surveillance.DEFAULT_REMINDER_DAYS_BEFORE
-    )
-    assert defaults["certificate_signatory"] == certificate.DEFAULT_SIGNATORY
-    assert defaults["complaint_rate_limit"] == complaints.DEFAULT_RATE_LIMIT
-    assert defaults["complaint_rate_window_minutes"] == complaints.DEFAULT_RATE_WINDOW_MINUTES
-
-
 def test_script_limits_agree_with_the_settings(clean_env):
     from engine.script_limits import ScriptLimits
 

@@ -15,7 +15,7 @@ from domain.models import Certificate, Complaint, Document, Organisation
 from engine.models import HumanTask, ProcessInstance
 from engine.service import Actor
 from tests.conftest import START_TIME
-from tests.helpers import OWNER
+from tests.helpers import OWNER, override_settings
 from tests.web_support import PASSWORD, Browser, Web, text, web_fixture  # noqa: F401
 from webapp import complaints as complaints_web
 from webapp.models import AccessLog
@@ -221,7 +221,7 @@ def test_five_submissions_per_hour_and_address_then_429(site, monkeypatch):
 
 
 def test_invalid_submissions_do_not_use_up_the_limit(site):
-    site.app.config["COMPLAINT_RATE_LIMIT"] = 1
+    override_settings(site.app, complaint_rate_limit=1)
     browser = Browser(site.app)
     for _ in range(3):
         assert submit(browser, {**VALID, "subject": ""}).status_code == 422
@@ -230,7 +230,7 @@ def test_invalid_submissions_do_not_use_up_the_limit(site):
 
 
 def test_the_limit_is_a_setting(site):
-    site.app.config["COMPLAINT_RATE_LIMIT"] = 1
+    override_settings(site.app, complaint_rate_limit=1)
     browser = Browser(site.app)
     assert submit(browser).status_code == 200
     assert submit(browser).status_code == 429

@@ -19,6 +19,7 @@ from certflow.settings import (
 from domain import models as _domain_models  # noqa: F401
 from domain.formats import form_format_checker
 from engine import models as _engine_models  # noqa: F401
+from engine.script_limits import ScriptLimits
 from engine.service import WorkflowEngine
 from webapp import models as _web_models  # noqa: F401
 from webapp.runtime import get_clock, get_engine, get_settings  # noqa: F401 (re-exported)
@@ -69,6 +70,8 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         REGISTRY,
         hooks=HOOKS,
         format_checker=lambda: form_format_checker(db.session),
+        settings=get_settings,
+        script_limits=ScriptLimits.from_settings(settings),
     )
 
     from webapp.api import bp as api_bp

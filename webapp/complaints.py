@@ -49,7 +49,7 @@ from handlers.complaints import public_status, register_complaint
 from webapp import throttle
 from webapp.auth import current_viewer, log_access, remote_addr, roles_required, wall_clock
 from webapp.layout import nav_item
-from webapp.runtime import get_clock, get_engine
+from webapp.runtime import get_clock, get_engine, get_settings
 
 bp = Blueprint("complaints", __name__, url_prefix="/complaints")
 
@@ -62,8 +62,6 @@ FIELDS = (
     "description",
 )
 CLIENT_KINDS = ("about_cb", "appeal")  # a client complains about the CB or appeals
-DEFAULT_RATE_LIMIT = 5
-DEFAULT_RATE_WINDOW_MINUTES = 60
 SUBMITTED_EVENT = "complaint_submitted"
 REGISTER_ATTEMPTS = 3  # a busy database (SQLite's single writer) is tried again
 
@@ -90,23 +88,15 @@ def _navigation(state) -> None:
 
 
 # -- helpers --------------------------------------------------------------------------------------
-def _setting(name: str, default: int) -> int:
-    value = current_app.config.get(name, default)
-    return (
-        value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else default
-    )
-
-
 def _rate_bucket() -> str:
     return throttle.bucket("complaint-addr", remote_addr())
 
 
 def take_submission_slot() -> throttle.Taken:
     """Count this public submission for its address (atomically, before registering it)."""
-    window = timedelta(
-        minutes=_setting("COMPLAINT_RATE_WINDOW_MINUTES", DEFAULT_RATE_WINDOW_MINUTES)
-    )
-    limit = _setting("COMPLAINT_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+    settings = get_settings()
+    window = timedelta(minutes=settings.complaint_rate_window_minutes)
+    limit = settings.complaint_rate_limit
     taken = throttle.take(_rate_bucket(), limit, window, wall_clock())
     if not taken.allowed:
         throttle.give_back(_rate_bucket())  # refused submissions do not count
