@@ -38,9 +38,9 @@ from domain.certificates import (
     suspension_rule,
     withdrawal_rule,
 )
+from domain.checks import optional_text
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
-from domain.lifecycle_checks import optional_text
 from domain.models import Certificate, CertificateEvent
 
 MAX_SUSPENSION_MONTHS = 6  # a suspension lasts at most 6 months

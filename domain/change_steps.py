@@ -30,10 +30,10 @@ from domain.changes import (
     request_problems,
     site_entry,
 )
+from domain.checks import optional_text
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
-from domain.lifecycle_checks import optional_text
 from domain.models import Attachment, Audit, Certificate, ChangeRequest, Organisation, Site
 from domain.numbering import next_number
 from domain.surveillance import programme_of

@@ -44,8 +44,8 @@ from sqlalchemy.orm import Session
 
 from certflow.models import User
 from domain.certificates import LEVELS, STATUS_LABELS, current_certificate, get_certificate
+from domain.checks import optional_text, require_id
 from domain.errors import RuleViolation
-from domain.lifecycle_checks import optional_text, require_id
 from domain.models import Attachment, Audit, Certificate, ChangeRequest, Site
 
 REFERENCE_PREFIX = "BG"  # 变更 BG-YYYY-NNNN

@@ -72,6 +72,18 @@ def require_int(value: Any, field: str, rule: str, *, minimum: int | None = None
     return number
 
 
+def require_flag(value: Any, field: str, rule: str) -> bool:
+    if not isinstance(value, bool):
+        raise RuleViolation(rule, f"'{field}' must be true or false, got {value!r}")
+    return value
+
+
+def require_choice(value: Any, field: str, rule: str, choices: Any) -> str:
+    if value not in choices:
+        raise RuleViolation(rule, f"'{field}' must be one of {list(choices)}, got {value!r}")
+    return value
+
+
 def is_true(value: Any) -> bool:
     """Form checkboxes: only a real `true` counts as confirmed."""
     return value is True

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from certflow.dates import china_date
 from domain.certificates import current_certificate
+from domain.checks import optional_text
 from domain.complaints import (
     FOLLOW_UP_MESSAGES,
     KIND_LABELS,
@@ -28,7 +29,6 @@ from domain.complaints import (
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
-from domain.lifecycle_checks import optional_text
 from domain.models import Certificate, Complaint, Document, Organisation
 
 ACKNOWLEDGEMENT_KIND = "complaint_acknowledgement"

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
 from certflow.models import User
 from domain.certificates import HELD, current_certificate
-from domain.lifecycle_checks import require_id
+from domain.checks import require_id
 from domain.models import (
     Application,
     Audit,

@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
+from domain.checks import optional_text, require_text
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
-from domain.lifecycle_checks import optional_text, require_text
 from domain.models import Disclosure, Organisation
 from domain.programme_dates import parse_iso_date
 

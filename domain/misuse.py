@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session
 
 from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
 from domain.certificates import HELD, STATUS_LABELS, current_certificate, get_certificate
+from domain.checks import optional_text, require_choice, require_flag, require_text
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
-from domain.lifecycle_checks import optional_text, require_choice, require_flag, require_text
 from domain.models import Certificate, MisuseCase
 from domain.numbering import next_number
 

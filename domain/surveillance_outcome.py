@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain.audit.common import require_status
 from domain.certificates import certificate_reissue, publish, record_event
+from domain.checks import optional_text, require_id, require_int
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
-from domain.lifecycle_checks import optional_text, require_id, require_int, require_status
 from domain.models import Audit, Certificate, ProgrammeActivity
 from domain.surveillance import (
     OUTCOME_MESSAGE_REASONS,

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from domain.audit.common import require_status
 from domain.certificates import record_event
+from domain.checks import optional_text, require_date, require_id
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
-from domain.lifecycle_checks import optional_text, require_date, require_id, require_status
 from domain.models import Audit, AuditProgramme, Certificate, ProgrammeActivity
 from domain.programme_dates import recertification_window_opens
 from domain.surveillance import (

@@ -9,9 +9,9 @@ import pytest
 from lxml import etree
 
 import handlers  # noqa: F401  (registers every operator)
+from domain.checks import require_choice, require_flag, require_text
 from domain.disclosure import disclosure_problems
 from domain.errors import RuleViolation
-from domain.lifecycle_checks import require_choice, require_flag, require_text
 from domain.surveillance import limit_problem, outcome_problem
 from handlers.params import ParameterError, describe
 from handlers.registry import REGISTRY, declared_params, get_handler
@@ -33,7 +33,7 @@ DOMAIN_MODULES = (
     "complaint_handling",
     "complaints",
     "disclosure",
-    "lifecycle_checks",
+    "checks",
     "misuse",
     "surveillance",
     "surveillance_outcome",
