@@ -2,7 +2,10 @@
 
 from dataclasses import dataclass
 
-SUPERVISOR_ROLES = frozenset({"admin"})
+from certflow.permissions import Permission, roles_with
+
+# Who may claim for or reassign to someone else: the permission table's rule (one table).
+SUPERVISOR_ROLES = roles_with(Permission.REASSIGN_TASKS)
 
 
 @dataclass(frozen=True)
