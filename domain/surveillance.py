@@ -29,7 +29,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from certflow.dates import TIMER_HOUR_CHINA, add_months, china_time_in_utc, iso_utc
-from domain.audit.common import MYSTERY_SHOPPING_KIND, SURVEILLANCE_AUDIT_KINDS  # noqa: F401
+from domain.audit.common import MYSTERY_SHOPPING_KIND, SURVEILLANCE_AUDIT_KINDS
 from domain.certificates import HELD, STATUS_LABELS, current_certificate, get_certificate
 from domain.checks import optional_text, require_int
 from domain.errors import RuleViolation
@@ -42,8 +42,6 @@ from domain.programme_dates import (
     surveillance_2_hard_limit,
 )
 
-# The kinds of audit a surveillance outcome is decided on, and the mystery shopping record's
-# document kind (the same values as the audit handlers' constants, handlers/audit.py).
 ROUTINE_SURVEILLANCES = (1, 2)  # R-8.10.1: two routine surveillance audits per validity period
 RANDOM_SURVEY_MONTHS = 24  # R-8.10.1(2): a random survey at least every two years
 REMINDER_KIND = "surveillance_reminder"

@@ -5,9 +5,6 @@
 over `domain/application.py` and `domain/acceptance.py`. A parameter the BPMN does not pass is a
 modelling error (`MissingParameter`); a value that breaks a rule of the scheme is a
 `RuleViolation` naming the rule, raised by the domain.
-
-The parameter readers (`param`, `id_param`, `text_param`, …, now in handlers/passed_params.py)
-and `load`, `zh_date` stay importable from here.
 """
 
 from typing import Any
@@ -15,32 +12,18 @@ from typing import Any
 from pydantic import Field
 
 from domain import acceptance
-from domain.acceptance import CONFIRMATIONS, MIN_MAN_DAYS  # noqa: F401  (re-exported)
-from domain.application import (  # noqa: F401  (re-exported)
-    ISSUING_BODY,
-    LEVELS,
-    MATERIALS,
+from domain.acceptance import CONFIRMATIONS
+from domain.application import (
     ApplicationForm,
 )
 from domain.application import (
     register_application as register,
 )
-from handlers.passed_params import (  # noqa: F401  (re-exported for the other modules)
-    MissingParameter,
+from handlers.passed_params import (
     OptionalText,
     PassedParams,
     RowId,
-    date_param,
-    decimal_param,
-    flag_param,
-    id_param,
-    int_param,
-    load,
-    optional_text_param,
-    param,
     rule_checked,
-    text_param,
-    zh_date,
 )
 from handlers.registry import HandlerContext, handler
 

@@ -17,43 +17,16 @@ from typing import Any
 from pydantic import Field, StrictInt
 
 from domain.audit import conclusion, evidence, onsite, preparation, report
-from domain.audit.common import (  # noqa: F401  (re-exported for the other handler modules)
-    MYSTERY_SHOPPING_KIND,
-    REPORT_KIND,
-    SURVEILLANCE_AUDIT_KINDS,
-    active_sites,
-    application_of,
-    audit_indicator_set,
-    get_audit,
-    latest_findings,
-    latest_report,
-    require_status,
-    team_auditor_ids,
-)
-from domain.audit.conclusion import (  # noqa: F401
+from domain.audit.conclusion import (
     CONCLUSIONS,
-    findings_for_scoring,
-    reference_level,
 )
-from domain.audit.evidence import AUDIT_METHODS, ESCALATIONS  # noqa: F401
-from domain.audit.onsite import (  # noqa: F401
-    CLOSING_MEETING_ITEMS,
+from domain.audit.evidence import ESCALATIONS
+from domain.audit.onsite import (
     ESCALATION_DECISIONS,
-    OPENING_MEETING_ITEMS,
     TERMINATION_REASONS,
 )
-from domain.audit.preparation import RECERTIFICATION_DOCUMENTS  # noqa: F401
-from domain.audit.report import DEFAULT_CRITERIA, UNCERTAINTY_STATEMENT, report_data  # noqa: F401
-from domain.checks import (  # noqa: F401
-    checked_keys,
+from domain.checks import (
     is_true,
-    optional_text,
-    require_date,
-    require_id,
-    require_int,
-    require_list,
-    require_not_future,
-    require_text,
 )
 from handlers.params import Id, Params
 from handlers.registry import GuardContext, HandlerContext, handler, validator

@@ -5,12 +5,8 @@ signatory's fallback comes from the settings (`ctx.settings.certificate_signator
 
 from pydantic import Field
 
-from domain.certificate_issue import (  # noqa: F401  (re-exported)
-    ISSUING_BODY,
-    RULES,
-    STANDARD,
+from domain.certificate_issue import (
     issue_certificate,
-    signatory_for,
 )
 from handlers.params import Id, Params
 from handlers.registry import HandlerContext, handler

@@ -6,7 +6,6 @@ both signatures and their dates — the rules in `domain/contract.py`.
 
 from typing import Any
 
-from domain.contract import RULE  # noqa: F401  (RULE re-exported)
 from domain.contract import record_contract as record
 from handlers.application import ApplicationParams, rule_checked
 from handlers.registry import HandlerContext, handler

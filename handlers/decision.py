@@ -9,15 +9,10 @@ from typing import Any
 
 from pydantic import Field
 
-from domain.decision import (  # noqa: F401  (re-exported)
+from domain.decision import (
     OUTCOMES,
-    REFUSAL_KIND,
     decision_problems,
-    get_application,
-    get_decision,
-    grantable_level,
     issue_refusal_notice,
-    open_nonconformities,
     record_decision,
 )
 from handlers.audit import Text, Whole

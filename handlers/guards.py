@@ -9,10 +9,8 @@ appointment are not a matter of rights.
 
 from typing import Any
 
-from domain.people import (  # noqa: F401  (re-exported)
+from domain.people import (
     audited_application,
-    auditor_of_actor,
-    audits_of_application,
     team_membership,
 )
 from handlers.registry import GuardContext, guard

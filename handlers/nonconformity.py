@@ -8,13 +8,8 @@ from typing import Any
 from pydantic import Field
 
 from domain import nonconformity as nc
-from domain.nonconformity import (  # noqa: F401  (re-exported)
-    AWAITING_ANSWER,
-    REMINDER_KIND,
-    REPORT_KIND,
-    VERIFICATION_METHODS,
+from domain.nonconformity import (
     Deadlines,
-    nonconformities_of,
 )
 from handlers.audit import AuditParams, Checkbox, Text
 from handlers.registry import HandlerContext, handler

@@ -3,21 +3,13 @@ team): every declared parameter must be passed by the BPMN service task — a mi
 modelling error named `MissingParameter` (a KeyError) — and an id must be a positive integer
 (a TypeError otherwise), as these operators have always answered. The values' rules (R-5, R-6,
 R-7) are checked in `domain/` with their R-IDs.
-
-The mapping readers at the bottom (`param`, `id_param`, `text_param`, …) are the older
-parameter path, kept importable for modules not yet converted.
 """
 
 from collections.abc import Mapping
-from datetime import date
-from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, ValidationInfo, model_validator
 
-from domain import values
-from domain.letter_templates import zh_date  # noqa: F401  (re-exported)
-from domain.values import load  # noqa: F401  (re-exported)
 from handlers.params import Params
 
 
@@ -73,47 +65,3 @@ def rule_checked(kind: str, description: str) -> Any:
     """A parameter whose value a rule checks in domain/ (so the refusal names the R-ID); the
     declaration still tells its JSON type and help text."""
     return Field(description=description, json_schema_extra={"type": kind})
-
-
-# -- the older mapping readers -----------------------------------------------------------------
-def param(params: Mapping[str, Any], name: str) -> Any:
-    if name not in params:
-        raise missing(name)
-    return params[name]
-
-
-def id_param(params: Mapping[str, Any], name: str) -> int:
-    value = param(params, name)
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**31:
-        raise TypeError(f"parameter {name!r} must be a positive integer id, got {value!r}")
-    return value
-
-
-def text_param(
-    params: Mapping[str, Any], name: str, rule: str, label: str, max_length: int | None = None
-) -> str:
-    return values.required_text(param(params, name), name, rule, label, max_length)
-
-
-def optional_text_param(
-    params: Mapping[str, Any], name: str, rule: str = "", max_length: int | None = None
-) -> str:
-    return values.optional_text(param(params, name), name, rule, max_length)
-
-
-def flag_param(params: Mapping[str, Any], name: str, rule: str) -> bool:
-    return values.flag(param(params, name), name, rule)
-
-
-def int_param(params: Mapping[str, Any], name: str, rule: str, label: str) -> int:
-    return values.whole_number(param(params, name), name, rule, label)
-
-
-def date_param(params: Mapping[str, Any], name: str, rule: str, label: str) -> date:
-    return values.iso_date(param(params, name), name, rule, label)
-
-
-def decimal_param(
-    params: Mapping[str, Any], name: str, rule: str, label: str, **kw: Any
-) -> Decimal | None:
-    return values.decimal_number(param(params, name), name, rule, label, **kw)

@@ -8,7 +8,6 @@ from typing import Any
 
 from pydantic import Field
 
-from domain.programme import HELD, IN_PROGRESS  # noqa: F401
 from domain.programme import create_programme as create
 from handlers.application import ApplicationParams, OptionalText, rule_checked
 from handlers.registry import HandlerContext, handler

@@ -13,7 +13,7 @@ from functools import partial
 from pydantic import Field
 
 from domain import surveillance, surveillance_outcome, surveillance_planning
-from handlers.guards import audited_application
+from domain.people import audited_application
 from handlers.params import Id, Params
 from handlers.registry import GuardContext, HandlerContext, handler, validator
 from handlers.rule_params import (

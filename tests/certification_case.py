@@ -12,11 +12,11 @@ from sqlalchemy import select
 from certflow.accounts import create_user
 from certflow.db import db
 from domain.attachments import store_attachment
+from domain.audit.onsite import OPENING_MEETING_ITEMS
 from domain.indicators import load_indicator_sets
 from domain.scoring import DEFAULT_INDICATOR_SET_PATH, load_indicator_set
 from engine.models import HumanTask, ProcessInstance
 from engine.service import Actor
-from handlers.audit import OPENING_MEETING_ITEMS
 from tests.factories import VALID_USCC, make_auditor
 
 ROOT = Path(__file__).resolve().parent.parent

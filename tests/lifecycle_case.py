@@ -198,7 +198,7 @@ class Lifecycle(Case):
         self.onsite_in("surveillance", start, points_lost, conclusion, nonconformities or [])
 
     def onsite_in(self, process_id, start, points_lost, conclusion, nonconformities) -> None:
-        from handlers.audit import CLOSING_MEETING_ITEMS, OPENING_MEETING_ITEMS
+        from domain.audit.onsite import CLOSING_MEETING_ITEMS, OPENING_MEETING_ITEMS
 
         p = self.people
         attendees = [{"name": "王总", "organisation": "优服", "role": "总经理"}]

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from certflow.dates import china_date
 from certflow.db import db
+from domain.audit.onsite import CLOSING_MEETING_ITEMS, OPENING_MEETING_ITEMS
 from domain.errors import RuleViolation
 from domain.indicators import (
     active_indicator_set,
@@ -28,7 +29,6 @@ from domain.models import (
 )
 from domain.scoring import DEFAULT_INDICATOR_SET_PATH, load_indicator_set
 from handlers import get_handler
-from handlers.audit import CLOSING_MEETING_ITEMS, OPENING_MEETING_ITEMS
 from tests.factories import make_application, make_audit, make_auditor, make_organisation
 from tests.helpers import handler_context
 
