@@ -267,15 +267,6 @@ def withdraw(
         )
     detail = optional_text(detail)
     _end(session, actor, now, certificate, "withdrawn", rule, WITHDRAWAL_REASONS, reason, detail)
-    announce(
-        session,
-        certificate,
-        kind="withdrawn",
-        now=now,
-        title=f"撤销公告 Withdrawn: {certificate.organisation_name} ({certificate.number})",
-        today=china_date(now).isoformat(),
-        clause=f"{rule} {reason_label(WITHDRAWAL_REASONS, reason)}",
-    )
     return _result(certificate)
 
 
@@ -290,15 +281,6 @@ def cancel(
     _refuse(certificate, rule, "cancel it", HELD)
     detail = optional_text(detail)
     _end(session, actor, now, certificate, "cancelled", rule, CANCELLATION_REASONS, reason, detail)
-    announce(
-        session,
-        certificate,
-        kind="cancelled",
-        now=now,
-        title=f"注销公告 Cancelled: {certificate.organisation_name} ({certificate.number})",
-        today=china_date(now).isoformat(),
-        clause=f"{rule} {reason_label(CANCELLATION_REASONS, reason)}",
-    )
     return _result(certificate)
 
 
@@ -313,6 +295,7 @@ def _end(
     reason: str,
     detail: str,
 ) -> None:
+    """The certificate ends (withdrawn or cancelled): every use ends and it is published."""
     change_status(
         session,
         certificate,
@@ -330,3 +313,16 @@ def _end(
             "suspended_sites_before": list(certificate.suspended_sites or []),
         },
     )
+    announce(
+        session,
+        certificate,
+        kind=status,
+        now=now,
+        title=f"{_ANNOUNCEMENT_TITLES[status]}: {certificate.organisation_name} "
+        f"({certificate.number})",
+        today=china_date(now).isoformat(),
+        clause=f"{rule} {reason_label(reasons, reason)}",
+    )
+
+
+_ANNOUNCEMENT_TITLES = {"withdrawn": "撤销公告 Withdrawn", "cancelled": "注销公告 Cancelled"}
