@@ -1,5 +1,6 @@
 """Shared test helpers: actors, deploying fixture processes, registering test handlers."""
 
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -64,3 +65,22 @@ def handler_context(session, now, *, actor: str = "tester", instance_id: int = 0
         set_business_key=keys.append,
         settings=get_settings() if current_app else None,
     )
+
+
+def run_in_threads(app, *calls):
+    """Run each call in its own thread with its own app context (own DB session)."""
+    results: list = [None] * len(calls)
+
+    def worker(index, call):
+        with app.app_context():
+            try:
+                results[index] = ("ok", call())
+            except Exception as err:  # collected and asserted by the test
+                results[index] = ("error", err)
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results

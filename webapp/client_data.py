@@ -15,7 +15,7 @@ each BPMN user task:
   diagrams and hidden in XML;
 * changing it does not change the deployed process sources, so it creates no new process
   versions and needs no BPMN tooling (and applies at once to running instances);
-* tests/test_client_data.py ties it to the diagrams: every user task of a `client` lane must
+* tests/access/test_client_data.py ties it to the diagrams: every user task of a `client` lane must
   have an entry (an empty list means "its own form only") and every entry must name one, so a
   new client task without a declaration fails the suite — the default is nothing.
 

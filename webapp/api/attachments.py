@@ -28,7 +28,7 @@ from webapp.api.serialize import timestamp
 from webapp.runtime import get_clock
 
 # One file per upload request: the request may be the file's limit plus the multipart framing.
-MULTIPART_SLACK_BYTES = 64 * 1024  # tests/test_request_limits.py API_UPLOAD_LIMIT
+MULTIPART_SLACK_BYTES = 64 * 1024  # tests/web/test_request_limits.py API_UPLOAD_LIMIT
 
 
 def storage_dir() -> Path:

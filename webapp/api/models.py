@@ -3,7 +3,7 @@
 The OpenAPI document (webapp/api/openapi.py) is generated from these models by spectree, and the
 routes validate requests with them (webapp/api/parsing.py). Every limit (lengths, bounds, the NUL
 rule) is declared here once. Responses are described, not re-validated at run time: tests
-(tests/test_api.py's assert_schema, schemathesis) check real answers against the document.
+(tests/api/test_api.py's assert_schema, schemathesis) check real answers against the document.
 """
 
 import re

@@ -1,6 +1,6 @@
 """The JSON API's answers as pydantic models, from which the document's response schemas come.
 
-They describe what the serializers of webapp/api/routes.py send; tests/test_api.py checks real
+They describe what the serializers of webapp/api/routes.py send; tests/api/test_api.py checks real
 answers against the generated schemas and schemathesis checks every answer it provokes.
 """
 
