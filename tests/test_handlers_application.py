@@ -12,7 +12,7 @@ from domain.attachments import store_attachment
 from domain.errors import RuleViolation
 from domain.models import Application, Attachment, Contract, Document, Organisation, Site
 from handlers import get_handler
-from handlers.passed_params import MissingParameter
+from handlers.params import MissingParameter
 from tests.factories import VALID_USCC, make_application, make_audit, make_organisation
 from tests.helpers import handler_context
 
