@@ -100,6 +100,16 @@ REPORT = NS(
 )
 
 
+def shopping(random_survey: NS) -> NS:
+    return NS(
+        visit_date="2026-03-01",
+        shopper="Zhou Qi",
+        service_experienced="Repair",
+        observations="Friendly staff",
+        random_survey=random_survey,
+    )
+
+
 def letter_facts() -> dict[str, list[dict[str, Any]]]:
     """Template name → the fact sets it is rendered with (every branch of the template)."""
     suspended = {"certificate": CERT, "today": "2026-03-09", "clause": "R-9.5.1 (a)"}
@@ -260,26 +270,8 @@ def letter_facts() -> dict[str, list[dict[str, Any]]]:
             },
         ],
         "mystery_shopping_record": [
-            {
-                "application_number": "APP-2026-0007",
-                "record": NS(
-                    visit_date="2026-03-01",
-                    shopper="Zhou Qi",
-                    service_experienced="Repair",
-                    observations="Friendly staff",
-                    random_survey=NS(done=True, satisfied_count=9, sample_size=10),
-                ),
-            },
-            {
-                "application_number": "APP-2026-0007",
-                "record": NS(
-                    visit_date="2026-03-01",
-                    shopper="Zhou Qi",
-                    service_experienced="Repair",
-                    observations="Friendly staff",
-                    random_survey=NS(done=False),
-                ),
-            },
+            {"application_number": "APP-2026-0007", "record": shopping(survey)}
+            for survey in (NS(done=True, satisfied_count=9, sample_size=10), NS(done=False))
         ],
         "nc_reminder": [{"application": APPLICATION, "deadline": "2026-04-08", "pending": [NC]}],
         "nc_report": [
