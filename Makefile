@@ -57,14 +57,22 @@ test: system-deps lint modeler-check
 	$(BIN)/certflow validate processes
 	$(BIN)/pytest
 
-# Messages: extract (babel.cfg: webapp's Python and templates, domain/letters), merge into each
-# messages.po (then translate the new entries), compile the .mo files (also done at app start).
+# Messages: extract, merge into each catalogue (then translate the new entries), compile the .mo
+# files. Two catalogues: the web's (babel.cfg: webapp's Python and templates; compiled at app
+# start too) and the letters' (babel-letters.cfg: domain/letters, Babel domain `letters`; a stale
+# or missing .mo is compiled in memory when a letter is rendered).
 CATALOGS := webapp/translations
+LETTER_CATALOGS := domain/letters/translations
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 \
 	    --project certflow --sort-by-file -w 100 -o $(CATALOGS)/messages.pot .
 	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) -N --ignore-obsolete -w 100
 	$(BIN)/pybabel compile -d $(CATALOGS)
+	$(BIN)/pybabel extract -F babel-letters.cfg --project certflow --sort-by-file -w 100 \
+	    -o $(LETTER_CATALOGS)/letters.pot .
+	$(BIN)/pybabel update -D letters -i $(LETTER_CATALOGS)/letters.pot -d $(LETTER_CATALOGS) \
+	    -N --ignore-obsolete -w 100
+	$(BIN)/pybabel compile -D letters -d $(LETTER_CATALOGS)
 
 benchmark: install
 	$(BIN)/python benchmarks/engine_cycle.py

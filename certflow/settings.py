@@ -156,6 +156,11 @@ class Settings(BaseSettings):
         min_length=1,
         description="R-9.2: who signs a certificate when the decider is not a known user.",
     )
+    document_locale: Literal["zh_CN", "en"] = Field(
+        "zh_CN",
+        description="The language letters, notices and reports are written in (the catalogue "
+        "of domain/letters); the CB issues them in Chinese.",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -3,7 +3,7 @@
 `application.register` (R-6.1), `application.record_review` (R-6.2.1, R-6.2.2),
 `application.close_terminated` (R-8.5.6) and `notices.not_accepted` (R-6.2.2b): thin adapters
 over `domain/application.py` and `domain/acceptance.py`. A parameter the BPMN does not pass is a
-modelling error (`MissingParameter`); a value that breaks a rule of the scheme is a
+modelling error (`handlers.params.MissingParameter`); a value that breaks a rule of the scheme is a
 `RuleViolation` naming the rule, raised by the domain.
 """
 
@@ -19,31 +19,35 @@ from domain.application import (
 from domain.application import (
     register_application as register,
 )
-from handlers.passed_params import (
+from handlers.params import (
+    Id,
     OptionalText,
-    PassedParams,
-    RowId,
-    rule_checked,
+    Params,
+    RuleFlag,
+    RuleInt,
+    RuleList,
+    RuleNumber,
+    RuleText,
 )
 from handlers.registry import HandlerContext, handler
 
 
-class RegisterParams(PassedParams):
-    org_name: Any = rule_checked("string", "R-6.1 申请组织名称 Organisation name (≤ 300)")
-    uscc: Any = rule_checked("string", "R-6.1 统一社会信用代码 Unified social credit code")
-    address: Any = rule_checked("string", "R-6.1 地址 Address (≤ 500)")
-    contact_name: Any = rule_checked("string", "R-6.1 联系人 Contact (≤ 100)")
+class RegisterParams(Params):
+    org_name: RuleText = Field(description="R-6.1 申请组织名称 Organisation name (≤ 300)")
+    uscc: RuleText = Field(description="R-6.1 统一社会信用代码 Unified social credit code")
+    address: RuleText = Field(description="R-6.1 地址 Address (≤ 500)")
+    contact_name: RuleText = Field(description="R-6.1 联系人 Contact (≤ 100)")
     contact_phone: OptionalText = Field(description="R-6.1 联系电话 Phone (≤ 50)")
     contact_email: OptionalText = Field(description="R-6.1 电子邮箱 E-mail (≤ 200)")
-    requested_level: Any = rule_checked("integer", "R-5 申请星级 Star level applied for, 1–5")
-    scope: Any = rule_checked("string", "R-6.1 认证范围 Certification scope")
-    sites: Any = rule_checked("array", "R-6.1 服务场所 Sites: [{name, address, is_fixed}], ≥ 1")
-    shift_work: Any = rule_checked("boolean", "R-7.1.4 倒班 Shift work")
-    headcount: Any = rule_checked("integer", "R-6.1 员工人数 Headcount, ≥ 1")
-    legal_status_file: Any = rule_checked("integer", "R-6.1 (1) 法律地位证明 File id")
-    service_documents_files: Any = rule_checked("array", "R-6.1 (2) 服务文件 File ids")
-    service_flowchart_file: Any = rule_checked("integer", "R-6.1 (3) 服务流程图 File id")
-    other_certificate_files: Any = rule_checked("array", "R-6.1 (4) 其他认证证书 File ids")
+    requested_level: RuleInt = Field(description="R-5 申请星级 Star level applied for, 1–5")
+    scope: RuleText = Field(description="R-6.1 认证范围 Certification scope")
+    sites: RuleList = Field(description="R-6.1 服务场所 Sites: [{name, address, is_fixed}], ≥ 1")
+    shift_work: RuleFlag = Field(description="R-7.1.4 倒班 Shift work")
+    headcount: RuleInt = Field(description="R-6.1 员工人数 Headcount, ≥ 1")
+    legal_status_file: RuleInt = Field(description="R-6.1 (1) 法律地位证明 File id")
+    service_documents_files: RuleList = Field(description="R-6.1 (2) 服务文件 File ids")
+    service_flowchart_file: RuleInt = Field(description="R-6.1 (3) 服务流程图 File id")
+    other_certificate_files: RuleList = Field(description="R-6.1 (4) 其他认证证书 File ids")
 
 
 @handler("application.register", params=RegisterParams)
@@ -55,19 +59,19 @@ def register_application(params: RegisterParams, ctx: HandlerContext) -> dict[st
     return result
 
 
-class ApplicationParams(PassedParams):
-    application_id: RowId = Field(description="申请 The application (id)")
+class ApplicationParams(Params):
+    application_id: Id = Field(description="申请 The application (id)")
 
 
 class ReviewParams(ApplicationParams):
-    information_sufficient: Any = rule_checked("boolean", CONFIRMATIONS[0][1])
-    differences_resolved: Any = rule_checked("boolean", CONFIRMATIONS[1][1])
-    scope_determined: Any = rule_checked("boolean", CONFIRMATIONS[2][1])
-    cb_able: Any = rule_checked("boolean", CONFIRMATIONS[3][1])
-    man_days: Any = rule_checked("number", "R-6.2.1 (5) 审查人日 Man-days (≥ 0.5 to accept)")
+    information_sufficient: RuleFlag = Field(description=CONFIRMATIONS[0][1])
+    differences_resolved: RuleFlag = Field(description=CONFIRMATIONS[1][1])
+    scope_determined: RuleFlag = Field(description=CONFIRMATIONS[2][1])
+    cb_able: RuleFlag = Field(description=CONFIRMATIONS[3][1])
+    man_days: RuleNumber = Field(description="R-6.2.1 (5) 审查人日 Man-days (≥ 0.5 to accept)")
     man_days_basis: OptionalText = Field(description="R-6.2.1 人日依据 Basis of the man-days")
     scope: OptionalText = Field(description="R-6.2.1 确定的认证范围 Scope as determined")
-    accepted: Any = rule_checked("boolean", "R-6.2.2 受理 Accepted")
+    accepted: RuleFlag = Field(description="R-6.2.2 受理 Accepted")
     not_accepted_reason: OptionalText = Field(
         description="R-6.2.2b 不受理原因 Reason (needed when not accepted)"
     )

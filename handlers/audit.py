@@ -5,16 +5,10 @@ Thin adapters: each operator declares its parameters (the names the BPMN service
 docs/initial-certification.md) and calls the rules in `domain/audit/`, which refuse a broken rule
 with `RuleViolation("R-x", ...)`; the engine turns it into an incident and the savepoint it runs
 in undoes anything half-written. Values a rule checks (present, a date, one of a list) are
-declared loosely here so that the refusal names the rule.
-
-The names re-exported below (`get_audit`, `require_text`, …) moved to `domain/`; they stay
-importable from here for the other handler modules.
+declared with the rule-judged types of handlers/params.py so that the refusal names the rule.
 """
 
-from datetime import date
-from typing import Any
-
-from pydantic import Field, StrictInt
+from pydantic import Field
 
 from domain.audit import conclusion, evidence, onsite, preparation, report
 from domain.audit.conclusion import (
@@ -28,16 +22,18 @@ from domain.audit.onsite import (
 from domain.checks import (
     is_true,
 )
-from handlers.params import Id, Params
+from handlers.params import (
+    Checklist,
+    Id,
+    OptionalList,
+    OptionalObject,
+    OptionalText,
+    Params,
+    RuleDate,
+    RuleFlag,
+    RuleInt,
+)
 from handlers.registry import GuardContext, HandlerContext, handler, validator
-
-# Loose declarations for values whose rule the domain checks (so the refusal names the R-ID).
-IsoDate = date | str | None
-Text = str | None
-Whole = StrictInt | str | None
-# A confirmation: only a real `true` counts (domain.checks.is_true); anything else is "not given"
-# and the rule that needs it refuses with its R-ID.
-Checkbox = Any
 
 
 class AuditParams(Params):
@@ -45,7 +41,7 @@ class AuditParams(Params):
 
 
 class PlanParams(AuditParams):
-    activities: list[Any] | None = Field(
+    activities: OptionalList = Field(
         None,
         description="R-7.3 审查计划 Plan rows: {date, site (id), activity, auditor_id, start "
         "HH:MM, duration_hours}; every active site covered, within the on-site dates",
@@ -59,13 +55,15 @@ def record_plan(params: PlanParams, ctx: HandlerContext) -> dict:
 
 
 class DocumentReviewParams(AuditParams):
-    documents_reviewed: list[Any] | None = Field(
+    documents_reviewed: OptionalList = Field(
         None,
         description="R-8.1 审查的文件 Documents reviewed (a recertification: at least service "
         "scope, policy and objectives, organisation, documented procedures)",
     )
-    adequate: Checkbox = Field(None, description="R-8.1 文件充分 Documents adequate")
-    findings: Text = Field(None, description="R-8.1 需修改之处 What the client has to revise")
+    adequate: RuleFlag = Field(None, description="R-8.1 文件充分 Documents adequate")
+    findings: OptionalText = Field(
+        None, description="R-8.1 需修改之处 What the client has to revise"
+    )
 
 
 @handler("audit.record_document_review", params=DocumentReviewParams)
@@ -77,13 +75,15 @@ def record_document_review(params: DocumentReviewParams, ctx: HandlerContext) ->
 
 
 class MysteryShoppingParams(AuditParams):
-    visit_date: IsoDate = Field(None, description="R-8.2 暗访日期 Visit date (not in the future)")
-    shopper: Text = Field(None, description="R-8.2 暗访人员 Who visited")
-    service_experienced: Text = Field(None, description="R-8.2 体验的服务 Service experienced")
-    observations: Text = Field(None, description="R-8.2 观察 Observations")
-    random_survey_done: Checkbox = Field(None, description="R-8.3 是否进行随机调查 Survey done")
-    survey_sample_size: Whole = Field(None, description="R-8.3 样本量 Sample size (≥ 1)")
-    satisfied_count: Whole = Field(None, description="R-8.3 满意数 Satisfied (≤ sample)")
+    visit_date: RuleDate = Field(None, description="R-8.2 暗访日期 Visit date (not in the future)")
+    shopper: OptionalText = Field(None, description="R-8.2 暗访人员 Who visited")
+    service_experienced: OptionalText = Field(
+        None, description="R-8.2 体验的服务 Service experienced"
+    )
+    observations: OptionalText = Field(None, description="R-8.2 观察 Observations")
+    random_survey_done: RuleFlag = Field(None, description="R-8.3 是否进行随机调查 Survey done")
+    survey_sample_size: RuleInt = Field(None, description="R-8.3 样本量 Sample size (≥ 1)")
+    satisfied_count: RuleInt = Field(None, description="R-8.3 满意数 Satisfied (≤ sample)")
 
 
 @handler("audit.record_mystery_shopping", params=MysteryShoppingParams)
@@ -93,16 +93,16 @@ def record_mystery_shopping(params: MysteryShoppingParams, ctx: HandlerContext) 
 
 
 class TrainingParams(AuditParams):
-    training_date: IsoDate = Field(None, description="R-8.4 培训日期 Before the on-site start")
-    trainer: Text = Field(None, description="R-8.4 培训人 Trainer (the team leader)")
-    attendees: list[Any] | None = Field(None, description="R-8.4 参加人 Auditor ids: whole team")
-    laws_standards_confirmed: Checkbox = Field(
+    training_date: RuleDate = Field(None, description="R-8.4 培训日期 Before the on-site start")
+    trainer: OptionalText = Field(None, description="R-8.4 培训人 Trainer (the team leader)")
+    attendees: OptionalList = Field(None, description="R-8.4 参加人 Auditor ids: whole team")
+    laws_standards_confirmed: RuleFlag = Field(
         None, description="R-8.4 法律法规和标准的适用性已确认 Laws and standards confirmed"
     )
-    culture_and_requirements_trained: Checkbox = Field(
+    culture_and_requirements_trained: RuleFlag = Field(
         None, description="R-8.4 机构文化和审查要求已培训 CB culture and requirements trained"
     )
-    content: Text = Field(None, description="R-8.4 培训内容 Content")
+    content: OptionalText = Field(None, description="R-8.4 培训内容 Content")
 
 
 @handler("audit.record_training", params=TrainingParams)
@@ -112,12 +112,12 @@ def record_training(params: TrainingParams, ctx: HandlerContext) -> dict:
 
 
 class OpeningMeetingParams(AuditParams):
-    meeting_date: IsoDate = Field(None, description="R-8.5.1 首次会议日期 Within on-site dates")
-    attendees: list[Any] | None = Field(None, description="R-8.5.1 参加人 Attendees")
-    checklist: dict[str, Any] | list[Any] | None = Field(
+    meeting_date: RuleDate = Field(None, description="R-8.5.1 首次会议日期 Within on-site dates")
+    attendees: OptionalList = Field(None, description="R-8.5.1 参加人 Attendees")
+    checklist: Checklist = Field(
         None, description="R-8.5.1 首次会议 16 项 The 16 items, each confirmed"
     )
-    notes: Text = Field(None, description="备注 Notes")
+    notes: OptionalText = Field(None, description="备注 Notes")
 
 
 @handler("audit.record_opening_meeting", params=OpeningMeetingParams)
@@ -127,28 +127,32 @@ def record_opening_meeting(params: OpeningMeetingParams, ctx: HandlerContext) ->
 
 
 class EvidenceParams(AuditParams):
-    audit_day: IsoDate = Field(None, description="R-8.5.2 审查日 Audit day")
-    findings: list[Any] | None = Field(
+    audit_day: RuleDate = Field(None, description="R-8.5.2 审查日 Audit day")
+    findings: OptionalList = Field(
         None,
         description="R-8.5.2/R-8.5.4 审查发现 Findings: {item_code, method, result, "
         "sample_size, failures, evidence, improvement_opportunity}",
     )
-    special_deductions: list[Any] | None = Field(
+    special_deductions: OptionalList = Field(
         None, description="R-3 特别扣分项 Codes (or {code, evidence}), one per occurrence"
     )
-    special_bonus: list[Any] | None = Field(
+    special_bonus: OptionalList = Field(
         None, description="R-3 特别加分项 Codes (or {code, evidence}), one per occurrence"
     )
-    random_survey: dict[str, Any] | None = Field(
+    random_survey: OptionalObject = Field(
         None, description="R-8.3 现场随机调查 {sample_size, satisfied_count} or none"
     )
-    daily_communication: Text = Field(None, description="R-8.5.3 每日沟通 Daily communication")
-    escalation: Text = Field(None, description=f"R-8.5.3 上报 One of {ESCALATIONS}")
-    escalation_details: Text = Field(None, description="R-8.5.3 上报详情 Escalation details")
-    terminate_reason: Text = Field(
+    daily_communication: OptionalText = Field(
+        None, description="R-8.5.3 每日沟通 Daily communication"
+    )
+    escalation: OptionalText = Field(None, description=f"R-8.5.3 上报 One of {ESCALATIONS}")
+    escalation_details: OptionalText = Field(
+        None, description="R-8.5.3 上报详情 Escalation details"
+    )
+    terminate_reason: OptionalText = Field(
         None, description=f"R-8.5.6 终止原因 One of {TERMINATION_REASONS}"
     )
-    more_days: Checkbox = Field(None, description="还有审查日 More audit days follow")
+    more_days: RuleFlag = Field(None, description="还有审查日 More audit days follow")
 
 
 @handler("audit.record_evidence", params=EvidenceParams)
@@ -158,14 +162,14 @@ def record_evidence(params: EvidenceParams, ctx: HandlerContext) -> dict:
 
 
 class EscalationDecisionParams(AuditParams):
-    decision: Text = Field(None, description=f"R-8.5.3 决定 One of {ESCALATION_DECISIONS}")
-    market_agreed: Checkbox = Field(
+    decision: OptionalText = Field(None, description=f"R-8.5.3 决定 One of {ESCALATION_DECISIONS}")
+    market_agreed: RuleFlag = Field(
         None, description="R-8.5.3 市场部同意 The market department agreed (scope change)"
     )
-    termination_reason: Text = Field(
+    termination_reason: OptionalText = Field(
         None, description=f"R-8.5.6 终止原因 One of {TERMINATION_REASONS}"
     )
-    notes: Text = Field(None, description="备注 Notes")
+    notes: OptionalText = Field(None, description="备注 Notes")
 
 
 @handler("audit.record_escalation_decision", params=EscalationDecisionParams)
@@ -174,7 +178,7 @@ def record_escalation_decision(params: EscalationDecisionParams, ctx: HandlerCon
 
 
 class TerminateParams(AuditParams):
-    reason: Text = Field(None, description=f"R-8.5.6 终止原因 One of {TERMINATION_REASONS}")
+    reason: OptionalText = Field(None, description=f"R-8.5.6 终止原因 One of {TERMINATION_REASONS}")
 
 
 @handler("audit.terminate", params=TerminateParams)
@@ -189,17 +193,17 @@ def compute_score(params: AuditParams, ctx: HandlerContext) -> dict:
 
 
 class ConclusionParams(AuditParams):
-    star_level: Whole = Field(None, description="R-5 达到的星级 Star level reached (0–5)")
-    conclusion: Text = Field(None, description=f"R-8.5.5 审查结论 One of {CONCLUSIONS}")
-    downgrade_requested: Checkbox = Field(
+    star_level: RuleInt = Field(None, description="R-5 达到的星级 Star level reached (0–5)")
+    conclusion: OptionalText = Field(None, description=f"R-8.5.5 审查结论 One of {CONCLUSIONS}")
+    downgrade_requested: RuleFlag = Field(
         None, description="R-8.5.5 客户申请降级 The client asked for a downgrade"
     )
-    nonconformities: list[Any] | None = Field(
+    nonconformities: OptionalList = Field(
         None, description="R-8.7 不符合项 {item_code, description, evidence}"
     )
-    follow_up: Text = Field(None, description="后续活动 Follow-up")
-    programme_adjustments: Text = Field(None, description="方案调整 Programme adjustments")
-    disagreements: Text = Field(None, description="未解决的分歧 Unresolved disagreements")
+    follow_up: OptionalText = Field(None, description="后续活动 Follow-up")
+    programme_adjustments: OptionalText = Field(None, description="方案调整 Programme adjustments")
+    disagreements: OptionalText = Field(None, description="未解决的分歧 Unresolved disagreements")
 
 
 @handler("audit.record_conclusion", params=ConclusionParams)
@@ -208,13 +212,13 @@ def record_conclusion(params: ConclusionParams, ctx: HandlerContext) -> dict:
 
 
 class ClosingMeetingParams(AuditParams):
-    meeting_date: IsoDate = Field(None, description="R-8.5.7 末次会议日期 Meeting date")
-    attendees: list[Any] | None = Field(None, description="R-8.5.7 参加人 Attendees")
-    items_covered: dict[str, Any] | list[Any] | None = Field(
+    meeting_date: RuleDate = Field(None, description="R-8.5.7 末次会议日期 Meeting date")
+    attendees: OptionalList = Field(None, description="R-8.5.7 参加人 Attendees")
+    items_covered: Checklist = Field(
         None, description="R-8.5.7 a–e 末次会议内容 Items covered, each confirmed"
     )
-    client_questions: Text = Field(None, description="受审查方提问 The client's questions")
-    disagreements: Text = Field(None, description="未解决的分歧 Unresolved disagreements")
+    client_questions: OptionalText = Field(None, description="受审查方提问 The client's questions")
+    disagreements: OptionalText = Field(None, description="未解决的分歧 Unresolved disagreements")
 
 
 @handler("audit.record_closing_meeting", params=ClosingMeetingParams)
@@ -224,8 +228,8 @@ def record_closing_meeting(params: ClosingMeetingParams, ctx: HandlerContext) ->
 
 
 class ReportReceiptParams(AuditParams):
-    received_by: Text = Field(None, description="R-8.6 接收人 Who received the report")
-    received_on: IsoDate = Field(None, description="R-8.6 接收日期 When (not before issue)")
+    received_by: OptionalText = Field(None, description="R-8.6 接收人 Who received the report")
+    received_on: RuleDate = Field(None, description="R-8.6 接收日期 When (not before issue)")
 
 
 @handler("audit.record_report_receipt", params=ReportReceiptParams)

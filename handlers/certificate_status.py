@@ -11,9 +11,8 @@ from pydantic import Field
 
 from domain import certificate_status as status
 from domain.certificates import CANCELLATION_REASONS, SUSPENSION_REASONS, WITHDRAWAL_REASONS
-from handlers.params import Id, Params
+from handlers.params import Id, OptionalText, Params, RuleIdList, rule_choice
 from handlers.registry import HandlerContext, handler
-from handlers.rule_params import OptionalText, RuleIdList, rule_choice
 
 CERTIFICATE = "the certificate (the first of its cycle or a reissue: the current one is changed)"
 DETAIL = "the case's detail, kept in the certificate's history (never published, R-11)"

@@ -8,9 +8,17 @@ from pydantic import Field
 
 from domain import change_steps
 from domain.changes import KINDS, current_of, request_problems, site_audit_problems
-from handlers.params import Id, Params
+from handlers.params import (
+    Id,
+    OptionalText,
+    Params,
+    RuleFlag,
+    RuleInt,
+    RuleObject,
+    RuleText,
+    rule_choice,
+)
 from handlers.registry import GuardContext, HandlerContext, handler, validator
-from handlers.rule_params import OptionalText, RuleFlag, RuleInt, RuleObject, RuleText, rule_choice
 
 CERTIFICATE = "the certificate to change (the first of its cycle or a reissue: the current one)"
 CHANGE = "the change request (result of changes.register)"

@@ -44,7 +44,7 @@ from domain.complaints import (
 from domain.models import Application, Complaint
 from domain.numbering import next_number
 from engine.records import record_event, task_completed
-from handlers.params import Id, Params
+from handlers.params import Id, OptionalText, Params, RuleFlag, RuleText, rule_choice
 from handlers.registry import (
     GuardContext,
     HandlerContext,
@@ -54,7 +54,6 @@ from handlers.registry import (
     on_event,
     validator,
 )
-from handlers.rule_params import OptionalText, RuleFlag, RuleText, rule_choice
 
 __all__ = ["follow_up_problem", "public_status", "register_complaint"]
 

@@ -6,18 +6,21 @@ both signatures and their dates — the rules in `domain/contract.py`.
 
 from typing import Any
 
+from pydantic import Field
+
 from domain.contract import record_contract as record
-from handlers.application import ApplicationParams, rule_checked
+from handlers.application import ApplicationParams
+from handlers.params import RuleDate, RuleNumber, RuleText
 from handlers.registry import HandlerContext, handler
 
 
 class ContractParams(ApplicationParams):
-    contract_number: Any = rule_checked("string", "R-6.2.2a 合同编号 Contract number (≤ 40)")
-    client_signatory: Any = rule_checked("string", "R-6.2.2a 客户签字人 Client signatory")
-    client_signed_on: Any = rule_checked("string", "R-6.2.2a 客户签字日期 ISO date, not future")
-    cb_signatory: Any = rule_checked("string", "R-6.2.2a 认证机构签字人 CB signatory")
-    cb_signed_on: Any = rule_checked("string", "R-6.2.2a 认证机构签字日期 ISO date, not future")
-    fee: Any = rule_checked("number", "R-6.2.2a 认证费用 Fee (optional, ≥ 0, 2 decimals)")
+    contract_number: RuleText = Field(description="R-6.2.2a 合同编号 Contract number (≤ 40)")
+    client_signatory: RuleText = Field(description="R-6.2.2a 客户签字人 Client signatory")
+    client_signed_on: RuleDate = Field(description="R-6.2.2a 客户签字日期 ISO date, not future")
+    cb_signatory: RuleText = Field(description="R-6.2.2a 认证机构签字人 CB signatory")
+    cb_signed_on: RuleDate = Field(description="R-6.2.2a 认证机构签字日期 ISO date, not future")
+    fee: RuleNumber = Field(description="R-6.2.2a 认证费用 Fee (optional, ≥ 0, 2 decimals)")
 
 
 @handler("contract.record", params=ContractParams)

@@ -15,19 +15,18 @@ from domain.decision import (
     issue_refusal_notice,
     record_decision,
 )
-from handlers.audit import Text, Whole
-from handlers.params import Id, Params
+from handlers.params import Id, OptionalText, Params, RuleInt
 from handlers.registry import GuardContext, HandlerContext, handler, validator
 
 
 class DecisionParams(Params):
     application_id: Id = Field(description="申请 The application (id)")
     audit_id: Id = Field(description="审查 The audit decided on (id)")
-    outcome: Text = Field(None, description=f"R-8.8 认证决定 One of {OUTCOMES}")
-    star_level: Whole = Field(
+    outcome: OptionalText = Field(None, description=f"R-8.8 认证决定 One of {OUTCOMES}")
+    star_level: RuleInt = Field(
         None, description="R-8.8 批准的星级 Star level granted (≤ what the audit supports)"
     )
-    reasons: Text = Field(None, description="R-8.8 理由 Reasons (needed for a refusal)")
+    reasons: OptionalText = Field(None, description="R-8.8 理由 Reasons (needed for a refusal)")
 
 
 @handler("decision.record", params=DecisionParams)

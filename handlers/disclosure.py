@@ -9,9 +9,8 @@ comment before the disclosure goes ahead without the acknowledgement (`acknowled
 from pydantic import Field
 
 from domain import disclosure
-from handlers.params import Id, Params
+from handlers.params import Id, OptionalText, Params, RuleDate, RuleText
 from handlers.registry import GuardContext, HandlerContext, handler, validator
-from handlers.rule_params import OptionalText, RuleDate, RuleText
 
 
 class RegisterParams(Params):

@@ -7,9 +7,8 @@ Settings (app config): MISUSE_CORRECTION_DAYS (30) — the client's deadline for
 from pydantic import Field
 
 from domain import misuse
-from handlers.params import Id, Params
+from handlers.params import Id, OptionalText, Params, RuleFlag, RuleText, rule_choice
 from handlers.registry import HandlerContext, handler
-from handlers.rule_params import OptionalText, RuleFlag, RuleText, rule_choice
 
 
 class RegisterParams(Params):

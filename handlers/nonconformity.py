@@ -3,15 +3,14 @@ deadline with a reminder, verification until every NC is accepted. Thin adapters
 `domain/nonconformity.py`; the deadlines come from the settings (`ctx.settings`).
 """
 
-from typing import Any
-
 from pydantic import Field
 
 from domain import nonconformity as nc
 from domain.nonconformity import (
     Deadlines,
 )
-from handlers.audit import AuditParams, Checkbox, Text
+from handlers.audit import AuditParams
+from handlers.params import OptionalList, OptionalText, RuleFlag
 from handlers.registry import HandlerContext, handler
 
 
@@ -29,8 +28,8 @@ def issue_report(params: AuditParams, ctx: HandlerContext) -> dict:
 
 
 class ConfirmationParams(AuditParams):
-    confirmed: Checkbox = Field(None, description="R-8.7 客户确认不符合报告 The client confirms")
-    comments: Text = Field(None, description="R-8.7 保留意见 The client's reservations")
+    confirmed: RuleFlag = Field(None, description="R-8.7 客户确认不符合报告 The client confirms")
+    comments: OptionalText = Field(None, description="R-8.7 保留意见 The client's reservations")
 
 
 @handler("nc.record_confirmation", params=ConfirmationParams)
@@ -42,7 +41,7 @@ def record_confirmation(params: ConfirmationParams, ctx: HandlerContext) -> dict
 
 
 class AnswersParams(AuditParams):
-    answers: list[Any] | None = Field(
+    answers: OptionalList = Field(
         None,
         description="R-8.7 原因分析、纠正、纠正措施 One per open NC: {nc_id, root_cause, "
         "correction, corrective_action}",
@@ -62,7 +61,7 @@ def send_reminder(params: AuditParams, ctx: HandlerContext) -> dict:
 
 
 class VerificationParams(AuditParams):
-    verdicts: list[Any] | None = Field(
+    verdicts: OptionalList = Field(
         None,
         description="R-8.7 验证 One per answered NC: {nc_id, method: documentary / on_site, "
         "accepted, note, onsite_record}",

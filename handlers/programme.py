@@ -9,19 +9,20 @@ from typing import Any
 from pydantic import Field
 
 from domain.programme import create_programme as create
-from handlers.application import ApplicationParams, OptionalText, rule_checked
+from handlers.application import ApplicationParams
+from handlers.params import OptionalText, RuleDate, RuleFlag, RuleNumber
 from handlers.registry import HandlerContext, handler
 
 
 class ProgrammeParams(ApplicationParams):
-    mystery_shopping: Any = rule_checked("boolean", "R-8.2 暗访 Mystery shopping in the programme")
-    random_survey: Any = rule_checked("boolean", "R-8.3 随机调查 Random survey in the programme")
-    document_review_date: Any = rule_checked(
-        "string", "R-8.1 文件评审日期 ISO date, before the on-site audit"
+    mystery_shopping: RuleFlag = Field(description="R-8.2 暗访 Mystery shopping in the programme")
+    random_survey: RuleFlag = Field(description="R-8.3 随机调查 Random survey in the programme")
+    document_review_date: RuleDate = Field(
+        description="R-8.1 文件评审日期 ISO date, before the on-site audit"
     )
-    initial_audit_start: Any = rule_checked("string", "R-7.1.2 初始审查开始 ISO date")
-    initial_audit_end: Any = rule_checked("string", "R-7.1.2 初始审查结束 ISO date, ≥ start")
-    man_days: Any = rule_checked("number", "R-7.1.2 审查人日 Man-days, ≥ 0.5")
+    initial_audit_start: RuleDate = Field(description="R-7.1.2 初始审查开始 ISO date")
+    initial_audit_end: RuleDate = Field(description="R-7.1.2 初始审查结束 ISO date, ≥ start")
+    man_days: RuleNumber = Field(description="R-7.1.2 审查人日 Man-days, ≥ 0.5")
     sizing_notes: OptionalText = Field(description="R-7.1.2 人日确定说明 How the size was set")
     shift_work_notes: OptionalText = Field(
         description="R-7.1.4 轮班说明 How shift work is covered (needed for shift work)"

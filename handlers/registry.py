@@ -11,8 +11,10 @@ below fill them; the engine checks declared parameters (handlers/params.py) befo
 """
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
+from domain.letter_templates import document_locale
 from engine.hooks import EngineEvent, Hooks, InstanceStarted, MessageDelivered, TaskCompleted
 from engine.registry import (
     Guard,
@@ -33,10 +35,23 @@ def handler(operator: str, params: type[Params] | None = None) -> Callable[[Hand
     parameters are checked against that declaration and the handler receives the model."""
 
     def register(fn: Handler) -> Handler:
-        REGISTRY.add_handler(operator, fn, params)
+        REGISTRY.add_handler(operator, _in_document_locale(fn), params)
         return fn
 
     return register
+
+
+def _in_document_locale(fn: Handler) -> Handler:
+    """The handler writing its letters in the language of its context's settings
+    (`CERTFLOW_DOCUMENT_LOCALE`, domain/letter_templates.py)."""
+
+    @wraps(fn)
+    def call(params: Any, ctx: HandlerContext) -> Any:
+        settings = getattr(ctx, "settings", None)
+        with document_locale(getattr(settings, "document_locale", None)):
+            return fn(params, ctx)
+
+    return call
 
 
 def unregister(operator: str) -> None:

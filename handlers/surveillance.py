@@ -14,16 +14,17 @@ from pydantic import Field
 
 from domain import surveillance, surveillance_outcome, surveillance_planning
 from domain.people import audited_application
-from handlers.params import Id, Params
-from handlers.registry import GuardContext, HandlerContext, handler, validator
-from handlers.rule_params import (
+from handlers.params import (
+    Id,
     OptionalText,
+    Params,
     RuleDate,
     RuleFlag,
     RuleInt,
     RuleObject,
     rule_choice,
 )
+from handlers.registry import GuardContext, HandlerContext, handler, validator
 
 CERTIFICATE = "the certificate (the first of its cycle or a reissue: the current one is used)"
 NUMBER = "1 or 2: the routine surveillance of the validity period (R-8.10.1)"

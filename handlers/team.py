@@ -8,21 +8,23 @@ scheduler.
 
 from typing import Any
 
+from pydantic import Field
+
 from domain.team import appoint_audit_team as appoint
-from handlers.passed_params import PassedParams, RowId, rule_checked
+from handlers.params import Id, Params, RuleDate, RuleList, RuleText
 from handlers.registry import HandlerContext, handler
 
 
-class AppointParams(PassedParams):
-    audit_id: RowId = rule_checked("integer", "审查 The audit (id)")
-    members: Any = rule_checked(
-        "array", "R-7.2.1 审查组 [{auditor_id, role: leader / auditor / tech_expert}]"
+class AppointParams(Params):
+    audit_id: Id = Field(description="审查 The audit (id)")
+    members: RuleList = Field(
+        description="R-7.2.1 审查组 [{auditor_id, role: leader / auditor / tech_expert}]"
     )
-    objectives: Any = rule_checked("string", "R-7.2.5 审查目的 Objectives")
-    criteria: Any = rule_checked("string", "R-7.2.5 审查依据 Criteria")
-    scope_and_boundaries: Any = rule_checked("string", "R-7.2.5 审查范围和边界 Scope, boundaries")
-    onsite_start: Any = rule_checked("string", "R-7.2.5 现场审查开始 ISO date")
-    onsite_end: Any = rule_checked("string", "R-7.2.5 现场审查结束 ISO date, ≥ start")
+    objectives: RuleText = Field(description="R-7.2.5 审查目的 Objectives")
+    criteria: RuleText = Field(description="R-7.2.5 审查依据 Criteria")
+    scope_and_boundaries: RuleText = Field(description="R-7.2.5 审查范围和边界 Scope, boundaries")
+    onsite_start: RuleDate = Field(description="R-7.2.5 现场审查开始 ISO date")
+    onsite_end: RuleDate = Field(description="R-7.2.5 现场审查结束 ISO date, ≥ start")
 
 
 @handler("team.appoint", params=AppointParams)

@@ -1,6 +1,7 @@
 """Handlers of the application phase: application.register, application.record_review,
 application.close_terminated, notices.not_accepted, contract.record (R-6.1, R-6.2, R-8.5.6)."""
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -8,11 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from certflow.db import db
+from certflow.settings import load_settings
 from domain.attachments import store_attachment
 from domain.errors import RuleViolation
 from domain.models import Application, Attachment, Contract, Document, Organisation, Site
 from handlers import get_handler
-from handlers.passed_params import MissingParameter
+from handlers.params import MissingParameter
 from tests.factories import VALID_USCC, make_application, make_audit, make_organisation
 from tests.helpers import handler_context
 
@@ -474,3 +476,21 @@ def test_second_client_account_is_not_linked_silently(ctx, materials, clock, tmp
     }
     with pytest.raises(RuleViolation, match="already has client accounts"):
         call("application.register", application_params(fresh), clock, "intruder")
+
+
+def test_not_accepted_notice_in_the_document_locale_of_the_settings(submitted, clock):
+    """CERTFLOW_DOCUMENT_LOCALE=en: the handler writes the notice from the English catalogue."""
+    params = review_params(submitted.id, accepted=False, not_accepted_reason="No auditor")
+    call("application.record_review", params, clock)
+    ctx = replace(
+        handler_context(db.session, clock.now(), actor="mia"),
+        settings=load_settings({"document_locale": "en"}),
+    )
+
+    result = get_handler("notices.not_accepted")({"application_id": submitted.id}, ctx)
+
+    body = db.session.get(Document, result["document_id"]).body
+    assert body.startswith("# Notice of non-acceptance of the certification application\n")
+    assert f"(application {submitted.number})" in body and "Reason: No auditor" in body
+    assert "January 5, 2026" in body
+    assert "不予受理" not in body and "重新进行评审" not in body
