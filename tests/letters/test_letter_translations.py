@@ -14,10 +14,10 @@ from babel.messages.pofile import read_po
 from certflow.settings import SettingsError, load_settings
 from domain.letter_templates import CATALOGUE_DIR, TEMPLATE_DIR, render_letter
 from handlers.registry import get_handler, handler, unregister
-from tests.letter_facts import letter_facts
+from tests.letters.letter_facts import letter_facts
 
-ROOT = Path(__file__).resolve().parents[1]
-SNAPSHOTS = Path(__file__).resolve().parent / "data" / "letters_zh"
+ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOTS = Path(__file__).resolve().parent / "snapshots_zh"
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 CASES = [
