@@ -11,7 +11,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from domain import options_audit, options_people  # noqa: F401  (importing registers the sources)
+from domain import (  # noqa: F401  (importing registers the sources)
+    options_audit,
+    options_changes,
+    options_people,
+)
 from domain.options import (
     Choice,
     OptionContext,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from certflow.dates import china_date
 from domain.audit.common import active_sites, team_auditor_ids
-from domain.models import Audit, Auditor, AuditTeamMember, Nonconformity
+from domain.models import Audit, Auditor, AuditTeamMember, Nonconformity, Site
 from domain.nonconformity import AWAITING_ANSWER, AWAITING_VERIFICATION, nonconformities_of
 from domain.options import Choice, OptionContext, option_source
 from domain.team import (
@@ -117,14 +117,32 @@ def team_members(ctx: OptionContext) -> list[Choice]:
 # -- the client's sites (R-7.3) ---------------------------------------------------------------
 @option_source("client_sites", "R-7.3")
 def client_sites(ctx: OptionContext) -> list[Choice]:
-    """The active service sites of the audited organisation."""
+    """The active service sites of the audited organisation, and the new site a scope
+    extension audits (R-9.4.1: inactive until the change is applied)."""
     audit = _audit(ctx)
     if audit is None:
         return []
+    sites = active_sites(ctx.session, audit.organisation_id)
+    new_site = _new_site(ctx, audit)
+    if new_site is not None and new_site not in sites:
+        sites.append(new_site)
     return [
-        Choice(site.id, f"{site.name}（{site.address}）")
-        for site in active_sites(ctx.session, audit.organisation_id)
+        Choice(
+            site.id,
+            f"{site.name}（{site.address}）",
+            (("new_site", {}),) if site is new_site else (),
+        )
+        for site in sites
     ]
+
+
+def _new_site(ctx: OptionContext, audit: Audit) -> Site | None:
+    site_audit = ctx.data.get("site_audit")
+    site_id = site_audit.get("site_id") if isinstance(site_audit, dict) else None
+    if isinstance(site_id, bool) or not isinstance(site_id, int) or not 0 < site_id < 2**31:
+        return None
+    site = ctx.session.get(Site, site_id)
+    return site if site is not None and site.organisation_id == audit.organisation_id else None
 
 
 # -- nonconformities (R-8.7) ------------------------------------------------------------------

@@ -30,7 +30,7 @@ def complaint_handlers(ctx: OptionContext) -> list[Choice]:
     if complaint is None:
         return []
     users = ctx.session.scalars(
-        select(User).where(User.active.is_(True)).order_by(User.display_name, User.username)
+        select(User).where(User.active.is_(True)).order_by(User.username)
     ).all()
     return [
         Choice(

@@ -31,6 +31,7 @@ def _fact_texts() -> dict[str, Any]:
         "audited_before": lambda v: _("audited this organisation before"),
         "conflict_of_interest": lambda v: _("conflict of interest"),
         "team_role": lambda v: _role(v.get("role")),
+        "new_site": lambda v: _("new site"),
     }
 
 
@@ -87,8 +88,15 @@ def _apply(schema: dict, found: list[choices.Choice], include_refused: bool) -> 
     offered = [c for c in found if c.enabled or include_refused]
     refused = [c for c in found if not c.enabled and not include_refused]
     schema.pop("enum", None)
-    if offered:
-        schema["oneOf"] = [{"const": c.value, "title": choice_title(c)} for c in offered]
+    declared = schema.get("type")
+    if declared == "null" or (isinstance(declared, list) and "null" in declared):
+        offered_null = [{"const": None, "title": _("Not applicable")}]  # a nullable field
+    else:
+        offered_null = []
+    if offered or offered_null:
+        schema["oneOf"] = [
+            {"const": c.value, "title": choice_title(c)} for c in offered
+        ] + offered_null
     else:
         schema.pop("oneOf", None)
         schema["enum"] = []  # nothing may be chosen now
