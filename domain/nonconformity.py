@@ -27,6 +27,7 @@ REPORT_KIND = "nc_report"
 REMINDER_KIND = "nc_reminder"
 VERIFICATION_METHODS = ("documentary", "on_site")
 AWAITING_ANSWER = ("open", "confirmed", "rejected")
+AWAITING_VERIFICATION = ("answered",)
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ def record_verification(act: Acting, audit_id: int, verdicts: Any, deadlines: De
     """R-8.7: verify each answered NC, documentary (a note on chronology and authenticity of the
     evidence) or on site (with a record); a rejected NC goes back to the client."""
     audit = get_audit(act.session, audit_id)
-    answered = {nc.id: nc for nc in nonconformities_of(act.session, audit, ["answered"])}
+    answered = {nc.id: nc for nc in nonconformities_of(act.session, audit, AWAITING_VERIFICATION)}
     if not answered:
         raise RuleViolation("R-8.7", "no answered nonconformity is waiting for verification")
     verdicts = _one_entry_per_nc(

@@ -56,6 +56,10 @@ Guard = Callable[[GuardContext], str | None]
 # A validator checks submitted task data against the domain rules before the task completes;
 # it returns field errors ({field: [messages]}), which the user sees like form errors (422).
 Validator = Callable[[GuardContext], dict[str, list[str]]]
+# The form check: (form schema, submitted data, context) -> field errors (422), run on every
+# completed task with a form, e.g. whether a value is one of the options the form's data
+# sources offer (issue 10).
+FormCheck = Callable[[Mapping[str, Any], Mapping[str, Any], GuardContext], dict[str, list[str]]]
 # (operator, declared model, raw parameters) -> the parsed parameters, or raises ValueError.
 ParamsParser = Callable[[str, Any, Mapping[str, Any]], Any]
 
@@ -70,6 +74,7 @@ class HandlerRegistry:
         self._params: dict[str, Any] = {}  # operator → its declared parameters model
         self._guards: dict[str, Guard] = {}
         self._validators: dict[str, Validator] = {}
+        self.form_check: FormCheck | None = None
 
     # -- handlers ----------------------------------------------------------------------------
     def add_handler(self, operator: str, fn: Handler, params: Any = None) -> None:

@@ -53,6 +53,7 @@ class TaskOperations(EngineCore):
             workflow = self._load(instance)
             task = self._ready_task(workflow, task_id)
             self._check_guard(row, instance, task, actor, now)
+            self._run_form_check(row, instance, task, data, actor, now)
             self._run_validator(row, instance, task, data, actor, now)
             run = Run(instance, workflow, actor, now, completed_task_id=task_id)
             with self._scope(run):
@@ -210,6 +211,20 @@ class TaskOperations(EngineCore):
         if validator_fn is None:
             raise EngineError(f"validator {name!r} is not registered")
         errors = validator_fn(self._task_context(row, instance, actor, now, {**task.data, **data}))
+        if errors:
+            raise FormValidationError(errors)
+
+    def _run_form_check(
+        self, row: HumanTask, instance: ProcessInstance, task, data: dict, actor: Actor, now
+    ) -> None:
+        """The registry's form check on every form (e.g. values from the options offered)."""
+        check = self.registry.form_check
+        if check is None or not row.form_file:
+            return
+        schema = self.form_schema(instance.process_version_id, row.form_file)
+        errors = check(
+            schema, data, self._task_context(row, instance, actor, now, {**task.data, **data})
+        )
         if errors:
             raise FormValidationError(errors)
 

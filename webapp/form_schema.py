@@ -113,6 +113,19 @@ def enum_options(schema: Mapping[str, Any]) -> list[tuple[Any, str]] | None:
     return [(v, label) for v, label in options if v is not None]
 
 
+def unavailable_options(schema: Mapping[str, Any]) -> list[tuple[Any, str, str]]:
+    """(value, label, reason) of the options the rules refuse (``x-unavailable``, set by
+    webapp.form_options): shown disabled with the reason."""
+    entries = schema.get("x-unavailable")
+    if not isinstance(entries, list):
+        return []
+    return [
+        (e["const"], str(e.get("title", e["const"])), str(e.get("reason", "")))
+        for e in entries
+        if isinstance(e, Mapping) and "const" in e
+    ]
+
+
 def option_key(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
@@ -145,7 +158,10 @@ def classify(schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -
         return "json"
     kind = next(iter(types)) if types else None
     if options is not None and kind in ("string", "integer", "number", None):
-        return "radio" if len(options) <= RADIO_MAX_OPTIONS else "select"
+        # Choices from data (x-options, webapp.form_options) vary in number: always a select.
+        if "x-options" in schema or len(options) > RADIO_MAX_OPTIONS:
+            return "select"
+        return "radio"
     if kind == "boolean":
         if schema.get("const") is True:
             return "confirm"

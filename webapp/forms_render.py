@@ -36,6 +36,7 @@ from webapp.form_schema import (
     option_key,
     resolve,
     schema_types,
+    unavailable_options,
 )
 
 
@@ -45,6 +46,7 @@ class Option:
     key: str  # the HTML value
     label: str
     value: Any  # the JSON value
+    disabled: str = ""  # why the rules refuse it (shown disabled with the reason)
 
 
 @dataclass
@@ -223,11 +225,16 @@ class _Builder:
         )
         if not template:
             result.errors = self.take_errors(result.key)
-        options = enum_options(schema)
+        option_schema = schema
         if kind in ("choice_array",):
-            options = enum_options(resolve(schema.get("items", {}), self.root))
+            option_schema = resolve(schema.get("items", {}), self.root)
+        options = enum_options(option_schema)
         if options is not None:
             result.options = [Option(option_key(v), label, v) for v, label in options]
+            result.options += [
+                Option(option_key(v), label, v, disabled=reason)
+                for v, label, reason in unavailable_options(option_schema)
+            ]
         result.attrs = _html_attrs(schema, kind)
         if kind == "object":
             result.present = not (nullable and value is None and not template)

@@ -46,6 +46,7 @@ from webapp.access import (
 from webapp.auth import current_viewer, deny, log_access
 from webapp.client_data import task_data_for
 from webapp.form_errors import engine_errors, parser_errors, schema_errors
+from webapp.form_options import with_options
 from webapp.form_submission import merge_errors, parse_submission
 from webapp.i18n import china_day_start, safe_next
 from webapp.instructions import render_instructions
@@ -173,12 +174,14 @@ def render_task(
     now = get_clock().now()
     details = engine.task_details(row)
     schema = engine.task_form(row)
+    task_data = engine.task_data(row)
     # A client sees its own form and the declared variables only (issue 9, item 2; R-11).
-    data = task_data_for(viewer, row, engine.task_data(row), schema)
+    data = task_data_for(viewer, row, task_data, schema)
     can_work = may_work_on(viewer, row)
     draft = None
     if values is None:
         values, draft = _form_values(row, schema, data)
+    schema = with_options(schema, {**task_data, **values})  # choices from data (issue 10)
     form = forms_render.build_form(schema, values, errors or {})
     attachment_ids = form.attachment_ids()
     attachments = {
@@ -249,7 +252,9 @@ def submit(task_id: str):
     draft = request.form.get("action") == "draft"
     if draft and not may_work_on(viewer, row):
         return deny(403, f"task {row.id} takes no draft from the user")
-    schema = get_engine().task_form(row)
+    engine = get_engine()
+    # Refused options are read too, so that the engine's answer names the rule (issue 10).
+    schema = with_options(engine.task_form(row), engine.task_data(row), include_refused=True)
     uploads = UploadStore(viewer)
     submission = parse_submission(
         schema,

@@ -149,8 +149,6 @@ def test_a_terminated_audit_ends_the_case_as_terminated_not_as_an_error(case):
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ("expired", "R-7.2.2"),
-        ("unregistered", "R-7.2.2"),
         ("single_non_leader", "R-7.2.3"),
         ("expert_as_auditor", "R-7.2.4"),
     ],
@@ -168,11 +166,7 @@ def test_refused_appointments_go_back_to_the_scheduler_with_the_reason(case, cha
         {"auditor_id": p.auditor_id, "role": "auditor"},
     ]
     auditor = db.session.get(Auditor, p.auditor_id)
-    if change == "expired":
-        auditor.registration_expires_on = date.fromisoformat(case.day(28))
-    elif change == "unregistered":
-        auditor.registration_number = None
-    elif change == "single_non_leader":
+    if change == "single_non_leader":
         members = [{"auditor_id": p.auditor_id, "role": "leader"}]
         auditor.team_leader_qualified = False
     elif change == "expert_as_auditor":
@@ -182,6 +176,37 @@ def test_refused_appointments_go_back_to_the_scheduler_with_the_reason(case, cha
     data = case.data("Task_AppointTeam")  # back to the scheduler
     assert data["appointment"]["appointed"] is False
     assert any(reason in refusal for refusal in data["appointment"]["refusals"])
+    assert db.session.scalars(select(AuditTeamMember)).all() == []
+
+
+@pytest.mark.parametrize("change", ["expired", "unregistered"])
+def test_an_auditor_the_rules_refuse_is_refused_at_submit_naming_the_rule(case, change):
+    """Issue 10: a member refused whatever the team (R-7.2.2) is not among the enabled options
+    of the appointment form, so the submit is refused (422 on the field) and the case stays at
+    the appointment task, instead of a round trip through team.appoint."""
+    from domain.models import Auditor
+
+    case.apply()
+    case.review()
+    case.contract()
+    case.programme()
+    p = case.people
+    auditor = db.session.get(Auditor, p.auditor_id)
+    if change == "expired":
+        auditor.registration_expires_on = date.fromisoformat(case.day(28))
+    else:
+        auditor.registration_number = None
+    db.session.commit()
+    with pytest.raises(FormValidationError) as refused:
+        case.appoint(
+            [
+                {"auditor_id": p.leader_id, "role": "leader"},
+                {"auditor_id": p.auditor_id, "role": "auditor"},
+            ]
+        )
+    [message] = refused.value.errors["members/1/auditor_id"]
+    assert message.startswith("R-7.2.2") and auditor.name in message
+    assert "Task_AppointTeam" in case.active()
     assert db.session.scalars(select(AuditTeamMember)).all() == []
 
 

@@ -403,3 +403,34 @@ def test_every_form_of_the_processes_renders_and_parses(path):
     assert "json" not in {f.kind for f in form.walk()}, kinds(form)
     submission = parse_submission(schema, MultiDict())
     assert submission.errors == {}
+
+
+# -- choices from data (issue 10) -----------------------------------------------------------------
+def test_choices_from_data_are_a_select_or_checkboxes_with_refused_options_disabled():
+    """webapp.form_options puts the resolved options into oneOf and the refused ones into
+    x-unavailable; the field tree offers both, the refused disabled with their reason."""
+    chosen = {
+        "type": "integer",
+        "x-options": {"source": "auditors"},
+        "oneOf": [{"const": 1, "title": "张组长"}],
+        "x-unavailable": [{"const": 4, "title": "钱无证", "reason": "R-7.2.2: 无注册"}],
+    }
+    schema = {
+        "type": "object",
+        "properties": {
+            "auditor_id": chosen,
+            "attendees": {"type": "array", "items": chosen},
+        },
+    }
+    form = build_form(schema, {"attendees": [1]})
+    auditor, attendees = form.fields
+    assert auditor.kind == "select"  # even with few options: their number varies
+    assert attendees.kind == "choice_array"
+    for field in (auditor, attendees):
+        assert [(o.value, o.label, o.disabled) for o in field.options] == [
+            (1, "张组长", ""),
+            (4, "钱无证", "R-7.2.2: 无注册"),
+        ]
+    assert attendees.selected(attendees.options[0])
+    submitted = parse_submission(schema, MultiDict([("f/auditor_id", "1"), ("f/attendees", "1")]))
+    assert submitted.data == {"auditor_id": 1, "attendees": [1]} and not submitted.errors

@@ -40,6 +40,7 @@ from webapp.api.serialize import (
     timestamp,
     viewer,
 )
+from webapp.form_options import with_options
 from webapp.runtime import get_clock, get_engine
 
 # Path ids: ids beyond the integer columns' range cannot exist (404 from the routing).
@@ -219,11 +220,12 @@ def get_task(task_id: UUID) -> Response:
     row = visible_task(task_id)
     details = engine.task_details(row)
     schema = engine.task_form(row)
-    data = client_data.task_data_for(viewer(), row, engine.task_data(row), schema)
+    task_data = engine.task_data(row)
+    data = client_data.task_data_for(viewer(), row, task_data, schema)
     return jsonify(
         {
             **task_json(row, get_clock().now()),
-            "form_schema": schema,
+            "form_schema": with_options(schema, task_data),  # choices from data (issue 10)
             "documentation": details["documentation"],
             "instructions": details["instructions"],
             "data": jsonable(data),
