@@ -16,7 +16,8 @@
     var data = new FormData(form);
     data.set("action", "preview");
     panel.setAttribute("aria-busy", "true");
-    fetch(form.action, { method: "POST", body: data, credentials: "same-origin" })
+    // getAttribute: the form's buttons are named "action", which shadows form.action.
+    fetch(form.getAttribute("action"), { method: "POST", body: data, credentials: "same-origin" })
       .then(function (response) {
         return response.ok ? response.text() : null;
       })
