@@ -2,6 +2,7 @@
 the deployed indicator set, submitted as the form's rows, 422 on a bad row, day 2 adds to day 1,
 through the real diagrams, handlers and web app, on both databases."""
 
+import json
 import re
 
 import pytest
@@ -9,7 +10,9 @@ from flask import g
 from flask_babel import refresh
 from sqlalchemy import select
 
+from certflow.accounts import issue_token
 from certflow.db import db
+from certflow.models import User
 from domain.models import Audit, Finding
 from domain.scoring import DEFAULT_INDICATOR_SET_PATH, load_indicator_set
 from tests.certification_case import Case, deploy_everything, make_people
@@ -208,3 +211,45 @@ def test_day_two_adds_to_day_one_and_the_last_day_is_scored(case, web, engine):
     expected = round((1000 - ITEMS[0].points) / 10, 2)
     assert float(audit.final_score) == expected
     assert "Task_AuditConclusion" in case.active()
+
+
+def test_the_api_refuses_a_bad_row_on_its_field_and_describes_the_options(app, case):
+    """The same submit-time check for an integrator (the engine runs it), and the task schema
+    names the options with words."""
+    user = db.session.scalars(select(User).where(User.username == "li_auditor")).one()
+    token = issue_token(db.session, user, case.clock.now())
+    db.session.commit()
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    task = case.open_task("Task_CollectEvidence")
+    answer = api.get(f"/api/v1/tasks/{task.id}", headers=headers)
+    assert answer.status_code == 200
+    row_schema = answer.json["form_schema"]["properties"]["findings"]["items"]["properties"]
+    assert {"const": "conform", "title": "符合 Conform"} in row_schema["result"]["oneOf"]
+
+    sampled = next(i for i in ITEMS if i.kind == "sampled")
+    row = {
+        "item_code": sampled.code,
+        "method": "records",
+        "result": "sampled",
+        "sample_size": 2,
+        "failures": 3,
+        "evidence": "抽查 2 份",
+        "improvement_opportunity": None,
+    }
+    data = {
+        "audit_day": case.today(),
+        "findings": [row],
+        "special_deductions": [],
+        "special_bonus": [],
+        "random_survey": None,
+        "daily_communication": "沟通",
+        "escalation": "none",
+        "escalation_details": None,
+        "terminate_reason": None,
+        "more_days": False,
+    }
+    response = api.post(f"/api/v1/tasks/{task.id}/complete", json={"data": data}, headers=headers)
+    assert response.status_code == 422, response.json
+    assert "findings/0/failures" in json.dumps(response.json), response.json
+    assert case.open_task("Task_CollectEvidence").id == task.id
