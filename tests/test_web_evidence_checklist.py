@@ -179,6 +179,7 @@ def test_preview_shows_the_running_score_and_saves_nothing(case, web):
     expected = f"{first.points * 100 / (first.points + second.points):.2f}"
     assert f"<span data-score>{expected}</span>" in text(response)
     assert "2 of 48 items assessed" in text(response)
+    assert f'<li data-level="5.1">5.1 After-sales service system: {expected}</li>' in text(response)
     assert case.open_task("Task_CollectEvidence").id == task.id
     assert db.session.scalars(select(Finding)).all() == []
 
