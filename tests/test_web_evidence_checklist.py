@@ -197,7 +197,8 @@ def test_day_two_adds_to_day_one_and_the_last_day_is_scored(case, web, engine):
     assert "30 of 48 items assessed" in page and "<span data-score>100.00</span>" in page
     # The new day starts empty: day 1's rows are shown as recorded, not as today's answers.
     assert "查阅记录 5.1.1.1</textarea>" not in page
-    assert re.search(r'name="f/findings/\d+/result">\s*<option value="">', page)
+    assert len(re.findall(r'name="f/findings/\d+/result"[^>]*>\s*<option value="">', page)) == 48
+    assert " selected>" not in page.split('id="f-special_deductions"')[0].split("data-checklist")[1]
 
     day_two = {item.code: conform(item.code) for item in ITEMS[30:]}
     day_two[ITEMS[0].code] = {
