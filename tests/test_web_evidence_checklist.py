@@ -2,6 +2,7 @@
 the deployed indicator set, submitted as the form's rows, 422 on a bad row, day 2 adds to day 1,
 through the real diagrams, handlers and web app, on both databases."""
 
+import io
 import json
 import re
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 from certflow.accounts import issue_token
 from certflow.db import db
 from certflow.models import User
-from domain.models import Audit, Finding
+from domain.models import Attachment, Audit, Finding
 from domain.scoring import DEFAULT_INDICATOR_SET_PATH, load_indicator_set
 from tests.certification_case import Case, deploy_everything, make_people
 from tests.web_support import Browser, text
@@ -255,3 +256,26 @@ def test_the_api_refuses_a_bad_row_on_its_field_and_describes_the_options(app, c
     assert response.status_code == 422, response.json
     assert "findings/0/failures" in json.dumps(response.json), response.json
     assert case.open_task("Task_CollectEvidence").id == task.id
+
+
+def test_a_finding_keeps_its_evidence_files_and_the_next_day_links_them(case, web):
+    task = case.open_task("Task_CollectEvidence")
+    page = page_in(web, f"/tasks/{task.id}")
+    item = ITEMS[0]
+    form = day_form(case, page, {item.code: conform(item.code)}, more_days=True)
+    index = row_index(page, item.code)
+    form[f"f/findings/{index}/evidence_files"] = (
+        io.BytesIO(b"%PDF-1.4 org chart"),
+        "组织机构图.pdf",
+    )
+    response = web.post(f"/tasks/{task.id}", form, content_type="multipart/form-data")
+    assert response.status_code == 302, text(response)[:2000]
+    finding = db.session.scalars(select(Finding).where(Finding.item_code == item.code)).one()
+    (file_id,) = finding.evidence_files
+    assert db.session.get(Attachment, file_id).kind == "evidence"
+
+    task = case.open_task("Task_CollectEvidence")
+    page = page_in(web, f"/tasks/{task.id}")
+    row = page[page.index(f'data-item="{item.code}"') :]
+    row = row[: row.index("checklist-inputs")]
+    assert f'href="/files/{file_id}">组织机构图.pdf</a>' in row

@@ -13,13 +13,16 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.audit.checklist import ChecklistState, checklist_state
 from domain.errors import RuleViolation
-from domain.models import Finding
+from domain.models import Attachment, Finding
 from domain.scoring import Item
 from engine.errors import EngineError
+from webapp.access import may_download
+from webapp.auth import current_viewer
 from webapp.forms_render import Field, Form, Row
 
 # The business rule task that turns the final score into the star level (processes/onsite_audit).
@@ -63,6 +66,7 @@ class ChecklistView:
     star_level: int | None
     other_rows: list[Row]  # rows naming no item of the set (shown with their errors)
     labels: dict[str, dict[Any, str]]  # option labels of the row inputs, for recorded findings
+    recorded_files: dict[str, list[Attachment]] = field(default_factory=dict)  # by item code
 
     @property
     def recorded_count(self) -> int:
@@ -130,7 +134,26 @@ def _view(f, session, engine, instance_id, data, values, fresh, language) -> Che
     if f.template is not None:
         for c in f.template.fields:
             labels[str(c.path[-1])] = {o.value: o.label for o in c.options}
-    return ChecklistView(groups, state, _star_level(engine, instance_id, state), other_rows, labels)
+    view = ChecklistView(groups, state, _star_level(engine, instance_id, state), other_rows, labels)
+    view.recorded_files = _recorded_files(session, state)
+    return view
+
+
+def _recorded_files(session: Session, state: ChecklistState) -> dict[str, list[Attachment]]:
+    """The files of earlier findings that the viewer may download (R-11), by item code."""
+    ids = {i for f in state.recorded.values() for i in (f.evidence_files or [])}
+    if not ids:
+        return {}
+    viewer = current_viewer()
+    found = {
+        a.id: a
+        for a in session.scalars(select(Attachment).where(Attachment.id.in_(ids)))
+        if may_download(viewer, a)
+    }
+    return {
+        code: [found[i] for i in (f.evidence_files or []) if i in found]
+        for code, f in state.recorded.items()
+    }
 
 
 def _new_row(template: Row | None, path: tuple, index: int, code: str) -> Row:

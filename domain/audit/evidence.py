@@ -185,6 +185,7 @@ def finding_entry(indicator_set: IndicatorSet, index: int, raw: Any) -> dict:
             )
     evidence = optional_text(raw.get("evidence"))
     opportunity = optional_text(raw.get("improvement_opportunity"))
+    files = _evidence_files(raw.get("evidence_files"), f"{where}/evidence_files")
     deduction = result == NONCONFORM or (result == RESULT_SAMPLED and failures)
     if deduction and not evidence:
         raise RowViolation(
@@ -207,7 +208,19 @@ def finding_entry(indicator_set: IndicatorSet, index: int, raw: Any) -> dict:
         "failures": failures,
         "evidence": evidence,
         "improvement_opportunity": opportunity,
+        "evidence_files": files,
     }
+
+
+def _evidence_files(value: Any, field: str) -> list[int]:
+    """The attachment ids of a finding's files (none when absent)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+    ):
+        raise RowViolation("R-8.5.4", "the evidence files must be a list of uploaded files", field)
+    return list(value)
 
 
 def _row_int(value: Any, field: str, minimum: int) -> int:
