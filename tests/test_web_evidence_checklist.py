@@ -100,6 +100,13 @@ def test_the_checklist_shows_the_tree_with_labels_in_both_languages(case, web):
     assert ">符合 Conform</option>" in page and ">面谈 Interview</option>" in page
     assert not re.search(r">\s*(conform|nonconform|sampled|interview|records)\s*<", page)
     assert "0 of 48" not in page and "已评 0 / 48 项" in page
+    # Inside a filled-in row: method, result and evidence are required, the rest optional.
+    row = page[page.index(f'data-item="{ITEMS[0].code}"') :]
+    row = row[: row.index('class="checklist-row')]
+    assert '收集方法 Method<span class="req"' in row
+    assert '客观证据 Objective evidence<span class="req"' in row
+    assert "改进机会 Improvement opportunity</label>" in row
+    assert "证据文件 Evidence files</label>" in row
     english = page_in(web, f"/tasks/{task.id}?lang=en")
     assert ITEMS[0].text_en in english and "After-sales service system" in english
     assert "Running score" in english and "0 of 48 items assessed" in english

@@ -4,6 +4,7 @@ item by item, the running score and the star level follow, day 2 shows day 1's r
 the rest, and the case goes on to the conclusion with the score the checklist showed. Chinese and
 English. Its own live server: the case runs through the real deployed processes."""
 
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -79,11 +80,17 @@ def open_evidence_task(page: Page, url: str) -> None:
     expect(page.locator("[data-checklist]")).to_be_visible()
 
 
-def fill_item(page: Page, item, *, result="conform", method="records", evidence=None, **sample):
+def open_group(page: Page, item):
+    """The item's row, its second-level group opened (a click on the group's title)."""
     row = page.locator(f'[data-item="{item.code}"]')
     group = page.locator("details.checklist-group", has=row)
     if group.get_attribute("open") is None:
         group.locator("summary").click()
+    return row
+
+
+def fill_item(page: Page, item, *, result="conform", method="records", evidence=None, **sample):
+    row = open_group(page, item)
     row.locator('select[name$="/method"]').select_option(method)
     row.locator('select[name$="/result"]').select_option(result)
     for name, value in sample.items():
@@ -151,7 +158,13 @@ def test_team_leader_records_a_two_day_audit_through_the_checklist(
     score = page.locator("[data-checklist-score]")
     expect(score).to_contain_text(f"已评 {len(DAY_ONE)} / 48 项")
     expect(page.locator("[data-score]")).to_have_text(f"{partial.final_score:.2f}")
+    page.locator(f'[data-item="{NONCONFORM.code}"] input[type=file]').set_input_files(
+        {"name": "组织机构图.pdf", "mimeType": "application/pdf", "buffer": b"%PDF-1.4 chart"}
+    )
     fill_day(page, case.day(28), more_days=True)
+    if os.environ.get("CERTFLOW_SHOTS"):
+        page.locator(f'[data-item="{DAY_ONE[2].code}"]').scroll_into_view_if_needed()
+        page.screenshot(path=f"{os.environ['CERTFLOW_SHOTS']}/checklist-day1.png", full_page=False)
     page.get_by_role("button", name="提交并完成").click()
     expect(page.locator(".flash-success")).to_contain_text("任务已完成")
 
@@ -163,9 +176,10 @@ def test_team_leader_records_a_two_day_audit_through_the_checklist(
     expect(page.locator("[data-recorded]")).to_have_count(len(DAY_ONE))
     expect(score).to_contain_text(f"{len(DAY_ONE)} of 48 items assessed")
     expect(page.locator("[data-score]")).to_have_text(f"{partial.final_score:.2f}")
-    first_row = page.locator(f'[data-item="{NONCONFORM.code}"]')
+    first_row = open_group(page, NONCONFORM)
     expect(first_row).to_contain_text("Recorded earlier")
     expect(first_row).to_contain_text("Nonconform")
+    expect(first_row.get_by_role("link", name="组织机构图.pdf")).to_be_visible()
     expect(first_row.locator('select[name$="/result"]')).to_have_value("")
     expect(page.locator(f'[data-item="{DAY_TWO[0].code}"]')).to_contain_text(DAY_TWO[0].text_en)
     for item in DAY_TWO:
