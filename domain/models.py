@@ -281,6 +281,8 @@ class Finding(db.Model):
     failures: Mapped[int | None] = mapped_column(Integer)
     evidence: Mapped[str] = mapped_column(Text, default="")
     improvement_opportunity: Mapped[str] = mapped_column(Text, default="")
+    # Attachment ids of the files supporting the finding (evidence checklist, R-8.5.4).
+    evidence_files: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     recorded_by: Mapped[str] = mapped_column(String(80))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

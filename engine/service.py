@@ -14,6 +14,7 @@ Every public operation is one database transaction (see `engine.core`).
 from SpiffWorkflow.exceptions import WorkflowException
 
 from engine.actors import SUPERVISOR_ROLES, SYSTEM, Actor
+from engine.decisions import Decisions
 from engine.errors import (
     ConflictError,
     EngineError,
@@ -32,10 +33,18 @@ from engine.versions import Versions
 
 
 class WorkflowEngine(
-    Versions, Queries, TaskOperations, Messages, TimerSweep, Incidents, TaskIndex, InstanceRun
+    Versions,
+    Queries,
+    TaskOperations,
+    Messages,
+    TimerSweep,
+    Incidents,
+    TaskIndex,
+    InstanceRun,
+    Decisions,
 ):
     """Deploy, start, complete/claim/unclaim/reassign, messages, timers, incident retry, and the
-    queries on instances and tasks (the constructor is `EngineCore.__init__`)."""
+    queries on instances and tasks, decision previews (the constructor is `EngineCore.__init__`)."""
 
 
 __all__ = [

@@ -12,6 +12,9 @@ PREFIX = "f/"
 ROW, REMOVE, KEEP, PRESENT = "__row", "__remove", "__keep", "__present"
 RADIO_MAX_OPTIONS = 5
 TEXTAREA_MIN_LENGTH = 500
+# Widgets a form may declare (`"x-widget"`): an allowlist, value = the field kind. An
+# indicator checklist is an array of item rows (webapp.evidence_checklist renders it).
+WIDGETS = {"indicator-checklist": "indicator_checklist"}
 
 Path = tuple[str | int, ...]
 
@@ -152,6 +155,8 @@ def _is_attachment(schema: Mapping[str, Any], types: set[str]) -> bool:
 def classify(schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> str:
     """The field kind for a (resolved) property schema."""
     root = root if root is not None else schema
+    if schema.get("x-widget") in WIDGETS:  # a declared widget renders the field (rows of items)
+        return WIDGETS[schema["x-widget"]]
     types, nullable = schema_types(schema)
     options = enum_options(schema)
     if len(types) > 1 and types != {"integer", "number"}:

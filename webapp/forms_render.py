@@ -83,6 +83,7 @@ class Field:
     placeholder: str = ""
     attrs: dict[str, str] = field(default_factory=dict)
     present: bool = True  # nullable objects: filled in
+    widget: Any = None  # a declared widget's view (indicator_checklist: webapp.evidence_checklist)
 
     @property
     def key(self) -> str:
@@ -239,15 +240,16 @@ class _Builder:
         if kind == "object":
             result.present = not (nullable and value is None and not template)
             result.children = self.fields(schema, value, path, depth, template)
-        elif kind in ("object_array", "scalar_array"):
+        elif kind in ("object_array", "scalar_array", "indicator_checklist"):
             items = resolve(schema.get("items", {}), self.root)
             rows_values = value if isinstance(value, list) else []
             result.placeholder = f"__i{depth + 1}__"
+            row_kind = "scalar_array" if kind == "scalar_array" else "object_array"
             result.rows = [
-                self.row(items, item, (*path, i), depth + 1, template, kind, result.title)
+                self.row(items, item, (*path, i), depth + 1, template, row_kind, result.title)
                 for i, item in enumerate(rows_values)
             ]
-            if not template:
+            if not template and kind != "indicator_checklist":  # a checklist has a row per item
                 min_items = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
                 spare = max(self.spare_rows, min_items - len(result.rows))
                 start = len(result.rows)
@@ -256,7 +258,7 @@ class _Builder:
                     for i in range(spare)
                 ]
             result.template = self.row(
-                items, None, (*path, result.placeholder), depth + 1, True, kind, result.title
+                items, None, (*path, result.placeholder), depth + 1, True, row_kind, result.title
             )
         return result
 

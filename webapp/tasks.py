@@ -34,7 +34,7 @@ from domain.models import Attachment
 from engine.errors import EngineError, FormValidationError, NotFoundError
 from engine.models import HumanTask
 from engine.service import Actor
-from webapp import forms_render
+from webapp import evidence_checklist, forms_render
 from webapp.access import (
     CLIENT_ROLE,
     Viewer,
@@ -48,7 +48,7 @@ from webapp.client_data import task_data_for
 from webapp.form_errors import engine_errors, parser_errors, schema_errors
 from webapp.form_options import with_options
 from webapp.form_submission import merge_errors, parse_submission
-from webapp.i18n import china_day_start, safe_next
+from webapp.i18n import china_day_start, current_language, safe_next
 from webapp.instructions import render_instructions
 from webapp.models import TaskComment, TaskDraft, TaskFollowUp
 from webapp.runtime import get_clock, get_engine
@@ -179,10 +179,21 @@ def render_task(
     data = task_data_for(viewer, row, task_data, schema)
     can_work = may_work_on(viewer, row)
     draft = None
+    fresh = values is None  # the page opens the task: no answers of this round entered yet
     if values is None:
         values, draft = _form_values(row, schema, data)
     schema = with_options(schema, {**task_data, **values})  # choices from data (issue 10)
     form = forms_render.build_form(schema, values, errors or {})
+    evidence_checklist.attach(
+        form,
+        session=db.session,
+        engine=engine,
+        instance_id=row.instance_id,
+        data=data,
+        values=values,
+        fresh=fresh and draft is None,
+        language=current_language(),
+    )
     attachment_ids = form.attachment_ids()
     attachments = {
         a.id: a
@@ -255,6 +266,11 @@ def submit(task_id: str):
     engine = get_engine()
     # Refused options are read too, so that the engine's answer names the rule (issue 10).
     schema = with_options(engine.task_form(row), engine.task_data(row), include_refused=True)
+    if request.form.get("action") == "preview":  # the page again with its running score; no save
+        if not may_work_on(viewer, row):
+            return deny(403, f"task {row.id} takes no data from the user")
+        shown = parse_submission(schema, request.form)
+        return render_task(row, values=shown.values, errors=parser_errors(shown.errors))
     uploads = UploadStore(viewer)
     submission = parse_submission(
         schema,

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from domain.acting import Acting, stamp
 from domain.audit.common import audit_indicator_set, get_audit, require_status
@@ -71,13 +72,13 @@ def record_evidence(
     if audit.start_date and day < audit.start_date:
         raise RuleViolation("R-8.5.2", f"audit day {day} is before the on-site start")
     entries = [
-        _finding_entry(indicator_set, index, raw)
+        finding_entry(indicator_set, index, raw)
         for index, raw in enumerate(require_list(findings, "findings", "R-8.5.2", allow_empty=True))
     ]
-    deductions = _special_entries(
+    deductions = special_entries(
         special_deductions, indicator_set.special_deductions, "special_deductions"
     )
-    bonus = _special_entries(special_bonus, indicator_set.special_bonus, "special_bonus")
+    bonus = special_entries(special_bonus, indicator_set.special_bonus, "special_bonus")
     communication = require_text(daily_communication, "daily_communication", "R-8.5.3")
     raised = _escalation(escalation, escalation_details, terminate_reason)
     for entry in entries:
@@ -105,46 +106,99 @@ def record_evidence(
     return raised["kind"]
 
 
-def _finding_entry(indicator_set: IndicatorSet, index: int, raw: Any) -> dict:
-    where = f"findings[{index}]"
+class RowViolation(RuleViolation):
+    """A rule broken by one field of one submitted row; `field` is its form path
+    ("findings/3/failures"), so a submit-time check can show it next to the field."""
+
+    def __init__(self, rule: str, message: str, field: str) -> None:
+        super().__init__(rule, message)
+        self.field = field
+
+
+def evidence_problems(session: Session, data: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The evidence form's rows against the rules record_evidence applies (R-8.5.2, R-8.5.4,
+    R-3), as field errors before the task completes (422); the same `finding_entry` and
+    `special_entries` run again when the handler records the day."""
+    audit = get_audit(session, data.get("audit_id"))
+    indicator_set = audit_indicator_set(session, audit)
+    problems: dict[str, list[str]] = {}
+    findings = data.get("findings")
+    for index, raw in enumerate(findings if isinstance(findings, list) else []):
+        try:
+            finding_entry(indicator_set, index, raw)
+        except RowViolation as err:
+            problems.setdefault(err.field, []).append(str(err))
+    for field, known in (
+        ("special_deductions", indicator_set.special_deductions),
+        ("special_bonus", indicator_set.special_bonus),
+    ):
+        entries = data.get(field)
+        for index, raw in enumerate(entries if isinstance(entries, list) else []):
+            try:
+                special_entries([raw], known, field)
+            except RuleViolation as err:
+                problems.setdefault(f"{field}/{index}/code", []).append(str(err))
+    return problems
+
+
+def finding_entry(indicator_set: IndicatorSet, index: int, raw: Any) -> dict:
+    """One finding row checked against the set (R-8.5.2, R-8.5.4, R-3); RowViolation names the
+    row's field."""
+    where = f"findings/{index}"
     if not isinstance(raw, Mapping):
-        raise RuleViolation("R-8.5.2", f"{where} must be an object")
+        raise RowViolation("R-8.5.2", "a finding must be an object", where)
     code = raw.get("item_code")
     try:
         item = indicator_set.item(code)
     except KeyError as err:
-        raise RuleViolation(
+        raise RowViolation(
             "R-8.5.4",
-            f"{where}: item {code!r} is not in indicator set {indicator_set_label(indicator_set)}",
+            f"item {code!r} is not in indicator set {indicator_set_label(indicator_set)}",
+            f"{where}/item_code",
         ) from err
     method = raw.get("method")
     if method not in AUDIT_METHODS:
-        raise RuleViolation("R-8.5.2", f"{where}: method must be one of {AUDIT_METHODS}")
+        raise RowViolation(
+            "R-8.5.2", f"the method must be one of {AUDIT_METHODS}", f"{where}/method"
+        )
     result = raw.get("result")
     if result not in RESULT_VALUES:
-        raise RuleViolation("R-8.5.4", f"{where}: result must be one of {RESULT_VALUES}")
+        raise RowViolation(
+            "R-8.5.4", f"the result must be one of {RESULT_VALUES}", f"{where}/result"
+        )
     sample_size = failures = None
     if result == RESULT_SAMPLED:
         if item.kind != SAMPLED:
-            raise RuleViolation("R-3", f"{where}: item {code} is qualitative; it is not sampled")
-        sample_size = require_int(
-            raw.get("sample_size"), f"{where}.sample_size", "R-8.5.2", minimum=1
-        )
-        failures = require_int(raw.get("failures"), f"{where}.failures", "R-8.5.2", minimum=0)
+            raise RowViolation(
+                "R-3",
+                f"item {code} is assessed as a whole (qualitative); it cannot be sampled — "
+                "choose conform or nonconform",
+                f"{where}/result",
+            )
+        sample_size = _row_int(raw.get("sample_size"), f"{where}/sample_size", 1)
+        failures = _row_int(raw.get("failures"), f"{where}/failures", 0)
         if failures > sample_size:
-            raise RuleViolation("R-8.5.2", f"{where}: failures exceed the sample size")
+            raise RowViolation(
+                "R-8.5.2",
+                f"the failures ({failures}) exceed the sample size ({sample_size})",
+                f"{where}/failures",
+            )
     evidence = optional_text(raw.get("evidence"))
     opportunity = optional_text(raw.get("improvement_opportunity"))
+    files = _evidence_files(raw.get("evidence_files"), f"{where}/evidence_files")
     deduction = result == NONCONFORM or (result == RESULT_SAMPLED and failures)
     if deduction and not evidence:
-        raise RuleViolation(
-            "R-8.5.4", f"{where}: a deduction on item {code} needs objective evidence in detail"
+        raise RowViolation(
+            "R-8.5.4",
+            f"a deduction on item {code} needs the objective evidence in detail",
+            f"{where}/evidence",
         )
     if deduction and opportunity:
-        raise RuleViolation(
+        raise RowViolation(
             "R-8.5.4",
-            f"{where}: item {code} is a deduction item (扣分项); an improvement opportunity may "
-            "not be recorded on it — record the nonconformity instead",
+            f"item {code} is a deduction item (扣分项); an improvement opportunity may not be "
+            "recorded on it — record the nonconformity instead",
+            f"{where}/improvement_opportunity",
         )
     return {
         "item_code": code,
@@ -154,10 +208,29 @@ def _finding_entry(indicator_set: IndicatorSet, index: int, raw: Any) -> dict:
         "failures": failures,
         "evidence": evidence,
         "improvement_opportunity": opportunity,
+        "evidence_files": files,
     }
 
 
-def _special_entries(value: Any, known: Iterable[Any], field: str) -> list[tuple[str, str]]:
+def _evidence_files(value: Any, field: str) -> list[int]:
+    """The attachment ids of a finding's files (none when absent)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+    ):
+        raise RowViolation("R-8.5.4", "the evidence files must be a list of uploaded files", field)
+    return list(value)
+
+
+def _row_int(value: Any, field: str, minimum: int) -> int:
+    try:
+        return require_int(value, field, "R-8.5.2", minimum=minimum)
+    except RuleViolation as err:
+        raise RowViolation("R-8.5.2", err.detail, field) from err
+
+
+def special_entries(value: Any, known: Iterable[Any], field: str) -> list[tuple[str, str]]:
     codes = {special.code for special in known}
     entries = []
     for index, raw in enumerate(require_list(value, field, "R-3", allow_empty=True)):
