@@ -183,8 +183,9 @@ def _register(
             }
             # The one commit of this unit of work: `start` is an engine operation, one
             # transaction that commits the registration above with the new instance or rolls
-            # both back (tests/complaints/test_web_complaints.py::test_registration_and_process_start_are_
-            # one_transaction). Nothing here commits on its own.
+            # both back (tests/complaints/test_web_complaints.py::
+            # test_registration_and_process_start_are_one_transaction). Nothing here commits
+            # on its own.
             get_engine().start(
                 "complaint",
                 actor=starter,
