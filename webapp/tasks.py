@@ -177,9 +177,10 @@ def render_task(
     data = task_data_for(viewer, row, engine.task_data(row), schema)
     can_work = may_work_on(viewer, row)
     draft = None
+    resubmitted = values is not None  # shown again to be corrected: the rows as sent
     if values is None:
         values, draft = _form_values(row, schema, data)
-    form = forms_render.build_form(schema, values, errors or {})
+    form = forms_render.build_form(schema, values, errors or {}, resubmitted=resubmitted)
     attachment_ids = form.attachment_ids()
     attachments = {
         a.id: a
