@@ -52,6 +52,7 @@ from webapp.instructions import render_instructions
 from webapp.models import TaskComment, TaskDraft, TaskFollowUp
 from webapp.runtime import get_clock, get_engine
 from webapp.task_comments import comment_visibility, may_write_to_client, visible_comments
+from webapp.task_context import task_context
 from webapp.task_files import (
     UploadStore,
     attachment_check,
@@ -216,6 +217,7 @@ def render_task(
         "attachments": attachments,
         "case_attachments": case_attachments(row, viewer),
         "comments": comments,
+        "case_context": task_context(viewer, row, data),  # issue 10: the case data, read-only
         "may_write_to_client": may_write_to_client(viewer, row),
         "viewer_is_staff": viewer.is_staff,
         "follow_up": follow_up.follow_up_at if follow_up else None,
