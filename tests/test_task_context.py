@@ -68,7 +68,8 @@ def test_the_acceptance_review_shows_the_application_and_its_files(case, app):
     case.apply()
     review = case.open_task("Task_AcceptanceReview")
     html = panel(page(app, "ma_market", review.id), "context-application")
-    for shown in ("福州优服电器有限公司", "家用电器的安装、维修、退换货及废旧回收服务", "总部服务中心"):
+    scope = "家用电器的安装、维修、退换货及废旧回收服务"
+    for shown in ("福州优服电器有限公司", scope, "总部服务中心"):
         assert shown in html, shown
     for filename in ("营业执照.pdf", "服务手册.pdf", "服务流程图.pdf"):
         assert filename in html, filename
@@ -108,7 +109,8 @@ def test_the_verifier_sees_the_clients_answers_and_files(case, app):
     # A second round shows the verifier's note on the rejected answer.
     case.verify_ncs([nc_id], accepted=False)
     case.answer_ncs([nc_id])
-    again = panel(page(app, "zhang_leader", case.open_task("Task_VerifyCorrections").id), "context-nc-answers")
+    second = case.open_task("Task_VerifyCorrections")
+    again = panel(page(app, "zhang_leader", second.id), "context-nc-answers")
     assert "未分析根本原因 no root-cause analysis" in again
     assert "培训记录.pdf" in again  # the files of the earlier round stay listed
 
