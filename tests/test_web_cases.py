@@ -225,7 +225,12 @@ def test_the_instance_page_marks_active_and_completed_elements(cases):
     assert response.status_code == 200
     page = text(response)
     assert _data(page, "data-active") == ACTIVE_AT_CONTRACT
-    assert _data(page, "data-completed") == '["Task_Review"]'
+    # every element reached, not only user tasks (issue 10), and the flows taken
+    assert _data(page, "data-completed") == (
+        '["Gateway_Accepted", "StartEvent_Received", "Task_ComputeDays", '
+        '"Task_RecordAcceptance", "Task_Review"]'
+    )
+    assert '["Task_Review", "Gateway_Accepted"]' in _data(page, "data-flows")
     assert f'data-diagram-url="/instances/{cases.instance_a}/diagram.bpmn"' in page
     assert "bpmn-navigated-viewer.production.min.js" in page and "js/diagram.js" in page
     assert "<script>" not in page  # no inline script
