@@ -50,10 +50,11 @@ def signed_in(app, username: str, password: str) -> Browser:
     return browser
 
 
-def page(app, username: str, task_id: str) -> str:
+def page(app, username: str, task_id: str, query: str = "") -> str:
     password = "pw-" + username if username == "zhang_leader" else "pw"  # tests/factories.py
     browser = signed_in(app, username, password)
-    response = browser.get(f"/tasks/{task_id}")
+    g.pop("_flask_babel", None)  # the language of the sign-in request, cached on `g`
+    response = browser.get(f"/tasks/{task_id}{query}")
     assert response.status_code == 200, text(response)
     return text(response)
 
@@ -129,6 +130,8 @@ def test_the_decider_sees_report_score_and_nc_status_and_the_client_sees_no_pane
     assert "92" in score and "★★★★" in score and "推荐认证" in score
     assert "已关闭（已验证）" in audit and "张组长" in audit
     assert "context-application" in html
+    english = panel(page(app, "jue_decider", decision.id, "?lang=en"), "context-audit")
+    assert "The audit" in english and "Closed (verified)" in english and "Team leader" in english
 
     client_view = signed_in(app, "wang_client", "pw")
     for row in _client_tasks(case):  # the client's own task pages never carry a panel
