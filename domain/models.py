@@ -353,6 +353,8 @@ class Certificate(db.Model):
     rules: Mapped[str] = mapped_column(String(200))
     issuing_body: Mapped[str] = mapped_column(String(200))
     signatory: Mapped[str] = mapped_column(String(100))
+    # the signatory's title, from the settings with the name (issue 10).
+    signatory_title: Mapped[str] = mapped_column(String(100), default="", server_default="")
     issued_on: Mapped[date] = mapped_column(Date)
     original_issued_on: Mapped[date] = mapped_column(Date)
     changed_on: Mapped[date | None] = mapped_column(Date)

@@ -3,6 +3,7 @@
 from typing import Any
 
 from engine.core import EngineCore, task_uuid
+from engine.diagram_state import diagram_marks
 from engine.errors import NotFoundError
 from engine.models import HumanTask, ProcessInstance
 
@@ -43,3 +44,10 @@ class Queries(EngineCore):
         workflow = self._load(instance)
         task = workflow.get_task_from_id(task_uuid(row.id))
         return dict(task.data) if task is not None else {}
+
+    def diagram_marks(
+        self, instance: ProcessInstance, incident_task_ids: list[str]
+    ) -> dict[str, dict[str, list]]:
+        """Per process id of the instance: the elements reached, active and failing and the flows
+        taken (engine/diagram_state.py), for the instance diagram."""
+        return diagram_marks(self._load(instance), incident_task_ids)

@@ -51,6 +51,13 @@ LABELS: dict[str, dict[str, Any]] = {
         "not_applicable": lazy_gettext("Not applicable"),
         "sampled": lazy_gettext("Sampled"),
     },
+    "nonconformity": {  # issue 10: the NC status on the verification and decision tasks
+        "open": lazy_gettext("Reported"),
+        "confirmed": lazy_gettext("Confirmed by the client"),
+        "answered": lazy_gettext("Answered"),
+        "rejected": lazy_gettext("Answer not accepted"),
+        "accepted": lazy_gettext("Closed (verified)"),
+    },
     "team_role": {
         "leader": lazy_gettext("Team leader"),
         "auditor": lazy_gettext("Auditor"),

@@ -20,6 +20,7 @@ from sqlalchemy import exists, func, or_, select
 
 from certflow.db import db
 from certflow.models import User
+from domain.application import ISSUING_BODY
 from domain.models import (
     Application,
     Attachment,
@@ -462,5 +463,7 @@ def document(organisation_id: int, document_id: int):
         organisation=organisation,
         document=row,
         body=render_markdown(row.body),
-        author=display_names({row.created_by}).get(row.created_by, row.created_by),
+        # The CB issues every document (issue 10): `created_by` is only whose step produced
+        # it (e.g. the client's confirmation that triggered the NC report), not its author.
+        issuer=ISSUING_BODY,
     )

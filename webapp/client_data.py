@@ -1,7 +1,8 @@
 """What a client may see of the process data (R-11; issue 9, item 2): an allowlist.
 
-A client gets, for a task, the fields of the task's own form (its own input, prefilled from the
-task data of the same name) plus the variables declared for that task in
+A client gets, for a task, the fields of the task's own form (its own input, read from the task
+data of the same name; the page's form itself starts from the form's declared defaults only,
+webapp.forms_render.initial_values) plus the variables declared for that task in
 `processes/client_data.yaml`; nothing else. Staff get the task data as it is. The rule is
 applied to every client-facing answer: the API's task answer (`data`) and instance answers
 (only the elements of the client's own tasks, no incidents), and the web task page (its

@@ -86,6 +86,17 @@ class Field:
     widget: Any = None  # a declared widget's view (indicator_checklist: webapp.evidence_checklist)
 
     @property
+    def mandatory(self) -> bool:
+        """Whether the person must fill the field in (the red `*`): the schema requires it and no
+        empty answer is accepted. A nullable required field is only *sent* every time (empty →
+        null), and a required array without ``minItems`` may stay empty."""
+        if not self.required or self.nullable:
+            return False
+        if self.kind in ("object_array", "scalar_array", "choice_array", "attachment_array"):
+            return isinstance(self.schema.get("minItems"), int) and self.schema["minItems"] > 0
+        return True
+
+    @property
     def key(self) -> str:
         """The error path ("sites/0/address")."""
         return "/".join(str(p) for p in self.path)
@@ -171,11 +182,18 @@ def _is_id(value: Any) -> bool:
 
 
 class _Builder:
-    def __init__(self, root: Mapping[str, Any], errors: Mapping[str, list[str]], spare_rows: int):
+    def __init__(
+        self,
+        root: Mapping[str, Any],
+        errors: Mapping[str, list[str]],
+        spare_rows: int,
+        resubmitted: bool,
+    ):
         self.root = root
         self.errors = {k: list(v) for k, v in errors.items()}
         self.claimed: set[str] = set()
         self.spare_rows = spare_rows
+        self.resubmitted = resubmitted
 
     def take_errors(self, key: str) -> list[str]:
         if key in self.errors:
@@ -251,7 +269,10 @@ class _Builder:
             ]
             if not template and kind != "indicator_checklist":  # a checklist has a row per item
                 min_items = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
-                spare = max(self.spare_rows, min_items - len(result.rows))
+                # A form shown again to be corrected keeps exactly the rows the person sent
+                # (issue 10): a spare row only where the array has none.
+                wanted = 0 if self.resubmitted and result.rows else self.spare_rows
+                spare = max(wanted, min_items - len(result.rows))
                 start = len(result.rows)
                 result.rows += [
                     self.row(items, None, (*path, start + i), depth + 1, False, kind, result.title)
@@ -306,11 +327,13 @@ def build_form(
     errors: Mapping[str, list[str]] | None = None,
     *,
     spare_rows: int = 1,
+    resubmitted: bool = False,
 ) -> Form:
     """The field tree of `schema` with `values` filled in and `errors` ({path: [messages]}) next
-    to their fields; errors that belong to no field are form-level."""
+    to their fields; errors that belong to no field are form-level. `resubmitted`: the values
+    are a submission shown again, so arrays get no spare row beyond the ones sent."""
     schema = dict(schema or {})
-    builder = _Builder(schema, errors or {}, spare_rows)
+    builder = _Builder(schema, errors or {}, spare_rows, resubmitted)
     fields = builder.fields(schema, values or {}, (), 0, False)
     leftover = [
         ("" if key == "_form" else key, msgs)
@@ -325,14 +348,21 @@ def build_form(
     )
 
 
+PREFILL = "x-prefill-from"
+
+
 def initial_values(schema: Mapping[str, Any] | None, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Starting values: the schema's defaults, overridden by task data of the same name."""
+    """Starting values of a new task: only what the form declares — a property's ``default``,
+    or ``x-prefill-from: <variable>`` (a top-level property started from that task variable, e.g.
+    the reason of a withdrawal notice). Nothing else of the task data is carried in, so a loop
+    never inherits the previous round's answers (issue 10)."""
     schema = schema or {}
     values: dict[str, Any] = {}
     for name, sub in (schema.get("properties") or {}).items():
         sub = resolve(sub, schema)
         if "default" in sub:
             values[name] = sub["default"]
-        if name in data:
-            values[name] = data[name]
+        source = sub.get(PREFILL)
+        if isinstance(source, str) and data.get(source) is not None:
+            values[name] = data[source]
     return values

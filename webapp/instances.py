@@ -88,13 +88,18 @@ def show(instance_id: int):
     incidents = engine.open_incidents(instance.id) if viewer.is_staff else []
     tasks, other_tasks = open_tasks([instance.id], viewer)
     events = timeline([instance.id], viewer, limit=MAX_EVENTS, newest_first=False)
-    active = sorted(instance.active_elements or [])
-    completed = completed_elements(instance)
-    if not viewer.is_staff:
+    if viewer.is_staff:
+        # Every element reached (any kind), the flows taken, and failures inside called
+        # processes on their call activities (issue 10; engine/diagram_state.py).
+        marks = engine.diagram_marks(instance, [i.task_id for i in incidents]).get(shown, {})
+        active, completed = marks.get("active", []), marks.get("completed", [])
+        incident_elements, flows = marks.get("incidents", []), marks.get("flows", [])
+    else:
         # A client sees where its own tasks are, not the certification body's internal steps.
         own = own_task_elements(instance, viewer)
-        active = [e for e in active if e in own["open"]]
-        completed = [e for e in completed if e in own["completed"]]
+        active = [e for e in sorted(instance.active_elements or []) if e in own["open"]]
+        completed = [e for e in completed_elements(instance) if e in own["completed"]]
+        incident_elements, flows = [], []
     extend_csp("style-src", "'unsafe-inline'")  # bpmn-js styles its SVG inline
     return render_template(
         "instances/show.html",
@@ -104,7 +109,8 @@ def show(instance_id: int):
         shown=shown,
         active=active,
         completed=completed,
-        incident_elements=sorted({i.element_id for i in incidents}),
+        incident_elements=incident_elements,
+        flows=flows,
         incidents=incidents,
         open_tasks=tasks,
         other_tasks=other_tasks,

@@ -33,3 +33,11 @@ def render_instructions(text: str | None, data: Mapping[str, Any]) -> Markup:
     if not text or not text.strip():
         return Markup("")
     return Markup(_markdown.render(fill_placeholders(text, data)))  # noqa: S704 (html disabled)
+
+
+def render_markdown(text: str | None) -> Markup:
+    """A form's or field's description as markdown (lists, emphasis; raw HTML shown as text),
+    so a list written one item per line is shown as a list (issue 10)."""
+    if not text or not str(text).strip():
+        return Markup("")
+    return Markup(_markdown.render(str(text)))  # noqa: S704 (html disabled)

@@ -52,6 +52,8 @@ from webapp.i18n import china_day_start, current_language, safe_next
 from webapp.instructions import render_instructions
 from webapp.models import TaskComment, TaskDraft, TaskFollowUp
 from webapp.runtime import get_clock, get_engine
+from webapp.task_comments import comment_visibility, may_write_to_client, visible_comments
+from webapp.task_context import task_context
 from webapp.task_files import (
     UploadStore,
     attachment_check,
@@ -183,7 +185,8 @@ def render_task(
     if values is None:
         values, draft = _form_values(row, schema, data)
     schema = with_options(schema, {**task_data, **values})  # choices from data (issue 10)
-    form = forms_render.build_form(schema, values, errors or {})
+    # Shown again to be corrected: the rows as sent, no spare row.
+    form = forms_render.build_form(schema, values, errors or {}, resubmitted=not fresh)
     evidence_checklist.attach(
         form,
         session=db.session,
@@ -200,9 +203,7 @@ def render_task(
         for a in db.session.scalars(select(Attachment).where(Attachment.id.in_(attachment_ids)))
         if may_download(viewer, a)
     }
-    comments = db.session.scalars(
-        select(TaskComment).where(TaskComment.task_id == row.id).order_by(TaskComment.id)
-    ).all()
+    comments = visible_comments(viewer, row.id)  # internal comments stay with staff
     follow_up = db.session.get(TaskFollowUp, (row.id, viewer.username))
     context = {
         "task": row,
@@ -230,6 +231,9 @@ def render_task(
         "attachments": attachments,
         "case_attachments": case_attachments(row, viewer),
         "comments": comments,
+        "case_context": task_context(viewer, row, data),  # issue 10: the case data, read-only
+        "may_write_to_client": may_write_to_client(viewer, row),
+        "viewer_is_staff": viewer.is_staff,
         "follow_up": follow_up.follow_up_at if follow_up else None,
         "model_follow_up": row.follow_up_at,
         "draft": draft,
@@ -434,6 +438,10 @@ def comment(task_id: str):
     if len(body) > MAX_COMMENT:
         flash(_("The comment is too long (at most 4000 characters)."), "error")
         return redirect(_task_url(row))
+    visibility = comment_visibility(current_viewer(), row, request.form.get("visibility"))
+    if visibility is None:
+        flash(_("Only a task of the client can have a comment to the client."), "error")
+        return redirect(_task_url(row))
     db.session.add(
         TaskComment(
             task_id=row.id,
@@ -441,6 +449,7 @@ def comment(task_id: str):
             author=current_viewer().username,
             body=body,
             created_at=get_clock().now(),
+            visibility=visibility,
         )
     )
     db.session.commit()

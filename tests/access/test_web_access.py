@@ -60,8 +60,10 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
 PUBLIC = {"auth.login", "i18n.switch_language", "main.index", "main.healthz", "static"}
-# The public complaint form (rate-limited) and status lookup (status only, R-11, R-12).
-PUBLIC |= {"complaints.new", "complaints.status"}
+PUBLIC |= {"main.favicon"}  # the site icon (issue 10)
+# The public complaint form (rate-limited), its receipt (the same dates as the status, issue 10)
+# and status lookup (status only, R-11, R-12).
+PUBLIC |= {"complaints.new", "complaints.received", "complaints.status"}
 PUBLIC_BLUEPRINTS = {"api", "registry"}
 TASK_ENDPOINTS = [
     name for name in ENDPOINTS if name.startswith("tasks.") and "{task}" in (ENDPOINTS[name][1])

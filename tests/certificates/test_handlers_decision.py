@@ -268,7 +268,8 @@ def test_certificate_leap_day_and_serial(ctx, clock) -> None:
     assert result["expires_on"] == "2031-02-28"
 
 
-def test_certificate_signatory_is_the_deciders_name(ctx, clock) -> None:
+def test_certificate_signatory_and_title_come_from_the_settings_not_the_decider(ctx, clock) -> None:
+    # Issue 10: the certificate named the decider's (demo) account: the CB's signature.
     now = clock.now()
     create_user(
         db.session,
@@ -278,21 +279,28 @@ def test_certificate_signatory_is_the_deciders_name(ctx, clock) -> None:
         display_name="陈决定",
         now=now,
     )
+    override_settings(
+        ctx, certificate_signatory="张总经理", certificate_signatory_title="总经理 General Manager"
+    )
     application, _audit, decision = granted(now)
     result = call(
         "certificate.issue", {"application_id": application.id, "decision_id": decision["id"]}, now
     )
-    assert db.session.get(Certificate, result["id"]).signatory == "陈决定"
+    certificate = db.session.get(Certificate, result["id"])
+    assert (certificate.signatory, certificate.signatory_title) == (
+        "张总经理",
+        "总经理 General Manager",
+    )
 
 
-def test_certificate_signatory_setting(ctx, clock) -> None:
+def test_certificate_signatory_defaults(ctx, clock) -> None:
     now = clock.now()
-    override_settings(ctx, certificate_signatory="张总经理")
     application, _audit, decision = granted(now)
     result = call(
         "certificate.issue", {"application_id": application.id, "decision_id": decision["id"]}, now
     )
-    assert db.session.get(Certificate, result["id"]).signatory == "张总经理"
+    certificate = db.session.get(Certificate, result["id"])
+    assert (certificate.signatory, certificate.signatory_title) == ("认证决定人员", "授权签字人")
 
 
 def test_no_certificate_for_a_refusal(ctx, clock) -> None:
