@@ -18,10 +18,9 @@ from certflow.db import db
 from certflow.models import User
 from domain.models import Application, Attachment, Certificate, ConflictOfInterest, Document
 from engine.models import HumanTask
-from tests.certification_case import Case, deploy_everything, make_people
+from tests.certification_case import Case, deploy_everything, make_people, one_nc, through_onsite
 from tests.conftest import START_TIME as START
 from tests.factories import make_auditor
-from tests.lifecycle.test_certification_e2e import one_nc, through_onsite
 from tests.web_support import Browser, text
 from webapp.models import TaskComment
 

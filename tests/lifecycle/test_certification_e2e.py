@@ -19,37 +19,20 @@ from domain.models import (
     ProgrammeActivity,
 )
 from engine.errors import ForbiddenError, FormValidationError
-from tests.certification_case import Case, deploy_everything, findings_losing, make_people
+from tests.certification_case import (
+    Case,
+    deploy_everything,
+    findings_losing,
+    make_people,
+    one_nc,
+    through_onsite,
+)
 
 
 @pytest.fixture
 def case(engine, clock, tmp_path):
     deploy_everything(engine)
     return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
-
-
-def through_onsite(
-    case, points_lost=80, nonconformities=(), mystery_shopping=True, conclusion="recommend"
-):
-    case.apply()
-    case.review()
-    case.contract()
-    case.programme(mystery_shopping=mystery_shopping)
-    case.appoint()
-    case.plan_and_prepare(mystery_shopping=mystery_shopping)
-    case.opening_meeting()
-    case.evidence(findings_losing(points_lost))
-    case.conclude(conclusion, list(nonconformities))
-
-
-def one_nc():
-    return [
-        {
-            "item_code": "5.1.1.1",
-            "description": "未建立售后服务组织架构图 no after-sales organisation chart",
-            "evidence": "查阅文件 2026-02-02 documents reviewed",
-        }
-    ]
 
 
 def documents(kind):

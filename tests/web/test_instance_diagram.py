@@ -10,9 +10,8 @@ from flask import g
 
 from certflow.accounts import create_user
 from certflow.db import db
-from tests.certification_case import Case, deploy_everything, make_people
+from tests.certification_case import Case, deploy_everything, make_people, one_nc, through_onsite
 from tests.conftest import START_TIME
-from tests.lifecycle.test_certification_e2e import one_nc, through_onsite
 from tests.web_support import Browser, text
 
 

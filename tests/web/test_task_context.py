@@ -13,8 +13,7 @@ from sqlalchemy import select
 from certflow.db import db
 from domain.attachments import store_attachment
 from domain.models import Application
-from tests.certification_case import Case, deploy_everything, make_people
-from tests.lifecycle.test_certification_e2e import one_nc, through_onsite
+from tests.certification_case import Case, deploy_everything, make_people, one_nc, through_onsite
 from tests.web_support import Browser, text
 from webapp.task_context import PANELS, load_declarations
 
