@@ -31,9 +31,8 @@ from domain.attachments import (
 )
 from domain.formats import form_format_checker
 from domain.models import Attachment
-from engine.errors import EngineError, FormValidationError, NotFoundError
-from engine.models import HumanTask
-from engine.service import Actor
+from engine.errors import EngineError, FormValidationError
+from engine.service import Actor, TaskView
 from webapp import forms_render
 from webapp.access import (
     CLIENT_ROLE,
@@ -65,16 +64,13 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 MAX_COMMENT = 4000
 
 
-def _find_task(task_id: str) -> HumanTask | None:
+def _find_task(task_id: str) -> TaskView | None:
     if not _UUID.fullmatch(task_id):
         return None
-    try:
-        return get_engine().get_task(task_id)
-    except NotFoundError:
-        return None
+    return get_engine().find_task(task_id)
 
 
-def visible_task(task_id: str) -> tuple[HumanTask | None, Any]:
+def visible_task(task_id: str) -> tuple[TaskView | None, Any]:
     """(task, None) when the user may see it, else (None, the logged 404 response)."""
     row = _find_task(task_id)
     if row is None:
@@ -88,12 +84,12 @@ def _back() -> str:
     return safe_next(request.values.get("next"), url_for("inbox.index"))
 
 
-def _task_url(row: HumanTask) -> str:
+def _task_url(row: TaskView) -> str:
     target = request.values.get("next")
     return url_for("tasks.show", task_id=row.id, next=target) if target else _plain_url(row)
 
 
-def _plain_url(row: HumanTask) -> str:
+def _plain_url(row: TaskView) -> str:
     return url_for("tasks.show", task_id=row.id)
 
 
@@ -130,7 +126,7 @@ def _engine_message(err: EngineError) -> str:
 
 
 # -- the page -------------------------------------------------------------------------------------
-def reassign_candidates(row: HumanTask) -> list[User]:
+def reassign_candidates(row: TaskView) -> list[User]:
     """Active users who hold the task's candidate role (for client tasks: users of the task's
     organisation), so the engine's and the visibility rules both accept them."""
     users = db.session.scalars(
@@ -153,7 +149,7 @@ def reassign_candidates(row: HumanTask) -> list[User]:
     return result
 
 
-def _form_values(row: HumanTask, schema: dict | None, data: dict) -> tuple[dict, TaskDraft | None]:
+def _form_values(row: TaskView, schema: dict | None, data: dict) -> tuple[dict, TaskDraft | None]:
     draft = db.session.get(TaskDraft, (row.id, current_viewer().username))
     if draft is not None:
         return dict(draft.data or {}), draft
@@ -161,7 +157,7 @@ def _form_values(row: HumanTask, schema: dict | None, data: dict) -> tuple[dict,
 
 
 def render_task(
-    row: HumanTask,
+    row: TaskView,
     *,
     values: dict | None = None,
     errors: dict[str, list[str]] | None = None,
@@ -192,7 +188,7 @@ def render_task(
     follow_up = db.session.get(TaskFollowUp, (row.id, viewer.username))
     context = {
         "task": row,
-        "process_name": row.instance.process_version.name,
+        "process_name": row.process_name,
         "organisations": instance_organisations(row.instance_id, row.business_key),
         "overdue": row.state == "open" and row.due_at is not None and row.due_at < now,
         "instructions": render_instructions(details["instructions"], data),
@@ -299,7 +295,7 @@ def _schema_errors(schema: dict | None, data: dict) -> dict[str, list[str]]:
     return schema_errors(schema, data, form_format_checker(db.session)) if schema else {}
 
 
-def _save_draft(row: HumanTask, viewer: Viewer, values: dict):
+def _save_draft(row: TaskView, viewer: Viewer, values: dict):
     now = get_clock().now()
     draft = db.session.get(TaskDraft, (row.id, viewer.username))
     if draft is None:
