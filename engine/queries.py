@@ -5,6 +5,7 @@ from typing import Any
 
 from engine.core import task_uuid
 from engine.errors import NotFoundError
+from engine.forms import FieldError, field_errors
 from engine.models import HumanTask, ProcessInstance
 from engine.query_instances import InstanceQueries
 from engine.query_tasks import TaskQueries
@@ -28,6 +29,12 @@ class Queries(TaskQueries, InstanceQueries):
             return None
         instance = self._get_instance(row.instance_id)
         return self.form_schema(instance.process_version_id, row.form_file)
+
+    def form_errors(self, row: Any, data: Any) -> dict[str, list[FieldError]]:
+        """The task form's check of `data` (the one `complete_task` makes), without completing:
+        for a page that could not parse some inputs and still shows every error at once."""
+        schema = self.task_form(row)
+        return field_errors(schema, data, self._format_checker()) if schema else {}
 
     def task_details(self, row: Any) -> dict[str, Any]:
         """Documentation and instructions of a task, read from its spec."""

@@ -29,7 +29,6 @@ from certflow.models import User
 from domain.attachments import (
     attachment_path,
 )
-from domain.formats import form_format_checker
 from domain.models import Attachment
 from engine.errors import EngineError, FormValidationError
 from engine.service import Actor, TaskView
@@ -44,7 +43,7 @@ from webapp.access import (
 )
 from webapp.auth import current_viewer, deny, log_access
 from webapp.client_data import task_data_for
-from webapp.form_errors import engine_errors, parser_errors, schema_errors
+from webapp.form_errors import parser_errors, worded
 from webapp.form_submission import merge_errors, parse_submission
 from webapp.i18n import china_day_start, safe_next
 from webapp.instructions import render_instructions
@@ -259,12 +258,12 @@ def submit(task_id: str):
         return _save_draft(row, viewer, submission.values)
     if submission.errors:
         # Inputs that did not parse cannot go to the engine; the page's own rule (webapp.access)
-        # says who may keep the files of a form to correct. The other fields are checked against
-        # the same schema so that every error shows at once.
+        # says who may keep the files of a form to correct. The engine checks the other fields
+        # (without completing) so that every error shows at once.
         if not may_work_on(viewer, row):
             discard_uploads(uploads.stored)
             return deny(403, f"task {row.id} takes no data from the user")
-        found = _schema_errors(schema, submission.data)
+        found = worded(get_engine().form_errors(row, submission.data))
         for key in submission.errors:  # a field that did not parse is reported once
             found.pop(key, None)
         errors = merge_errors(parser_errors(submission.errors), found)
@@ -274,7 +273,7 @@ def submit(task_id: str):
             row.id, actor=viewer.actor, data=submission.data if schema is not None else {}
         )
     except FormValidationError as err:
-        errors = engine_errors(err.errors, _schema_errors(schema, submission.data))
+        errors = worded(err.details)
         return render_task(row, values=submission.values, errors=errors, status=422)
     except EngineError as err:
         discard_uploads(uploads.stored)
@@ -289,10 +288,6 @@ def submit(task_id: str):
     db.session.commit()
     flash(_("Task completed: %(name)s", name=row.name), "success")
     return redirect(_back())
-
-
-def _schema_errors(schema: dict | None, data: dict) -> dict[str, list[str]]:
-    return schema_errors(schema, data, form_format_checker(db.session)) if schema else {}
 
 
 def _save_draft(row: TaskView, viewer: Viewer, values: dict):
