@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, or_, select
 from engine.core import EngineCore, valid_id
 from engine.models import EventLog, HumanTask, Incident, ProcessInstance, ProcessVersionFile
 from engine.query_scope import InstanceLink, TaskScope, instance_involving, task_visible
-from engine.read_models import EventView, IncidentView, InstanceView
+from engine.read_models import EventView, IncidentView, InstanceView, ProcessView
 
 # Events whose element counts as passed on the diagram (besides completed human tasks).
 COMPLETING_EVENTS = ("task_completed", "incident_resolved")
@@ -17,6 +17,10 @@ COMPLETING_EVENTS = ("task_completed", "incident_resolved")
 
 class InstanceQueries(EngineCore):
     """Process instances, their events and incidents as the web and the API read them."""
+
+    def latest_processes(self) -> list[ProcessView]:
+        """The latest deployed version of every process, by process id."""
+        return [ProcessView.of(version) for version in self.list_latest_versions()]
 
     def find_instance(self, instance_id: int) -> InstanceView | None:
         row = self.session.get(ProcessInstance, instance_id) if valid_id(instance_id) else None

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.models import EventLog, HumanTask, Incident, ProcessInstance
+from engine.models import EventLog, HumanTask, Incident, ProcessInstance, ProcessVersion
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,29 @@ class VersionView:
     process_id: str
     version: int
     name: str
+
+
+@dataclass(frozen=True)
+class ProcessView:
+    """The latest deployed version of a process, with who deployed it when."""
+
+    process_id: str
+    name: str
+    version: int
+    sha256: str
+    deployed_at: datetime
+    deployed_by: str
+
+    @classmethod
+    def of(cls, row: ProcessVersion) -> "ProcessView":
+        return cls(
+            process_id=row.process_id,
+            name=row.name,
+            version=row.version,
+            sha256=row.sha256,
+            deployed_at=row.deployment.deployed_at,
+            deployed_by=row.deployment.deployed_by,
+        )
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,14 @@ from engine.messages import MessageResult, Messages
 from engine.queries import Queries
 from engine.query_scope import SORTS as TASK_SORTS
 from engine.query_scope import InstanceLink, TaskFilter, TaskScope
-from engine.read_models import EventView, IncidentView, InstanceView, TaskView, VersionView
+from engine.read_models import (
+    EventView,
+    IncidentView,
+    InstanceView,
+    ProcessView,
+    TaskView,
+    VersionView,
+)
 from engine.task_index import TaskIndex
 from engine.task_operations import TaskOperations
 from engine.timer_sweep import TimerSweep
@@ -54,6 +61,7 @@ __all__ = [
     "InstanceView",
     "MessageResult",
     "NotFoundError",
+    "ProcessView",
     "SUPERVISOR_ROLES",
     "SYSTEM",
     "TASK_SORTS",

@@ -8,7 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, literal, select
 
-from engine.service import EventView, IncidentView, InstanceView, TaskFilter, TaskScope, TaskView
+from engine.service import (
+    EventView,
+    IncidentView,
+    InstanceView,
+    ProcessView,
+    TaskFilter,
+    TaskScope,
+    TaskView,
+)
 from tests.conftest import START_TIME
 from tests.helpers import MARKET, OWNER, REVIEW_FLOW, record_acceptance, registered
 from webapp.models import TaskFollowUp
@@ -217,3 +225,14 @@ def test_incidents_come_back_as_read_models(engine):
 
 def _failing(params, ctx):
     raise RuntimeError("the handler failed")
+
+
+def test_latest_processes_are_read_models(deployed):
+    [process] = deployed.latest_processes()
+    assert isinstance(process, ProcessView) and not hasattr(process, "_sa_instance_state")
+    assert (process.process_id, process.version, process.deployed_by) == (
+        "review_flow",
+        1,
+        OWNER.username,
+    )
+    assert len(process.sha256) == 64 and process.deployed_at == START_TIME

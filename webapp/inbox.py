@@ -244,7 +244,7 @@ def index():
         }
         for row, personal in results
     ]
-    process_names = {v.process_id: v.name for v in engine.list_latest_versions()}
+    process_names = {v.process_id: v.name for v in engine.latest_processes()}
     options = {
         "processes": [
             (pid, process_names.get(pid, pid)) for pid in engine.task_values(base, "process_id")

@@ -130,6 +130,7 @@ def retry(instance_id: int, incident_id: int):
         return deny(404, f"incident {incident_id} is not open in instance {instance.id}")
     try:
         incident = engine.retry_incident(incident_id, actor=viewer.actor)
+        incident = engine.incident_view(incident.id)
     except EngineError as err:
         if err.status == 403:
             log_access("denied", status=403, detail=err.message)

@@ -83,7 +83,7 @@ def checked_first(check: Callable[[], None]) -> Callable:
 )
 def list_processes() -> Response:
     """The latest deployed version of every process."""
-    versions = sorted(get_engine().list_latest_versions(), key=lambda v: v.process_id)
+    versions = sorted(get_engine().latest_processes(), key=lambda v: v.process_id)
     return jsonify({"items": [process_json(v) for v in versions]})
 
 

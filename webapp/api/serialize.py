@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.service import IncidentView, InstanceView, TaskView
+from engine.service import IncidentView, InstanceView, ProcessView, TaskView
 from webapp import client_data
 from webapp.access import Viewer
 from webapp.api.auth import current_user
@@ -95,14 +95,14 @@ def task_json(row: TaskView, now: datetime) -> dict[str, Any]:
     }
 
 
-def process_json(version: Any) -> dict[str, Any]:
+def process_json(version: ProcessView) -> dict[str, Any]:
     return {
         "process_id": version.process_id,
         "name": version.name,
         "version": version.version,
         "sha256": version.sha256,
-        "deployed_at": timestamp(version.deployment.deployed_at),
-        "deployed_by": version.deployment.deployed_by,
+        "deployed_at": timestamp(version.deployed_at),
+        "deployed_by": version.deployed_by,
     }
 
 
