@@ -3,8 +3,9 @@
 `WorkflowEngine` is the facade over the engine's parts, one module each: instance run and save
 (`instance_run`), the human-task index (`task_index`) and the operations on tasks
 (`task_operations`), messages, timers (`timer_sweep`), incidents, definitions (`versions`) and
-read queries (`queries`); what they share is in `core`. It is given its handler registry and
-hooks (`engine.registry`, `engine.hooks`) and imports no application code.
+read queries (`queries`: `query_tasks`, `query_instances`, scoped by `query_scope`, answering
+with the snapshots of `read_models`); what they share is in `core`. It is given its handler
+registry and hooks (`engine.registry`, `engine.hooks`) and imports no application code.
 
     WorkflowEngine(session_factory, clock, registry, hooks=hooks, format_checker=...)
 
@@ -26,6 +27,16 @@ from engine.incidents import Incidents
 from engine.instance_run import InstanceRun
 from engine.messages import MessageResult, Messages
 from engine.queries import Queries
+from engine.query_scope import SORTS as TASK_SORTS
+from engine.query_scope import InstanceLink, TaskFilter, TaskScope
+from engine.read_models import (
+    EventView,
+    IncidentView,
+    InstanceView,
+    ProcessView,
+    TaskView,
+    VersionView,
+)
 from engine.task_index import TaskIndex
 from engine.task_operations import TaskOperations
 from engine.timer_sweep import TimerSweep
@@ -51,12 +62,22 @@ __all__ = [
     "Actor",
     "ConflictError",
     "EngineError",
+    "EventView",
     "ForbiddenError",
     "FormValidationError",
+    "IncidentView",
+    "InstanceLink",
+    "InstanceView",
     "MessageResult",
     "NotFoundError",
+    "ProcessView",
     "SUPERVISOR_ROLES",
     "SYSTEM",
+    "TASK_SORTS",
+    "TaskFilter",
+    "TaskScope",
+    "TaskView",
+    "VersionView",
     "WorkflowEngine",
     "WorkflowException",
 ]

@@ -18,7 +18,7 @@ from engine.errors import (
     FormValidationError,
     NotFoundError,
 )
-from engine.forms import validate_form_data
+from engine.forms import field_errors
 from engine.hooks import TaskCompleted
 from engine.models import HumanTask, ProcessInstance
 from engine.registry import GuardContext
@@ -41,13 +41,13 @@ class TaskOperations(EngineCore):
                 raise ConflictError(f"task is claimed by {row.assignee}")
             instance = self._get_instance(row.instance_id)
             if row.form_file:
-                errors = validate_form_data(
+                found = field_errors(
                     self.form_schema(instance.process_version_id, row.form_file),
                     data,
                     self._format_checker(),
                 )
-                if errors:
-                    raise FormValidationError(errors)
+                if found:
+                    raise FormValidationError(details=found)
             elif data:
                 raise FormValidationError({"_form": ["this task takes no data"]})
             workflow = self._load(instance)

@@ -18,9 +18,8 @@ from certflow.settings import (
 )
 from domain import models as _domain_models  # noqa: F401
 from domain.formats import form_format_checker
-from engine import models as _engine_models  # noqa: F401
 from engine.script_limits import ScriptLimits
-from engine.service import WorkflowEngine
+from engine.service import WorkflowEngine  # registers the engine's tables too
 from webapp import models as _web_models  # noqa: F401
 from webapp.runtime import get_clock, get_engine, get_settings  # noqa: F401 (re-exported)
 

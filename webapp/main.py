@@ -11,7 +11,7 @@ bp = Blueprint("main", __name__)
 def index():
     processes = [
         {"process_id": v.process_id, "version": v.version, "name": v.name}
-        for v in get_engine().list_latest_versions()
+        for v in get_engine().latest_processes()
     ]
     return jsonify(
         {

@@ -8,7 +8,7 @@ else (including any value this module does not know) is staff only.
 from sqlalchemy import select
 
 from certflow.db import db
-from engine.models import HumanTask
+from engine.service import TaskView
 from webapp.access import CLIENT_ROLE, Viewer
 from webapp.models import TaskComment
 
@@ -29,12 +29,12 @@ def visible_comments(viewer: Viewer, task_id: str) -> list[TaskComment]:
     return list(db.session.scalars(query.order_by(TaskComment.id)))
 
 
-def may_write_to_client(viewer: Viewer, row: HumanTask) -> bool:
+def may_write_to_client(viewer: Viewer, row: TaskView) -> bool:
     """Staff may address the client only on a task the client can see (a client task)."""
     return viewer.is_staff and row.candidate_role == CLIENT_ROLE
 
 
-def comment_visibility(viewer: Viewer, row: HumanTask, requested: str | None) -> str | None:
+def comment_visibility(viewer: Viewer, row: TaskView, requested: str | None) -> str | None:
     """The visibility of a new comment, or None when the request is not allowed. A client's
     own comment is always readable by the client; a staff comment is internal unless the
     writer chose "client" on a client task."""

@@ -19,7 +19,7 @@ from sqlalchemy import or_, select
 from certflow.db import db
 from domain.audit.common import REPORT_KIND as AUDIT_REPORT_KIND
 from domain.models import Application, Attachment, Audit, Document, Nonconformity
-from engine.models import EventLog, HumanTask
+from engine.service import TaskView
 from webapp import forms_render
 from webapp.access import Viewer, may_download, may_read_document
 from webapp.runtime import get_engine
@@ -68,7 +68,7 @@ class TaskContext:
         return bool(self.panels)
 
 
-def task_context(viewer: Viewer, row: HumanTask, data: dict[str, Any]) -> TaskContext:
+def task_context(viewer: Viewer, row: TaskView, data: dict[str, Any]) -> TaskContext:
     """The declared panels of the task with their records; empty for a client or undeclared."""
     panels = panels_by_element().get(row.element_id, ())
     if not panels or not viewer.is_staff:
@@ -96,7 +96,7 @@ def task_context(viewer: Viewer, row: HumanTask, data: dict[str, Any]) -> TaskCo
     return context
 
 
-def _application(row: HumanTask) -> Application | None:
+def _application(row: TaskView) -> Application | None:
     link = Application.instance_id == row.instance_id
     if row.business_key is not None:
         link = or_(link, Application.number == row.business_key)
@@ -128,27 +128,20 @@ def _latest_report(viewer: Viewer, audit: Audit) -> Document | None:
     return report if report is not None and may_read_document(viewer, report) else None
 
 
-def _answer_files(viewer: Viewer, row: HumanTask) -> dict[int, list[Attachment]]:
+def _answer_files(viewer: Viewer, row: TaskView) -> dict[int, list[Attachment]]:
     """nc id → the files the client sent with its answers to it (every round, in order); files
     of the answer forms not tied to one answer are under 0."""
     engine = get_engine()
     by_nc: dict[int, list[int]] = {}
-    answered = db.session.scalars(
-        select(HumanTask)
-        .where(
-            HumanTask.instance_id == row.instance_id,
-            HumanTask.element_id == NC_ANSWER_TASK,
-            HumanTask.state == "completed",
-        )
-        .order_by(HumanTask.completed_at)
+    answered = sorted(
+        (
+            (task, submitted)
+            for task, submitted in engine.submitted_forms([row.instance_id])
+            if task.element_id == NC_ANSWER_TASK
+        ),
+        key=lambda pair: pair[0].completed_at,
     )
-    for task in answered:
-        event = db.session.scalars(
-            select(EventLog)
-            .where(EventLog.task_id == task.id, EventLog.event_type == "task_completed")
-            .limit(1)
-        ).first()
-        submitted = ((event.data or {}).get("data") or {}) if event is not None else {}
+    for task, submitted in answered:
         tied: set[int] = set()
         for answer in submitted.get("answers") or []:
             if not isinstance(answer, dict) or not isinstance(answer.get("nc_id"), int):

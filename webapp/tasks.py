@@ -29,11 +29,9 @@ from certflow.models import User
 from domain.attachments import (
     attachment_path,
 )
-from domain.formats import form_format_checker
 from domain.models import Attachment
-from engine.errors import EngineError, FormValidationError, NotFoundError
-from engine.models import HumanTask
-from engine.service import Actor
+from engine.errors import EngineError, FormValidationError
+from engine.service import Actor, TaskView
 from webapp import evidence_checklist, forms_render
 from webapp.access import (
     CLIENT_ROLE,
@@ -45,7 +43,7 @@ from webapp.access import (
 )
 from webapp.auth import current_viewer, deny, log_access
 from webapp.client_data import task_data_for
-from webapp.form_errors import engine_errors, parser_errors, schema_errors
+from webapp.form_errors import parser_errors, worded
 from webapp.form_options import with_options
 from webapp.form_submission import merge_errors, parse_submission
 from webapp.i18n import china_day_start, current_language, safe_next
@@ -68,16 +66,13 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 MAX_COMMENT = 4000
 
 
-def _find_task(task_id: str) -> HumanTask | None:
+def _find_task(task_id: str) -> TaskView | None:
     if not _UUID.fullmatch(task_id):
         return None
-    try:
-        return get_engine().get_task(task_id)
-    except NotFoundError:
-        return None
+    return get_engine().find_task(task_id)
 
 
-def visible_task(task_id: str) -> tuple[HumanTask | None, Any]:
+def visible_task(task_id: str) -> tuple[TaskView | None, Any]:
     """(task, None) when the user may see it, else (None, the logged 404 response)."""
     row = _find_task(task_id)
     if row is None:
@@ -91,12 +86,12 @@ def _back() -> str:
     return safe_next(request.values.get("next"), url_for("inbox.index"))
 
 
-def _task_url(row: HumanTask) -> str:
+def _task_url(row: TaskView) -> str:
     target = request.values.get("next")
     return url_for("tasks.show", task_id=row.id, next=target) if target else _plain_url(row)
 
 
-def _plain_url(row: HumanTask) -> str:
+def _plain_url(row: TaskView) -> str:
     return url_for("tasks.show", task_id=row.id)
 
 
@@ -133,7 +128,7 @@ def _engine_message(err: EngineError) -> str:
 
 
 # -- the page -------------------------------------------------------------------------------------
-def reassign_candidates(row: HumanTask) -> list[User]:
+def reassign_candidates(row: TaskView) -> list[User]:
     """Active users who hold the task's candidate role (for client tasks: users of the task's
     organisation), so the engine's and the visibility rules both accept them."""
     users = db.session.scalars(
@@ -156,7 +151,7 @@ def reassign_candidates(row: HumanTask) -> list[User]:
     return result
 
 
-def _form_values(row: HumanTask, schema: dict | None, data: dict) -> tuple[dict, TaskDraft | None]:
+def _form_values(row: TaskView, schema: dict | None, data: dict) -> tuple[dict, TaskDraft | None]:
     draft = db.session.get(TaskDraft, (row.id, current_viewer().username))
     if draft is not None:
         return dict(draft.data or {}), draft
@@ -164,7 +159,7 @@ def _form_values(row: HumanTask, schema: dict | None, data: dict) -> tuple[dict,
 
 
 def render_task(
-    row: HumanTask,
+    row: TaskView,
     *,
     values: dict | None = None,
     errors: dict[str, list[str]] | None = None,
@@ -207,7 +202,7 @@ def render_task(
     follow_up = db.session.get(TaskFollowUp, (row.id, viewer.username))
     context = {
         "task": row,
-        "process_name": row.instance.process_version.name,
+        "process_name": row.process_name,
         "organisations": instance_organisations(row.instance_id, row.business_key),
         "overdue": row.state == "open" and row.due_at is not None and row.due_at < now,
         "instructions": render_instructions(details["instructions"], data),
@@ -288,12 +283,12 @@ def submit(task_id: str):
         return _save_draft(row, viewer, submission.values)
     if submission.errors:
         # Inputs that did not parse cannot go to the engine; the page's own rule (webapp.access)
-        # says who may keep the files of a form to correct. The other fields are checked against
-        # the same schema so that every error shows at once.
+        # says who may keep the files of a form to correct. The engine checks the other fields
+        # (without completing) so that every error shows at once.
         if not may_work_on(viewer, row):
             discard_uploads(uploads.stored)
             return deny(403, f"task {row.id} takes no data from the user")
-        found = _schema_errors(schema, submission.data)
+        found = worded(get_engine().form_errors(row, submission.data))
         for key in submission.errors:  # a field that did not parse is reported once
             found.pop(key, None)
         errors = merge_errors(parser_errors(submission.errors), found)
@@ -303,7 +298,7 @@ def submit(task_id: str):
             row.id, actor=viewer.actor, data=submission.data if schema is not None else {}
         )
     except FormValidationError as err:
-        errors = engine_errors(err.errors, _schema_errors(schema, submission.data))
+        errors = worded(err.details)
         return render_task(row, values=submission.values, errors=errors, status=422)
     except EngineError as err:
         discard_uploads(uploads.stored)
@@ -320,11 +315,7 @@ def submit(task_id: str):
     return redirect(_back())
 
 
-def _schema_errors(schema: dict | None, data: dict) -> dict[str, list[str]]:
-    return schema_errors(schema, data, form_format_checker(db.session)) if schema else {}
-
-
-def _save_draft(row: HumanTask, viewer: Viewer, values: dict):
+def _save_draft(row: TaskView, viewer: Viewer, values: dict):
     now = get_clock().now()
     draft = db.session.get(TaskDraft, (row.id, viewer.username))
     if draft is None:
