@@ -58,8 +58,8 @@ class Queries(TaskQueries, InstanceQueries):
         return dict(task.data) if task is not None else {}
 
     def diagram_marks(
-        self, instance: ProcessInstance, incident_task_ids: list[str]
+        self, instance_id: int, incident_task_ids: list[str]
     ) -> dict[str, dict[str, list]]:
         """Per process id of the instance: the elements reached, active and failing and the flows
         taken (engine/diagram_state.py), for the instance diagram."""
-        return diagram_marks(self._load(instance), incident_task_ids)
+        return diagram_marks(self._load(self._get_instance(instance_id)), incident_task_ids)

@@ -69,7 +69,7 @@ def show(instance_id: int):
     if viewer.is_staff:
         # Every element reached (any kind), the flows taken, and failures inside called
         # processes on their call activities (issue 10; engine/diagram_state.py).
-        marks = engine.diagram_marks(instance, [i.task_id for i in incidents]).get(shown, {})
+        marks = engine.diagram_marks(instance.id, [i.task_id for i in incidents]).get(shown, {})
         active, completed = marks.get("active", []), marks.get("completed", [])
         incident_elements, flows = marks.get("incidents", []), marks.get("flows", [])
     else:
