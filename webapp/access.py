@@ -44,7 +44,7 @@ with `Viewer.of(user)` from a `certflow.models.User`.
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true, union
 
 from certflow.db import db
 from certflow.models import User
@@ -200,15 +200,14 @@ def instance_organisations(instance_id: int, business_key: str | None) -> list[O
     """The organisations whose applications the instance handles (normally one)."""
     link = Application.instance_id == instance_id
     bound = select(CaseBinding.organisation_id).where(CaseBinding.instance_id == instance_id)
-    owners = select(Application.organisation_id).where(link).union(bound)
     if business_key is not None:
         link = or_(link, Application.number == business_key)
-        owners = (
-            select(Application.organisation_id)
-            .where(link)
-            .union(select(Certificate.organisation_id).where(Certificate.number == business_key))
-            .union(bound)
+        by_certificate = select(Certificate.organisation_id).where(
+            Certificate.number == business_key
         )
+        owners = union(select(Application.organisation_id).where(link), by_certificate, bound)
+    else:
+        owners = union(select(Application.organisation_id).where(link), bound)
     return list(
         db.session.scalars(
             select(Organisation).where(Organisation.id.in_(owners)).order_by(Organisation.id)
