@@ -339,3 +339,71 @@ def test_a_bound_application_refuses_another_organisations_code(site):
         db.session.rollback()
         assert db.session.scalar(select(func.count(Application.id))) == 0
         assert wang.organisation_id is not None
+
+
+def test_the_home_is_for_clients_and_link_requests_for_the_market_only(site):
+    signed_up(site)
+    market = signed_in(site, "mia")
+    assert market.get("/home").status_code == 403
+    assert market.post("/home/apply").status_code == 403
+    client = signed_in(site, "wang_fang")
+    assert client.get("/link-requests").status_code == 403
+    assert client.post("/link-requests/1/approve").status_code == 403
+    assert "/link-requests" not in text(client.get("/home"))
+    with site.app_context():
+        assert db.session.scalar(select(func.count(ProcessInstance.id))) == 0
+        denied = db.session.scalars(select(AccessLog.path).where(AccessLog.event == "denied"))
+        assert {"/home", "/home/apply", "/link-requests"} <= set(denied)
+
+
+def test_the_home_shows_the_organisations_records_and_nothing_internal(site):
+    from datetime import date
+
+    from domain.models import AuditProgramme, ProgrammeActivity
+    from handlers.complaints import register_complaint
+    from tests.case_support import add_case_records
+    from tests.factories import make_application
+
+    browser = signed_up(site)
+    organisation_id = user(site, "wang_fang").organisation_id
+    with site.app_context():
+        organisation = db.session.get(Organisation, organisation_id)
+        application = make_application(db.session, START_TIME, organisation, number="APP-H-1")
+        records = add_case_records(
+            db.session, Path(site.instance_path) / "uploads", START_TIME, organisation_id, "APP-H-1"
+        )
+        programme = db.session.scalars(
+            select(AuditProgramme).where(AuditProgramme.application_id == application.id)
+        ).one()
+        db.session.add(
+            ProgrammeActivity(
+                programme=programme, kind="surveillance_1", due_date=date(2027, 2, 28)
+            )
+        )
+        for kind, channel, subject in (
+            ("about_cb", "portal", "审查员迟到"),
+            ("about_client", "public", "消费者投诉维修太慢"),
+        ):
+            register_complaint(
+                db.session,
+                kind=kind,
+                channel=channel,
+                complainant_name="某人",
+                complainant_contact="x@example.cn",
+                subject=subject,
+                description="说明",
+                certificate_number=records.certificate_number if kind == "about_client" else None,
+                actor="wang_fang",
+                now=START_TIME,
+                organisation_id=organisation_id,
+            )
+        db.session.commit()
+    page = text(browser.get("/home?lang=en"))
+    assert 'data-application="APP-H-1"' in page
+    assert f'data-certificate="{records.certificate_number}"' in page and "Valid" in page
+    assert "2027-02-28" in page or "2027年2月28日" in page  # next surveillance due
+    assert 'data-document="audit_report"' in page
+    assert "mystery_shopping_record" not in page and "Mystery shopping" not in page
+    assert "审查员迟到" in page  # the client's own complaint, with its public status
+    assert "消费者投诉维修太慢" not in page  # a complaint about the client is the CB's matter
+    assert "某人" not in page and "x@example.cn" not in page
