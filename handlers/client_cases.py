@@ -38,9 +38,7 @@ def bind_client_case(event: InstanceStarted) -> None:
         select(Organisation.id).where(Organisation.id == user.organisation_id).with_for_update()
     ).first()
     if has_running_application(session, user.organisation_id, event.instance_id):
-        raise ConflictError(
-            "the organisation has an application in progress; one at a time (R-6.1)"
-        )
+        raise ConflictError("the organisation has an application in progress: one at a time")
     bind_case(
         session,
         instance_id=event.instance_id,
