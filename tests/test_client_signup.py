@@ -407,3 +407,10 @@ def test_the_home_shows_the_organisations_records_and_nothing_internal(site):
     assert "审查员迟到" in page  # the client's own complaint, with its public status
     assert "消费者投诉维修太慢" not in page  # a complaint about the client is the CB's matter
     assert "某人" not in page and "x@example.cn" not in page
+
+
+def test_signed_in_users_are_sent_from_the_sign_up_to_their_start_page(site):
+    client = signed_up(site)
+    assert client.get("/signup").headers["Location"].endswith("/home")
+    market = signed_in(site, "mia")
+    assert market.get("/signup").headers["Location"] == "/"

@@ -104,8 +104,9 @@ def _sign_in(user) -> None:
 
 @bp.route("/signup", methods=["GET", "POST"])
 def signup():
-    if current_user.is_authenticated:
-        return redirect(url_for("client_home.home"))
+    if current_user.is_authenticated:  # already has an account: to its start page
+        client = current_user.viewer.roles == {"client"}
+        return redirect(url_for("client_home.home" if client else "inbox.index"))
     if request.method == "GET":
         return _page(None, {})
     slot = throttle.take(_rate_bucket(), SIGNUP_RATE_LIMIT, SIGNUP_RATE_WINDOW, wall_clock())
@@ -124,10 +125,8 @@ def signup():
         throttle.give_back(_rate_bucket())
         return _page(form, errors, 422)
     user, request_row = result
-    username = user.username
     event = "signup_link_requested" if request_row is not None else "signup"
-    log_access(event, username=username, status=302, data={"uscc": form.uscc.strip()})
-    user = db.session.get(type(user), user.id)
+    log_access(event, username=user.username, status=302, data={"uscc": form.uscc.strip()})
     _sign_in(user)
     if request_row is not None:
         flash(
