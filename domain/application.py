@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from certflow.models import User
 from domain.acting import Acting
+from domain.client_cases import bound_organisation, confirm_binding
 from domain.errors import RuleViolation
 from domain.models import Application, Attachment, Certificate, Organisation, Site
 from domain.numbering import next_number
@@ -88,7 +89,7 @@ def register_application(act: Acting, form: ApplicationForm, instance_id: int | 
     sites = _site_entries(form.sites)
     materials = _material_ids(form)
 
-    organisation = _organisation_for(act, form)
+    organisation = _organisation_for(act, form, instance_id)
     _register_sites(act.session, organisation, sites)
     number = next_number(act.session, Application.number, "APP", act.now.year)
     application = Application(
@@ -120,9 +121,10 @@ def register_application(act: Acting, form: ApplicationForm, instance_id: int | 
     }
 
 
-def _organisation_for(act: Acting, form: ApplicationForm) -> Organisation:
-    """Find the organisation by its unified social credit code, or create it; update its
-    name, address and contact from the application either way."""
+def _organisation_for(act: Acting, form: ApplicationForm, instance_id: int | None) -> Organisation:
+    """The organisation a client's own case was started for (its code must match, R-11), else
+    the one with the unified social credit code, or a new one; its name, address and contact
+    are updated from the application either way."""
     uscc = form.uscc
     problem = uscc_error(uscc)
     if problem:
@@ -138,9 +140,13 @@ def _organisation_for(act: Acting, form: ApplicationForm) -> Organisation:
         "contact_phone": optional_text(form.contact_phone, "contact_phone", "R-6.1", 50),
         "contact_email": optional_text(form.contact_email, "contact_email", "R-6.1", 200),
     }
-    organisation = act.session.scalars(
-        select(Organisation).where(Organisation.uscc == uscc)
-    ).first()
+    organisation = bound_organisation(act.session, instance_id)
+    if organisation is not None:
+        confirm_binding(organisation, uscc)
+    else:
+        organisation = act.session.scalars(
+            select(Organisation).where(Organisation.uscc == uscc)
+        ).first()
     if organisation is None:
         organisation = Organisation(uscc=uscc, created_at=act.now, **details)
         act.session.add(organisation)

@@ -449,3 +449,4 @@ from domain.models_cases import (  # noqa: E402, F401
     Disclosure,
     MisuseCase,
 )
+from domain.models_clients import CaseBinding, LinkRequest  # noqa: E402, F401

@@ -172,3 +172,17 @@ def instance_involving(scope: TaskScope) -> ColumnElement[bool]:
         .correlate_except(HumanTask)
         .exists(),
     )
+
+
+def running_instance_exists(
+    linked_to: InstanceLink, except_instance: int | None = None
+) -> ColumnElement[bool]:
+    """EXISTS (a running instance the link accepts [other than `except_instance`]), for a
+    caller's own query, with which the link may be correlated."""
+    conditions = [
+        ProcessInstance.status == "running",
+        linked_to(ProcessInstance.id, ProcessInstance.business_key),
+    ]
+    if except_instance is not None:
+        conditions.append(ProcessInstance.id != except_instance)
+    return select(ProcessInstance.id).where(*conditions).correlate_except(ProcessInstance).exists()

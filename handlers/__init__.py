@@ -6,6 +6,7 @@ from handlers import (  # noqa: F401  (importing a module registers its handlers
     certificate,
     certificate_status,
     changes,
+    client_cases,
     complaints,
     contract,
     decision,

@@ -107,6 +107,9 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.register_blueprint(admin_bp)
     app.register_blueprint(registry_bp)  # public, no sign-in
     app.register_blueprint(importlib.import_module("webapp.complaints").bp)
+    # Client self-service (issue 10): sign-up, link requests, the client's home.
+    for module in ("webapp.signup", "webapp.link_requests", "webapp.client_home"):
+        app.register_blueprint(importlib.import_module(module).bp)
 
     if settings.scheduler:
         from scheduler import start_in_process

@@ -21,8 +21,10 @@ The rules
 * An attachment may be downloaded by its uploader, by users of the organisation it belongs to
   (its own link or its application's), and by staff who may see that organisation's case; a
   file of no organisation by its uploader and ORPHAN_FILE_ROLES (complaint handlers included).
-* A client starts no process through the API unless it is in CLIENT_STARTABLE_PROCESSES (none
-  yet) and never sets a business key.
+* A client starts no process unless it is in CLIENT_STARTABLE_PROCESSES (`certification`,
+  issue 10) and never sets a business key; the started instance is bound to the client's own
+  organisation by the system (handlers/client_cases.py: `CaseBinding`, taken from the signed-in
+  user's account), so it is the organisation's case from its start.
 * What a client sees of a task's data is declared in processes/client_data.yaml
   (webapp/client_data.py); staff see all of it.
 * An organisation's case (the case pages, `/cases/<id>`) is visible to SEE_ALL_INSTANCES, to the
@@ -43,17 +45,19 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true, union
 
 from certflow.db import db
 from certflow.models import User
 from certflow.permissions import Permission, may, roles_with
+from domain.client_cases import ORGANISATION_BOUND_PROCESSES
 from domain.models import (
     Application,
     Attachment,
     Audit,
     Auditor,
     AuditTeamMember,
+    CaseBinding,
     Certificate,
     Disclosure,
     Document,
@@ -71,10 +75,10 @@ RETRY_INCIDENT_ROLES = roles_with(Permission.RETRY_INCIDENT)
 # Files linked to no organisation: besides the uploader, the overseeing roles and complaint
 # handlers (a public complaint has no organisation, R-12) may read them.
 ORPHAN_FILE_ROLES = roles_with(Permission.READ_ORPHAN_FILES)
-# Processes a client may start through the API (issue 9, item 7). None yet: the coming client
-# "apply for certification" start will be listed here and bound to the client's own organisation
-# by the system — a client never chooses a business key or an organisation link.
-CLIENT_STARTABLE_PROCESSES: frozenset[str] = frozenset()
+# Processes a client may start (issue 9, item 7; issue 10): each is bound to the client's own
+# organisation by the system (domain/client_cases.py) — a client never chooses a business key or
+# an organisation link.
+CLIENT_STARTABLE_PROCESSES: frozenset[str] = ORGANISATION_BOUND_PROCESSES
 # Generated documents a client may read on its case page: the notices and reports addressed to
 # it. Anything else (internal records, kinds added later) is for staff only until listed here.
 CLIENT_DOCUMENT_KINDS = frozenset(
@@ -182,20 +186,29 @@ def belongs_to_organisation(
         .where(Disclosure.organisation_id == organisation_id, Disclosure.reference == business_key)
         .correlate_except(Disclosure)
     )
-    return or_(by_application, by_certificate, by_misuse, by_disclosure)
+    # A case a client started for its organisation (issue 10), before any application exists.
+    by_binding = exists(
+        select(CaseBinding.id)
+        .where(
+            CaseBinding.organisation_id == organisation_id, CaseBinding.instance_id == instance_id
+        )
+        .correlate_except(CaseBinding)
+    )
+    return or_(by_application, by_certificate, by_misuse, by_disclosure, by_binding)
 
 
 def instance_organisations(instance_id: int, business_key: str | None) -> list[Organisation]:
     """The organisations whose applications the instance handles (normally one)."""
     link = Application.instance_id == instance_id
-    owners = select(Application.organisation_id).where(link)
+    bound = select(CaseBinding.organisation_id).where(CaseBinding.instance_id == instance_id)
     if business_key is not None:
         link = or_(link, Application.number == business_key)
-        owners = (
-            select(Application.organisation_id)
-            .where(link)
-            .union(select(Certificate.organisation_id).where(Certificate.number == business_key))
+        by_certificate = select(Certificate.organisation_id).where(
+            Certificate.number == business_key
         )
+        owners = union(select(Application.organisation_id).where(link), by_certificate, bound)
+    else:
+        owners = union(select(Application.organisation_id).where(link), bound)
     return list(
         db.session.scalars(
             select(Organisation).where(Organisation.id.in_(owners)).order_by(Organisation.id)

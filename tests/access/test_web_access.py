@@ -56,6 +56,12 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "admin.edit_user": ("POST", "/admin/users/{user}"),
     "admin.reset_password": ("POST", "/admin/users/{user}/password"),
     "complaints.register": ("GET", "/complaints/register"),  # client portal and staff
+    # Client self-service (issue 10): the client's home and apply; link requests (market).
+    "client_home.home": ("GET", "/home"),
+    "client_home.apply": ("POST", "/home/apply"),
+    "link_requests.index": ("GET", "/link-requests"),
+    "link_requests.approve": ("POST", "/link-requests/999999/approve"),
+    "link_requests.refuse": ("POST", "/link-requests/999999/refuse"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
@@ -64,6 +70,7 @@ PUBLIC |= {"main.favicon"}  # the site icon (issue 10)
 # The public complaint form (rate-limited), its receipt (the same dates as the status, issue 10)
 # and status lookup (status only, R-11, R-12).
 PUBLIC |= {"complaints.new", "complaints.received", "complaints.status"}
+PUBLIC |= {"signup.signup"}  # the public sign-up of clients (issue 10, rate-limited)
 PUBLIC_BLUEPRINTS = {"api", "registry"}
 TASK_ENDPOINTS = [
     name for name in ENDPOINTS if name.startswith("tasks.") and "{task}" in (ENDPOINTS[name][1])

@@ -127,14 +127,20 @@ def start_instance() -> Body:
 
 def refuse_client_start(request_body: models.StartInstance) -> None:
     """A client never sets a business key (the system links cases to organisations) and starts
-    only the processes of access.CLIENT_STARTABLE_PROCESSES (issue 9, item 7; R-11)."""
+    only the processes of access.CLIENT_STARTABLE_PROCESSES, bound to its own organisation by
+    the engine hook handlers/client_cases.py (issue 9, item 7; issue 10; R-11)."""
     if viewer().is_staff:
         return
     if request_body.business_key is not None:
         rule = "set by the system; a client may not choose the business key"
         raise ApiError(422, "the request body is invalid", errors={"business_key": [rule]})
+    if request_body.data:  # process variables of a client's case come from its forms only
+        rule = "set by the system; a client starts a process without data"
+        raise ApiError(422, "the request body is invalid", errors={"data": [rule]})
     if request_body.process_id not in access.CLIENT_STARTABLE_PROCESSES:
         raise ForbiddenError(f"a client may not start the process {request_body.process_id!r}")
+    if viewer().organisation_id is None:  # the case is bound to the client's organisation
+        raise ForbiddenError("a client account not linked to an organisation starts no process")
 
 
 @bp.get(f"/instances/<{ID}:instance_id>")
