@@ -10,6 +10,7 @@ from handlers import (  # noqa: F401  (importing a module registers its handlers
     contract,
     decision,
     disclosure,
+    form_checks,
     guards,
     misuse,
     nonconformity,

@@ -1,0 +1,27 @@
+"""Form checks of the programme form (R-7.1.2, R-7.1.4, R-8.1): the rule functions
+programme.create calls (domain/programme.py), on the submitted answers and the application."""
+
+from domain.form_checks import CheckCase, form_check
+from domain.models import Application
+from domain.programme import check_programme_dates, check_shift_work_explained
+
+
+@form_check("programme.dates_fit")
+def dates_fit(case: CheckCase) -> None:
+    """R-8.1: the document review before the initial audit; R-7.1.2: end not before start."""
+    check_programme_dates(
+        case.data.get("document_review_date"),
+        case.data.get("initial_audit_start"),
+        case.data.get("initial_audit_end"),
+    )
+
+
+@form_check("programme.shift_work_explained")
+def shift_work_explained(case: CheckCase) -> None:
+    """R-7.1.4: a client working in shifts needs the shift-work notes."""
+    application_id = case.data.get("application_id")
+    application = (
+        case.session.get(Application, application_id) if isinstance(application_id, int) else None
+    )
+    if application is not None:
+        check_shift_work_explained(application, case.data.get("shift_work_notes"))
