@@ -2,7 +2,8 @@
 
 `WorkflowEngine` is the facade over the engine's parts, one module each: instance run and save
 (`instance_run`), the human-task index (`task_index`) and the operations on tasks
-(`task_operations`), messages, timers (`timer_sweep`), incidents, definitions (`versions`) and
+(`task_operations`), messages, timers (`timer_sweep`), incidents and their repair (`repair`),
+definitions (`versions`) and
 read queries (`queries`); what they share is in `core`. It is given its handler registry and
 hooks (`engine.registry`, `engine.hooks`) and imports no application code.
 
@@ -25,6 +26,7 @@ from engine.incidents import Incidents
 from engine.instance_run import InstanceRun
 from engine.messages import MessageResult, Messages
 from engine.queries import Queries
+from engine.repair import Repair
 from engine.task_index import TaskIndex
 from engine.task_operations import TaskOperations
 from engine.timer_sweep import TimerSweep
@@ -32,10 +34,19 @@ from engine.versions import Versions
 
 
 class WorkflowEngine(
-    Versions, Queries, TaskOperations, Messages, TimerSweep, Incidents, TaskIndex, InstanceRun
+    Versions,
+    Queries,
+    TaskOperations,
+    Messages,
+    TimerSweep,
+    Repair,
+    Incidents,
+    TaskIndex,
+    InstanceRun,
 ):
-    """Deploy, start, complete/claim/unclaim/reassign, messages, timers, incident retry, and the
-    queries on instances and tasks (the constructor is `EngineCore.__init__`)."""
+    """Deploy, start, complete/claim/unclaim/reassign, messages, timers, incident retry and
+    repair (correct and retry, send back), and the queries on instances and tasks (the
+    constructor is `EngineCore.__init__`)."""
 
 
 __all__ = [

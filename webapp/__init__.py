@@ -53,6 +53,9 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     for module in settings.extra_handlers:
         importlib.import_module(module)
     from handlers.registry import HOOKS, REGISTRY
+    from webapp.incident_repair import register_repair_hooks
+
+    register_repair_hooks(HOOKS)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
