@@ -43,7 +43,9 @@ class RepairView:
     values, the user tasks the case can go back to, and the lock to send back."""
 
     incident: Incident
+    step_name: str
     variables: dict[str, Any]
+    labels: dict[str, str]  # variable → the title of the form field that asked for it
     targets: list[SendBackTarget]
     lock_version: int
 
@@ -82,12 +84,29 @@ class Repair(Incidents):
         incident, instance = self._open_incident(incident_id)
         workflow = self._load(instance)
         task = workflow.get_task_from_id(task_uuid(incident.task_id))
+        variables = self._variables(task)
+        labels: dict[str, str] = {}
+        for schema in self._completed_forms(instance):
+            for name, prop in (schema.get("properties") or {}).items():
+                if name in variables and isinstance(prop, dict) and prop.get("title"):
+                    labels.setdefault(name, str(prop["title"]))
         return RepairView(
             incident=incident,
-            variables=self._variables(task),
+            step_name=self.step_names(instance).get(incident.element_id, incident.element_id),
+            variables=variables,
+            labels=labels,
             targets=self._targets(instance, workflow, task),
             lock_version=instance.lock_version,
         )
+
+    def step_names(self, instance: ProcessInstance) -> dict[str, str]:
+        """{element id: its name in the diagram} of the instance's process and called ones."""
+        spec, subprocess_specs = self._spec(instance.process_version)
+        names: dict[str, str] = {}
+        for process in (spec, *subprocess_specs.values()):
+            for name, task_spec in process.task_specs.items():
+                names.setdefault(name, getattr(task_spec, "bpmn_name", None) or name)
+        return names
 
     def correct_and_retry(
         self,
@@ -266,6 +285,20 @@ class Repair(Incidents):
         ).first()
         return dict((event.data or {}).get("data") or {}) if event is not None else {}
 
+    def _completed_forms(self, instance: ProcessInstance) -> list[dict[str, Any]]:
+        """The JSON Schemas of the instance's completed user tasks (the latest first)."""
+        files = self.session.scalars(
+            select(HumanTask.form_file)
+            .where(
+                HumanTask.instance_id == instance.id,
+                HumanTask.state == "completed",
+                HumanTask.form_file.is_not(None),
+            )
+            .order_by(HumanTask.completed_at.desc())
+        ).all()
+        unique = list(dict.fromkeys(f for f in files if f))
+        return [self.form_schema(instance.process_version_id, f) for f in unique]
+
     def _check_against_forms(
         self, instance: ProcessInstance, task, changed: dict[str, Any], actor: Actor, now
     ) -> None:
@@ -273,18 +306,8 @@ class Repair(Incidents):
         form's declared checks (the same rules as at submit)."""
         if not changed:
             return
-        forms = self.session.scalars(
-            select(HumanTask.form_file, HumanTask.element_id)
-            .where(
-                HumanTask.instance_id == instance.id,
-                HumanTask.state == "completed",
-                HumanTask.form_file.is_not(None),
-            )
-            .distinct()
-        ).all()
         errors: dict[str, list[str]] = {}
-        for form_file in sorted({f for f in forms if f}):
-            schema = self.form_schema(instance.process_version_id, form_file)
+        for schema in self._completed_forms(instance):
             properties = schema.get("properties") or {}
             asked = {name: v for name, v in changed.items() if name in properties}
             if not asked:
