@@ -6,7 +6,8 @@ reports it as before."""
 
 from typing import Any
 
-from domain.audit.common import get_audit
+from domain.audit.common import audit_indicator_set, get_audit
+from domain.audit.evidence import check_escalation, check_evidence_day, check_findings
 from domain.audit.onsite import check_closing_meeting_date, check_opening_meeting_date
 from domain.audit.preparation import (
     check_documents_reviewed,
@@ -16,6 +17,7 @@ from domain.audit.preparation import (
     check_visit_date,
     random_survey,
 )
+from domain.audit.report import check_receipt_date
 from domain.form_checks import CheckCase, form_check
 from domain.models import Audit
 
@@ -71,3 +73,29 @@ def opening_meeting_fits(case: CheckCase) -> None:
 def closing_meeting_not_future(case: CheckCase) -> None:
     """R-8.5.7: the closing meeting has happened."""
     check_closing_meeting_date(case.data.get("meeting_date"), case.now)
+
+
+@form_check("audit.evidence_fits")
+def evidence_fits(case: CheckCase) -> None:
+    """R-8.5.2: the audit day has happened, not before the on-site start; R-8.5.4/R-3: each
+    finding against the audit's indicator set; R-8.5.3/R-8.5.6: the escalation."""
+    if (audit := _audit(case)) is None:
+        return
+    data = case.data
+    check_evidence_day(audit, data.get("audit_day"), case.now)
+    check_findings(
+        audit_indicator_set(case.session, audit, pin=False),
+        data.get("findings"),
+        data.get("special_deductions"),
+        data.get("special_bonus"),
+    )
+    check_escalation(
+        data.get("escalation"), data.get("escalation_details"), data.get("terminate_reason")
+    )
+
+
+@form_check("audit.report_receipt_fits")
+def report_receipt_fits(case: CheckCase) -> None:
+    """R-8.6: received not in the future and not before the report was issued."""
+    if (audit := _audit(case)) is not None:
+        check_receipt_date(case.session, audit, case.data.get("received_on"), case.now)

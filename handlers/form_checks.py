@@ -1,8 +1,9 @@
 """The domain's form checks (domain/form_checks.py, declared by forms as `"x-checks"`) handed to
 the engine through the one registry: the engine's task context becomes the domain's case."""
 
+import domain.checks_application  # noqa: F401  (registers the contract/programme checks)
 import domain.checks_audit  # noqa: F401  (registers the audit forms' checks)
-import domain.checks_programme  # noqa: F401  (registers the programme form's checks)
+import domain.checks_nc  # noqa: F401  (registers the nonconformity forms' checks)
 from domain.form_checks import FORM_CHECKS, CheckCase, FormCheck, problems
 from engine.registry import FormCheck as EngineFormCheck
 from engine.registry import GuardContext

@@ -1,9 +1,21 @@
-"""Form checks of the programme form (R-7.1.2, R-7.1.4, R-8.1): the rule functions
-programme.create calls (domain/programme.py), on the submitted answers and the application."""
+"""Form checks of the contract and programme forms (R-6.2.2a, R-7.1.2, R-7.1.4, R-8.1): the rule
+functions contract.record and programme.create call (domain/contract.py, domain/programme.py),
+on the submitted answers and the application."""
 
+from domain.contract import check_contract_number_free, check_signature_dates
 from domain.form_checks import CheckCase, form_check
 from domain.models import Application
 from domain.programme import check_programme_dates, check_shift_work_explained
+
+
+@form_check("contract.fits")
+def contract_fits(case: CheckCase) -> None:
+    """R-6.2.2a: no signature in the future; a contract number not recorded before."""
+    check_signature_dates(
+        case.data.get("client_signed_on"), case.data.get("cb_signed_on"), case.now
+    )
+    number = case.data.get("contract_number")
+    check_contract_number_free(case.session, number.strip() if isinstance(number, str) else number)
 
 
 @form_check("programme.dates_fit")
