@@ -1,11 +1,24 @@
-"""Form checks of the contract and programme forms (R-6.2.2a, R-7.1.2, R-7.1.4, R-8.1): the rule
-functions contract.record and programme.create call (domain/contract.py, domain/programme.py),
-on the submitted answers and the application."""
+"""Form checks of the application, contract and programme forms (R-11, R-6.2.2a, R-7.1.2,
+R-7.1.4, R-8.1): the rule functions application.register, contract.record and programme.create
+call (domain/*.py), on the submitted answers and the application."""
 
+from sqlalchemy import select
+
+from domain.application import check_client_may_apply
 from domain.contract import check_contract_number_free, check_signature_dates
 from domain.form_checks import CheckCase, form_check
-from domain.models import Application
+from domain.models import Application, Organisation
 from domain.programme import check_programme_dates, check_shift_work_explained
+
+
+@form_check("application.client_may_apply")
+def client_may_apply(case: CheckCase) -> None:
+    """R-11: a client applies only for its own organisation (by its credit code)."""
+    uscc = case.data.get("uscc")
+    organisation = case.session.scalars(
+        select(Organisation).where(Organisation.uscc == uscc)
+    ).first()
+    check_client_may_apply(case.session, case.actor, organisation)
 
 
 @form_check("contract.fits")

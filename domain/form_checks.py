@@ -32,6 +32,7 @@ class CheckCase:
     now: datetime
     data: Mapping[str, Any]
     settings: Any = None
+    actor: str = ""  # who submits
 
 
 FormCheck = Callable[[CheckCase], None]

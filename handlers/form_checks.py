@@ -12,7 +12,13 @@ from handlers.registry import REGISTRY
 
 def _engine_check(check: FormCheck) -> EngineFormCheck:
     def run(ctx: GuardContext) -> dict[str, list[str]]:
-        case = CheckCase(session=ctx.session, now=ctx.now, data=ctx.data, settings=ctx.settings)
+        case = CheckCase(
+            session=ctx.session,
+            now=ctx.now,
+            data=ctx.data,
+            settings=ctx.settings,
+            actor=ctx.actor,
+        )
         return problems(check, case)
 
     return run

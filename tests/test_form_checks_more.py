@@ -104,3 +104,21 @@ def test_nc_answers_and_verdicts_cover_each_nonconformity_once(case):
     assert "R-8.7" in str(errors.get("verdicts/0")), errors
     case.verify_ncs([nc_id], accepted=True)
     no_incident(case)
+
+
+def test_a_client_applying_for_another_organisation_is_refused(case, monkeypatch):
+    from certflow.db import db
+    from engine.errors import FormValidationError
+    from tests.factories import make_organisation
+
+    case.apply()  # the client's account is now linked to its organisation
+    other_uscc = "91110000MA0000000H"
+    other = make_organisation(db.session, case.clock.now(), name="乙公司", uscc=other_uscc)
+    db.session.commit()
+    case.instance_id = case.engine.start("certification", actor=case.people.client).id
+    monkeypatch.setattr("tests.certification_case.VALID_USCC", other.uscc)
+    with pytest.raises(FormValidationError) as err:
+        case.submit_application()
+    assert list(err.value.errors) == ["uscc"] and "R-11" in err.value.errors["uscc"][0]
+    assert case.open_task("Task_SubmitApplication").state == "open"
+    no_incident(case)
