@@ -153,8 +153,8 @@ def send_back(instance_id: int, incident_id: int):
 
 
 def _failed(instance, incident_id: int, err: EngineError, values):
-    if err.status == 403:
-        log_access("denied", status=403, detail=err.message)
+    if err.status in (403, 404):  # refused, or no such step to go back to: logged like a denial
+        log_access("denied", status=err.status, detail=err.message)
     if err.status == 409:
         message = _("Someone else changed this case meanwhile. Reload the page and try again.")
     else:
