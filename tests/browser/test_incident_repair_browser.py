@@ -83,3 +83,43 @@ def test_admin_corrects_the_data_of_an_incident_and_the_case_goes_on(
         assert event.data["changes"] == {"man_days": {"before": 12.0, "after": 2.5}}
         assert event.data["incident_id"] == incident.id
     assert re.search(r"/instances/\d+", page.url)
+
+
+def test_admin_sends_the_case_back_and_the_user_finds_her_answers(
+    page: Page, login, start, live: Live, picky_handler
+):
+    instance, key = start()
+    with live.app.app_context():
+        too_many = {"accepted": True, "man_days": 12.0}
+        review = live.web.open_task(instance)
+        live.app.extensions["certflow.engine"].complete_task(
+            review, actor=actor("mia"), data=too_many
+        )
+
+    login("ada")
+    page.goto(f"/instances/{instance}")
+    page.click("a[data-repair]")
+    expect(page.locator("input[name=task_id]:checked")).to_have_value(review)
+    page.click("button[data-action=send-back]")
+    expect(page.locator(".flash-success")).to_contain_text("案卷已退回到")
+    expect(page.locator("[data-instance-status]")).to_have_attribute(
+        "data-instance-status", "running"
+    )
+
+    page.context.clear_cookies()
+    login("mia")  # the review is back in her inbox, with her answers as the draft
+    page.goto(f"/tasks/{review}")
+    expect(page.locator('[name="f/man_days"]')).to_have_value("12")
+    page.fill('[name="f/man_days"]', "2.5")
+    page.click("button[name=action][value=complete]")
+    expect(page.locator(".flash-success")).to_be_visible()
+    with live.app.app_context():
+        sent = db.session.scalars(
+            select(EventLog).where(
+                EventLog.instance_id == instance, EventLog.event_type == "task_sent_back"
+            )
+        ).one()
+        assert sent.actor == "ada" and sent.data["previous_data"]["man_days"] == 12.0
+        engine = live.app.extensions["certflow.engine"]
+        assert engine.open_incidents(instance) == []
+        assert "Task_SignContract" in engine.get_instance(instance).active_elements
