@@ -162,16 +162,29 @@ def _check_client_belongs(act: Acting, organisation: Organisation) -> None:
     """R-11: a client user applies only for its own organisation. A client account without an
     organisation is linked to it by its first application, unless other client accounts
     already belong to that organisation (then an administrator must link it)."""
-    user = act.session.scalars(select(User).where(User.username == act.actor)).first()
-    if user is None or not user.has_role("client"):
-        return  # staff applying on a client's behalf
+    user = check_client_may_apply(act.session, act.actor, organisation)
+    if user is not None:
+        user.organisation_id = organisation.id
+
+
+def check_client_may_apply(
+    session: Session, username: str, organisation: Organisation | None
+) -> User | None:
+    """R-11: the client user applies for its own organisation, or links its account to one no
+    other client account belongs to (form check `application.client_may_apply` and
+    register_application). Returns the client user still to link, else None."""
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None or not user.has_role("client") or organisation is None:
+        return None  # staff applying on a client's behalf, or a new organisation
     if user.organisation_id == organisation.id:
-        return
+        return None
     if user.organisation_id is not None:
         raise RuleViolation(
-            "R-11", "客户只能为本组织申请 a client may apply only for its own organisation"
+            "R-11",
+            "客户只能为本组织申请 a client may apply only for its own organisation",
+            field="uscc",
         )
-    others = act.session.scalars(
+    others = session.scalars(
         select(User.id).where(User.organisation_id == organisation.id, User.id != user.id)
     ).first()
     if others is not None:
@@ -179,8 +192,9 @@ def _check_client_belongs(act: Acting, organisation: Organisation) -> None:
             "R-11",
             "该组织已有客户账号，请联系管理员关联 the organisation already has client accounts; "
             "an administrator must link this one",
+            field="uscc",
         )
-    user.organisation_id = organisation.id
+    return user
 
 
 def _site_entries(sites: Any) -> list[tuple[str, str, bool]]:

@@ -127,6 +127,33 @@ class InstanceQueries(EngineCore):
         )
         return [IncidentView.of(row) for row in rows]
 
+    def incidents_of(self, instance_ids: list[int]) -> list[IncidentView]:
+        """The open incidents of several instances, oldest first."""
+        ids = [i for i in instance_ids if valid_id(i)]
+        if not ids:
+            return []
+        rows = self.session.scalars(
+            select(Incident)
+            .where(Incident.instance_id.in_(ids), Incident.status == "open")
+            .order_by(Incident.id)
+        )
+        return [IncidentView.of(row) for row in rows]
+
+    def blocked_instances_worked_on(self, username: str, limit: int = 20) -> list[InstanceView]:
+        """Instances stopped on an incident in which `username` completed a task, latest first."""
+        rows = self.session.scalars(
+            select(ProcessInstance)
+            .where(
+                ProcessInstance.status == "error",
+                ProcessInstance.id.in_(
+                    select(HumanTask.instance_id).where(HumanTask.completed_by == username)
+                ),
+            )
+            .order_by(ProcessInstance.updated_at.desc())
+            .limit(limit)
+        )
+        return [InstanceView.of(row) for row in rows]
+
     def incident_view(self, incident_id: int) -> IncidentView | None:
         row = self.session.get(Incident, incident_id) if valid_id(incident_id) else None
         return IncidentView.of(row) if row is not None else None

@@ -2,10 +2,11 @@
 
 `WorkflowEngine` is the facade over the engine's parts, one module each: instance run and save
 (`instance_run`), the human-task index (`task_index`) and the operations on tasks
-(`task_operations`), messages, timers (`timer_sweep`), incidents, definitions (`versions`) and
-read queries (`queries`: `query_tasks`, `query_instances`, scoped by `query_scope`, answering
-with the snapshots of `read_models`); what they share is in `core`. It is given its handler
-registry and hooks (`engine.registry`, `engine.hooks`) and imports no application code.
+(`task_operations`), messages, timers (`timer_sweep`), incidents and their repair (`repair`),
+definitions (`versions`) and read queries (`queries`: `query_tasks`, `query_instances`, scoped
+by `query_scope`, answering with the snapshots of `read_models`); what they share is in
+`core`. It is given its handler registry and hooks (`engine.registry`, `engine.hooks`) and
+imports no application code.
 
     WorkflowEngine(session_factory, clock, registry, hooks=hooks, format_checker=...)
 
@@ -37,6 +38,7 @@ from engine.read_models import (
     TaskView,
     VersionView,
 )
+from engine.repair import Repair
 from engine.task_index import TaskIndex
 from engine.task_operations import TaskOperations
 from engine.timer_sweep import TimerSweep
@@ -49,13 +51,15 @@ class WorkflowEngine(
     TaskOperations,
     Messages,
     TimerSweep,
+    Repair,
     Incidents,
     TaskIndex,
     InstanceRun,
     Decisions,
 ):
-    """Deploy, start, complete/claim/unclaim/reassign, messages, timers, incident retry, and the
-    queries on instances and tasks, decision previews (the constructor is `EngineCore.__init__`)."""
+    """Deploy, start, complete/claim/unclaim/reassign, messages, timers, incident retry and
+    repair (correct and retry, send back), the queries on instances and tasks, decision previews
+    (the constructor is `EngineCore.__init__`)."""
 
 
 __all__ = [

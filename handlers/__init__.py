@@ -11,6 +11,7 @@ from handlers import (  # noqa: F401  (importing a module registers its handlers
     contract,
     decision,
     disclosure,
+    form_checks,
     form_choices,
     guards,
     misuse,

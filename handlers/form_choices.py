@@ -15,4 +15,4 @@ def check_choices(
     return choices.problems(ctx.session, ctx.now, schema, submitted, ctx.data)
 
 
-REGISTRY.form_check = check_choices
+REGISTRY.option_check = check_choices

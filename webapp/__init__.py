@@ -52,6 +52,9 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     for module in settings.extra_handlers:
         importlib.import_module(module)
     from handlers.registry import HOOKS, REGISTRY
+    from webapp.incident_repair import register_repair_hooks
+
+    register_repair_hooks(HOOKS)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -104,6 +107,8 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.register_blueprint(tasks_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(instances_bp)
+    app.register_blueprint(importlib.import_module("webapp.incident_repair").bp)  # issue 10
+    importlib.import_module("webapp.blocked").init_blocked(app)
     app.register_blueprint(admin_bp)
     app.register_blueprint(registry_bp)  # public, no sign-in
     app.register_blueprint(importlib.import_module("webapp.complaints").bp)

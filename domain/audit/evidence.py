@@ -3,6 +3,7 @@ special deductions and bonus items, the on-site random survey, the daily communi
 client and an escalation to the audit department (R-8.5.3, R-8.5.6)."""
 
 from collections.abc import Iterable, Mapping
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -68,19 +69,12 @@ def record_evidence(
     audit = get_audit(act.session, audit_id)
     require_status(audit, ["in_progress"], "R-8.5", "record evidence before the opening meeting")
     indicator_set = audit_indicator_set(act.session, audit)
-    day = require_past_date(audit_day, "audit_day", "R-8.5.2", act.now)
-    if audit.start_date and day < audit.start_date:
-        raise RuleViolation("R-8.5.2", f"audit day {day} is before the on-site start")
-    entries = [
-        finding_entry(indicator_set, index, raw)
-        for index, raw in enumerate(require_list(findings, "findings", "R-8.5.2", allow_empty=True))
-    ]
-    deductions = special_entries(
-        special_deductions, indicator_set.special_deductions, "special_deductions"
+    day = check_evidence_day(audit, audit_day, act.now)
+    entries, deductions, bonus = check_findings(
+        indicator_set, findings, special_deductions, special_bonus
     )
-    bonus = special_entries(special_bonus, indicator_set.special_bonus, "special_bonus")
     communication = require_text(daily_communication, "daily_communication", "R-8.5.3")
-    raised = _escalation(escalation, escalation_details, terminate_reason)
+    raised = check_escalation(escalation, escalation_details, terminate_reason)
     for entry in entries:
         _replace_finding(act, audit, entry)
     for code, evidence in deductions:
@@ -104,6 +98,36 @@ def record_evidence(
             {**raised, "audit_day": day.isoformat(), **stamp(act, "raised_by", "raised_at")},
         ]
     return raised["kind"]
+
+
+def check_evidence_day(audit: Audit, audit_day: Any, now: datetime) -> date:
+    """R-8.5.2: the audit day has happened and is not before the on-site start (form check
+    `audit.evidence_fits` and record_evidence)."""
+    day = require_past_date(audit_day, "audit_day", "R-8.5.2", now)
+    if audit.start_date and day < audit.start_date:
+        raise RuleViolation(
+            "R-8.5.2",
+            f"审查日 {day} 早于现场审查开始日 {audit.start_date} "
+            f"audit day {day} is before the on-site start",
+            field="audit_day",
+        )
+    return day
+
+
+def check_findings(
+    indicator_set: IndicatorSet, findings: Any, special_deductions: Any, special_bonus: Any
+) -> tuple[list[dict], list[tuple[str, str]], list[tuple[str, str]]]:
+    """R-8.5.2/R-8.5.4, R-3: each finding against the indicator set (a RowViolation names the
+    row's field); the special items known."""
+    entries = [
+        finding_entry(indicator_set, index, raw)
+        for index, raw in enumerate(require_list(findings, "findings", "R-8.5.2", allow_empty=True))
+    ]
+    deductions = special_entries(
+        special_deductions, indicator_set.special_deductions, "special_deductions"
+    )
+    bonus = special_entries(special_bonus, indicator_set.special_bonus, "special_bonus")
+    return entries, deductions, bonus
 
 
 class RowViolation(RuleViolation):
@@ -240,7 +264,9 @@ def special_entries(value: Any, known: Iterable[Any], field: str) -> list[tuple[
             else (raw, "")
         )
         if code not in codes:
-            raise RuleViolation("R-3", f"{field}[{index}]: {code!r} is not one of {sorted(codes)}")
+            raise RuleViolation(
+                "R-3", f"{field}[{index}]: {code!r} is not one of {sorted(codes)}", field=field
+            )
         entries.append((code, evidence))
     return entries
 
@@ -254,7 +280,7 @@ def _onsite_random_survey(value: Any) -> dict | None:
     return random_survey(True, value.get("sample_size"), value.get("satisfied_count"))
 
 
-def _escalation(kind: Any, details: Any, terminate_reason: Any) -> dict:
+def check_escalation(kind: Any, details: Any, terminate_reason: Any) -> dict:
     """R-8.5.3 (a)/(b): what the leader reports to the audit department, with details; a
     proposed termination names one of the R-8.5.6 reasons."""
     kind = kind or "none"
@@ -264,11 +290,17 @@ def _escalation(kind: Any, details: Any, terminate_reason: Any) -> dict:
     if kind == "none":
         if reason:
             raise RuleViolation(
-                "R-8.5.6", "a termination must be escalated to the audit department"
+                "R-8.5.6",
+                "a termination must be escalated to the audit department",
+                field="escalation",
             )
         return {"kind": "none"}
     if (kind == "terminate_request" or reason is not None) and reason not in TERMINATION_REASONS:
-        raise RuleViolation("R-8.5.6", f"terminate_reason must be one of {TERMINATION_REASONS}")
+        raise RuleViolation(
+            "R-8.5.6",
+            f"terminate_reason must be one of {TERMINATION_REASONS}",
+            field="terminate_reason",
+        )
     return {
         "kind": kind,
         "details": require_text(details, "escalation_details", "R-8.5.3"),

@@ -50,6 +50,21 @@ CROSS_ORG: dict[str, tuple[str, str, int]] = {
     "instances.show": ("GET", "/instances/{instance}", 404),
     "instances.diagram": ("GET", "/instances/{instance}/diagram.bpmn", 404),
     "instances.retry": ("POST", "/instances/{incident_instance}/incidents/{incident}/retry", 404),
+    "incident_repair.show": (
+        "GET",
+        "/instances/{incident_instance}/incidents/{incident}/repair",
+        404,
+    ),
+    "incident_repair.correct": (
+        "POST",
+        "/instances/{incident_instance}/incidents/{incident}/correct",
+        404,
+    ),
+    "incident_repair.send_back": (
+        "POST",
+        "/instances/{incident_instance}/incidents/{incident}/send-back",
+        404,
+    ),
     "api.get_instance": ("GET", "/api/v1/instances/{instance}", 404),
     "api.get_task": ("GET", "/api/v1/tasks/{task}", 404),
     "api.claim_task": ("POST", "/api/v1/tasks/{task}/claim", 404),
