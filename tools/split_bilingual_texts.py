@@ -272,6 +272,8 @@ def main(argv: list[str] | None = None) -> int:
         existing = catalog.get(zh)
         if existing is None or existing.string != en:
             added += 1
+            if existing is not None:  # Catalog.add keeps an existing entry's translation
+                catalog.delete(zh)
             catalog.add(zh, en)
     if not args.check and added:
         save_catalogue(catalog, catalogue_file)
