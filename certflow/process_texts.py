@@ -14,7 +14,7 @@ extractor for both kinds of file (processes/babel.cfg, `make translations`). Pur
 """
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -169,20 +169,23 @@ def catalogue_path(start: Path) -> Path | None:
     return None
 
 
-def untranslated(paths: list[Path]) -> list[str]:
+def untranslated(paths: Iterable[Path]) -> list[str]:
     """`file:line: where: no English translation: text` for each text without an English entry
-    in the catalogue of its processes directory (`certflow validate`)."""
+    in the catalogue of its processes directory (`certflow validate`). A directory without a
+    catalogue is not checked."""
     problems = []
     files: list[Path] = []
     for given in paths:
         files.extend(text_files(given) if given.is_dir() else [given])
-    cache: dict[Path | None, dict[str, str]] = {}
+    cache: dict[Path, dict[str, str]] = {}
     for path in files:
         if path.suffix not in (".bpmn", ".json") or not path.exists():
             continue
         where = catalogue_path(path)
+        if where is None:
+            continue  # definitions without a catalogue are in one language only
         if where not in cache:
-            cache[where] = read_catalogue(where.read_bytes() if where else None)
+            cache[where] = read_catalogue(where.read_bytes())
         translations = cache[where]
         try:
             texts = file_texts(path)
