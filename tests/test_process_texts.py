@@ -25,6 +25,7 @@ sys.path.insert(0, str(TOOL.parent))
 from split_bilingual_texts import split_block, split_description, split_name  # noqa: E402
 
 TEMPLATE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.S)
+LABEL_FILTER = re.compile(r"\|\s*label\(\s*(\"[a-z_]+\"|'[a-z_]+')\s*\)")
 STRING_LITERAL = re.compile(r"\"([^\"]*)\"|'([^']*)'")
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 ENGLISH_WORD = re.compile(r"\b(?=[A-Za-z]{2,}\b)[A-Za-z]*[a-z][A-Za-z]*\b")  # acronyms are neutral
@@ -45,6 +46,7 @@ def _literals(text: str) -> list[str]:
     """String literals inside `{{ … }}` placeholders ("是" if x else "否") are texts too."""
     found = []
     for tag in TEMPLATE.findall(text):
+        tag = LABEL_FILTER.sub("", tag)  # label("group") names a group of codes, no text
         found += [a or b for a, b in STRING_LITERAL.findall(tag)]
     return [s for s in found if s.strip() and s not in (", ", "、", "；", "; ")]
 

@@ -141,3 +141,23 @@ def test_inbox_names_the_task_in_the_pages_language(app, case):
     chinese = _visible(_get(browser, "/?lang=zh_CN").get_data(as_text=True))
     assert "Acceptance review" in english and "受理评审" not in english
     assert "受理评审" in chinese and "Acceptance review" not in chinese
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("en", "Recommend certification · certification fees not paid · Urgent significant risk"),
+        ("zh_CN", "推荐认证 · 未按规定缴纳认证费用 · 紧急和重大风险"),
+    ],
+)
+def test_instructions_show_stored_codes_as_labels_in_the_pages_language(app, lang, expected):
+    from webapp.instructions import render_instructions
+
+    template = (
+        '{{ c | label("conclusion") }} · {{ r | label("suspension_reason") }}'
+        ' · {{ e | label("escalation") }}'
+    )
+    with app.test_request_context(f"/?lang={lang}"):
+        refresh()
+        html = render_instructions(template, {"c": "recommend", "r": "e", "e": "significant_risk"})
+    assert expected in str(html)
