@@ -60,11 +60,18 @@ test: system-deps lint modeler-check
 # Messages: extract (babel.cfg: webapp's Python and templates, domain/letters), merge into each
 # messages.po (then translate the new entries), compile the .mo files (also done at app start).
 CATALOGS := webapp/translations
+PROCESS_CATALOGS := processes/translations
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 \
 	    --project certflow --sort-by-file -w 100 -o $(CATALOGS)/messages.pot .
 	$(BIN)/pybabel update -i $(CATALOGS)/messages.pot -d $(CATALOGS) -N --ignore-obsolete -w 100
 	$(BIN)/pybabel compile -d $(CATALOGS)
+	# The texts of the definitions (Chinese source in processes/, English in processes.po; read
+	# from the deployed copy at run time, so no compile step): then translate the new entries.
+	$(BIN)/pybabel extract -F processes/babel.cfg --project "certflow processes" --sort-by-file \
+	    -w 100 -o $(PROCESS_CATALOGS)/processes.pot processes
+	$(BIN)/pybabel update -D processes -i $(PROCESS_CATALOGS)/processes.pot -d $(PROCESS_CATALOGS) \
+	    -N --ignore-obsolete -w 100
 
 benchmark: install
 	$(BIN)/python benchmarks/engine_cycle.py
