@@ -161,3 +161,23 @@ def test_instructions_show_stored_codes_as_labels_in_the_pages_language(app, lan
         refresh()
         html = render_instructions(template, {"c": "recommend", "r": "e", "e": "significant_risk"})
     assert expected in str(html)
+
+
+def test_the_api_gives_the_texts_in_the_clients_accept_language(app, case):
+    from certflow.accounts import issue_token
+    from certflow.models import User
+
+    case.apply()
+    task = case.open_task("Task_AcceptanceReview")
+    user = db.session.scalars(select(User).where(User.username == case.people.market.username))
+    token = issue_token(db.session, user.one(), case.clock.now())
+    db.session.commit()
+    api = app.test_client()
+    auth = {"Authorization": f"Bearer {token}"}
+    chinese = api.get(f"/api/v1/tasks/{task.id}", headers=auth).json
+    english = api.get(f"/api/v1/tasks/{task.id}", headers={**auth, "Accept-Language": "en"}).json
+    assert chinese["name"] == "受理评审" and english["name"] == "Acceptance review"
+    assert english["instructions"].startswith("## Acceptance review")
+    assert english["form_schema"]["properties"]["accepted"]["title"].isascii()
+    assert not CJK.search(english["form_schema"]["title"])
+    assert CJK.search(chinese["form_schema"]["title"])

@@ -43,9 +43,17 @@ def _deployed_english() -> dict[str, str]:
     return merged
 
 
+def _language() -> str:
+    """The page's language; for the JSON API the client's Accept-Language (default: the source)."""
+    if request.path.startswith("/api/"):
+        best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+        return "en" if best == "en" else "zh_CN"
+    return current_language()
+
+
 def translations() -> dict[str, str]:
-    """{Chinese source: text to show} for this request ({} when the page is Chinese)."""
-    if current_language() != "en":
+    """{Chinese source: text to show} for this request ({} when it is in Chinese)."""
+    if _language() != "en":
         return {}
     cached = request.environ.get("certflow.process_texts")
     if cached is None:

@@ -40,6 +40,7 @@ from webapp.api.serialize import (
     timestamp,
     viewer,
 )
+from webapp.process_texts import localize_schema, ptext
 from webapp.runtime import get_clock, get_engine
 
 # Path ids: ids beyond the integer columns' range cannot exist (404 from the routing).
@@ -223,9 +224,9 @@ def get_task(task_id: UUID) -> Response:
     return jsonify(
         {
             **task_json(row, get_clock().now()),
-            "form_schema": schema,
+            "form_schema": localize_schema(schema),
             "documentation": details["documentation"],
-            "instructions": details["instructions"],
+            "instructions": ptext(details["instructions"]),
             "data": jsonable(data),
         }
     )
