@@ -68,12 +68,12 @@ class Text:
     text: str
 
 
-def _safe_parser() -> etree.XMLParser:
+def safe_xml_parser() -> etree.XMLParser:
     return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
 def bpmn_texts(content: bytes, file: str = "") -> list[Text]:
-    root = etree.parse(BytesIO(content), _safe_parser()).getroot()
+    root = etree.parse(BytesIO(content), safe_xml_parser()).getroot()
     found: list[Text] = []
     for element in root.iter():
         if not isinstance(element.tag, str):

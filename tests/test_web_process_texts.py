@@ -181,3 +181,14 @@ def test_the_api_gives_the_texts_in_the_clients_accept_language(app, case):
     assert english["form_schema"]["properties"]["accepted"]["title"].isascii()
     assert not CJK.search(english["form_schema"]["title"])
     assert CJK.search(chinese["form_schema"]["title"])
+
+
+def test_the_diagram_is_labelled_in_the_pages_language(app, case):
+    case.apply()
+    browser = _signed_in(app, case.people.market.username)
+    url = f"/instances/{case.instance_id}/diagram.bpmn"
+    english = _get(browser, f"{url}?lang=en").get_data(as_text=True)
+    chinese = _get(browser, f"{url}?lang=zh_CN").get_data(as_text=True)
+    assert 'name="Acceptance review"' in english and 'name="受理评审"' not in english
+    assert 'name="受理评审"' in chinese
+    assert "bpmndi:BPMNShape" in english  # the layout is kept

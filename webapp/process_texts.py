@@ -13,10 +13,18 @@ from functools import lru_cache
 from typing import Any
 
 from flask import request
+from lxml import etree
 from sqlalchemy import func, select
 
 from certflow.db import db
-from certflow.process_texts import CATALOGUE, FORM_TEXT_KEYS, read_catalogue
+from certflow.process_texts import (
+    BPMN_NS,
+    CATALOGUE,
+    FORM_TEXT_KEYS,
+    NAMED_ELEMENTS,
+    read_catalogue,
+    safe_xml_parser,
+)
 from engine.models import ProcessVersionFile, SourceFile
 from webapp.i18n import current_language
 
@@ -88,6 +96,20 @@ def localize_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
         return node
 
     return walk(deepcopy(schema))
+
+
+def localize_bpmn(content: bytes) -> bytes:
+    """A deployed BPMN file with the names of its elements in the request's language, for the
+    diagram on the instance page (the file itself stays as deployed)."""
+    english = translations()
+    if not english:
+        return content
+    root = etree.fromstring(content, safe_xml_parser())
+    for element in root.iter(*(f"{{{BPMN_NS}}}{name}" for name in NAMED_ELEMENTS)):
+        name = element.get("name")
+        if name in english:
+            element.set("name", english[name])
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 def init_process_texts(app) -> None:
