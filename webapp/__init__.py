@@ -91,6 +91,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     from webapp.inbox import bp as inbox_bp
     from webapp.instances import bp as instances_bp
     from webapp.layout import init_layout
+    from webapp.process_texts import init_process_texts
     from webapp.registry import bp as registry_bp
     from webapp.security import exempt_api, init_security
     from webapp.tasks import bp as tasks_bp
@@ -101,6 +102,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     init_conflicts(app)
     exempt_api(api_bp)
     init_i18n(app)
+    init_process_texts(app)
     init_auth(app)
     init_layout(app)
     app.register_blueprint(inbox_bp)

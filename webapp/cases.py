@@ -48,6 +48,7 @@ from webapp.auth import current_viewer, deny
 from webapp.case_labels import badge, label, stars
 from webapp.i18n import role_name
 from webapp.layout import nav_item
+from webapp.process_texts import ptext
 from webapp.runtime import get_clock, get_engine
 
 bp = Blueprint("cases", __name__)
@@ -277,7 +278,7 @@ def event_rows(events: list[EventView], instance_ids: list[int], viewer: Viewer)
                 "who": people.get(event.actor, event.actor),
                 "username": event.actor,
                 "what": label("event", event.event_type),
-                "subject": names.get(event.task_id or "") or event.element_id or "",
+                "subject": ptext(names.get(event.task_id or "")) or event.element_id or "",
                 "detail": detail,
             }
         )
@@ -381,7 +382,7 @@ def show(organisation_id: int):
         "cases/show.html",
         organisation=organisation,
         instances=instances,
-        process_names={i.id: i.process_version.name for i in instances},
+        process_names={i.id: ptext(i.process_version.name) for i in instances},
         applications=applications,
         certificates=certificates,
         open_tasks=tasks,

@@ -28,6 +28,7 @@ from webapp.access import (
 from webapp.auth import current_viewer, deny
 from webapp.i18n import china_day_end
 from webapp.models import TaskFollowUp
+from webapp.process_texts import ptext
 from webapp.runtime import get_clock, get_engine
 
 bp = Blueprint("inbox", __name__)
@@ -244,7 +245,7 @@ def index():
         }
         for row, personal in results
     ]
-    process_names = {v.process_id: v.name for v in engine.latest_processes()}
+    process_names = {v.process_id: ptext(v.name) for v in engine.latest_processes()}
     options = {
         "processes": [
             (pid, process_names.get(pid, pid)) for pid in engine.task_values(base, "process_id")

@@ -25,6 +25,7 @@ from webapp.access import (
 from webapp.auth import current_viewer, deny, log_access
 from webapp.cases import event_rows, open_tasks, timeline, valid_id
 from webapp.client_data import own_task_elements
+from webapp.process_texts import localize_bpmn
 from webapp.runtime import get_engine
 from webapp.security import extend_csp
 
@@ -116,7 +117,7 @@ def diagram(instance_id: int):
     if stored is None:
         return deny(404, f"no diagram of {process_id[:100]!r} in instance {instance.id}")
     name = path.rsplit("/", 1)[-1]
-    response = Response(stored, mimetype="application/xml")
+    response = Response(localize_bpmn(stored), mimetype="application/xml")
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     return response
 

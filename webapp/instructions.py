@@ -16,7 +16,12 @@ from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
+from webapp.case_labels import label
+
 _env = SandboxedEnvironment(autoescape=True)
+# `{{ onsite.conclusion | label("conclusion") }}`: a stored code as its label in the page's
+# language (webapp/case_labels.py), never the raw code.
+_env.filters["label"] = lambda code, group: label(group, code)
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 

@@ -49,6 +49,7 @@ from webapp.form_submission import merge_errors, parse_submission
 from webapp.i18n import china_day_start, current_language, safe_next
 from webapp.instructions import render_instructions
 from webapp.models import TaskComment, TaskDraft, TaskFollowUp
+from webapp.process_texts import localize_schema, ptext
 from webapp.runtime import get_clock, get_engine
 from webapp.task_comments import comment_visibility, may_write_to_client, visible_comments
 from webapp.task_context import task_context
@@ -181,7 +182,9 @@ def render_task(
         values, draft = _form_values(row, schema, data)
     schema = with_options(schema, {**task_data, **values})  # choices from data (issue 10)
     # Shown again to be corrected: the rows as sent, no spare row.
-    form = forms_render.build_form(schema, values, errors or {}, resubmitted=not fresh)
+    form = forms_render.build_form(
+        localize_schema(schema), values, errors or {}, resubmitted=not fresh
+    )
     evidence_checklist.attach(
         form,
         session=db.session,
@@ -202,11 +205,10 @@ def render_task(
     follow_up = db.session.get(TaskFollowUp, (row.id, viewer.username))
     context = {
         "task": row,
-        "process_name": row.process_name,
+        "process_name": ptext(row.process_name),
         "organisations": instance_organisations(row.instance_id, row.business_key),
         "overdue": row.state == "open" and row.due_at is not None and row.due_at < now,
-        "instructions": render_instructions(details["instructions"], data),
-        "documentation": details["documentation"],
+        "instructions": render_instructions(ptext(details["instructions"]), data),
         "form": form,
         "has_schema": schema is not None,
         "can_work": can_work,
@@ -311,7 +313,7 @@ def submit(task_id: str):
         )
     db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == row.id))
     db.session.commit()
-    flash(_("Task completed: %(name)s", name=row.name), "success")
+    flash(_("Task completed: %(name)s", name=ptext(row.name)), "success")
     return redirect(_back())
 
 
@@ -339,7 +341,7 @@ def claim(task_id: str):
         get_engine().claim(row.id, actor=current_viewer().actor)
     except EngineError as err:
         return _failure(err)
-    flash(_("You have claimed the task: %(name)s", name=row.name), "success")
+    flash(_("You have claimed the task: %(name)s", name=ptext(row.name)), "success")
     return redirect(_back())
 
 
@@ -353,7 +355,7 @@ def unclaim(task_id: str):
         get_engine().unclaim(row.id, actor=current_viewer().actor)
     except EngineError as err:
         return _failure(err)
-    flash(_("The task is unclaimed: %(name)s", name=row.name), "success")
+    flash(_("The task is unclaimed: %(name)s", name=ptext(row.name)), "success")
     return redirect(_back())
 
 
@@ -381,7 +383,11 @@ def reassign(task_id: str):
     except EngineError as err:
         return _failure(err)
     flash(
-        _("The task is now assigned to %(user)s: %(name)s", user=user.username, name=row.name),
+        _(
+            "The task is now assigned to %(user)s: %(name)s",
+            user=user.username,
+            name=ptext(row.name),
+        ),
         "success",
     )
     return redirect(_back())

@@ -107,7 +107,8 @@ class TaskDetail(Task):
     )
     documentation: str
     instructions: str = Field(
-        description="Instructions for the end user (a Jinja template, as written in the BPMN)."
+        description="Instructions for the end user (a Jinja template, as written in the BPMN;"
+        " in English with `Accept-Language: en`, like the names and the form's texts)."
     )
     data: dict[str, Any] = Field(description="The task's current data.")
 

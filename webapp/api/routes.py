@@ -40,6 +40,7 @@ from webapp.api.serialize import (
     viewer,
 )
 from webapp.form_options import with_options
+from webapp.process_texts import localize_schema, ptext
 from webapp.runtime import get_clock, get_engine
 
 # Path ids: ids beyond the integer columns' range cannot exist (404 from the routing).
@@ -230,9 +231,9 @@ def get_task(task_id: UUID) -> Response:
     return jsonify(
         {
             **task_json(row, get_clock().now()),
-            "form_schema": with_options(schema, task_data),  # choices from data (issue 10)
+            "form_schema": localize_schema(with_options(schema, task_data)),  # issue 10
             "documentation": details["documentation"],
-            "instructions": details["instructions"],
+            "instructions": ptext(details["instructions"]),
             "data": jsonable(data),
         }
     )

@@ -9,6 +9,7 @@ from engine.service import IncidentView, InstanceView, ProcessView, TaskView
 from webapp import client_data
 from webapp.access import Viewer
 from webapp.api.auth import current_user
+from webapp.process_texts import ptext
 from webapp.runtime import get_engine
 
 
@@ -80,7 +81,7 @@ def task_json(row: TaskView, now: datetime) -> dict[str, Any]:
         "process_id": row.process_id,
         "business_key": row.business_key,
         "element_id": row.element_id,
-        "name": row.name,
+        "name": ptext(row.name),
         "lane": row.lane,
         "candidate_role": row.candidate_role,
         "assignee": row.assignee,
@@ -98,7 +99,7 @@ def task_json(row: TaskView, now: datetime) -> dict[str, Any]:
 def process_json(version: ProcessView) -> dict[str, Any]:
     return {
         "process_id": version.process_id,
-        "name": version.name,
+        "name": ptext(version.name),
         "version": version.version,
         "sha256": version.sha256,
         "deployed_at": timestamp(version.deployed_at),
