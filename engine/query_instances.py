@@ -4,10 +4,17 @@ incidents and the stored BPMN files. Rows come back as read models (engine.read_
 
 from collections.abc import Iterable
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from engine.core import EngineCore, valid_id
-from engine.models import EventLog, HumanTask, Incident, ProcessInstance, ProcessVersionFile
+from engine.models import (
+    EventLog,
+    HumanTask,
+    Incident,
+    ProcessInstance,
+    ProcessVersionFile,
+    SourceFile,
+)
 from engine.query_scope import InstanceLink, TaskScope, instance_involving, task_visible
 from engine.read_models import EventView, IncidentView, InstanceView, ProcessView
 
@@ -157,6 +164,23 @@ class InstanceQueries(EngineCore):
     def incident_view(self, incident_id: int) -> IncidentView | None:
         row = self.session.get(Incident, incident_id) if valid_id(incident_id) else None
         return IncidentView.of(row) if row is not None else None
+
+    def deployed_sources_ending(self, suffix: str) -> list[str]:
+        """sha256 of every distinct deployed file whose path ends with `suffix`, the one of the
+        newest version last (e.g. the processes catalogues)."""
+        newest = func.max(ProcessVersionFile.process_version_id)
+        rows = self.session.execute(
+            select(ProcessVersionFile.sha256, newest)
+            .where(ProcessVersionFile.path.like(f"%{suffix}"))
+            .group_by(ProcessVersionFile.sha256)
+            .order_by(newest)
+        ).all()
+        return [sha256 for sha256, _ in rows]
+
+    def source_content(self, sha256: str) -> bytes | None:
+        """A stored source file by its content hash."""
+        stored = self.session.get(SourceFile, sha256)
+        return stored.content if stored is not None else None
 
     def version_file(self, version_id: int, path: str) -> bytes | None:
         """A stored source file (BPMN, DMN, form) of a deployed version."""

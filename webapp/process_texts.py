@@ -14,9 +14,7 @@ from typing import Any
 
 from flask import request
 from lxml import etree
-from sqlalchemy import func, select
 
-from certflow.db import db
 from certflow.process_texts import (
     BPMN_NS,
     CATALOGUE,
@@ -25,28 +23,20 @@ from certflow.process_texts import (
     read_catalogue,
     safe_xml_parser,
 )
-from engine.models import ProcessVersionFile, SourceFile
 from webapp.i18n import current_language
+from webapp.runtime import get_engine
 
 _CATALOGUE_SUFFIX = CATALOGUE.as_posix()
 
 
 @lru_cache(maxsize=64)
 def _parsed(sha256: str) -> dict[str, str]:
-    content = db.session.get(SourceFile, sha256)
-    return read_catalogue(content.content if content is not None else None)
+    return read_catalogue(get_engine().source_content(sha256))
 
 
 def _deployed_english() -> dict[str, str]:
-    newest = func.max(ProcessVersionFile.process_version_id)
-    rows = db.session.execute(
-        select(ProcessVersionFile.sha256, newest)
-        .where(ProcessVersionFile.path.like(f"%{_CATALOGUE_SUFFIX}"))
-        .group_by(ProcessVersionFile.sha256)
-        .order_by(newest)
-    ).all()
     merged: dict[str, str] = {}
-    for sha256, _ in rows:
+    for sha256 in get_engine().deployed_sources_ending(_CATALOGUE_SUFFIX):
         merged.update(_parsed(sha256))
     return merged
 
