@@ -6,6 +6,7 @@ The incident comes from a case of a version deployed before its forms declared t
 (processes/ without "x-checks", as the instances of issue 10 were): the opening meeting dated in
 the future reaches audit.record_opening_meeting, which refuses it (R-8.5.1)."""
 
+import json
 import shutil
 import threading
 
@@ -28,8 +29,9 @@ def deploy_without_form_checks(engine, tmp_path) -> None:
     legacy = tmp_path / "processes"
     shutil.copytree(PROCESSES, legacy)
     for form in (legacy / "forms").glob("*.json"):
-        lines = form.read_text(encoding="utf-8").splitlines(keepends=True)
-        form.write_text("".join(x for x in lines if '"x-checks"' not in x), encoding="utf-8")
+        schema = json.loads(form.read_text(encoding="utf-8"))
+        schema.pop("x-checks", None)
+        form.write_text(json.dumps(schema, ensure_ascii=False, indent=2), encoding="utf-8")
     owner = Actor("olga_owner", frozenset({"process_owner"}))
     engine.deploy([legacy], actor=owner, comment="before the form checks")
     load_indicator_sets(db.session, legacy / "indicators", owner.username, engine.clock.now())
