@@ -92,6 +92,12 @@ def auditors(ctx: OptionContext) -> list[Choice]:
     return choices
 
 
+EXPERT_DOES_NOT_AUDIT = (
+    "R-7.2.4：技术专家只提供专业支持，不承担审查活动 / a technical expert supports the team and "
+    "takes no audit activity"
+)
+
+
 # -- the appointed team (R-7.3, R-8.4) --------------------------------------------------------
 @option_source("team_members", "R-7.3")
 def team_members(ctx: OptionContext) -> list[Choice]:
@@ -100,17 +106,23 @@ def team_members(ctx: OptionContext) -> list[Choice]:
     audit = _audit(ctx)
     if audit is None:
         return []
-    allowed = team_auditor_ids(audit, include_experts=not ctx.params.get("auditing"))
+    auditing = bool(ctx.params.get("auditing"))
+    auditors = team_auditor_ids(audit, include_experts=False)
     rows = ctx.session.execute(
         select(AuditTeamMember.role, Auditor)
         .join(Auditor, Auditor.id == AuditTeamMember.auditor_id)
         .where(AuditTeamMember.audit_id == audit.id)
         .order_by(AuditTeamMember.id)
     ).all()
+    # A technical expert is offered, refused, where an auditor is needed: the reason says why.
     return [
-        Choice(auditor.id, auditor.name, (("team_role", {"role": role}),))
+        Choice(
+            auditor.id,
+            auditor.name,
+            (("team_role", {"role": role}),),
+            EXPERT_DOES_NOT_AUDIT if auditing and auditor.id not in auditors else None,
+        )
         for role, auditor in rows
-        if auditor.id in allowed
     ]
 
 

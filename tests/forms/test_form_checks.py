@@ -223,11 +223,7 @@ def test_training_after_the_onsite_start_is_refused_at_submit(web_case):
         {
             "f/training_date": case.day(29),
             "f/trainer": "张组长",
-            **{f"f/attendees/{i}/__row": "1" for i in range(3)},
-            **{
-                f"f/attendees/{i}": str(a)
-                for i, a in enumerate([p.leader_id, p.auditor_id, p.expert_id])
-            },
+            "f/attendees": [str(a) for a in (p.leader_id, p.auditor_id, p.expert_id)],
             "f/laws_standards_confirmed": "1",
             "f/culture_and_requirements_trained": "1",
             "f/content": "培训内容",

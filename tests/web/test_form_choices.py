@@ -147,7 +147,9 @@ def test_team_member_options_and_the_auditing_members_only(case, clock):
     assert [c.label for c in everyone] == ["张组长", "李审查", "王专家"]
     assert everyone[2].facts == (("team_role", {"role": "tech_expert"}),)
     auditing = resolve(clock, {"source": "team_members", "auditing": True}, {"audit_id": audit.id})
-    assert [c.value for c in auditing] == [people["leader"].id, people["auditor"].id]
+    # The expert is shown but refused where an auditor is needed, naming the rule.
+    assert [c.value for c in auditing if c.enabled] == [people["leader"].id, people["auditor"].id]
+    assert auditing[2].value == people["expert"].id and "R-7.2.4" in auditing[2].refusal
 
 
 def test_site_options_are_the_clients_active_sites_with_their_address(case, clock):
