@@ -76,12 +76,13 @@ def test_evidence_before_the_onsite_start_or_off_the_indicator_set_is_refused(at
     assert "R-8.5.2" in errors["audit_day"][0]
     unknown = [{**findings[0], "item_code": "5.3.99.99"}, *findings[1:]]
     errors = refused(case, "Task_CollectEvidence", auditor, evidence(case, unknown))
-    assert "R-8.5.4" in errors["findings/0"][0] and "5.3.99.99" in errors["findings/0"][0], errors
+    item = errors["findings/0/item_code"][0]
+    assert "R-8.5.4" in item and "5.3.99.99" in item, errors
     sampled = next(i for i, f in enumerate(findings_losing(1)) if f["result"] == "sampled")
     too_many = findings_losing(1)
     too_many[sampled] = {**too_many[sampled], "failures": too_many[sampled]["sample_size"] + 1}
     errors = refused(case, "Task_CollectEvidence", auditor, evidence(case, too_many))
-    assert "R-8.5.2" in errors[f"findings/{sampled}"][0]
+    assert "R-8.5.2" in errors[f"findings/{sampled}/failures"][0]
     case.complete("Task_CollectEvidence", auditor, evidence(case, findings))
     no_incident(case)
 
@@ -107,17 +108,23 @@ def test_nc_answers_and_verdicts_cover_each_nonconformity_once(case):
     verdict = {"nc_id": nc_id + 1000, "accepted": True, "method": "documentary"}
     verdict |= {"note": "已核 checked", "onsite_record": None}
     errors = refused(case, "Task_VerifyCorrections", case.people.leader, {"verdicts": [verdict]})
-    assert "R-8.7" in str(errors.get("verdicts/0")), errors
+    assert "R-8.7" in str(errors.get("verdicts/0/nc_id")), errors
     case.verify_ncs([nc_id], accepted=True)
     no_incident(case)
 
 
 def test_a_client_applying_for_another_organisation_is_refused(case, monkeypatch):
+    from sqlalchemy import select
+
     from certflow.db import db
+    from certflow.models import User
     from engine.errors import FormValidationError
     from tests.factories import make_organisation
 
-    case.apply()  # the client's account is now linked to its organisation
+    # The client's account belongs to its organisation; it applies with another's code.
+    own = make_organisation(db.session, case.clock.now())
+    client = db.session.scalars(select(User).where(User.username == case.people.client.username))
+    client.one().organisation_id = own.id
     other_uscc = "91110000MA0000000H"
     other = make_organisation(db.session, case.clock.now(), name="乙公司", uscc=other_uscc)
     db.session.commit()
