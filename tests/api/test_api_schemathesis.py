@@ -20,6 +20,7 @@ from schemathesis.config import SchemathesisConfig
 
 from certflow.accounts import create_user, issue_token
 from certflow.db import db
+from tests.certificate_factory import issued_certificate
 from tests.conftest import START_TIME, clear_database, make_app
 from tests.factories import make_application, make_organisation
 from tests.helpers import OWNER, REVIEW_FLOW, record_acceptance, registered
@@ -120,6 +121,8 @@ def _seed(app) -> dict:
     )
     assert uploaded.status_code == 201, uploaded.json
     ids["attachment_id"].append(uploaded.json["id"])
+    ids["number"] = [issued_certificate(organisation=organisation).number]  # the client's
+    db.session.commit()
     return {"tokens": tokens, "ids": ids}
 
 
