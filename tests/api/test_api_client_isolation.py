@@ -132,6 +132,8 @@ OPERATIONS: dict[str, tuple[dict[str, str], Any, set[int]]] = {
     "POST /tasks/{task_id}/reassign": ({"task_id": "client_task"}, {"assignee": "carl"}, {404}),
     "POST /instances": ({}, {"process_id": "review_flow"}, {403}),
     "GET /instances/{instance_id}": ({"instance_id": "instance"}, None, {404}),
+    "GET /instances": ({}, None, {200}),
+    "GET /instances/{instance_id}/variables": ({"instance_id": "instance"}, None, {404}),
     "POST /incidents/{incident_id}/retry": ({"incident_id": "instance"}, {}, {403}),
     "POST /messages": (
         {},
@@ -219,7 +221,7 @@ def test_the_same_operations_on_its_own_objects_are_not_refused_as_unseen(world)
 
 def test_the_markers_are_visible_to_whoever_may_see_b(world):
     """The markers are real: the overseer's and B's client's answers contain them."""
-    for url in ("/tasks", "/certificates"):
+    for url in ("/tasks", "/certificates", "/instances"):
         for username in ("quinn", "cora"):
             response = world.call(username, "GET", url)
             assert named_markers(world.b, answer_text(response)), (username, url)

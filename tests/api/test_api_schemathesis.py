@@ -31,8 +31,9 @@ MAX_EXAMPLES = 100
 # Refusals the document describes for requests its schemas cannot judge, so valid-looking data may
 # get them: form data is checked against the task's own form, an assignee must exist and
 # hold the task's role, a clock change must stay within the calendar, a client may not pass a
-# business key.
+# business key; a time filter must lie within the years 1 to 9999 once in UTC.
 SEMANTIC_REFUSALS = {
+    "listInstances": ["422"],
     "startInstance": ["422"],
     "completeTask": ["422"],
     "reassignTask": ["400", "422"],

@@ -3,6 +3,7 @@
 from webapp.api import (  # noqa: F401  (registers the routes on bp)
     attachments,
     certificates,
+    instance_list,
     meta,
     routes,
 )
