@@ -29,8 +29,9 @@ from certflow.db import db
 from certflow.models import User
 from domain.attachments import store_attachment
 from domain.documents import create_document
-from domain.models import Organisation
+from domain.models import Application, Nonconformity, Organisation
 from tests.certificate_factory import issued_certificate
+from tests.factories import make_audit
 from tests.web_support import Web, web_fixture  # noqa: F401
 from webapp.api.document import document
 
@@ -45,6 +46,7 @@ class Side:
     client_task: str
     certificate: str
     file: int
+    nc: int
     markers: list[str]  # strings that name this organisation's data
 
 
@@ -53,6 +55,9 @@ def side_of(web: Web, key: str) -> Side:
     client_task = web.to_contract(instance)  # the client's own open task
     with web.app.app_context():
         organisation = db.session.get(Organisation, web.organisations[key])
+        application = db.session.scalars(
+            select(Application).where(Application.number == f"APP-{key}")
+        ).one()
         certificate = issued_certificate(organisation=organisation)
         create_document(
             db.session,
@@ -75,8 +80,16 @@ def side_of(web: Web, key: str) -> Side:
             now=web.now(),
             organisation_id=organisation.id,
         )
+        nc = Nonconformity(
+            audit_id=make_audit(db.session, web.now(), organisation, application).id,
+            number="NC-1",
+            item_code="5.1.1",
+            description=f"不符合 {key} nonconformity of {key}-side",
+        )
+        db.session.add(nc)
         db.session.commit()
         markers = [
+            nc.description,
             organisation.name,
             f"APP-{key}",
             certificate.number,
@@ -85,7 +98,7 @@ def side_of(web: Web, key: str) -> Side:
             f'"id": {instance},',
             f"/instances/{instance}",
         ]
-        return Side(instance, client_task, certificate.number, attachment.id, markers)
+        return Side(instance, client_task, certificate.number, attachment.id, nc.id, markers)
 
 
 @dataclass
@@ -147,6 +160,8 @@ OPERATIONS: dict[str, tuple[dict[str, str], Any, set[int]]] = {
     "GET /certificates/{number}/history": ({"number": "certificate"}, None, {404}),
     "GET /certificates/{number}/documents": ({"number": "certificate"}, None, {404}),
     "GET /certificates/{number}/instances": ({"number": "certificate"}, None, {404}),
+    "GET /nonconformities": ({}, None, {200}),
+    "GET /nonconformities/{nc_id}": ({"nc_id": "nc"}, None, {404}),
 }
 
 
@@ -221,7 +236,7 @@ def test_the_same_operations_on_its_own_objects_are_not_refused_as_unseen(world)
 
 def test_the_markers_are_visible_to_whoever_may_see_b(world):
     """The markers are real: the overseer's and B's client's answers contain them."""
-    for url in ("/tasks", "/certificates", "/instances"):
+    for url in ("/tasks", "/certificates", "/instances", "/nonconformities"):
         for username in ("quinn", "cora"):
             response = world.call(username, "GET", url)
             assert named_markers(world.b, answer_text(response)), (username, url)

@@ -5,6 +5,7 @@ from webapp.api import (  # noqa: F401  (registers the routes on bp)
     certificates,
     instance_list,
     meta,
+    nonconformities,
     routes,
 )
 from webapp.api.blueprint import bp

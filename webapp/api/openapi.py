@@ -47,6 +47,7 @@ TAGS = (
     "messages",
     "attachments",
     "certificates",
+    "nonconformities",
     "clock",
     "meta",
 )
