@@ -97,6 +97,7 @@ def test_filters_and_paging(world):
     for bad in (
         {"status": "lost"},
         {"started_from": "2026-01-01T00:00:00"},  # no offset
+        {"started_to": "0.5"},  # no seconds since 1970 either
         {"ended_to": "0001-01-01T00:00:00+01:00"},  # before year 1 in UTC
         {"limit": "0"},
     ):

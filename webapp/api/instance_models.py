@@ -1,15 +1,30 @@
 """The instance list's query and answers (issue 11): pydantic models for spectree."""
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from webapp.api.models import DEFAULT_PAGE, MAX_PAGE, NoNul, QueryInt, optional
 from webapp.api.responses import Instance
 
 InstanceStatus = Literal["running", "completed", "error", "terminated", "cancelled"]
 _TIME = "ISO 8601 timestamp with a UTC offset (URL-encode the `+`)"
+
+
+# RFC 3339 date-time, as the document's `format: date-time` says (pydantic alone would also take
+# a number of seconds since 1970).
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    if not isinstance(value, str) or not _RFC3339.fullmatch(value):
+        raise ValueError("an ISO 8601 timestamp with a UTC offset, e.g. 2026-03-01T09:00:00+08:00")
+    return value
 
 
 def _in_utc(value: datetime) -> datetime:
@@ -19,7 +34,7 @@ def _in_utc(value: datetime) -> datetime:
         raise ValueError("the time lies outside the years 1 to 9999 in UTC") from err
 
 
-UtcTime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+UtcTime = Annotated[AwareDatetime, BeforeValidator(_rfc3339), AfterValidator(_in_utc)]
 
 
 class InstanceQuery(BaseModel):
