@@ -16,7 +16,7 @@ _TIME = "ISO 8601 timestamp with a UTC offset (URL-encode the `+`)"
 # RFC 3339 date-time, as the document's `format: date-time` says (pydantic alone would also take
 # a number of seconds since 1970).
 _RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?"
     r"([Zz]|[+-][0-9]{2}:[0-9]{2})"
 )
 
