@@ -29,6 +29,7 @@ from certflow.db import db
 from certflow.models import User
 from domain.attachments import store_attachment
 from domain.documents import create_document
+from domain.indicators import load_default_indicator_sets
 from domain.models import Application, Nonconformity, Organisation
 from tests.certificate_factory import issued_certificate
 from tests.factories import make_audit
@@ -47,7 +48,9 @@ class Side:
     certificate: str
     file: int
     nc: int
+    audit: int
     markers: list[str]  # strings that name this organisation's data
+    indicator_set: int = 0  # shared reference data (no organisation's)
 
 
 def side_of(web: Web, key: str) -> Side:
@@ -80,8 +83,9 @@ def side_of(web: Web, key: str) -> Side:
             now=web.now(),
             organisation_id=organisation.id,
         )
+        audit = make_audit(db.session, web.now(), organisation, application)
         nc = Nonconformity(
-            audit_id=make_audit(db.session, web.now(), organisation, application).id,
+            audit_id=audit.id,
             number="NC-1",
             item_code="5.1.1",
             description=f"不符合 {key} nonconformity of {key}-side",
@@ -98,7 +102,9 @@ def side_of(web: Web, key: str) -> Side:
             f'"id": {instance},',
             f"/instances/{instance}",
         ]
-        return Side(instance, client_task, certificate.number, attachment.id, nc.id, markers)
+        return Side(
+            instance, client_task, certificate.number, attachment.id, nc.id, audit.id, markers
+        )
 
 
 @dataclass
@@ -125,6 +131,8 @@ class World:
 def world(web) -> World:
     a, b = side_of(web, "A"), side_of(web, "B")
     with web.app.app_context():
+        [indicators] = load_default_indicator_sets(db.session, web.now())
+        a.indicator_set = b.indicator_set = indicators.id
         users = db.session.scalars(select(User)).all()
         tokens = {user.username: issue_token(db.session, user, web.now()) for user in users}
         db.session.commit()
@@ -162,6 +170,9 @@ OPERATIONS: dict[str, tuple[dict[str, str], Any, set[int]]] = {
     "GET /certificates/{number}/instances": ({"number": "certificate"}, None, {404}),
     "GET /nonconformities": ({}, None, {200}),
     "GET /nonconformities/{nc_id}": ({"nc_id": "nc"}, None, {404}),
+    "GET /audits/{audit_id}/sites": ({"audit_id": "audit"}, None, {404}),
+    "GET /indicator-sets": ({}, None, {200}),
+    "GET /indicator-sets/{set_id}": ({"set_id": "indicator_set"}, None, {200}),
 }
 
 

@@ -2,7 +2,9 @@
 
 from webapp.api import (  # noqa: F401  (registers the routes on bp)
     attachments,
+    audit_sites,
     certificates,
+    indicator_sets,
     instance_list,
     meta,
     nonconformities,

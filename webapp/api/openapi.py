@@ -48,6 +48,8 @@ TAGS = (
     "attachments",
     "certificates",
     "nonconformities",
+    "indicator-sets",
+    "audits",
     "clock",
     "meta",
 )
