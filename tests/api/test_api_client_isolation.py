@@ -32,7 +32,9 @@ from domain.documents import create_document
 from domain.indicators import load_default_indicator_sets
 from domain.models import Application, Nonconformity, Organisation
 from tests.certificate_factory import issued_certificate
+from tests.complaints.test_web_complaints import COMPLAINT_BPMN
 from tests.factories import make_audit
+from tests.helpers import OWNER
 from tests.web_support import Web, web_fixture  # noqa: F401
 from webapp.api.document import document
 
@@ -51,6 +53,7 @@ class Side:
     audit: int
     markers: list[str]  # strings that name this organisation's data
     indicator_set: int = 0  # shared reference data (no organisation's)
+    complaint: str = ""  # the reference of the client's appeal
 
 
 def side_of(web: Web, key: str) -> Side:
@@ -133,12 +136,25 @@ def world(web) -> World:
     with web.app.app_context():
         [indicators] = load_default_indicator_sets(db.session, web.now())
         a.indicator_set = b.indicator_set = indicators.id
+        web.engine.deploy([COMPLAINT_BPMN], actor=OWNER, comment="complaints")
         users = db.session.scalars(select(User)).all()
         tokens = {user.username: issue_token(db.session, user, web.now()) for user in users}
         db.session.commit()
-    return World(web, a, b, tokens)
+    world = World(web, a, b, tokens)
+    for side, client in ((a, "carl"), (b, "cora")):
+        appeal = world.call(client, "POST", "/complaints", APPEAL)
+        assert appeal.status_code == 201, appeal.json
+        side.complaint = appeal.json["reference"]
+    return world
 
 
+APPEAL = {
+    "kind": "appeal",
+    "complainant_name": "申诉人 appellant",
+    "complainant_contact": "appeal@example.cn",
+    "subject": "对决定申诉 appeal against a decision",
+    "description": "请复核 please review",
+}
 # operation: (path parameters from B's side, body, statuses a client of A may get)
 OPERATIONS: dict[str, tuple[dict[str, str], Any, set[int]]] = {
     "GET /openapi.json": ({}, None, {200}),
@@ -171,6 +187,10 @@ OPERATIONS: dict[str, tuple[dict[str, str], Any, set[int]]] = {
     "GET /nonconformities": ({}, None, {200}),
     "GET /nonconformities/{nc_id}": ({"nc_id": "nc"}, None, {404}),
     "GET /audits/{audit_id}/sites": ({"audit_id": "audit"}, None, {404}),
+    "POST /complaints": ({}, APPEAL, {201}),
+    # Public intake and the public status lookup (the reference is the key): no names or texts.
+    "POST /complaints/public": ({}, APPEAL, {201}),
+    "GET /complaints/{reference}": ({"reference": "complaint"}, None, {200}),
     "GET /indicator-sets": ({}, None, {200}),
     "GET /indicator-sets/{set_id}": ({"set_id": "indicator_set"}, None, {200}),
 }

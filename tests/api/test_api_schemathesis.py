@@ -21,6 +21,7 @@ from schemathesis.config import SchemathesisConfig
 from certflow.accounts import create_user, issue_token
 from certflow.db import db
 from tests.certificate_factory import issued_certificate
+from tests.complaints.test_web_complaints import COMPLAINT_BPMN
 from tests.conftest import START_TIME, clear_database, make_app
 from tests.factories import make_application, make_organisation
 from tests.helpers import OWNER, REVIEW_FLOW, record_acceptance, registered
@@ -31,9 +32,12 @@ MAX_EXAMPLES = 100
 # Refusals the document describes for requests its schemas cannot judge, so valid-looking data may
 # get them: form data is checked against the task's own form (R-5), an assignee must exist and
 # hold the task's role, a clock change must stay within the calendar, a client may not pass a
-# business key; a time filter must lie within the years 1 to 9999 once in UTC.
+# business key; a time filter must lie within the years 1 to 9999 once in UTC; a complaint must
+# name an existing certificate of the right organisation, and the public intake is rate-limited.
 SEMANTIC_REFUSALS = {
     "listInstances": ["422"],
+    "registerComplaint": ["422"],
+    "submitPublicComplaint": ["422", "429"],
     "startInstance": ["422"],
     "completeTask": ["422"],
     "reassignTask": ["400", "422"],
@@ -68,6 +72,7 @@ def _seed(app) -> dict:
     """A deployed process, instances at each of its user tasks and at an incident, a file."""
     engine = app.extensions["certflow.engine"]
     engine.deploy([REVIEW_FLOW], actor=OWNER, comment="schemathesis")
+    engine.deploy([COMPLAINT_BPMN], actor=OWNER, comment="complaints")
     organisation = make_organisation(db.session, START_TIME)
     users = {}
     for name, roles in (("ada", {"admin"}), ("carl", {"client"}), ("mia", {"market"})):

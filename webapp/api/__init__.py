@@ -4,6 +4,7 @@ from webapp.api import (  # noqa: F401  (registers the routes on bp)
     attachments,
     audit_sites,
     certificates,
+    complaints,
     indicator_sets,
     instance_list,
     meta,

@@ -50,6 +50,7 @@ TAGS = (
     "nonconformities",
     "indicator-sets",
     "audits",
+    "complaints",
     "clock",
     "meta",
 )
