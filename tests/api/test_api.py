@@ -52,7 +52,7 @@ def iso(value: datetime) -> str:
 PUBLIC_OPERATIONS = {
     "GET /openapi.json",
     "POST /complaints/public",  # anyone may complain (rate-limited as the web form)
-    "GET /complaints/{reference}",  # the public status lookup, as on the web
+    "GET /complaints/{reference}/status",  # the public status lookup, as on the web
 }
 
 

@@ -190,7 +190,7 @@ OPERATIONS: dict[str, tuple[dict[str, str], Any, set[int]]] = {
     "POST /complaints": ({}, APPEAL, {201}),
     # Public intake and the public status lookup (the reference is the key): no names or texts.
     "POST /complaints/public": ({}, APPEAL, {201}),
-    "GET /complaints/{reference}": ({"reference": "complaint"}, None, {200}),
+    "GET /complaints/{reference}/status": ({"reference": "complaint"}, None, {200}),
     "GET /indicator-sets": ({}, None, {200}),
     "GET /indicator-sets/{set_id}": ({"set_id": "indicator_set"}, None, {200}),
 }

@@ -52,7 +52,7 @@ class Site:
         return self.client.post(f"/api/v1{url}", json=body, headers=headers)
 
     def status(self, reference: str):
-        return self.client.get(f"/api/v1/complaints/{reference}")
+        return self.client.get(f"/api/v1/complaints/{reference}/status")
 
     def complaint(self, reference: str) -> Complaint:
         with self.web.app.app_context():

@@ -7,7 +7,7 @@ one transaction) behind three doors:
   complaints staff (channel `staff`: any kind). Other roles: 403.
 * `POST /complaints/public` — no token; the web form's rate limit, in the same per-address
   counter (webapp/throttle.py): beyond it 429 with Retry-After.
-* `GET /complaints/{reference}` — no token, as the web's status lookup: the status and dates
+* `GET /complaints/{reference}/status` — no token, as the web's status lookup: the status and dates
   only (no names, texts, handler or findings, R-11), and `overdue`: not answered and the 30 days
   from receipt (R-12) are over — whatever the state, waiting for a handler included.
 """
@@ -181,7 +181,7 @@ def submit_public_complaint() -> tuple[Response, int]:
     return jsonify(answer), 201
 
 
-@bp.get(f"/complaints/<{REFERENCE}:reference>")
+@bp.get(f"/complaints/<{REFERENCE}:reference>/status")
 @public
 @api_spec.validate(
     resp=_answers(200, "The status.", (404,), {}),
