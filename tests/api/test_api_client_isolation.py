@@ -101,9 +101,9 @@ def side_of(web: Web, key: str) -> Side:
             f"APP-{key}",
             certificate.number,
             client_task,
-            f'"instance_id": {instance}',
-            f'"id": {instance},',
-            f"/instances/{instance}",
+            f'"instance_id": {instance},',  # exact: ids of other kinds may share the number
+            f'"instance_id": {instance}}}',
+            f'/instances/{instance}"',
         ]
         return Side(
             instance, client_task, certificate.number, attachment.id, nc.id, audit.id, markers
