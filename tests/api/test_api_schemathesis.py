@@ -20,10 +20,12 @@ from schemathesis.config import SchemathesisConfig
 
 from certflow.accounts import create_user, issue_token
 from certflow.db import db
+from domain.indicators import load_default_indicator_sets
+from domain.models import Nonconformity
 from tests.certificate_factory import issued_certificate
 from tests.complaints.test_web_complaints import COMPLAINT_BPMN
 from tests.conftest import START_TIME, clear_database, make_app
-from tests.factories import make_application, make_organisation
+from tests.factories import make_application, make_audit, make_organisation
 from tests.helpers import OWNER, REVIEW_FLOW, record_acceptance, registered
 
 OPERATOR = "test_record_acceptance"
@@ -80,8 +82,9 @@ def _seed(app) -> dict:
             db.session, name, password=f"pw-{name}", roles=roles, display_name=name, now=START_TIME
         )
     users["carl"].organisation_id = organisation.id
-    for n in (1, 2, 3):
-        make_application(db.session, START_TIME, organisation, number=f"APP-{n}")
+    applications = [
+        make_application(db.session, START_TIME, organisation, number=f"APP-{n}") for n in (1, 2, 3)
+    ]
     tokens = {
         name: issue_token(db.session, user, START_TIME, "test") for name, user in users.items()
     }
@@ -127,8 +130,27 @@ def _seed(app) -> dict:
     )
     assert uploaded.status_code == 201, uploaded.json
     ids["attachment_id"].append(uploaded.json["id"])
-    ids["number"] = [issued_certificate(organisation=organisation).number]  # the client's
+    # The client's certificate, an audit with a nonconformity, the indicator set, an appeal.
+    ids["number"] = [issued_certificate(organisation=organisation).number]
+    audit = make_audit(db.session, START_TIME, organisation, applications[0])
+    nc = Nonconformity(audit_id=audit.id, number="NC-1", item_code="5.1.1.1", description="NC")
+    db.session.add(nc)
+    [indicators] = load_default_indicator_sets(db.session, START_TIME)
     db.session.commit()
+    ids.update(audit_id=[audit.id], nc_id=[nc.id], set_id=[indicators.id])
+    appeal = client.post(
+        "/api/v1/complaints",
+        json={
+            "kind": "appeal",
+            "complainant_name": "carl",
+            "complainant_contact": "carl@example.cn",
+            "subject": "appeal",
+            "description": "appeal",
+        },
+        headers=auth["carl"],
+    )
+    assert appeal.status_code == 201, appeal.json
+    ids["reference"] = [appeal.json["reference"]]
     return {"tokens": tokens, "ids": ids}
 
 
