@@ -259,7 +259,8 @@ def test_registration_numbers_dates_and_links(ctx, clock):
     assert first.application_id == certificate.application_id
     assert second.organisation_id is None and second.certificate_id is None
     assert first.status == "received" and first.overdue is False
-    assert first.reply_due_on == date(2026, 2, 4)  # received 5 Jan + 30 days
+    # R-12, issue 11: received 5 Jan (day 0) → the last of the 30 days is day 29, 3 Feb
+    assert first.reply_due_on == date(2026, 2, 3)
     registered = db.session.scalars(
         select(EventLog).where(EventLog.event_type == "complaint_registered").order_by(EventLog.id)
     ).all()
@@ -343,7 +344,7 @@ def test_timers_are_days_20_25_30_at_nine_in_china_from_receipt(ctx, clock):
         actor="system",
         now=datetime(2026, 1, 5, 20, 0, tzinfo=UTC),
     )
-    assert complaint.reply_due_on == date(2026, 2, 5)
+    assert complaint.reply_due_on == date(2026, 2, 4)  # day 29; overdue on day 30
     assert timer_instants(complaint) == {
         "reminder_at": "2026-01-26T01:00:00+00:00",
         "escalate_at": "2026-01-31T01:00:00+00:00",
@@ -361,7 +362,7 @@ def test_a_complaint_answered_on_day_12(deployed, clock):
     assert instance.business_key == complaint.reference == "TS-2026-0001"
     assert public_status(db.session, complaint) == "received"
     [acknowledgement] = documents(complaint_id, "complaint_acknowledgement")
-    assert "2026-02-04" in acknowledgement.body and complaint.reference in acknowledgement.body
+    assert "2026-02-03" in acknowledgement.body and complaint.reference in acknowledgement.body
     data = engine.task_data(open_task(complaint_id, "Task_AssignHandler"))
     assert data["complaint"]["reminder_at"] == "2026-01-25T01:00:00+00:00"
     assert data["complaint"]["eligible_handlers"] == ["deng_desk", "hu_handler"]
@@ -403,7 +404,7 @@ def test_reminded_on_day_20_escalated_on_day_25_overdue_on_day_30_then_answered(
     assert documents(complaint_id, "complaint_reminder") == []
     travel(engine, clock, china_nine(date(2026, 1, 25)))  # day 20
     [reminder] = documents(complaint_id, "complaint_reminder")
-    assert "2026-02-04" in reminder.body and reminder.data["days_left"] == 10
+    assert "2026-02-03" in reminder.body and reminder.data["days_left"] == 9
     assert not has_open_task(complaint_id, "Task_EscalationReview")
     assert has_open_task(complaint_id, "Task_InvestigateComplaint")
 
