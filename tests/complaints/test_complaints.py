@@ -282,7 +282,7 @@ def test_registration_numbers_dates_and_links(ctx, clock):
         now=datetime(2026, 12, 31, 17, 0, tzinfo=UTC),
     )
     assert new_year.reference == "TS-2027-0001"
-    assert new_year.reply_due_on == date(2027, 1, 31)
+    assert new_year.reply_due_on == date(2027, 1, 30)  # 1 Jan + 29: the 30th day
     assert find_by_reference(db.session, " ts-2026-0002 ").id == second.id
     assert find_by_reference(db.session, "TS-2026-9999") is None
     assert find_by_reference(db.session, "'; drop table complaint; --") is None
@@ -371,7 +371,8 @@ def test_a_complaint_answered_on_day_12(deployed, clock):
     assign(engine, complaint_id, "hu_handler")
     assert public_status(db.session, complaint_of(complaint_id)) == "investigating"
     task = open_task(complaint_id, "Task_InvestigateComplaint")
-    assert task.due_at == datetime(2026, 1, 25, 1, 0, tzinfo=UTC)  # the reminder is the due date
+    # Issue 11: due at the 30-day deadline (day 30, 09:00 China), not at the day-20 reminder.
+    assert task.due_at == datetime(2026, 2, 4, 1, 0, tzinfo=UTC)
 
     travel(engine, clock, china_nine(date(2026, 1, 17)))  # day 12
     investigate(engine, complaint_id)
