@@ -146,7 +146,7 @@ def test_answers_and_reminder(ctx, clock) -> None:
     reminder = call("nc.send_reminder", {"audit_id": audit.id}, now, actor="system")
     document = db.session.get(Document, reminder["document_id"])
     assert document.kind == "nc_reminder"
-    assert document.data == {"deadline": "2026-02-04", "pending": ["NC-1", "NC-2"]}
+    assert document.data == {"deadline": "2026-02-03", "pending": ["NC-1", "NC-2"]}
     answers = {"audit_id": audit.id, "answers": [answer(first), answer(second)]}
     assert call("nc.record_answers", answers, now, actor=CLIENT) == {}
     assert {(nc.status, nc.rounds) for nc in ncs(audit)} == {("answered", 1)}
@@ -206,11 +206,11 @@ def test_rejected_nc_goes_back_until_accepted(ctx, clock) -> None:
         "all_accepted": False,
         "rejected": ["NC-2"],
         # the rejected answer gets a new deadline: 30 days from today, reminder 7 days before
-        "deadline": "2026-02-04",
-        "reminder_at": "2026-01-28T01:00:00+00:00",
-        "deadline_at": "2026-02-05T01:00:00+00:00",
+        "deadline": "2026-02-03",  # the 30th day, today the first (issue 11)
+        "reminder_at": "2026-01-27T01:00:00+00:00",
+        "deadline_at": "2026-02-04T01:00:00+00:00",
     }
-    assert second.deadline.isoformat() == "2026-02-04"
+    assert second.deadline.isoformat() == "2026-02-03"
     assert (first.status, second.status) == ("accepted", "rejected")
     assert first.verification_method == "on_site" and "现场查看" in first.verification_note
     assert first.verified_by == LEADER

@@ -455,24 +455,21 @@ def test_an_open_escalation_review_ends_with_the_reply(deployed, clock):
     assert complaint_of(complaint_id).status == "answered"
 
 
-def test_a_complaint_without_organisation_is_answered_with_its_letters_in_the_case_data(
-    deployed, clock
-):
-    """A public complaint about the CB that names no certificate: no organisation's case to
-    store the letters with (document.organisation_id is required) — the letters stay in the
-    process data; the complaint is still acknowledged, timed and answered."""
+def test_a_complaint_without_organisation_keeps_its_letters_as_documents(deployed, clock):
+    """Issue 11: a public complaint about the CB that names no certificate keeps its letters
+    as documents like any other case (with no organisation, so no case page lists them)."""
     engine = deployed
     complaint_id = register(engine, clock, kind="about_cb", subject="审查员态度 auditor's manner")
     assign(engine, complaint_id, "hu_handler")
     investigate(engine, complaint_id)
     complaint = complaint_of(complaint_id)
     assert complaint.status == "answered" and complaint.organisation_id is None
-    if complaint.reply_document_id is None:
-        instance = instance_of(engine, complaint_id)
-        assert instance.status == "terminated"
-        assert "CNCA" in instance.state_json  # reply["letter"]
-    else:  # once a document may belong to no organisation
-        assert "CNCA" in db.session.get(Document, complaint.reply_document_id).body
+    [acknowledgement] = documents(complaint_id, "complaint_acknowledgement")
+    assert complaint.reference in acknowledgement.body
+    [reply] = documents(complaint_id, "complaint_reply")
+    assert complaint.reply_document_id == reply.id
+    assert "CNCA" in reply.body and reply.organisation_id is None
+    assert instance_of(engine, complaint_id).status == "terminated"
 
 
 # -- R-12: impartiality ---------------------------------------------------------------------------
