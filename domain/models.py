@@ -411,12 +411,14 @@ class Announcement(db.Model):
 
 
 class Document(db.Model):
-    """A generated written notice or report kept with the case (R-6.2.2b, R-8.6, R-8.8 …)."""
+    """A generated written notice or report kept with the case (R-6.2.2b, R-8.6, R-8.8 …).
+    `organisation_id` is empty only for the letters of a public complaint that names no
+    organisation (R-12): they belong to no case page, `data` names the complaint."""
 
     __tablename__ = "document"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
     audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit.id"))
     kind: Mapped[str] = mapped_column(String(40), index=True)

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
+from certflow.dates import china_date, last_day_of_days, limit_timer, timer_on
 from domain.acting import Acting
 from domain.audit.common import application_of, get_audit
 from domain.checks import is_true, optional_text, require_id, require_list, require_text
@@ -56,13 +56,12 @@ def _latest_document(session: Session, audit: Audit, kind: str) -> Document | No
 
 
 def response_deadline(act: Acting, deadlines: Deadlines) -> tuple[date, str, str]:
-    """The date by which the client answers (NC_RESPONSE_DAYS after today, China date), and the
-    timer instants of the reminder (NC_REMINDER_DAYS_BEFORE) and of the deadline's passing
-    (09:00 China time the day after, so the whole deadline day is the client's)."""
-    deadline = china_date(act.now) + timedelta(days=deadlines.response_days)
-    reminder_on = deadline - timedelta(days=deadlines.reminder_days_before)
-    reminder_at = iso_utc(china_time_in_utc(reminder_on, TIMER_HOUR_CHINA))
-    deadline_at = iso_utc(china_time_in_utc(deadline + timedelta(days=1), TIMER_HOUR_CHINA))
+    """R-8.7: the last day on which the client answers (a period of NC_RESPONSE_DAYS days that
+    starts today, China date), and the timer instants of the reminder (NC_REMINDER_DAYS_BEFORE
+    that day) and of the deadline's passing (the first day after it, certflow/dates.py)."""
+    deadline = last_day_of_days(china_date(act.now), deadlines.response_days)
+    reminder_at = timer_on(deadline - timedelta(days=deadlines.reminder_days_before))
+    deadline_at = limit_timer(deadline)
     return deadline, reminder_at, deadline_at
 
 

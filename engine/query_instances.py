@@ -15,7 +15,14 @@ from engine.models import (
     ProcessVersionFile,
     SourceFile,
 )
-from engine.query_scope import InstanceLink, TaskScope, instance_involving, task_visible
+from engine.query_scope import (
+    InstanceFilter,
+    InstanceLink,
+    TaskScope,
+    instance_conditions,
+    instance_involving,
+    task_visible,
+)
 from engine.read_models import EventView, IncidentView, InstanceView, ProcessView
 
 # Events whose element counts as passed on the diagram (besides completed human tasks).
@@ -60,6 +67,21 @@ class InstanceQueries(EngineCore):
             .order_by(ProcessInstance.started_at, ProcessInstance.id)
         )
         return [InstanceView.of(row) for row in rows]
+
+    def page_instances(
+        self, flt: InstanceFilter, *, limit: int, offset: int = 0
+    ) -> tuple[int, list[InstanceView]]:
+        """(how many instances the filter accepts, one page of them oldest first)."""
+        conditions = instance_conditions(flt)
+        total = self.session.scalar(select(func.count(ProcessInstance.id)).where(*conditions)) or 0
+        rows = self.session.scalars(
+            select(ProcessInstance)
+            .where(*conditions)
+            .order_by(ProcessInstance.started_at, ProcessInstance.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return total, [InstanceView.of(row) for row in rows]
 
     def instance_exists(
         self, linked_to: InstanceLink, involving: TaskScope | None = None

@@ -186,3 +186,49 @@ def running_instance_exists(
     if except_instance is not None:
         conditions.append(ProcessInstance.id != except_instance)
     return select(ProcessInstance.id).where(*conditions).correlate_except(ProcessInstance).exists()
+
+
+@dataclass(frozen=True)
+class InstanceFilter:
+    """Conditions on process instances, all of which must hold (None: no condition). Visibility:
+    every instance when `everything`; otherwise those `involving` accepts (started by its user or
+    holding a task it may see) or one of the `through` links accepts."""
+
+    everything: bool = False
+    involving: TaskScope | None = None
+    through: tuple[InstanceLink, ...] = ()
+    process_id: str | None = None
+    business_key: str | None = None
+    status: str | None = None
+    linked_to: InstanceLink | None = None
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    ended_from: datetime | None = None
+    ended_to: datetime | None = None
+
+
+def instance_conditions(flt: InstanceFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if not flt.everything:
+        visible = [link(ProcessInstance.id, ProcessInstance.business_key) for link in flt.through]
+        if flt.involving is not None:
+            visible.append(instance_involving(flt.involving))
+        conditions.append(or_(*visible) if visible else false())
+    for column, value in (
+        (ProcessInstance.process_id, flt.process_id),
+        (ProcessInstance.business_key, flt.business_key),
+        (ProcessInstance.status, flt.status),
+    ):
+        if value is not None:
+            conditions.append(column == value)
+    if flt.linked_to is not None:
+        conditions.append(flt.linked_to(ProcessInstance.id, ProcessInstance.business_key))
+    for column, low, high in (
+        (ProcessInstance.started_at, flt.started_from, flt.started_to),
+        (ProcessInstance.ended_at, flt.ended_from, flt.ended_to),
+    ):
+        if low is not None:
+            conditions.append(column >= low)
+        if high is not None:
+            conditions.append(column <= high)
+    return conditions

@@ -29,7 +29,7 @@ from engine.instance_run import InstanceRun
 from engine.messages import MessageResult, Messages
 from engine.queries import Queries
 from engine.query_scope import SORTS as TASK_SORTS
-from engine.query_scope import InstanceLink, TaskFilter, TaskScope
+from engine.query_scope import InstanceFilter, InstanceLink, TaskFilter, TaskScope
 from engine.read_models import (
     EventView,
     IncidentView,
@@ -78,6 +78,7 @@ __all__ = [
     "SUPERVISOR_ROLES",
     "SYSTEM",
     "TASK_SORTS",
+    "InstanceFilter",
     "TaskFilter",
     "TaskScope",
     "TaskView",

@@ -35,11 +35,12 @@ def test_add_months_clamps_to_month_end(day, months, expected) -> None:
 @pytest.mark.parametrize(
     ("issued_on", "expected"),
     [
-        (date(2026, 3, 10), date(2029, 3, 10)),
-        (date(2028, 2, 29), date(2031, 2, 28)),  # Feb 29 → Feb 28
-        (date(2027, 2, 28), date(2030, 2, 28)),
-        (date(2025, 2, 28), date(2028, 2, 28)),  # not moved to the leap day
-        (date(2026, 12, 31), date(2029, 12, 31)),
+        # issue 11: valid through the day before the corresponding day 3 years later
+        (date(2026, 3, 10), date(2029, 3, 9)),
+        (date(2028, 2, 29), date(2031, 2, 28)),  # no 29 Feb 2031: through its month's end
+        (date(2027, 2, 28), date(2030, 2, 27)),
+        (date(2025, 2, 28), date(2028, 2, 27)),  # not moved to the leap day
+        (date(2026, 12, 31), date(2029, 12, 30)),
     ],
 )
 def test_certificate_expiry_three_years(issued_on, expected) -> None:
@@ -49,9 +50,9 @@ def test_certificate_expiry_three_years(issued_on, expected) -> None:
 @pytest.mark.parametrize(
     ("decided_on", "expected"),
     [
-        (date(2026, 3, 10), date(2027, 3, 10)),
+        (date(2026, 3, 10), date(2027, 3, 9)),
         (date(2028, 2, 29), date(2029, 2, 28)),
-        (date(2026, 1, 31), date(2027, 1, 31)),
+        (date(2026, 1, 31), date(2027, 1, 30)),
     ],
 )
 def test_surveillance_1_due_twelve_months(decided_on, expected) -> None:
@@ -61,11 +62,11 @@ def test_surveillance_1_due_twelve_months(decided_on, expected) -> None:
 @pytest.mark.parametrize(
     ("s1_end", "due", "hard_limit"),
     [
-        (date(2027, 3, 10), date(2028, 3, 10), date(2028, 6, 10)),
-        (date(2027, 2, 28), date(2028, 2, 28), date(2028, 5, 28)),
-        (date(2027, 11, 30), date(2028, 11, 30), date(2029, 2, 28)),  # 15 months → month end
-        (date(2026, 11, 30), date(2027, 11, 30), date(2028, 2, 29)),  # lands in a leap February
-        (date(2028, 2, 29), date(2029, 2, 28), date(2029, 5, 29)),
+        (date(2027, 3, 10), date(2028, 3, 9), date(2028, 6, 9)),
+        (date(2027, 2, 28), date(2028, 2, 27), date(2028, 5, 27)),
+        (date(2027, 11, 30), date(2028, 11, 29), date(2029, 2, 28)),  # 15 months → month end
+        (date(2026, 11, 30), date(2027, 11, 29), date(2028, 2, 29)),  # lands in a leap February
+        (date(2028, 2, 29), date(2029, 2, 28), date(2029, 5, 28)),
     ],
 )
 def test_surveillance_2_due_and_hard_limit(s1_end, due, hard_limit) -> None:
@@ -77,10 +78,11 @@ def test_surveillance_2_due_and_hard_limit(s1_end, due, hard_limit) -> None:
 @pytest.mark.parametrize(
     ("expiry", "opens"),
     [
-        (date(2029, 3, 10), date(2028, 12, 10)),
-        (date(2029, 5, 31), date(2029, 2, 28)),
-        (date(2028, 5, 31), date(2028, 2, 29)),
-        (date(2029, 1, 15), date(2028, 10, 15)),
+        # `expiry` is the last valid day; the window opens 3 months before the day after it
+        (date(2029, 3, 9), date(2028, 12, 10)),
+        (date(2029, 5, 30), date(2029, 2, 28)),
+        (date(2028, 5, 30), date(2028, 2, 29)),
+        (date(2029, 1, 14), date(2028, 10, 15)),
     ],
 )
 def test_recertification_window_opens_three_months_before_expiry(expiry, opens) -> None:

@@ -211,7 +211,7 @@ def test_certificate_issue(ctx, clock) -> None:
     assert re.fullmatch(r"CTC-SHFW-\d{4}-\d{4}", result["number"])
     assert result["number"] == "CTC-SHFW-2026-0001"
     assert result["issued_on"] == "2026-03-10"
-    assert result["expires_on"] == "2029-03-10"
+    assert result["expires_on"] == "2029-03-09"  # valid through the day before (issue 11)
     certificate = db.session.get(Certificate, result["id"])
     organisation = application.organisation
     assert certificate.organisation_name == organisation.name
@@ -234,14 +234,15 @@ def test_certificate_issue(ctx, clock) -> None:
             select(ProgrammeActivity).where(ProgrammeActivity.programme_id == audit.programme_id)
         )
     }
-    assert activities["surveillance_1"].due_date == date(2027, 3, 10)
-    assert activities["surveillance_2"].due_date == date(2028, 3, 10)
-    assert activities["surveillance_2"].hard_limit_date == date(2028, 6, 10)
-    assert activities["recertification"].due_date == date(2029, 3, 10)
+    # Last days of their periods (issue 11): in time on that day, the limit acts the day after.
+    assert activities["surveillance_1"].due_date == date(2027, 3, 9)
+    assert activities["surveillance_2"].due_date == date(2028, 3, 8)
+    assert activities["surveillance_2"].hard_limit_date == date(2028, 6, 8)
+    assert activities["recertification"].due_date == date(2029, 3, 9)
     assert activities["recertification"].window_opens_on == date(2028, 12, 10)
     assert {activity.status for activity in activities.values()} == {"planned"}
     cycle = db.session.get(AuditProgramme, audit.programme_id)
-    assert (cycle.cycle_start, cycle.cycle_end) == (date(2026, 3, 10), date(2029, 3, 10))
+    assert (cycle.cycle_start, cycle.cycle_end) == (date(2026, 3, 10), date(2029, 3, 9))
 
     with pytest.raises(RuleViolation, match="already has certificate"):
         call(

@@ -2,7 +2,7 @@
 star-level DMN (R-4 … R-8.9, R-9.1, R-9.2), with the engine API and the simulated clock."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -57,9 +57,10 @@ def test_application_reaches_a_four_star_certificate_with_the_right_dates(case):
     assert re.fullmatch(r"CTC-SHFW-\d{4}-\d{4}", certificate.number)
     assert certificate.star_level == 4 and certificate.status == "valid"
     assert certificate.issued_on == decision.decided_on == case.decision_date()
+    # Valid through the day before the corresponding day 3 years later (issue 11).
     assert certificate.expires_on == date(
         certificate.issued_on.year + 3, certificate.issued_on.month, certificate.issued_on.day
-    )
+    ) - timedelta(days=1)
     assert [s["name"] for s in certificate.sites] == ["总部服务中心", "仓山服务网点"]
     assert decision.decided_by == case.people.decider.username  # R-13
     audit = db.session.scalars(select(Audit)).one()
@@ -68,7 +69,7 @@ def test_application_reaches_a_four_star_certificate_with_the_right_dates(case):
     s1 = activities["surveillance_1"]
     assert s1.due_date == date(
         certificate.issued_on.year + 1, certificate.issued_on.month, certificate.issued_on.day
-    )
+    ) - timedelta(days=1)
     recert = activities["recertification"]
     assert recert.due_date == certificate.expires_on
     assert recert.window_opens_on.month == (certificate.expires_on.month - 3 - 1) % 12 + 1

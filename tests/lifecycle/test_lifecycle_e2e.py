@@ -28,6 +28,13 @@ def decision_date(certificate: Certificate):
     return certificate.issued_on
 
 
+def recertification_prompt(certificate: Certificate):
+    """R-8.11: 3 months before the validity ends — the day after the last valid day, 3 months
+    back (issue 11) — at 09:00 China time, plus a minute."""
+    opens = add_months(certificate.expires_on + timedelta(days=1), -3)
+    return nine_am(opens) + timedelta(minutes=1)
+
+
 def plan_time(due):
     """The surveillance planning timer fires 60 days before the due date (09:00 China)."""
     return nine_am(due - timedelta(days=60)) + timedelta(minutes=1)
@@ -56,7 +63,7 @@ def test_both_surveillances_on_time_then_recertification_starts_a_new_cycle(life
     assert {d.audit_id for d in shopping} >= {a.id for a in surveillance_audits()}
 
     # Three months before expiry the client is asked whether to continue (R-8.11).
-    life.travel_to(nine_am(add_months(certificate.expires_on, -3)) + timedelta(minutes=1))
+    life.travel_to(recertification_prompt(certificate))
     [recert] = life.instances("recertification")
     assert recert.business_key == certificate.number
     life.complete_in(
@@ -87,7 +94,7 @@ def test_both_surveillances_on_time_then_recertification_starts_a_new_cycle(life
     assert new.id != old.id and new.replaces_id == old.id
     assert old.status == "superseded" and new.status == "valid"
     assert new.issued_on == life.clock.now().date()
-    assert new.expires_on == add_months(new.issued_on, 36)
+    assert new.expires_on == add_months(new.issued_on, 36) - timedelta(days=1)  # issue 11
     # The new certificate starts its own surveillance cycle.
     assert [i.business_key for i in life.instances("surveillance")][-1] == new.number
 
@@ -232,10 +239,16 @@ def test_expiry_without_a_recertification_request_cancels_the_certificate(life):
     s2_due = add_months(s1_due - timedelta(days=19), 12)
     life.travel_to(plan_time(s2_due))
     life.surveil(s2_due - timedelta(days=20))
-    life.travel_to(nine_am(add_months(certificate.expires_on, -3)) + timedelta(minutes=1))
+    life.travel_to(recertification_prompt(certificate) - timedelta(minutes=2))
+    assert not life.instances("recertification")  # not yet, the day before the prompt
+    life.travel_to(recertification_prompt(certificate))
     assert life.open_in("recertification", "Task_AskToContinue")  # the client is asked …
-    # … and never answers: at expiry the certificate is cancelled (R-9.5.3b) and published.
-    life.travel_to(nine_am(certificate.expires_on) + timedelta(minutes=1))
+    # … and never answers: valid through its last day (issue 11: issued D → valid through
+    # D + 3 years − 1 day), cancelled on the day after (R-9.5.3b) and published.
+    assert certificate.expires_on == add_months(certificate.issued_on, 36) - timedelta(days=1)
+    life.travel_to(nine_am(certificate.expires_on) + timedelta(hours=14, minutes=59))  # 23:59
+    assert life.certificate(certificate.number).status == "valid"
+    life.travel_to(nine_am(certificate.expires_on + timedelta(days=1)) + timedelta(minutes=1))
     certificate = life.certificate(certificate.number)
     assert certificate.status == "cancelled" and not certificate.mark_use_allowed
     db.session.rollback()

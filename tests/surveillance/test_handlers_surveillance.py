@@ -110,39 +110,41 @@ def test_schedule_first_surveillance(ctx) -> None:
     result = schedule(certificate, 1)
     json.dumps(result)
     assert result == {
-        "due": "2027-03-10",  # 12 months after the decision (10 March 2026, China date)
-        "hard_limit": "2027-06-10",  # 15 months
-        "planning_at": "2027-01-09T01:00:00+00:00",  # 60 days before, 09:00 China time
-        "reminder_at": "2027-02-24T01:00:00+00:00",  # 14 days before
-        "due_at": "2027-03-11T01:00:00+00:00",  # overdue the day after the due date
-        "hard_limit_at": "2027-06-11T01:00:00+00:00",
-        "recertification_at": "2028-12-10T01:00:00+00:00",  # 3 months before expiry
+        # the last day of the 12 months from the decision (10 March 2026, China date)
+        "due": "2027-03-09",
+        "hard_limit": "2027-06-09",  # the last day of 15 months
+        "planning_at": "2027-01-08T01:00:00+00:00",  # 60 days before, 09:00 China time
+        "reminder_at": "2027-02-23T01:00:00+00:00",  # 14 days before
+        "due_at": "2027-03-10T01:00:00+00:00",  # overdue the day after the due date
+        "hard_limit_at": "2027-06-10T01:00:00+00:00",
+        # 3 months before the validity ends (valid through 2029-03-09)
+        "recertification_at": "2028-12-10T01:00:00+00:00",
         "random_survey_required": True,  # no random survey at all yet
     }
     s1 = activity(certificate, "surveillance_1")
-    assert (s1.due_date, s1.hard_limit_date) == (date(2027, 3, 10), date(2027, 6, 10))
+    assert (s1.due_date, s1.hard_limit_date) == (date(2027, 3, 9), date(2027, 6, 9))
 
 
 def test_schedule_second_surveillance_from_the_end_of_the_first(ctx) -> None:
     certificate = issued_certificate()
     schedule(certificate, 1)
     # Without a surveillance 1 audit: from its due date.
-    assert schedule(certificate, 2)["due"] == "2028-03-10"
+    assert schedule(certificate, 2)["due"] == "2028-03-08"
     completed_surveillance(certificate, 4, start="2027-02-15", end="2027-02-17")
     result = schedule(certificate, 2, AFTER_S1)
-    assert (result["due"], result["hard_limit"]) == ("2028-02-17", "2028-05-17")
-    assert result["due_at"] == "2028-02-18T01:00:00+00:00"
-    assert result["hard_limit_at"] == "2028-05-18T01:00:00+00:00"
+    assert (result["due"], result["hard_limit"]) == ("2028-02-16", "2028-05-16")
+    assert result["due_at"] == "2028-02-17T01:00:00+00:00"
+    assert result["hard_limit_at"] == "2028-05-17T01:00:00+00:00"
     assert result["recertification_at"] == "2028-12-10T01:00:00+00:00"
     s2 = activity(certificate, "surveillance_2")
-    assert (s2.due_date, s2.hard_limit_date) == (date(2028, 2, 17), date(2028, 5, 17))
+    assert (s2.due_date, s2.hard_limit_date) == (date(2028, 2, 16), date(2028, 5, 16))
 
 
 def test_schedule_settings(ctx) -> None:
     override_settings(ctx, surveillance_planning_lead_days=30, surveillance_reminder_days_before=7)
     result = schedule(issued_certificate(), 1)
-    assert result["planning_at"] == "2027-02-08T01:00:00+00:00"
-    assert result["reminder_at"] == "2027-03-03T01:00:00+00:00"
+    assert result["planning_at"] == "2027-02-07T01:00:00+00:00"
+    assert result["reminder_at"] == "2027-03-02T01:00:00+00:00"
 
 
 def test_schedule_refuses_a_third_routine_surveillance_and_an_ended_certificate(ctx) -> None:
@@ -197,8 +199,8 @@ def test_remind_writes_a_reminder_document(ctx) -> None:
     assert document.data == {
         "certificate_number": certificate.number,
         "surveillance_number": 1,
-        "due": "2027-03-10",
-        "hard_limit": "2027-06-10",
+        "due": "2027-03-09",
+        "hard_limit": "2027-06-09",
         "audit_id": document.audit_id,
     }
     assert "2027-03-01 – 2027-03-02" in document.body
@@ -220,8 +222,8 @@ def test_record_plan_creates_the_surveillance_audit(ctx) -> None:
         "organisation_id": certificate.organisation_id,
         "certificate_id": certificate.id,
         "kind": "surveillance",
-        "due": "2027-03-10",
-        "hard_limit": "2027-06-10",
+        "due": "2027-03-09",
+        "hard_limit": "2027-06-09",
         "extension_needed": False,
         "random_survey_required": True,
         "held_level": 4,
@@ -278,8 +280,8 @@ def test_extension_in_month_14_needs_a_reason_and_approval(ctx) -> None:
     assert decision == {
         "approved": True,
         "extended_to": "2027-05-10",
-        "due": "2027-03-10",
-        "hard_limit": "2027-06-10",
+        "due": "2027-03-09",
+        "hard_limit": "2027-06-09",
         "note": "同意",
     }
     assert (s1.extension_approved, s1.extension_decided_by, s1.extension_decided_at) == (
@@ -303,8 +305,10 @@ def test_month_16_is_refused_even_with_a_reason(ctx) -> None:
     with pytest.raises(RuleViolation, match="never more than 15 months") as excinfo:
         plan(certificate, 1, "2027-07-08", "2027-07-10", reason="客户要求")
     assert excinfo.value.rule == "R-8.10.1"
-    # The hard-limit day itself is still allowed.
-    assert plan(certificate, 1, "2027-06-09", "2027-06-10", reason="客户要求")["extension_needed"]
+    # Issue 11: the day after the hard limit is refused, the hard-limit day itself is allowed.
+    with pytest.raises(RuleViolation, match="never more than 15 months"):
+        plan(certificate, 1, "2027-06-09", "2027-06-10", reason="客户要求")
+    assert plan(certificate, 1, "2027-06-08", "2027-06-09", reason="客户要求")["extension_needed"]
 
 
 def test_refused_extension_is_planned_again_on_the_same_audit(ctx) -> None:
@@ -551,7 +555,7 @@ def test_downgrade_reissues_the_certificate(ctx) -> None:
     assert (new.star_level, new.mark, new.status) == (3, "服务认证标志 3星", "valid")
     assert new.original_issued_on == certificate.original_issued_on == date(2026, 3, 10)
     assert (new.issued_on, new.changed_on) == (date(2027, 2, 20), date(2027, 2, 20))
-    assert new.expires_on == certificate.expires_on == date(2029, 3, 10)
+    assert new.expires_on == certificate.expires_on == date(2029, 3, 9)
     assert (new.scope, new.sites) == (certificate.scope, certificate.sites)
     assert certificate.status == "superseded" and certificate.mark_use_allowed is False
     [downgraded] = events_of(new)
@@ -571,7 +575,7 @@ def test_downgrade_reissues_the_certificate(ctx) -> None:
     second = plan(certificate, 2, "2028-01-10", "2028-01-11", now=AFTER_S1)
     assert second["held_level"] == 3 and second["certificate_id"] == new.id
     assert db.session.get(Audit, second["audit_id"]).certificate_id == new.id
-    assert schedule(certificate, 2, AFTER_S1)["due"] == "2028-02-17"
+    assert schedule(certificate, 2, AFTER_S1)["due"] == "2028-02-16"
 
 
 @pytest.mark.parametrize(
@@ -692,11 +696,12 @@ def test_prepare_recertification(ctx) -> None:
     result = call("recertification.prepare", {"certificate_id": certificate.id})
     json.dumps(result)
     assert result == {
-        "expiry_at": "2029-03-10T01:00:00+00:00",  # 09:00 China time on the expiry date
+        # 09:00 China time on the first day after the last valid day (issue 11)
+        "expiry_at": "2029-03-10T01:00:00+00:00",
         "certificate_number": certificate.number,
         "organisation_id": certificate.organisation_id,
         "certificate_id": certificate.id,
-        "expires_on": "2029-03-10",
+        "expires_on": "2029-03-09",
     }
     call("certificate.withdraw", {"certificate_id": certificate.id, "reason": "b"})
     with pytest.raises(RuleViolation) as excinfo:

@@ -10,12 +10,12 @@ its instances the instance-page rule (`may_see_case_instance`).
 from typing import Any
 
 from flask import Response, jsonify, url_for
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 
 from certflow.db import db
 from domain.models import Application, Certificate, CertificateEvent, Document, Organisation
 from engine.errors import NotFoundError
-from engine.models import ProcessInstance
+from engine.service import InstanceView
 from webapp import access
 from webapp.api import certificate_models as cm
 from webapp.api.blueprint import bp
@@ -23,6 +23,7 @@ from webapp.api.models import MAX_PAGE
 from webapp.api.openapi import answers, api_spec
 from webapp.api.parsing import query
 from webapp.api.serialize import timestamp, viewer
+from webapp.runtime import get_engine
 
 NUMBER = "string(maxlength=40)"
 PATH = {"number": "Certificate number, e.g. CTC-SHFW-2026-0001."}
@@ -243,23 +244,26 @@ def certificate_documents(number: str) -> Response:
     )
 
 
-def cycle_instances(certificate: Certificate) -> list[ProcessInstance]:
+def cycle_instances(certificate: Certificate) -> list[InstanceView]:
     """The process instances of the certificate's cycle: its application's (certification) and
     those keyed by its number (surveillance, suspension, changes, recertification)."""
-    links = [ProcessInstance.business_key == certificate.number]
-    if certificate.application_id is not None:
-        application = select(Application.id).where(
-            Application.id == certificate.application_id,
-            access.application_link(ProcessInstance.id, ProcessInstance.business_key),
-        )
-        links.append(application.exists())
-    return list(
-        db.session.scalars(
-            select(ProcessInstance)
-            .where(or_(*links))
-            .order_by(ProcessInstance.started_at, ProcessInstance.id)
-        )
-    )
+
+    def of_cycle(instance_id, business_key):
+        links = [business_key == certificate.number]
+        if certificate.application_id is not None:
+            links.append(
+                exists(
+                    select(Application.id)
+                    .where(
+                        Application.id == certificate.application_id,
+                        access.application_link(instance_id, business_key),
+                    )
+                    .correlate_except(Application)
+                )
+            )
+        return or_(*links)
+
+    return get_engine().list_instances(of_cycle)
 
 
 @bp.get(f"/certificates/<{NUMBER}:number>/instances")

@@ -7,13 +7,15 @@ cases they may see; a client those of its own organisation. The variables are th
 of the instance, filtered as the task answer filters them (webapp/client_data.py).
 """
 
+import dataclasses
+
 from flask import Response, jsonify
-from sqlalchemy import ColumnElement, exists, false, func, or_, select, true
+from sqlalchemy import exists, select
 
 from certflow.db import db
 from domain.models import Organisation
 from engine.errors import NotFoundError
-from engine.models import HumanTask, ProcessInstance
+from engine.service import InstanceFilter, InstanceLink, TaskFilter
 from webapp import access, client_data
 from webapp.api import instance_models as im
 from webapp.api.blueprint import bp
@@ -26,36 +28,33 @@ from webapp.runtime import get_engine
 ID = f"int(min=1, max={MAX_INT32})"
 
 
-def visible_clause(who: access.Viewer) -> ColumnElement[bool]:
-    """SQL condition on ProcessInstance: `access.may_see_case_instance` for a whole list."""
+def visible_filter(who: access.Viewer) -> InstanceFilter:
+    """`access.may_see_case_instance` for a whole list, as an engine filter: the overseeing roles
+    see all; others the instances they started or hold a task they may see, a client those of its
+    own organisation, staff those of the cases they may see."""
     if who.sees_all_instances:
-        return true()
-    through: list[ColumnElement[bool]] = [
-        ProcessInstance.started_by == who.username,
-        exists(
-            select(HumanTask.id)
-            .where(HumanTask.instance_id == ProcessInstance.id, access.task_visible_clause(who))
-            .correlate_except(HumanTask)
-        ),
-    ]
-    if access.CLIENT_ROLE in who.roles:
-        through.append(access.instances_of_organisation(who.organisation_id))
+        return InstanceFilter(everything=True)
+    through: list[InstanceLink] = []
+    if access.CLIENT_ROLE in who.roles and who.organisation_id is not None:
+        through.append(access.organisation_link(who.organisation_id))
     if who.is_staff:
         cases = list(
             db.session.scalars(select(Organisation.id).where(access.case_visible_clause(who)))
         )
         if cases:
-            through.append(
-                exists(
+
+            def of_visible_cases(instance_id, business_key):
+                return exists(
                     select(Organisation.id)
                     .where(
                         Organisation.id.in_(cases),
-                        access.instances_of_organisation(Organisation.id),
+                        access.belongs_to_organisation(Organisation.id, instance_id, business_key),
                     )
                     .correlate_except(Organisation)
                 )
-            )
-    return or_(*through) if through else false()
+
+            through.append(of_visible_cases)
+    return InstanceFilter(involving=access.task_scope(who), through=tuple(through))
 
 
 @bp.get("/instances")
@@ -80,29 +79,23 @@ def list_instances() -> Response:
     """
     filters: im.InstanceQuery = query()
     limit = min(filters.limit, MAX_PAGE)
-    statement = select(ProcessInstance).where(visible_clause(viewer()))
-    if filters.process is not None:
-        statement = statement.where(ProcessInstance.process_id == filters.process)
-    if filters.business_key is not None:
-        statement = statement.where(ProcessInstance.business_key == filters.business_key)
-    if filters.status is not None:
-        statement = statement.where(ProcessInstance.status == filters.status)
-    if filters.organisation is not None:
-        statement = statement.where(access.instances_of_organisation(filters.organisation))
-    for column, low, high in (
-        (ProcessInstance.started_at, filters.started_from, filters.started_to),
-        (ProcessInstance.ended_at, filters.ended_from, filters.ended_to),
-    ):
-        if low is not None:
-            statement = statement.where(column >= low)
-        if high is not None:
-            statement = statement.where(column <= high)
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    rows = db.session.scalars(
-        statement.order_by(ProcessInstance.started_at, ProcessInstance.id)
-        .limit(limit)
-        .offset(filters.offset)
-    ).all()
+    visible = visible_filter(viewer())
+    flt = dataclasses.replace(
+        visible,
+        process_id=filters.process,
+        business_key=filters.business_key,
+        status=filters.status,
+        linked_to=(
+            access.organisation_link(filters.organisation)
+            if filters.organisation is not None
+            else None
+        ),
+        started_from=filters.started_from,
+        started_to=filters.started_to,
+        ended_from=filters.ended_from,
+        ended_to=filters.ended_to,
+    )
+    total, rows = get_engine().page_instances(flt, limit=limit, offset=filters.offset)
     return jsonify(
         {
             "items": [instance_json(row) for row in rows],
@@ -132,14 +125,13 @@ def instance_variables(instance_id: int) -> Response:
     who = viewer()
     if not access.may_see_case_instance(who, instance):
         raise NotFoundError(f"process instance {instance_id} not found")
-    tasks = select(HumanTask).where(HumanTask.instance_id == instance.id)
-    if not who.sees_all_tasks:
-        tasks = tasks.where(access.task_visible_clause(who))
-    latest = db.session.scalars(
-        tasks.order_by(
-            (HumanTask.state == "open").desc(), HumanTask.created_at.desc(), HumanTask.id
-        ).limit(1)
-    ).first()
+    # The latest task the user may see: open ones first, then the latest created.
+    scope = None if who.sees_all_tasks else access.task_scope(who)
+    tasks = engine.list_tasks(
+        TaskFilter(state=None, visible_to=scope, instance_ids=(instance.id,)), sort="-created"
+    )
+    open_tasks = [task for task in tasks if task.state == "open"]
+    latest = (open_tasks or tasks or [None])[0]
     if latest is None:
         return jsonify({"task_id": None, "element_id": None, "variables": {}})
     data = client_data.task_data_for(
