@@ -519,20 +519,16 @@ def test_too_many_elements_are_refused_before_parsing(tmp_path) -> None:
     assert f"limited to {MAX_DEFINITION_ELEMENTS} elements" in problem.message
 
 
-def test_large_valid_definition_is_accepted_and_indexed_in_linear_time(tmp_path) -> None:
+def test_large_valid_definition_is_accepted_and_indexed(tmp_path) -> None:
     """SpiffWorkflow's `.//*[@id]` index took 5 s at 8000 tasks (and 41 s at 16000) in
-    libxml2; engine.parsing builds the same index in one pass."""
-    import time
-
+    libxml2; engine.parsing builds the same index in one pass. Its speed is measured in
+    benchmarks/parse_large.py (figures and the 16000/8000 ratio), not asserted here."""
     from engine.parsing import make_parser, parse_xml
 
     data = fan_out_bpmn(8000).encode()
     parser = make_parser()
-    parser.validator = None  # only the SpiffWorkflow parse is timed here
-    started = time.perf_counter()
+    parser.validator = None
     parser.add_bpmn_xml(parse_xml(data).getroottree(), filename="fan.bpmn")
-    elapsed = time.perf_counter() - started
-    assert elapsed < 1.5, f"{elapsed:.2f} s"
     index = parser.process_parsers["fan_flow"].nodes_by_id
     assert {"Task_0", "Task_7999", "A7999", "Split_1", "Lane_1"} <= set(index)
     small = tmp_path / "fan.bpmn"
