@@ -357,14 +357,15 @@ def decide_extension(
 
 
 def prepare_recertification(session: Session, *, certificate_id: int) -> dict:
-    """R-8.11: recertification starts 3 months before expiry; the expiry instant (09:00 China
-    time on the expiry date) bounds the client's request and the recertification itself
-    (R-9.5.3b: expired without recertification → cancelled)."""
+    """R-8.11: recertification starts 3 months before expiry; `expiry_at` (09:00 China time on
+    the day after `expires_on`, the certificate's last valid day) bounds the client's request and
+    the recertification itself: a certificate not recertified — declined, unanswered, unfinished
+    or not granted — stays valid to its last day and is cancelled the day after (R-9.5.3b)."""
     certificate = certificate_in_force(
         session, certificate_id, "R-8.11", "start its recertification"
     )
     return {
-        "expiry_at": timer_at(certificate.expires_on),
+        "expiry_at": timer_at(certificate.expires_on + timedelta(days=1)),
         "certificate_number": certificate.number,
         "organisation_id": certificate.organisation_id,
         "certificate_id": certificate.id,

@@ -234,9 +234,45 @@ def test_expiry_without_a_recertification_request_cancels_the_certificate(life):
     life.surveil(s2_due - timedelta(days=20))
     life.travel_to(nine_am(add_months(certificate.expires_on, -3)) + timedelta(minutes=1))
     assert life.open_in("recertification", "Task_AskToContinue")  # the client is asked …
-    # … and never answers: at expiry the certificate is cancelled (R-9.5.3b) and published.
-    life.travel_to(nine_am(certificate.expires_on) + timedelta(minutes=1))
+    # … and never answers: it stays valid to its last day (R-9.5.3b) …
+    life.travel_to(nine_am(certificate.expires_on) + timedelta(hours=14))
+    assert life.certificate(certificate.number).status == "valid"
+    # … and the day after it is cancelled and published.
+    life.travel_to(nine_am(certificate.expires_on) + timedelta(days=1, minutes=1))
     certificate = life.certificate(certificate.number)
     assert certificate.status == "cancelled" and not certificate.mark_use_allowed
     db.session.rollback()
     assert "cancelled" in [a.kind for a in db.session.scalars(select(Announcement))]
+
+
+def test_declining_recertification_keeps_the_certificate_valid_to_its_last_day(life):
+    """R-8.11, R-9.5.3 (decision): declining recertification is not giving the certificate up:
+    it stays valid to its last day and is cancelled under (b) the day after."""
+    certificate = life.certify()
+    s1_due = add_months(decision_date(certificate), 12)
+    life.travel_to(plan_time(s1_due))
+    life.surveil(s1_due - timedelta(days=20))
+    s2_due = add_months(s1_due - timedelta(days=19), 12)
+    life.travel_to(plan_time(s2_due))
+    life.surveil(s2_due - timedelta(days=20))
+    life.travel_to(nine_am(add_months(certificate.expires_on, -3)) + timedelta(minutes=1))
+    life.complete_in(
+        "recertification",
+        "Task_AskToContinue",
+        life.people.client,
+        {"continue_certification": False, "note": "业务调整 business change"},
+    )
+    certificate = life.certificate(certificate.number)
+    assert certificate.status == "valid" and certificate.mark_use_allowed
+    assert life.instances("cancellation") == []
+    # Still valid late on its last day (23:00 China time).
+    life.travel_to(nine_am(certificate.expires_on) + timedelta(hours=14))
+    assert life.certificate(certificate.number).status == "valid"
+    assert life.instances("cancellation") == []
+    life.travel_to(nine_am(certificate.expires_on) + timedelta(days=1, minutes=1))
+    certificate = life.certificate(certificate.number)
+    assert certificate.status == "cancelled" and not certificate.mark_use_allowed
+    assert certificate.status_changed_on == certificate.expires_on + timedelta(days=1)
+    db.session.rollback()
+    [announcement] = [a for a in db.session.scalars(select(Announcement)) if a.kind == "cancelled"]
+    assert "R-9.5.3b" in announcement.body

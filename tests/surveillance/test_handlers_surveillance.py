@@ -692,7 +692,8 @@ def test_prepare_recertification(ctx) -> None:
     result = call("recertification.prepare", {"certificate_id": certificate.id})
     json.dumps(result)
     assert result == {
-        "expiry_at": "2029-03-10T01:00:00+00:00",  # 09:00 China time on the expiry date
+        # R-9.5.3b: valid to its last day (expires_on), cancelled at 09:00 China the day after
+        "expiry_at": "2029-03-11T01:00:00+00:00",
         "certificate_number": certificate.number,
         "organisation_id": certificate.organisation_id,
         "certificate_id": certificate.id,
