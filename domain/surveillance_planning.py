@@ -20,6 +20,7 @@ from domain.surveillance import (
     EXTRA_REASONS,
     EXTRA_TRIGGER_KIND,
     REMINDER_KIND,
+    calendar_year_problem,
     certificate_in_force,
     iso_or_none,
     limit_problem,
@@ -229,7 +230,9 @@ def record_plan(
         activity = routine_activity(session, programme, number, create=True)
         due, hard_limit = surveillance_limits(session, certificate, programme, number)
         activity.due_date, activity.hard_limit_date = due, hard_limit
-        problem = limit_problem(end, due, hard_limit, reason)
+        problem = limit_problem(end, due, hard_limit, reason) or calendar_year_problem(
+            session, certificate, programme, number, end
+        )
         if problem:
             raise RuleViolation(*problem)
         kind, extension_needed, reference = "surveillance", end > due, max(due, end)

@@ -12,6 +12,7 @@ from certflow.dates import add_months
 from certflow.db import db
 from domain.models import Announcement, Audit, Certificate, Document
 from engine.errors import FormValidationError
+from engine.models import HumanTask
 from tests.certification_case import deploy_everything, make_people
 from tests.lifecycle_case import Lifecycle, nine_am
 
@@ -92,11 +93,32 @@ def test_both_surveillances_on_time_then_recertification_starts_a_new_cycle(life
     assert [i.business_key for i in life.instances("surveillance")][-1] == new.number
 
 
-def test_surveillance_extended_to_month_14_with_approval_and_refused_at_month_16(life):
+def test_first_surveillance_is_never_extended_and_the_second_is_with_approval(life):
+    """R-7.1.3, R-8.10.1: the first surveillance within 12 months of certification, no
+    extension whatever the reason; the second extendable with approval, never beyond 15 months
+    after the end of the first."""
     certificate = life.certify()
     s1_due = add_months(decision_date(certificate), 12)
     life.travel_to(plan_time(s1_due))
-    month_16 = add_months(decision_date(certificate), 16)
+    month_13 = add_months(decision_date(certificate), 13)
+    with pytest.raises(FormValidationError) as err:
+        life.complete_in(
+            "surveillance",
+            "Task_PlanSurveillance",
+            life.people.scheduler,
+            {
+                "planned_start": month_13.isoformat(),
+                "planned_end": (month_13 + timedelta(days=1)).isoformat(),
+                "extension_reason": "客户停业装修 renovation",
+            },
+        )
+    assert "never extended" in err.value.errors["planned_end"][0]
+    s1_start = s1_due - timedelta(days=20)
+    life.surveil(s1_start)
+    s1_end = s1_start + timedelta(days=1)
+    s2_due = add_months(s1_end, 12)
+    life.travel_to(plan_time(s2_due))
+    month_16 = add_months(s1_end, 16)
     with pytest.raises(FormValidationError) as err:
         life.complete_in(
             "surveillance",
@@ -108,23 +130,32 @@ def test_surveillance_extended_to_month_14_with_approval_and_refused_at_month_16
                 "extension_reason": "客户停业装修 renovation",
             },
         )
-    assert "planned_end" in err.value.errors
-    month_14 = add_months(decision_date(certificate), 14)
+    assert "never more than 15 months" in err.value.errors["planned_end"][0]
+    month_14 = add_months(s1_end, 14)
     life.surveil(month_14, extension_reason="客户停业装修 the client is closed for renovation")
-    [audit] = surveillance_audits()
-    assert audit.start_date == month_14
-    assert life.events(certificate)[-1] == "maintained"
+    audits = surveillance_audits()
+    assert [a.start_date for a in audits] == [s1_start, month_14]
+    assert life.events(certificate)[-2:] == ["surveillance_extended", "maintained"]
 
 
 def overdue_until_suspended(life) -> Certificate:
     certificate = life.certify()
-    hard_limit = add_months(decision_date(certificate), 15)
-    life.travel_to(nine_am(hard_limit) + timedelta(days=1, minutes=1))
+    # R-8.10.1, R-9.5.1a: the first surveillance is due within 12 months, without extension.
+    due = add_months(decision_date(certificate), 12)
+    life.travel_to(nine_am(due) + timedelta(hours=14))
+    assert life.certificate(certificate.number).status == "valid"  # the last day is in time
+    life.travel_to(nine_am(due) + timedelta(days=1, minutes=1))
     certificate = life.certificate(certificate.number)
     assert certificate.status == "suspended"
     db.session.rollback()
     kinds = [a.kind for a in db.session.scalars(select(Announcement))]
     assert "suspended" in kinds  # published (R-14), the same day
+    # The 12-month due date is the hard limit of surveillance 1: no overdue follow-up is left
+    # open for an extension that cannot be granted.
+    open_tasks = db.session.scalars(
+        select(HumanTask).where(HumanTask.process_id == "surveillance", HumanTask.state == "open")
+    ).all()
+    assert [t.element_id for t in open_tasks] == []
     return certificate
 
 
