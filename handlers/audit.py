@@ -183,8 +183,7 @@ class TerminateParams(AuditParams):
 
 @handler("audit.terminate", params=TerminateParams)
 def terminate(params: TerminateParams, ctx: HandlerContext) -> dict:
-    onsite.terminate(ctx, params.audit_id, params.reason)
-    return {"terminated": True}
+    return onsite.terminate(ctx, params.audit_id, params.reason)
 
 
 @handler("audit.compute_score", params=AuditParams)

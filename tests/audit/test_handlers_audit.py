@@ -566,9 +566,10 @@ def test_terminate_with_an_approved_reason(ctx, clock, reason) -> None:
         now,
         actor="audit_dept",
     )
-    assert call("audit.terminate", {"audit_id": case.audit.id, "reason": reason}, now) == {
-        "terminated": True
-    }
+    result = call("audit.terminate", {"audit_id": case.audit.id, "reason": reason}, now)
+    assert result["terminated"] is True and result["termination_reason"] == reason
+    # a terminated surveillance suspends under the case that fits the reason.
+    assert result["suspension_reason"] == {"material_difference": "b"}.get(reason, "a")
     assert case.audit.status == "terminated"
     assert case.audit.termination_reason == reason
     assert case.audit.terminated_at == now

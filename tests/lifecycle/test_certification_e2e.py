@@ -153,6 +153,7 @@ def test_a_terminated_audit_ends_the_case_as_terminated_not_as_an_error(case):
         ("unregistered", "R-7.2.2"),
         ("single_non_leader", "R-7.2.3"),
         ("expert_as_auditor", "R-7.2.4"),
+        ("consulted_within_two_years", "R-7.2.1(5)"),  # CNAS-CC01: blocks, not only a flag
     ],
 )
 def test_refused_appointments_go_back_to_the_scheduler_with_the_reason(case, change, reason):
@@ -177,6 +178,19 @@ def test_refused_appointments_go_back_to_the_scheduler_with_the_reason(case, cha
         auditor.team_leader_qualified = False
     elif change == "expert_as_auditor":
         members.append({"auditor_id": p.expert_id, "role": "auditor"})
+    elif change == "consulted_within_two_years":
+        from domain.models import ConflictOfInterest
+
+        onsite = date.fromisoformat(case.day(28))
+        db.session.add(
+            ConflictOfInterest(
+                auditor_id=p.auditor_id,
+                organisation_id=db.session.scalars(select(Application)).one().organisation_id,
+                kind="consulted",
+                until=onsite.replace(year=onsite.year - 1),
+                note="售后服务体系咨询 consulting",
+            )
+        )
     db.session.commit()
     case.appoint(members)
     data = case.data("Task_AppointTeam")  # back to the scheduler

@@ -13,6 +13,7 @@ from certflow.db import db
 from domain.models import Announcement, Audit, Certificate, Document
 from engine.errors import FormValidationError
 from engine.models import HumanTask
+from tests.certificate_factory import events_of
 from tests.certification_case import deploy_everything, make_people
 from tests.lifecycle_case import Lifecycle, nine_am
 
@@ -307,3 +308,31 @@ def test_declining_recertification_keeps_the_certificate_valid_to_its_last_day(l
     db.session.rollback()
     [announcement] = [a for a in db.session.scalars(select(Announcement)) if a.kind == "cancelled"]
     assert "R-9.5.3b" in announcement.body
+
+
+@pytest.mark.parametrize(
+    ("termination", "suspension", "text"),
+    [
+        ("client_not_cooperating", "a", "不予配合"),
+        ("material_difference", "b", "重大不一致"),
+    ],
+)
+def test_a_terminated_surveillance_suspends_for_the_reason_it_was_terminated(
+    life, termination, suspension, text
+):
+    """R-8.5.6, R-9.5.1: the suspension names the case that fits the termination reason —
+    not always (a)."""
+    certificate = life.certify()
+    s1_due = add_months(decision_date(certificate), 12)
+    life.travel_to(plan_time(s1_due))
+    life.surveil(s1_due - timedelta(days=20), terminate_reason=termination)
+    [audit] = surveillance_audits()
+    assert (audit.status, audit.termination_reason) == ("terminated", termination)
+    certificate = life.certificate(certificate.number)
+    assert certificate.status == "suspended"
+    db.session.rollback()
+    [event] = [e for e in events_of(certificate) if e.event == "suspended"]
+    assert event.rule == f"R-9.5.1{suspension}"
+    assert text in event.reason
+    [announcement] = [a for a in db.session.scalars(select(Announcement)) if a.kind == "suspended"]
+    assert f"R-9.5.1{suspension}" in announcement.body
