@@ -686,6 +686,7 @@ def test_conclusion_recommend(ctx, clock) -> None:
         "conclusion": "recommend",
         "star_level": 5,
         "nonconformity_count": 0,
+        "conditional_on_corrections": False,
     }
     audit = case.audit
     assert (audit.conclusion, audit.star_level_achieved) == ("recommend", 5)
@@ -741,8 +742,10 @@ def test_conclusion_downgrade_needs_the_clients_request(ctx, clock) -> None:
 @pytest.mark.parametrize(
     ("star_level", "conclusion", "downgrade_requested", "allowed"),
     [
-        (0, "not_recommend", False, True),
-        (0, "recommend", False, False),  # no level reached
+        # R-8.5.5(3): not recommended only if the corrected result still misses the lowest
+        # level — never at the conclusion, before any correction.
+        (0, "not_recommend", False, False),
+        (0, "recommend", False, False),  # no level reached and no nonconformities to correct
         (0, "downgrade", True, False),
         (2, "not_recommend", False, True),  # requested 4 not met, no downgrade asked for
         (2, "not_recommend", True, False),  # the client asked for a downgrade: conclude it
@@ -765,6 +768,18 @@ def test_conclusion_not_recommend(ctx, clock, star_level, conclusion, downgrade_
         with pytest.raises(RuleViolation) as excinfo:
             call("audit.record_conclusion", params, now)
         assert rule_of(excinfo) == "R-8.5.5"
+
+
+def test_below_the_lowest_level_the_conclusion_depends_on_corrections(ctx, clock) -> None:
+    """R-8.5.5(3): with no star level the team lists nonconformities to correct; the
+    recommendation is conditional and the corrected result is rescored (rescoring.py)."""
+    now = clock.now()
+    case = scored_case(db.session, now, requested_level=4)
+    nc = {"item_code": "5.1.1.1", "description": "组织架构图缺失", "evidence": "查阅文件"}
+    params = conclusion_params(case, star_level=0, conclusion="recommend", nonconformities=[nc])
+    result = call("audit.record_conclusion", params, now)
+    assert result["conditional_on_corrections"] is True
+    assert case.audit.conclusion_notes["conditional_on_corrections"] is True
 
 
 def test_conclusion_needs_a_score_and_valid_nonconformities(ctx, clock) -> None:
