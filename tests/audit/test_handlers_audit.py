@@ -885,3 +885,53 @@ def test_audit_report_contents_and_receipt(ctx, clock) -> None:
     assert call("audit.record_report_receipt", receipt, now, actor="carl_client") == {}
     assert case.audit.report_received_by == "王芳"
     assert case.audit.report_received_on.isoformat() == "2026-01-05"
+
+
+# --- rescoring after corrections ----------------------------------------------------------
+
+
+def rescore_params(case: Case, **changes) -> dict:
+    return {
+        "audit_id": case.audit.id,
+        "score": 72.5,
+        "special_deductions": 0,
+        "star_level": 1,
+        "basis": "整改已验证 corrections verified",
+        **changes,
+    }
+
+
+def test_rescoring_needs_a_conditional_conclusion_and_every_nc_accepted(ctx, clock) -> None:
+    now = clock.now()
+    case = scored_case(db.session, now, requested_level=4)
+    nc = {"item_code": "5.1.1.1", "description": "组织架构图缺失", "evidence": "查阅文件"}
+    params = conclusion_params(case, star_level=0, conclusion="recommend", nonconformities=[nc])
+    call("audit.record_conclusion", params, now)
+    call("audit.record_closing_meeting", closing_params(case), now)
+    with pytest.raises(RuleViolation, match="every nonconformity is accepted") as excinfo:
+        call("audit.record_rescore", rescore_params(case), now, actor=LEADER)
+    assert rule_of(excinfo) == "R-8.7"
+    for row in case.audit.nonconformities:
+        row.status = "accepted"  # as nc.record_verification leaves them (tested end to end)
+    with pytest.raises(RuleViolation) as excinfo:
+        call("audit.record_rescore", rescore_params(case, score=101), now, actor=LEADER)
+    assert rule_of(excinfo) == "R-3"
+    # 1 star after correction, 4 requested and no downgrade asked for: not recommended.
+    result = call("audit.record_rescore", rescore_params(case), now, actor=LEADER)
+    assert result["conclusion"] == "not_recommend" and result["star_level"] == 1
+    rescored = case.audit.conclusion_notes["rescored"]
+    assert (rescored["score"], rescored["by"], rescored["before"]["star_level"]) == (
+        "72.5",
+        LEADER,
+        0,
+    )
+    with pytest.raises(RuleViolation, match="already rescored"):
+        call("audit.record_rescore", rescore_params(case), now, actor=LEADER)
+
+
+def test_an_unconditional_conclusion_is_not_rescored(ctx, clock) -> None:
+    now = clock.now()
+    case = concluded_case(db.session, now)
+    call("audit.record_closing_meeting", closing_params(case), now)
+    with pytest.raises(RuleViolation, match="does not depend on corrections"):
+        call("audit.record_rescore", rescore_params(case, star_level=5), now, actor=LEADER)
