@@ -246,13 +246,15 @@ def iso_or_none(day: date | None) -> str | None:
 def limit_problem(
     planned_end: date, due: date, hard_limit: date, extension_reason: str
 ) -> tuple[str, str] | None:
-    """(rule, message) when a planned end breaks R-7.1.3/R-8.10.1, else None. The first
-    surveillance has hard_limit == due: it is never extended."""
+    """(rule, message) when a planned end breaks R-7.1.3/R-8.10.1, else None. hard_limit == due
+    leaves no extension: always for the first surveillance, and for a second one whose due date
+    is already the end of the calendar year it must cover."""
     if planned_end > hard_limit and hard_limit == due:
         return (
             "R-8.10.1",
-            f"planned end {planned_end} is after {due}: the first surveillance is within 12 "
-            "months of certification and is never extended",
+            f"planned end {planned_end} is after {due}, the latest date: no extension is "
+            "possible — the first surveillance is within 12 months of certification and is "
+            "never extended, and no surveillance leaves a calendar year without one",
         )
     if planned_end > hard_limit:
         return (
