@@ -63,6 +63,7 @@ test: system-deps lint modeler-check
 # or missing .mo is compiled in memory when a letter is rendered).
 CATALOGS := webapp/translations
 LETTER_CATALOGS := domain/letters/translations
+PROCESS_CATALOGS := processes/translations
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k lazy_pgettext:1c,2 \
 	    --project certflow --sort-by-file -w 100 -o $(CATALOGS)/messages.pot .
@@ -73,6 +74,12 @@ translations: install
 	$(BIN)/pybabel update -D letters -i $(LETTER_CATALOGS)/letters.pot -d $(LETTER_CATALOGS) \
 	    -N --ignore-obsolete -w 100
 	$(BIN)/pybabel compile -D letters -d $(LETTER_CATALOGS)
+	# The texts of the definitions (Chinese source in processes/, English in processes.po; read
+	# from the deployed copy at run time, so no compile step): then translate the new entries.
+	$(BIN)/pybabel extract -F processes/babel.cfg --project "certflow processes" --sort-by-file \
+	    -w 100 -o $(PROCESS_CATALOGS)/processes.pot processes
+	$(BIN)/pybabel update -D processes -i $(PROCESS_CATALOGS)/processes.pot -d $(PROCESS_CATALOGS) \
+	    -N --ignore-obsolete -w 100
 
 benchmark: install
 	$(BIN)/python benchmarks/engine_cycle.py

@@ -154,7 +154,15 @@ class Settings(BaseSettings):
     certificate_signatory: str = Field(
         "认证决定人员",
         min_length=1,
-        description="R-9.2: who signs a certificate when the decider is not a known user.",
+        max_length=100,
+        description="R-9.2: the name of the person who signs the certificates (the CB's "
+        "authorised signatory; never taken from a user account).",
+    )
+    certificate_signatory_title: str = Field(
+        "授权签字人",
+        min_length=1,
+        max_length=100,
+        description="R-9.2: the signatory's title printed under the name on the certificates.",
     )
     document_locale: Literal["zh_CN", "en"] = Field(
         "zh_CN",
@@ -188,7 +196,7 @@ class Settings(BaseSettings):
     def _blank_is_none(cls, value: Any) -> Any:
         return (value.strip() or None) if isinstance(value, str) else value
 
-    @field_validator("certificate_signatory", mode="before")
+    @field_validator("certificate_signatory", "certificate_signatory_title", mode="before")
     @classmethod
     def _strip(cls, value: Any) -> Any:
         return value.strip() if isinstance(value, str) else value

@@ -31,10 +31,12 @@ def main() -> None:
 def validate_command(paths: tuple[str, ...]) -> None:
     """Check BPMN/DMN/forms; one line per problem (file:line: element: message)."""
     import handlers  # noqa: F401  (registers the handlers the check looks for)
+    from certflow.process_texts import untranslated
     from engine.validation import validate_paths
     from handlers.registry import REGISTRY
 
-    problems = validate_paths(list(paths) or ["processes"], registry=REGISTRY)
+    targets = list(paths) or ["processes"]
+    problems = [*validate_paths(targets, registry=REGISTRY), *untranslated(map(Path, targets))]
     for problem in problems:
         click.echo(str(problem))
     if problems:

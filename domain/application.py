@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from certflow.models import User
 from domain.acting import Acting
+from domain.client_cases import bound_organisation, confirm_binding
 from domain.errors import RuleViolation
 from domain.models import Application, Attachment, Certificate, Organisation, Site
 from domain.numbering import next_number
@@ -88,7 +89,7 @@ def register_application(act: Acting, form: ApplicationForm, instance_id: int | 
     sites = _site_entries(form.sites)
     materials = _material_ids(form)
 
-    organisation = _organisation_for(act, form)
+    organisation = _organisation_for(act, form, instance_id)
     _register_sites(act.session, organisation, sites)
     number = next_number(act.session, Application.number, "APP", act.now.year)
     application = Application(
@@ -120,9 +121,10 @@ def register_application(act: Acting, form: ApplicationForm, instance_id: int | 
     }
 
 
-def _organisation_for(act: Acting, form: ApplicationForm) -> Organisation:
-    """Find the organisation by its unified social credit code, or create it; update its
-    name, address and contact from the application either way."""
+def _organisation_for(act: Acting, form: ApplicationForm, instance_id: int | None) -> Organisation:
+    """The organisation a client's own case was started for (its code must match, R-11), else
+    the one with the unified social credit code, or a new one; its name, address and contact
+    are updated from the application either way."""
     uscc = form.uscc
     problem = uscc_error(uscc)
     if problem:
@@ -138,9 +140,13 @@ def _organisation_for(act: Acting, form: ApplicationForm) -> Organisation:
         "contact_phone": optional_text(form.contact_phone, "contact_phone", "R-6.1", 50),
         "contact_email": optional_text(form.contact_email, "contact_email", "R-6.1", 200),
     }
-    organisation = act.session.scalars(
-        select(Organisation).where(Organisation.uscc == uscc)
-    ).first()
+    organisation = bound_organisation(act.session, instance_id)
+    if organisation is not None:
+        confirm_binding(organisation, uscc)
+    else:
+        organisation = act.session.scalars(
+            select(Organisation).where(Organisation.uscc == uscc)
+        ).first()
     if organisation is None:
         organisation = Organisation(uscc=uscc, created_at=act.now, **details)
         act.session.add(organisation)
@@ -156,16 +162,29 @@ def _check_client_belongs(act: Acting, organisation: Organisation) -> None:
     """R-11: a client user applies only for its own organisation. A client account without an
     organisation is linked to it by its first application, unless other client accounts
     already belong to that organisation (then an administrator must link it)."""
-    user = act.session.scalars(select(User).where(User.username == act.actor)).first()
-    if user is None or not user.has_role("client"):
-        return  # staff applying on a client's behalf
+    user = check_client_may_apply(act.session, act.actor, organisation)
+    if user is not None:
+        user.organisation_id = organisation.id
+
+
+def check_client_may_apply(
+    session: Session, username: str, organisation: Organisation | None
+) -> User | None:
+    """R-11: the client user applies for its own organisation, or links its account to one no
+    other client account belongs to (form check `application.client_may_apply` and
+    register_application). Returns the client user still to link, else None."""
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None or not user.has_role("client") or organisation is None:
+        return None  # staff applying on a client's behalf, or a new organisation
     if user.organisation_id == organisation.id:
-        return
+        return None
     if user.organisation_id is not None:
         raise RuleViolation(
-            "R-11", "客户只能为本组织申请 a client may apply only for its own organisation"
+            "R-11",
+            "客户只能为本组织申请 a client may apply only for its own organisation",
+            field="uscc",
         )
-    others = act.session.scalars(
+    others = session.scalars(
         select(User.id).where(User.organisation_id == organisation.id, User.id != user.id)
     ).first()
     if others is not None:
@@ -173,8 +192,9 @@ def _check_client_belongs(act: Acting, organisation: Organisation) -> None:
             "R-11",
             "该组织已有客户账号，请联系管理员关联 the organisation already has client accounts; "
             "an administrator must link this one",
+            field="uscc",
         )
-    user.organisation_id = organisation.id
+    return user
 
 
 def _site_entries(sites: Any) -> list[tuple[str, str, bool]]:

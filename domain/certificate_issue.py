@@ -11,7 +11,6 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.models import User
 from domain.acting import Acting
 from domain.audit.common import active_sites
 from domain.certificates import (
@@ -47,21 +46,18 @@ RULES = "首认检测认证/CTC 商品售后服务认证实施规则"
 ISSUING_BODY = "首认检测认证/CTC"
 
 
-def signatory_for(session: Session, decision: Decision, fallback: str) -> str:
-    """The decider's display name when the decider is a known user, else `fallback` (the
-    configured CERTIFICATE_SIGNATORY or the generic title)."""
-    user = session.scalars(select(User).where(User.username == decision.decided_by)).first()
-    if user is not None and user.display_name.strip():
-        return user.display_name.strip()
-    return fallback
-
-
 def issue_certificate(
-    act: Acting, application_id: int, decision_id: int, *, signatory: str
+    act: Acting,
+    application_id: int,
+    decision_id: int,
+    *,
+    signatory: str,
+    signatory_title: str = "",
 ) -> dict:
     """R-9.1/R-9.2: the certificate, valid 3 years from the decision date, with every field the
     rules list; the programme cycle and its surveillance/recertification dates; the application
-    becomes certified."""
+    becomes certified. The signatory and title are the CB's configured authorised signatory
+    (never the decider's account: issue 10)."""
     application = get_application(act.session, application_id)
     decision = get_decision(act.session, decision_id, application)
     if decision.outcome != "grant" or not decision.star_level:
@@ -74,6 +70,7 @@ def issue_certificate(
     issued_on = decision.decided_on
     earlier = _held_from_earlier_cycles(act.session, application)
     certificate = _new_certificate(act.session, application, decision, issued_on, signatory)
+    certificate.signatory_title = signatory_title
     certificate.status_changed_on = issued_on
     if earlier:
         certificate.replaces_id = earlier[-1].id
@@ -179,7 +176,7 @@ def _new_certificate(
         standard=STANDARD,
         rules=RULES,
         issuing_body=ISSUING_BODY,
-        signatory=signatory_for(session, decision, signatory),
+        signatory=signatory,
         issued_on=issued_on,
         original_issued_on=issued_on,
         expires_on=certificate_expiry(issued_on),

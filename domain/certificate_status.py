@@ -15,13 +15,13 @@ suspension, a withdrawal and a cancellation), and publishes an `Announcement` th
 on its current reissue (domain.certificates.current_certificate).
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.dates import TIMER_HOUR_CHINA, add_months, china_date, china_time_in_utc, iso_utc
+from certflow.dates import china_date, last_day_of_days, last_day_of_months, limit_timer
 from domain.certificates import (
     CANCELLATION_REASONS,
     HELD,
@@ -162,9 +162,11 @@ def suspend(
     detail = optional_text(detail)
     partial = bool(sites)
     today = china_date(now)
-    ends_on = add_months(today, checked_max_months(max_months))
-    correction_deadline = min(today + timedelta(days=correction_days), ends_on)
-    six_months_at = iso_utc(china_time_in_utc(ends_on, TIMER_HOUR_CHINA))
+    # R-9.5.1: the suspension lasts at most `max_months` from today (its last day is `ends_on`,
+    # the withdrawal acts the day after); the correction period is inside it.
+    ends_on = last_day_of_months(today, checked_max_months(max_months))
+    correction_deadline = min(last_day_of_days(today, correction_days), ends_on)
+    six_months_at = limit_timer(ends_on)
     rule = suspension_rule(reason)
     change_status(
         session,

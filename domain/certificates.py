@@ -292,6 +292,7 @@ def certificate_reissue(
         rules=certificate.rules,
         issuing_body=certificate.issuing_body,
         signatory=certificate.signatory,
+        signatory_title=certificate.signatory_title,
         issued_on=today,
         original_issued_on=certificate.original_issued_on,
         changed_on=today,

@@ -26,7 +26,7 @@ def require_id(value: Any, field: str) -> int:
 
 def require_text(value: Any, field: str, rule: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise RuleViolation(rule, f"'{field}' is required")
+        raise RuleViolation(rule, f"'{field}' is required", field=field)
     return value.strip()
 
 
@@ -38,12 +38,14 @@ def require_date(value: Any, field: str, rule: str) -> date:
     try:
         return parse_iso_date(value)
     except ValueError as err:
-        raise RuleViolation(rule, f"'{field}' must be an ISO date (YYYY-MM-DD): {err}") from err
+        raise RuleViolation(
+            rule, f"'{field}' must be an ISO date (YYYY-MM-DD): {err}", field=field
+        ) from err
 
 
 def require_not_future(day: date, field: str, rule: str, now: datetime) -> date:
     if day > china_date(now):
-        raise RuleViolation(rule, f"'{field}' ({day}) is in the future")
+        raise RuleViolation(rule, f"'{field}' ({day}) is in the future", field=field)
     return day
 
 
@@ -56,31 +58,37 @@ def require_list(value: Any, field: str, rule: str, *, allow_empty: bool = False
     if value is None and allow_empty:
         return []
     if not isinstance(value, list) or (not value and not allow_empty):
-        raise RuleViolation(rule, f"'{field}' must be a non-empty list")
+        raise RuleViolation(rule, f"'{field}' must be a non-empty list", field=field)
     return value
 
 
 def require_int(value: Any, field: str, rule: str, *, minimum: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise RuleViolation(rule, f"'{field}' must be a whole number, got {value!r}")
+        raise RuleViolation(rule, f"'{field}' must be a whole number, got {value!r}", field=field)
     try:
         number = int(value)
     except ValueError as err:
-        raise RuleViolation(rule, f"'{field}' must be a whole number, got {value!r}") from err
+        raise RuleViolation(
+            rule, f"'{field}' must be a whole number, got {value!r}", field=field
+        ) from err
     if minimum is not None and number < minimum:
-        raise RuleViolation(rule, f"'{field}' must be at least {minimum}, got {number}")
+        raise RuleViolation(
+            rule, f"'{field}' must be at least {minimum}, got {number}", field=field
+        )
     return number
 
 
 def require_flag(value: Any, field: str, rule: str) -> bool:
     if not isinstance(value, bool):
-        raise RuleViolation(rule, f"'{field}' must be true or false, got {value!r}")
+        raise RuleViolation(rule, f"'{field}' must be true or false, got {value!r}", field=field)
     return value
 
 
 def require_choice(value: Any, field: str, rule: str, choices: Any) -> str:
     if value not in choices:
-        raise RuleViolation(rule, f"'{field}' must be one of {list(choices)}, got {value!r}")
+        raise RuleViolation(
+            rule, f"'{field}' must be one of {list(choices)}, got {value!r}", field=field
+        )
     return value
 
 
@@ -102,11 +110,15 @@ def checked_keys(
         unknown = [key for key in value if key not in items]
         confirmed = set(value)
     else:
-        raise RuleViolation(rule, f"'{field}' must be a checklist of {len(items)} items")
+        raise RuleViolation(
+            rule, f"'{field}' must be a checklist of {len(items)} items", field=field
+        )
     if unknown:
-        raise RuleViolation(rule, f"'{field}' has unknown items: {', '.join(map(str, unknown))}")
+        raise RuleViolation(
+            rule, f"'{field}' has unknown items: {', '.join(map(str, unknown))}", field=field
+        )
     missing = [key for key in items if key not in confirmed]
     if missing:
         labels = "; ".join(f"{key} ({items[key][0]} {items[key][1]})" for key in missing)
-        raise RuleViolation(rule, f"'{field}' items not confirmed: {labels}")
+        raise RuleViolation(rule, f"'{field}' items not confirmed: {labels}", field=field)
     return list(items)

@@ -4,8 +4,8 @@ follow-up record and the written reply, without Flask or the engine.
 Letters are `Document` rows of the organisation's case, rendered from `domain/letters/`; staff
 only (they are not among the client-visible kinds of webapp.access, so a client never learns who
 complained about it). A complaint linked to no organisation (a public complaint about the CB
-without a certificate number) has no case to store them with while `document.organisation_id`
-is required: its letters are then returned in the task data only (`letter`).
+without a certificate number) keeps its letters as documents all the same (issue 11), with no
+organisation: no case page lists them, their `data` names the complaint.
 """
 
 from datetime import datetime
@@ -29,7 +29,7 @@ from domain.complaints import (
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
-from domain.models import Certificate, Complaint, Document, Organisation
+from domain.models import Certificate, Complaint, Organisation
 
 ACKNOWLEDGEMENT_KIND = "complaint_acknowledgement"
 REMINDER_KIND = "complaint_reminder"
@@ -52,10 +52,6 @@ def _certificate_number(session: Session, complaint: Complaint) -> str:
     return certificate.number if certificate else ""
 
 
-def _documents_need_organisation() -> bool:
-    return not Document.__table__.c.organisation_id.nullable
-
-
 def _letter(
     session: Session,
     complaint: Complaint,
@@ -68,11 +64,10 @@ def _letter(
     actor: str,
     now: datetime,
 ) -> tuple[int | None, str]:
-    """Store a letter with the organisation's case; (document id or None, the text)."""
+    """Store a letter with the complaint (and the organisation's case when it has one);
+    (document id, the text)."""
     zh, en = KIND_LABELS[complaint.kind]
     body = render_letter(template, complaint=complaint, kind_zh=zh, kind_en=en, **facts)
-    if complaint.organisation_id is None and _documents_need_organisation():
-        return None, body
     document = create_document(
         session,
         kind=kind,

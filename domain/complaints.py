@@ -7,7 +7,8 @@ to the client by its certificate number) and complaints or appeals about the CB 
 (`about_cb`, `appeal` — incl. appeals against a certification decision).
 
 * Registration (`validate_registration`): field errors as codes the web turns into messages;
-  the reference is `TS-YYYY-NNNN`, the reply is due on the China date of receipt + 30 days.
+  the reference is `TS-YYYY-NNNN`, the reply is due by the last of the 30 days that start on
+  the China date of receipt (day 29; day 30 is overdue).
 * The 30-day clock (`timer_instants`): reminder on day 20, escalation to the quality manager on
   day 25, overdue on day 30, each at 09:00 China time.
 * Impartiality (R-12): the handler must not be involved in the matter — not on the team of any
@@ -21,13 +22,13 @@ to the client by its certificate number) and complaints or appeals about the CB 
 
 import re
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
+from certflow.dates import china_date, day_number, last_day_of_days, timer_on
 from certflow.models import User
 from domain.certificates import HELD, current_certificate
 from domain.checks import require_id
@@ -53,7 +54,14 @@ HANDLER_ROLE = "complaints"
 REPLY_DAYS = 30  # R-12: a written reply within 30 days of receipt
 REMINDER_DAY = 20
 ESCALATION_DAY = 25
-OVERDUE_DAY = REPLY_DAYS
+OVERDUE_DAY = REPLY_DAYS  # the first day after the 30 days (certflow/dates.py)
+
+
+def reply_due_on(received_on: date) -> date:
+    """R-12: the last day of the 30 days that start on the day of receipt (day 0): received
+    2026-03-10 → reply by 2026-04-08; overdue on day 30, 2026-04-09."""
+    return last_day_of_days(received_on, REPLY_DAYS)
+
 
 # Field limits of the registration (the columns of `complaint`).
 MAX_LENGTHS = {
@@ -187,7 +195,7 @@ def timer_instants(complaint: Complaint) -> dict[str, str]:
     received_on = china_date(complaint.received_at)
 
     def at(day: int) -> str:
-        return iso_utc(china_time_in_utc(received_on + timedelta(days=day), TIMER_HOUR_CHINA))
+        return timer_on(day_number(received_on, day))
 
     return {
         "reminder_at": at(REMINDER_DAY),

@@ -1,9 +1,11 @@
 """The certification contract (R-6.2.2a): the legally binding written contract signed after
 acceptance, with both signatures and their dates."""
 
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from certflow.dates import china_date
 from domain.acting import Acting
@@ -46,18 +48,10 @@ def record_contract(
     cb_signed_on = iso_date(cb_signed_on, "cb_signed_on", RULE, "认证机构签字日期 CB date")
     fee = decimal_number(fee, "fee", RULE, "认证费用 fee", optional=True, places=2, digits=12)
 
-    today = china_date(act.now)
-    for label, signed_on in (("客户 client", client_signed_on), ("认证机构 CB", cb_signed_on)):
-        if signed_on > today:
-            raise RuleViolation(
-                RULE,
-                f"{label} 签字日期 {signed_on.isoformat()} 晚于今天 {today.isoformat()}: "
-                "a signature date cannot be in the future",
-            )
+    check_signature_dates(client_signed_on, cb_signed_on, act.now)
     if fee is not None and fee < 0:
         raise RuleViolation(RULE, f"认证费用不能为负 the fee cannot be negative: {fee}")
-    if act.session.scalars(select(Contract.id).where(Contract.number == number)).first():
-        raise RuleViolation(RULE, f"合同编号 {number} 已存在 contract number already recorded")
+    check_contract_number_free(act.session, number)
     if act.session.scalars(
         select(Contract.id).where(Contract.application_id == application.id)
     ).first():
@@ -78,3 +72,35 @@ def record_contract(
     application.status = "contracted"
     act.session.flush()
     return contract
+
+
+def check_signature_dates(client_signed_on: Any, cb_signed_on: Any, now: datetime) -> None:
+    """R-6.2.2a: neither party signed in the future (form check `contract.fits` and
+    record_contract)."""
+    today = china_date(now)
+    for field, label, value in (
+        ("client_signed_on", "客户 client", client_signed_on),
+        ("cb_signed_on", "认证机构 CB", cb_signed_on),
+    ):
+        signed_on = (
+            value
+            if isinstance(value, date)
+            else iso_date(value, field, RULE, f"{label} 签字日期 signature date")
+        )
+        if signed_on > today:
+            raise RuleViolation(
+                RULE,
+                f"{label} 签字日期 {signed_on.isoformat()} 晚于今天 {today.isoformat()}: "
+                "a signature date cannot be in the future",
+                field=field,
+            )
+
+
+def check_contract_number_free(session: Session, number: Any) -> None:
+    """R-6.2.2a: a contract number is recorded once."""
+    if session.scalars(select(Contract.id).where(Contract.number == number)).first():
+        raise RuleViolation(
+            RULE,
+            f"合同编号 {number} 已存在 contract number already recorded",
+            field="contract_number",
+        )

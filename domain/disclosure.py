@@ -12,12 +12,12 @@ the legal basis; disclosed by/at) with the notice Document and a `disclosure_rec
 (the day and the channel of the disclosure).
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
+from certflow.dates import china_date, first_day_after, iso_utc, last_day_of_days, limit_timer
 from domain.checks import optional_text, require_text
 from domain.documents import create_document
 from domain.errors import RuleViolation
@@ -113,11 +113,10 @@ def notify_client(
             RULE, f"disclosure {reference_of(disclosure)} is {disclosure.status}: already notified"
         )
     organisation = session.get(Organisation, disclosure.organisation_id)
-    acknowledge_by = china_date(now) + timedelta(days=notice_days)
-    earliest_without_acknowledgement = acknowledge_by + timedelta(days=1)
-    acknowledge_by_at = iso_utc(
-        china_time_in_utc(earliest_without_acknowledgement, TIMER_HOUR_CHINA)
-    )
+    # R-11: the notice period starts today; its last day is `acknowledge_by`, disclosure without
+    # the client's acknowledgement is possible from the first day after it.
+    acknowledge_by = last_day_of_days(china_date(now), notice_days)
+    acknowledge_by_at = limit_timer(acknowledge_by)
     reference = reference_of(disclosure)
     notice = create_document(
         session,
@@ -127,7 +126,7 @@ def notify_client(
             "disclosure_notice",
             organisation=organisation,
             disclosure=disclosure,
-            disclosure_from=earliest_without_acknowledgement.isoformat(),
+            disclosure_from=first_day_after(acknowledge_by).isoformat(),
             acknowledge_by=acknowledge_by.isoformat(),
         ),
         organisation_id=organisation.id,
@@ -141,7 +140,7 @@ def notify_client(
             "recipient": disclosure.recipient,
             "purpose": disclosure.purpose,
             "acknowledge_by": acknowledge_by.isoformat(),
-            "disclosure_from": earliest_without_acknowledgement.isoformat(),
+            "disclosure_from": first_day_after(acknowledge_by).isoformat(),
         },
     )
     disclosure.notice_document_id = notice.id

@@ -15,7 +15,7 @@ def create_document(
     title: str,
     lines: list[str] | None = None,
     body: str | None = None,
-    organisation_id: int,
+    organisation_id: int | None,
     created_by: str,
     now: datetime,
     application_id: int | None = None,

@@ -13,12 +13,12 @@ withdrawn; a case without corrective action goes reported → investigating → 
 within one step of the engine.
 """
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
+from certflow.dates import china_date, last_day_of_days, limit_timer
 from domain.certificates import HELD, STATUS_LABELS, current_certificate, get_certificate
 from domain.checks import optional_text, require_choice, require_flag, require_text
 from domain.documents import create_document
@@ -143,8 +143,9 @@ def record_investigation(
 
     deadline = deadline_at = None
     if action == "corrective_action":
-        deadline = china_date(now) + timedelta(days=correction_days)
-        deadline_at = iso_utc(china_time_in_utc(deadline + timedelta(days=1), TIMER_HOUR_CHINA))
+        # R-10.3: the last day of the correction period (it starts today); acts the day after.
+        deadline = last_day_of_days(china_date(now), correction_days)
+        deadline_at = limit_timer(deadline)
     case.confirmed = confirmed
     case.investigation = investigation
     case.action = action

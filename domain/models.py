@@ -282,6 +282,8 @@ class Finding(db.Model):
     failures: Mapped[int | None] = mapped_column(Integer)
     evidence: Mapped[str] = mapped_column(Text, default="")
     improvement_opportunity: Mapped[str] = mapped_column(Text, default="")
+    # Attachment ids of the files supporting the finding (evidence checklist, R-8.5.4).
+    evidence_files: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     recorded_by: Mapped[str] = mapped_column(String(80))
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -352,6 +354,8 @@ class Certificate(db.Model):
     rules: Mapped[str] = mapped_column(String(200))
     issuing_body: Mapped[str] = mapped_column(String(200))
     signatory: Mapped[str] = mapped_column(String(100))
+    # R-9.2: the signatory's title, from the settings with the name (issue 10).
+    signatory_title: Mapped[str] = mapped_column(String(100), default="", server_default="")
     issued_on: Mapped[date] = mapped_column(Date)
     original_issued_on: Mapped[date] = mapped_column(Date)
     changed_on: Mapped[date | None] = mapped_column(Date)
@@ -408,12 +412,14 @@ class Announcement(db.Model):
 
 
 class Document(db.Model):
-    """A generated written notice or report kept with the case (R-6.2.2b, R-8.6, R-8.8 …)."""
+    """A generated written notice or report kept with the case (R-6.2.2b, R-8.6, R-8.8 …).
+    `organisation_id` is empty only for the letters of a public complaint that names no
+    organisation (R-12): they belong to no case page, `data` names the complaint."""
 
     __tablename__ = "document"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
     audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit.id"))
     kind: Mapped[str] = mapped_column(String(40), index=True)
@@ -446,3 +452,4 @@ from domain.models_cases import (  # noqa: E402, F401
     Disclosure,
     MisuseCase,
 )
+from domain.models_clients import CaseBinding, LinkRequest  # noqa: E402, F401

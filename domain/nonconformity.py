@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.dates import TIMER_HOUR_CHINA, china_date, china_time_in_utc, iso_utc
+from certflow.dates import china_date, last_day_of_days, limit_timer, timer_on
 from domain.acting import Acting
 from domain.audit.common import application_of, get_audit
 from domain.checks import is_true, optional_text, require_id, require_list, require_text
@@ -27,6 +27,7 @@ REPORT_KIND = "nc_report"
 REMINDER_KIND = "nc_reminder"
 VERIFICATION_METHODS = ("documentary", "on_site")
 AWAITING_ANSWER = ("open", "confirmed", "rejected")
+AWAITING_VERIFICATION = ("answered",)
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,12 @@ def _latest_document(session: Session, audit: Audit, kind: str) -> Document | No
 
 
 def response_deadline(act: Acting, deadlines: Deadlines) -> tuple[date, str, str]:
-    """The date by which the client answers (NC_RESPONSE_DAYS after today, China date), and the
-    timer instants of the reminder (NC_REMINDER_DAYS_BEFORE) and of the deadline's passing
-    (09:00 China time the day after, so the whole deadline day is the client's)."""
-    deadline = china_date(act.now) + timedelta(days=deadlines.response_days)
-    reminder_on = deadline - timedelta(days=deadlines.reminder_days_before)
-    reminder_at = iso_utc(china_time_in_utc(reminder_on, TIMER_HOUR_CHINA))
-    deadline_at = iso_utc(china_time_in_utc(deadline + timedelta(days=1), TIMER_HOUR_CHINA))
+    """R-8.7: the last day on which the client answers (a period of NC_RESPONSE_DAYS days that
+    starts today, China date), and the timer instants of the reminder (NC_REMINDER_DAYS_BEFORE
+    that day) and of the deadline's passing (the first day after it, certflow/dates.py)."""
+    deadline = last_day_of_days(china_date(act.now), deadlines.response_days)
+    reminder_at = timer_on(deadline - timedelta(days=deadlines.reminder_days_before))
+    deadline_at = limit_timer(deadline)
     return deadline, reminder_at, deadline_at
 
 
@@ -156,17 +156,7 @@ def record_answers(act: Acting, audit_id: int, answers: Any) -> None:
         numbers = ", ".join(nc.number for nc in unconfirmed)
         raise RuleViolation("R-8.7", f"the client has not confirmed the NC report ({numbers})")
     awaiting = {nc.id: nc for nc in nonconformities_of(act.session, audit, AWAITING_ANSWER)}
-    if not awaiting:
-        raise RuleViolation("R-8.7", "no nonconformity is waiting for an answer")
-    answered = _one_entry_per_nc(
-        answers,
-        "answers",
-        awaiting,
-        _answer_entry,
-        not_expected="is not waiting for an answer on this audit",
-        twice="is answered twice",
-        missing="every open nonconformity needs an answer",
-    )
+    answered = check_answers(awaiting, answers)
     for nc_id, answer in answered.items():
         nc = awaiting[nc_id]
         nc.root_cause = answer["root_cause"]
@@ -175,6 +165,38 @@ def record_answers(act: Acting, audit_id: int, answers: Any) -> None:
         nc.answered_at = act.now
         nc.rounds = (nc.rounds or 0) + 1
         nc.status = "answered"
+
+
+def check_answers(awaiting: dict[int, Nonconformity], answers: Any) -> dict[int, dict]:
+    """R-8.7: one complete answer for each NC awaiting one (form check `nc.answers_fit` and
+    record_answers)."""
+    if not awaiting:
+        raise RuleViolation("R-8.7", "no nonconformity is waiting for an answer")
+    return _one_entry_per_nc(
+        answers,
+        "answers",
+        awaiting,
+        _answer_entry,
+        not_expected="is not waiting for an answer on this audit",
+        twice="is answered twice",
+        missing="every open nonconformity needs an answer",
+    )
+
+
+def check_verdicts(answered: dict[int, Nonconformity], verdicts: Any) -> dict[int, dict]:
+    """R-8.7: one verdict for each answered NC, documentary with a note or on site with its
+    record, a rejection with its reason (form check `nc.verdicts_fit` and record_verification)."""
+    if not answered:
+        raise RuleViolation("R-8.7", "no answered nonconformity is waiting for verification")
+    return _one_entry_per_nc(
+        verdicts,
+        "verdicts",
+        answered,
+        _verdict_entry,
+        not_expected="is not an answered NC of this audit",
+        twice="has two verdicts",
+        missing="every answered nonconformity needs a verdict",
+    )
 
 
 def _one_entry_per_nc(
@@ -190,15 +212,25 @@ def _one_entry_per_nc(
     """The list `field` parsed into exactly one entry for each expected NC (R-8.7)."""
     entries: dict[int, dict] = {}
     for index, raw in enumerate(require_list(value, field, "R-8.7")):
-        nc_id, entry = parse(index, raw)
+        try:
+            nc_id, entry = parse(index, raw)
+        except RuleViolation as err:
+            err.field = err.field or f"{field}/{index}"
+            raise
+        except ValueError as err:  # an NC id that is not a number
+            raise RuleViolation("R-8.7", str(err), field=f"{field}/{index}") from err
         if nc_id not in expected:
-            raise RuleViolation("R-8.7", f"{field}[{index}]: NC {nc_id} {not_expected}")
+            raise RuleViolation(
+                "R-8.7", f"{field}[{index}]: NC {nc_id} {not_expected}", field=f"{field}/{index}"
+            )
         if nc_id in entries:
-            raise RuleViolation("R-8.7", f"{field}[{index}]: NC {nc_id} {twice}")
+            raise RuleViolation(
+                "R-8.7", f"{field}[{index}]: NC {nc_id} {twice}", field=f"{field}/{index}"
+            )
         entries[nc_id] = entry
     absent = [nc.number for nc_id, nc in expected.items() if nc_id not in entries]
     if absent:
-        raise RuleViolation("R-8.7", f"{missing}: {', '.join(absent)}")
+        raise RuleViolation("R-8.7", f"{missing}: {', '.join(absent)}", field=field)
     return entries
 
 
@@ -244,18 +276,8 @@ def record_verification(act: Acting, audit_id: int, verdicts: Any, deadlines: De
     """R-8.7: verify each answered NC, documentary (a note on chronology and authenticity of the
     evidence) or on site (with a record); a rejected NC goes back to the client."""
     audit = get_audit(act.session, audit_id)
-    answered = {nc.id: nc for nc in nonconformities_of(act.session, audit, ["answered"])}
-    if not answered:
-        raise RuleViolation("R-8.7", "no answered nonconformity is waiting for verification")
-    verdicts = _one_entry_per_nc(
-        verdicts,
-        "verdicts",
-        answered,
-        _verdict_entry,
-        not_expected="is not an answered NC of this audit",
-        twice="has two verdicts",
-        missing="every answered nonconformity needs a verdict",
-    )
+    answered = {nc.id: nc for nc in nonconformities_of(act.session, audit, AWAITING_VERIFICATION)}
+    verdicts = check_verdicts(answered, verdicts)
     rejected = []
     deadline, reminder_at, deadline_at = response_deadline(act, deadlines)
     for nc_id, verdict in verdicts.items():

@@ -64,6 +64,48 @@ def _refuse_second_programme(act: Acting, application: Application) -> None:
             )
 
 
+def check_programme_dates(
+    document_review_date: Any, initial_audit_start: Any, initial_audit_end: Any
+) -> tuple[date, date, date]:
+    """R-8.1, R-7.1.2: the document review is planned before the initial audit, which ends on or
+    after its start (form check `programme.dates_fit` and create_programme)."""
+    review_date = iso_date(
+        document_review_date, "document_review_date", "R-8.1", "文件评审日期 review date"
+    )
+    audit_start = iso_date(
+        initial_audit_start, "initial_audit_start", "R-7.1.2", "初始审查开始 audit start"
+    )
+    audit_end = iso_date(
+        initial_audit_end, "initial_audit_end", "R-7.1.2", "初始审查结束 audit end"
+    )
+    if review_date >= audit_start:
+        raise RuleViolation(
+            "R-8.1",
+            f"文件评审 {review_date.isoformat()} 须在现场审查 {audit_start.isoformat()} 之前 "
+            "the document review comes before the on-site audit",
+            field="document_review_date",
+        )
+    if audit_end < audit_start:
+        raise RuleViolation(
+            "R-7.1.2",
+            f"初始审查结束日期 {audit_end.isoformat()} 早于开始日期 {audit_start.isoformat()} "
+            "the audit ends before it starts",
+            field="initial_audit_end",
+        )
+    return review_date, audit_start, audit_end
+
+
+def check_shift_work_explained(application: Application, shift_work_notes: Any) -> None:
+    """R-7.1.4: a client working in shifts gets a programme that says how shifts are covered."""
+    if application.shift_work and not optional_text(shift_work_notes, "shift_work_notes"):
+        raise RuleViolation(
+            "R-7.1.4",
+            "客户采用轮班作业，审查方案须说明如何考虑轮班活动 the client works in shifts: say how "
+            "the programme covers shift work",
+            field="shift_work_notes",
+        )
+
+
 def create_programme(
     act: Acting,
     application_id: int,
@@ -87,41 +129,18 @@ def create_programme(
         )
     mystery_shopping = flag(mystery_shopping, "mystery_shopping", "R-8.2")
     random_survey = flag(random_survey, "random_survey", "R-8.3")
-    review_date = iso_date(
-        document_review_date, "document_review_date", "R-8.1", "文件评审日期 review date"
-    )
-    audit_start = iso_date(
-        initial_audit_start, "initial_audit_start", "R-7.1.2", "初始审查开始 audit start"
-    )
-    audit_end = iso_date(
-        initial_audit_end, "initial_audit_end", "R-7.1.2", "初始审查结束 audit end"
+    review_date, audit_start, audit_end = check_programme_dates(
+        document_review_date, initial_audit_start, initial_audit_end
     )
     man_days = decimal_number(man_days, "man_days", "R-7.1.2", "审查人日 man-days")
     sizing_notes = optional_text(sizing_notes, "sizing_notes")
     shift_work_notes = optional_text(shift_work_notes, "shift_work_notes")
 
-    if review_date >= audit_start:
-        raise RuleViolation(
-            "R-8.1",
-            f"文件评审 {review_date.isoformat()} 须在现场审查 {audit_start.isoformat()} 之前 "
-            "the document review comes before the on-site audit",
-        )
-    if audit_end < audit_start:
-        raise RuleViolation(
-            "R-7.1.2",
-            f"初始审查结束日期 {audit_end.isoformat()} 早于开始日期 {audit_start.isoformat()} "
-            "the audit ends before it starts",
-        )
     if man_days is None or man_days < MIN_MAN_DAYS:
         raise RuleViolation(
             "R-7.1.2", f"审查人日至少 0.5 man-days must be at least 0.5: {man_days}"
         )
-    if application.shift_work and not shift_work_notes:
-        raise RuleViolation(
-            "R-7.1.4",
-            "客户采用轮班作业，审查方案须说明如何考虑轮班活动 the client works in shifts: say how "
-            "the programme covers shift work (shift_work_notes)",
-        )
+    check_shift_work_explained(application, shift_work_notes)
     _refuse_second_programme(act, application)
 
     programme = AuditProgramme(

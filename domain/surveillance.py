@@ -14,9 +14,9 @@ limit is then at the latest 31 December of that year).
 
 Timer instants are 09:00 China time: `planning_at` (SURVEILLANCE_PLANNING_LEAD_DAYS
 before the due date), `reminder_at` (SURVEILLANCE_REMINDER_DAYS_BEFORE before it), `due_at` and
-`hard_limit_at` on the day *after* the due date / hard limit (the whole day is still in time,
-as for NC deadlines), `recertification_at` 3 months before expiry (R-8.11) and `expiry_at` on the
-expiry date.
+`hard_limit_at` on the day *after* the due date / hard limit (both are last days, in time),
+`recertification_at` 3 months before the validity ends (R-8.11) and `expiry_at` on the day after
+the last valid day — the one calendar convention of certflow/dates.py (docs/calendar.md).
 
 A random survey (R-8.3) is required in a surveillance when none was recorded in this cycle's
 audits (mystery shopping records or on-site survey days) within the 2 years before the
@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from certflow.dates import TIMER_HOUR_CHINA, add_months, china_time_in_utc, iso_utc
+from certflow.dates import is_past, last_day_of_months, timer_on
 from domain.audit.common import MYSTERY_SHOPPING_KIND, SURVEILLANCE_AUDIT_KINDS
 from domain.certificates import HELD, STATUS_LABELS, current_certificate, get_certificate
 from domain.checks import optional_text, require_int
@@ -230,13 +230,13 @@ def last_random_survey(
 def random_survey_required(
     session: Session, certificate: Certificate, programme: AuditProgramme, reference: date
 ) -> bool:
-    """R-8.10.1(2): no random survey in this cycle within the 2 years before `reference`."""
+    """R-8.10.1(2): no random survey in this cycle whose 2 years still run on `reference`."""
     last = last_random_survey(session, certificate, programme)
-    return last is None or last < add_months(reference, -RANDOM_SURVEY_MONTHS)
+    return last is None or is_past(last_day_of_months(last, RANDOM_SURVEY_MONTHS), reference)
 
 
 def timer_at(day: date) -> str:
-    return iso_utc(china_time_in_utc(day, TIMER_HOUR_CHINA))
+    return timer_on(day)
 
 
 def iso_or_none(day: date | None) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from certflow.dates import limit_timer
 from domain.audit.common import require_status
 from domain.certificates import record_event
 from domain.checks import optional_text, require_date, require_id
@@ -57,8 +58,8 @@ def schedule(
         "hard_limit": hard_limit.isoformat(),
         "planning_at": timer_at(due - timedelta(days=lead)),
         "reminder_at": timer_at(due - timedelta(days=reminder)),
-        "due_at": timer_at(due + timedelta(days=1)),
-        "hard_limit_at": timer_at(hard_limit + timedelta(days=1)),
+        "due_at": limit_timer(due),
+        "hard_limit_at": limit_timer(hard_limit),
         "recertification_at": timer_at(recertification_window_opens(certificate.expires_on)),
         "random_survey_required": random_survey_required(session, certificate, programme, due),
     }
@@ -361,14 +362,15 @@ def decide_extension(
 
 def prepare_recertification(session: Session, *, certificate_id: int) -> dict:
     """R-8.11: recertification starts 3 months before expiry; `expiry_at` (09:00 China time on
-    the day after `expires_on`, the certificate's last valid day) bounds the client's request and
-    the recertification itself: a certificate not recertified — declined, unanswered, unfinished
-    or not granted — stays valid to its last day and is cancelled the day after (R-9.5.3b)."""
+    the day after `expires_on`, the certificate's last valid day: `limit_timer`, docs/calendar.md)
+    bounds the client's request and the recertification itself: a certificate not recertified —
+    declined, unanswered, unfinished or not granted — stays valid to its last day and is
+    cancelled the day after (R-9.5.3b)."""
     certificate = certificate_in_force(
         session, certificate_id, "R-8.11", "start its recertification"
     )
     return {
-        "expiry_at": timer_at(certificate.expires_on + timedelta(days=1)),
+        "expiry_at": limit_timer(certificate.expires_on),
         "certificate_number": certificate.number,
         "organisation_id": certificate.organisation_id,
         "certificate_id": certificate.id,

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from certflow.dates import china_date
 from domain.acting import Acting
@@ -155,11 +156,11 @@ def _team_refusals(nominees: list[Nominee], onsite_end: date | None) -> list[str
 
     known = [n for n in nominees if n.auditor is not None and n.role in ROLE_NAMES]
     for nominee in known:
-        refusals.extend(_member_refusals(nominee, onsite_end))
+        refusals.extend(member_refusals(nominee, onsite_end))
 
     auditing = [n for n in nominees if n.role in AUDITING_ROLES]
     if len(auditing) == 1 and auditing[0] in known and not auditing[0].auditor.is_technical_expert:
-        refusals.extend(_sole_auditor_refusals(auditing[0]))
+        refusals.extend(sole_auditor_refusals(auditing[0]))
     else:
         for leader in leaders:
             auditor = leader.auditor
@@ -171,7 +172,7 @@ def _team_refusals(nominees: list[Nominee], onsite_end: date | None) -> list[str
     return refusals
 
 
-def _member_refusals(nominee: Nominee, onsite_end: date | None) -> list[str]:
+def member_refusals(nominee: Nominee, onsite_end: date | None) -> list[str]:
     auditor = nominee.auditor
     assert auditor is not None
     role_name = ROLE_NAMES[nominee.role]
@@ -201,7 +202,7 @@ def _member_refusals(nominee: Nominee, onsite_end: date | None) -> list[str]:
     return []
 
 
-def _sole_auditor_refusals(nominee: Nominee) -> list[str]:
+def sole_auditor_refusals(nominee: Nominee) -> list[str]:
     """R-7.2.3: a one-auditor team's auditor is qualified as team leader and for the field."""
     auditor = nominee.auditor
     assert auditor is not None
@@ -219,8 +220,8 @@ def _sole_auditor_refusals(nominee: Nominee) -> list[str]:
     return refusals
 
 
-def _flags(
-    act: Acting, audit: Audit, nominees: list[Nominee], onsite_start: date | None
+def impartiality_flags(
+    session: Session, audit: Audit, nominees: list[Nominee], onsite_start: date | None
 ) -> list[dict[str, Any]]:
     """Impartiality flags (R-7.2.1(5)): `audited_before` is recorded with the appointment;
     `conflict_of_interest` also refuses it (see `_conflict_refusals`)."""
@@ -229,7 +230,7 @@ def _flags(
         return []
     names = {n.auditor_id: n.person for n in nominees}
     flags: list[dict[str, Any]] = []
-    earlier = act.session.execute(
+    earlier = session.execute(
         select(AuditTeamMember.auditor_id, AuditTeamMember.role, Audit)
         .join(Audit, AuditTeamMember.audit_id == Audit.id)
         .where(
@@ -251,7 +252,7 @@ def _flags(
         )
     if onsite_start is not None:
         since = years_before(onsite_start, CONFLICT_YEARS)
-        conflicts = act.session.scalars(
+        conflicts = session.scalars(
             select(ConflictOfInterest)
             .where(
                 ConflictOfInterest.organisation_id == audit.organisation_id,
@@ -387,7 +388,7 @@ def appoint_audit_team(
     texts = _letter_texts(given, refusals)
     start, end = _onsite_dates(given, refusals)
     refusals = _team_refusals(nominees, end) + refusals
-    flags = _flags(act, audit, nominees, start)
+    flags = impartiality_flags(act.session, audit, nominees, start)
     refusals += _conflict_refusals(flags)
     if refusals or start is None or end is None:
         return {

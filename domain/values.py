@@ -18,7 +18,9 @@ ModelT = TypeVar("ModelT", bound=db.Model)
 def _fits(value: str, name: str, rule: str, max_length: int | None) -> str:
     if max_length is not None and len(value) > max_length:
         raise RuleViolation(
-            rule, f"parameter {name!r} is longer than {max_length} characters ({len(value)})"
+            rule,
+            f"parameter {name!r} is longer than {max_length} characters ({len(value)})",
+            field=name,
         )
     return value
 
@@ -28,7 +30,9 @@ def required_text(
 ) -> str:
     """A required, non-blank string (stripped), at most `max_length` characters."""
     if not isinstance(value, str) or not value.strip():
-        raise RuleViolation(rule, f"{label} 必须填写 must be given (parameter {name!r})")
+        raise RuleViolation(
+            rule, f"{label} 必须填写 must be given (parameter {name!r})", field=name
+        )
     return _fits(value.strip(), name, rule, max_length)
 
 
@@ -43,20 +47,26 @@ def optional_text(value: Any, name: str, rule: str = "", max_length: int | None 
 
 def flag(value: Any, name: str, rule: str) -> bool:
     if not isinstance(value, bool):
-        raise RuleViolation(rule, f"parameter {name!r} must be true or false, got {value!r}")
+        raise RuleViolation(
+            rule, f"parameter {name!r} must be true or false, got {value!r}", field=name
+        )
     return value
 
 
 def whole_number(value: Any, name: str, rule: str, label: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise RuleViolation(rule, f"{label} must be a whole number (parameter {name!r}): {value!r}")
+        raise RuleViolation(
+            rule, f"{label} must be a whole number (parameter {name!r}): {value!r}", field=name
+        )
     return value
 
 
 def iso_date(value: Any, name: str, rule: str, label: str) -> date:
     """An ISO date string such as "2026-03-10"."""
     if not isinstance(value, str) or not value:
-        raise RuleViolation(rule, f"{label} 必须填写 must be given (parameter {name!r})")
+        raise RuleViolation(
+            rule, f"{label} 必须填写 must be given (parameter {name!r})", field=name
+        )
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -80,14 +90,18 @@ def decimal_number(
     if value is None or value == "":
         if optional:
             return None
-        raise RuleViolation(rule, f"{label} 必须填写 must be given (parameter {name!r})")
+        raise RuleViolation(
+            rule, f"{label} 必须填写 must be given (parameter {name!r})", field=name
+        )
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise RuleViolation(rule, f"{label} must be a number (parameter {name!r}): {value!r}")
+        raise RuleViolation(
+            rule, f"{label} must be a number (parameter {name!r}): {value!r}", field=name
+        )
     try:
         number = Decimal(str(value).strip())
     except InvalidOperation:
         raise RuleViolation(
-            rule, f"{label} must be a number (parameter {name!r}): {value!r}"
+            rule, f"{label} must be a number (parameter {name!r}): {value!r}", field=name
         ) from None
     if not number.is_finite():
         raise RuleViolation(rule, f"{label} must be a finite number: {value!r}")

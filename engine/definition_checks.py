@@ -42,6 +42,7 @@ ALLOWED_TASK_PROPERTIES = frozenset(
         "formJsonSchemaFilename",  # the task's form (JSON Schema)
         "formUiSchemaFilename",
         "dueIn",  # ISO duration → the task's due date
+        "dueAt",  # a task-data path (`complaint.overdue_at`) holding the due instant (ISO)
         "followUpIn",  # ISO duration → the task's follow-up date
         "guard",  # registered task guard
         "validate",  # registered form validator

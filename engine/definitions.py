@@ -13,6 +13,7 @@ from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMix
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from certflow.process_texts import CATALOGUE
 from engine.errors import DeploymentError
 from engine.models import Deployment, ProcessVersion, ProcessVersionFile, SourceFile
 from engine.parsing import make_parser, parse_xml
@@ -104,6 +105,10 @@ def deploy_definitions(
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
         dependencies = _dependencies(spec, subprocess_specs, relpath, dmn_files)
+        # The English texts are deployed with the definitions (certflow/process_texts.py): a
+        # changed translation makes new versions, no code release needed.
+        if (root / CATALOGUE).is_file():
+            dependencies[CATALOGUE.as_posix()] = root / CATALOGUE
         contents = {stored: path.read_bytes() for stored, path in dependencies.items()}
         digests = {stored: _sha256(content) for stored, content in contents.items()}
         combined = _sha256(

@@ -1,5 +1,7 @@
 """Errors the engine raises; each carries the HTTP status the web layer answers with."""
 
+from engine.forms import FieldError
+
 
 class EngineError(Exception):
     status = 400
@@ -24,11 +26,22 @@ class ConflictError(EngineError):
 
 
 class FormValidationError(EngineError):
+    """`errors`: {field: [the engine's texts]}; `details`: {field: [engine.forms.FieldError]},
+    the failed rule of each (a domain validator's finding has none)."""
+
     status = 422
 
-    def __init__(self, errors: dict[str, list[str]]) -> None:
+    def __init__(
+        self, errors: dict[str, list[str]] | None = None, *, details: dict | None = None
+    ) -> None:
         super().__init__("the submitted data does not match the task's form")
-        self.errors = errors
+        if details is None:  # a domain validator's findings: texts without a rule
+            details = {
+                field: [FieldError(path=field, message=text) for text in texts]
+                for field, texts in (errors or {}).items()
+            }
+        self.details = details
+        self.errors = {field: [item.message for item in items] for field, items in details.items()}
 
 
 class DeploymentError(EngineError):

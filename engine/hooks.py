@@ -50,7 +50,23 @@ class MessageDelivered(EngineEvent):
     payload: Mapping[str, Any]
 
 
-HOOK_EVENTS: tuple[type[EngineEvent], ...] = (InstanceStarted, TaskCompleted, MessageDelivered)
+@dataclass(frozen=True)
+class TaskSentBack(EngineEvent):
+    """Staff sent the case back to a completed user task (incident repair): it is open again,
+    for `assignee`, and `previous_data` are the answers it was completed with."""
+
+    task_id: str
+    element_id: str
+    assignee: str | None
+    previous_data: Mapping[str, Any]
+
+
+HOOK_EVENTS: tuple[type[EngineEvent], ...] = (
+    InstanceStarted,
+    TaskCompleted,
+    MessageDelivered,
+    TaskSentBack,
+)
 
 E = TypeVar("E", bound=EngineEvent)
 

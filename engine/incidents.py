@@ -80,41 +80,50 @@ class Incidents(EngineCore):
                 raise ConflictError(f"incident {incident_id} is already {incident.status}")
             instance = self._get_instance(incident.instance_id)
             workflow = self._load(instance)
-            task = workflow.get_task_from_id(task_uuid(incident.task_id))
             run = Run(instance, workflow, actor, now)
-            self._log(
-                session,
-                "incident_retried",
-                actor,
-                now,
-                instance_id=instance.id,
-                task_id=incident.task_id,
-                element_id=incident.element_id,
-                data={"incident_id": incident.id, "data": data},
-            )
             with self._scope(run):
-                if data:
-                    task.data.update(data)
-                try:
-                    task.run()
-                except SpiffWorkflowException as err:
-                    self._record_incidents(run, err)
-                else:
-                    incident.status, incident.resolved_at = "resolved", now
-                    incident.resolved_by = actor.username
-                    self._log(
-                        session,
-                        "incident_resolved",
-                        actor,
-                        now,
-                        instance_id=instance.id,
-                        task_id=incident.task_id,
-                        element_id=incident.element_id,
-                        data={"incident_id": incident.id},
-                    )
-                    self._advance(run)
+                self._run_again(run, incident, data)
                 self._finish(run)
         return incident
+
+    def _run_again(self, run: Run, incident: Incident, data: dict[str, Any] | None) -> None:
+        """Run the failed task again (with `data` merged into its data) and, when it passes,
+        resolve the incident and continue the instance; inside the caller's scope."""
+        session, actor, now = self.session, run.actor, run.now
+        task = run.workflow.get_task_from_id(task_uuid(incident.task_id))
+        self._log(
+            session,
+            "incident_retried",
+            actor,
+            now,
+            instance_id=run.instance.id,
+            task_id=incident.task_id,
+            element_id=incident.element_id,
+            data={"incident_id": incident.id, "data": data},
+        )
+        if data:
+            task.data.update(data)
+        try:
+            task.run()
+        except SpiffWorkflowException as err:
+            self._record_incidents(run, err)
+        else:
+            self._resolve(run, incident, "incident_resolved")
+            self._advance(run)
+
+    def _resolve(self, run: Run, incident: Incident, event_type: str, **data: Any) -> None:
+        incident.status, incident.resolved_at = "resolved", run.now
+        incident.resolved_by = run.actor.username
+        self._log(
+            self.session,
+            event_type,
+            run.actor,
+            run.now,
+            instance_id=run.instance.id,
+            task_id=incident.task_id,
+            element_id=incident.element_id,
+            data={"incident_id": incident.id, **data},
+        )
 
     def open_incidents(self, instance_id: int) -> list[Incident]:
         return list(

@@ -1,14 +1,20 @@
-"""Read-only queries on instances and human tasks for the web and the API."""
+"""Read-only queries for the web and the API: tasks (`query_tasks`), instances, events and
+incidents (`query_instances`), and a task's form, documentation and data."""
 
 from typing import Any
 
-from engine.core import EngineCore, task_uuid
+from engine.core import task_uuid
+from engine.diagram_state import diagram_marks
 from engine.errors import NotFoundError
+from engine.forms import FieldError, field_errors
 from engine.models import HumanTask, ProcessInstance
+from engine.query_instances import InstanceQueries
+from engine.query_tasks import TaskQueries
 
 
-class Queries(EngineCore):
-    """Instances and human tasks as the web and the API read them."""
+class Queries(TaskQueries, InstanceQueries):
+    """Instances and human tasks as the web and the API read them. The methods on one task take
+    its row or its `TaskView` (id, instance_id, element_id, form_file)."""
 
     def get_instance(self, instance_id: int) -> ProcessInstance:
         return self._get_instance(instance_id)
@@ -19,14 +25,21 @@ class Queries(EngineCore):
             raise NotFoundError(f"task {task_id} not found")
         return row
 
-    def task_form(self, row: HumanTask) -> dict | None:
+    def task_form(self, row: Any) -> dict | None:
         if not row.form_file:
             return None
-        return self.form_schema(row.instance.process_version_id, row.form_file)
+        instance = self._get_instance(row.instance_id)
+        return self.form_schema(instance.process_version_id, row.form_file)
 
-    def task_details(self, row: HumanTask) -> dict[str, Any]:
+    def form_errors(self, row: Any, data: Any) -> dict[str, list[FieldError]]:
+        """The task form's check of `data` (the one `complete_task` makes), without completing:
+        for a page that could not parse some inputs and still shows every error at once."""
+        schema = self.task_form(row)
+        return field_errors(schema, data, self._format_checker()) if schema else {}
+
+    def task_details(self, row: Any) -> dict[str, Any]:
         """Documentation and instructions of a task, read from its spec."""
-        instance = row.instance
+        instance = self._get_instance(row.instance_id)
         spec, subprocess_specs = self._spec(instance.process_version)
         for process_spec in [spec, *subprocess_specs.values()]:
             task_spec = process_spec.task_specs.get(row.element_id)
@@ -38,8 +51,15 @@ class Queries(EngineCore):
                 }
         return {"documentation": "", "instructions": "", "properties": {}}
 
-    def task_data(self, row: HumanTask) -> dict[str, Any]:
-        instance = row.instance
+    def task_data(self, row: Any) -> dict[str, Any]:
+        instance = self._get_instance(row.instance_id)
         workflow = self._load(instance)
         task = workflow.get_task_from_id(task_uuid(row.id))
         return dict(task.data) if task is not None else {}
+
+    def diagram_marks(
+        self, instance_id: int, incident_task_ids: list[str]
+    ) -> dict[str, dict[str, list]]:
+        """Per process id of the instance: the elements reached, active and failing and the flows
+        taken (engine/diagram_state.py), for the instance diagram."""
+        return diagram_marks(self._load(self._get_instance(instance_id)), incident_task_ids)

@@ -48,6 +48,7 @@ class GuardContext:
     actor: str
     actor_roles: frozenset[str]
     data: dict[str, Any]
+    settings: Any = None
 
 
 Handler = Callable[[Any, HandlerContext], Any]
@@ -56,13 +57,20 @@ Guard = Callable[[GuardContext], str | None]
 # A validator checks submitted task data against the domain rules before the task completes;
 # it returns field errors ({field: [messages]}), which the user sees like form errors (422).
 Validator = Callable[[GuardContext], dict[str, list[str]]]
+# The option check: (form schema, submitted data, context) -> field errors (422), run on
+# every completed task with a form: whether a value is one of the options the form's data
+# sources offer (issue 10).
+OptionCheck = Callable[[Mapping[str, Any], Mapping[str, Any], GuardContext], dict[str, list[str]]]
+# A form check: a rule a later service task enforces on a form's answers, declared by the form
+# (`"x-checks": [names]`) and run when it is submitted; it returns field errors like a validator.
+FormCheck = Callable[[GuardContext], dict[str, list[str]]]
 # (operator, declared model, raw parameters) -> the parsed parameters, or raises ValueError.
 ParamsParser = Callable[[str, Any, Mapping[str, Any]], Any]
 
 
 class HandlerRegistry:
-    """Operators, guards and validators by name; registering a second function under a taken
-    name is an error (re-registering the same function is not)."""
+    """Operators, guards, validators and form checks by name; registering a second function
+    under a taken name is an error (re-registering the same function is not)."""
 
     def __init__(self, parse_params: ParamsParser | None = None) -> None:
         self._parse_params = parse_params
@@ -70,6 +78,8 @@ class HandlerRegistry:
         self._params: dict[str, Any] = {}  # operator → its declared parameters model
         self._guards: dict[str, Guard] = {}
         self._validators: dict[str, Validator] = {}
+        self.option_check: OptionCheck | None = None
+        self._form_checks: dict[str, FormCheck] = {}
 
     # -- handlers ----------------------------------------------------------------------------
     def add_handler(self, operator: str, fn: Handler, params: Any = None) -> None:
@@ -135,6 +145,15 @@ class HandlerRegistry:
 
     def validators(self) -> frozenset[str]:
         return frozenset(self._validators)
+
+    def add_form_check(self, name: str, fn: FormCheck) -> None:
+        _add(self._form_checks, name, fn, "form check")
+
+    def form_check(self, name: str) -> FormCheck | None:
+        return self._form_checks.get(name)
+
+    def form_checks(self) -> frozenset[str]:
+        return frozenset(self._form_checks)
 
 
 def _add(table: dict[str, Any], name: str, fn: Any, kind: str) -> None:

@@ -2,9 +2,11 @@
 
 `WorkflowEngine` is the facade over the engine's parts, one module each: instance run and save
 (`instance_run`), the human-task index (`task_index`) and the operations on tasks
-(`task_operations`), messages, timers (`timer_sweep`), incidents, definitions (`versions`) and
-read queries (`queries`); what they share is in `core`. It is given its handler registry and
-hooks (`engine.registry`, `engine.hooks`) and imports no application code.
+(`task_operations`), messages, timers (`timer_sweep`), incidents and their repair (`repair`),
+definitions (`versions`) and read queries (`queries`: `query_tasks`, `query_instances`, scoped
+by `query_scope`, answering with the snapshots of `read_models`); what they share is in
+`core`. It is given its handler registry and hooks (`engine.registry`, `engine.hooks`) and
+imports no application code.
 
     WorkflowEngine(session_factory, clock, registry, hooks=hooks, format_checker=...)
 
@@ -14,6 +16,7 @@ Every public operation is one database transaction (see `engine.core`).
 from SpiffWorkflow.exceptions import WorkflowException
 
 from engine.actors import SUPERVISOR_ROLES, SYSTEM, Actor
+from engine.decisions import Decisions
 from engine.errors import (
     ConflictError,
     EngineError,
@@ -25,6 +28,17 @@ from engine.incidents import Incidents
 from engine.instance_run import InstanceRun
 from engine.messages import MessageResult, Messages
 from engine.queries import Queries
+from engine.query_scope import SORTS as TASK_SORTS
+from engine.query_scope import InstanceFilter, InstanceLink, TaskFilter, TaskScope
+from engine.read_models import (
+    EventView,
+    IncidentView,
+    InstanceView,
+    ProcessView,
+    TaskView,
+    VersionView,
+)
+from engine.repair import Repair
 from engine.task_index import TaskIndex
 from engine.task_operations import TaskOperations
 from engine.timer_sweep import TimerSweep
@@ -32,22 +46,43 @@ from engine.versions import Versions
 
 
 class WorkflowEngine(
-    Versions, Queries, TaskOperations, Messages, TimerSweep, Incidents, TaskIndex, InstanceRun
+    Versions,
+    Queries,
+    TaskOperations,
+    Messages,
+    TimerSweep,
+    Repair,
+    Incidents,
+    TaskIndex,
+    InstanceRun,
+    Decisions,
 ):
-    """Deploy, start, complete/claim/unclaim/reassign, messages, timers, incident retry, and the
-    queries on instances and tasks (the constructor is `EngineCore.__init__`)."""
+    """Deploy, start, complete/claim/unclaim/reassign, messages, timers, incident retry and
+    repair (correct and retry, send back), the queries on instances and tasks, decision previews
+    (the constructor is `EngineCore.__init__`)."""
 
 
 __all__ = [
     "Actor",
     "ConflictError",
     "EngineError",
+    "EventView",
     "ForbiddenError",
     "FormValidationError",
+    "IncidentView",
+    "InstanceLink",
+    "InstanceView",
     "MessageResult",
     "NotFoundError",
+    "ProcessView",
     "SUPERVISOR_ROLES",
     "SYSTEM",
+    "TASK_SORTS",
+    "InstanceFilter",
+    "TaskFilter",
+    "TaskScope",
+    "TaskView",
+    "VersionView",
     "WorkflowEngine",
     "WorkflowException",
 ]

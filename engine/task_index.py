@@ -89,8 +89,12 @@ class TaskIndex(EngineCore):
             )
 
     def _due_at(self, task, now: datetime) -> datetime | None:
-        """Due date: the `dueIn` property (ISO duration) or the earliest boundary timer."""
+        """Due date: the `dueAt` property (a task-data path to an ISO instant, e.g. a deadline a
+        handler computed), else the `dueIn` property (ISO duration) or the earliest boundary
+        timer. `dueAt` is the deadline itself, so a reminder timer does not make it overdue."""
         properties = task.task_spec.extensions.get("properties", {})
+        if properties.get("dueAt"):
+            return _instant_at_path(task.data, properties["dueAt"])
         candidates: list[datetime] = []
         if properties.get("dueIn"):
             duration = TimerEventDefinition.parse_iso_duration(properties["dueIn"])
@@ -114,3 +118,19 @@ class TaskIndex(EngineCore):
             return None
         duration = TimerEventDefinition.parse_iso_duration(properties["followUpIn"])
         return now + TimerEventDefinition.get_timedelta_from_start(duration, now)
+
+
+def _instant_at_path(data: dict, path: str) -> datetime | None:
+    """The aware instant at a dotted task-data path, or None when it is missing or not one."""
+    value: object = data
+    for key in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None

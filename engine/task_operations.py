@@ -18,13 +18,14 @@ from engine.errors import (
     FormValidationError,
     NotFoundError,
 )
-from engine.forms import validate_form_data
+from engine.form_checks import FormChecks
+from engine.forms import field_errors
 from engine.hooks import TaskCompleted
 from engine.models import HumanTask, ProcessInstance
 from engine.registry import GuardContext
 
 
-class TaskOperations(EngineCore):
+class TaskOperations(FormChecks, EngineCore):
     """Complete, claim, unclaim and reassign human tasks."""
 
     def complete_task(
@@ -40,19 +41,22 @@ class TaskOperations(EngineCore):
             if row.assignee and row.assignee != actor.username and not actor.is_system:
                 raise ConflictError(f"task is claimed by {row.assignee}")
             instance = self._get_instance(row.instance_id)
+            schema = None
             if row.form_file:
-                errors = validate_form_data(
-                    self.form_schema(instance.process_version_id, row.form_file),
-                    data,
-                    self._format_checker(),
-                )
-                if errors:
-                    raise FormValidationError(errors)
+                schema = self.form_schema(instance.process_version_id, row.form_file)
+                found = field_errors(schema, data, self._format_checker())
+                if found:
+                    raise FormValidationError(details=found)
             elif data:
                 raise FormValidationError({"_form": ["this task takes no data"]})
             workflow = self._load(instance)
             task = self._ready_task(workflow, task_id)
             self._check_guard(row, instance, task, actor, now)
+            self._run_option_check(row, instance, task, data, actor, now)
+            if schema is not None:
+                self._run_form_checks(
+                    schema, self._task_context(row, instance, actor, now, {**task.data, **data})
+                )
             self._run_validator(row, instance, task, data, actor, now)
             run = Run(instance, workflow, actor, now, completed_task_id=task_id)
             with self._scope(run):
@@ -183,6 +187,7 @@ class TaskOperations(EngineCore):
             actor=actor.username,
             actor_roles=actor.roles,
             data=data,
+            settings=self._settings(),
         )
 
     def _check_guard(
@@ -210,6 +215,20 @@ class TaskOperations(EngineCore):
         if validator_fn is None:
             raise EngineError(f"validator {name!r} is not registered")
         errors = validator_fn(self._task_context(row, instance, actor, now, {**task.data, **data}))
+        if errors:
+            raise FormValidationError(errors)
+
+    def _run_option_check(
+        self, row: HumanTask, instance: ProcessInstance, task, data: dict, actor: Actor, now
+    ) -> None:
+        """The registry's form check on every form (e.g. values from the options offered)."""
+        check = self.registry.option_check
+        if check is None or not row.form_file:
+            return
+        schema = self.form_schema(instance.process_version_id, row.form_file)
+        errors = check(
+            schema, data, self._task_context(row, instance, actor, now, {**task.data, **data})
+        )
         if errors:
             raise FormValidationError(errors)
 

@@ -34,6 +34,7 @@ from engine.registry import HandlerRegistry
 from engine.validation_checks import (
     BPMN_CHECKS,
     check_dmn_expressions,
+    check_form_checks,
     check_guards,
     check_handlers,
 )
@@ -90,9 +91,11 @@ def validate_paths(
 ) -> list[Problem]:
     """Run every check over all files under `paths`; problems deduplicated, by file and line.
     Operators, guards and validators are those of `registry` when given, else the names."""
+    check_names = None
     if registry is not None:
         handler_names = registry.operators()
         guard_names, validator_names = registry.guards(), registry.validators()
+        check_names = registry.form_checks()
     problems: set[Problem] = set()
     loaded = (load_document(path, problems) for path in discover_files(paths))
     documents = [doc for doc in loaded if doc]
@@ -110,6 +113,8 @@ def validate_paths(
                 problems.update(check(doc))
             problems.update(check_handlers(doc, handlers))
             problems.update(check_guards(doc, frozenset(guard_names), frozenset(validator_names)))
+            if check_names is not None:
+                problems.update(check_form_checks(doc, check_names))
         else:
             problems.update(check_dmn_expressions(doc))
 

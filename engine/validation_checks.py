@@ -15,6 +15,7 @@ from lxml import etree
 
 from certflow.roles import role_for_lane
 from engine import definition_checks
+from engine.form_checks import CHECKS_KEY
 from engine.restricted import ScriptRestrictionError, check_source
 from engine.validation_document import (
     BPMN_NS,
@@ -70,6 +71,24 @@ def check_guards(
         if prop.get("value") not in (guard_names if is_guard else validator_names):
             kind = "task guard" if is_guard else "validator"
             yield doc.problem(prop, f"{kind} '{prop.get('value')}' is not registered")
+
+
+def check_form_checks(doc: Document, check_names: frozenset[str]) -> Iterator[Problem]:
+    """The checks a task's form declares (`"x-checks"`) are registered form checks."""
+    for prop in doc.xpath(".//spiffworkflow:property[@name='formJsonSchemaFilename']"):
+        try:
+            schema = json.loads((doc.path.parent / (prop.get("value") or "")).read_text("utf-8"))
+        except (OSError, ValueError):
+            continue  # _check_forms reports an unreadable form
+        declared = schema.get(CHECKS_KEY, []) if isinstance(schema, dict) else []
+        if not isinstance(declared, list):
+            yield doc.problem(prop, f"form '{prop.get('value')}': {CHECKS_KEY} must be a list")
+            continue
+        for name in declared:
+            if name not in check_names:
+                yield doc.problem(
+                    prop, f"form '{prop.get('value')}': form check {name!r} is not registered"
+                )
 
 
 def _check_forms(doc: Document) -> Iterator[Problem]:

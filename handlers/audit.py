@@ -264,3 +264,10 @@ def conclusion_fits_score(ctx: GuardContext) -> dict[str, list[str]]:
     """The conclusion form's data against R-8.5.5 before the task completes (422); the handler
     audit.record_conclusion enforces the same rule again when it records it."""
     return conclusion.conclusion_problems(ctx.session, ctx.data)
+
+
+@validator("evidence_rows_fit_indicator_set")
+def evidence_rows_fit_indicator_set(ctx: GuardContext) -> dict[str, list[str]]:
+    """The evidence form's rows against R-8.5.2/R-8.5.4/R-3 before the task completes (422 on
+    the row's field); audit.record_evidence applies the same checks when it records the day."""
+    return evidence.evidence_problems(ctx.session, ctx.data)

@@ -21,7 +21,7 @@ adapters over `domain/complaints.py` (registration and impartiality rules, the r
     it, in the same transaction (`_link_delivery`).
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import Field
 from sqlalchemy import select, update
@@ -33,12 +33,12 @@ from domain.complaints import (
     CHANNELS,
     FOLLOW_UPS,
     REFERENCE_PREFIX,
-    REPLY_DAYS,
     ComplaintInputError,
     find_certificate,
     follow_up_problem,
     get_complaint,
     handler_problem,
+    reply_due_on,
     validate_registration,
 )
 from domain.models import Application, Complaint
@@ -118,7 +118,7 @@ def register_complaint(
         application_id=application_id,
         status="received",
         received_at=now,
-        reply_due_on=received_on + timedelta(days=REPLY_DAYS),
+        reply_due_on=reply_due_on(received_on),
         overdue=False,
         findings="",
         decision="",

@@ -515,3 +515,27 @@ class Case:
 
     def decision_date(self) -> date:
         return self.clock.now().date()
+
+
+def through_onsite(
+    case, points_lost=80, nonconformities=(), mystery_shopping=True, conclusion="recommend"
+):
+    case.apply()
+    case.review()
+    case.contract()
+    case.programme(mystery_shopping=mystery_shopping)
+    case.appoint()
+    case.plan_and_prepare(mystery_shopping=mystery_shopping)
+    case.opening_meeting()
+    case.evidence(findings_losing(points_lost))
+    case.conclude(conclusion, list(nonconformities))
+
+
+def one_nc():
+    return [
+        {
+            "item_code": "5.1.1.1",
+            "description": "未建立售后服务组织架构图 no after-sales organisation chart",
+            "evidence": "查阅文件 2026-02-02 documents reviewed",
+        }
+    ]

@@ -18,9 +18,8 @@ from certflow.settings import (
 )
 from domain import models as _domain_models  # noqa: F401
 from domain.formats import form_format_checker
-from engine import models as _engine_models  # noqa: F401
 from engine.script_limits import ScriptLimits
-from engine.service import WorkflowEngine
+from engine.service import WorkflowEngine  # registers the engine's tables too
 from webapp import models as _web_models  # noqa: F401
 from webapp.runtime import get_clock, get_engine, get_settings  # noqa: F401 (re-exported)
 
@@ -53,6 +52,9 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     for module in settings.extra_handlers:
         importlib.import_module(module)
     from handlers.registry import HOOKS, REGISTRY
+    from webapp.incident_repair import register_repair_hooks
+
+    register_repair_hooks(HOOKS)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -89,6 +91,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     from webapp.inbox import bp as inbox_bp
     from webapp.instances import bp as instances_bp
     from webapp.layout import init_layout
+    from webapp.process_texts import init_process_texts
     from webapp.registry import bp as registry_bp
     from webapp.security import exempt_api, init_security
     from webapp.tasks import bp as tasks_bp
@@ -99,15 +102,21 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     init_conflicts(app)
     exempt_api(api_bp)
     init_i18n(app)
+    init_process_texts(app)
     init_auth(app)
     init_layout(app)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(tasks_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(instances_bp)
+    app.register_blueprint(importlib.import_module("webapp.incident_repair").bp)  # issue 10
+    importlib.import_module("webapp.blocked").init_blocked(app)
     app.register_blueprint(admin_bp)
     app.register_blueprint(registry_bp)  # public, no sign-in
     app.register_blueprint(importlib.import_module("webapp.complaints").bp)
+    # Client self-service (issue 10): sign-up, link requests, the client's home.
+    for module in ("webapp.signup", "webapp.link_requests", "webapp.client_home"):
+        app.register_blueprint(importlib.import_module(module).bp)
 
     if settings.scheduler:
         from scheduler import start_in_process

@@ -21,8 +21,10 @@ The rules
 * An attachment may be downloaded by its uploader, by users of the organisation it belongs to
   (its own link or its application's), and by staff who may see that organisation's case; a
   file of no organisation by its uploader and ORPHAN_FILE_ROLES (complaint handlers included).
-* A client starts no process through the API unless it is in CLIENT_STARTABLE_PROCESSES (none
-  yet) and never sets a business key.
+* A client starts no process unless it is in CLIENT_STARTABLE_PROCESSES (`certification`,
+  issue 10) and never sets a business key; the started instance is bound to the client's own
+  organisation by the system (handlers/client_cases.py: `CaseBinding`, taken from the signed-in
+  user's account), so it is the organisation's case from its start.
 * What a client sees of a task's data is declared in processes/client_data.yaml
   (webapp/client_data.py); staff see all of it.
 * An organisation's case (the case pages, `/cases/<id>`) is visible to SEE_ALL_INSTANCES, to the
@@ -40,27 +42,30 @@ with `Viewer.of(user)` from a `certflow.models.User`.
 """
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true, union
 
 from certflow.db import db
 from certflow.models import User
 from certflow.permissions import Permission, may, roles_with
+from domain.client_cases import ORGANISATION_BOUND_PROCESSES
 from domain.models import (
     Application,
     Attachment,
     Audit,
     Auditor,
     AuditTeamMember,
+    CaseBinding,
     Certificate,
     Disclosure,
     Document,
     MisuseCase,
     Organisation,
 )
-from engine.models import HumanTask, ProcessInstance
-from engine.service import Actor
+from engine.service import Actor, InstanceLink, TaskScope
+from webapp.runtime import get_engine
 
 # The role sets come from the one permission table (certflow/permissions.py).
 SEE_ALL_TASKS = roles_with(Permission.SEE_ALL_TASKS)
@@ -70,10 +75,10 @@ RETRY_INCIDENT_ROLES = roles_with(Permission.RETRY_INCIDENT)
 # Files linked to no organisation: besides the uploader, the overseeing roles and complaint
 # handlers (a public complaint has no organisation, R-12) may read them.
 ORPHAN_FILE_ROLES = roles_with(Permission.READ_ORPHAN_FILES)
-# Processes a client may start through the API (issue 9, item 7). None yet: the coming client
-# "apply for certification" start will be listed here and bound to the client's own organisation
-# by the system — a client never chooses a business key or an organisation link.
-CLIENT_STARTABLE_PROCESSES: frozenset[str] = frozenset()
+# Processes a client may start (issue 9, item 7; issue 10): each is bound to the client's own
+# organisation by the system (domain/client_cases.py) — a client never chooses a business key or
+# an organisation link.
+CLIENT_STARTABLE_PROCESSES: frozenset[str] = ORGANISATION_BOUND_PROCESSES
 # Generated documents a client may read on its case page: the notices and reports addressed to
 # it. Anything else (internal records, kinds added later) is for staff only until listed here.
 CLIENT_DOCUMENT_KINDS = frozenset(
@@ -181,20 +186,29 @@ def belongs_to_organisation(
         .where(Disclosure.organisation_id == organisation_id, Disclosure.reference == business_key)
         .correlate_except(Disclosure)
     )
-    return or_(by_application, by_certificate, by_misuse, by_disclosure)
+    # A case a client started for its organisation (issue 10), before any application exists.
+    by_binding = exists(
+        select(CaseBinding.id)
+        .where(
+            CaseBinding.organisation_id == organisation_id, CaseBinding.instance_id == instance_id
+        )
+        .correlate_except(CaseBinding)
+    )
+    return or_(by_application, by_certificate, by_misuse, by_disclosure, by_binding)
 
 
 def instance_organisations(instance_id: int, business_key: str | None) -> list[Organisation]:
     """The organisations whose applications the instance handles (normally one)."""
     link = Application.instance_id == instance_id
-    owners = select(Application.organisation_id).where(link)
+    bound = select(CaseBinding.organisation_id).where(CaseBinding.instance_id == instance_id)
     if business_key is not None:
         link = or_(link, Application.number == business_key)
-        owners = (
-            select(Application.organisation_id)
-            .where(link)
-            .union(select(Certificate.organisation_id).where(Certificate.number == business_key))
+        by_certificate = select(Certificate.organisation_id).where(
+            Certificate.number == business_key
         )
+        owners = union(select(Application.organisation_id).where(link), by_certificate, bound)
+    else:
+        owners = union(select(Application.organisation_id).where(link), bound)
     return list(
         db.session.scalars(
             select(Organisation).where(Organisation.id.in_(owners)).order_by(Organisation.id)
@@ -202,61 +216,59 @@ def instance_organisations(instance_id: int, business_key: str | None) -> list[O
     )
 
 
-def task_organisations(task_ids: list[str]) -> dict[str, list[Organisation]]:
-    """Organisations of several tasks at once (for a page of the inbox)."""
-    if not task_ids:
+def organisation_link(organisation_id: Any) -> InstanceLink:
+    """The engine's instance link for "a case of the organisation" (an id or a column)."""
+    return partial(belongs_to_organisation, organisation_id)
+
+
+def task_organisations(tasks: list[Any]) -> dict[str, list[Organisation]]:
+    """Organisations of several tasks at once (for a page of the inbox): through the
+    applications linked to each task's instance (id or business key)."""
+    if not tasks:
         return {}
+    instance_ids = sorted({t.instance_id for t in tasks})
+    keys = sorted({t.business_key for t in tasks if t.business_key is not None})
     rows = db.session.execute(
-        select(HumanTask.id, Organisation)
-        .join(Application, application_link(HumanTask.instance_id, HumanTask.business_key))
+        select(Application.instance_id, Application.number, Organisation)
         .join(Organisation, Organisation.id == Application.organisation_id)
-        .where(HumanTask.id.in_(task_ids))
+        .where(or_(Application.instance_id.in_(instance_ids), Application.number.in_(keys)))
         .order_by(Organisation.id)
-        .distinct()
     ).all()
     result: dict[str, list[Organisation]] = {}
-    for task_id, organisation in rows:
-        result.setdefault(task_id, []).append(organisation)
-    return result
+    for task in tasks:
+        found = result.setdefault(task.id, [])
+        for instance_id, number, organisation in rows:
+            linked = instance_id == task.instance_id or (
+                task.business_key is not None and number == task.business_key
+            )
+            if linked and organisation not in found:
+                found.append(organisation)
+    return {task_id: found for task_id, found in result.items() if found}
 
 
 # -- tasks ----------------------------------------------------------------------------------------
-def task_by_role_clause(viewer: Viewer) -> ColumnElement[bool]:
-    """Tasks whose candidate role the viewer holds (client tasks: only of the own organisation)."""
-    staff_roles = sorted(viewer.roles - {CLIENT_ROLE})
-    clauses: list[ColumnElement[bool]] = []
-    if staff_roles:
-        clauses.append(HumanTask.candidate_role.in_(staff_roles))
+def task_scope(viewer: Viewer) -> TaskScope:
+    """The tasks the viewer may see, for the engine's queries: assigned to or completed by them,
+    of their staff roles, client tasks only of their own organisation (R-11)."""
+    linked: tuple[tuple[str, InstanceLink | None], ...] = ()
     if CLIENT_ROLE in viewer.roles:
-        clauses.append(
-            and_(
-                HumanTask.candidate_role == CLIENT_ROLE,
-                belongs_to_organisation(
-                    viewer.organisation_id, HumanTask.instance_id, HumanTask.business_key
-                ),
-            )
-        )
-    return or_(*clauses) if clauses else false()
+        own = None if viewer.organisation_id is None else organisation_link(viewer.organisation_id)
+        linked = ((CLIENT_ROLE, own),)
+    return TaskScope(
+        username=viewer.username,
+        roles=frozenset(viewer.roles - {CLIENT_ROLE}),
+        linked_roles=linked,
+        all_tasks=viewer.sees_all_tasks,
+    )
 
 
-def task_visible_clause(viewer: Viewer) -> ColumnElement[bool]:
-    """SQL condition on HumanTask: the tasks the viewer may see."""
-    personal = or_(HumanTask.assignee == viewer.username, HumanTask.completed_by == viewer.username)
-    if viewer.sees_all_tasks:
-        return or_(personal, HumanTask.id.is_not(None))
-    return or_(personal, task_by_role_clause(viewer))
-
-
-def may_see_task(viewer: Viewer, row: HumanTask) -> bool:
+def may_see_task(viewer: Viewer, row: Any) -> bool:
     if viewer.sees_all_tasks or viewer.username in (row.assignee, row.completed_by):
         return True
-    found = db.session.scalars(
-        select(HumanTask.id).where(HumanTask.id == row.id, task_by_role_clause(viewer)).limit(1)
-    ).first()
-    return found is not None
+    return get_engine().task_in_scope(row.id, task_scope(viewer), through_role=True)
 
 
-def may_work_on(viewer: Viewer, row: HumanTask) -> bool:
+def may_work_on(viewer: Viewer, row: Any) -> bool:
     """May complete or claim the task: it is open, visible through the viewer's role (client:
     own organisation) and not claimed by someone else. Admins act for every role (the engine's
     rule)."""
@@ -266,31 +278,18 @@ def may_work_on(viewer: Viewer, row: HumanTask) -> bool:
         return False
     if "admin" in viewer.roles:
         return True
-    found = db.session.scalars(
-        select(HumanTask.id).where(HumanTask.id == row.id, task_by_role_clause(viewer)).limit(1)
-    ).first()
-    return found is not None
+    return get_engine().task_in_scope(row.id, task_scope(viewer), through_role=True)
 
 
 # -- instances ------------------------------------------------------------------------------------
-def may_see_instance(viewer: Viewer, instance: ProcessInstance) -> bool:
+def may_see_instance(viewer: Viewer, instance: Any) -> bool:
     if viewer.sees_all_instances or instance.started_by == viewer.username:
         return True
-    through: list[ColumnElement[bool]] = [
-        exists(
-            select(HumanTask.id)
-            .where(HumanTask.instance_id == ProcessInstance.id, task_visible_clause(viewer))
-            .correlate_except(HumanTask)
-        )
-    ]
+    client_link = None
     if CLIENT_ROLE in viewer.roles:
-        through.append(
-            belongs_to_organisation(
-                viewer.organisation_id, ProcessInstance.id, ProcessInstance.business_key
-            )
-        )
-    query = select(ProcessInstance.id).where(ProcessInstance.id == instance.id, or_(*through))
-    return db.session.scalars(query.limit(1)).first() is not None
+        # Without an organisation the link accepts nothing (belongs_to_organisation).
+        client_link = organisation_link(viewer.organisation_id)
+    return get_engine().instance_in_scope(instance.id, task_scope(viewer), client_link)
 
 
 # -- attachments ----------------------------------------------------------------------------------
@@ -321,14 +320,6 @@ def may_download(viewer: Viewer, attachment: Attachment) -> bool:
 
 
 # -- organisation cases ---------------------------------------------------------------------------
-def instances_of_organisation(organisation_id: Any) -> ColumnElement[bool]:
-    """SQL condition on ProcessInstance: the instance is a case of the organisation (an id or a
-    column such as Organisation.id)."""
-    return belongs_to_organisation(
-        organisation_id, ProcessInstance.id, ProcessInstance.business_key
-    )
-
-
 def case_visible_clause(viewer: Viewer) -> ColumnElement[bool]:
     """SQL condition on Organisation: the cases the viewer may see (see the module's rules)."""
     if viewer.sees_all_instances:
@@ -337,19 +328,10 @@ def case_visible_clause(viewer: Viewer) -> ColumnElement[bool]:
     if CLIENT_ROLE in viewer.roles and viewer.organisation_id is not None:
         clauses.append(Organisation.id == viewer.organisation_id)
     if viewer.is_staff:
-        part_in_instance = or_(
-            ProcessInstance.started_by == viewer.username,
-            exists(
-                select(HumanTask.id)
-                .where(HumanTask.instance_id == ProcessInstance.id, task_visible_clause(viewer))
-                .correlate_except(HumanTask)
-            ),
-        )
+        # An instance of the organisation the viewer started or holds a visible task of.
         clauses.append(
-            exists(
-                select(ProcessInstance.id)
-                .where(instances_of_organisation(Organisation.id), part_in_instance)
-                .correlate_except(ProcessInstance)
+            get_engine().instance_exists(
+                organisation_link(Organisation.id), involving=task_scope(viewer)
             )
         )
         clauses.append(
@@ -372,7 +354,7 @@ def may_see_case(viewer: Viewer, organisation_id: int) -> bool:
     return db.session.scalars(query.limit(1)).first() is not None
 
 
-def may_see_case_instance(viewer: Viewer, instance: ProcessInstance) -> bool:
+def may_see_case_instance(viewer: Viewer, instance: Any) -> bool:
     """The instance page: whoever may see the instance itself, and staff who may see the case of
     one of the instance's organisations (a client only through its own organisation)."""
     if may_see_instance(viewer, instance):

@@ -272,6 +272,8 @@ def login():
         session["lang"] = language
     login_user(WebUser(user, start_web_session(user)))
     log_access("login", username=user.username, status=302)
+    if target == url_for("inbox.index") and user.roles == {"client"}:
+        target = url_for("client_home.home")  # a client lands on its home (issue 10)
     return redirect(target)
 
 

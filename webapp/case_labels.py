@@ -4,7 +4,11 @@ catalog text, its badge colour, star levels.
 
 from typing import Any
 
-from flask_babel import lazy_gettext
+from flask_babel import get_locale, lazy_gettext
+
+from domain.certificates import CANCELLATION_REASONS, SUSPENSION_REASONS, WITHDRAWAL_REASONS
+from domain.changes import KINDS as CHANGE_KINDS
+from domain.complaints import KIND_LABELS as COMPLAINT_KINDS
 
 LABELS: dict[str, dict[str, Any]] = {
     "application": {
@@ -50,6 +54,29 @@ LABELS: dict[str, dict[str, Any]] = {
         "nonconform": lazy_gettext("Nonconform"),
         "not_applicable": lazy_gettext("Not applicable"),
         "sampled": lazy_gettext("Sampled"),
+    },
+    "nonconformity": {  # issue 10: the NC status on the verification and decision tasks
+        "open": lazy_gettext("Reported"),
+        "confirmed": lazy_gettext("Confirmed by the client"),
+        "answered": lazy_gettext("Answered"),
+        "rejected": lazy_gettext("Answer not accepted"),
+        "accepted": lazy_gettext("Closed (verified)"),
+    },
+    "complaint_channel": {
+        "public": lazy_gettext("Public complaint form"),
+        "portal": lazy_gettext("Client portal"),
+        "staff": lazy_gettext("Recorded by staff"),
+    },
+    "escalation": {  # R-8.5.3
+        "none": lazy_gettext("Nothing to escalate"),
+        "objectives_unachievable": lazy_gettext("The audit objectives cannot be achieved"),
+        "significant_risk": lazy_gettext("Urgent significant risk"),
+        "scope_change": lazy_gettext("The audit scope must change"),
+        "terminate_request": lazy_gettext("Request to terminate the audit"),
+    },
+    "appointment_flag": {  # R-7.2.1
+        "audited_before": lazy_gettext("Audited this organisation before"),
+        "conflict_of_interest": lazy_gettext("Possible conflict of interest"),
     },
     "team_role": {
         "leader": lazy_gettext("Team leader"),
@@ -117,12 +144,26 @@ LABELS: dict[str, dict[str, Any]] = {
 }
 
 
+# Codes whose (Chinese, English) labels the domain keeps with the rule they implement.
+DOMAIN_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "suspension_reason": SUSPENSION_REASONS,  # R-9.5.1
+    "withdrawal_reason": WITHDRAWAL_REASONS,  # R-9.5.2, R-8.10.3
+    "cancellation_reason": CANCELLATION_REASONS,  # R-9.5.3
+    "change_kind": CHANGE_KINDS,  # R-9.3, R-9.4
+    "complaint_kind": COMPLAINT_KINDS,  # R-12
+}
+
+
 def label(group: str, code: str | None) -> str:
     """The translated label of a stored code; the code itself when it has none."""
     if code is None:
         return ""
+    pair = DOMAIN_LABELS.get(group, {}).get(str(code))
+    if pair is not None:
+        locale = get_locale()
+        return pair[1] if locale is not None and locale.language == "en" else pair[0]
     value = LABELS.get(group, {}).get(code)
-    return str(value) if value is not None else code
+    return str(value) if value is not None else str(code)
 
 
 def badge(code: str | None) -> str:

@@ -20,6 +20,7 @@ from sqlalchemy import exists, func, or_, select
 
 from certflow.db import db
 from certflow.models import User
+from domain.application import ISSUING_BODY
 from domain.models import (
     Application,
     Attachment,
@@ -31,22 +32,23 @@ from domain.models import (
     Organisation,
 )
 from engine.errors import EngineError
-from engine.models import EventLog, HumanTask, ProcessInstance
+from engine.service import EventView, InstanceView, TaskFilter
 from webapp import forms_render
 from webapp.access import (
     CLIENT_DOCUMENT_KINDS,
     Viewer,
     case_visible_clause,
-    instances_of_organisation,
     may_download,
     may_read_document,
     may_see_case,
-    task_visible_clause,
+    organisation_link,
+    task_scope,
 )
 from webapp.auth import current_viewer, deny
 from webapp.case_labels import badge, label, stars
 from webapp.i18n import role_name
 from webapp.layout import nav_item
+from webapp.process_texts import ptext
 from webapp.runtime import get_clock, get_engine
 
 bp = Blueprint("cases", __name__)
@@ -133,12 +135,8 @@ def _search_clause(q: str):
 
 
 def _open_task_count(organisation_id: int) -> int:
-    statement = (
-        select(func.count(HumanTask.id))
-        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-        .where(HumanTask.state == "open", instances_of_organisation(organisation_id))
-    )
-    return db.session.scalar(statement) or 0
+    linked = TaskFilter(instance_linked_to=organisation_link(organisation_id))
+    return get_engine().count_tasks(linked)
 
 
 def _summary(organisation: Organisation) -> dict[str, Any]:
@@ -206,14 +204,8 @@ def visible_case(organisation_id: int) -> tuple[Organisation | None, Any]:
     return organisation, None
 
 
-def case_instances(organisation_id: int) -> list[ProcessInstance]:
-    return list(
-        db.session.scalars(
-            select(ProcessInstance)
-            .where(instances_of_organisation(organisation_id))
-            .order_by(ProcessInstance.started_at, ProcessInstance.id)
-        )
-    )
+def case_instances(organisation_id: int) -> list[InstanceView]:
+    return get_engine().list_instances(organisation_link(organisation_id))
 
 
 def open_tasks(instance_ids: list[int], viewer: Viewer) -> tuple[list[dict[str, Any]], int]:
@@ -223,18 +215,9 @@ def open_tasks(instance_ids: list[int], viewer: Viewer) -> tuple[list[dict[str, 
     R-8.2) are not announced to the client."""
     if not instance_ids:
         return [], 0
-    rows = db.session.scalars(
-        select(HumanTask)
-        .where(HumanTask.instance_id.in_(instance_ids), HumanTask.state == "open")
-        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at)
-    ).all()
-    visible = set(
-        db.session.scalars(
-            select(HumanTask.id).where(
-                HumanTask.id.in_([r.id for r in rows]), task_visible_clause(viewer)
-            )
-        )
-    )
+    engine = get_engine()
+    rows = engine.list_tasks(TaskFilter(instance_ids=tuple(instance_ids)), sort="due")
+    visible = engine.tasks_in_scope([r.id for r in rows], task_scope(viewer))
     now = get_clock().now()
     items = [
         {
@@ -254,37 +237,23 @@ CLIENT_INSTANCE_EVENTS = ("instance_started", "instance_completed", "instance_te
 
 def timeline(
     instance_ids: list[int], viewer: Viewer, *, limit: int, newest_first: bool
-) -> list[EventLog]:
-    """EventLog rows of the instances; for clients only the instance's start and end and the
-    events of the tasks they may see (see `open_tasks`)."""
-    if not instance_ids:
-        return []
-    order = [EventLog.at.desc(), EventLog.id.desc()] if newest_first else [EventLog.at, EventLog.id]
-    statement = select(EventLog).where(EventLog.instance_id.in_(instance_ids))
-    if not viewer.is_staff:
-        own_tasks = select(HumanTask.id).where(
-            HumanTask.instance_id.in_(instance_ids), task_visible_clause(viewer)
-        )
-        statement = statement.where(
-            or_(
-                EventLog.event_type.in_(CLIENT_INSTANCE_EVENTS),
-                EventLog.task_id.in_(own_tasks),
-            )
-        )
-    return list(db.session.scalars(statement.order_by(*order).limit(limit)))
-
-
-def task_names(instance_ids: list[int]) -> dict[str, str]:
-    if not instance_ids:
-        return {}
-    return dict(
-        db.session.execute(
-            select(HumanTask.id, HumanTask.name).where(HumanTask.instance_id.in_(instance_ids))
-        ).all()
+) -> list[EventView]:
+    """Events of the instances; for clients only the instance's start and end and the events
+    of the tasks they may see (see `open_tasks`)."""
+    return get_engine().instance_events(
+        instance_ids,
+        limit=limit,
+        newest_first=newest_first,
+        only_for=None if viewer.is_staff else task_scope(viewer),
+        instance_event_types=CLIENT_INSTANCE_EVENTS,
     )
 
 
-def event_rows(events: list[EventLog], instance_ids: list[int], viewer: Viewer) -> list[dict]:
+def task_names(instance_ids: list[int]) -> dict[str, str]:
+    return get_engine().task_names(instance_ids)
+
+
+def event_rows(events: list[EventView], instance_ids: list[int], viewer: Viewer) -> list[dict]:
     """Events as the timeline shows them: who, what (event and task or element), detail, when.
     Submitted form data is never shown here; incident messages only to staff."""
     names = task_names(instance_ids)
@@ -309,7 +278,7 @@ def event_rows(events: list[EventLog], instance_ids: list[int], viewer: Viewer) 
                 "who": people.get(event.actor, event.actor),
                 "username": event.actor,
                 "what": label("event", event.event_type),
-                "subject": names.get(event.task_id or "") or event.element_id or "",
+                "subject": ptext(names.get(event.task_id or "")) or event.element_id or "",
                 "detail": detail,
             }
         )
@@ -329,32 +298,13 @@ def _case_attachments(
     if applications:
         conditions.append(Attachment.application_id.in_([a.id for a in applications]))
     ids = set(db.session.scalars(select(Attachment.id).where(or_(*conditions))))
-    if instance_ids:
-        completed = db.session.scalars(
-            select(HumanTask).where(
-                HumanTask.instance_id.in_(instance_ids),
-                HumanTask.state == "completed",
-                HumanTask.form_file.is_not(None),
-            )
-        ).all()
-        submitted = {
-            event.task_id: (event.data or {}).get("data") or {}
-            for event in db.session.scalars(
-                select(EventLog).where(
-                    EventLog.task_id.in_([t.id for t in completed]),
-                    EventLog.event_type == "task_completed",
-                )
-            )
-        }
-        for task in completed:
-            if task.id not in submitted:
-                continue
-            try:
-                schema = engine.task_form(task)
-            except EngineError:
-                continue
-            form = forms_render.build_form(schema, submitted[task.id], spare_rows=0)
-            ids |= form.attachment_ids()
+    for task, submitted in engine.submitted_forms(instance_ids):
+        try:
+            schema = engine.task_form(task)
+        except EngineError:
+            continue
+        form = forms_render.build_form(schema, submitted, spare_rows=0)
+        ids |= form.attachment_ids()
     if not ids:
         return []
     rows = db.session.scalars(
@@ -432,7 +382,7 @@ def show(organisation_id: int):
         "cases/show.html",
         organisation=organisation,
         instances=instances,
-        process_names={i.id: i.process_version.name for i in instances},
+        process_names={i.id: ptext(i.process_version.name) for i in instances},
         applications=applications,
         certificates=certificates,
         open_tasks=tasks,
@@ -462,5 +412,7 @@ def document(organisation_id: int, document_id: int):
         organisation=organisation,
         document=row,
         body=render_markdown(row.body),
-        author=display_names({row.created_by}).get(row.created_by, row.created_by),
+        # The CB issues every document (issue 10): `created_by` is only whose step produced
+        # it (e.g. the client's confirmation that triggered the NC report), not its author.
+        issuer=ISSUING_BODY,
     )

@@ -1,7 +1,8 @@
 """What a client may see of the process data (R-11; issue 9, item 2): an allowlist.
 
-A client gets, for a task, the fields of the task's own form (its own input, prefilled from the
-task data of the same name) plus the variables declared for that task in
+A client gets, for a task, the fields of the task's own form (its own input, read from the task
+data of the same name; the page's form itself starts from the form's declared defaults only,
+webapp.forms_render.initial_values) plus the variables declared for that task in
 `processes/client_data.yaml`; nothing else. Staff get the task data as it is. The rule is
 applied to every client-facing answer: the API's task answer (`data`) and instance answers
 (only the elements of the client's own tasks, no incidents), and the web task page (its
@@ -30,11 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
 
-from certflow.db import db
-from engine.models import HumanTask, ProcessInstance
-from webapp.access import Viewer, task_visible_clause
+from webapp.access import Viewer, task_scope
+from webapp.runtime import get_engine
 
 DECLARATIONS = Path(__file__).resolve().parent.parent / "processes" / "client_data.yaml"
 
@@ -97,7 +96,7 @@ def client_view(
 
 
 def task_data_for(
-    viewer: Viewer, row: HumanTask, data: Mapping[str, Any], schema: Mapping[str, Any] | None
+    viewer: Viewer, row: Any, data: Mapping[str, Any], schema: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     """The task data as this viewer may see it (staff: all of it)."""
     if viewer.is_staff:
@@ -105,13 +104,9 @@ def task_data_for(
     return client_view(row.element_id, data, schema)
 
 
-def own_task_elements(instance: ProcessInstance, viewer: Viewer) -> dict[str, set[str]]:
+def own_task_elements(instance: Any, viewer: Viewer) -> dict[str, set[str]]:
     """Element ids of the instance's tasks the viewer may see, by state (open, completed)."""
-    rows = db.session.execute(
-        select(HumanTask.element_id, HumanTask.state).where(
-            HumanTask.instance_id == instance.id, task_visible_clause(viewer)
-        )
-    ).all()
+    rows = get_engine().task_elements(instance.id, task_scope(viewer))
     result: dict[str, set[str]] = {"open": set(), "completed": set()}
     for element, state in rows:
         if state in result:
@@ -119,7 +114,7 @@ def own_task_elements(instance: ProcessInstance, viewer: Viewer) -> dict[str, se
     return result
 
 
-def visible_active_elements(instance: ProcessInstance, viewer: Viewer) -> list[str]:
+def visible_active_elements(instance: Any, viewer: Viewer) -> list[str]:
     """The instance's active elements; a client sees only where its own tasks are open, not the
     certification body's internal steps (e.g. an unannounced mystery shopping visit, R-8.2)."""
     active = list(instance.active_elements or [])

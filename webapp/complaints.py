@@ -8,8 +8,8 @@ registration by a client in its portal or by complaints staff.
   cannot slip past the limit; an invalid or failed submission gives its place back. Invalid input
   → 422 with the field errors, the values kept. On success the complaint is registered
   (`handlers.complaints.register_complaint`, channel `public`) and the `complaint` process started
-  as the system, in one transaction; the page shows the reference and the acknowledgement
-  (id="complaint-reference").
+  as the system, in one transaction; then 303 to `/complaints/received?reference=…`, which shows
+  the reference and the acknowledgement (id="complaint-reference"), so a reload sends nothing.
 * `GET /complaints/status?reference=…` — public: the status (received / under investigation /
   answered) and the dates, nothing else (no names, texts, handler, findings or follow-up, R-11).
   Unknown or malformed references → 404.
@@ -26,7 +26,7 @@ id="complaint-status" (with data-status).
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from flask_login import current_user
@@ -183,8 +183,9 @@ def _register(
             }
             # The one commit of this unit of work (R-12): `start` is an engine operation, one
             # transaction that commits the registration above with the new instance or rolls
-            # both back (tests/complaints/test_web_complaints.py::test_registration_and_process_start_are_
-            # one_transaction). Nothing here commits on its own.
+            # both back (tests/complaints/test_web_complaints.py::
+            # test_registration_and_process_start_are_one_transaction). Nothing here commits
+            # on its own.
             get_engine().start(
                 "complaint",
                 actor=starter,
@@ -267,7 +268,30 @@ def new():
         throttle.give_back(_rate_bucket())
         return _form_page("complaints/new.html", 422, values=values, errors=_messages(errors))
     log_access(SUBMITTED_EVENT, status=200, data={"reference": facts["reference"]})
-    return render_template("complaints/submitted.html", public=True, **facts)
+    return _to_receipt(facts["reference"])
+
+
+# -- the receipt (POST/redirect/GET: reloading it registers nothing again, issue 10) -------------
+def _to_receipt(reference: str):
+    return redirect(url_for("complaints.received", reference=reference), code=303)
+
+
+@bp.get("/received")
+def received():
+    """The acknowledgement after a submission: the reference and the same dates as the public
+    status lookup (R-11: nothing else of the complaint)."""
+    complaint = find_by_reference(db.session, request.args.get("reference", "")[:100])
+    if complaint is None:
+        return render_template("complaints/status.html", reference="", view=None), 404
+    signed_in = getattr(current_user, "is_authenticated", False)
+    return render_template(
+        "complaints/submitted.html",
+        public=not signed_in,
+        staff=signed_in and "complaints" in current_viewer().roles,
+        reference=complaint.reference,
+        received_on=china_date(complaint.received_at),
+        reply_due_on=complaint.reply_due_on,
+    )
 
 
 # -- public status --------------------------------------------------------------------------------
@@ -342,4 +366,4 @@ def register():
         return _form_page(
             "complaints/register.html", 422, values=values, errors=_messages(errors), **context
         )
-    return render_template("complaints/submitted.html", public=False, staff=staff, **facts)
+    return _to_receipt(facts["reference"])

@@ -6,18 +6,17 @@ never by reading jsonschema's English text. Errors the schema does not explain (
 validator's finding, e.g. R-9.3, or which character of a credit code is wrong) are shown as their
 author wrote them.
 
-The engine decides (`complete_task` raises FormValidationError with the fields); the page words
-the schema's part of that answer with `schema_errors` on the same schema, data and format checker.
+One validation path, the engine's: `complete_task` raises FormValidationError whose `details`
+carry, per field, the failed rule; `engine.form_errors` makes the same check without completing
+(when some inputs did not parse). This module only words them (`worded`); it never validates.
 """
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
-from jsonschema import FormatChecker, ValidationError
-from jsonschema.validators import validator_for
 
-FORM = "_form"  # errors of the whole form, not of one field
+from engine.forms import FieldError
 
 
 def _too_short(value: Any) -> str:
@@ -71,52 +70,27 @@ RULE_MESSAGES: dict[str, Callable[[Any], str]] = {
 }
 
 
-def rule_message(error: ValidationError) -> str:
-    """One schema error in the visitor's language, by its rule."""
-    if error.validator == "format" and error.cause is not None:
-        return str(error.cause)  # the checker's own reason (e.g. a credit code's check digit)
-    wording = RULE_MESSAGES.get(str(error.validator))
-    return wording(error.validator_value) if wording else _("The value is not valid.")
+def rule_message(item: FieldError) -> str:
+    """One of the engine's findings in the visitor's language, by its rule."""
+    if item.validator is None:
+        return _(item.message)  # a domain validator's finding, as its author wrote it
+    if item.validator == "format" and item.cause is not None:
+        return item.cause  # the checker's own reason (e.g. a credit code's check digit)
+    wording = RULE_MESSAGES.get(item.validator)
+    return wording(item.validator_value) if wording else _("The value is not valid.")
 
 
-def _path(parts: Any) -> str:
-    return "/".join(str(part) for part in parts)
-
-
-def schema_errors(
-    schema: Mapping[str, Any], data: Any, format_checker: FormatChecker | None = None
-) -> dict[str, list[str]]:
-    """The schema's errors of `data`, worded, keyed by field path like the engine's
-    FormValidationError ("sites/0/name"; a missing property under its own path)."""
-    validator = validator_for(schema)(schema, format_checker=format_checker or FormatChecker())
+def worded(details: Mapping[str, list[FieldError]]) -> dict[str, list[str]]:
+    """The engine's field errors (FormValidationError.details, engine.form_errors), each once
+    per field, keyed by field path ("sites/0/name"; a missing property under its own path)."""
     found: dict[str, list[str]] = {}
-    for error in validator.iter_errors(data):
-        if error.validator == "required":
-            present = error.instance if isinstance(error.instance, Mapping) else {}
-            fields = [
-                _path([*error.absolute_path, name])
-                for name in error.validator_value
-                if name not in present
-            ]
-        else:
-            fields = [_path(error.absolute_path) or FORM]
-        message = rule_message(error)
-        for field in fields:
-            bucket = found.setdefault(field, [])
+    for field, items in details.items():
+        bucket = found.setdefault(field, [])
+        for item in items:
+            message = rule_message(item)
             if message not in bucket:
                 bucket.append(message)
     return found
-
-
-def engine_errors(
-    reported: Mapping[str, list[str]], worded: Mapping[str, list[str]]
-) -> dict[str, list[str]]:
-    """The engine's FormValidationError fields, each worded by the schema where the schema
-    explains it, else as the engine's validator wrote it (catalog entries are translated)."""
-    return {
-        field: list(worded[field]) if worded.get(field) else [_(m) for m in messages]
-        for field, messages in reported.items()
-    }
 
 
 def parser_errors(errors: Mapping[str, list[str]]) -> dict[str, list[str]]:

@@ -12,6 +12,9 @@ PREFIX = "f/"
 ROW, REMOVE, KEEP, PRESENT = "__row", "__remove", "__keep", "__present"
 RADIO_MAX_OPTIONS = 5
 TEXTAREA_MIN_LENGTH = 500
+# Widgets a form may declare (`"x-widget"`): an allowlist, value = the field kind. An
+# indicator checklist is an array of item rows (webapp.evidence_checklist renders it).
+WIDGETS = {"indicator-checklist": "indicator_checklist"}
 
 Path = tuple[str | int, ...]
 
@@ -113,6 +116,19 @@ def enum_options(schema: Mapping[str, Any]) -> list[tuple[Any, str]] | None:
     return [(v, label) for v, label in options if v is not None]
 
 
+def unavailable_options(schema: Mapping[str, Any]) -> list[tuple[Any, str, str]]:
+    """(value, label, reason) of the options the rules refuse (``x-unavailable``, set by
+    webapp.form_options): shown disabled with the reason."""
+    entries = schema.get("x-unavailable")
+    if not isinstance(entries, list):
+        return []
+    return [
+        (e["const"], str(e.get("title", e["const"])), str(e.get("reason", "")))
+        for e in entries
+        if isinstance(e, Mapping) and "const" in e
+    ]
+
+
 def option_key(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
@@ -139,13 +155,18 @@ def _is_attachment(schema: Mapping[str, Any], types: set[str]) -> bool:
 def classify(schema: Mapping[str, Any], root: Mapping[str, Any] | None = None) -> str:
     """The field kind for a (resolved) property schema."""
     root = root if root is not None else schema
+    if schema.get("x-widget") in WIDGETS:  # a declared widget renders the field (rows of items)
+        return WIDGETS[schema["x-widget"]]
     types, nullable = schema_types(schema)
     options = enum_options(schema)
     if len(types) > 1 and types != {"integer", "number"}:
         return "json"
     kind = next(iter(types)) if types else None
     if options is not None and kind in ("string", "integer", "number", None):
-        return "radio" if len(options) <= RADIO_MAX_OPTIONS else "select"
+        # Choices from data (x-options, webapp.form_options) vary in number: always a select.
+        if "x-options" in schema or len(options) > RADIO_MAX_OPTIONS:
+            return "select"
+        return "radio"
     if kind == "boolean":
         if schema.get("const") is True:
             return "confirm"

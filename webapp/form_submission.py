@@ -190,13 +190,14 @@ class _Parser:
                     indices.add(int(head))
         return sorted(indices)
 
-    def blank(self, path: Path) -> bool:
-        """Nothing entered under `path` (helper inputs and unchecked boxes do not count)."""
+    def blank(self, path: Path, ignore: tuple[str, ...] = ()) -> bool:
+        """Nothing entered under `path` (helper inputs, unchecked boxes and the `ignore`d inputs
+        do not count)."""
         prefix = PREFIX + "/".join(str(p) for p in path)
         for name in _keys(self.form):
             if name != prefix and not name.startswith(prefix + "/"):
                 continue
-            if name.rsplit("/", 1)[-1] in (ROW, REMOVE, PRESENT):
+            if name.rsplit("/", 1)[-1] in (ROW, REMOVE, PRESENT, *ignore):
                 continue
             if any(str(v).strip() for v in _getlist(self.form, name)):
                 return False
@@ -207,13 +208,13 @@ class _Parser:
                 return False
         return True
 
-    def _rows(self, schema, path, required, nullable, empty, scalar: bool):
+    def _rows(self, schema, path, required, nullable, empty, scalar: bool, ignore=()):
         items = resolve(schema.get("items", {}), self.root)
         data: list[Any] = []
         values: list[Any] = []
         for index in self.row_indices(path):
             source = (*path, index)
-            if self.checked((*source, REMOVE)) or self.blank(source):
+            if self.checked((*source, REMOVE)) or self.blank(source, ignore):
                 continue
             target = (*path, len(values))
             # Parse under the source index, report under the new one (blank rows are dropped).
@@ -244,6 +245,11 @@ class _Parser:
 
     def _object_array(self, schema, path, required, nullable, empty):
         return self._rows(schema, path, required, nullable, empty, scalar=False)
+
+    def _indicator_checklist(self, schema, path, required, nullable, empty):
+        # Every item has a row with its (hidden) item code: a row counts once something else
+        # is entered in it.
+        return self._rows(schema, path, required, nullable, empty, False, ("item_code",))
 
     def _scalar_array(self, schema, path, required, nullable, empty):
         return self._rows(schema, path, required, nullable, empty, scalar=True)

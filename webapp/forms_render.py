@@ -36,6 +36,7 @@ from webapp.form_schema import (
     option_key,
     resolve,
     schema_types,
+    unavailable_options,
 )
 
 
@@ -45,6 +46,7 @@ class Option:
     key: str  # the HTML value
     label: str
     value: Any  # the JSON value
+    disabled: str = ""  # why the rules refuse it (shown disabled with the reason)
 
 
 @dataclass
@@ -81,6 +83,18 @@ class Field:
     placeholder: str = ""
     attrs: dict[str, str] = field(default_factory=dict)
     present: bool = True  # nullable objects: filled in
+    widget: Any = None  # a declared widget's view (indicator_checklist: webapp.evidence_checklist)
+
+    @property
+    def mandatory(self) -> bool:
+        """Whether the person must fill the field in (the red `*`): the schema requires it and no
+        empty answer is accepted. A nullable required field is only *sent* every time (empty →
+        null), and a required array without ``minItems`` may stay empty."""
+        if not self.required or self.nullable:
+            return False
+        if self.kind in ("object_array", "scalar_array", "choice_array", "attachment_array"):
+            return isinstance(self.schema.get("minItems"), int) and self.schema["minItems"] > 0
+        return True
 
     @property
     def key(self) -> str:
@@ -168,11 +182,18 @@ def _is_id(value: Any) -> bool:
 
 
 class _Builder:
-    def __init__(self, root: Mapping[str, Any], errors: Mapping[str, list[str]], spare_rows: int):
+    def __init__(
+        self,
+        root: Mapping[str, Any],
+        errors: Mapping[str, list[str]],
+        spare_rows: int,
+        resubmitted: bool,
+    ):
         self.root = root
         self.errors = {k: list(v) for k, v in errors.items()}
         self.claimed: set[str] = set()
         self.spare_rows = spare_rows
+        self.resubmitted = resubmitted
 
     def take_errors(self, key: str) -> list[str]:
         if key in self.errors:
@@ -223,33 +244,42 @@ class _Builder:
         )
         if not template:
             result.errors = self.take_errors(result.key)
-        options = enum_options(schema)
+        option_schema = schema
         if kind in ("choice_array",):
-            options = enum_options(resolve(schema.get("items", {}), self.root))
+            option_schema = resolve(schema.get("items", {}), self.root)
+        options = enum_options(option_schema)
         if options is not None:
             result.options = [Option(option_key(v), label, v) for v, label in options]
+            result.options += [
+                Option(option_key(v), label, v, disabled=reason)
+                for v, label, reason in unavailable_options(option_schema)
+            ]
         result.attrs = _html_attrs(schema, kind)
         if kind == "object":
             result.present = not (nullable and value is None and not template)
             result.children = self.fields(schema, value, path, depth, template)
-        elif kind in ("object_array", "scalar_array"):
+        elif kind in ("object_array", "scalar_array", "indicator_checklist"):
             items = resolve(schema.get("items", {}), self.root)
             rows_values = value if isinstance(value, list) else []
             result.placeholder = f"__i{depth + 1}__"
+            row_kind = "scalar_array" if kind == "scalar_array" else "object_array"
             result.rows = [
-                self.row(items, item, (*path, i), depth + 1, template, kind, result.title)
+                self.row(items, item, (*path, i), depth + 1, template, row_kind, result.title)
                 for i, item in enumerate(rows_values)
             ]
-            if not template:
+            if not template and kind != "indicator_checklist":  # a checklist has a row per item
                 min_items = schema.get("minItems") if isinstance(schema.get("minItems"), int) else 0
-                spare = max(self.spare_rows, min_items - len(result.rows))
+                # A form shown again to be corrected keeps exactly the rows the person sent
+                # (issue 10): a spare row only where the array has none.
+                wanted = 0 if self.resubmitted and result.rows else self.spare_rows
+                spare = max(wanted, min_items - len(result.rows))
                 start = len(result.rows)
                 result.rows += [
                     self.row(items, None, (*path, start + i), depth + 1, False, kind, result.title)
                     for i in range(spare)
                 ]
             result.template = self.row(
-                items, None, (*path, result.placeholder), depth + 1, True, kind, result.title
+                items, None, (*path, result.placeholder), depth + 1, True, row_kind, result.title
             )
         return result
 
@@ -297,11 +327,13 @@ def build_form(
     errors: Mapping[str, list[str]] | None = None,
     *,
     spare_rows: int = 1,
+    resubmitted: bool = False,
 ) -> Form:
     """The field tree of `schema` with `values` filled in and `errors` ({path: [messages]}) next
-    to their fields; errors that belong to no field are form-level."""
+    to their fields; errors that belong to no field are form-level. `resubmitted`: the values
+    are a submission shown again, so arrays get no spare row beyond the ones sent."""
     schema = dict(schema or {})
-    builder = _Builder(schema, errors or {}, spare_rows)
+    builder = _Builder(schema, errors or {}, spare_rows, resubmitted)
     fields = builder.fields(schema, values or {}, (), 0, False)
     leftover = [
         ("" if key == "_form" else key, msgs)
@@ -316,14 +348,21 @@ def build_form(
     )
 
 
+PREFILL = "x-prefill-from"
+
+
 def initial_values(schema: Mapping[str, Any] | None, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Starting values: the schema's defaults, overridden by task data of the same name."""
+    """Starting values of a new task: only what the form declares — a property's ``default``,
+    or ``x-prefill-from: <variable>`` (a top-level property started from that task variable, e.g.
+    the reason of a withdrawal notice). Nothing else of the task data is carried in, so a loop
+    never inherits the previous round's answers (issue 10)."""
     schema = schema or {}
     values: dict[str, Any] = {}
     for name, sub in (schema.get("properties") or {}).items():
         sub = resolve(sub, schema)
         if "default" in sub:
             values[name] = sub["default"]
-        if name in data:
-            values[name] = data[name]
+        source = sub.get(PREFILL)
+        if isinstance(source, str) and data.get(source) is not None:
+            values[name] = data[source]
     return values

@@ -13,28 +13,29 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import select
 
 from certflow.db import db
 from domain.models import Application, Organisation
-from engine.models import HumanTask
+from engine.service import TASK_SORTS, TaskFilter
 from webapp.access import (
     Viewer,
     application_link,
-    belongs_to_organisation,
-    task_by_role_clause,
+    organisation_link,
     task_organisations,
+    task_scope,
 )
 from webapp.auth import current_viewer, deny
 from webapp.i18n import china_day_end
 from webapp.models import TaskFollowUp
+from webapp.process_texts import ptext
 from webapp.runtime import get_clock, get_engine
 
 bp = Blueprint("inbox", __name__)
 
 TABS = ("mine", "groups", "all")
 DUE_FILTERS = ("overdue", "today", "week", "none")
-SORTS = ("due", "-due", "created", "-created", "name", "-name")
+SORTS = TASK_SORTS
 PAGE_SIZES = (10, 20, 50, 100)
 DEFAULT_SORT, DEFAULT_PER_PAGE = "due", 20
 MAX_TEXT = 200
@@ -120,12 +121,35 @@ class InboxQuery:
         )
 
 
-def tab_clause(tab: str, viewer: Viewer) -> ColumnElement[bool]:
+def tab_filter(tab: str, viewer: Viewer) -> TaskFilter:
+    """The open tasks of a tab (the engine's query; who sees what: webapp.access)."""
+    mine = select(TaskFollowUp.task_id, TaskFollowUp.follow_up_at).where(
+        TaskFollowUp.username == viewer.username
+    )
+    base = TaskFilter(state="open", follow_ups=mine)
     if tab == "mine":
-        return HumanTask.assignee == viewer.username
+        return replace(base, assignee=viewer.username)
     if tab == "groups":
-        return task_by_role_clause(viewer)
-    return true()  # "all": only for viewers who see every task
+        return replace(base, by_role_of=task_scope(viewer))
+    return base  # "all": only for viewers who see every task
+
+
+def _search_by_organisation(pattern_text: str):
+    """Instance link: a linked application's organisation name contains the text."""
+    pattern = _like(pattern_text)
+
+    def link(instance_id, business_key):
+        return (
+            select(Application.id)
+            .join(Organisation, Organisation.id == Application.organisation_id)
+            .where(
+                application_link(instance_id, business_key),
+                Organisation.name.ilike(pattern, escape="\\"),
+            )
+            .exists()
+        )
+
+    return link
 
 
 def _like(text: str) -> str:
@@ -133,108 +157,44 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def follow_up_column():
-    """My follow-up date of a task: my own (TaskFollowUp) or else the task's from the model."""
-    return func.coalesce(TaskFollowUp.follow_up_at, HumanTask.follow_up_at)
-
-
-def filter_clauses(query: InboxQuery, viewer: Viewer, now: datetime) -> list[ColumnElement]:
-    clauses: list[ColumnElement] = []
+def filtered(base: TaskFilter, query: InboxQuery, viewer: Viewer, now: datetime) -> TaskFilter:
+    """The tab's filter narrowed by the URL's filters."""
+    changes: dict[str, Any] = {}
     if query.process:
-        clauses.append(HumanTask.process_id == query.process)
+        changes["process_id"] = query.process
     if query.task:
-        clauses.append(HumanTask.name == query.task)
+        changes["name"] = query.task
     if query.org is not None:
-        clauses.append(
-            belongs_to_organisation(query.org, HumanTask.instance_id, HumanTask.business_key)
-        )
+        changes["linked_to"] = organisation_link(query.org)
     if query.key:
-        clauses.append(HumanTask.business_key == query.key)
+        changes["business_key"] = query.key
     if query.due == "overdue":
-        clauses.append(HumanTask.due_at < now)
+        changes["due_before"] = now
     elif query.due == "today":
-        clauses.append(HumanTask.due_at < china_day_end(now))
+        changes["due_before"] = china_day_end(now)
     elif query.due == "week":
-        clauses.append(HumanTask.due_at < china_day_end(now, days=6))
+        changes["due_before"] = china_day_end(now, days=6)
     elif query.due == "none":
-        clauses.append(HumanTask.due_at.is_(None))
+        changes["no_due_date"] = True
     if query.followup:
-        clauses.append(follow_up_column() <= now)
+        changes["follow_up_due"] = now
     if query.assignee == "me":
-        clauses.append(HumanTask.assignee == viewer.username)
+        changes["assignee"] = viewer.username
     elif query.assignee == "none":
-        clauses.append(HumanTask.assignee.is_(None))
+        changes["unassigned"] = True
     elif query.assignee:
-        clauses.append(HumanTask.assignee == query.assignee)
+        changes["assignee"] = query.assignee
     if query.q:
-        pattern = _like(query.q)
-        by_organisation = (
-            select(Application.id)
-            .join(Organisation, Organisation.id == Application.organisation_id)
-            .where(
-                application_link(HumanTask.instance_id, HumanTask.business_key),
-                Organisation.name.ilike(pattern, escape="\\"),
-            )
-            .exists()
-        )
-        clauses.append(
-            or_(
-                HumanTask.name.ilike(pattern, escape="\\"),
-                HumanTask.business_key.ilike(pattern, escape="\\"),
-                by_organisation,
-            )
-        )
-    return clauses
+        changes["text"] = query.q
+        changes["text_link"] = _search_by_organisation(query.q)
+    if "assignee" in changes and base.assignee not in (None, changes["assignee"]):
+        changes["instance_ids"] = ()  # "mine" and another assignee: no task
+    return replace(base, **changes)
 
 
-def order_by(sort: str) -> list:
-    descending = sort.startswith("-")
-    key = sort.lstrip("-")
-    if key == "due":
-        column = HumanTask.due_at.desc() if descending else HumanTask.due_at.asc()
-        # Tasks without a due date come last either way (portable: no NULLS LAST).
-        return [HumanTask.due_at.is_(None), column, HumanTask.created_at, HumanTask.id]
-    if key == "name":
-        column = HumanTask.name.desc() if descending else HumanTask.name.asc()
-        return [column, HumanTask.created_at, HumanTask.id]
-    column = HumanTask.created_at.desc() if descending else HumanTask.created_at.asc()
-    return [column, HumanTask.id]
-
-
-def _count(*clauses: ColumnElement) -> int:
-    statement = (
-        select(func.count(HumanTask.id))
-        .outerjoin(TaskFollowUp, _my_follow_up_join())
-        .where(HumanTask.state == "open", *clauses)
-    )
-    return db.session.scalar(statement) or 0
-
-
-def _my_follow_up_join() -> ColumnElement[bool]:
-    return and_(
-        TaskFollowUp.task_id == HumanTask.id,
-        TaskFollowUp.username == current_viewer().username,
-    )
-
-
-def _distinct(column, *clauses: ColumnElement, limit: int = 200) -> list:
-    return list(
-        db.session.scalars(
-            select(column)
-            .where(HumanTask.state == "open", column.is_not(None), *clauses)
-            .distinct()
-            .order_by(column)
-            .limit(limit)
-        )
-    )
-
-
-def _organisation_options(*clauses: ColumnElement) -> list[Organisation]:
-    linked = (
-        select(Application.organisation_id)
-        .join(HumanTask, application_link(HumanTask.instance_id, HumanTask.business_key))
-        .where(HumanTask.state == "open", *clauses)
-    )
+def _organisation_options(base: TaskFilter) -> list[Organisation]:
+    tasks_linked = get_engine().task_exists(replace(base, linked_to=application_link))
+    linked = select(Application.organisation_id).where(tasks_linked)
     return list(
         db.session.scalars(
             select(Organisation)
@@ -253,28 +213,23 @@ def index():
     query = InboxQuery.from_args(request.args)
     if query.tab == "all" and not viewer.sees_all_tasks:
         return deny(403, "the 'all open' tab needs admin or quality_manager")
+    engine = get_engine()
     counts = {
-        "mine": _count(tab_clause("mine", viewer)),
-        "groups": _count(tab_clause("groups", viewer)),
+        "mine": engine.count_tasks(tab_filter("mine", viewer)),
+        "groups": engine.count_tasks(tab_filter("groups", viewer)),
     }
     if viewer.sees_all_tasks:
-        counts["all"] = _count(tab_clause("all", viewer))
+        counts["all"] = engine.count_tasks(tab_filter("all", viewer))
     tab = query.tab or ("mine" if counts["mine"] else "groups")
-    base = tab_clause(tab, viewer)
-    clauses = [base, *filter_clauses(query, viewer, now)]
-    total = _count(*clauses)
+    base = tab_filter(tab, viewer)
+    chosen = filtered(base, query, viewer, now)
+    total = engine.count_tasks(chosen)
     pages = max(1, -(-total // query.per))
     page = min(query.page, pages)
-    statement = (
-        select(HumanTask, TaskFollowUp.follow_up_at)
-        .outerjoin(TaskFollowUp, _my_follow_up_join())
-        .where(HumanTask.state == "open", *clauses)
-        .order_by(*order_by(query.sort))
-        .limit(query.per)
-        .offset((page - 1) * query.per)
+    results = engine.list_tasks_with_follow_up(
+        chosen, sort=query.sort, limit=query.per, offset=(page - 1) * query.per
     )
-    results = db.session.execute(statement).all()
-    organisations = task_organisations([row.id for row, _ in results])
+    organisations = task_organisations([row for row, _ in results])
     actor = viewer.actor
     items = [
         {
@@ -290,13 +245,13 @@ def index():
         }
         for row, personal in results
     ]
-    process_names = {v.process_id: v.name for v in get_engine().list_latest_versions()}
+    process_names = {v.process_id: ptext(v.name) for v in engine.latest_processes()}
     options = {
         "processes": [
-            (pid, process_names.get(pid, pid)) for pid in _distinct(HumanTask.process_id, base)
+            (pid, process_names.get(pid, pid)) for pid in engine.task_values(base, "process_id")
         ],
-        "tasks": _distinct(HumanTask.name, base),
-        "assignees": _distinct(HumanTask.assignee, base),
+        "tasks": engine.task_values(base, "name"),
+        "assignees": engine.task_values(base, "assignee"),
         "organisations": _organisation_options(base) if viewer.is_staff else [],
     }
     state = replace(query, tab=tab, page=page)

@@ -14,11 +14,9 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
 
-from certflow.db import db
 from engine.errors import EngineError
-from engine.models import EventLog, HumanTask, ProcessInstance, ProcessVersionFile
+from engine.service import InstanceView
 from webapp.access import (
     instance_organisations,
     may_see_case,
@@ -27,18 +25,17 @@ from webapp.access import (
 from webapp.auth import current_viewer, deny, log_access
 from webapp.cases import event_rows, open_tasks, timeline, valid_id
 from webapp.client_data import own_task_elements
+from webapp.process_texts import localize_bpmn
 from webapp.runtime import get_engine
 from webapp.security import extend_csp
 
 bp = Blueprint("instances", __name__)
 
 MAX_EVENTS = 1000
-# Events whose element counts as passed on the diagram (besides completed human tasks).
-COMPLETING_EVENTS = ("task_completed", "incident_resolved")
 
 
-def visible_instance(instance_id: int) -> tuple[ProcessInstance | None, Any]:
-    instance = db.session.get(ProcessInstance, instance_id) if valid_id(instance_id) else None
+def visible_instance(instance_id: int) -> tuple[InstanceView | None, Any]:
+    instance = get_engine().find_instance(instance_id) if valid_id(instance_id) else None
     if instance is None:
         return None, deny(404, f"process instance {instance_id} does not exist")
     if not may_see_case_instance(current_viewer(), instance):
@@ -46,31 +43,13 @@ def visible_instance(instance_id: int) -> tuple[ProcessInstance | None, Any]:
     return instance, None
 
 
-def diagram_processes(instance: ProcessInstance) -> dict[str, str]:
+def diagram_processes(instance: InstanceView) -> dict[str, str]:
     """{process id: stored BPMN path} of the instance's version (itself and called processes)."""
-    return dict(instance.process_version.spec_files or {})
+    return dict(instance.spec_files)
 
 
-def completed_elements(instance: ProcessInstance) -> list[str]:
-    done = set(
-        db.session.scalars(
-            select(HumanTask.element_id).where(
-                HumanTask.instance_id == instance.id, HumanTask.state == "completed"
-            )
-        )
-    )
-    done |= {
-        element
-        for element in db.session.scalars(
-            select(EventLog.element_id).where(
-                EventLog.instance_id == instance.id,
-                EventLog.event_type.in_(COMPLETING_EVENTS),
-                EventLog.element_id.is_not(None),
-            )
-        )
-        if element
-    }
-    return sorted(done - set(instance.active_elements or []))
+def completed_elements(instance: InstanceView) -> list[str]:
+    return get_engine().passed_elements(instance)
 
 
 @bp.get("/instances/<int:instance_id>")
@@ -85,16 +64,21 @@ def show(instance_id: int):
     shown = request.args.get("process", instance.process_id)
     if shown not in processes:
         shown = instance.process_id
-    incidents = engine.open_incidents(instance.id) if viewer.is_staff else []
+    incidents = engine.incident_views(instance.id) if viewer.is_staff else []
     tasks, other_tasks = open_tasks([instance.id], viewer)
     events = timeline([instance.id], viewer, limit=MAX_EVENTS, newest_first=False)
-    active = sorted(instance.active_elements or [])
-    completed = completed_elements(instance)
-    if not viewer.is_staff:
+    if viewer.is_staff:
+        # Every element reached (any kind), the flows taken, and failures inside called
+        # processes on their call activities (issue 10; engine/diagram_state.py).
+        marks = engine.diagram_marks(instance.id, [i.task_id for i in incidents]).get(shown, {})
+        active, completed = marks.get("active", []), marks.get("completed", [])
+        incident_elements, flows = marks.get("incidents", []), marks.get("flows", [])
+    else:
         # A client sees where its own tasks are, not the certification body's internal steps.
         own = own_task_elements(instance, viewer)
-        active = [e for e in active if e in own["open"]]
-        completed = [e for e in completed if e in own["completed"]]
+        active = [e for e in sorted(instance.active_elements or []) if e in own["open"]]
+        completed = [e for e in completed_elements(instance) if e in own["completed"]]
+        incident_elements, flows = [], []
     extend_csp("style-src", "'unsafe-inline'")  # bpmn-js styles its SVG inline
     return render_template(
         "instances/show.html",
@@ -104,7 +88,8 @@ def show(instance_id: int):
         shown=shown,
         active=active,
         completed=completed,
-        incident_elements=sorted({i.element_id for i in incidents}),
+        incident_elements=incident_elements,
+        flows=flows,
         incidents=incidents,
         open_tasks=tasks,
         other_tasks=other_tasks,
@@ -128,13 +113,11 @@ def diagram(instance_id: int):
     processes = diagram_processes(instance)
     process_id = request.args.get("process", instance.process_id)
     path = processes.get(process_id)
-    stored = (
-        db.session.get(ProcessVersionFile, (instance.process_version_id, path)) if path else None
-    )
+    stored = get_engine().version_file(instance.process_version_id, path) if path else None
     if stored is None:
         return deny(404, f"no diagram of {process_id[:100]!r} in instance {instance.id}")
     name = path.rsplit("/", 1)[-1]
-    response = Response(stored.source.content, mimetype="application/xml")
+    response = Response(localize_bpmn(stored), mimetype="application/xml")
     response.headers["Content-Disposition"] = f'inline; filename="{name}"'
     return response
 
@@ -150,10 +133,11 @@ def retry(instance_id: int, incident_id: int):
     if not viewer.may_retry_incidents:
         return deny(403, "retrying an incident needs the role admin or process_owner")
     engine = get_engine()
-    if incident_id not in {i.id for i in engine.open_incidents(instance.id)}:
+    if incident_id not in {i.id for i in engine.incident_views(instance.id)}:
         return deny(404, f"incident {incident_id} is not open in instance {instance.id}")
     try:
         incident = engine.retry_incident(incident_id, actor=viewer.actor)
+        incident = engine.incident_view(incident.id)
     except EngineError as err:
         if err.status == 403:
             log_access("denied", status=403, detail=err.message)

@@ -16,7 +16,12 @@ from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
+from webapp.case_labels import label
+
 _env = SandboxedEnvironment(autoescape=True)
+# `{{ onsite.conclusion | label("conclusion") }}`: a stored code as its label in the page's
+# language (webapp/case_labels.py), never the raw code.
+_env.filters["label"] = lambda code, group: label(group, code)
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 
 
@@ -33,3 +38,11 @@ def render_instructions(text: str | None, data: Mapping[str, Any]) -> Markup:
     if not text or not text.strip():
         return Markup("")
     return Markup(_markdown.render(fill_placeholders(text, data)))  # noqa: S704 (html disabled)
+
+
+def render_markdown(text: str | None) -> Markup:
+    """A form's or field's description as markdown (lists, emphasis; raw HTML shown as text),
+    so a list written one item per line is shown as a list (issue 10)."""
+    if not text or not str(text).strip():
+        return Markup("")
+    return Markup(_markdown.render(str(text)))  # noqa: S704 (html disabled)

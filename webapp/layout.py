@@ -15,6 +15,8 @@ from flask import Flask, request
 from flask_babel import lazy_gettext
 from flask_login import current_user
 
+from webapp.instructions import render_markdown
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -59,6 +61,7 @@ def _is_current(item: NavItem) -> bool:
 
 def init_layout(app: Flask) -> None:
     nav_item("inbox.index", lazy_gettext("Inbox"), order=10, sections={"tasks"})
+    app.jinja_env.filters["markdown"] = render_markdown
 
     @app.context_processor
     def _layout_globals():

@@ -1,6 +1,6 @@
-"""Service information and the health check (the inbox at `/` is webapp.inbox)."""
+"""Service information, the health check and the site icon (the inbox at `/` is webapp.inbox)."""
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify, send_from_directory
 
 from webapp.runtime import get_clock, get_engine
 
@@ -11,7 +11,7 @@ bp = Blueprint("main", __name__)
 def index():
     processes = [
         {"process_id": v.process_id, "version": v.version, "name": v.name}
-        for v in get_engine().list_latest_versions()
+        for v in get_engine().latest_processes()
     ]
     return jsonify(
         {
@@ -26,3 +26,14 @@ def index():
 @bp.get("/healthz")
 def healthz():
     return {"status": "ok"}
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico on every page whatever the markup says (issue 10)."""
+    return send_from_directory(
+        current_app.static_folder + "/img",
+        "favicon.ico",
+        mimetype="image/vnd.microsoft.icon",
+        max_age=7 * 24 * 3600,
+    )

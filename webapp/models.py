@@ -28,6 +28,11 @@ class TaskComment(db.Model):
     author: Mapped[str] = mapped_column(String(80))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # R-11 (issue 10): "internal" — staff only, the default for a staff member's comment;
+    # "client" — written to (or by) the client. A client sees only "client" comments.
+    visibility: Mapped[str] = mapped_column(
+        String(10), default="internal", server_default="internal"
+    )
 
 
 class TaskFollowUp(db.Model):

@@ -94,6 +94,7 @@ class PublicCertificate:
     rules: str
     issuing_body: str
     signatory: str
+    signatory_title: str
     mark: str
     issued_on: date
     original_issued_on: date | None  # only when it differs from the issue date
@@ -226,6 +227,7 @@ def public_certificate(
         rules=certificate.rules,
         issuing_body=certificate.issuing_body,
         signatory=certificate.signatory,
+        signatory_title=certificate.signatory_title,
         mark=certificate.mark,
         issued_on=certificate.issued_on,
         original_issued_on=original if original and original != certificate.issued_on else None,

@@ -50,9 +50,11 @@ from webapp.public_certificate import (
     PublicCertificate,
     public_certificate,
 )
+from webapp.rule_clauses import rule_clause
 from webapp.runtime import get_clock
 
 bp = Blueprint("registry", __name__, url_prefix="/registry")
+bp.add_app_template_filter(rule_clause)
 
 CACHE_SECONDS = 60
 MAX_QUERY = 100

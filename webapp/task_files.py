@@ -12,7 +12,7 @@ from certflow.db import db
 from domain.attachments import KINDS, AttachmentRejected, store_attachment, upload_content_type
 from domain.models import Application, Attachment
 from engine.errors import EngineError
-from engine.models import EventLog, HumanTask
+from engine.service import TaskView
 from webapp import forms_render
 from webapp.access import Viewer, may_download
 from webapp.form_schema import attachment_kind
@@ -23,7 +23,7 @@ def storage_dir() -> Path:
     return Path(current_app.instance_path) / "uploads"
 
 
-def case_attachments(row: HumanTask, viewer: Viewer) -> list[Attachment]:
+def case_attachments(row: TaskView, viewer: Viewer) -> list[Attachment]:
     """Files of the task's case that the user may download: those of the linked applications and
     those submitted in the instance's completed forms."""
     engine = get_engine()
@@ -37,26 +37,11 @@ def case_attachments(row: HumanTask, viewer: Viewer) -> list[Attachment]:
             .where(link)
         )
     )
-    completed = db.session.scalars(
-        select(HumanTask).where(
-            HumanTask.instance_id == row.instance_id,
-            HumanTask.state == "completed",
-            HumanTask.form_file.is_not(None),
-        )
-    ).all()
-    for task in completed:
-        event = db.session.scalars(
-            select(EventLog)
-            .where(EventLog.task_id == task.id, EventLog.event_type == "task_completed")
-            .limit(1)
-        ).first()
-        if event is None:
-            continue
+    for task, submitted in engine.submitted_forms([row.instance_id]):
         try:
             schema = engine.task_form(task)
         except EngineError:
             continue
-        submitted = (event.data or {}).get("data") or {}
         ids |= forms_render.build_form(schema, submitted, spare_rows=0).attachment_ids()
     if not ids:
         return []

@@ -29,12 +29,10 @@ from certflow.models import User
 from domain.attachments import (
     attachment_path,
 )
-from domain.formats import form_format_checker
 from domain.models import Attachment
-from engine.errors import EngineError, FormValidationError, NotFoundError
-from engine.models import HumanTask
-from engine.service import Actor
-from webapp import forms_render
+from engine.errors import EngineError, FormValidationError
+from engine.service import Actor, TaskView
+from webapp import evidence_checklist, forms_render
 from webapp.access import (
     CLIENT_ROLE,
     Viewer,
@@ -45,12 +43,16 @@ from webapp.access import (
 )
 from webapp.auth import current_viewer, deny, log_access
 from webapp.client_data import task_data_for
-from webapp.form_errors import engine_errors, parser_errors, schema_errors
+from webapp.form_errors import parser_errors, worded
+from webapp.form_options import with_options
 from webapp.form_submission import merge_errors, parse_submission
-from webapp.i18n import china_day_start, safe_next
+from webapp.i18n import china_day_start, current_language, safe_next
 from webapp.instructions import render_instructions
 from webapp.models import TaskComment, TaskDraft, TaskFollowUp
+from webapp.process_texts import localize_schema, ptext
 from webapp.runtime import get_clock, get_engine
+from webapp.task_comments import comment_visibility, may_write_to_client, visible_comments
+from webapp.task_context import task_context
 from webapp.task_files import (
     UploadStore,
     attachment_check,
@@ -65,16 +67,13 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 MAX_COMMENT = 4000
 
 
-def _find_task(task_id: str) -> HumanTask | None:
+def _find_task(task_id: str) -> TaskView | None:
     if not _UUID.fullmatch(task_id):
         return None
-    try:
-        return get_engine().get_task(task_id)
-    except NotFoundError:
-        return None
+    return get_engine().find_task(task_id)
 
 
-def visible_task(task_id: str) -> tuple[HumanTask | None, Any]:
+def visible_task(task_id: str) -> tuple[TaskView | None, Any]:
     """(task, None) when the user may see it, else (None, the logged 404 response)."""
     row = _find_task(task_id)
     if row is None:
@@ -88,12 +87,12 @@ def _back() -> str:
     return safe_next(request.values.get("next"), url_for("inbox.index"))
 
 
-def _task_url(row: HumanTask) -> str:
+def _task_url(row: TaskView) -> str:
     target = request.values.get("next")
     return url_for("tasks.show", task_id=row.id, next=target) if target else _plain_url(row)
 
 
-def _plain_url(row: HumanTask) -> str:
+def _plain_url(row: TaskView) -> str:
     return url_for("tasks.show", task_id=row.id)
 
 
@@ -130,7 +129,7 @@ def _engine_message(err: EngineError) -> str:
 
 
 # -- the page -------------------------------------------------------------------------------------
-def reassign_candidates(row: HumanTask) -> list[User]:
+def reassign_candidates(row: TaskView) -> list[User]:
     """Active users who hold the task's candidate role (for client tasks: users of the task's
     organisation), so the engine's and the visibility rules both accept them."""
     users = db.session.scalars(
@@ -153,7 +152,7 @@ def reassign_candidates(row: HumanTask) -> list[User]:
     return result
 
 
-def _form_values(row: HumanTask, schema: dict | None, data: dict) -> tuple[dict, TaskDraft | None]:
+def _form_values(row: TaskView, schema: dict | None, data: dict) -> tuple[dict, TaskDraft | None]:
     draft = db.session.get(TaskDraft, (row.id, current_viewer().username))
     if draft is not None:
         return dict(draft.data or {}), draft
@@ -161,7 +160,7 @@ def _form_values(row: HumanTask, schema: dict | None, data: dict) -> tuple[dict,
 
 
 def render_task(
-    row: HumanTask,
+    row: TaskView,
     *,
     values: dict | None = None,
     errors: dict[str, list[str]] | None = None,
@@ -173,30 +172,43 @@ def render_task(
     now = get_clock().now()
     details = engine.task_details(row)
     schema = engine.task_form(row)
+    task_data = engine.task_data(row)
     # A client sees its own form and the declared variables only (issue 9, item 2; R-11).
-    data = task_data_for(viewer, row, engine.task_data(row), schema)
+    data = task_data_for(viewer, row, task_data, schema)
     can_work = may_work_on(viewer, row)
     draft = None
+    fresh = values is None  # the page opens the task: no answers of this round entered yet
     if values is None:
         values, draft = _form_values(row, schema, data)
-    form = forms_render.build_form(schema, values, errors or {})
+    schema = with_options(schema, {**task_data, **values})  # choices from data (issue 10)
+    # Shown again to be corrected: the rows as sent, no spare row.
+    form = forms_render.build_form(
+        localize_schema(schema), values, errors or {}, resubmitted=not fresh
+    )
+    evidence_checklist.attach(
+        form,
+        session=db.session,
+        engine=engine,
+        instance_id=row.instance_id,
+        data=data,
+        values=values,
+        fresh=fresh and draft is None,
+        language=current_language(),
+    )
     attachment_ids = form.attachment_ids()
     attachments = {
         a.id: a
         for a in db.session.scalars(select(Attachment).where(Attachment.id.in_(attachment_ids)))
         if may_download(viewer, a)
     }
-    comments = db.session.scalars(
-        select(TaskComment).where(TaskComment.task_id == row.id).order_by(TaskComment.id)
-    ).all()
+    comments = visible_comments(viewer, row.id)  # R-11: internal comments stay with staff
     follow_up = db.session.get(TaskFollowUp, (row.id, viewer.username))
     context = {
         "task": row,
-        "process_name": row.instance.process_version.name,
+        "process_name": ptext(row.process_name),
         "organisations": instance_organisations(row.instance_id, row.business_key),
         "overdue": row.state == "open" and row.due_at is not None and row.due_at < now,
-        "instructions": render_instructions(details["instructions"], data),
-        "documentation": details["documentation"],
+        "instructions": render_instructions(ptext(details["instructions"]), data),
         "form": form,
         "has_schema": schema is not None,
         "can_work": can_work,
@@ -216,6 +228,9 @@ def render_task(
         "attachments": attachments,
         "case_attachments": case_attachments(row, viewer),
         "comments": comments,
+        "case_context": task_context(viewer, row, data),  # issue 10: the case data, read-only
+        "may_write_to_client": may_write_to_client(viewer, row),
+        "viewer_is_staff": viewer.is_staff,
         "follow_up": follow_up.follow_up_at if follow_up else None,
         "model_follow_up": row.follow_up_at,
         "draft": draft,
@@ -249,7 +264,14 @@ def submit(task_id: str):
     draft = request.form.get("action") == "draft"
     if draft and not may_work_on(viewer, row):
         return deny(403, f"task {row.id} takes no draft from the user")
-    schema = get_engine().task_form(row)
+    engine = get_engine()
+    # Refused options are read too, so that the engine's answer names the rule (issue 10).
+    schema = with_options(engine.task_form(row), engine.task_data(row), include_refused=True)
+    if request.form.get("action") == "preview":  # the page again with its running score; no save
+        if not may_work_on(viewer, row):
+            return deny(403, f"task {row.id} takes no data from the user")
+        shown = parse_submission(schema, request.form)
+        return render_task(row, values=shown.values, errors=parser_errors(shown.errors))
     uploads = UploadStore(viewer)
     submission = parse_submission(
         schema,
@@ -263,12 +285,12 @@ def submit(task_id: str):
         return _save_draft(row, viewer, submission.values)
     if submission.errors:
         # Inputs that did not parse cannot go to the engine; the page's own rule (webapp.access)
-        # says who may keep the files of a form to correct. The other fields are checked against
-        # the same schema so that every error shows at once.
+        # says who may keep the files of a form to correct. The engine checks the other fields
+        # (without completing) so that every error shows at once.
         if not may_work_on(viewer, row):
             discard_uploads(uploads.stored)
             return deny(403, f"task {row.id} takes no data from the user")
-        found = _schema_errors(schema, submission.data)
+        found = worded(get_engine().form_errors(row, submission.data))
         for key in submission.errors:  # a field that did not parse is reported once
             found.pop(key, None)
         errors = merge_errors(parser_errors(submission.errors), found)
@@ -278,7 +300,7 @@ def submit(task_id: str):
             row.id, actor=viewer.actor, data=submission.data if schema is not None else {}
         )
     except FormValidationError as err:
-        errors = engine_errors(err.errors, _schema_errors(schema, submission.data))
+        errors = worded(err.details)
         return render_task(row, values=submission.values, errors=errors, status=422)
     except EngineError as err:
         discard_uploads(uploads.stored)
@@ -291,15 +313,11 @@ def submit(task_id: str):
         )
     db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == row.id))
     db.session.commit()
-    flash(_("Task completed: %(name)s", name=row.name), "success")
+    flash(_("Task completed: %(name)s", name=ptext(row.name)), "success")
     return redirect(_back())
 
 
-def _schema_errors(schema: dict | None, data: dict) -> dict[str, list[str]]:
-    return schema_errors(schema, data, form_format_checker(db.session)) if schema else {}
-
-
-def _save_draft(row: HumanTask, viewer: Viewer, values: dict):
+def _save_draft(row: TaskView, viewer: Viewer, values: dict):
     now = get_clock().now()
     draft = db.session.get(TaskDraft, (row.id, viewer.username))
     if draft is None:
@@ -323,7 +341,7 @@ def claim(task_id: str):
         get_engine().claim(row.id, actor=current_viewer().actor)
     except EngineError as err:
         return _failure(err)
-    flash(_("You have claimed the task: %(name)s", name=row.name), "success")
+    flash(_("You have claimed the task: %(name)s", name=ptext(row.name)), "success")
     return redirect(_back())
 
 
@@ -337,7 +355,7 @@ def unclaim(task_id: str):
         get_engine().unclaim(row.id, actor=current_viewer().actor)
     except EngineError as err:
         return _failure(err)
-    flash(_("The task is unclaimed: %(name)s", name=row.name), "success")
+    flash(_("The task is unclaimed: %(name)s", name=ptext(row.name)), "success")
     return redirect(_back())
 
 
@@ -365,7 +383,11 @@ def reassign(task_id: str):
     except EngineError as err:
         return _failure(err)
     flash(
-        _("The task is now assigned to %(user)s: %(name)s", user=user.username, name=row.name),
+        _(
+            "The task is now assigned to %(user)s: %(name)s",
+            user=user.username,
+            name=ptext(row.name),
+        ),
         "success",
     )
     return redirect(_back())
@@ -413,6 +435,10 @@ def comment(task_id: str):
     if len(body) > MAX_COMMENT:
         flash(_("The comment is too long (at most 4000 characters)."), "error")
         return redirect(_task_url(row))
+    visibility = comment_visibility(current_viewer(), row, request.form.get("visibility"))
+    if visibility is None:
+        flash(_("Only a task of the client can have a comment to the client."), "error")
+        return redirect(_task_url(row))
     db.session.add(
         TaskComment(
             task_id=row.id,
@@ -420,6 +446,7 @@ def comment(task_id: str):
             author=current_viewer().username,
             body=body,
             created_at=get_clock().now(),
+            visibility=visibility,
         )
     )
     db.session.commit()

@@ -53,8 +53,9 @@ def team_auditor_ids(audit: Audit, *, include_experts: bool = True) -> set[int]:
     }
 
 
-def audit_indicator_set(session: Session, audit: Audit) -> IndicatorSet:
-    """The set the audit is assessed against: the one it recorded, else the active one (pinned).
+def audit_indicator_set(session: Session, audit: Audit, *, pin: bool = True) -> IndicatorSet:
+    """The set the audit is assessed against: the one it recorded, else the active one (pinned,
+    unless `pin` is false: a form check only reads).
 
     Pinning on first use keeps an audit's findings and score on one version even when a process
     owner deploys a new version during the audit."""
@@ -64,7 +65,8 @@ def audit_indicator_set(session: Session, audit: Audit) -> IndicatorSet:
         row, indicator_set = active_indicator_set(session)
     except LookupError as err:
         raise RuleViolation("R-3", str(err)) from err
-    audit.indicator_set = indicator_set_label(row)
+    if pin:
+        audit.indicator_set = indicator_set_label(row)
     return indicator_set
 
 

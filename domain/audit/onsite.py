@@ -1,12 +1,14 @@
 """The on-site audit's frame (R-8.5): the opening meeting, the audit department's decision on an
 escalation, a termination, the closing meeting. Evidence: domain/audit/evidence.py."""
 
+from datetime import date, datetime
 from typing import Any
 
 from domain.acting import Acting, stamp
 from domain.audit.common import get_audit, require_status
 from domain.checks import checked_keys, is_true, optional_text, require_list, require_past_date
 from domain.errors import RuleViolation
+from domain.models import Audit
 
 # R-8.5.1: the 16 items of the opening meeting; the form `forms/opening_meeting.json` uses the
 # same keys. Values: (Chinese, English).
@@ -112,12 +114,7 @@ def record_opening_meeting(
     require_status(audit, ["planned"], "R-8.5.1", "hold the opening meeting")
     if not (audit.plan or {}).get("activities"):
         raise RuleViolation("R-8.5.1", "there is no audit plan to confirm (R-7.3)")
-    day = require_past_date(meeting_date, "meeting_date", "R-8.5.1", act.now)
-    if audit.start_date and audit.end_date and not (audit.start_date <= day <= audit.end_date):
-        raise RuleViolation(
-            "R-8.5.1",
-            f"meeting on {day} is outside the on-site dates {audit.start_date}–{audit.end_date}",
-        )
+    day = check_opening_meeting_date(audit, meeting_date, act.now)
     confirmed = checked_keys(checklist, OPENING_MEETING_ITEMS, "checklist", "R-8.5.1")
     audit.opening_meeting = {
         "meeting_date": day.isoformat(),
@@ -127,6 +124,25 @@ def record_opening_meeting(
         **stamp(act, "chaired_by", "recorded_at"),
     }
     audit.status = "in_progress"
+
+
+def check_opening_meeting_date(audit: Audit, meeting_date: Any, now: datetime) -> date:
+    """R-8.5.1: the meeting has happened (not in the future) and falls within the on-site dates
+    (form check `audit.opening_meeting_fits` and record_opening_meeting)."""
+    day = require_past_date(meeting_date, "meeting_date", "R-8.5.1", now)
+    if audit.start_date and audit.end_date and not (audit.start_date <= day <= audit.end_date):
+        raise RuleViolation(
+            "R-8.5.1",
+            f"首次会议日期 {day} 不在现场审查日期 {audit.start_date}–{audit.end_date} 之内 "
+            f"meeting on {day} is outside the on-site dates {audit.start_date}–{audit.end_date}",
+            field="meeting_date",
+        )
+    return day
+
+
+def check_closing_meeting_date(meeting_date: Any, now: datetime) -> date:
+    """R-8.5.7: the closing meeting has happened (not in the future)."""
+    return require_past_date(meeting_date, "meeting_date", "R-8.5.7", now)
 
 
 def record_escalation_decision(
@@ -212,7 +228,7 @@ def record_closing_meeting(
     require_status(audit, ["in_progress"], "R-8.5.7", "hold the closing meeting")
     if audit.conclusion is None:
         raise RuleViolation("R-8.5.5", "the conclusion is made before the closing meeting")
-    day = require_past_date(meeting_date, "meeting_date", "R-8.5.7", act.now)
+    day = check_closing_meeting_date(meeting_date, act.now)
     items = checked_keys(items_covered, CLOSING_MEETING_ITEMS, "items_covered", "R-8.5.7")
     audit.closing_meeting = {
         "meeting_date": day.isoformat(),

@@ -51,13 +51,7 @@ def record_plan(act: Acting, audit_id: int, activities: Any) -> None:
     dates."""
     audit = get_audit(act.session, audit_id)
     require_status(audit, ["planned"], "R-7.3", "record the audit plan")
-    if audit.start_date is None or audit.end_date is None:
-        raise RuleViolation("R-7.3", "the audit has no on-site dates: appoint the team first")
-    rows = [
-        _plan_activity(act.session, audit, index, raw)
-        for index, raw in enumerate(require_list(activities, "activities", "R-7.3"))
-    ]
-    _require_sites_covered(act.session, audit, rows)
+    rows = check_plan(act.session, audit, activities)
     audit.plan = {
         "activities": rows,
         "revision": int((audit.plan or {}).get("revision", 0)) + 1,
@@ -65,15 +59,28 @@ def record_plan(act: Acting, audit_id: int, activities: Any) -> None:
     }
 
 
+def check_plan(session: Session, audit: Audit, activities: Any) -> list[dict]:
+    """R-7.3: the plan's activities, checked (form check `audit.plan_fits` and record_plan)."""
+    if audit.start_date is None or audit.end_date is None:
+        raise RuleViolation("R-7.3", "the audit has no on-site dates: appoint the team first")
+    rows = [
+        _plan_activity(session, audit, index, raw)
+        for index, raw in enumerate(require_list(activities, "activities", "R-7.3"))
+    ]
+    _require_sites_covered(session, audit, rows)
+    return rows
+
+
 def _plan_activity(session: Session, audit: Audit, index: int, raw: Any) -> dict:
     where = f"activities[{index}]"
     if not isinstance(raw, Mapping):
-        raise RuleViolation("R-7.3", f"{where} must be an object")
-    day = require_date(raw.get("date"), f"{where}.date", "R-7.3")
+        raise RuleViolation("R-7.3", f"{where} must be an object", field=f"activities/{index}")
+    day = require_date(raw.get("date"), f"activities/{index}/date", "R-7.3")
     if not audit.start_date <= day <= audit.end_date:
         raise RuleViolation(
             "R-7.3",
             f"{where}: {day} is outside the on-site dates {audit.start_date}–{audit.end_date}",
+            field=f"activities/{index}/date",
         )
     site = _site_of(session, audit, raw.get("site"), where)
     auditor_id = require_id(raw.get("auditor_id"), f"{where}.auditor_id")
@@ -82,6 +89,7 @@ def _plan_activity(session: Session, audit: Audit, index: int, raw: Any) -> dict
             "R-7.3",
             f"{where}: auditor {auditor_id} is not an auditor of this audit's team "
             "(technical experts never audit, R-7.2.4)",
+            field=f"activities/{index}/auditor_id",
         )
     start = require_text(raw.get("start"), f"{where}.start", "R-7.3")
     try:
@@ -105,7 +113,11 @@ def _plan_activity(session: Session, audit: Audit, index: int, raw: Any) -> dict
 def _site_of(session: Session, audit: Audit, value: Any, where: str) -> Site:
     site = session.get(Site, require_id(value, f"{where}.site"))
     if site is None or site.organisation_id != audit.organisation_id:
-        raise RuleViolation("R-7.3", f"{where}: site {value!r} is not a site of the client")
+        raise RuleViolation(
+            "R-7.3",
+            f"{where}: site {value!r} is not a site of the client",
+            field=where.replace("[", "/").replace("]", "") + "/site",
+        )
     return site
 
 
@@ -116,7 +128,9 @@ def _require_sites_covered(session: Session, audit: Audit, activities: list[dict
     ]
     if missing:
         names = ", ".join(f"{site.name} (#{site.id})" for site in missing)
-        raise RuleViolation("R-7.3", f"the plan does not cover the active sites: {names}")
+        raise RuleViolation(
+            "R-7.3", f"the plan does not cover the active sites: {names}", field="activities"
+        )
 
 
 # --- R-8.1 document review ------------------------------------------------------------------
@@ -129,9 +143,7 @@ def record_document_review(
     inadequate documents need findings (what the client has to revise). Returns `adequate`."""
     audit = get_audit(act.session, audit_id)
     require_status(audit, ["planned"], "R-8.1", "record the document review")
-    documents = require_list(documents_reviewed, "documents_reviewed", "R-8.1")
-    if application_of(act.session, audit).kind == "recertification":
-        _require_recertification_minimum(documents)
+    documents = check_documents_reviewed(act.session, audit, documents_reviewed)
     adequate = is_true(adequate)
     findings = optional_text(findings)
     if not adequate and not findings:
@@ -145,6 +157,15 @@ def record_document_review(
     }
     audit.document_review = {**entry, "round": len(history) + 1, "history": [*history, entry]}
     return adequate
+
+
+def check_documents_reviewed(session: Session, audit: Audit, documents_reviewed: Any) -> list:
+    """R-8.1: the reviewed documents; a recertification's cover the minimum (form check
+    `audit.document_review_covers` and record_document_review)."""
+    documents = require_list(documents_reviewed, "documents_reviewed", "R-8.1")
+    if application_of(session, audit).kind == "recertification":
+        _require_recertification_minimum(documents)
+    return documents
 
 
 def _covers(entry: Any, key: str) -> bool:
@@ -173,6 +194,7 @@ def _require_recertification_minimum(documents: list[Any]) -> None:
             f"a recertification's document review must cover {', '.join(missing)}; list each of "
             f"these in documents_reviewed by its key (alone or as 'key: title') or its Chinese "
             f"name: {wanted}",
+            field="documents_reviewed",
         )
 
 
@@ -195,7 +217,7 @@ def record_mystery_shopping(
     optional random satisfaction survey, kept as a record Document with the case."""
     audit = get_audit(act.session, audit_id)
     require_status(audit, ["planned", "in_progress"], "R-8.2", "record mystery shopping")
-    day = require_past_date(visit_date, "visit_date", "R-8.2", act.now)
+    day = check_visit_date(visit_date, act.now)
     record = {
         "visit_date": day.isoformat(),
         "shopper": require_text(shopper, "shopper", "R-8.2"),
@@ -220,6 +242,11 @@ def record_mystery_shopping(
     )
 
 
+def check_visit_date(visit_date: Any, now: datetime):
+    """R-8.2: the visit has happened (not in the future)."""
+    return require_past_date(visit_date, "visit_date", "R-8.2", now)
+
+
 def random_survey(done: Any, sample_size: Any, satisfied_count: Any) -> dict:
     """R-8.3: a survey needs a sample (≥ 1) and a satisfied count within it."""
     if not is_true(done):
@@ -227,7 +254,11 @@ def random_survey(done: Any, sample_size: Any, satisfied_count: Any) -> dict:
     size = require_int(sample_size, "survey_sample_size", "R-8.3", minimum=1)
     satisfied = require_int(satisfied_count, "satisfied_count", "R-8.3", minimum=0)
     if satisfied > size:
-        raise RuleViolation("R-8.3", f"satisfied_count ({satisfied}) exceeds the sample ({size})")
+        raise RuleViolation(
+            "R-8.3",
+            f"satisfied_count ({satisfied}) exceeds the sample ({size})",
+            field="satisfied_count",
+        )
     return {"done": True, "sample_size": size, "satisfied_count": satisfied}
 
 
@@ -249,17 +280,8 @@ def record_training(
     standards confirmed applicable, the CB's culture and audit requirements trained."""
     audit = get_audit(act.session, audit_id)
     require_status(audit, ["planned"], "R-8.4", "record the pre-audit training")
-    day = require_past_date(training_date, "training_date", "R-8.4", act.now)
-    if audit.start_date and day > audit.start_date:
-        raise RuleViolation(
-            "R-8.4", f"training on {day} is after the on-site start {audit.start_date}"
-        )
-    present = {
-        require_id(value, "attendees") for value in require_list(attendees, "attendees", "R-8.4")
-    }
-    absent = sorted(team_auditor_ids(audit) - present)
-    if absent:
-        raise RuleViolation("R-8.4", f"team members did not attend: auditor ids {absent}")
+    day = check_training_date(audit, training_date, act.now)
+    present = check_training_attendees(audit, attendees)
     if not is_true(laws_standards_confirmed):
         raise RuleViolation("R-8.4", "the applicability of laws and standards must be confirmed")
     if not is_true(culture_and_requirements_trained):
@@ -275,3 +297,30 @@ def record_training(
         "content": require_text(content, "content", "R-8.4"),
         **stamp(act),
     }
+
+
+def check_training_date(audit: Audit, training_date: Any, now: datetime):
+    """R-8.4: the training has happened and comes before the on-site audit (form check
+    `audit.training_fits` and record_training)."""
+    day = require_past_date(training_date, "training_date", "R-8.4", now)
+    if audit.start_date and day > audit.start_date:
+        raise RuleViolation(
+            "R-8.4",
+            f"培训日期 {day} 晚于现场审查开始日 {audit.start_date} "
+            f"training on {day} is after the on-site start {audit.start_date}",
+            field="training_date",
+        )
+    return day
+
+
+def check_training_attendees(audit: Audit, attendees: Any) -> set[int]:
+    """R-8.4: the whole audit team attended."""
+    present = {
+        require_id(value, "attendees") for value in require_list(attendees, "attendees", "R-8.4")
+    }
+    absent = sorted(team_auditor_ids(audit) - present)
+    if absent:
+        raise RuleViolation(
+            "R-8.4", f"team members did not attend: auditor ids {absent}", field="attendees"
+        )
+    return present

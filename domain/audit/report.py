@@ -1,7 +1,7 @@
 """The audit report (R-8.6): its facts, contents (1)–(7), built from the audit's records and
 rendered with the letter template `domain/letters/audit_report.md.j2`; the client's receipt."""
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -66,14 +66,26 @@ def record_report_receipt(
 ) -> None:
     """R-8.6: evidence that the client received the audit report."""
     audit = get_audit(act.session, audit_id)
-    report = latest_report(act.session, audit.id)
-    if report is None:
-        raise RuleViolation("R-8.6", "no audit report has been issued for this audit")
-    day = require_past_date(received_on, "received_on", "R-8.6", act.now)
-    if day < china_date(report.created_at):
-        raise RuleViolation("R-8.6", f"received on {day}, before the report was issued")
+    day = check_receipt_date(act.session, audit, received_on, act.now)
     audit.report_received_by = require_text(received_by, "received_by", "R-8.6")
     audit.report_received_on = day
+
+
+def check_receipt_date(session: Session, audit: Audit, received_on: Any, now: datetime) -> date:
+    """R-8.6: the report was received, not in the future and not before it was issued (form
+    check `audit.report_receipt_fits` and record_report_receipt)."""
+    report = latest_report(session, audit.id)
+    if report is None:
+        raise RuleViolation("R-8.6", "no audit report has been issued for this audit")
+    day = require_past_date(received_on, "received_on", "R-8.6", now)
+    if day < china_date(report.created_at):
+        raise RuleViolation(
+            "R-8.6",
+            f"收到日期 {day} 早于报告出具日 {china_date(report.created_at)} "
+            f"received on {day}, before the report was issued",
+            field="received_on",
+        )
+    return day
 
 
 def report_data(session: Session, audit: Audit, application: Application) -> dict:

@@ -20,10 +20,12 @@ from certflow.db import db
 from certflow.models import User
 from domain.attachments import store_attachment
 from domain.documents import create_document
-from domain.models import Application
+from domain.models import Application, Nonconformity, Organisation
 from engine.models import HumanTask, Incident
 from tests.access.test_web_access import FORM_DATA, access_log
 from tests.case_support import add_case_records, failing_record_acceptance, use_record_acceptance
+from tests.certificate_factory import issued_certificate
+from tests.factories import make_audit
 from tests.helpers import record_acceptance
 from tests.web_support import PASSWORD, Web, actor, text, web_fixture  # noqa: F401
 
@@ -34,6 +36,8 @@ ID_ARGUMENTS = {
     "document_id",
     "attachment_id",
     "incident_id",
+    "nc_id",
+    "audit_id",
 }
 # endpoint: (method, URL template on B's records, expected status for staff of A only)
 CROSS_ORG: dict[str, tuple[str, str, int]] = {
@@ -50,6 +54,21 @@ CROSS_ORG: dict[str, tuple[str, str, int]] = {
     "instances.show": ("GET", "/instances/{instance}", 404),
     "instances.diagram": ("GET", "/instances/{instance}/diagram.bpmn", 404),
     "instances.retry": ("POST", "/instances/{incident_instance}/incidents/{incident}/retry", 404),
+    "incident_repair.show": (
+        "GET",
+        "/instances/{incident_instance}/incidents/{incident}/repair",
+        404,
+    ),
+    "incident_repair.correct": (
+        "POST",
+        "/instances/{incident_instance}/incidents/{incident}/correct",
+        404,
+    ),
+    "incident_repair.send_back": (
+        "POST",
+        "/instances/{incident_instance}/incidents/{incident}/send-back",
+        404,
+    ),
     "api.get_instance": ("GET", "/api/v1/instances/{instance}", 404),
     "api.get_task": ("GET", "/api/v1/tasks/{task}", 404),
     "api.claim_task": ("POST", "/api/v1/tasks/{task}/claim", 404),
@@ -59,6 +78,14 @@ CROSS_ORG: dict[str, tuple[str, str, int]] = {
     # Retrying needs admin or process_owner (who see every instance): refused by role first.
     "api.retry_incident": ("POST", "/api/v1/incidents/{incident}/retry", 403),
     "api.download_attachment": ("GET", "/api/v1/attachments/{file}", 404),
+    # Issue 11: the resources of the API.
+    "api.instance_variables": ("GET", "/api/v1/instances/{instance}/variables", 404),
+    "api.get_certificate": ("GET", "/api/v1/certificates/{cert}", 404),
+    "api.certificate_history": ("GET", "/api/v1/certificates/{cert}/history", 404),
+    "api.certificate_documents": ("GET", "/api/v1/certificates/{cert}/documents", 404),
+    "api.certificate_instances": ("GET", "/api/v1/certificates/{cert}/instances", 404),
+    "api.get_nonconformity": ("GET", "/api/v1/nonconformities/{nc}", 404),
+    "api.list_audit_sites": ("GET", "/api/v1/audits/{audit}/sites", 404),
 }
 API_BODIES = {
     "api.complete_task": {"data": {"accepted": True, "man_days": 2.0}},
@@ -79,6 +106,9 @@ class Records:
     file: int
     incident_instance: int
     incident: int
+    cert: str
+    nc: int
+    audit: int
 
     def url(self, template: str, task: str) -> str:
         return template.format(
@@ -89,6 +119,9 @@ class Records:
             document=self.document,
             incident=self.incident,
             incident_instance=self.incident_instance,
+            cert=self.cert,
+            nc=self.nc,
+            audit=self.audit,
         )
 
 
@@ -140,6 +173,13 @@ def records_of(web: Web, org: str, key: str) -> Records:
             now=web.now(),
             organisation_id=web.organisations[org],
         )
+        organisation = db.session.get(Organisation, web.organisations[org])
+        certificate = issued_certificate(organisation=organisation)
+        audit = make_audit(db.session, web.now(), organisation, application)
+        nc = Nonconformity(
+            audit_id=audit.id, number="NC-1", item_code="5.1.1", description=f"NC of {key}"
+        )
+        db.session.add(nc)
         db.session.commit()
         return Records(
             web.organisations[org],
@@ -150,6 +190,9 @@ def records_of(web: Web, org: str, key: str) -> Records:
             attachment.id,
             incident_instance,
             incident,
+            certificate.number,
+            nc.id,
+            audit.id,
         )
 
 
@@ -199,8 +242,12 @@ def world(web) -> World:
 
 
 def test_every_id_route_is_in_the_cross_organisation_matrix(web):
+    # A certificate number is public in the registry, not in the API's resources.
     routes = {
-        rule.endpoint for rule in web.app.url_map.iter_rules() if set(rule.arguments) & ID_ARGUMENTS
+        rule.endpoint
+        for rule in web.app.url_map.iter_rules()
+        if set(rule.arguments) & ID_ARGUMENTS
+        or (rule.endpoint.startswith("api.") and "number" in rule.arguments)
     }
     assert routes == set(CROSS_ORG)
 

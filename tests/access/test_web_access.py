@@ -51,17 +51,35 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "instances.show": ("GET", "/instances/{instance}"),
     "instances.diagram": ("GET", "/instances/{instance}/diagram.bpmn"),
     "instances.retry": ("POST", "/instances/{incident_instance}/incidents/{incident}/retry"),
+    "incident_repair.show": ("GET", "/instances/{incident_instance}/incidents/{incident}/repair"),
+    "incident_repair.correct": (
+        "POST",
+        "/instances/{incident_instance}/incidents/{incident}/correct",
+    ),
+    "incident_repair.send_back": (
+        "POST",
+        "/instances/{incident_instance}/incidents/{incident}/send-back",
+    ),
     "admin.users": ("GET", "/admin/users"),
     "admin.new_user": ("GET", "/admin/users/new"),
     "admin.edit_user": ("POST", "/admin/users/{user}"),
     "admin.reset_password": ("POST", "/admin/users/{user}/password"),
     "complaints.register": ("GET", "/complaints/register"),  # client portal and staff
+    # Client self-service (issue 10): the client's home and apply; link requests (market).
+    "client_home.home": ("GET", "/home"),
+    "client_home.apply": ("POST", "/home/apply"),
+    "link_requests.index": ("GET", "/link-requests"),
+    "link_requests.approve": ("POST", "/link-requests/999999/approve"),
+    "link_requests.refuse": ("POST", "/link-requests/999999/refuse"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
 PUBLIC = {"auth.login", "i18n.switch_language", "main.index", "main.healthz", "static"}
-# The public complaint form (rate-limited) and status lookup (status only, R-11, R-12).
-PUBLIC |= {"complaints.new", "complaints.status"}
+PUBLIC |= {"main.favicon"}  # the site icon (issue 10)
+# The public complaint form (rate-limited), its receipt (the same dates as the status, issue 10)
+# and status lookup (status only, R-11, R-12).
+PUBLIC |= {"complaints.new", "complaints.received", "complaints.status"}
+PUBLIC |= {"signup.signup"}  # the public sign-up of clients (issue 10, rate-limited)
 PUBLIC_BLUEPRINTS = {"api", "registry"}
 TASK_ENDPOINTS = [
     name for name in ENDPOINTS if name.startswith("tasks.") and "{task}" in (ENDPOINTS[name][1])
@@ -272,7 +290,9 @@ def test_unknown_and_malformed_ids_are_404_and_logged(case):
 # 403: may see it (or the page exists for everyone) but lacks the role. Run in this order: ada's
 # password reset of hank comes last.
 PAGE_ENDPOINTS = [
-    name for name in ENDPOINTS if name.split(".")[0] in ("cases", "instances", "admin")
+    name
+    for name in ENDPOINTS
+    if name.split(".")[0] in ("cases", "instances", "incident_repair", "admin")
 ]
 SEES_A = {
     "cases.index": 200,
@@ -281,6 +301,16 @@ SEES_A = {
     "instances.show": 200,
     "instances.diagram": 200,
     "instances.retry": 403,
+    "incident_repair.show": 403,
+    "incident_repair.correct": 403,
+    "incident_repair.send_back": 403,
+}
+# The retry roles (permission table) may repair: the page; a correction with nothing changed
+# retries (still failing: back to the instance); a send-back without a task is 404.
+REPAIR = {
+    "incident_repair.show": 200,
+    "incident_repair.correct": 302,
+    "incident_repair.send_back": 404,
 }
 NOT_ADMIN = {
     "admin.users": 403,
@@ -291,7 +321,7 @@ NOT_ADMIN = {
 HIDDEN_A = {name: 404 for name in SEES_A} | {"cases.index": 200}
 PAGE_MATRIX: dict[str, dict[str, int]] = {
     "quinn": SEES_A | NOT_ADMIN,  # quality_manager: sees every case, may not retry
-    "olga": SEES_A | {"instances.retry": 302} | NOT_ADMIN,  # process_owner
+    "olga": SEES_A | {"instances.retry": 302} | REPAIR | NOT_ADMIN,  # process_owner
     "mia": SEES_A | NOT_ADMIN,  # market: A's review tasks are hers
     "hank": HIDDEN_A | NOT_ADMIN,  # hr: no part in A's case
     "aldo": SEES_A | NOT_ADMIN,  # auditor: on A's audit team only
@@ -299,6 +329,7 @@ PAGE_MATRIX: dict[str, dict[str, int]] = {
     "cora": HIDDEN_A | {"cases.index": 302} | NOT_ADMIN,  # client of B
     "ada": SEES_A
     | {"instances.retry": 302}
+    | REPAIR
     | {"admin.users": 200, "admin.new_user": 200, "admin.edit_user": 302}
     | {"admin.reset_password": 302},
 }
@@ -351,4 +382,5 @@ def test_the_case_instance_and_admin_pages_follow_the_matrix(pages):
                 assert len(log) == before, (username, endpoint)
     with pages.web.app.app_context():
         incident = db.session.get(Incident, pages.incident)
-        assert (incident.status, incident.attempts) == ("open", 3)  # olga's and ada's retries
+        # olga's and ada's retries, and their corrections (nothing changed: retried as well)
+        assert (incident.status, incident.attempts) == ("open", 5)

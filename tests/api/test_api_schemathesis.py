@@ -20,8 +20,12 @@ from schemathesis.config import SchemathesisConfig
 
 from certflow.accounts import create_user, issue_token
 from certflow.db import db
+from domain.indicators import load_default_indicator_sets
+from domain.models import Nonconformity
+from tests.certificate_factory import issued_certificate
+from tests.complaints.test_web_complaints import COMPLAINT_BPMN
 from tests.conftest import START_TIME, clear_database, make_app
-from tests.factories import make_application, make_organisation
+from tests.factories import make_application, make_audit, make_organisation
 from tests.helpers import OWNER, REVIEW_FLOW, record_acceptance, registered
 
 OPERATOR = "test_record_acceptance"
@@ -30,8 +34,12 @@ MAX_EXAMPLES = 100
 # Refusals the document describes for requests its schemas cannot judge, so valid-looking data may
 # get them: form data is checked against the task's own form (R-5), an assignee must exist and
 # hold the task's role, a clock change must stay within the calendar, a client may not pass a
-# business key.
+# business key; a time filter must lie within the years 1 to 9999 once in UTC; a complaint must
+# name an existing certificate of the right organisation, and the public intake is rate-limited.
 SEMANTIC_REFUSALS = {
+    "listInstances": ["422"],
+    "registerComplaint": ["422"],
+    "submitPublicComplaint": ["422", "429"],
     "startInstance": ["422"],
     "completeTask": ["422"],
     "reassignTask": ["400", "422"],
@@ -66,6 +74,7 @@ def _seed(app) -> dict:
     """A deployed process, instances at each of its user tasks and at an incident, a file."""
     engine = app.extensions["certflow.engine"]
     engine.deploy([REVIEW_FLOW], actor=OWNER, comment="schemathesis")
+    engine.deploy([COMPLAINT_BPMN], actor=OWNER, comment="complaints")
     organisation = make_organisation(db.session, START_TIME)
     users = {}
     for name, roles in (("ada", {"admin"}), ("carl", {"client"}), ("mia", {"market"})):
@@ -73,8 +82,9 @@ def _seed(app) -> dict:
             db.session, name, password=f"pw-{name}", roles=roles, display_name=name, now=START_TIME
         )
     users["carl"].organisation_id = organisation.id
-    for n in (1, 2, 3):
-        make_application(db.session, START_TIME, organisation, number=f"APP-{n}")
+    applications = [
+        make_application(db.session, START_TIME, organisation, number=f"APP-{n}") for n in (1, 2, 3)
+    ]
     tokens = {
         name: issue_token(db.session, user, START_TIME, "test") for name, user in users.items()
     }
@@ -120,6 +130,27 @@ def _seed(app) -> dict:
     )
     assert uploaded.status_code == 201, uploaded.json
     ids["attachment_id"].append(uploaded.json["id"])
+    # The client's certificate, an audit with a nonconformity, the indicator set, an appeal.
+    ids["number"] = [issued_certificate(organisation=organisation).number]
+    audit = make_audit(db.session, START_TIME, organisation, applications[0])
+    nc = Nonconformity(audit_id=audit.id, number="NC-1", item_code="5.1.1.1", description="NC")
+    db.session.add(nc)
+    [indicators] = load_default_indicator_sets(db.session, START_TIME)
+    db.session.commit()
+    ids.update(audit_id=[audit.id], nc_id=[nc.id], set_id=[indicators.id])
+    appeal = client.post(
+        "/api/v1/complaints",
+        json={
+            "kind": "appeal",
+            "complainant_name": "carl",
+            "complainant_contact": "carl@example.cn",
+            "subject": "appeal",
+            "description": "appeal",
+        },
+        headers=auth["carl"],
+    )
+    assert appeal.status_code == 201, appeal.json
+    ids["reference"] = [appeal.json["reference"]]
     return {"tokens": tokens, "ids": ids}
 
 

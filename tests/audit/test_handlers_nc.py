@@ -74,15 +74,16 @@ def test_issue_report_deadline_and_timers(ctx, clock) -> None:
     now = clock.now()  # 2026-01-05T01:00Z = 09:00 in China
     audit = concluded_audit(db.session, now)
     result = call("nc.issue_report", {"audit_id": audit.id}, now, actor="system")
-    assert result["deadline"] == "2026-02-04"
-    assert result["reminder_at"] == "2026-01-28T01:00:00+00:00"  # 7 days before, 09:00 China
-    assert result["deadline_at"] == "2026-02-05T01:00:00+00:00"  # after the whole deadline day
+    # Issue 11: the 30 days include 5 January; the last is 3 February, late from the 4th.
+    assert result["deadline"] == "2026-02-03"
+    assert result["reminder_at"] == "2026-01-27T01:00:00+00:00"  # 7 days before, 09:00 China
+    assert result["deadline_at"] == "2026-02-04T01:00:00+00:00"  # after the whole deadline day
     assert result["count"] == 2
     report = db.session.get(Document, result["report_document_id"])
     assert report.kind == "nc_report"
     assert [entry["number"] for entry in report.data["nonconformities"]] == ["NC-1", "NC-2"]
-    assert "NC-2" in report.body and "2026-02-04" in report.body
-    assert {nc.deadline.isoformat() for nc in ncs(audit)} == {"2026-02-04"}
+    assert "NC-2" in report.body and "2026-02-03" in report.body
+    assert {nc.deadline.isoformat() for nc in ncs(audit)} == {"2026-02-03"}
 
 
 def test_issue_report_uses_the_china_date_and_the_setting(ctx, clock) -> None:
@@ -90,9 +91,9 @@ def test_issue_report_uses_the_china_date_and_the_setting(ctx, clock) -> None:
     override_settings(ctx, nc_response_days=10)
     audit = concluded_audit(db.session, now)
     result = call("nc.issue_report", {"audit_id": audit.id}, now)
-    assert result["deadline"] == "2026-01-16"
-    assert result["reminder_at"] == "2026-01-09T01:00:00+00:00"
-    assert result["deadline_at"] == "2026-01-17T01:00:00+00:00"
+    assert result["deadline"] == "2026-01-15"  # 6–15 January: 10 days
+    assert result["reminder_at"] == "2026-01-08T01:00:00+00:00"
+    assert result["deadline_at"] == "2026-01-16T01:00:00+00:00"
 
 
 def test_issue_report_needs_nonconformities(ctx, clock) -> None:
@@ -145,7 +146,7 @@ def test_answers_and_reminder(ctx, clock) -> None:
     reminder = call("nc.send_reminder", {"audit_id": audit.id}, now, actor="system")
     document = db.session.get(Document, reminder["document_id"])
     assert document.kind == "nc_reminder"
-    assert document.data == {"deadline": "2026-02-04", "pending": ["NC-1", "NC-2"]}
+    assert document.data == {"deadline": "2026-02-03", "pending": ["NC-1", "NC-2"]}
     answers = {"audit_id": audit.id, "answers": [answer(first), answer(second)]}
     assert call("nc.record_answers", answers, now, actor=CLIENT) == {}
     assert {(nc.status, nc.rounds) for nc in ncs(audit)} == {("answered", 1)}
@@ -205,11 +206,11 @@ def test_rejected_nc_goes_back_until_accepted(ctx, clock) -> None:
         "all_accepted": False,
         "rejected": ["NC-2"],
         # the rejected answer gets a new deadline: 30 days from today, reminder 7 days before
-        "deadline": "2026-02-04",
-        "reminder_at": "2026-01-28T01:00:00+00:00",
-        "deadline_at": "2026-02-05T01:00:00+00:00",
+        "deadline": "2026-02-03",  # the 30th day, today the first (issue 11)
+        "reminder_at": "2026-01-27T01:00:00+00:00",
+        "deadline_at": "2026-02-04T01:00:00+00:00",
     }
-    assert second.deadline.isoformat() == "2026-02-04"
+    assert second.deadline.isoformat() == "2026-02-03"
     assert (first.status, second.status) == ("accepted", "rejected")
     assert first.verification_method == "on_site" and "现场查看" in first.verification_note
     assert first.verified_by == LEADER

@@ -36,11 +36,12 @@ def test_add_months_clamps_to_month_end(day, months, expected) -> None:
 @pytest.mark.parametrize(
     ("issued_on", "expected"),
     [
-        (date(2026, 3, 10), date(2029, 3, 10)),
-        (date(2028, 2, 29), date(2031, 2, 28)),  # Feb 29 → Feb 28
-        (date(2027, 2, 28), date(2030, 2, 28)),
-        (date(2025, 2, 28), date(2028, 2, 28)),  # not moved to the leap day
-        (date(2026, 12, 31), date(2029, 12, 31)),
+        # issue 11: valid through the day before the corresponding day 3 years later
+        (date(2026, 3, 10), date(2029, 3, 9)),
+        (date(2028, 2, 29), date(2031, 2, 28)),  # no 29 Feb 2031: through its month's end
+        (date(2027, 2, 28), date(2030, 2, 27)),
+        (date(2025, 2, 28), date(2028, 2, 27)),  # not moved to the leap day
+        (date(2026, 12, 31), date(2029, 12, 30)),
     ],
 )
 def test_certificate_expiry_three_years(issued_on, expected) -> None:
@@ -50,9 +51,9 @@ def test_certificate_expiry_three_years(issued_on, expected) -> None:
 @pytest.mark.parametrize(
     ("decided_on", "expected"),
     [
-        (date(2026, 3, 10), date(2027, 3, 10)),
+        (date(2026, 3, 10), date(2027, 3, 9)),
         (date(2028, 2, 29), date(2029, 2, 28)),
-        (date(2026, 1, 31), date(2027, 1, 31)),
+        (date(2026, 1, 31), date(2027, 1, 30)),
     ],
 )
 def test_surveillance_1_due_twelve_months(decided_on, expected) -> None:
@@ -62,14 +63,15 @@ def test_surveillance_1_due_twelve_months(decided_on, expected) -> None:
 @pytest.mark.parametrize(
     ("s1_end", "decided_on", "due", "hard_limit"),
     [
-        (date(2027, 3, 10), date(2026, 3, 10), date(2028, 3, 10), date(2028, 6, 10)),
-        (date(2027, 2, 28), date(2026, 3, 10), date(2028, 2, 28), date(2028, 5, 28)),
-        (date(2028, 2, 29), date(2027, 3, 10), date(2029, 2, 28), date(2029, 5, 29)),
+        (date(2027, 3, 10), date(2026, 3, 10), date(2028, 3, 9), date(2028, 6, 9)),
+        (date(2027, 2, 28), date(2026, 3, 10), date(2028, 2, 27), date(2028, 5, 27)),
+        (date(2028, 2, 29), date(2027, 3, 10), date(2029, 2, 28), date(2029, 5, 28)),
         # R-8.10.1 calendar-year rule: 2028 needs a surveillance (recertification from
-        # September 2029), so 15 months (28 Feb 2029) is cut to 31 Dec 2028.
-        (date(2027, 11, 30), date(2026, 12, 1), date(2028, 11, 30), date(2028, 12, 31)),
-        # Surveillance 1 ended early, in 2026: surveillance 2 must cover 2027.
-        (date(2026, 11, 30), date(2026, 1, 15), date(2027, 11, 30), date(2027, 12, 31)),
+        # September 2029), so 15 months (through 28 Feb 2029) is cut to 31 Dec 2028.
+        (date(2027, 11, 30), date(2026, 12, 1), date(2028, 11, 29), date(2028, 12, 31)),
+        # Surveillance 1 ended early, in 2026: surveillance 2 must cover 2027 (15 months would
+        # end on 29 Feb 2028).
+        (date(2026, 11, 30), date(2026, 1, 15), date(2027, 11, 29), date(2027, 12, 31)),
     ],
 )
 def test_surveillance_2_due_and_hard_limit(s1_end, decided_on, due, hard_limit) -> None:
@@ -83,17 +85,18 @@ def test_years_to_surveil_exclude_the_certification_and_recertification_years() 
     """R-8.10.1: 每个日历年（应进行再认证的年份除外）: decided 10 March 2026, recertification
     window from 10 December 2028 → only 2027; decided 1 December 2026, window from September
     2029 → 2027 and 2028."""
-    assert years_to_surveil(date(2026, 3, 10), date(2029, 3, 10)) == {2027}
-    assert years_to_surveil(date(2026, 12, 1), date(2029, 12, 1)) == {2027, 2028}
+    assert years_to_surveil(date(2026, 3, 10), date(2029, 3, 9)) == {2027}
+    assert years_to_surveil(date(2026, 12, 1), date(2029, 11, 30)) == {2027, 2028}
 
 
 @pytest.mark.parametrize(
     ("expiry", "opens"),
     [
-        (date(2029, 3, 10), date(2028, 12, 10)),
-        (date(2029, 5, 31), date(2029, 2, 28)),
-        (date(2028, 5, 31), date(2028, 2, 29)),
-        (date(2029, 1, 15), date(2028, 10, 15)),
+        # `expiry` is the last valid day; the window opens 3 months before the day after it
+        (date(2029, 3, 9), date(2028, 12, 10)),
+        (date(2029, 5, 30), date(2029, 2, 28)),
+        (date(2028, 5, 30), date(2028, 2, 29)),
+        (date(2029, 1, 14), date(2028, 10, 15)),
     ],
 )
 def test_recertification_window_opens_three_months_before_expiry(expiry, opens) -> None:

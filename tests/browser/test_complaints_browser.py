@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
 
+from certflow.db import db
+from domain.models_cases import Complaint
 from tests.browser.conftest import Live
 from tests.helpers import OWNER
 
@@ -29,6 +32,11 @@ def fill(page: Page, *, subject: str = "维修拖延 Repair delayed") -> None:
     page.locator("#complaint-description").fill("审查员迟到两小时 the auditor came two hours late")
 
 
+def complaint_count(live: Live) -> int:
+    with live.app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Complaint))
+
+
 def submit(page: Page) -> None:
     page.locator("#complaint-form button[type=submit]").click()
 
@@ -41,10 +49,16 @@ def test_public_complaint_errors_reference_status_and_rate_limit(page: Page, liv
     expect(page.locator("#complaint-complainant_name")).to_have_value("林女士")
     expect(page.locator("#complaint-subject-errors")).to_be_visible()
 
+    before = complaint_count(live)
     fill(page)
     submit(page)
     reference = page.locator("#complaint-reference").get_attribute("data-reference")
     assert re.fullmatch(r"TS-\d{4}-\d{4}", reference)
+    # POST/redirect/GET (issue 10): the receipt is a page of its own; reloading it sends nothing.
+    assert "/complaints/received?reference=" in page.url
+    page.reload()
+    expect(page.locator("#complaint-reference")).to_have_attribute("data-reference", reference)
+    assert complaint_count(live) == before + 1
 
     page.goto(f"/complaints/status?reference={reference}")
     status = page.locator("#complaint-status")

@@ -139,3 +139,37 @@ def test_switch_language(page: Page, login, live: Live):
     expect(page.locator("h1")).to_have_text("Inbox")
     page.get_by_role("link", name="中文").click()
     expect(page.locator("h1")).to_have_text("待办")
+
+
+def test_the_diagram_marks_every_reached_element_and_the_path_taken(
+    page: Page, login, start, live: Live
+):
+    # Issue 10: not only user tasks — script and service tasks, gateways and events too, and the
+    # sequence flows the instance went along; at a readable zoom even on a narrow screen.
+    instance, _ = start()
+    live.web.to_contract(instance)
+    page.set_viewport_size({"width": 520, "height": 800})
+    login("ada")
+    page.goto(f"/instances/{instance}")
+    box = page.locator("[data-diagram]")
+    expect(box).to_have_attribute("data-diagram-ready", "true", timeout=15_000)
+    for element in (
+        "StartEvent_Received",
+        "Task_ComputeDays",  # script task
+        "Task_Review",
+        "Gateway_Accepted",
+        "Task_RecordAcceptance",  # service task
+    ):
+        expect(page.locator(f'g.djs-element[data-element-id="{element}"]')).to_have_class(
+            re.compile(r"\bcf-completed\b")
+        )
+    for flow in ("Flow_ToComputeDays", "Flow_ToReview", "Flow_Accepted", "Flow_ToContract"):
+        expect(page.locator(f'g.djs-element[data-element-id="{flow}"]')).to_have_class(
+            re.compile(r"\bcf-taken\b")
+        )
+    for flow in ("Flow_NotAccepted", "Flow_Contracted"):  # not (yet) taken
+        expect(page.locator(f'g.djs-element[data-element-id="{flow}"]')).not_to_have_class(
+            re.compile(r"\bcf-taken\b")
+        )
+    assert box.get_attribute("data-flows-marked") == "5"  # with Flow_ToGateway
+    assert float(box.get_attribute("data-zoom")) >= 0.7  # not "fit" at an unreadable size

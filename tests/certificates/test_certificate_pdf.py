@@ -65,6 +65,7 @@ def certificate(**changes) -> Certificate:
         "rules": "首认检测认证/CTC 商品售后服务认证实施规则",
         "issuing_body": "首认检测认证/CTC",
         "signatory": "张决定",
+        "signatory_title": "总经理",
         "issued_on": date(2027, 3, 1),
         "original_issued_on": date(2026, 2, 10),
         "changed_on": date(2027, 3, 1),
@@ -119,7 +120,7 @@ def test_every_r92_field_is_printed_in_chinese_with_the_cjk_font(tmp_path):
         "rules": "首认检测认证/CTC商品售后服务认证实施规则",
         "certificate number": f"证书编号Certificate No.：{NUMBER}".replace(" ", ""),
         "issuing body": "首认检测认证/CTC发证机构",
-        "signature": "签发人Signatory张决定",
+        "signature": "签发人Signatory张决定总经理",  # name and title from the settings
         "issue date": "发证日期Issuedate2027年03月01日",
         "original issue date (R-9.3)": "初次发证日期Originalissuedate2026年02月10日",
         "change date (R-9.3)": "换证日期Changedate2027年03月01日",

@@ -86,8 +86,9 @@ def test_full_suspension(ctx) -> None:
     result = suspend(certificate, now, reason="a", detail="两次联系未果")
     json.dumps(result)
     assert result == {
-        "correction_deadline": "2026-09-30",  # 60 days
-        "six_months_at": "2027-02-01T01:00:00+00:00",  # 09:00 China time, 6 months later
+        "correction_deadline": "2026-09-29",  # the 60th day, 1 Aug being the first (issue 11)
+        # 09:00 China time on the first day after the 6 months (1 Aug – 31 Jan)
+        "six_months_at": "2027-02-01T01:00:00+00:00",
         "partial": False,
         "sites": [],
         "certificate_id": certificate.id,
@@ -128,8 +129,10 @@ def test_six_month_instant_and_deadline_at_a_china_date_boundary(ctx) -> None:
     certificate = issued_certificate()
     now = datetime(2026, 8, 30, 16, 30, tzinfo=UTC)  # 31 August in China
     result = suspend(certificate, now)
-    assert result["correction_deadline"] == "2026-10-30"
-    assert result["six_months_at"] == "2027-02-28T01:00:00+00:00"  # 31 Aug + 6 months, clamped
+    assert result["correction_deadline"] == "2026-10-29"
+    # 31 Aug + 6 months has no corresponding day: the suspension runs through 28 Feb (its
+    # month's end) and the limit acts on 1 March (issue 11, certflow/dates.py)
+    assert result["six_months_at"] == "2027-03-01T01:00:00+00:00"
     assert events_of(certificate)[-1].effective_on == date(2026, 8, 31)
 
 
@@ -138,7 +141,7 @@ def test_suspension_settings(ctx) -> None:
     certificate = issued_certificate()
     result = suspend(certificate)
     # The correction deadline never passes the end of the suspension.
-    assert result["correction_deadline"] == "2026-06-10"
+    assert result["correction_deadline"] == "2026-06-09"  # the last day of the 3 months
     assert result["six_months_at"] == "2026-06-10T01:00:00+00:00"
     unchecked_settings(ctx, suspension_max_months=7)  # at most 6 months
     other = issued_certificate(

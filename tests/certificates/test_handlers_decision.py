@@ -211,7 +211,7 @@ def test_certificate_issue(ctx, clock) -> None:
     assert re.fullmatch(r"CTC-SHFW-\d{4}-\d{4}", result["number"])
     assert result["number"] == "CTC-SHFW-2026-0001"
     assert result["issued_on"] == "2026-03-10"
-    assert result["expires_on"] == "2029-03-10"
+    assert result["expires_on"] == "2029-03-09"  # valid through the day before (issue 11)
     certificate = db.session.get(Certificate, result["id"])
     organisation = application.organisation
     assert certificate.organisation_name == organisation.name
@@ -234,14 +234,15 @@ def test_certificate_issue(ctx, clock) -> None:
             select(ProgrammeActivity).where(ProgrammeActivity.programme_id == audit.programme_id)
         )
     }
-    assert activities["surveillance_1"].due_date == date(2027, 3, 10)
-    assert activities["surveillance_2"].due_date == date(2028, 3, 10)
-    assert activities["surveillance_2"].hard_limit_date == date(2028, 6, 10)
-    assert activities["recertification"].due_date == date(2029, 3, 10)
+    # Last days of their periods (issue 11): in time on that day, the limit acts the day after.
+    assert activities["surveillance_1"].due_date == date(2027, 3, 9)
+    assert activities["surveillance_2"].due_date == date(2028, 3, 8)
+    assert activities["surveillance_2"].hard_limit_date == date(2028, 6, 8)
+    assert activities["recertification"].due_date == date(2029, 3, 9)
     assert activities["recertification"].window_opens_on == date(2028, 12, 10)
     assert {activity.status for activity in activities.values()} == {"planned"}
     cycle = db.session.get(AuditProgramme, audit.programme_id)
-    assert (cycle.cycle_start, cycle.cycle_end) == (date(2026, 3, 10), date(2029, 3, 10))
+    assert (cycle.cycle_start, cycle.cycle_end) == (date(2026, 3, 10), date(2029, 3, 9))
 
     with pytest.raises(RuleViolation, match="already has certificate"):
         call(
@@ -268,7 +269,8 @@ def test_certificate_leap_day_and_serial(ctx, clock) -> None:
     assert result["expires_on"] == "2031-02-28"
 
 
-def test_certificate_signatory_is_the_deciders_name(ctx, clock) -> None:
+def test_certificate_signatory_and_title_come_from_the_settings_not_the_decider(ctx, clock) -> None:
+    # Issue 10: the certificate named the decider's (demo) account: the CB's signature.
     now = clock.now()
     create_user(
         db.session,
@@ -278,21 +280,28 @@ def test_certificate_signatory_is_the_deciders_name(ctx, clock) -> None:
         display_name="陈决定",
         now=now,
     )
+    override_settings(
+        ctx, certificate_signatory="张总经理", certificate_signatory_title="总经理 General Manager"
+    )
     application, _audit, decision = granted(now)
     result = call(
         "certificate.issue", {"application_id": application.id, "decision_id": decision["id"]}, now
     )
-    assert db.session.get(Certificate, result["id"]).signatory == "陈决定"
+    certificate = db.session.get(Certificate, result["id"])
+    assert (certificate.signatory, certificate.signatory_title) == (
+        "张总经理",
+        "总经理 General Manager",
+    )
 
 
-def test_certificate_signatory_setting(ctx, clock) -> None:
+def test_certificate_signatory_defaults(ctx, clock) -> None:
     now = clock.now()
-    override_settings(ctx, certificate_signatory="张总经理")
     application, _audit, decision = granted(now)
     result = call(
         "certificate.issue", {"application_id": application.id, "decision_id": decision["id"]}, now
     )
-    assert db.session.get(Certificate, result["id"]).signatory == "张总经理"
+    certificate = db.session.get(Certificate, result["id"])
+    assert (certificate.signatory, certificate.signatory_title) == ("认证决定人员", "授权签字人")
 
 
 def test_no_certificate_for_a_refusal(ctx, clock) -> None:

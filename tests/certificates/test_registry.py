@@ -334,11 +334,15 @@ def test_certificate_page_shows_the_public_fields_and_the_status_history(registr
     assert f'href="/registry/certificates/{registry.current}.pdf"' in html
 
     history = rows(html, "status-history")
+    # The rule in words, as a clause of the certification rules (issue 10), not "R-8.10.3b".
     assert history == [
-        "2026-01-20 降级 R-8.10.3b",
-        f"2026-02-03 暂停 （{registry.site_names[1]}） R-9.5.1c",
+        "2026-01-20 降级 《商品售后服务认证实施规则》第8.10.3条（b）",
+        f"2026-02-03 暂停 （{registry.site_names[1]}） 《商品售后服务认证实施规则》第9.5.1条（c）",
     ]  # the surveillance extension is internal: not published
     assert 'class="event event-suspended"' in html
+    english = text(registry.get(f"/registry/certificates/{registry.current}?lang=en"))
+    assert "Certification rules, clause 8.10.3 (b)" in rows(english, "status-history")[0]
+    assert "R-8.10.3b" not in english
 
 
 def test_a_partial_suspension_is_shown_as_such(registry):
@@ -360,7 +364,10 @@ def test_a_full_suspension_and_a_withdrawal_show_their_status(registry):
     assert element(html, "certificate-status") == "撤销 Withdrawn"
     assert 'class="status status-withdrawn"' in html
     assert element(html, "status-since") == "自 2026-01-15"
-    assert rows(html, "status-history") == ["2025-06-01 颁发证书 R-8.8", "2026-01-15 撤销 R-9.5.2b"]
+    assert rows(html, "status-history") == [
+        "2025-06-01 颁发证书 《商品售后服务认证实施规则》第8.8条",
+        "2026-01-15 撤销 《商品售后服务认证实施规则》第9.5.2条（b）",
+    ]
     assert 'id="status-notice"' in html
 
     with registry.app.app_context():
@@ -378,8 +385,8 @@ def test_a_replaced_certificate_links_to_the_new_one(registry):
     assert element(html, "certificate-replaced-by") == registry.current
     assert 'id="certificate-original-issued-on"' not in html  # never changed itself
     assert rows(html, "status-history") == [
-        "2025-03-01 颁发证书 R-8.8",
-        "2026-01-20 被新证书替换 R-9.3",
+        "2025-03-01 颁发证书 《商品售后服务认证实施规则》第8.8条",
+        "2026-01-20 被新证书替换 《商品售后服务认证实施规则》第9.3条",
     ]
 
 
@@ -536,7 +543,10 @@ def test_english_on_request(registry):
     assert "Status history" in html and "Certificate details" in html
     assert element(html, "certificate-status") == "部分暂停 Partially suspended"  # both
     assert "Four-star (四星级)" in element(html, "certificate-level")
-    assert rows(html, "status-history")[0] == "2026-01-20 Downgraded R-8.10.3b"
+    assert (
+        rows(html, "status-history")[0]
+        == "2026-01-20 Downgraded Certification rules, clause 8.10.3 (b)"
+    )
     html = text(registry.get("/registry/announcements?lang=en"))
     assert "Announcements" in html and "Withdrawn" in html
     html = text(registry.get("/registry"))
@@ -598,7 +608,9 @@ def test_the_registry_shows_what_the_status_handlers_wrote(app):
     assert element(html, "certificate-level").endswith("四星级")
     history = rows(html, "status-history")
     assert history[0].startswith("2026-03-10 颁发证书")
-    assert history[-1] == "2026-08-01 暂停 （服务网点 2） R-9.5.1c"
+    assert (
+        history[-1] == "2026-08-01 暂停 （服务网点 2） 《商品售后服务认证实施规则》第9.5.1条（c）"
+    )
     assert re.findall(
         r'<li class="site site-suspended"><span class="site-name">([^<]+)<', html
     ) == ["服务网点 2"]
@@ -612,7 +624,10 @@ def test_the_registry_shows_what_the_status_handlers_wrote(app):
         db.session.commit()
     html = text(client.get(f"/registry/certificates/{number}"))
     assert element(html, "certificate-status") == "撤销 Withdrawn"
-    assert rows(html, "status-history")[-1] == "2026-09-01 撤销 R-9.5.2a"
+    assert (
+        rows(html, "status-history")[-1]
+        == "2026-09-01 撤销 《商品售后服务认证实施规则》第9.5.2条（a）"
+    )
     assert 'class="site site-suspended"' not in html  # ended: no site is "suspended" any more
     announcements = text(client.get("/registry/announcements"))
     kinds = re.findall(r'<li class="card announcement announcement-(\w+)"', announcements)

@@ -259,7 +259,8 @@ def test_registration_numbers_dates_and_links(ctx, clock):
     assert first.application_id == certificate.application_id
     assert second.organisation_id is None and second.certificate_id is None
     assert first.status == "received" and first.overdue is False
-    assert first.reply_due_on == date(2026, 2, 4)  # R-12: received 5 Jan + 30 days
+    # R-12, issue 11: received 5 Jan (day 0) → the last of the 30 days is day 29, 3 Feb
+    assert first.reply_due_on == date(2026, 2, 3)
     registered = db.session.scalars(
         select(EventLog).where(EventLog.event_type == "complaint_registered").order_by(EventLog.id)
     ).all()
@@ -281,7 +282,7 @@ def test_registration_numbers_dates_and_links(ctx, clock):
         now=datetime(2026, 12, 31, 17, 0, tzinfo=UTC),
     )
     assert new_year.reference == "TS-2027-0001"
-    assert new_year.reply_due_on == date(2027, 1, 31)
+    assert new_year.reply_due_on == date(2027, 1, 30)  # 1 Jan + 29: the 30th day
     assert find_by_reference(db.session, " ts-2026-0002 ").id == second.id
     assert find_by_reference(db.session, "TS-2026-9999") is None
     assert find_by_reference(db.session, "'; drop table complaint; --") is None
@@ -343,7 +344,7 @@ def test_timers_are_days_20_25_30_at_nine_in_china_from_receipt(ctx, clock):
         actor="system",
         now=datetime(2026, 1, 5, 20, 0, tzinfo=UTC),
     )
-    assert complaint.reply_due_on == date(2026, 2, 5)
+    assert complaint.reply_due_on == date(2026, 2, 4)  # day 29; overdue on day 30
     assert timer_instants(complaint) == {
         "reminder_at": "2026-01-26T01:00:00+00:00",
         "escalate_at": "2026-01-31T01:00:00+00:00",
@@ -361,7 +362,7 @@ def test_a_complaint_answered_on_day_12(deployed, clock):
     assert instance.business_key == complaint.reference == "TS-2026-0001"
     assert public_status(db.session, complaint) == "received"
     [acknowledgement] = documents(complaint_id, "complaint_acknowledgement")
-    assert "2026-02-04" in acknowledgement.body and complaint.reference in acknowledgement.body
+    assert "2026-02-03" in acknowledgement.body and complaint.reference in acknowledgement.body
     data = engine.task_data(open_task(complaint_id, "Task_AssignHandler"))
     assert data["complaint"]["reminder_at"] == "2026-01-25T01:00:00+00:00"
     assert data["complaint"]["eligible_handlers"] == ["deng_desk", "hu_handler"]
@@ -370,7 +371,8 @@ def test_a_complaint_answered_on_day_12(deployed, clock):
     assign(engine, complaint_id, "hu_handler")
     assert public_status(db.session, complaint_of(complaint_id)) == "investigating"
     task = open_task(complaint_id, "Task_InvestigateComplaint")
-    assert task.due_at == datetime(2026, 1, 25, 1, 0, tzinfo=UTC)  # the reminder is the due date
+    # Issue 11: due at the 30-day deadline (day 30, 09:00 China), not at the day-20 reminder.
+    assert task.due_at == datetime(2026, 2, 4, 1, 0, tzinfo=UTC)
 
     travel(engine, clock, china_nine(date(2026, 1, 17)))  # day 12
     investigate(engine, complaint_id)
@@ -403,7 +405,7 @@ def test_reminded_on_day_20_escalated_on_day_25_overdue_on_day_30_then_answered(
     assert documents(complaint_id, "complaint_reminder") == []
     travel(engine, clock, china_nine(date(2026, 1, 25)))  # day 20
     [reminder] = documents(complaint_id, "complaint_reminder")
-    assert "2026-02-04" in reminder.body and reminder.data["days_left"] == 10
+    assert "2026-02-03" in reminder.body and reminder.data["days_left"] == 9
     assert not has_open_task(complaint_id, "Task_EscalationReview")
     assert has_open_task(complaint_id, "Task_InvestigateComplaint")
 
@@ -453,24 +455,21 @@ def test_an_open_escalation_review_ends_with_the_reply(deployed, clock):
     assert complaint_of(complaint_id).status == "answered"
 
 
-def test_a_complaint_without_organisation_is_answered_with_its_letters_in_the_case_data(
-    deployed, clock
-):
-    """A public complaint about the CB that names no certificate: no organisation's case to
-    store the letters with (document.organisation_id is required) — the letters stay in the
-    process data; the complaint is still acknowledged, timed and answered."""
+def test_a_complaint_without_organisation_keeps_its_letters_as_documents(deployed, clock):
+    """Issue 11: a public complaint about the CB that names no certificate keeps its letters
+    as documents like any other case (with no organisation, so no case page lists them)."""
     engine = deployed
     complaint_id = register(engine, clock, kind="about_cb", subject="审查员态度 auditor's manner")
     assign(engine, complaint_id, "hu_handler")
     investigate(engine, complaint_id)
     complaint = complaint_of(complaint_id)
     assert complaint.status == "answered" and complaint.organisation_id is None
-    if complaint.reply_document_id is None:
-        instance = instance_of(engine, complaint_id)
-        assert instance.status == "terminated"
-        assert "CNCA" in instance.state_json  # reply["letter"]
-    else:  # once a document may belong to no organisation
-        assert "CNCA" in db.session.get(Document, complaint.reply_document_id).body
+    [acknowledgement] = documents(complaint_id, "complaint_acknowledgement")
+    assert complaint.reference in acknowledgement.body
+    [reply] = documents(complaint_id, "complaint_reply")
+    assert complaint.reply_document_id == reply.id
+    assert "CNCA" in reply.body and reply.organisation_id is None
+    assert instance_of(engine, complaint_id).status == "terminated"
 
 
 # -- R-12: impartiality ---------------------------------------------------------------------------

@@ -96,7 +96,8 @@ def access_events(web: Web, event: str) -> list[AccessLog]:
 
 def submit(browser: Browser, data: dict | None = None, **kwargs):
     browser.get("/complaints/new", **kwargs)
-    return browser.post("/complaints/new", dict(VALID if data is None else data), **kwargs)
+    data = dict(VALID if data is None else data)
+    return browser.post("/complaints/new", data, follow_redirects=True, **kwargs)
 
 
 # -- the public form ------------------------------------------------------------------------------
@@ -118,7 +119,7 @@ def test_a_valid_complaint_is_registered_acknowledged_and_its_process_started(si
     assert response.status_code == 200, text(response)
     page = text(response)
     assert REFERENCE.search(page).group(1) == "TS-2026-0001"
-    assert "2026-02-04" in page  # the written reply within 30 days
+    assert "2026-02-03" in page  # the written reply within 30 days (day 29, issue 11)
     [complaint] = complaints(site)
     assert (complaint.reference, complaint.kind, complaint.channel) == (
         "TS-2026-0001",
@@ -198,6 +199,28 @@ def test_a_submission_without_the_csrf_token_is_refused(site):
     assert complaints(site) == []
 
 
+def test_a_submission_is_answered_with_a_redirect_to_its_receipt(site):
+    # POST/redirect/GET (issue 10): reloading the receipt registers nothing again.
+    browser = Browser(site.app)
+    browser.get("/complaints/new")
+    response = browser.post("/complaints/new", dict(VALID))
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/complaints/received?reference=TS-2026-0001"
+    for _ in range(2):
+        receipt = browser.get(response.headers["Location"])
+        assert receipt.status_code == 200
+        assert REFERENCE.search(text(receipt)).group(1) == "TS-2026-0001"
+        assert "2026-02-03" in text(receipt)
+        assert "林女士" not in text(receipt)  # the receipt shows what the status shows (R-11)
+    assert len(complaints(site)) == 1
+    assert browser.get("/complaints/received?reference=TS-2099-0001").status_code == 404
+    carl = site.browser("carl")
+    data = {**VALID, "kind": "appeal", "certificate_number": NUMBER_A}
+    registered_by_client = carl.post("/complaints/register", data)
+    assert registered_by_client.status_code == 303
+    assert "/complaints/received?reference=TS-2026-0002" in registered_by_client.headers["Location"]
+
+
 def test_five_submissions_per_hour_and_address_then_429(site, monkeypatch):
     browser = Browser(site.app)
     for number in range(1, 6):
@@ -258,7 +281,7 @@ def test_status_lookup_shows_the_status_and_dates_only(site):
         return re.search(r'id="complaint-status" data-status="(\w+)"', page).group(1), page
 
     status, page = shown()
-    assert status == "received" and "2026-01-05" in page and "2026-02-04" in page
+    assert status == "received" and "2026-01-05" in page and "2026-02-03" in page
 
     with site.app.app_context():
         task = db.session.scalars(
@@ -305,7 +328,7 @@ def test_a_client_appeals_for_its_own_organisation(site):
     assert 'href="/complaints/register"' in text(carl.get("/"))  # in the navigation
 
     data = {**VALID, "kind": "appeal", "certificate_number": NUMBER_A, "subject": "对决定的申诉"}
-    response = carl.post("/complaints/register", data)
+    response = carl.post("/complaints/register", data, follow_redirects=True)
     assert response.status_code == 200, text(response)
     assert REFERENCE.search(text(response))
     [complaint] = complaints(site)
@@ -324,7 +347,9 @@ def test_a_client_appeals_for_its_own_organisation(site):
     assert other.status_code == 422
     assert 'id="complaint-certificate_number-errors"' in text(other)
     # Without a certificate number the appeal still belongs to the client's organisation.
-    plain = carl.post("/complaints/register", {**data, "certificate_number": ""})
+    plain = carl.post(
+        "/complaints/register", {**data, "certificate_number": ""}, follow_redirects=True
+    )
     assert plain.status_code == 200
     assert complaints(site)[-1].organisation_id == site.organisations["A"]
     assert len(complaints(site)) == 2
@@ -334,7 +359,9 @@ def test_complaints_staff_register_any_kind_and_start_the_process(site):
     desk = site.browser("desk")
     page = text(desk.get("/complaints/register"))
     assert re.findall(r'name="kind" value="(\w+)"', page) == ["about_client", "about_cb", "appeal"]
-    response = desk.post("/complaints/register", {**VALID, "certificate_number": NUMBER_B})
+    response = desk.post(
+        "/complaints/register", {**VALID, "certificate_number": NUMBER_B}, follow_redirects=True
+    )
     assert response.status_code == 200, text(response)
     [complaint] = complaints(site)
     assert (complaint.channel, complaint.organisation_id) == ("staff", site.organisations["B"])
@@ -370,6 +397,11 @@ def test_a_client_without_organisation_names_no_certificate(site):
     refused = nora.post("/complaints/register", data)
     assert refused.status_code == 422
     assert 'id="complaint-certificate_number-errors"' in text(refused)
-    assert nora.post("/complaints/register", {**data, "certificate_number": ""}).status_code == 200
+    assert (
+        nora.post(
+            "/complaints/register", {**data, "certificate_number": ""}, follow_redirects=True
+        ).status_code
+        == 200
+    )
     [complaint] = complaints(site)
     assert complaint.organisation_id is None and complaint.channel == "portal"

@@ -10,6 +10,7 @@ from pydantic import Field
 import handlers  # noqa: F401  (registers every operator)
 from handlers.params import Flag, Id, MissingParameter, ParameterError, Params, describe
 from handlers.registry import declared_params, get_handler, handler, unregister
+from tests.paths import ROOT
 
 
 class _ExampleParams(Params):
@@ -64,7 +65,7 @@ def test_describe_lists_names_types_and_help():
 
 
 # -- one vocabulary (issue 14 (e)) --------------------------------------------------------------
-HANDLERS_DIR = Path(__file__).resolve().parents[1] / "handlers"
+HANDLERS_DIR = ROOT / "handlers"
 TYPE_BUILDERS = {"Annotated", "WithJsonSchema", "BeforeValidator", "AfterValidator"}
 
 

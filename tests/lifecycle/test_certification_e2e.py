@@ -2,7 +2,7 @@
 star-level DMN (R-4 … R-8.9, R-9.1, R-9.2), with the engine API and the simulated clock."""
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -19,37 +19,20 @@ from domain.models import (
     ProgrammeActivity,
 )
 from engine.errors import ForbiddenError, FormValidationError
-from tests.certification_case import Case, deploy_everything, findings_losing, make_people
+from tests.certification_case import (
+    Case,
+    deploy_everything,
+    findings_losing,
+    make_people,
+    one_nc,
+    through_onsite,
+)
 
 
 @pytest.fixture
 def case(engine, clock, tmp_path):
     deploy_everything(engine)
     return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
-
-
-def through_onsite(
-    case, points_lost=80, nonconformities=(), mystery_shopping=True, conclusion="recommend"
-):
-    case.apply()
-    case.review()
-    case.contract()
-    case.programme(mystery_shopping=mystery_shopping)
-    case.appoint()
-    case.plan_and_prepare(mystery_shopping=mystery_shopping)
-    case.opening_meeting()
-    case.evidence(findings_losing(points_lost))
-    case.conclude(conclusion, list(nonconformities))
-
-
-def one_nc():
-    return [
-        {
-            "item_code": "5.1.1.1",
-            "description": "未建立售后服务组织架构图 no after-sales organisation chart",
-            "evidence": "查阅文件 2026-02-02 documents reviewed",
-        }
-    ]
 
 
 def documents(kind):
@@ -74,9 +57,10 @@ def test_application_reaches_a_four_star_certificate_with_the_right_dates(case):
     assert re.fullmatch(r"CTC-SHFW-\d{4}-\d{4}", certificate.number)
     assert certificate.star_level == 4 and certificate.status == "valid"
     assert certificate.issued_on == decision.decided_on == case.decision_date()
+    # Valid through the day before the corresponding day 3 years later (issue 11).
     assert certificate.expires_on == date(
         certificate.issued_on.year + 3, certificate.issued_on.month, certificate.issued_on.day
-    )
+    ) - timedelta(days=1)
     assert [s["name"] for s in certificate.sites] == ["总部服务中心", "仓山服务网点"]
     assert decision.decided_by == case.people.decider.username  # R-13
     audit = db.session.scalars(select(Audit)).one()
@@ -85,7 +69,7 @@ def test_application_reaches_a_four_star_certificate_with_the_right_dates(case):
     s1 = activities["surveillance_1"]
     assert s1.due_date == date(
         certificate.issued_on.year + 1, certificate.issued_on.month, certificate.issued_on.day
-    )
+    ) - timedelta(days=1)
     recert = activities["recertification"]
     assert recert.due_date == certificate.expires_on
     assert recert.window_opens_on.month == (certificate.expires_on.month - 3 - 1) % 12 + 1
@@ -149,8 +133,6 @@ def test_a_terminated_audit_ends_the_case_as_terminated_not_as_an_error(case):
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        ("expired", "R-7.2.2"),
-        ("unregistered", "R-7.2.2"),
         ("single_non_leader", "R-7.2.3"),
         ("expert_as_auditor", "R-7.2.4"),
         ("consulted_within_two_years", "R-7.2.1(5)"),  # CNAS-CC01: blocks, not only a flag
@@ -169,11 +151,7 @@ def test_refused_appointments_go_back_to_the_scheduler_with_the_reason(case, cha
         {"auditor_id": p.auditor_id, "role": "auditor"},
     ]
     auditor = db.session.get(Auditor, p.auditor_id)
-    if change == "expired":
-        auditor.registration_expires_on = date.fromisoformat(case.day(28))
-    elif change == "unregistered":
-        auditor.registration_number = None
-    elif change == "single_non_leader":
+    if change == "single_non_leader":
         members = [{"auditor_id": p.auditor_id, "role": "leader"}]
         auditor.team_leader_qualified = False
     elif change == "expert_as_auditor":
@@ -196,6 +174,37 @@ def test_refused_appointments_go_back_to_the_scheduler_with_the_reason(case, cha
     data = case.data("Task_AppointTeam")  # back to the scheduler
     assert data["appointment"]["appointed"] is False
     assert any(reason in refusal for refusal in data["appointment"]["refusals"])
+    assert db.session.scalars(select(AuditTeamMember)).all() == []
+
+
+@pytest.mark.parametrize("change", ["expired", "unregistered"])
+def test_an_auditor_the_rules_refuse_is_refused_at_submit_naming_the_rule(case, change):
+    """Issue 10: a member refused whatever the team (R-7.2.2) is not among the enabled options
+    of the appointment form, so the submit is refused (422 on the field) and the case stays at
+    the appointment task, instead of a round trip through team.appoint."""
+    from domain.models import Auditor
+
+    case.apply()
+    case.review()
+    case.contract()
+    case.programme()
+    p = case.people
+    auditor = db.session.get(Auditor, p.auditor_id)
+    if change == "expired":
+        auditor.registration_expires_on = date.fromisoformat(case.day(28))
+    else:
+        auditor.registration_number = None
+    db.session.commit()
+    with pytest.raises(FormValidationError) as refused:
+        case.appoint(
+            [
+                {"auditor_id": p.leader_id, "role": "leader"},
+                {"auditor_id": p.auditor_id, "role": "auditor"},
+            ]
+        )
+    [message] = refused.value.errors["members/1/auditor_id"]
+    assert message.startswith("R-7.2.2") and auditor.name in message
+    assert "Task_AppointTeam" in case.active()
     assert db.session.scalars(select(AuditTeamMember)).all() == []
 
 

@@ -117,7 +117,8 @@ def test_disclosure_with_its_prior_notice(ctx, engine, clock, organisation) -> N
     assert notice.data["addressed_to"] == organisation.name
     for text in REQUEST.values():
         assert text in notice.body
-    acknowledge_by = china_date(clock.now()) + timedelta(days=10)
+    # R-11, issue 11: the 10 days start today; the last of them is day 9
+    acknowledge_by = china_date(clock.now()) + timedelta(days=9)
     assert notice.data["acknowledge_by"] == acknowledge_by.isoformat()
     assert acknowledge_by.isoformat() in notice.body  # when
 
@@ -243,8 +244,8 @@ def test_recording_a_disclosure_before_the_notice_is_refused(ctx) -> None:
     assert db.session.scalars(select(Document)).all() == []
 
     notified = call("disclosure.notify_client", {"disclosure_id": registered["id"]})
-    assert notified["acknowledge_by"] == "2026-03-20"
-    assert notified["acknowledge_by_at"] == "2026-03-21T01:00:00+00:00"  # 09:00 China time
+    assert notified["acknowledge_by"] == "2026-03-19"  # 10 March + 9: the 10th day
+    assert notified["acknowledge_by_at"] == "2026-03-20T01:00:00+00:00"  # 09:00, the day after
     with pytest.raises(RuleViolation, match="already notified"):
         call("disclosure.notify_client", {"disclosure_id": registered["id"]})
     later = NOW + timedelta(days=11)

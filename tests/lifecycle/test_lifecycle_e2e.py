@@ -11,6 +11,7 @@ from sqlalchemy import select
 from certflow.dates import add_months
 from certflow.db import db
 from domain.models import Announcement, Audit, Certificate, Document
+from domain.programme_dates import surveillance_1_due
 from engine.errors import FormValidationError
 from engine.models import HumanTask
 from tests.certificate_factory import events_of
@@ -28,6 +29,13 @@ def life(app, engine, clock, tmp_path):
 
 def decision_date(certificate: Certificate):
     return certificate.issued_on
+
+
+def recertification_prompt(certificate: Certificate):
+    """R-8.11: 3 months before the validity ends — the day after the last valid day, 3 months
+    back (issue 11) — at 09:00 China time, plus a minute."""
+    opens = add_months(certificate.expires_on + timedelta(days=1), -3)
+    return nine_am(opens) + timedelta(minutes=1)
 
 
 def plan_time(due):
@@ -58,7 +66,7 @@ def test_both_surveillances_on_time_then_recertification_starts_a_new_cycle(life
     assert {d.audit_id for d in shopping} >= {a.id for a in surveillance_audits()}
 
     # Three months before expiry the client is asked whether to continue (R-8.11).
-    life.travel_to(nine_am(add_months(certificate.expires_on, -3)) + timedelta(minutes=1))
+    life.travel_to(recertification_prompt(certificate))
     [recert] = life.instances("recertification")
     assert recert.business_key == certificate.number
     life.complete_in(
@@ -89,7 +97,7 @@ def test_both_surveillances_on_time_then_recertification_starts_a_new_cycle(life
     assert new.id != old.id and new.replaces_id == old.id
     assert old.status == "superseded" and new.status == "valid"
     assert new.issued_on == life.clock.now().date()
-    assert new.expires_on == add_months(new.issued_on, 36)
+    assert new.expires_on == add_months(new.issued_on, 36) - timedelta(days=1)  # issue 11
     # The new certificate starts its own surveillance cycle.
     assert [i.business_key for i in life.instances("surveillance")][-1] == new.number
 
@@ -141,9 +149,11 @@ def test_first_surveillance_is_never_extended_and_the_second_is_with_approval(li
 
 def overdue_until_suspended(life) -> Certificate:
     certificate = life.certify()
-    # R-8.10.1, R-9.5.1a: the first surveillance is due within 12 months, without extension.
-    due = add_months(decision_date(certificate), 12)
-    life.travel_to(nine_am(due) + timedelta(hours=14))
+    # R-8.10.1, R-9.5.1a: the first surveillance is due within 12 months — through the day
+    # before the decision's date a year later (issue 11) — without extension.
+    due = surveillance_1_due(decision_date(certificate))
+    assert due == add_months(decision_date(certificate), 12) - timedelta(days=1)
+    life.travel_to(nine_am(due) + timedelta(hours=14, minutes=59))  # 23:59 on the last day
     assert life.certificate(certificate.number).status == "valid"  # the last day is in time
     life.travel_to(nine_am(due) + timedelta(days=1, minutes=1))
     certificate = life.certificate(certificate.number)
@@ -264,13 +274,17 @@ def test_expiry_without_a_recertification_request_cancels_the_certificate(life):
     s2_due = add_months(s1_due - timedelta(days=19), 12)
     life.travel_to(plan_time(s2_due))
     life.surveil(s2_due - timedelta(days=20))
-    life.travel_to(nine_am(add_months(certificate.expires_on, -3)) + timedelta(minutes=1))
+    life.travel_to(recertification_prompt(certificate) - timedelta(minutes=2))
+    assert not life.instances("recertification")  # not yet, the day before the prompt
+    life.travel_to(recertification_prompt(certificate))
     assert life.open_in("recertification", "Task_AskToContinue")  # the client is asked …
-    # … and never answers: it stays valid to its last day (R-9.5.3b) …
-    life.travel_to(nine_am(certificate.expires_on) + timedelta(hours=14))
+    # … and never answers: valid through its last day (issue 11: issued D → valid through
+    # D + 3 years − 1 day) (R-9.5.3b) …
+    assert certificate.expires_on == add_months(certificate.issued_on, 36) - timedelta(days=1)
+    life.travel_to(nine_am(certificate.expires_on) + timedelta(hours=14, minutes=59))  # 23:59
     assert life.certificate(certificate.number).status == "valid"
     # … and the day after it is cancelled and published.
-    life.travel_to(nine_am(certificate.expires_on) + timedelta(days=1, minutes=1))
+    life.travel_to(nine_am(certificate.expires_on + timedelta(days=1)) + timedelta(minutes=1))
     certificate = life.certificate(certificate.number)
     assert certificate.status == "cancelled" and not certificate.mark_use_allowed
     db.session.rollback()
@@ -287,7 +301,7 @@ def test_declining_recertification_keeps_the_certificate_valid_to_its_last_day(l
     s2_due = add_months(s1_due - timedelta(days=19), 12)
     life.travel_to(plan_time(s2_due))
     life.surveil(s2_due - timedelta(days=20))
-    life.travel_to(nine_am(add_months(certificate.expires_on, -3)) + timedelta(minutes=1))
+    life.travel_to(recertification_prompt(certificate))
     life.complete_in(
         "recertification",
         "Task_AskToContinue",
@@ -297,8 +311,8 @@ def test_declining_recertification_keeps_the_certificate_valid_to_its_last_day(l
     certificate = life.certificate(certificate.number)
     assert certificate.status == "valid" and certificate.mark_use_allowed
     assert life.instances("cancellation") == []
-    # Still valid late on its last day (23:00 China time).
-    life.travel_to(nine_am(certificate.expires_on) + timedelta(hours=14))
+    # Still valid late on its last day (23:59 China time).
+    life.travel_to(nine_am(certificate.expires_on) + timedelta(hours=14, minutes=59))
     assert life.certificate(certificate.number).status == "valid"
     assert life.instances("cancellation") == []
     life.travel_to(nine_am(certificate.expires_on) + timedelta(days=1, minutes=1))

@@ -166,7 +166,7 @@ def test_misuse_corrected_within_the_deadline(case) -> None:
     investigate(case, "corrective_action", legal=None)
 
     today = china_date(case.clock.now())
-    deadline = today + timedelta(days=30)
+    deadline = today + timedelta(days=29)  # issue 11: the 30th day, today the first
     deadline_at = nine_am(deadline + timedelta(days=1))
     task = case.open_in("mark_misuse", "Task_MisuseCorrection")
     assert task.candidate_role == "client"
@@ -364,8 +364,8 @@ def test_deadline_and_timer_at_a_china_date_boundary(ctx) -> None:
     }
     # 2026-03-09T17:30Z is 10 March in China.
     recorded, _ = call("misuse.record_investigation", investigation)
-    assert recorded["deadline"] == "2026-04-09"
-    assert recorded["deadline_at"] == "2026-04-10T01:00:00+00:00"  # 09:00 China time
+    assert recorded["deadline"] == "2026-04-08"  # the 30th day, 10 March the first
+    assert recorded["deadline_at"] == "2026-04-09T01:00:00+00:00"  # 09:00 China, the day after
     assert datetime.fromisoformat(recorded["deadline_at"]).tzinfo is not None
 
 

@@ -110,39 +110,41 @@ def test_schedule_first_surveillance(ctx) -> None:
     result = schedule(certificate, 1)
     json.dumps(result)
     assert result == {
-        "due": "2027-03-10",  # 12 months after the decision (10 March 2026, China date)
-        "hard_limit": "2027-03-10",  # R-8.10.1: the first surveillance is never extended
-        "planning_at": "2027-01-09T01:00:00+00:00",  # 60 days before, 09:00 China time
-        "reminder_at": "2027-02-24T01:00:00+00:00",  # 14 days before
-        "due_at": "2027-03-11T01:00:00+00:00",  # overdue the day after the due date
-        "hard_limit_at": "2027-03-11T01:00:00+00:00",
-        "recertification_at": "2028-12-10T01:00:00+00:00",  # 3 months before expiry
+        # the last day of the 12 months from the decision (10 March 2026, China date)
+        "due": "2027-03-09",
+        "hard_limit": "2027-03-09",  # R-8.10.1: the first surveillance is never extended
+        "planning_at": "2027-01-08T01:00:00+00:00",  # 60 days before, 09:00 China time
+        "reminder_at": "2027-02-23T01:00:00+00:00",  # 14 days before
+        "due_at": "2027-03-10T01:00:00+00:00",  # overdue the day after the due date
+        "hard_limit_at": "2027-03-10T01:00:00+00:00",
+        # 3 months before the validity ends (valid through 2029-03-09)
+        "recertification_at": "2028-12-10T01:00:00+00:00",
         "random_survey_required": True,  # no random survey at all yet
     }
     s1 = activity(certificate, "surveillance_1")
-    assert (s1.due_date, s1.hard_limit_date) == (date(2027, 3, 10), date(2027, 3, 10))
+    assert (s1.due_date, s1.hard_limit_date) == (date(2027, 3, 9), date(2027, 3, 9))
 
 
 def test_schedule_second_surveillance_from_the_end_of_the_first(ctx) -> None:
     certificate = issued_certificate()
     schedule(certificate, 1)
     # Without a surveillance 1 audit: from its due date.
-    assert schedule(certificate, 2)["due"] == "2028-03-10"
+    assert schedule(certificate, 2)["due"] == "2028-03-08"
     completed_surveillance(certificate, 4, start="2027-02-15", end="2027-02-17")
     result = schedule(certificate, 2, AFTER_S1)
-    assert (result["due"], result["hard_limit"]) == ("2028-02-17", "2028-05-17")
-    assert result["due_at"] == "2028-02-18T01:00:00+00:00"
-    assert result["hard_limit_at"] == "2028-05-18T01:00:00+00:00"
+    assert (result["due"], result["hard_limit"]) == ("2028-02-16", "2028-05-16")
+    assert result["due_at"] == "2028-02-17T01:00:00+00:00"
+    assert result["hard_limit_at"] == "2028-05-17T01:00:00+00:00"
     assert result["recertification_at"] == "2028-12-10T01:00:00+00:00"
     s2 = activity(certificate, "surveillance_2")
-    assert (s2.due_date, s2.hard_limit_date) == (date(2028, 2, 17), date(2028, 5, 17))
+    assert (s2.due_date, s2.hard_limit_date) == (date(2028, 2, 16), date(2028, 5, 16))
 
 
 def test_schedule_settings(ctx) -> None:
     override_settings(ctx, surveillance_planning_lead_days=30, surveillance_reminder_days_before=7)
     result = schedule(issued_certificate(), 1)
-    assert result["planning_at"] == "2027-02-08T01:00:00+00:00"
-    assert result["reminder_at"] == "2027-03-03T01:00:00+00:00"
+    assert result["planning_at"] == "2027-02-07T01:00:00+00:00"
+    assert result["reminder_at"] == "2027-03-02T01:00:00+00:00"
 
 
 def test_schedule_refuses_a_third_routine_surveillance_and_an_ended_certificate(ctx) -> None:
@@ -201,8 +203,8 @@ def test_remind_writes_a_reminder_document(ctx) -> None:
     assert document.data == {
         "certificate_number": certificate.number,
         "surveillance_number": 1,
-        "due": "2027-03-10",
-        "hard_limit": "2027-03-10",
+        "due": "2027-03-09",
+        "hard_limit": "2027-03-09",
         "audit_id": document.audit_id,
     }
     assert "2027-03-01 – 2027-03-02" in document.body
@@ -224,8 +226,8 @@ def test_record_plan_creates_the_surveillance_audit(ctx) -> None:
         "organisation_id": certificate.organisation_id,
         "certificate_id": certificate.id,
         "kind": "surveillance",
-        "due": "2027-03-10",
-        "hard_limit": "2027-03-10",
+        "due": "2027-03-09",
+        "hard_limit": "2027-03-09",
         "extension_needed": False,
         "random_survey_required": True,
         "held_level": 4,
@@ -261,20 +263,20 @@ def test_first_surveillance_is_never_extended(ctx) -> None:
         plan(certificate, 1, "2027-05-08", "2027-05-10", reason="客户主要服务网点搬迁")
     assert excinfo.value.rule == "R-8.10.1"
     with pytest.raises(RuleViolation, match="never extended"):
-        plan(certificate, 1, "2027-03-10", "2027-03-11", reason="客户要求")
+        plan(certificate, 1, "2027-03-09", "2027-03-10", reason="客户要求")
     assert db.session.scalar(select(func.count(Audit.id)).where(Audit.kind == "surveillance")) == 0
     # The due date itself is in time.
-    assert plan(certificate, 1, "2027-03-09", "2027-03-10")["extension_needed"] is False
+    assert plan(certificate, 1, "2027-03-08", "2027-03-09")["extension_needed"] is False
 
 
 def second_surveillance_scheduled():
-    """A certificate whose surveillance 1 ended on 17 Feb 2027: surveillance 2 is due on
-    17 Feb 2028, hard limit 17 May 2028 (15 months)."""
+    """A certificate whose surveillance 1 ended on 17 Feb 2027: surveillance 2 is due by
+    16 Feb 2028 (the last day of 12 months), hard limit 16 May 2028 (of 15 months)."""
     certificate = issued_certificate()
     schedule(certificate, 1)
     completed_surveillance(certificate, 4, start="2027-02-15", end="2027-02-17")
     result = schedule(certificate, 2, AFTER_S1)
-    assert (result["due"], result["hard_limit"]) == ("2028-02-17", "2028-05-17")
+    assert (result["due"], result["hard_limit"]) == ("2028-02-16", "2028-05-16")
     return certificate
 
 
@@ -310,8 +312,8 @@ def test_second_surveillance_extension_in_month_14_needs_a_reason_and_approval(c
     assert decision == {
         "approved": True,
         "extended_to": "2028-04-10",
-        "due": "2028-02-17",
-        "hard_limit": "2028-05-17",
+        "due": "2028-02-16",
+        "hard_limit": "2028-05-16",
         "note": "同意",
     }
     assert (s2.extension_approved, s2.extension_decided_by, s2.extension_decided_at) == (
@@ -334,8 +336,10 @@ def test_month_16_is_refused_even_with_a_reason(ctx) -> None:
     with pytest.raises(RuleViolation, match="never more than 15 months") as excinfo:
         plan_2(certificate, "2028-06-15", "2028-06-17", reason="客户要求")
     assert excinfo.value.rule == "R-8.10.1"
-    # The hard-limit day itself is still allowed.
-    assert plan_2(certificate, "2028-05-16", "2028-05-17", reason="客户要求")["extension_needed"]
+    # Issue 11: the hard-limit day itself is allowed, the day after is refused.
+    with pytest.raises(RuleViolation, match="never more than 15 months"):
+        plan_2(certificate, "2028-05-16", "2028-05-17", reason="客户要求")
+    assert plan_2(certificate, "2028-05-15", "2028-05-16", reason="客户要求")["extension_needed"]
 
 
 def test_second_surveillance_keeps_every_calendar_year_surveilled(ctx) -> None:
@@ -347,7 +351,7 @@ def test_second_surveillance_keeps_every_calendar_year_surveilled(ctx) -> None:
     schedule(certificate, 1)
     completed_surveillance(certificate, 4, start="2026-11-10", end="2026-11-12")
     result = schedule(certificate, 2, AFTER_S1)
-    assert (result["due"], result["hard_limit"]) == ("2027-11-12", "2027-12-31")
+    assert (result["due"], result["hard_limit"]) == ("2027-11-11", "2027-12-31")
     with pytest.raises(RuleViolation, match="calendar year") as excinfo:
         plan_2(certificate, "2028-01-10", "2028-01-12", reason="客户要求")
     assert excinfo.value.rule == "R-8.10.1"
@@ -617,7 +621,7 @@ def test_downgrade_reissues_the_certificate(ctx) -> None:
     assert (new.star_level, new.mark, new.status) == (3, "服务认证标志 3星", "valid")
     assert new.original_issued_on == certificate.original_issued_on == date(2026, 3, 10)
     assert (new.issued_on, new.changed_on) == (date(2027, 2, 20), date(2027, 2, 20))
-    assert new.expires_on == certificate.expires_on == date(2029, 3, 10)
+    assert new.expires_on == certificate.expires_on == date(2029, 3, 9)
     assert (new.scope, new.sites) == (certificate.scope, certificate.sites)
     assert certificate.status == "superseded" and certificate.mark_use_allowed is False
     [downgraded] = events_of(new)
@@ -637,7 +641,7 @@ def test_downgrade_reissues_the_certificate(ctx) -> None:
     second = plan(certificate, 2, "2028-01-10", "2028-01-11", now=AFTER_S1)
     assert second["held_level"] == 3 and second["certificate_id"] == new.id
     assert db.session.get(Audit, second["audit_id"]).certificate_id == new.id
-    assert schedule(certificate, 2, AFTER_S1)["due"] == "2028-02-17"
+    assert schedule(certificate, 2, AFTER_S1)["due"] == "2028-02-16"
 
 
 @pytest.mark.parametrize(
@@ -758,12 +762,12 @@ def test_prepare_recertification(ctx) -> None:
     result = call("recertification.prepare", {"certificate_id": certificate.id})
     json.dumps(result)
     assert result == {
-        # R-9.5.3b: valid to its last day (expires_on), cancelled at 09:00 China the day after
-        "expiry_at": "2029-03-11T01:00:00+00:00",
+        # 09:00 China time on the first day after the last valid day (issue 11)
+        "expiry_at": "2029-03-10T01:00:00+00:00",
         "certificate_number": certificate.number,
         "organisation_id": certificate.organisation_id,
         "certificate_id": certificate.id,
-        "expires_on": "2029-03-10",
+        "expires_on": "2029-03-09",
     }
     call("certificate.withdraw", {"certificate_id": certificate.id, "reason": "b"})
     with pytest.raises(RuleViolation) as excinfo:

@@ -113,6 +113,53 @@ def test_arrays_render_their_rows_a_spare_row_and_a_template():
     assert len(empty["sites"].rows) == 1  # minItems 1
 
 
+def test_a_form_shown_again_after_a_422_keeps_exactly_the_rows_sent():
+    # Issue 10: no extra empty row appears after a refused submission; an empty array still
+    # gets its one row to fill in.
+    sent = {"sites": [{"name": "HQ", "fixed": True}], "tags": ["a"]}
+    form = build_form(KITCHEN, sent, {"title": ["required"]}, resubmitted=True)
+    fields = {f.key: f for f in form.fields}
+    assert [row.index for row in fields["sites"].rows] == [0]
+    assert [row.index for row in fields["tags"].rows] == [0]
+    nothing = {f.key: f for f in build_form(KITCHEN, {}, resubmitted=True).fields}
+    assert [row.index for row in nothing["tags"].rows] == [0]
+
+
+def test_the_red_star_marks_only_what_must_be_filled_in():
+    # Issue 10: "required" in a schema whose value may be null (or an array that may be empty)
+    # only means the key is always sent; such a field is optional for the person.
+    schema = {
+        "type": "object",
+        "required": ["name", "note", "files", "rows", "section"],
+        "properties": {
+            "name": {"type": "string"},
+            "note": {"type": ["string", "null"]},
+            "files": {"type": "array", "items": {"type": "integer", "format": "attachment"}},
+            "rows": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "required": ["day", "remark"],
+                    "properties": {
+                        "day": {"type": "string", "format": "date"},
+                        "remark": {"type": ["string", "null"]},
+                    },
+                },
+            },
+            "section": {
+                "type": ["object", "null"],
+                "required": ["score"],
+                "properties": {"score": {"type": "integer"}, "memo": {"type": "string"}},
+            },
+            "extra": {"type": "string"},
+        },
+    }
+    fields = {f.key: f for f in build_form(schema, {}).walk()}
+    mandatory = {key for key, f in fields.items() if f.mandatory}
+    assert mandatory == {"name", "rows", "rows/0/day", "section/score"}
+
+
 def test_errors_are_attached_to_their_fields_and_the_rest_is_form_level():
     form = build_form(
         KITCHEN,
@@ -152,15 +199,21 @@ def test_display_values():
     assert [raw.selected(o) for o in raw.options] == [False, True, False]  # re-shown input
 
 
-def test_initial_values_take_defaults_then_task_data():
+def test_initial_values_take_only_what_the_form_declares():
+    # Issue 10: a new task starts empty except for the form's defaults and explicit prefills;
+    # task data of the same name (the previous round's answers) is never carried in.
     schema = {
         "properties": {
             "a": {"type": "array", "default": []},
             "b": {"type": "string", "default": "x"},
             "c": {"type": "string"},
+            "more_days": {"type": "boolean"},
+            "reason": {"type": "string", "x-prefill-from": "notice_reason"},
         }
     }
-    assert initial_values(schema, {"b": "from data", "other": 1}) == {"a": [], "b": "from data"}
+    data = {"b": "last round", "c": "last round", "more_days": True, "notice_reason": "d"}
+    assert initial_values(schema, data) == {"a": [], "b": "x", "reason": "d"}
+    assert initial_values(schema, {"notice_reason": None}) == {"a": [], "b": "x"}
 
 
 # -- parsing --------------------------------------------------------------------------------------
@@ -403,3 +456,34 @@ def test_every_form_of_the_processes_renders_and_parses(path):
     assert "json" not in {f.kind for f in form.walk()}, kinds(form)
     submission = parse_submission(schema, MultiDict())
     assert submission.errors == {}
+
+
+# -- choices from data (issue 10) -----------------------------------------------------------------
+def test_choices_from_data_are_a_select_or_checkboxes_with_refused_options_disabled():
+    """webapp.form_options puts the resolved options into oneOf and the refused ones into
+    x-unavailable; the field tree offers both, the refused disabled with their reason."""
+    chosen = {
+        "type": "integer",
+        "x-options": {"source": "auditors"},
+        "oneOf": [{"const": 1, "title": "张组长"}],
+        "x-unavailable": [{"const": 4, "title": "钱无证", "reason": "R-7.2.2: 无注册"}],
+    }
+    schema = {
+        "type": "object",
+        "properties": {
+            "auditor_id": chosen,
+            "attendees": {"type": "array", "items": chosen},
+        },
+    }
+    form = build_form(schema, {"attendees": [1]})
+    auditor, attendees = form.fields
+    assert auditor.kind == "select"  # even with few options: their number varies
+    assert attendees.kind == "choice_array"
+    for field in (auditor, attendees):
+        assert [(o.value, o.label, o.disabled) for o in field.options] == [
+            (1, "张组长", ""),
+            (4, "钱无证", "R-7.2.2: 无注册"),
+        ]
+    assert attendees.selected(attendees.options[0])
+    submitted = parse_submission(schema, MultiDict([("f/auditor_id", "1"), ("f/attendees", "1")]))
+    assert submitted.data == {"auditor_id": 1, "attendees": [1]} and not submitted.errors

@@ -8,6 +8,7 @@ from babel.messages.pofile import read_po
 from flask import Flask
 from jsonschema import FormatChecker
 
+from engine.forms import FieldError, field_errors
 from webapp import catalogs, form_errors, i18n
 from webapp.instructions import render_instructions
 
@@ -79,22 +80,26 @@ def test_validation_messages_are_translated():
 
     data = {"man_days": 0.1, "visit_on": "x", "confirmed": False, "uscc": "91"}
     with app.test_request_context("/"):
-        assert form_errors.schema_errors(schema, data, checker) == {
+        assert form_errors.worded(field_errors(schema, data, checker)) == {
             "title": ["此项为必填项。"],
             "man_days": ["不得小于 0.5。"],
             "visit_on": ["请输入日期（YYYY-MM-DD）。"],
             "confirmed": ["请确认此项。"],
             "uscc": ["第 3 位校验码错误"],  # the checker's reason, kept as is
         }
-        assert form_errors.schema_errors(schema, {"title": ""}, checker) == {
+        assert form_errors.worded(field_errors(schema, {"title": ""}, checker)) == {
             "title": ["内容过短或条目过少。"]
         }
         assert form_errors.parser_errors({"n": ["Enter a number."]}) == {"n": ["请输入数字。"]}
         # The engine's answer: fields the schema explains are worded by their rule, the others
         # (a domain validator's finding) kept as written.
-        assert form_errors.engine_errors(
-            {"man_days": ["0.1 is less than the minimum of 0.5"], "kind": ["R-9.3: no"]},
-            {"man_days": ["不得小于 0.5。"]},
+        assert form_errors.worded(
+            {
+                "man_days": [
+                    FieldError("man_days", "0.1 is less than the minimum of 0.5", "minimum", 0.5)
+                ],
+                "kind": [FieldError("kind", "R-9.3: no")],
+            }
         ) == {"man_days": ["不得小于 0.5。"], "kind": ["R-9.3: no"]}
 
 

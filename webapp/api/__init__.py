@@ -1,6 +1,16 @@
 """JSON API v1: the programmatic face of certflow (bearer-token auth)."""
 
-from webapp.api import attachments, meta, routes  # noqa: F401  (registers the routes on bp)
+from webapp.api import (  # noqa: F401  (registers the routes on bp)
+    attachments,
+    audit_sites,
+    certificates,
+    complaints,
+    indicator_sets,
+    instance_list,
+    meta,
+    nonconformities,
+    routes,
+)
 from webapp.api.blueprint import bp
 from webapp.api.idempotency import init_idempotency
 

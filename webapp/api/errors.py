@@ -1,5 +1,7 @@
 """The JSON API's errors: every answer under /api/v1 that is not a success is JSON,
-`{"error": kind, "message": ..., ["errors": {field: [...]}]}` (422 always has "errors")."""
+`{"error": kind, "message": ..., ["errors": {field: [...]}]}` (422 always has "errors"; a task's
+form or rules refusing its data add "details": {field: [{path, validator, validator_value,
+message}]})."""
 
 from collections.abc import Mapping
 from http import HTTPStatus
@@ -44,10 +46,13 @@ def error_response(
     message: str,
     errors: Mapping[str, list[str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    details: Mapping[str, list[dict[str, Any]]] | None = None,
 ) -> Body:
     body: dict[str, Any] = {"error": error_kind(status), "message": message}
     if errors is not None or status == 422:
         body["errors"] = dict(errors or {})
+    if details is not None:
+        body["details"] = dict(details)
     return jsonify(body), status, dict(headers or {})
 
 
@@ -58,8 +63,13 @@ def _api_error(err: ApiError) -> Body:
 
 @bp.errorhandler(EngineError)
 def _engine_error(err: EngineError) -> Body:
-    errors = err.errors if isinstance(err, FormValidationError) else None
-    return error_response(err.status, err.message, errors)
+    if isinstance(err, FormValidationError):
+        # The engine's findings with their rules (responses.FieldErrorDetail).
+        details = {
+            field: [item.as_json() for item in items] for field, items in err.details.items()
+        }
+        return error_response(err.status, err.message, err.errors, details=details)
+    return error_response(err.status, err.message)
 
 
 @bp.errorhandler(HTTPException)

@@ -44,9 +44,11 @@ KEPT_HEADERS = ("Content-Type", "Location")
 def request_fingerprint() -> str:
     digest = hashlib.sha256(f"{request.method} {request.full_path}\n".encode())
     if request.mimetype.startswith("multipart/"):
-        for name, value in sorted(request.form.items(multi=True)):
+        # Any part name a client sends (even an empty or odd one) keys the fingerprint as text.
+        fields = sorted((str(name), str(value)) for name, value in request.form.items(multi=True))
+        for name, value in fields:
             digest.update(json.dumps(["field", name, value]).encode())
-        for name, upload in sorted(request.files.items(multi=True), key=lambda item: item[0]):
+        for name, upload in sorted(request.files.items(multi=True), key=lambda item: str(item[0])):
             content = hashlib.file_digest(upload.stream, "sha256")  # type: ignore[arg-type]
             upload.stream.seek(0)  # the view reads the file afterwards
             meta = ["file", name, upload.filename, upload.mimetype, content.hexdigest()]

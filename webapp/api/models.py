@@ -20,6 +20,8 @@ from pydantic import (
 )
 
 from certflow.roles import ROLE_IDS
+from domain.complaints import KINDS as COMPLAINT_KINDS
+from domain.complaints import MAX_LENGTHS as COMPLAINT_LENGTHS
 
 API_PREFIX = "/api/v1"
 MAX_INT32 = 2_147_483_647  # ids beyond the integer columns cannot exist
@@ -131,6 +133,23 @@ class SendMessage(RequestBody):
     name: Text(200)
     correlation: Correlation
     payload: _free_object("The message payload, handed to the waiting instance.") = optional()
+
+
+class RegisterComplaint(RequestBody):
+    """A complaint or appeal (R-12), registered as on the web (webapp/api/complaints.py)."""
+
+    kind: Literal[COMPLAINT_KINDS] = Field(  # type: ignore[valid-type]
+        description="about_client (a certified organisation's service; names its certificate), "
+        "about_cb (the certification body or its auditors), appeal (against a decision). "
+        "A client may register about_cb and appeal only."
+    )
+    complainant_name: Text(COMPLAINT_LENGTHS["complainant_name"])
+    complainant_contact: Text(COMPLAINT_LENGTHS["complainant_contact"])
+    subject: Text(COMPLAINT_LENGTHS["subject"])
+    description: Text(COMPLAINT_LENGTHS["description"])
+    certificate_number: Text(COMPLAINT_LENGTHS["certificate_number"]) = optional(
+        description="The certificate concerned (required for about_client)."
+    )
 
 
 _CLOCK_TEXT = Annotated[str, StringConstraints(max_length=64, pattern=NO_NUL)]

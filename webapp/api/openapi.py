@@ -39,7 +39,21 @@ character. An empty query parameter (`role=`) counts as absent.
 **Time.** Timestamps are ISO 8601 in UTC with an explicit offset (`+00:00`). "Now" is the
 application clock, which may be simulated.
 """
-TAGS = ("processes", "instances", "tasks", "incidents", "messages", "attachments", "clock", "meta")
+TAGS = (
+    "processes",
+    "instances",
+    "tasks",
+    "incidents",
+    "messages",
+    "attachments",
+    "certificates",
+    "nonconformities",
+    "indicator-sets",
+    "audits",
+    "complaints",
+    "clock",
+    "meta",
+)
 
 api_spec = SpecTree(
     backend=ApiPlugin,

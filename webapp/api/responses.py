@@ -18,10 +18,25 @@ class Error(BaseModel):
     message: str
 
 
+class FieldErrorDetail(BaseModel):
+    path: str = Field(description="The field's slash path, as the key of `errors`.")
+    validator: str | None = Field(
+        description="The JSON Schema keyword that failed (required, minimum, format, …); null "
+        "for a finding of the process's own rules (e.g. R-9.3)."
+    )
+    validator_value: Any = Field(description="The keyword's value in the form schema.")
+    message: str = Field(description="The engine's text, as in `errors`.")
+
+
 class ValidationError(Error):
     errors: dict[str, list[str]] = Field(
         description='Messages per field (a slash path such as "correlation/instance_id"); '
         '"_body" holds errors of the body as a whole, "required" marks a missing field.'
+    )
+    details: dict[str, list[FieldErrorDetail]] | None = Field(
+        default=None,
+        description="When task data fails the task's form or rules: per field, the failed rule "
+        "of each message of `errors`, for wording it in the reader's language.",
     )
 
 
@@ -92,7 +107,8 @@ class TaskDetail(Task):
     )
     documentation: str
     instructions: str = Field(
-        description="Instructions for the end user (a Jinja template, as written in the BPMN)."
+        description="Instructions for the end user (a Jinja template, as written in the BPMN;"
+        " in English with `Accept-Language: en`, like the names and the form's texts)."
     )
     data: dict[str, Any] = Field(description="The task's current data.")
 

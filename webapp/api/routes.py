@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from flask import Response, current_app, jsonify, url_for
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import scheduler
 from certflow.clock import SimulatedClock, parse_utc
@@ -21,8 +21,7 @@ from certflow.db import db
 from certflow.models import User
 from certflow.permissions import Permission, may, roles_with
 from engine.errors import ForbiddenError, NotFoundError
-from engine.models import HumanTask
-from engine.service import Actor
+from engine.service import Actor, TaskFilter, TaskView
 from engine.timers import parse_duration
 from webapp import access, client_data
 from webapp.api import models, responses
@@ -40,6 +39,8 @@ from webapp.api.serialize import (
     timestamp,
     viewer,
 )
+from webapp.form_options import with_options
+from webapp.process_texts import localize_schema, ptext
 from webapp.runtime import get_clock, get_engine
 
 # Path ids: ids beyond the integer columns' range cannot exist (404 from the routing).
@@ -48,10 +49,10 @@ ID = f"int(min=1, max={models.MAX_INT32})"
 bp.before_request(authenticate)
 
 
-def visible_task(task_id: UUID) -> HumanTask:
+def visible_task(task_id: UUID) -> TaskView:
     """The task, or 404 when it does not exist or the user may not see it (R-11)."""
-    row = get_engine().get_task(str(task_id))
-    if not access.may_see_task(viewer(), row):
+    row = get_engine().find_task(str(task_id))
+    if row is None or not access.may_see_task(viewer(), row):
         raise NotFoundError(f"task {task_id} not found")
     return row
 
@@ -84,7 +85,7 @@ def checked_first(check: Callable[[], None]) -> Callable:
 )
 def list_processes() -> Response:
     """The latest deployed version of every process."""
-    versions = sorted(get_engine().list_latest_versions(), key=lambda v: v.process_id)
+    versions = sorted(get_engine().latest_processes(), key=lambda v: v.process_id)
     return jsonify({"items": [process_json(v) for v in versions]})
 
 
@@ -118,19 +119,29 @@ def start_instance() -> Body:
         business_key=request_body.business_key,
     )
     location = url_for("api.get_instance", instance_id=instance.id)
-    return jsonify(instance_json(instance)), 201, {"Location": location}
+    return (
+        jsonify(instance_json(get_engine().instance_view(instance.id))),
+        201,
+        {"Location": location},
+    )
 
 
 def refuse_client_start(request_body: models.StartInstance) -> None:
     """A client never sets a business key (the system links cases to organisations) and starts
-    only the processes of access.CLIENT_STARTABLE_PROCESSES (issue 9, item 7; R-11)."""
+    only the processes of access.CLIENT_STARTABLE_PROCESSES, bound to its own organisation by
+    the engine hook handlers/client_cases.py (issue 9, item 7; issue 10; R-11)."""
     if viewer().is_staff:
         return
     if request_body.business_key is not None:
         rule = "set by the system; a client may not choose the business key"
         raise ApiError(422, "the request body is invalid", errors={"business_key": [rule]})
+    if request_body.data:  # process variables of a client's case come from its forms only
+        rule = "set by the system; a client starts a process without data"
+        raise ApiError(422, "the request body is invalid", errors={"data": [rule]})
     if request_body.process_id not in access.CLIENT_STARTABLE_PROCESSES:
         raise ForbiddenError(f"a client may not start the process {request_body.process_id!r}")
+    if viewer().organisation_id is None:  # the case is bound to the client's organisation
+        raise ForbiddenError("a client account not linked to an organisation starts no process")
 
 
 @bp.get(f"/instances/<{ID}:instance_id>")
@@ -147,9 +158,9 @@ def get_instance(instance_id: int) -> Response:
     users who hold the candidate role of, or were assigned or completed, any of its human tasks.
     Others get 404.
     """
-    instance = get_engine().get_instance(instance_id)
+    instance = get_engine().find_instance(instance_id)
     # The web page's rule: staff who may see the case may see its instances (R-11).
-    if not access.may_see_case_instance(viewer(), instance):
+    if instance is None or not access.may_see_case_instance(viewer(), instance):
         raise NotFoundError(f"process instance {instance_id} not found")
     return jsonify(instance_json(instance))
 
@@ -175,26 +186,22 @@ def list_tasks() -> Response:
     filters: models.TaskQuery = query()
     limit = min(filters.limit, models.MAX_PAGE)
 
-    statement = select(HumanTask)
+    visible_to = None
     if not may(actor.roles, Permission.SEE_ALL_TASKS):
         if filters.role is not None and filters.role not in actor.roles:
             raise ForbiddenError(f"you do not hold the role {filters.role!r}")
-        statement = statement.where(access.task_visible_clause(viewer()))
-    if filters.role is not None:
-        statement = statement.where(HumanTask.candidate_role == filters.role)
-    if filters.state != "all":
-        statement = statement.where(HumanTask.state == filters.state)
-    if filters.only_mine:
-        statement = statement.where(HumanTask.assignee == actor.username)
-    if filters.instance is not None:
-        statement = statement.where(HumanTask.instance_id == filters.instance)
-    if filters.business_key is not None:
-        statement = statement.where(HumanTask.business_key == filters.business_key)
-
-    total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    rows = db.session.scalars(
-        statement.order_by(HumanTask.created_at, HumanTask.id).limit(limit).offset(filters.offset)
-    ).all()
+        visible_to = access.task_scope(viewer())
+    chosen = TaskFilter(
+        state=None if filters.state == "all" else filters.state,
+        visible_to=visible_to,
+        candidate_role=filters.role,
+        assignee=actor.username if filters.only_mine else None,
+        instance_ids=None if filters.instance is None else (filters.instance,),
+        business_key=filters.business_key,
+    )
+    engine = get_engine()
+    total = engine.count_tasks(chosen)
+    rows = engine.list_tasks(chosen, sort="created", limit=limit, offset=filters.offset)
     now = get_clock().now()
     return jsonify(
         {
@@ -219,13 +226,14 @@ def get_task(task_id: UUID) -> Response:
     row = visible_task(task_id)
     details = engine.task_details(row)
     schema = engine.task_form(row)
-    data = client_data.task_data_for(viewer(), row, engine.task_data(row), schema)
+    task_data = engine.task_data(row)
+    data = client_data.task_data_for(viewer(), row, task_data, schema)
     return jsonify(
         {
             **task_json(row, get_clock().now()),
-            "form_schema": schema,
+            "form_schema": localize_schema(with_options(schema, task_data)),  # issue 10
             "documentation": details["documentation"],
-            "instructions": details["instructions"],
+            "instructions": ptext(details["instructions"]),
             "data": jsonable(data),
         }
     )
@@ -241,7 +249,7 @@ def get_task(task_id: UUID) -> Response:
 def claim_task(task_id: UUID) -> Response:
     """Claim an open task of one of my roles."""
     row = get_engine().claim(visible_task(task_id).id, actor=current_actor())
-    return jsonify(task_json(row, get_clock().now()))
+    return jsonify(task_json(get_engine().find_task(row.id), get_clock().now()))
 
 
 @bp.post("/tasks/<uuid:task_id>/unclaim")
@@ -254,7 +262,7 @@ def claim_task(task_id: UUID) -> Response:
 def unclaim_task(task_id: UUID) -> Response:
     """Give a claimed task back to its role (assignee or admin)."""
     row = get_engine().unclaim(visible_task(task_id).id, actor=current_actor())
-    return jsonify(task_json(row, get_clock().now()))
+    return jsonify(task_json(get_engine().find_task(row.id), get_clock().now()))
 
 
 @bp.post("/tasks/<uuid:task_id>/complete")
@@ -281,7 +289,7 @@ def complete_task(task_id: UUID) -> Response:
     instance = get_engine().complete_task(
         visible_task(task_id).id, actor=current_actor(), data=request_body.data or {}
     )
-    return jsonify(instance_json(instance))
+    return jsonify(instance_json(get_engine().instance_view(instance.id)))
 
 
 @bp.post("/tasks/<uuid:task_id>/reassign")
@@ -317,7 +325,7 @@ def reassign_task(task_id: UUID) -> Response:
         raise ApiError(422, "no such user", errors={"assignee": ["unknown user"]})
     assignee = Actor(user.username, frozenset(user.roles))
     row = engine.reassign(row.id, assignee=assignee, actor=actor)
-    return jsonify(task_json(row, get_clock().now()))
+    return jsonify(task_json(engine.find_task(row.id), get_clock().now()))
 
 
 # -- incidents ------------------------------------------------------------------------------------
@@ -346,7 +354,7 @@ def retry_incident(incident_id: int) -> Response:
     incident = get_engine().retry_incident(
         incident_id, actor=current_actor(), data=request_body.data
     )
-    return jsonify(incident_json(incident))
+    return jsonify(incident_json(get_engine().incident_view(incident.id)))
 
 
 # -- messages -------------------------------------------------------------------------------------

@@ -5,10 +5,11 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from engine.models import HumanTask, Incident, ProcessInstance, ProcessVersion
+from engine.service import IncidentView, InstanceView, ProcessView, TaskView
 from webapp import client_data
 from webapp.access import Viewer
 from webapp.api.auth import current_user
+from webapp.process_texts import ptext
 from webapp.runtime import get_engine
 
 
@@ -37,7 +38,7 @@ def jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=_json_default))
 
 
-def incident_json(incident: Incident) -> dict[str, Any]:
+def incident_json(incident: IncidentView) -> dict[str, Any]:
     return {
         "id": incident.id,
         "instance_id": incident.instance_id,
@@ -53,11 +54,11 @@ def incident_json(incident: Incident) -> dict[str, Any]:
     }
 
 
-def instance_json(instance: ProcessInstance) -> dict[str, Any]:
+def instance_json(instance: InstanceView) -> dict[str, Any]:
     """The instance as the current user may see it: a client sees only the elements of its own
     tasks and no incidents (webapp.client_data, R-11)."""
     who = viewer()
-    incidents = get_engine().open_incidents(instance.id) if who.is_staff else []
+    incidents = get_engine().incident_views(instance.id) if who.is_staff else []
     return {
         "id": instance.id,
         "process_id": instance.process_id,
@@ -73,14 +74,14 @@ def instance_json(instance: ProcessInstance) -> dict[str, Any]:
     }
 
 
-def task_json(row: HumanTask, now: datetime) -> dict[str, Any]:
+def task_json(row: TaskView, now: datetime) -> dict[str, Any]:
     return {
         "id": row.id,
         "instance_id": row.instance_id,
         "process_id": row.process_id,
         "business_key": row.business_key,
         "element_id": row.element_id,
-        "name": row.name,
+        "name": ptext(row.name),
         "lane": row.lane,
         "candidate_role": row.candidate_role,
         "assignee": row.assignee,
@@ -95,14 +96,14 @@ def task_json(row: HumanTask, now: datetime) -> dict[str, Any]:
     }
 
 
-def process_json(version: ProcessVersion) -> dict[str, Any]:
+def process_json(version: ProcessView) -> dict[str, Any]:
     return {
         "process_id": version.process_id,
-        "name": version.name,
+        "name": ptext(version.name),
         "version": version.version,
         "sha256": version.sha256,
-        "deployed_at": timestamp(version.deployment.deployed_at),
-        "deployed_by": version.deployment.deployed_by,
+        "deployed_at": timestamp(version.deployed_at),
+        "deployed_by": version.deployed_by,
     }
 
 

@@ -6,8 +6,12 @@
  *   data-active        JSON list of element ids that are active now        → marker "cf-active"
  *   data-completed     JSON list of element ids that were completed        → marker "cf-completed"
  *   data-incidents     JSON list of element ids with an open incident      → marker "cf-incident"
+ *   data-flows         JSON list of [source id, target id] pairs: the sequence flows taken
+ *                                                                          → marker "cf-taken"
  * and renders it with the vendored bpmn-js NavigatedViewer (global BpmnJS). When done it sets
- * data-diagram-ready="true" (or "error") and data-marked="<number of markers placed>".
+ * data-diagram-ready="true" (or "error"), data-marked="<number of element markers placed>",
+ * data-flows-marked="<number of flows marked>" and data-zoom="<zoom level>". It opens at a
+ * readable zoom: "fit" only when that is readable, else centred on what matters (issue 10).
  * The bpmn.io watermark stays visible in the canvas' bottom-right corner (licence): the zoom
  * buttons sit top-left. */
 (function () {
@@ -86,6 +90,29 @@
       }
     }
     box.setAttribute("data-marked", String(placed));
+    markFlows(canvas, registry);
+  }
+
+  /* A sequence flow is marked when the instance went from its source to its target. */
+  function markFlows(canvas, registry) {
+    var taken = {};
+    var pairs = ids("data-flows");
+    for (var p = 0; p < pairs.length; p += 1) {
+      if (Array.isArray(pairs[p]) && pairs[p].length === 2) {
+        taken[pairs[p][0] + "\u0000" + pairs[p][1]] = true;
+      }
+    }
+    var flows = registry.filter(function (element) {
+      return element.type === "bpmn:SequenceFlow" && element.source && element.target;
+    });
+    var marked = 0;
+    for (var i = 0; i < flows.length; i += 1) {
+      if (taken[flows[i].source.id + "\u0000" + flows[i].target.id]) {
+        canvas.addMarker(flows[i].id, "cf-taken");
+        marked += 1;
+      }
+    }
+    box.setAttribute("data-flows-marked", String(marked));
   }
 
   function fit() {
@@ -93,9 +120,11 @@
     canvas.zoom("fit-viewport", "auto");
   }
 
-  /* On a narrow screen the whole diagram becomes too small to read: zoom in on the first
-   * active (or failing) element instead. */
-  var READABLE = 0.55;
+  /* A big diagram at "fit" is too small to read (the main certification process at 1280 px):
+   * then open at a readable zoom, centred on the first failing or active element, else on the
+   * last element reached, else on the start of the diagram. */
+  var READABLE = 0.7;
+  var OPEN_AT = 0.9;
 
   function focus() {
     var canvas = viewer.get("canvas");
@@ -104,19 +133,28 @@
       return;
     }
     var wanted = ids("data-incidents").concat(ids("data-active"));
-    for (var i = 0; i < wanted.length; i += 1) {
+    var completed = ids("data-completed");
+    if (completed.length) {
+      wanted.push(completed[completed.length - 1]);
+    }
+    var target = null;
+    for (var i = 0; i < wanted.length && !target; i += 1) {
       var element = registry.get(wanted[i]);
       if (element && element.width) {
-        canvas.zoom(0.8);
-        var view = canvas.viewbox();
-        canvas.viewbox({
-          x: element.x + element.width / 2 - view.width / 2,
-          y: element.y + element.height / 2 - view.height / 2,
-          width: view.width,
-          height: view.height
-        });
-        return;
+        target = element;
       }
+    }
+    canvas.zoom(OPEN_AT);
+    var view = canvas.viewbox();
+    if (target) {
+      canvas.viewbox({
+        x: target.x + target.width / 2 - view.width / 2,
+        y: target.y + target.height / 2 - view.height / 2,
+        width: view.width,
+        height: view.height
+      });
+    } else {
+      canvas.viewbox({ x: view.inner.x - 20, y: view.inner.y - 20, width: view.width, height: view.height });
     }
   }
 
@@ -163,6 +201,7 @@
       mark();
       fit();
       focus();
+      box.setAttribute("data-zoom", String(viewer.get("canvas").zoom()));
       box.setAttribute("data-diagram-ready", "true");
       if (status) {
         status.hidden = true;

@@ -1,0 +1,146 @@
+"""Read queries on human tasks for the web and the API: one task, pages of tasks with filters,
+sort and paging, counts, option lists, and which tasks a viewer may see (engine.query_scope).
+Rows come back as `TaskView` snapshots."""
+
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, func, select
+
+from engine.core import EngineCore, valid_id
+from engine.models import EventLog, HumanTask, ProcessInstance, ProcessVersion
+from engine.query_scope import TaskFilter, TaskScope, order_by, task_by_role, task_select
+from engine.read_models import TaskView
+
+_VALUE_COLUMNS = {
+    "process_id": HumanTask.process_id,
+    "name": HumanTask.name,
+    "assignee": HumanTask.assignee,
+}
+
+
+class TaskQueries(EngineCore):
+    """Human tasks as the web and the API read them."""
+
+    def _task_views(self, rows: list[HumanTask]) -> list[TaskView]:
+        versions = self._version_ids({row.instance_id for row in rows})
+        return [TaskView.of(row, versions[row.instance_id]) for row in rows]
+
+    def _version_ids(self, instance_ids: set[int]) -> dict[int, tuple[int, str]]:
+        """{instance id: (its version's id, the process name)}."""
+        if not instance_ids:
+            return {}
+        rows = self.session.execute(
+            select(ProcessInstance.id, ProcessVersion.id, ProcessVersion.name)
+            .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+            .where(ProcessInstance.id.in_(sorted(instance_ids)))
+        ).all()
+        return {instance_id: (version_id, name) for instance_id, version_id, name in rows}
+
+    def find_task(self, task_id: str) -> TaskView | None:
+        row = self.session.get(HumanTask, task_id) if isinstance(task_id, str) else None
+        return self._task_views([row])[0] if row is not None else None
+
+    def task_in_scope(self, task_id: str, scope: TaskScope, *, through_role: bool = False) -> bool:
+        """May the scope see the task (through_role: through its candidate role only)?"""
+        flt = TaskFilter(
+            state=None,
+            visible_to=None if through_role else scope,
+            by_role_of=scope if through_role else None,
+        )
+        found = self.session.scalars(
+            task_select(flt, HumanTask.id).where(HumanTask.id == task_id).limit(1)
+        ).first()
+        return found is not None
+
+    def tasks_in_scope(self, task_ids: list[str], scope: TaskScope) -> set[str]:
+        """The ones of `task_ids` the scope may see."""
+        if not task_ids:
+            return set()
+        flt = TaskFilter(state=None, visible_to=scope)
+        return set(
+            self.session.scalars(task_select(flt, HumanTask.id).where(HumanTask.id.in_(task_ids)))
+        )
+
+    def count_tasks(self, flt: TaskFilter) -> int:
+        return self.session.scalar(task_select(flt, func.count(HumanTask.id))) or 0
+
+    def list_tasks(
+        self, flt: TaskFilter, *, sort: str = "created", limit: int | None = None, offset: int = 0
+    ) -> list[TaskView]:
+        statement = task_select(flt, HumanTask).order_by(*order_by(sort)).offset(offset)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return self._task_views(list(self.session.scalars(statement)))
+
+    def list_tasks_with_follow_up(
+        self, flt: TaskFilter, *, sort: str, limit: int, offset: int = 0
+    ) -> list[tuple[TaskView, Any]]:
+        """Like list_tasks, each with the caller's own follow-up date (`flt.follow_ups`)."""
+        statement = task_select(flt, HumanTask, personal=True)
+        rows = self.session.execute(
+            statement.order_by(*order_by(sort)).limit(limit).offset(offset)
+        ).all()
+        views = self._task_views([row for row, _ in rows])
+        return [(view, personal) for view, (_, personal) in zip(views, rows, strict=True)]
+
+    def task_values(
+        self, flt: TaskFilter, field: Literal["process_id", "name", "assignee"], limit: int = 200
+    ) -> list[str]:
+        """The distinct values of one field over the filtered tasks (filter option lists)."""
+        column = _VALUE_COLUMNS[field]
+        return list(
+            self.session.scalars(
+                task_select(flt, column)
+                .where(column.is_not(None))
+                .distinct()
+                .order_by(column)
+                .limit(limit)
+            )
+        )
+
+    def task_exists(self, flt: TaskFilter) -> ColumnElement[bool]:
+        """EXISTS (a task of the filter) for a caller's own query; the filter's links may be
+        correlated with that query's tables."""
+        return task_select(flt, HumanTask.id).correlate_except(HumanTask).exists()
+
+    def task_by_role_exists(self, scope: TaskScope, task_id: str) -> ColumnElement[bool]:
+        return select(HumanTask.id).where(HumanTask.id == task_id, task_by_role(scope)).exists()
+
+    def task_names(self, instance_ids: list[int]) -> dict[str, str]:
+        """{task id: name} of every human task of the instances."""
+        if not instance_ids:
+            return {}
+        return dict(
+            self.session.execute(
+                select(HumanTask.id, HumanTask.name).where(HumanTask.instance_id.in_(instance_ids))
+            ).all()
+        )
+
+    def task_elements(self, instance_id: int, scope: TaskScope) -> list[tuple[str, str]]:
+        """(element id, state) of the instance's tasks the scope may see."""
+        flt = TaskFilter(state=None, visible_to=scope, instance_ids=(instance_id,))
+        return [
+            (element, state)
+            for element, state in self.session.execute(
+                task_select(flt, HumanTask.element_id, HumanTask.state)
+            ).all()
+        ]
+
+    def submitted_forms(self, instance_ids: list[int]) -> list[tuple[TaskView, dict]]:
+        """The completed form tasks of the instances with the data submitted in each."""
+        if not instance_ids or not all(valid_id(i) for i in instance_ids):
+            return []
+        completed = self.list_tasks(TaskFilter(state="completed", instance_ids=tuple(instance_ids)))
+        completed = [task for task in completed if task.form_file is not None]
+        submitted: dict[str, dict] = {}
+        if completed:
+            for task_id, data in self.session.execute(
+                select(EventLog.task_id, EventLog.data)
+                .where(
+                    EventLog.task_id.in_([t.id for t in completed]),
+                    EventLog.event_type == "task_completed",
+                )
+                .order_by(EventLog.id)
+            ).all():
+                submitted.setdefault(task_id, (data or {}).get("data") or {})
+        return [(task, submitted[task.id]) for task in completed if task.id in submitted]

@@ -1,0 +1,136 @@
+"""Nonconformities through the API (issue 11, R-8.7): a real initial certification up to its NC
+report; then the client answers and the team leader verifies through the JSON API alone — the
+NC ids come from GET /nonconformities and from the forms' own choices (`oneOf` of the `nc_id`
+field), never from the database."""
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from certflow.accounts import issue_token
+from certflow.db import db
+from certflow.models import User
+from tests.api.test_api import assert_schema
+from tests.certification_case import Case, deploy_everything, findings_losing, make_people
+
+NCS = [
+    {
+        "item_code": "5.1.1.1",
+        "description": "未建立售后服务组织架构图 no after-sales organisation chart",
+        "evidence": "查阅文件 documents reviewed",
+    },
+    {
+        "item_code": "5.1.1.1",
+        "description": "投诉记录不完整 complaint records incomplete",
+        "evidence": "抽查记录 records sampled",
+    },
+]
+
+
+class Api:
+    def __init__(self, app, usernames: list[str], now) -> None:
+        self.client = app.test_client()
+        users = db.session.scalars(select(User).where(User.username.in_(usernames))).all()
+        self.tokens = {user.username: issue_token(db.session, user, now) for user in users}
+        db.session.commit()
+
+    def call(self, username: str, method: str, url: str, body: Any = None, **params):
+        headers = {"Authorization": f"Bearer {self.tokens[username]}"}
+        return self.client.open(
+            f"/api/v1{url}", method=method, json=body, query_string=params, headers=headers
+        )
+
+    def open_task(self, username: str, element_id: str, instance_id: int) -> dict:
+        tasks = self.call(username, "GET", "/tasks", instance=instance_id).json["items"]
+        [task] = [t for t in tasks if t["element_id"] == element_id]
+        return self.call(username, "GET", f"/tasks/{task['id']}").json
+
+
+def nc_choices(task: dict, array: str) -> dict[int, str]:
+    """The `nc_id` choices the task's form offers: id → label."""
+    field = task["form_schema"]["properties"][array]["items"]["properties"]["nc_id"]
+    return {option["const"]: option["title"] for option in field["oneOf"]}
+
+
+@pytest.fixture
+def case(app, ctx, engine, clock, tmp_path) -> Case:
+    deploy_everything(engine)
+    case = Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
+    case.apply()
+    case.review()
+    case.contract()
+    case.programme()
+    case.appoint()
+    case.plan_and_prepare(revise=False)
+    case.opening_meeting()
+    case.evidence(findings_losing(80))
+    case.conclude("recommend", NCS)
+    case.receive_report()
+    case.confirm_ncs()
+    return case
+
+
+def test_answer_and_verify_nonconformities_through_the_api(app, case):
+    client, leader = case.people.client.username, case.people.leader.username
+    api = Api(app, [client, leader, "hr_someone"], case.clock.now())
+    instance = api.call(client, "GET", f"/instances/{case.instance_id}").json
+    application = instance["business_key"]
+
+    listed = api.call(client, "GET", "/nonconformities", application=application)
+    assert listed.status_code == 200, listed.json
+    assert_schema("NonconformityList", listed.json)
+    ncs = {nc["id"]: nc for nc in listed.json["items"]}
+    assert sorted(nc["description"] for nc in ncs.values()) == sorted(
+        nc["description"] for nc in NCS
+    )
+    assert {nc["status"] for nc in ncs.values()} == {"confirmed"}
+    assert all(nc["deadline"] for nc in ncs.values())  # the client's deadline (R-8.7)
+
+    # The client's answer task offers exactly these NCs, with their texts.
+    answer_task = api.open_task(client, "Task_SubmitCorrections", case.instance_id)
+    offered = nc_choices(answer_task, "answers")
+    assert set(offered) == set(ncs)
+    for nc_id, label in offered.items():
+        assert ncs[nc_id]["number"] in label and ncs[nc_id]["item_code"] in label
+    answers = [
+        {
+            "nc_id": nc_id,
+            "root_cause": "培训不到位 training gap",
+            "correction": "补充记录 records completed",
+            "corrective_action": "每季度培训 quarterly training",
+        }
+        for nc_id in offered
+    ]
+    done = api.call(
+        client, "POST", f"/tasks/{answer_task['id']}/complete", {"data": {"answers": answers}}
+    )
+    assert done.status_code == 200, done.json
+    waiting = api.call(
+        client, "GET", "/nonconformities", application=application, awaiting="verification"
+    )
+    assert {nc["id"] for nc in waiting.json["items"]} == set(ncs)
+    assert {nc["root_cause"] for nc in waiting.json["items"]} == {"培训不到位 training gap"}
+
+    # The team leader's verification task offers the answered NCs.
+    verify_task = api.open_task(leader, "Task_VerifyCorrections", case.instance_id)
+    assert set(nc_choices(verify_task, "verdicts")) == set(ncs)
+    verdicts = [
+        {
+            "nc_id": nc_id,
+            "accepted": True,
+            "method": "documentary",
+            "note": "证据已核 evidence checked",
+            "onsite_record": None,
+        }
+        for nc_id in ncs
+    ]
+    done = api.call(
+        leader, "POST", f"/tasks/{verify_task['id']}/complete", {"data": {"verdicts": verdicts}}
+    )
+    assert done.status_code == 200, done.json
+    for nc_id in ncs:
+        one = api.call(client, "GET", f"/nonconformities/{nc_id}")
+        assert_schema("Nonconformity", one.json)
+        assert (one.json["status"], one.json["verification_method"]) == ("accepted", "documentary")
+    assert api.call(leader, "GET", "/nonconformities", status="accepted").json["items"]
