@@ -205,7 +205,7 @@ def _start_programme_cycle(
                 programme_id=programme.id,
                 kind="surveillance_2",
                 due_date=surveillance_2_due(s1_due),
-                hard_limit_date=surveillance_2_hard_limit(s1_due),
+                hard_limit_date=surveillance_2_hard_limit(s1_due, decided_on, expires_on),
             ),
             ProgrammeActivity(
                 programme_id=programme.id,

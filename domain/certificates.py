@@ -46,7 +46,7 @@ SUSPENSION_REASONS: dict[str, tuple[str, str]] = {
     "d": ("经查实的严重投诉", "a substantiated serious complaint"),
     "e": ("未按规定缴纳认证费用", "certification fees not paid"),
 }
-# R-9.5.2 (a)–(e) and R-8.10.3(c): why a certificate is withdrawn.
+# R-9.5.2 (a)–(e), R-8.10.3(c) and R-10.3 (misuse not corrected): why a certificate is withdrawn.
 WITHDRAWAL_REASONS: dict[str, tuple[str, str]] = {
     "a": (
         "暂停期满未能完成整改或整改验证不合格",
@@ -59,6 +59,12 @@ WITHDRAWAL_REASONS: dict[str, tuple[str, str]] = {
     "below_lowest_level": (
         "监督审查整改后仍低于最低星级要求",
         "after correction the surveillance result is below the lowest star level",
+    ),
+    # misuse of the certificate or mark leads to withdrawal; published as what it is,
+    # never as a transfer (R-9.5.2d).
+    "misuse": (
+        "不正确使用认证证书或认证标志",
+        "misuse of the certificate or the certification mark",
     ),
 }
 # R-9.5.3 (a)–(c): why a certificate is cancelled.
@@ -81,7 +87,8 @@ def suspension_rule(reason: str) -> str:
 
 
 def withdrawal_rule(reason: str) -> str:
-    return "R-8.10.3c" if reason == "below_lowest_level" else f"R-9.5.2{reason}"
+    special = {"below_lowest_level": "R-8.10.3c", "misuse": "R-10.3"}
+    return special.get(reason, f"R-9.5.2{reason}")
 
 
 def cancellation_rule(reason: str) -> str:

@@ -138,7 +138,8 @@ class Auditor(db.Model):
 
 
 class ConflictOfInterest(db.Model):
-    """Consulting for or employment at a client; blocks auditing it for 2 years after `until`."""
+    """Consulting for or employment at a client; blocks auditing it for 2 years after `until`:
+    team.appoint refuses such a member (R-7.2.1(5), CNAS-CC01)."""
 
     __tablename__ = "conflict_of_interest"
 

@@ -37,14 +37,20 @@ def surveillance_2_due(s1_end: date) -> date:
     return last_day_of_months(s1_end, SURVEILLANCE_INTERVAL_MONTHS)
 
 
-def surveillance_2_hard_limit(s1_end: date) -> date:
-    """R-8.10.1/R-7.1.3: an approved extension never goes beyond 15 months after the first."""
-    return last_day_of_months(s1_end, SURVEILLANCE_HARD_LIMIT_MONTHS)
+def surveillance_2_hard_limit(s1_end: date, cycle_start: date, expires_on: date) -> date:
+    """R-8.10.1/R-7.1.3: an approved extension never goes beyond the last day of the 15 months
+    after the first, nor past the calendar year that still needs its surveillance (see
+    `years_to_surveil`). The first surveillance is never extended: its due date is its limit."""
+    limit = last_day_of_months(s1_end, SURVEILLANCE_HARD_LIMIT_MONTHS)
+    missing = years_to_surveil(cycle_start, expires_on) - {s1_end.year}
+    return min(limit, date(max(missing), 12, 31)) if missing else limit
 
 
-def surveillance_1_hard_limit(decision_date: date) -> date:
-    """R-8.10.1/R-7.1.3: the last day of the 15 months after the certification decision."""
-    return last_day_of_months(decision_date, SURVEILLANCE_HARD_LIMIT_MONTHS)
+def years_to_surveil(cycle_start: date, expires_on: date) -> set[int]:
+    """R-8.10.1: at least one surveillance in each calendar year (应进行再认证的年份除外): the
+    years after the certification year, up to the recertification year — the year the
+    recertification window opens (R-8.11) — exclusive."""
+    return set(range(cycle_start.year + 1, recertification_window_opens(expires_on).year))
 
 
 def recertification_window_opens(expiry: date) -> date:

@@ -3,11 +3,16 @@ date, limit, random-survey and outcome rules of surveillance.bpmn and surveillan
 (docs/certificate-lifecycle.md), without Flask or the engine. The steps that use them are in
 `domain/surveillance_planning.py` and `domain/surveillance_outcome.py`.
 
-Dates: surveillance 1 is due 12 months after the certification decision (hard limit 15 months);
-surveillance 2 is due 12 months after the end of surveillance 1 — its audit's end date, or its
-due date when it has none (hard limit 15 months). A planned end after the due date needs a
-reason and the audit department's approval; after the hard limit it is refused (R-7.1.3,
-R-8.10.1). Timer instants are 09:00 China time: `planning_at` (SURVEILLANCE_PLANNING_LEAD_DAYS
+Dates (R-7.1.3, R-8.10.1 as corrected 2026-12-04): surveillance 1 is due 12 months after the
+certification decision and is never extended (its due date is its hard limit); surveillance 2 is
+due 12 months after the end of surveillance 1 — its audit's end date, or its due date when it has
+none — and may be extended for a recorded reason with the audit department's approval, never
+beyond 15 months. Every calendar year after the certification year, up to the recertification
+year exclusive, has a surveillance (每个日历年，再认证年份除外): surveillance 1 may not leave two
+such years to surveillance 2, and surveillance 2 lies in the year surveillance 1 left (its hard
+limit is then at the latest 31 December of that year).
+
+Timer instants are 09:00 China time: `planning_at` (SURVEILLANCE_PLANNING_LEAD_DAYS
 before the due date), `reminder_at` (SURVEILLANCE_REMINDER_DAYS_BEFORE before it), `due_at` and
 `hard_limit_at` on the day *after* the due date / hard limit (both are last days, in time),
 `recertification_at` 3 months before the validity ends (R-8.11) and `expiry_at` on the day after
@@ -37,9 +42,9 @@ from domain.models import Audit, AuditProgramme, Certificate, Decision, Document
 from domain.programme_dates import (
     parse_iso_date,
     surveillance_1_due,
-    surveillance_1_hard_limit,
     surveillance_2_due,
     surveillance_2_hard_limit,
+    years_to_surveil,
 )
 
 ROUTINE_SURVEILLANCES = (1, 2)  # R-8.10.1: two routine surveillance audits per validity period
@@ -153,12 +158,43 @@ def first_surveillance_end(
 def surveillance_limits(
     session: Session, certificate: Certificate, programme: AuditProgramme, number: int
 ) -> tuple[date, date]:
-    """(due date, hard limit) of routine surveillance `number` (R-7.1.3, R-8.10.1)."""
+    """(due date, hard limit) of routine surveillance `number` (R-7.1.3, R-8.10.1): the first
+    within 12 months of certification, no extension; the second extendable up to 15 months after
+    the first and within the calendar year that still needs a surveillance."""
+    start = cycle_start(session, certificate, programme)
     if number == 1:
-        start = cycle_start(session, certificate, programme)
-        return surveillance_1_due(start), surveillance_1_hard_limit(start)
+        due = surveillance_1_due(start)
+        return due, due
     s1_end = first_surveillance_end(session, certificate, programme)
-    return surveillance_2_due(s1_end), surveillance_2_hard_limit(s1_end)
+    hard_limit = surveillance_2_hard_limit(s1_end, start, certificate.expires_on)
+    return surveillance_2_due(s1_end), hard_limit
+
+
+def calendar_year_problem(
+    session: Session,
+    certificate: Certificate,
+    programme: AuditProgramme,
+    number: int,
+    planned_end: date,
+) -> tuple[str, str] | None:
+    """R-8.10.1: each calendar year after the certification year, except the recertification
+    year, has a surveillance. Surveillance 1 may leave one such year to surveillance 2, not two;
+    surveillance 2 covers what surveillance 1 left."""
+    years = years_to_surveil(cycle_start(session, certificate, programme), certificate.expires_on)
+    if number == 1:
+        left = sorted(years - {planned_end.year})
+        if len(left) <= 1:
+            return None
+    else:
+        s1_end = first_surveillance_end(session, certificate, programme)
+        left = sorted(years - {s1_end.year, planned_end.year})
+        if not left:
+            return None
+    return (
+        "R-8.10.1",
+        f"planned end {planned_end} leaves the calendar year(s) {', '.join(map(str, left))} "
+        "without a surveillance: every calendar year except the recertification year has one",
+    )
 
 
 def last_random_survey(
@@ -210,12 +246,22 @@ def iso_or_none(day: date | None) -> str | None:
 def limit_problem(
     planned_end: date, due: date, hard_limit: date, extension_reason: str
 ) -> tuple[str, str] | None:
-    """(rule, message) when a planned end breaks R-7.1.3/R-8.10.1, else None."""
+    """(rule, message) when a planned end breaks R-7.1.3/R-8.10.1, else None. hard_limit == due
+    leaves no extension: always for the first surveillance, and for a second one whose due date
+    is already the end of the calendar year it must cover."""
+    if planned_end > hard_limit and hard_limit == due:
+        return (
+            "R-8.10.1",
+            f"planned end {planned_end} is after {due}, the latest date: no extension is "
+            "possible — the first surveillance is within 12 months of certification and is "
+            "never extended, and no surveillance leaves a calendar year without one",
+        )
     if planned_end > hard_limit:
         return (
             "R-8.10.1",
             f"planned end {planned_end} is after the hard limit {hard_limit}: a surveillance "
-            "audit is never more than 15 months after the last one, even with an extension",
+            "audit is never more than 15 months after the last one, even with an extension, "
+            "and never leaves a calendar year without a surveillance",
         )
     if planned_end > due and not extension_reason:
         return (
@@ -302,7 +348,9 @@ def plan_form_problems(session: Session, data: Mapping[str, Any]) -> dict[str, l
     except (LookupError, ValueError, RuleViolation) as err:
         return {"planned_end": [str(err)]}
     due, hard_limit = surveillance_limits(session, certificate, programme, number)
-    problem = limit_problem(end, due, hard_limit, optional_text(data.get("extension_reason")))
+    problem = limit_problem(
+        end, due, hard_limit, optional_text(data.get("extension_reason"))
+    ) or calendar_year_problem(session, certificate, programme, number, end)
     return {"planned_end": [f"{problem[0]}: {problem[1]}"]} if problem else {}
 
 

@@ -21,6 +21,7 @@ from domain.surveillance import (
     EXTRA_REASONS,
     EXTRA_TRIGGER_KIND,
     REMINDER_KIND,
+    calendar_year_problem,
     certificate_in_force,
     iso_or_none,
     limit_problem,
@@ -230,7 +231,9 @@ def record_plan(
         activity = routine_activity(session, programme, number, create=True)
         due, hard_limit = surveillance_limits(session, certificate, programme, number)
         activity.due_date, activity.hard_limit_date = due, hard_limit
-        problem = limit_problem(end, due, hard_limit, reason)
+        problem = limit_problem(end, due, hard_limit, reason) or calendar_year_problem(
+            session, certificate, programme, number, end
+        )
         if problem:
             raise RuleViolation(*problem)
         kind, extension_needed, reference = "surveillance", end > due, max(due, end)
@@ -358,9 +361,11 @@ def decide_extension(
 
 
 def prepare_recertification(session: Session, *, certificate_id: int) -> dict:
-    """R-8.11: recertification starts 3 months before expiry; the expiry instant (09:00 China
-    time on the day after the last valid day) bounds the client's request and the
-    recertification itself (R-9.5.3b: expired without recertification → cancelled)."""
+    """R-8.11: recertification starts 3 months before expiry; `expiry_at` (09:00 China time on
+    the day after `expires_on`, the certificate's last valid day: `limit_timer`, docs/calendar.md)
+    bounds the client's request and the recertification itself: a certificate not recertified —
+    declined, unanswered, unfinished or not granted — stays valid to its last day and is
+    cancelled the day after (R-9.5.3b)."""
     certificate = certificate_in_force(
         session, certificate_id, "R-8.11", "start its recertification"
     )

@@ -1,9 +1,12 @@
 """The audit team's appointment (R-7.2.1–R-7.2.5): check the audit team the scheduler proposes
 and, when it is valid, record it with the appointment letter (审查委任). A team that breaks a
 rule is refused with one reason per problem, each naming the rule and the person; nothing is
-written, and the process goes back to the scheduler. Impartiality concerns (R-7.2.1(5): audited
-this organisation before; consulted for or worked at it within 2 years) are flags recorded with
-the appointment, not refusals.
+written, and the process goes back to the scheduler.
+
+Impartiality (R-7.2.1(5)): a member who consulted for or worked at the client within 2 years of
+the on-site audit is refused — CNAS-CC01 (ISO/IEC 17021-1) says such a person must not audit it,
+with no exception to justify (docs/decisions.md). A member who audited this organisation before
+is a flag recorded with the appointment (rotation is the body's own policy), not a refusal.
 """
 
 from collections.abc import Mapping
@@ -220,7 +223,8 @@ def sole_auditor_refusals(nominee: Nominee) -> list[str]:
 def impartiality_flags(
     session: Session, audit: Audit, nominees: list[Nominee], onsite_start: date | None
 ) -> list[dict[str, Any]]:
-    """Impartiality flags (R-7.2.1(5)): recorded with the appointment, not refused."""
+    """Impartiality flags (R-7.2.1(5)): `audited_before` is recorded with the appointment;
+    `conflict_of_interest` also refuses it (see `_conflict_refusals`)."""
     ids = [n.auditor_id for n in nominees if n.auditor is not None]
     if not ids:
         return []
@@ -270,6 +274,18 @@ def impartiality_flags(
                 }
             )
     return flags
+
+
+def _conflict_refusals(flags: list[dict[str, Any]]) -> list[str]:
+    """R-7.2.1(5), CNAS-CC01: consulting for or employment at the client within 2 years bars
+    the person from auditing it."""
+    return [
+        f"R-7.2.1(5): {flag['detail']} — 两年内为该组织提供咨询或在该组织任职的人员不得审查该组织 "
+        "(CNAS-CC01) a person who consulted for or worked at the client within 2 years must not "
+        "audit it"
+        for flag in flags
+        if flag["flag"] == "conflict_of_interest"
+    ]
 
 
 # -- the appointment letter (R-7.2.5) ---------------------------------------------------------
@@ -373,6 +389,7 @@ def appoint_audit_team(
     start, end = _onsite_dates(given, refusals)
     refusals = _team_refusals(nominees, end) + refusals
     flags = impartiality_flags(act.session, audit, nominees, start)
+    refusals += _conflict_refusals(flags)
     if refusals or start is None or end is None:
         return {
             "appointed": False,

@@ -10,7 +10,7 @@ declared with the rule-judged types of handlers/params.py so that the refusal na
 
 from pydantic import Field
 
-from domain.audit import conclusion, evidence, onsite, preparation, report
+from domain.audit import conclusion, evidence, onsite, preparation, report, rescoring
 from domain.audit.conclusion import (
     CONCLUSIONS,
 )
@@ -32,6 +32,8 @@ from handlers.params import (
     RuleDate,
     RuleFlag,
     RuleInt,
+    RuleNumber,
+    RuleText,
 )
 from handlers.registry import GuardContext, HandlerContext, handler, validator
 
@@ -183,8 +185,7 @@ class TerminateParams(AuditParams):
 
 @handler("audit.terminate", params=TerminateParams)
 def terminate(params: TerminateParams, ctx: HandlerContext) -> dict:
-    onsite.terminate(ctx, params.audit_id, params.reason)
-    return {"terminated": True}
+    return onsite.terminate(ctx, params.audit_id, params.reason)
 
 
 @handler("audit.compute_score", params=AuditParams)
@@ -209,6 +210,21 @@ class ConclusionParams(AuditParams):
 @handler("audit.record_conclusion", params=ConclusionParams)
 def record_conclusion(params: ConclusionParams, ctx: HandlerContext) -> dict:
     return conclusion.record_conclusion(ctx, **params.model_dump())
+
+
+class RescoreParams(AuditParams):
+    score: RuleNumber = Field(description="R-3 整改后得分 The score after correction (0–100)")
+    special_deductions: RuleInt = Field(
+        description="R-5 整改后仍有的特别扣分项数 Special deductions left after correction"
+    )
+    star_level: RuleInt = Field(description="R-5 整改后星级 (Decision_StarLevel, 0–5)")
+    basis: RuleText = Field(description="R-8.5.5 复评依据 What the rescoring is based on")
+
+
+@handler("audit.record_rescore", params=RescoreParams)
+def record_rescore(params: RescoreParams, ctx: HandlerContext) -> dict:
+    """R-8.5.5: after the corrections the team's final recommendation from the rescored level."""
+    return rescoring.record_rescore(ctx, **params.model_dump())
 
 
 class ClosingMeetingParams(AuditParams):

@@ -108,9 +108,11 @@ class Lifecycle(Case):
         random_survey: bool = True,
         conclusion: str = "recommend",
         nonconformities: list[dict[str, Any]] | None = None,
+        terminate_reason: str | None = None,
     ) -> None:
         """Plan (at the planning timer), appoint, plan, mystery shopping, training and the
-        on-site audit of one surveillance that starts on `start`."""
+        on-site audit of one surveillance that starts on `start` (terminated after the opening
+        meeting for `terminate_reason` when given)."""
         p = self.people
         end = start + timedelta(days=1)
         self.complete_in(
@@ -195,9 +197,51 @@ class Lifecycle(Case):
             },
         )
         self.travel_to(nine_am(start))
-        self.onsite_in("surveillance", start, points_lost, conclusion, nonconformities or [])
+        self.onsite_in(
+            "surveillance",
+            start,
+            points_lost,
+            conclusion,
+            nonconformities or [],
+            terminate_reason=terminate_reason,
+        )
 
-    def onsite_in(self, process_id, start, points_lost, conclusion, nonconformities) -> None:
+    def terminate_in(self, process_id: str, start: date, reason: str) -> None:
+        """R-8.5.6: the on-site audit of `process_id` on `start` is terminated for `reason`,
+        requested by the auditor and approved by the audit department."""
+        p = self.people
+        self.complete_in(
+            process_id,
+            "Task_CollectEvidence",
+            p.auditor,
+            {
+                "audit_day": start.isoformat(),
+                "findings": findings_losing(0),
+                "special_deductions": [],
+                "special_bonus": [],
+                "random_survey": None,
+                "daily_communication": "每日沟通 daily briefing",
+                "escalation": "terminate_request",
+                "escalation_details": "无法继续审查 the audit cannot go on",
+                "terminate_reason": reason,
+                "more_days": False,
+            },
+        )
+        self.complete_in(
+            process_id,
+            "Task_AuditDeptDecision",
+            p.audit_dept,
+            {
+                "decision": "terminate",
+                "market_agreed": False,
+                "termination_reason": reason,
+                "notes": "批准终止 termination approved",
+            },
+        )
+
+    def onsite_in(
+        self, process_id, start, points_lost, conclusion, nonconformities, terminate_reason=None
+    ) -> None:
         from domain.audit.onsite import CLOSING_MEETING_ITEMS, OPENING_MEETING_ITEMS
 
         p = self.people
@@ -213,6 +257,9 @@ class Lifecycle(Case):
                 "notes": None,
             },
         )
+        if terminate_reason:
+            self.terminate_in(process_id, start, terminate_reason)
+            return
         self.complete_in(
             process_id,
             "Task_CollectEvidence",

@@ -90,9 +90,12 @@ def record_conclusion(
       correction is expected to reach the requested level — recorded as a conditional
       recommendation);
     - `downgrade`: the client asked for it and 1 ≤ star_level < requested level;
-    - `not_recommend`: required when star_level is 0; with 0 < star_level < requested it is
-      allowed when the client asked for no downgrade (the reason — requested level not met — is
-      recorded); refused when the requested level is met.
+    - `not_recommend`: with 0 < star_level < requested it is allowed when the client asked for
+      no downgrade (the reason — requested level not met — is recorded); refused when the
+      requested level is met, and refused at star_level 0: below the lowest level the client
+      first gets nonconformities and the chance to correct (R-8.5.5(3) 经整改仍不能达到最低星级),
+      so the conclusion is `recommend` conditional on corrections and the corrected result is
+      rescored before the decision (domain/audit/rescoring.py).
     """
     audit = get_audit(act.session, audit_id)
     require_status(audit, ["in_progress"], "R-8.5.5", "record the conclusion")
@@ -137,6 +140,7 @@ def record_conclusion(
         "conclusion": conclusion,
         "star_level": level,
         "nonconformity_count": len(entries),
+        "conditional_on_corrections": audit.conclusion_notes["conditional_on_corrections"],
     }
 
 
@@ -162,8 +166,14 @@ def check_conclusion(
 
     `requested` is the reference level: the level applied for, or (reference "held") the level
     a surveillance audit's certificate holds (R-8.10.3)."""
-    if star_level == 0 and conclusion != "not_recommend":
-        raise RuleViolation("R-8.5.5", "no star level was reached: the conclusion is not_recommend")
+    if star_level == 0 and (conclusion != "recommend" or not nonconformities):
+        raise RuleViolation(
+            "R-8.5.5",
+            "no star level was reached: the client first gets nonconformities and the chance to "
+            "correct (经整改仍不能达到最低星级): conclude recommend with the nonconformities to "
+            "correct; not recommend follows only if the corrected result still misses the lowest "
+            "level",
+        )
     if conclusion == "recommend":
         if star_level >= requested:
             return f"{reference} level {requested} met (level {star_level} reached)"

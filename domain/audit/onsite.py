@@ -82,6 +82,27 @@ CLOSING_MEETING_ITEMS: dict[str, tuple[str, str]] = {
 
 ESCALATION_DECISIONS = ("continue", "modify_plan", "change_scope", "terminate")
 TERMINATION_REASONS = ("client_not_cooperating", "material_difference", "other_impossible")
+# R-8.5.6 (1)–(3) as they are told to a person and recorded.
+TERMINATION_LABELS = {
+    "client_not_cooperating": ("客户对审查活动不予配合", "the client did not cooperate"),
+    "material_difference": (
+        "客户实际情况与申请材料有重大不一致",
+        "the client's actual situation differs materially from the application",
+    ),
+    "other_impossible": (
+        "其他导致审查程序无法完成的情况",
+        "other reasons made the audit impossible",
+    ),
+}
+# A terminated surveillance audit suspends the certificate under the R-9.5.1 case that fits the
+# termination reason: not cooperating, or the audit could not be done → (a) surveillance not
+# carried out; a material difference from what was certified → (b) the capability does not meet
+# the certification requirements (docs/decisions.md).
+SUSPENSION_FOR_TERMINATION = {
+    "client_not_cooperating": "a",
+    "material_difference": "b",
+    "other_impossible": "a",
+}
 
 
 def record_opening_meeting(
@@ -166,8 +187,9 @@ def record_escalation_decision(
     return decision
 
 
-def terminate(act: Acting, audit_id: int, reason: Any) -> None:
-    """R-8.5.6: terminate the audit, with the audit department's approval and a listed reason."""
+def terminate(act: Acting, audit_id: int, reason: Any) -> dict[str, Any]:
+    """R-8.5.6: terminate the audit, with the audit department's approval and a listed reason.
+    → the reason, its text and, for a surveillance, the R-9.5.1 case of the suspension."""
     audit = get_audit(act.session, audit_id)
     require_status(audit, ["planned", "in_progress"], "R-8.5.6", "terminate the audit")
     if reason not in TERMINATION_REASONS:
@@ -181,6 +203,13 @@ def terminate(act: Acting, audit_id: int, reason: Any) -> None:
     audit.status = "terminated"
     audit.termination_reason = reason
     audit.terminated_at = act.now
+    zh, en = TERMINATION_LABELS[reason]
+    return {
+        "terminated": True,
+        "termination_reason": reason,
+        "termination_text": f"{zh} {en}",
+        "suspension_reason": SUSPENSION_FOR_TERMINATION[reason],
+    }
 
 
 def record_closing_meeting(

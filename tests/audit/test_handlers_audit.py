@@ -566,9 +566,10 @@ def test_terminate_with_an_approved_reason(ctx, clock, reason) -> None:
         now,
         actor="audit_dept",
     )
-    assert call("audit.terminate", {"audit_id": case.audit.id, "reason": reason}, now) == {
-        "terminated": True
-    }
+    result = call("audit.terminate", {"audit_id": case.audit.id, "reason": reason}, now)
+    assert result["terminated"] is True and result["termination_reason"] == reason
+    # R-9.5.1: a terminated surveillance suspends under the case that fits the reason.
+    assert result["suspension_reason"] == {"material_difference": "b"}.get(reason, "a")
     assert case.audit.status == "terminated"
     assert case.audit.termination_reason == reason
     assert case.audit.terminated_at == now
@@ -685,6 +686,7 @@ def test_conclusion_recommend(ctx, clock) -> None:
         "conclusion": "recommend",
         "star_level": 5,
         "nonconformity_count": 0,
+        "conditional_on_corrections": False,
     }
     audit = case.audit
     assert (audit.conclusion, audit.star_level_achieved) == ("recommend", 5)
@@ -740,8 +742,10 @@ def test_conclusion_downgrade_needs_the_clients_request(ctx, clock) -> None:
 @pytest.mark.parametrize(
     ("star_level", "conclusion", "downgrade_requested", "allowed"),
     [
-        (0, "not_recommend", False, True),
-        (0, "recommend", False, False),  # no level reached
+        # R-8.5.5(3): not recommended only if the corrected result still misses the lowest
+        # level — never at the conclusion, before any correction.
+        (0, "not_recommend", False, False),
+        (0, "recommend", False, False),  # no level reached and no nonconformities to correct
         (0, "downgrade", True, False),
         (2, "not_recommend", False, True),  # requested 4 not met, no downgrade asked for
         (2, "not_recommend", True, False),  # the client asked for a downgrade: conclude it
@@ -764,6 +768,18 @@ def test_conclusion_not_recommend(ctx, clock, star_level, conclusion, downgrade_
         with pytest.raises(RuleViolation) as excinfo:
             call("audit.record_conclusion", params, now)
         assert rule_of(excinfo) == "R-8.5.5"
+
+
+def test_below_the_lowest_level_the_conclusion_depends_on_corrections(ctx, clock) -> None:
+    """R-8.5.5(3): with no star level the team lists nonconformities to correct; the
+    recommendation is conditional and the corrected result is rescored (rescoring.py)."""
+    now = clock.now()
+    case = scored_case(db.session, now, requested_level=4)
+    nc = {"item_code": "5.1.1.1", "description": "组织架构图缺失", "evidence": "查阅文件"}
+    params = conclusion_params(case, star_level=0, conclusion="recommend", nonconformities=[nc])
+    result = call("audit.record_conclusion", params, now)
+    assert result["conditional_on_corrections"] is True
+    assert case.audit.conclusion_notes["conditional_on_corrections"] is True
 
 
 def test_conclusion_needs_a_score_and_valid_nonconformities(ctx, clock) -> None:
@@ -869,3 +885,53 @@ def test_audit_report_contents_and_receipt(ctx, clock) -> None:
     assert call("audit.record_report_receipt", receipt, now, actor="carl_client") == {}
     assert case.audit.report_received_by == "王芳"
     assert case.audit.report_received_on.isoformat() == "2026-01-05"
+
+
+# --- R-8.5.5 rescoring after corrections ----------------------------------------------------------
+
+
+def rescore_params(case: Case, **changes) -> dict:
+    return {
+        "audit_id": case.audit.id,
+        "score": 72.5,
+        "special_deductions": 0,
+        "star_level": 1,
+        "basis": "整改已验证 corrections verified",
+        **changes,
+    }
+
+
+def test_rescoring_needs_a_conditional_conclusion_and_every_nc_accepted(ctx, clock) -> None:
+    now = clock.now()
+    case = scored_case(db.session, now, requested_level=4)
+    nc = {"item_code": "5.1.1.1", "description": "组织架构图缺失", "evidence": "查阅文件"}
+    params = conclusion_params(case, star_level=0, conclusion="recommend", nonconformities=[nc])
+    call("audit.record_conclusion", params, now)
+    call("audit.record_closing_meeting", closing_params(case), now)
+    with pytest.raises(RuleViolation, match="every nonconformity is accepted") as excinfo:
+        call("audit.record_rescore", rescore_params(case), now, actor=LEADER)
+    assert rule_of(excinfo) == "R-8.7"
+    for row in case.audit.nonconformities:
+        row.status = "accepted"  # as nc.record_verification leaves them (tested end to end)
+    with pytest.raises(RuleViolation) as excinfo:
+        call("audit.record_rescore", rescore_params(case, score=101), now, actor=LEADER)
+    assert rule_of(excinfo) == "R-3"
+    # 1 star after correction, 4 requested and no downgrade asked for: not recommended.
+    result = call("audit.record_rescore", rescore_params(case), now, actor=LEADER)
+    assert result["conclusion"] == "not_recommend" and result["star_level"] == 1
+    rescored = case.audit.conclusion_notes["rescored"]
+    assert (rescored["score"], rescored["by"], rescored["before"]["star_level"]) == (
+        "72.5",
+        LEADER,
+        0,
+    )
+    with pytest.raises(RuleViolation, match="already rescored"):
+        call("audit.record_rescore", rescore_params(case), now, actor=LEADER)
+
+
+def test_an_unconditional_conclusion_is_not_rescored(ctx, clock) -> None:
+    now = clock.now()
+    case = concluded_case(db.session, now)
+    call("audit.record_closing_meeting", closing_params(case), now)
+    with pytest.raises(RuleViolation, match="does not depend on corrections"):
+        call("audit.record_rescore", rescore_params(case, star_level=5), now, actor=LEADER)

@@ -329,7 +329,11 @@ def test_audited_before_is_flagged_and_recorded(case, people, clock):
 
 
 @pytest.mark.parametrize(("years_ago", "flagged"), [(1, True), (3, False)])
-def test_conflict_of_interest_within_two_years_is_flagged(case, people, clock, years_ago, flagged):
+def test_conflict_of_interest_within_two_years_refuses_the_appointment(
+    case, people, clock, years_ago, flagged
+):
+    """R-7.2.1(5), CNAS-CC01: consulted within 2 years → must not audit: refused, nothing
+    recorded; older than 2 years → appointed without a flag."""
     org, _, audit = case
     until = ONSITE_START.replace(year=ONSITE_START.year - years_ago)
     db.session.add(
@@ -345,18 +349,21 @@ def test_conflict_of_interest_within_two_years_is_flagged(case, people, clock, y
     members = [(people["leader"], "leader"), (people["auditor"], "auditor")]
     result = appoint(params_for(audit, members), clock)
 
-    assert result["appointed"] is True
+    rows = db.session.scalars(
+        select(AuditTeamMember).where(AuditTeamMember.auditor_id == people["auditor"].id)
+    ).all()
     if flagged:
+        assert result["appointed"] is False and result["letter_document_id"] is None
+        [refusal] = result["refusals"]
+        assert refusal.startswith("R-7.2.1(5)") and until.isoformat() in refusal
+        assert "must not audit" in refusal
         assert [(f["auditor_id"], f["flag"]) for f in result["flags"]] == [
             (people["auditor"].id, "conflict_of_interest")
         ]
-        assert until.isoformat() in result["flags"][0]["detail"]
+        assert rows == []
     else:
-        assert result["flags"] == []
-    row = db.session.scalars(
-        select(AuditTeamMember).where(AuditTeamMember.auditor_id == people["auditor"].id)
-    ).one()
-    assert [f["flag"] for f in row.flags] == (["conflict_of_interest"] if flagged else [])
+        assert result["appointed"] is True and result["flags"] == []
+        assert [r.flags for r in rows] == [[]]
 
 
 def test_flags_are_reported_with_a_refusal_too(case, people, clock):

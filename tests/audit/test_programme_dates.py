@@ -12,6 +12,7 @@ from domain.programme_dates import (
     surveillance_1_due,
     surveillance_2_due,
     surveillance_2_hard_limit,
+    years_to_surveil,
 )
 
 
@@ -60,19 +61,32 @@ def test_surveillance_1_due_twelve_months(decided_on, expected) -> None:
 
 
 @pytest.mark.parametrize(
-    ("s1_end", "due", "hard_limit"),
+    ("s1_end", "decided_on", "due", "hard_limit"),
     [
-        (date(2027, 3, 10), date(2028, 3, 9), date(2028, 6, 9)),
-        (date(2027, 2, 28), date(2028, 2, 27), date(2028, 5, 27)),
-        (date(2027, 11, 30), date(2028, 11, 29), date(2029, 2, 28)),  # 15 months → month end
-        (date(2026, 11, 30), date(2027, 11, 29), date(2028, 2, 29)),  # lands in a leap February
-        (date(2028, 2, 29), date(2029, 2, 28), date(2029, 5, 28)),
+        (date(2027, 3, 10), date(2026, 3, 10), date(2028, 3, 9), date(2028, 6, 9)),
+        (date(2027, 2, 28), date(2026, 3, 10), date(2028, 2, 27), date(2028, 5, 27)),
+        (date(2028, 2, 29), date(2027, 3, 10), date(2029, 2, 28), date(2029, 5, 28)),
+        # R-8.10.1 calendar-year rule: 2028 needs a surveillance (recertification from
+        # September 2029), so 15 months (through 28 Feb 2029) is cut to 31 Dec 2028.
+        (date(2027, 11, 30), date(2026, 12, 1), date(2028, 11, 29), date(2028, 12, 31)),
+        # Surveillance 1 ended early, in 2026: surveillance 2 must cover 2027 (15 months would
+        # end on 29 Feb 2028).
+        (date(2026, 11, 30), date(2026, 1, 15), date(2027, 11, 29), date(2027, 12, 31)),
     ],
 )
-def test_surveillance_2_due_and_hard_limit(s1_end, due, hard_limit) -> None:
+def test_surveillance_2_due_and_hard_limit(s1_end, decided_on, due, hard_limit) -> None:
+    expires_on = certificate_expiry(decided_on)
     assert surveillance_2_due(s1_end) == due
-    assert surveillance_2_hard_limit(s1_end) == hard_limit
-    assert surveillance_2_due(s1_end) < surveillance_2_hard_limit(s1_end)
+    assert surveillance_2_hard_limit(s1_end, decided_on, expires_on) == hard_limit
+    assert surveillance_2_due(s1_end) < hard_limit
+
+
+def test_years_to_surveil_exclude_the_certification_and_recertification_years() -> None:
+    """R-8.10.1: 每个日历年（应进行再认证的年份除外）: decided 10 March 2026, recertification
+    window from 10 December 2028 → only 2027; decided 1 December 2026, window from September
+    2029 → 2027 and 2028."""
+    assert years_to_surveil(date(2026, 3, 10), date(2029, 3, 9)) == {2027}
+    assert years_to_surveil(date(2026, 12, 1), date(2029, 11, 30)) == {2027, 2028}
 
 
 @pytest.mark.parametrize(

@@ -127,6 +127,9 @@ def test_surveillance_limits_and_outcomes_without_a_database():
     assert limit_problem(date(2027, 4, 1), due, hard, "")[0] == "R-7.1.3"
     assert limit_problem(date(2027, 4, 1), due, hard, "the client moved") is None
     assert limit_problem(date(2027, 6, 10), due, hard, "any reason")[0] == "R-8.10.1"
+    # the first surveillance (hard limit = due date) is never extended.
+    assert "never extended" in limit_problem(date(2027, 3, 10), due, due, "any reason")[1]
+    assert limit_problem(date(2027, 3, 9), due, due, "") is None
     assert outcome_problem(3, 3, "maintain") is None
     assert "downgrade or suspend" in outcome_problem(3, 2, "maintain")
     assert outcome_problem(3, 2, "suspend") is None

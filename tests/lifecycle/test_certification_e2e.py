@@ -135,6 +135,7 @@ def test_a_terminated_audit_ends_the_case_as_terminated_not_as_an_error(case):
     [
         ("single_non_leader", "R-7.2.3"),
         ("expert_as_auditor", "R-7.2.4"),
+        ("consulted_within_two_years", "R-7.2.1(5)"),  # CNAS-CC01: blocks, not only a flag
     ],
 )
 def test_refused_appointments_go_back_to_the_scheduler_with_the_reason(case, change, reason):
@@ -155,6 +156,19 @@ def test_refused_appointments_go_back_to_the_scheduler_with_the_reason(case, cha
         auditor.team_leader_qualified = False
     elif change == "expert_as_auditor":
         members.append({"auditor_id": p.expert_id, "role": "auditor"})
+    elif change == "consulted_within_two_years":
+        from domain.models import ConflictOfInterest
+
+        onsite = date.fromisoformat(case.day(28))
+        db.session.add(
+            ConflictOfInterest(
+                auditor_id=p.auditor_id,
+                organisation_id=db.session.scalars(select(Application)).one().organisation_id,
+                kind="consulted",
+                until=onsite.replace(year=onsite.year - 1),
+                note="售后服务体系咨询 consulting",
+            )
+        )
     db.session.commit()
     case.appoint(members)
     data = case.data("Task_AppointTeam")  # back to the scheduler
@@ -210,23 +224,63 @@ def test_a_decision_by_someone_on_the_audit_team_is_refused(case, engine):
     assert db.session.scalars(select(Certificate)).one().star_level == 4
 
 
-def test_a_score_of_69_is_refused_certification(case):
+def below_the_lowest_level_then_corrected(case, corrected_score):
+    """R-8.5.5(3): a score of 69 (no star level) is not refused at the conclusion: the client
+    gets nonconformities, corrects them, and the team leader rescores the corrected result."""
     with pytest.raises(FormValidationError) as err:  # score 69.0 → no star level
-        through_onsite(case, points_lost=310, conclusion="recommend")
+        through_onsite(case, points_lost=310, conclusion="not_recommend")
     assert "R-8.5.5" in err.value.errors["conclusion"][0]
-    case.conclude("not_recommend", [])
+    assert "chance to correct" in err.value.errors["conclusion"][0]
+    with pytest.raises(FormValidationError):  # and not without nonconformities to correct
+        case.conclude("recommend", [])
+    case.conclude("recommend", one_nc())
     audit = db.session.scalars(select(Audit)).one()
     assert float(audit.final_score) == 69.0 and audit.star_level_achieved == 0
+    assert audit.conclusion_notes["conditional_on_corrections"] is True
     case.receive_report()
+    nc_ids = case.confirm_ncs()
+    case.answer_ncs(nc_ids)
+    case.verify_ncs(nc_ids, accepted=True)
+    # conclusion → NCs → rescoring → decision, in the diagram.
+    case.complete(
+        "Task_RescoreAfterCorrections",
+        case.people.leader,
+        {
+            "score": corrected_score,
+            "special_deductions": 0,
+            "basis": "整改已验证，5.1.1.1 重新评为符合 corrections verified, 5.1.1.1 now met",
+        },
+    )
+    db.session.rollback()
+    return db.session.scalars(select(Audit)).one()
+
+
+def test_below_the_lowest_level_even_after_correction_is_refused(case):
+    audit = below_the_lowest_level_then_corrected(case, 69.5)
+    assert (audit.star_level_achieved, audit.conclusion) == (0, "not_recommend")
+    assert audit.conclusion_notes["rescored"]["before"] == {
+        "star_level": 0,
+        "conclusion": "recommend",
+    }
+    assert "even after correction" in audit.conclusion_notes["reason"]
     with pytest.raises(FormValidationError) as err:
         case.decide("grant", 1)
     assert "R-8.8" in err.value.errors["star_level"][0]
-    case.decide("refuse", 0, reasons="得分 69 分，低于一星级 70 分 score 69 is below one star")
+    case.decide("refuse", 0, reasons="整改后得分 69.5，仍低于一星级 70 分 still below one star")
     assert case.instance().status == "completed"
     assert db.session.scalars(select(Certificate)).all() == []
     assert db.session.scalars(select(Application)).one().status == "refused"
     [notice] = documents("refusal_notice")
-    assert "69" in notice.body
+    assert "69.5" in notice.body
+
+
+def test_below_the_lowest_level_corrected_to_the_requested_level_is_granted(case):
+    audit = below_the_lowest_level_then_corrected(case, 92)
+    assert (audit.star_level_achieved, audit.conclusion) == (4, "recommend")
+    case.at(45)
+    case.decide("grant", 4)
+    [certificate] = db.session.scalars(select(Certificate)).all()
+    assert certificate.star_level == 4
 
 
 def test_nc_reminder_then_deadline_escalation_then_closure_ends_open_escalations(case):

@@ -11,7 +11,10 @@ from sqlalchemy import select
 from certflow.dates import add_months
 from certflow.db import db
 from domain.models import Announcement, Audit, Certificate, Document
+from domain.programme_dates import surveillance_1_due
 from engine.errors import FormValidationError
+from engine.models import HumanTask
+from tests.certificate_factory import events_of
 from tests.certification_case import deploy_everything, make_people
 from tests.lifecycle_case import Lifecycle, nine_am
 
@@ -99,11 +102,32 @@ def test_both_surveillances_on_time_then_recertification_starts_a_new_cycle(life
     assert [i.business_key for i in life.instances("surveillance")][-1] == new.number
 
 
-def test_surveillance_extended_to_month_14_with_approval_and_refused_at_month_16(life):
+def test_first_surveillance_is_never_extended_and_the_second_is_with_approval(life):
+    """R-7.1.3, R-8.10.1: the first surveillance within 12 months of certification, no
+    extension whatever the reason; the second extendable with approval, never beyond 15 months
+    after the end of the first."""
     certificate = life.certify()
     s1_due = add_months(decision_date(certificate), 12)
     life.travel_to(plan_time(s1_due))
-    month_16 = add_months(decision_date(certificate), 16)
+    month_13 = add_months(decision_date(certificate), 13)
+    with pytest.raises(FormValidationError) as err:
+        life.complete_in(
+            "surveillance",
+            "Task_PlanSurveillance",
+            life.people.scheduler,
+            {
+                "planned_start": month_13.isoformat(),
+                "planned_end": (month_13 + timedelta(days=1)).isoformat(),
+                "extension_reason": "客户停业装修 renovation",
+            },
+        )
+    assert "never extended" in err.value.errors["planned_end"][0]
+    s1_start = s1_due - timedelta(days=20)
+    life.surveil(s1_start)
+    s1_end = s1_start + timedelta(days=1)
+    s2_due = add_months(s1_end, 12)
+    life.travel_to(plan_time(s2_due))
+    month_16 = add_months(s1_end, 16)
     with pytest.raises(FormValidationError) as err:
         life.complete_in(
             "surveillance",
@@ -115,23 +139,34 @@ def test_surveillance_extended_to_month_14_with_approval_and_refused_at_month_16
                 "extension_reason": "客户停业装修 renovation",
             },
         )
-    assert "planned_end" in err.value.errors
-    month_14 = add_months(decision_date(certificate), 14)
+    assert "never more than 15 months" in err.value.errors["planned_end"][0]
+    month_14 = add_months(s1_end, 14)
     life.surveil(month_14, extension_reason="客户停业装修 the client is closed for renovation")
-    [audit] = surveillance_audits()
-    assert audit.start_date == month_14
-    assert life.events(certificate)[-1] == "maintained"
+    audits = surveillance_audits()
+    assert [a.start_date for a in audits] == [s1_start, month_14]
+    assert life.events(certificate)[-2:] == ["surveillance_extended", "maintained"]
 
 
 def overdue_until_suspended(life) -> Certificate:
     certificate = life.certify()
-    hard_limit = add_months(decision_date(certificate), 15)
-    life.travel_to(nine_am(hard_limit) + timedelta(days=1, minutes=1))
+    # R-8.10.1, R-9.5.1a: the first surveillance is due within 12 months — through the day
+    # before the decision's date a year later (issue 11) — without extension.
+    due = surveillance_1_due(decision_date(certificate))
+    assert due == add_months(decision_date(certificate), 12) - timedelta(days=1)
+    life.travel_to(nine_am(due) + timedelta(hours=14, minutes=59))  # 23:59 on the last day
+    assert life.certificate(certificate.number).status == "valid"  # the last day is in time
+    life.travel_to(nine_am(due) + timedelta(days=1, minutes=1))
     certificate = life.certificate(certificate.number)
     assert certificate.status == "suspended"
     db.session.rollback()
     kinds = [a.kind for a in db.session.scalars(select(Announcement))]
     assert "suspended" in kinds  # published (R-14), the same day
+    # The 12-month due date is the hard limit of surveillance 1: no overdue follow-up is left
+    # open for an extension that cannot be granted.
+    open_tasks = db.session.scalars(
+        select(HumanTask).where(HumanTask.process_id == "surveillance", HumanTask.state == "open")
+    ).all()
+    assert [t.element_id for t in open_tasks] == []
     return certificate
 
 
@@ -244,12 +279,74 @@ def test_expiry_without_a_recertification_request_cancels_the_certificate(life):
     life.travel_to(recertification_prompt(certificate))
     assert life.open_in("recertification", "Task_AskToContinue")  # the client is asked …
     # … and never answers: valid through its last day (issue 11: issued D → valid through
-    # D + 3 years − 1 day), cancelled on the day after (R-9.5.3b) and published.
+    # D + 3 years − 1 day) (R-9.5.3b) …
     assert certificate.expires_on == add_months(certificate.issued_on, 36) - timedelta(days=1)
     life.travel_to(nine_am(certificate.expires_on) + timedelta(hours=14, minutes=59))  # 23:59
     assert life.certificate(certificate.number).status == "valid"
+    # … and the day after it is cancelled and published.
     life.travel_to(nine_am(certificate.expires_on + timedelta(days=1)) + timedelta(minutes=1))
     certificate = life.certificate(certificate.number)
     assert certificate.status == "cancelled" and not certificate.mark_use_allowed
     db.session.rollback()
     assert "cancelled" in [a.kind for a in db.session.scalars(select(Announcement))]
+
+
+def test_declining_recertification_keeps_the_certificate_valid_to_its_last_day(life):
+    """R-8.11, R-9.5.3 (decision): declining recertification is not giving the certificate up:
+    it stays valid to its last day and is cancelled under (b) the day after."""
+    certificate = life.certify()
+    s1_due = add_months(decision_date(certificate), 12)
+    life.travel_to(plan_time(s1_due))
+    life.surveil(s1_due - timedelta(days=20))
+    s2_due = add_months(s1_due - timedelta(days=19), 12)
+    life.travel_to(plan_time(s2_due))
+    life.surveil(s2_due - timedelta(days=20))
+    life.travel_to(recertification_prompt(certificate))
+    life.complete_in(
+        "recertification",
+        "Task_AskToContinue",
+        life.people.client,
+        {"continue_certification": False, "note": "业务调整 business change"},
+    )
+    certificate = life.certificate(certificate.number)
+    assert certificate.status == "valid" and certificate.mark_use_allowed
+    assert life.instances("cancellation") == []
+    # Still valid late on its last day (23:59 China time).
+    life.travel_to(nine_am(certificate.expires_on) + timedelta(hours=14, minutes=59))
+    assert life.certificate(certificate.number).status == "valid"
+    assert life.instances("cancellation") == []
+    life.travel_to(nine_am(certificate.expires_on) + timedelta(days=1, minutes=1))
+    certificate = life.certificate(certificate.number)
+    assert certificate.status == "cancelled" and not certificate.mark_use_allowed
+    assert certificate.status_changed_on == certificate.expires_on + timedelta(days=1)
+    db.session.rollback()
+    [announcement] = [a for a in db.session.scalars(select(Announcement)) if a.kind == "cancelled"]
+    assert "R-9.5.3b" in announcement.body
+
+
+@pytest.mark.parametrize(
+    ("termination", "suspension", "text"),
+    [
+        ("client_not_cooperating", "a", "不予配合"),
+        ("material_difference", "b", "重大不一致"),
+    ],
+)
+def test_a_terminated_surveillance_suspends_for_the_reason_it_was_terminated(
+    life, termination, suspension, text
+):
+    """R-8.5.6, R-9.5.1: the suspension names the case that fits the termination reason —
+    not always (a)."""
+    certificate = life.certify()
+    s1_due = add_months(decision_date(certificate), 12)
+    life.travel_to(plan_time(s1_due))
+    life.surveil(s1_due - timedelta(days=20), terminate_reason=termination)
+    [audit] = surveillance_audits()
+    assert (audit.status, audit.termination_reason) == ("terminated", termination)
+    certificate = life.certificate(certificate.number)
+    assert certificate.status == "suspended"
+    db.session.rollback()
+    [event] = [e for e in events_of(certificate) if e.event == "suspended"]
+    assert event.rule == f"R-9.5.1{suspension}"
+    assert text in event.reason
+    [announcement] = [a for a in db.session.scalars(select(Announcement)) if a.kind == "suspended"]
+    assert f"R-9.5.1{suspension}" in announcement.body

@@ -99,7 +99,8 @@ def confirm_withdrawal(case, certificate: Certificate) -> None:
     assert withdrawal.status == "running"
     task = case.open_in("withdrawal", "Task_ConfirmWithdrawal")
     withdraw = case.engine.task_data(task)["withdraw"]
-    assert withdraw["reason"] == "d"
+    # published as misuse of the certificate or mark, never as a transfer (R-9.5.2d).
+    assert withdraw["reason"] == "misuse"
     assert withdraw["certificate_id"] == certificate.id
     assert "R-10.3" in withdraw["detail"] and misuse_case().reference in withdraw["detail"]
     # Nothing is withdrawn or published before the technical department confirms.
@@ -109,7 +110,7 @@ def confirm_withdrawal(case, certificate: Certificate) -> None:
         "withdrawal",
         "Task_ConfirmWithdrawal",
         case.people.decider,
-        {"confirmed": True, "reason": "d", "detail": withdraw["detail"]},
+        {"confirmed": True, "reason": withdraw["reason"], "detail": withdraw["detail"]},
     )
 
 
@@ -120,7 +121,8 @@ def assert_withdrawn_and_published(case, certificate: Certificate) -> None:
     assert case.events(withdrawn)[-1] == "withdrawn"
     (announcement,) = withdrawn_announcements(certificate)
     assert announcement.published_on == china_date(case.clock.now())
-    assert "R-9.5.2d" in announcement.body
+    assert "R-10.3" in announcement.body and "不正确使用认证证书或认证标志" in announcement.body
+    assert "R-9.5.2d" not in announcement.body and "转让" not in announcement.body
     assert FINDINGS not in announcement.body  # the case's details stay confidential
     # certificate_ended stopped the surveillance cycle.
     (surveillance,) = case.instances("surveillance")

@@ -30,7 +30,6 @@ from domain.programme_dates import (
     certificate_expiry,
     recertification_window_opens,
     surveillance_1_due,
-    surveillance_1_hard_limit,
     surveillance_2_due,
     surveillance_2_hard_limit,
 )
@@ -111,16 +110,17 @@ def test_recertification_prompt_three_months_before_the_validity_ends() -> None:
     [
         (date(2036, 6, 12), None),  # the day before the due date
         (date(2036, 6, 13), None),  # the due date: in time, no extension needed
-        (date(2036, 6, 14), "R-7.1.3"),  # the day after: an extension with a reason
+        (date(2036, 6, 14), "R-8.10.1"),  # the day after: refused, even with a reason
     ],
 )
 def test_first_surveillance_within_twelve_months(planned_end, problem) -> None:
-    # decision 2035-06-14 → the first surveillance by 2036-06-13.
+    # R-8.10.1 (issue 15): decision 2035-06-14 → the first surveillance by 2036-06-13, never
+    # extended: its due date is its limit.
     decided = date(2035, 6, 14)
-    due, hard = surveillance_1_due(decided), surveillance_1_hard_limit(decided)
+    due = surveillance_1_due(decided)
     assert due == date(2036, 6, 13)
     assert_boundary(due)
-    found = limit_problem(planned_end, due, hard, extension_reason="")
+    found = limit_problem(planned_end, due, due, extension_reason="客户搬迁")
     assert (found[0] if found else None) == problem
 
 
@@ -134,9 +134,10 @@ def test_first_surveillance_within_twelve_months(planned_end, problem) -> None:
 )
 def test_fifteen_month_surveillance_limit(planned_end, problem) -> None:
     # surveillance 1 ended 2036-06-14 → the second by 2037-06-13 (12
-    # months), never after 2037-09-13 (15 months).
+    # months), never after 2037-09-13 (15 months; the calendar year 2037 it covers ends later).
     s1_end = date(2036, 6, 14)
-    due, hard = surveillance_2_due(s1_end), surveillance_2_hard_limit(s1_end)
+    cycle = (date(2035, 6, 14), date(2038, 6, 13))
+    due, hard = surveillance_2_due(s1_end), surveillance_2_hard_limit(s1_end, *cycle)
     assert (due, hard) == (date(2037, 6, 13), date(2037, 9, 13))
     assert_boundary(hard)
     found = limit_problem(planned_end, due, hard, extension_reason="客户搬迁")

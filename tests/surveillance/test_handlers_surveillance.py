@@ -112,17 +112,17 @@ def test_schedule_first_surveillance(ctx) -> None:
     assert result == {
         # the last day of the 12 months from the decision (10 March 2026, China date)
         "due": "2027-03-09",
-        "hard_limit": "2027-06-09",  # the last day of 15 months
+        "hard_limit": "2027-03-09",  # R-8.10.1: the first surveillance is never extended
         "planning_at": "2027-01-08T01:00:00+00:00",  # 60 days before, 09:00 China time
         "reminder_at": "2027-02-23T01:00:00+00:00",  # 14 days before
         "due_at": "2027-03-10T01:00:00+00:00",  # overdue the day after the due date
-        "hard_limit_at": "2027-06-10T01:00:00+00:00",
+        "hard_limit_at": "2027-03-10T01:00:00+00:00",
         # 3 months before the validity ends (valid through 2029-03-09)
         "recertification_at": "2028-12-10T01:00:00+00:00",
         "random_survey_required": True,  # no random survey at all yet
     }
     s1 = activity(certificate, "surveillance_1")
-    assert (s1.due_date, s1.hard_limit_date) == (date(2027, 3, 9), date(2027, 6, 9))
+    assert (s1.due_date, s1.hard_limit_date) == (date(2027, 3, 9), date(2027, 3, 9))
 
 
 def test_schedule_second_surveillance_from_the_end_of_the_first(ctx) -> None:
@@ -173,11 +173,15 @@ def test_random_survey_required_when_none_in_the_last_two_years(ctx) -> None:
 
 
 def test_random_survey_reference_is_the_later_of_due_date_and_planned_end(ctx) -> None:
-    certificate = issued_certificate(survey_on=date(2025, 3, 20))
-    assert schedule(certificate, 1)["random_survey_required"] is False  # 2025-03-20 ≥ 2025-03-10
-    result = plan(certificate, 1, "2027-03-20", "2027-03-22", reason="客户停业装修")
+    # Only surveillance 2 can be extended (R-8.10.1): it is due on 17 Feb 2028.
+    certificate = issued_certificate(survey_on=date(2026, 2, 20))
+    schedule(certificate, 1)
+    completed_surveillance(certificate, 4, start="2027-02-15", end="2027-02-17")
+    result = schedule(certificate, 2, AFTER_S1)
+    assert result["random_survey_required"] is False  # 2026-02-20 ≥ 2026-02-17
+    result = plan(certificate, 2, "2028-02-23", "2028-02-25", "客户停业装修", now=AFTER_S1)
     assert result["extension_needed"] is True
-    assert result["random_survey_required"] is True  # 2025-03-20 < 2025-03-22
+    assert result["random_survey_required"] is True  # 2026-02-20 < 2026-02-25
 
 
 # --- surveillance.remind -------------------------------------------------------------------------
@@ -200,7 +204,7 @@ def test_remind_writes_a_reminder_document(ctx) -> None:
         "certificate_number": certificate.number,
         "surveillance_number": 1,
         "due": "2027-03-09",
-        "hard_limit": "2027-06-09",
+        "hard_limit": "2027-03-09",
         "audit_id": document.audit_id,
     }
     assert "2027-03-01 – 2027-03-02" in document.body
@@ -223,7 +227,7 @@ def test_record_plan_creates_the_surveillance_audit(ctx) -> None:
         "certificate_id": certificate.id,
         "kind": "surveillance",
         "due": "2027-03-09",
-        "hard_limit": "2027-06-09",
+        "hard_limit": "2027-03-09",
         "extension_needed": False,
         "random_survey_required": True,
         "held_level": 4,
@@ -250,27 +254,55 @@ def test_record_plan_refuses_bad_dates(ctx) -> None:
     assert db.session.scalar(select(func.count(Audit.id)).where(Audit.kind == "surveillance")) == 0
 
 
-def test_extension_in_month_14_needs_a_reason_and_approval(ctx) -> None:
+def test_first_surveillance_is_never_extended(ctx) -> None:
+    """R-7.1.3, R-8.10.1 (初次认证后的第一次监督审查应在获证后12个月内进行): no extension for
+    surveillance 1, whatever the reason."""
     certificate = issued_certificate()
     schedule(certificate, 1)
-    with pytest.raises(RuleViolation, match="needs a reason") as excinfo:
-        plan(certificate, 1, "2027-05-08", "2027-05-10")
-    assert excinfo.value.rule == "R-7.1.3"
+    with pytest.raises(RuleViolation, match="never extended") as excinfo:
+        plan(certificate, 1, "2027-05-08", "2027-05-10", reason="客户主要服务网点搬迁")
+    assert excinfo.value.rule == "R-8.10.1"
+    with pytest.raises(RuleViolation, match="never extended"):
+        plan(certificate, 1, "2027-03-09", "2027-03-10", reason="客户要求")
     assert db.session.scalar(select(func.count(Audit.id)).where(Audit.kind == "surveillance")) == 0
-    result = plan(certificate, 1, "2027-05-08", "2027-05-10", reason="客户主要服务网点搬迁")
+    # The due date itself is in time.
+    assert plan(certificate, 1, "2027-03-08", "2027-03-09")["extension_needed"] is False
+
+
+def second_surveillance_scheduled():
+    """A certificate whose surveillance 1 ended on 17 Feb 2027: surveillance 2 is due by
+    16 Feb 2028 (the last day of 12 months), hard limit 16 May 2028 (of 15 months)."""
+    certificate = issued_certificate()
+    schedule(certificate, 1)
+    completed_surveillance(certificate, 4, start="2027-02-15", end="2027-02-17")
+    result = schedule(certificate, 2, AFTER_S1)
+    assert (result["due"], result["hard_limit"]) == ("2028-02-16", "2028-05-16")
+    return certificate
+
+
+def plan_2(certificate, start, end, reason=None) -> dict:
+    return plan(certificate, 2, start, end, reason, now=AFTER_S1)
+
+
+def test_second_surveillance_extension_in_month_14_needs_a_reason_and_approval(ctx) -> None:
+    certificate = second_surveillance_scheduled()
+    with pytest.raises(RuleViolation, match="needs a reason") as excinfo:
+        plan_2(certificate, "2028-04-08", "2028-04-10")
+    assert excinfo.value.rule == "R-7.1.3"
+    result = plan_2(certificate, "2028-04-08", "2028-04-10", reason="客户主要服务网点搬迁")
     assert result["extension_needed"] is True
-    s1 = activity(certificate, "surveillance_1")
-    assert (s1.extension_requested_to, s1.extension_reason) == (
-        date(2027, 5, 10),
+    s2 = activity(certificate, "surveillance_2")
+    assert (s2.extension_requested_to, s2.extension_reason) == (
+        date(2028, 4, 10),
         "客户主要服务网点搬迁",
     )
-    assert s1.extension_approved is None
-    decided_at = datetime(2027, 1, 12, 3, 0, tzinfo=UTC)
+    assert s2.extension_approved is None
+    decided_at = datetime(2027, 12, 12, 3, 0, tzinfo=UTC)
     decision = call(
         "surveillance.decide_extension",
         {
             "certificate_id": certificate.id,
-            "surveillance_number": 1,
+            "surveillance_number": 2,
             "approved": True,
             "note": "同意",
         },
@@ -279,12 +311,12 @@ def test_extension_in_month_14_needs_a_reason_and_approval(ctx) -> None:
     )
     assert decision == {
         "approved": True,
-        "extended_to": "2027-05-10",
-        "due": "2027-03-09",
-        "hard_limit": "2027-06-09",
+        "extended_to": "2028-04-10",
+        "due": "2028-02-16",
+        "hard_limit": "2028-05-16",
         "note": "同意",
     }
-    assert (s1.extension_approved, s1.extension_decided_by, s1.extension_decided_at) == (
+    assert (s2.extension_approved, s2.extension_decided_by, s2.extension_decided_at) == (
         True,
         DEPT,
         decided_at,
@@ -296,36 +328,71 @@ def test_extension_in_month_14_needs_a_reason_and_approval(ctx) -> None:
         "valid",
         "valid",
     )
-    assert event.data["extended_to"] == "2027-05-10" and event.reason == "客户主要服务网点搬迁"
+    assert event.data["extended_to"] == "2028-04-10" and event.reason == "客户主要服务网点搬迁"
 
 
 def test_month_16_is_refused_even_with_a_reason(ctx) -> None:
+    certificate = second_surveillance_scheduled()
+    with pytest.raises(RuleViolation, match="never more than 15 months") as excinfo:
+        plan_2(certificate, "2028-06-15", "2028-06-17", reason="客户要求")
+    assert excinfo.value.rule == "R-8.10.1"
+    # Issue 11: the hard-limit day itself is allowed, the day after is refused.
+    with pytest.raises(RuleViolation, match="never more than 15 months"):
+        plan_2(certificate, "2028-05-16", "2028-05-17", reason="客户要求")
+    assert plan_2(certificate, "2028-05-15", "2028-05-16", reason="客户要求")["extension_needed"]
+
+
+def test_second_surveillance_keeps_every_calendar_year_surveilled(ctx) -> None:
+    """R-8.10.1 (此后，监督审查应至少每个日历年（应进行再认证的年份除外）进行一次): decided on
+    10 March 2026, recertification from December 2028: 2027 needs a surveillance. Surveillance 1
+    ended early, in November 2026, so surveillance 2 must end in 2027 — 15 months would allow
+    February 2028."""
     certificate = issued_certificate()
     schedule(certificate, 1)
-    with pytest.raises(RuleViolation, match="never more than 15 months") as excinfo:
-        plan(certificate, 1, "2027-07-08", "2027-07-10", reason="客户要求")
+    completed_surveillance(certificate, 4, start="2026-11-10", end="2026-11-12")
+    result = schedule(certificate, 2, AFTER_S1)
+    assert (result["due"], result["hard_limit"]) == ("2027-11-11", "2027-12-31")
+    with pytest.raises(RuleViolation, match="calendar year") as excinfo:
+        plan_2(certificate, "2028-01-10", "2028-01-12", reason="客户要求")
     assert excinfo.value.rule == "R-8.10.1"
-    # Issue 11: the day after the hard limit is refused, the hard-limit day itself is allowed.
-    with pytest.raises(RuleViolation, match="never more than 15 months"):
-        plan(certificate, 1, "2027-06-09", "2027-06-10", reason="客户要求")
-    assert plan(certificate, 1, "2027-06-08", "2027-06-09", reason="客户要求")["extension_needed"]
+    assert plan_2(certificate, "2027-12-30", "2027-12-31", reason="客户要求")["extension_needed"]
+
+
+def test_second_surveillance_may_not_leave_a_calendar_year_without_one(ctx) -> None:
+    """R-8.10.1: decided on 10 March 2026, recertification from December 2028: a surveillance
+    1 in April 2026 leaves 2027 to surveillance 2, which may not end in 2026 too."""
+    certificate = issued_certificate()
+    schedule(certificate, 1)
+    completed_surveillance(certificate, 4, start="2026-04-10", end="2026-04-12")
+    errors = validate(
+        "surveillance_within_limits",
+        {
+            "certificate_id": certificate.id,
+            "surveillance_number": 2,
+            "planned_start": "2026-12-01",
+            "planned_end": "2026-12-02",
+            "extension_reason": None,
+        },
+        now=AFTER_S1,
+    )
+    assert errors["planned_end"][0].startswith("R-8.10.1")
+    assert "2027" in errors["planned_end"][0] and "calendar year" in errors["planned_end"][0]
 
 
 def test_refused_extension_is_planned_again_on_the_same_audit(ctx) -> None:
-    certificate = issued_certificate()
-    schedule(certificate, 1)
-    first = plan(certificate, 1, "2027-04-01", "2027-04-02", reason="客户要求推迟")
-    params = {"certificate_id": certificate.id, "surveillance_number": 1, "note": "理由不充分"}
+    certificate = second_surveillance_scheduled()
+    first = plan_2(certificate, "2028-03-01", "2028-03-02", reason="客户要求推迟")
+    params = {"certificate_id": certificate.id, "surveillance_number": 2, "note": "理由不充分"}
     refused = call("surveillance.decide_extension", {**params, "approved": False}, actor=DEPT)
     assert refused["approved"] is False and refused["extended_to"] is None
-    s1 = activity(certificate, "surveillance_1")
-    assert s1.extension_approved is False
+    s2 = activity(certificate, "surveillance_2")
+    assert s2.extension_approved is False
     assert [e.event for e in events_of(certificate)] == ["issued"]  # nothing extended
     with pytest.raises(RuleViolation, match="already decided"):
         call("surveillance.decide_extension", {**params, "approved": True}, actor=DEPT)
-    again = plan(certificate, 1, "2027-03-01", "2027-03-02")
+    again = plan_2(certificate, "2028-02-01", "2028-02-02")
     assert again["audit_id"] == first["audit_id"] and again["extension_needed"] is False
-    assert (s1.extension_requested_to, s1.extension_reason, s1.extension_approved) == (
+    assert (s2.extension_requested_to, s2.extension_reason, s2.extension_approved) == (
         None,
         None,
         None,
@@ -335,14 +402,13 @@ def test_refused_extension_is_planned_again_on_the_same_audit(ctx) -> None:
 
 
 def test_extension_is_never_approved_beyond_the_hard_limit(ctx) -> None:
-    certificate = issued_certificate()
-    schedule(certificate, 1)
-    plan(certificate, 1, "2027-04-01", "2027-04-02", reason="客户要求推迟")
-    params = {"certificate_id": certificate.id, "surveillance_number": 1, "note": ""}
+    certificate = second_surveillance_scheduled()
+    plan_2(certificate, "2028-03-01", "2028-03-02", reason="客户要求推迟")
+    params = {"certificate_id": certificate.id, "surveillance_number": 2, "note": ""}
     with pytest.raises(RuleViolation, match="true or false"):
         call("surveillance.decide_extension", {**params, "approved": "yes"}, actor=DEPT)
-    s1 = activity(certificate, "surveillance_1")
-    s1.extension_requested_to = date(2027, 6, 11)  # e.g. a hand-edited row
+    s2 = activity(certificate, "surveillance_2")
+    s2.extension_requested_to = date(2028, 5, 18)  # e.g. a hand-edited row
     with pytest.raises(RuleViolation, match="never beyond") as excinfo:
         call("surveillance.decide_extension", {**params, "approved": True}, actor=DEPT)
     assert excinfo.value.rule == "R-8.10.1"
@@ -774,15 +840,13 @@ def test_surveillance_within_limits(ctx) -> None:
         "extension_reason": None,
     }
     assert validate("surveillance_within_limits", base) == {}
+    # R-8.10.1: the first surveillance is never extended, not even with a reason.
     month_14 = {**base, "planned_start": "2027-05-08", "planned_end": "2027-05-10"}
-    errors = validate("surveillance_within_limits", month_14)
-    assert list(errors) == ["planned_end"] and errors["planned_end"][0].startswith("R-7.1.3")
-    assert "extension_reason" in errors["planned_end"][0]
-    assert validate("surveillance_within_limits", {**month_14, "extension_reason": "搬迁"}) == {}
+    for reason in (None, "搬迁"):
+        errors = validate("surveillance_within_limits", {**month_14, "extension_reason": reason})
+        assert list(errors) == ["planned_end"] and errors["planned_end"][0].startswith("R-8.10.1")
+        assert "never extended" in errors["planned_end"][0]
     month_16 = {**base, "planned_end": "2027-07-10", "extension_reason": "客户要求"}
-    errors = validate("surveillance_within_limits", month_16)
-    assert errors["planned_end"][0].startswith("R-8.10.1")
-    assert "never more than 15 months" in errors["planned_end"][0]
     assert list(validate("surveillance_within_limits", {**base, "planned_start": "x"})) == [
         "planned_start"
     ]
@@ -801,7 +865,11 @@ def test_surveillance_within_limits(ctx) -> None:
             "planned_end"
         ][0]
     )
-    # Surveillance 2 measured from surveillance 1's end without a schedule yet: computed.
+    # Surveillance 2 measured from surveillance 1's end without a schedule yet: computed; it
+    # may be extended with a reason (R-7.1.3), never beyond 15 months.
+    second = {**base, "surveillance_number": 2, "planned_end": "2028-05-10"}
+    assert validate("surveillance_within_limits", second)["planned_end"][0].startswith("R-7.1.3")
+    assert validate("surveillance_within_limits", {**second, "extension_reason": "x"}) == {}
     assert validate(
         "surveillance_within_limits",
         {**base, "surveillance_number": 2, "planned_end": "2028-06-11", "extension_reason": "x"},
