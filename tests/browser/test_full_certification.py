@@ -62,6 +62,7 @@ class Instance:
     root: Path
     logins: dict[str, str]
     visited: list = field(default_factory=list)  # Seen, in order
+    typed: set = field(default_factory=set)  # every value the people typed: data, not labels
 
     def advance(self, days: int) -> None:
         """The test's time machine: the simulated clock, moved forward."""
@@ -138,8 +139,14 @@ def sign_in(page: Page, inst: Instance, username: str, password: str | None = No
 
 # What a person reads as labels, hints and instructions of a page.
 LABELS_JS = """() => Array.from(document.querySelectorAll(
-  'h1, h2, legend, label, option, th, .hint, .help, .instructions, .field-description, button'
+  'h1, h2, legend, label, option, th, .help, .instructions, button'
 )).map(e => e.innerText.trim()).filter(t => t)"""
+# The texts of the form itself (not data offered as choices, such as people's and sites' names).
+FORM_TEXTS_JS = """() => Array.from(document.querySelectorAll(
+  'main h1, .task-form legend, .task-form .field > label, .task-form .help, .instructions,'
+  + ' .task-form button, .task-form th'
+)).map(e => e.innerText.trim()).filter(t => t)"""
+LATIN_WORD = re.compile(r"[A-Za-z]{4,}")
 
 
 @dataclass
@@ -149,14 +156,33 @@ class Seen:
     text: str  # the body as read
     html: str
     labels: list[str]
+    lang: str = "zh"
+    form_texts: list[str] = field(default_factory=list)
 
 
-def look(page: Page, inst: Instance, who: str) -> None:
+def look(page: Page, inst: Instance, who: str, lang: str = "zh") -> None:
     """Remember what the person sees here (checked at the end)."""
     page.wait_for_load_state()
     inst.visited.append(
-        Seen(who, page.url, page.inner_text("body"), page.content(), page.evaluate(LABELS_JS))
+        Seen(
+            who,
+            page.url,
+            page.inner_text("body"),
+            page.content(),
+            page.evaluate(LABELS_JS),
+            lang,
+            page.evaluate(FORM_TEXTS_JS),
+        )
     )
+
+
+def look_in_english(page: Page, inst: Instance, who: str) -> None:
+    """The same task page in English (the language switch), then back to Chinese to work."""
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    look(page, inst, who, "en")
+    page.get_by_role("link", name="中文").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
 
 
 def open_task(page: Page, inst: Instance, who: str, name: str) -> None:
@@ -169,6 +195,7 @@ def open_task(page: Page, inst: Instance, who: str, name: str) -> None:
             link.first.click()
             expect(page.locator("h1")).to_contain_text(name)
             look(page, inst, who)
+            look_in_english(page, inst, who)
             return
     pytest.fail(f"{who} finds no task {name!r} in the inbox")
 
@@ -370,6 +397,9 @@ def client_answers(page: Page, inst: Instance, first: bool) -> None:
         page.check('[name="f/confirmed"]')
         submit(page, inst, "client")
     open_task(page, inst, "client", "提交原因分析与纠正措施")
+    if not first:  # the NC the verifier sent back, named as a person reads it
+        instructions = page.locator(".instructions").inner_text()
+        assert re.search(r"退回的不符合.*：\S", instructions) and "[" not in instructions
     select = 'select[name="f/answers/0/nc_id"]'
     page.select_option(select, index=1)
     cause = "培训不到位" if first else "未设部门且职责未分配"
@@ -407,6 +437,13 @@ def test_the_initial_certification_in_the_browser_by_its_people(
 ):
     inst = instance
     start = inst.today()
+    typing = page.fill
+
+    def fill(selector: str, value: str, **options) -> None:
+        inst.typed.add(value)
+        typing(selector, value, **options)
+
+    page.fill = fill  # remember what is typed: shown back, it is data (in Chinese), not a label
 
     def day(n: int) -> str:
         from datetime import date
@@ -428,6 +465,8 @@ def test_the_initial_certification_in_the_browser_by_its_people(
     client_walks_its_pages(page, inst)
 
     assert no_incident(inst) == []
+    english = [seen for seen in inst.visited if seen.lang == "en"]
+    assert len(english) == 20 and all(seen.form_texts for seen in english)  # every task page
     raw = raw_option_values()
     problems = []
     for seen in inst.visited:
@@ -440,6 +479,18 @@ def test_the_initial_certification_in_the_browser_by_its_people(
                 problems.append(f"{where}: raw option value {label!r} shown as a label")
             if "/tasks/" in seen.url and DEVELOPER_WORDS.search(label):
                 problems.append(f"{where}: developer word in {label!r}")
+        if "/tasks/" in seen.url and seen.lang == "en":
+            problems += [
+                f"{where}: Chinese in {t!r}"
+                for t in seen.form_texts
+                if CJK.search(without(t, inst.typed))
+            ]
+        if "/tasks/" in seen.url and seen.lang == "zh":
+            problems += [
+                f"{where}: English-only {t!r}"
+                for t in seen.form_texts
+                if LATIN_WORD.search(t) and not CJK.search(t)
+            ]
         if seen.who == "client":
             for marker in SECRETS.values():
                 if marker in seen.html:
@@ -548,6 +599,12 @@ def raw_option_values() -> set[str]:
     for path in (ROOT / "processes" / "forms").glob("*.json"):
         walk(json.loads(path.read_text()))
     return {v for v in values if not v.isdigit()}
+
+
+def without(text: str, data: set[str]) -> str:
+    for value in sorted(data, key=len, reverse=True):
+        text = text.replace(value, "")
+    return text
 
 
 def no_incident(inst: Instance) -> list[str]:

@@ -128,3 +128,11 @@ def test_instructions_show_a_value_the_task_lacks_as_nothing_not_as_the_template
         {"nc": {"deadline": "2027-01-30"}},
     )
     assert html == "<p>请在 2027-01-30 前提交。退回的不符合：</p>\n"
+
+
+def test_instructions_show_a_list_as_its_items_and_null_as_nothing():
+    # The client's second NC answer showed "['NC-1']" (found by the full-certification walk).
+    html = render_instructions(
+        "退回：{{ rejected }}；备注：{{ note }}", {"rejected": ["NC-1", "NC-2"], "note": None}
+    )
+    assert html == "<p>退回：NC-1, NC-2；备注：</p>\n"
