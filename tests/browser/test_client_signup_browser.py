@@ -109,7 +109,9 @@ def sign_out(page: Page) -> None:
 def apply_with_files(page: Page, tmp_path: Path, *, complete_label: str) -> None:
     page.click("#apply-button")
     page.wait_for_url(re.compile(r"/tasks/"))
-    expect(page.locator("h1")).to_contain_text("提交认证申请")
+    # The task's name in the page's language (per-locale process texts).
+    title = "提交认证申请" if complete_label == "提交并完成" else "Submit application"
+    expect(page.locator("h1")).to_have_text(title)
     page.fill('[name="f/address"]', "福建省福州市鼓楼区五四路 1 号")
     page.fill('[name="f/contact_phone"]', "0591-88880000")
     page.check('[name="f/requested_level"][value="3"]')

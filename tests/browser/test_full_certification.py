@@ -464,6 +464,7 @@ def test_the_initial_certification_in_the_browser_by_its_people(
     registry_shows_the_certificate(page, inst)
     client_walks_its_pages(page, inst)
 
+    assert staff_see_no_incident(page, inst) >= 1
     assert no_incident(inst) == []
     english = [seen for seen in inst.visited if seen.lang == "en"]
     assert len(english) == 20 and all(seen.form_texts for seen in english)  # every task page
@@ -599,6 +600,24 @@ def raw_option_values() -> set[str]:
     for path in (ROOT / "processes" / "forms").glob("*.json"):
         walk(json.loads(path.read_text()))
     return {v for v in values if not v.isdigit()}
+
+
+def staff_see_no_incident(page: Page, inst: Instance) -> int:
+    """The instance pages of the client's case (cases → organisation → each process) show no
+    incident; returns how many were looked at."""
+    sign_in(page, inst, "demo_admin")
+    page.goto(f"{inst.url}/cases")
+    page.get_by_role("link", name=re.compile("福州优服电器")).first.click()
+    look(page, inst, "staff")
+    hrefs = page.eval_on_selector_all(
+        "a[href*='/instances/']", "links => links.map(a => a.getAttribute('href'))"
+    )
+    for href in sorted(set(hrefs)):
+        page.goto(f"{inst.url}{href}")
+        look(page, inst, "staff")
+        expect(page.locator("#incidents")).to_have_count(0)
+        expect(page.locator(".badge-danger")).to_have_count(0)
+    return len(set(hrefs))
 
 
 def without(text: str, data: set[str]) -> str:
