@@ -496,7 +496,12 @@ def test_the_initial_certification_in_the_browser_by_its_people(
             for marker in SECRETS.values():
                 if marker in seen.html:
                     problems.append(f"{where}: internal record {marker!r} shown to the client")
-    for path, body in client_api_answers(inst):
+    answers = client_api_answers(inst)
+    answered = {path for path, status, _ in answers if status == 200}
+    # The walk reached the client's own records (not a token refused everywhere).
+    assert {"/instances", "/tasks?state=completed", "/nonconformities", "/certificates"} <= answered
+    assert len(answered) > 8, answers
+    for path, _, body in answers:
         for word in (*SECRETS.values(), "mystery", "impartial", "internal_review", "internal"):
             if word in body:
                 problems.append(f"API {path}: {word!r} in the client's answer")
@@ -529,6 +534,7 @@ def client_walks_its_pages(page: Page, inst: Instance) -> None:
     sign_in(page, inst, CLIENT, PASSWORD)
     page.goto(f"{inst.url}/home")
     look(page, inst, "client")
+    dump(page, "client-home-certified")
     page.click("#case-link")
     look(page, inst, "client")
     case_url = page.url
@@ -546,7 +552,7 @@ def client_walks_its_pages(page: Page, inst: Instance) -> None:
         look(page, inst, "client")
 
 
-def client_api_answers(inst: Instance) -> list[tuple[str, str]]:
+def client_api_answers(inst: Instance) -> list[tuple[str, int, str]]:
     """The client's API answers (its own bearer token, issued with the CLI as an admin would)."""
     from werkzeug.test import Client
 
@@ -557,7 +563,7 @@ def client_api_answers(inst: Instance) -> list[tuple[str, str]]:
 
     def get(path: str):
         response = http.get(f"/api/v1{path}", headers=headers)
-        answers.append((path, response.get_data(as_text=True)))
+        answers.append((path, response.status_code, response.get_data(as_text=True)))
         return response.get_json(silent=True) if response.status_code == 200 else None
 
     for listing, detail in (
