@@ -141,10 +141,11 @@ def sign_in(page: Page, inst: Instance, username: str, password: str | None = No
 LABELS_JS = """() => Array.from(document.querySelectorAll(
   'h1, h2, legend, label, option, th, .help, .instructions, button'
 )).map(e => e.innerText.trim()).filter(t => t)"""
-# The texts of the form itself (not data offered as choices, such as people's and sites' names).
+# The texts of the form itself: its labels, hints, instructions and the labels of its fixed
+# options (not the people or sites offered as choices from data).
 FORM_TEXTS_JS = """() => Array.from(document.querySelectorAll(
   'main h1, .task-form legend, .task-form .field > label, .task-form .help, .instructions,'
-  + ' .task-form button, .task-form th'
+  + ' .task-form fieldset.radios label, .task-form button, .task-form th'
 )).map(e => e.innerText.trim()).filter(t => t)"""
 LATIN_WORD = re.compile(r"[A-Za-z]{4,}")
 
