@@ -11,14 +11,28 @@ from the task data, rendered without any way to inject HTML.
 from collections.abc import Mapping
 from typing import Any
 
-from jinja2 import TemplateError
+from jinja2 import ChainableUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from webapp.case_labels import label
 
-_env = SandboxedEnvironment(autoescape=True)
+# A value the task does not have (yet, or not for this viewer: a client sees only its allowlisted
+# variables, R-11) is shown as nothing — `{{ nc_verification.rejected }}` before any verification
+# — never as the template text itself.
+# A list is shown as its items ("NC-1, NC-2", never "['NC-1', 'NC-2']") and null as nothing.
+
+
+def _as_read(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return ", ".join(str(_as_read(item)) for item in value)
+    return value
+
+
+_env = SandboxedEnvironment(autoescape=True, undefined=ChainableUndefined, finalize=_as_read)
 # `{{ onsite.conclusion | label("conclusion") }}`: a stored code as its label in the page's
 # language (webapp/case_labels.py), never the raw code.
 _env.filters["label"] = lambda code, group: label(group, code)

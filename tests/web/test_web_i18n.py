@@ -119,3 +119,20 @@ def test_instructions_fill_placeholders_escape_html_and_stay_sandboxed():
     assert render_instructions(None, {}) == ""
     link = render_instructions("[x](javascript:alert(1)) [y](https://example.cn)", {})
     assert 'href="javascript' not in link and 'href="https://example.cn"' in link
+
+
+def test_instructions_show_a_value_the_task_lacks_as_nothing_not_as_the_template():
+    # The client's first NC answer: no verification yet (found by the full-certification walk).
+    html = render_instructions(
+        "请在 {{ nc.deadline }} 前提交。退回的不符合：{{ nc_verification.rejected }}",
+        {"nc": {"deadline": "2027-01-30"}},
+    )
+    assert html == "<p>请在 2027-01-30 前提交。退回的不符合：</p>\n"
+
+
+def test_instructions_show_a_list_as_its_items_and_null_as_nothing():
+    # The client's second NC answer showed "['NC-1']" (found by the full-certification walk).
+    html = render_instructions(
+        "退回：{{ rejected }}；备注：{{ note }}", {"rejected": ["NC-1", "NC-2"], "note": None}
+    )
+    assert html == "<p>退回：NC-1, NC-2；备注：</p>\n"
