@@ -149,12 +149,7 @@ class InstanceQueries(EngineCore):
 
     def incident_views(self, instance_id: int) -> list[IncidentView]:
         """The open incidents of the instance."""
-        rows = self.session.scalars(
-            select(Incident)
-            .where(Incident.instance_id == instance_id, Incident.status == "open")
-            .order_by(Incident.id)
-        )
-        return [IncidentView.of(row) for row in rows]
+        return self.incidents_of([instance_id])
 
     def incidents_of(self, instance_ids: list[int]) -> list[IncidentView]:
         """The open incidents of several instances, oldest first."""
