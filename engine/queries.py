@@ -1,5 +1,6 @@
 """Read-only queries for the web and the API: tasks (`query_tasks`), instances, events and
-incidents (`query_instances`), and a task's form, documentation and data."""
+incidents (`query_instances`), the open incidents of all instances (`query_incidents`), and a
+task's form, documentation and data."""
 
 from typing import Any
 
@@ -8,11 +9,12 @@ from engine.diagram_state import diagram_marks
 from engine.errors import NotFoundError
 from engine.forms import FieldError, field_errors
 from engine.models import HumanTask, ProcessInstance
+from engine.query_incidents import IncidentQueries
 from engine.query_instances import InstanceQueries
 from engine.query_tasks import TaskQueries
 
 
-class Queries(TaskQueries, InstanceQueries):
+class Queries(TaskQueries, InstanceQueries, IncidentQueries):
     """Instances and human tasks as the web and the API read them. The methods on one task take
     its row or its `TaskView` (id, instance_id, element_id, form_file)."""
 

@@ -28,6 +28,7 @@ from engine.incidents import Incidents
 from engine.instance_run import InstanceRun
 from engine.messages import MessageResult, Messages
 from engine.queries import Queries
+from engine.query_incidents import IncidentFilter, OpenIncident
 from engine.query_scope import SORTS as TASK_SORTS
 from engine.query_scope import InstanceFilter, InstanceLink, TaskFilter, TaskScope
 from engine.read_models import (
@@ -69,11 +70,13 @@ __all__ = [
     "EventView",
     "ForbiddenError",
     "FormValidationError",
+    "IncidentFilter",
     "IncidentView",
     "InstanceLink",
     "InstanceView",
     "MessageResult",
     "NotFoundError",
+    "OpenIncident",
     "ProcessView",
     "SUPERVISOR_ROLES",
     "SYSTEM",

@@ -110,6 +110,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.register_blueprint(cases_bp)
     app.register_blueprint(instances_bp)
     app.register_blueprint(importlib.import_module("webapp.incident_repair").bp)  # issue 10
+    app.register_blueprint(importlib.import_module("webapp.incident_list").bp)  # issue 10
     importlib.import_module("webapp.blocked").init_blocked(app)
     app.register_blueprint(admin_bp)
     app.register_blueprint(registry_bp)  # public, no sign-in

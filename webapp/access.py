@@ -35,7 +35,8 @@ The rules
 * Documents of a case: staff read every kind; clients only the notices and reports addressed to
   them (CLIENT_DOCUMENT_KINDS) — internal records such as the mystery-shopping record are not
   shown to clients.
-* Incidents are retried by `admin` and `process_owner` (RETRY_INCIDENT_ROLES).
+* Incidents are retried by `admin` and `process_owner` (RETRY_INCIDENT_ROLES), who alone see
+  the list of open incidents of all cases (INCIDENT_LIST_ROLES).
 
 `Viewer` carries what the rules need about the user (username, roles, organisation); build it
 with `Viewer.of(user)` from a `certflow.models.User`.
@@ -72,6 +73,10 @@ SEE_ALL_TASKS = roles_with(Permission.SEE_ALL_TASKS)
 SEE_ALL_INSTANCES = roles_with(Permission.SEE_ALL_INSTANCES)
 CLIENT_ROLE = "client"
 RETRY_INCIDENT_ROLES = roles_with(Permission.RETRY_INCIDENT)
+# The list of open incidents across all cases (`/incidents`, issue 10): the roles that repair
+# them. Each of them sees every instance (SEE_ALL_INSTANCES), so the list needs no case filter.
+INCIDENT_LIST_ROLES = RETRY_INCIDENT_ROLES
+assert INCIDENT_LIST_ROLES <= SEE_ALL_INSTANCES, "the incident list shows every case"
 # Files linked to no organisation: besides the uploader, the overseeing roles and complaint
 # handlers (a public complaint has no organisation, R-12) may read them.
 ORPHAN_FILE_ROLES = roles_with(Permission.READ_ORPHAN_FILES)

@@ -8,7 +8,7 @@ A blueprint adds its page to the top navigation with `nav_item`, e.g. the case p
 base.html shows the entries the signed-in user may use, in `order`.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from flask import Flask, request
@@ -25,6 +25,7 @@ class NavItem:
     roles: frozenset[str] | None = None  # None: every signed-in user
     order: int = 50
     sections: frozenset[str] = frozenset()  # more blueprints whose pages highlight this entry
+    count: Callable[[], int] | None = None  # a number shown on the entry when not 0
 
 
 _NAV: dict[str, NavItem] = {}
@@ -37,9 +38,10 @@ def nav_item(
     roles: Iterable[str] | None = None,
     order: int = 50,
     sections: Iterable[str] = (),
+    count: Callable[[], int] | None = None,
 ) -> None:
     _NAV[endpoint] = NavItem(
-        endpoint, label, frozenset(roles) if roles else None, order, frozenset(sections)
+        endpoint, label, frozenset(roles) if roles else None, order, frozenset(sections), count
     )
 
 

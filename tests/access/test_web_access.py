@@ -60,6 +60,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
         "POST",
         "/instances/{incident_instance}/incidents/{incident}/send-back",
     ),
+    "incidents.index": ("GET", "/incidents?process=certification&age=1"),  # issue 10
     "admin.users": ("GET", "/admin/users"),
     "admin.new_user": ("GET", "/admin/users/new"),
     "admin.edit_user": ("POST", "/admin/users/{user}"),
@@ -292,7 +293,7 @@ def test_unknown_and_malformed_ids_are_404_and_logged(case):
 PAGE_ENDPOINTS = [
     name
     for name in ENDPOINTS
-    if name.split(".")[0] in ("cases", "instances", "incident_repair", "admin")
+    if name.split(".")[0] in ("cases", "instances", "incident_repair", "incidents", "admin")
 ]
 SEES_A = {
     "cases.index": 200,
@@ -308,6 +309,7 @@ SEES_A = {
 # The retry roles (permission table) may repair: the page; a correction with nothing changed
 # retries (still failing: back to the instance); a send-back without a task is 404.
 REPAIR = {
+    "incidents.index": 200,  # the list of open incidents of every case (issue 10)
     "incident_repair.show": 200,
     "incident_repair.correct": 302,
     "incident_repair.send_back": 404,
@@ -319,14 +321,16 @@ NOT_ADMIN = {
     "admin.reset_password": 403,
 }
 HIDDEN_A = {name: 404 for name in SEES_A} | {"cases.index": 200}
+# The incident list takes no id: whoever lacks a repairing role is refused by role (403).
+NOT_REPAIRING = {"incidents.index": 403}
 PAGE_MATRIX: dict[str, dict[str, int]] = {
-    "quinn": SEES_A | NOT_ADMIN,  # quality_manager: sees every case, may not retry
+    "quinn": SEES_A | NOT_REPAIRING | NOT_ADMIN,  # quality_manager: sees every case, may not retry
     "olga": SEES_A | {"instances.retry": 302} | REPAIR | NOT_ADMIN,  # process_owner
-    "mia": SEES_A | NOT_ADMIN,  # market: A's review tasks are hers
-    "hank": HIDDEN_A | NOT_ADMIN,  # hr: no part in A's case
-    "aldo": SEES_A | NOT_ADMIN,  # auditor: on A's audit team only
-    "carl": SEES_A | {"cases.index": 302} | NOT_ADMIN,  # client of A: to his case
-    "cora": HIDDEN_A | {"cases.index": 302} | NOT_ADMIN,  # client of B
+    "mia": SEES_A | NOT_REPAIRING | NOT_ADMIN,  # market: A's review tasks are hers
+    "hank": HIDDEN_A | NOT_REPAIRING | NOT_ADMIN,  # hr: no part in A's case
+    "aldo": SEES_A | NOT_REPAIRING | NOT_ADMIN,  # auditor: on A's audit team only
+    "carl": SEES_A | {"cases.index": 302} | NOT_REPAIRING | NOT_ADMIN,  # client of A: to his case
+    "cora": HIDDEN_A | {"cases.index": 302} | NOT_REPAIRING | NOT_ADMIN,  # client of B
     "ada": SEES_A
     | {"instances.retry": 302}
     | REPAIR
