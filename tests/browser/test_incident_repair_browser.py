@@ -123,3 +123,41 @@ def test_admin_sends_the_case_back_and_the_user_finds_her_answers(
         engine = live.app.extensions["certflow.engine"]
         assert engine.open_incidents(instance) == []
         assert "Task_SignContract" in engine.get_instance(instance).active_elements
+
+
+def test_admin_finds_the_incident_from_the_navigation_and_repairs_it(
+    page: Page, login, start, live: Live, picky_handler
+):
+    """The incident list (issue 10): reached from the navigation's count, the incident in words
+    (case, organisation, step, error, who worked on it), its repair page one click away."""
+    instance, key = start()
+    with live.app.app_context():
+        live.app.extensions["certflow.engine"].complete_task(
+            live.web.open_task(instance),
+            actor=actor("mia"),
+            data={"accepted": True, "man_days": 12.0},
+        )
+
+    login("ada")
+    nav = page.locator("nav.mainnav a[href='/incidents']")
+    expect(nav).to_contain_text("故障")
+    expect(nav.locator("[data-nav-count]")).to_be_visible()
+    nav.click()
+    expect(page.locator("h1")).to_have_text("故障")
+    row = page.locator(f"#incident-list tr[data-instance-id='{instance}']")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(key)
+    expect(row).to_contain_text("甲公司")  # the organisation of the application
+    expect(row).to_contain_text("R-6.2.1")  # the error in words, with its rule
+    expect(row).to_contain_text("Mia")  # the market user whose review the step read
+    expect(row).not_to_contain_text("Task_")
+    page.get_by_role("link", name="English").click()
+    expect(row).to_contain_text("Repair")
+    page.get_by_role("link", name="中文").click()
+    row.locator("a[data-repair]").click()
+    expect(page.locator("h1")).to_have_text("处理故障")
+    page.fill('[name="v/man_days"]', "2.5")
+    page.click("button[data-action=correct]")
+    expect(page.locator(".flash-success")).to_contain_text("数据已更正")
+    page.locator("nav.mainnav a[href='/incidents']").click()
+    expect(page.locator(f"#incident-list tr[data-instance-id='{instance}']")).to_have_count(0)
