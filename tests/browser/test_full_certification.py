@@ -45,7 +45,11 @@ SECRETS = {
     "basis": "人日依据内部",
     "comment": "内部备注勿外传",
     "survey": "随机调查内部记录",
+    "client_task_comment": "客户任务上的内部评语",  # staff only, on a task the client sees
 }
+TO_CLIENT = "签收时请注明签收人姓名"  # a staff comment addressed to the client on its task
+# The client's evidence files with its NC answers (round 1, round 2), through the file input.
+NC_EVIDENCE = (("org-chart-draft.pdf",), ("org-chart-approved.pdf", "duty-assignment.txt"))
 # Developer words in what a person reads on a task page (labels, hints, instructions).
 DEVELOPER_WORDS = re.compile(
     r"\bparams?\b|\bparameters?\b|参数|字段名|/api/|\bnull\b|\b422\b|validator|验证器"
@@ -387,10 +391,38 @@ def leader_concludes(page: Page, inst: Instance, nc_code: str) -> None:
     submit(page, inst, "staff")
 
 
-def client_answers(page: Page, inst: Instance, first: bool) -> None:
+def staff_write_on_the_client_task(page: Page, inst: Instance) -> None:
+    """R-11: on the client's report receipt, the quality manager (who sees every task) writes an
+    internal comment and one addressed to the client."""
+    sign_in(page, inst, "demo_quality_manager")
+    page.goto(f"{inst.url}/?tab=all")
+    page.get_by_role("link", name=re.compile("签收审查报告")).first.click()
+    expect(page.locator("h1")).to_contain_text("签收审查报告")
+    look(page, inst, "staff")
+    expect(page.locator('[name="visibility"][value="internal"]')).to_be_checked()  # the default
+    page.fill("#comment-body", SECRETS["client_task_comment"])
+    page.get_by_role("button", name="发表评论").click()
+    page.fill("#comment-body", TO_CLIENT)
+    page.check('[name="visibility"][value="client"]')
+    page.get_by_role("button", name="发表评论").click()
+    comments = page.locator("#comments li")
+    expect(comments).to_have_count(2)
+    expect(comments.nth(0).locator("[data-visibility]")).to_have_attribute(
+        "data-visibility", "internal"
+    )
+    expect(comments.nth(1).locator("[data-visibility]")).to_have_attribute(
+        "data-visibility", "client"
+    )
+    look(page, inst, "staff")
+
+
+def client_answers(page: Page, inst: Instance, first: bool, tmp_path: Path) -> None:
     sign_in(page, inst, CLIENT, PASSWORD)
     if first:
         open_task(page, inst, "client", "签收审查报告")
+        # The comment addressed to the client is there; the internal one is not (R-11).
+        expect(page.locator("#comments .comment-body")).to_have_text([TO_CLIENT])
+        assert SECRETS["client_task_comment"] not in page.content()
         page.fill('[name="f/received_by"]', "王芳")
         page.fill('[name="f/received_on"]', inst.today())
         submit(page, inst, "client")
@@ -407,12 +439,28 @@ def client_answers(page: Page, inst: Instance, first: bool) -> None:
     page.fill('[name="f/answers/0/root_cause"]', cause)
     page.fill('[name="f/answers/0/correction"]', "设立售后服务部门")
     page.fill('[name="f/answers/0/corrective_action"]', "每季度检查组织架构和职责")
+    files = []
+    for name in NC_EVIDENCE[0 if first else 1]:  # real files through the form's file input
+        path = tmp_path / name
+        path.write_bytes(f"%PDF-1.4 evidence {name}".encode() if name.endswith(".pdf") else b"ok")
+        files.append(str(path))
+    page.set_input_files('[name="f/answers/0/evidence_files"]', files)
     submit(page, inst, "client")
 
 
-def leader_verifies(page: Page, inst: Instance, accepted: bool) -> None:
+def leader_verifies(page: Page, inst: Instance, accepted: bool, tmp_path: Path) -> None:
     sign_in(page, inst, "demo_team_leader")
     open_task(page, inst, "staff", "验证纠正措施")
+    # The verifier sees the files the client sent with its answers (every round so far) and
+    # downloads them (R-8.7).
+    sent = NC_EVIDENCE[0] + (NC_EVIDENCE[1] if accepted else ())
+    links = page.locator("#context-nc-answers ul.files a")
+    expect(links).to_have_text(list(sent))
+    for i, name in enumerate(sent):
+        with page.expect_download() as download:
+            links.nth(i).click()
+        saved = download.value.path()
+        assert Path(saved).read_bytes() == (tmp_path / name).read_bytes(), name
     page.select_option('select[name="f/verdicts/0/nc_id"]', index=1)
     if accepted:
         page.check('[name="f/verdicts/0/accepted"]')
@@ -457,10 +505,11 @@ def test_the_initial_certification_in_the_browser_by_its_people(
     leader_prepares(page, inst, day)
     nc_code = two_day_audit(page, inst, day)
     leader_concludes(page, inst, nc_code)
-    client_answers(page, inst, first=True)
-    leader_verifies(page, inst, accepted=False)
-    client_answers(page, inst, first=False)
-    leader_verifies(page, inst, accepted=True)
+    staff_write_on_the_client_task(page, inst)
+    client_answers(page, inst, first=True, tmp_path=tmp_path)
+    leader_verifies(page, inst, accepted=False, tmp_path=tmp_path)
+    client_answers(page, inst, first=False, tmp_path=tmp_path)
+    leader_verifies(page, inst, accepted=True, tmp_path=tmp_path)
     decide(page, inst)
     registry_shows_the_certificate(page, inst)
     client_walks_its_pages(page, inst)
@@ -610,9 +659,16 @@ def raw_option_values() -> set[str]:
 
 
 def staff_see_no_incident(page: Page, inst: Instance) -> int:
-    """The instance pages of the client's case (cases → organisation → each process) show no
-    incident; returns how many were looked at."""
+    """The administrator's incident list (from the navigation) is empty, and the instance pages
+    of the client's case (cases → organisation → each process) show no incident; returns how
+    many instance pages were looked at."""
     sign_in(page, inst, "demo_admin")
+    nav = page.locator("nav.mainnav a[href='/incidents']")
+    expect(nav.locator("[data-nav-count]")).to_have_count(0)  # no count: nothing open
+    nav.click()
+    expect(page.locator("[data-no-incidents]")).to_be_visible()
+    expect(page.locator(".result-count")).to_have_attribute("data-total", "0")
+    look(page, inst, "staff")
     page.goto(f"{inst.url}/cases")
     page.get_by_role("link", name=re.compile("福州优服电器")).first.click()
     look(page, inst, "staff")
