@@ -123,6 +123,15 @@ LABELS: dict[str, dict[str, Any]] = {
         "surveillance_reminder": lazy_gettext("Surveillance reminder"),
         "extra_surveillance_trigger": lazy_gettext("Extra surveillance trigger"),
     },
+    # Star levels: 0 is the result of a score below the lowest level, never shown as "0".
+    "star_level": {
+        0: lazy_gettext("below the lowest star level"),
+        1: lazy_gettext("one star"),
+        2: lazy_gettext("two stars"),
+        3: lazy_gettext("three stars"),
+        4: lazy_gettext("four stars"),
+        5: lazy_gettext("five stars"),
+    },
     "status_badge": {  # badge colour of a status code
         "valid": "success",
         "certified": "success",
