@@ -127,20 +127,22 @@ class TaskQueries(EngineCore):
         ]
 
     def submitted_forms(self, instance_ids: list[int]) -> list[tuple[TaskView, dict]]:
-        """The completed form tasks of the instances with the data submitted in each."""
+        """The completed form tasks of the instances with the data submitted in each, in the
+        order they were completed (the event log's order: completion times may be equal, e.g.
+        two rounds of answers on one day of the simulated clock)."""
         if not instance_ids or not all(valid_id(i) for i in instance_ids):
             return []
         completed = self.list_tasks(TaskFilter(state="completed", instance_ids=tuple(instance_ids)))
-        completed = [task for task in completed if task.form_file is not None]
+        by_id = {task.id: task for task in completed if task.form_file is not None}
         submitted: dict[str, dict] = {}
-        if completed:
+        if by_id:
             for task_id, data in self.session.execute(
                 select(EventLog.task_id, EventLog.data)
                 .where(
-                    EventLog.task_id.in_([t.id for t in completed]),
+                    EventLog.task_id.in_(list(by_id)),
                     EventLog.event_type == "task_completed",
                 )
                 .order_by(EventLog.id)
             ).all():
                 submitted.setdefault(task_id, (data or {}).get("data") or {})
-        return [(task, submitted[task.id]) for task in completed if task.id in submitted]
+        return [(by_id[task_id], data) for task_id, data in submitted.items()]

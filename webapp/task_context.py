@@ -133,14 +133,11 @@ def _answer_files(viewer: Viewer, row: TaskView) -> dict[int, list[Attachment]]:
     of the answer forms not tied to one answer are under 0."""
     engine = get_engine()
     by_nc: dict[int, list[int]] = {}
-    answered = sorted(
-        (
-            (task, submitted)
-            for task, submitted in engine.submitted_forms([row.instance_id])
-            if task.element_id == NC_ANSWER_TASK
-        ),
-        key=lambda pair: pair[0].completed_at,
-    )
+    answered = [  # in the order the rounds were submitted
+        (task, submitted)
+        for task, submitted in engine.submitted_forms([row.instance_id])
+        if task.element_id == NC_ANSWER_TASK
+    ]
     for task, submitted in answered:
         tied: set[int] = set()
         for answer in submitted.get("answers") or []:

@@ -145,3 +145,39 @@ def _client_tasks(case):
             HumanTask.instance_id == case.instance_id, HumanTask.candidate_role == "client"
         )
     ).all()
+
+
+def test_the_verifier_sees_the_files_of_every_round_in_the_order_they_were_sent(case, app):
+    """Rounds answered on the same day (equal completion times) still list their files round
+    by round: the order of submission, not of task ids (found by the full browser walk)."""
+    through_onsite(case, points_lost=80, nonconformities=one_nc())
+    case.receive_report()
+    [nc_id] = case.confirm_ncs()
+    organisation_id = db.session.scalars(select(Application.organisation_id)).one()
+    names = [f"round-{n}.pdf" for n in range(1, 5)]  # 4 rounds: 1 in 24 to be right by chance
+    for n, name in enumerate(names):
+        if n:
+            case.verify_ncs([nc_id], accepted=False)
+        evidence = store_attachment(
+            db.session,
+            case.uploads,
+            filename=name,
+            content_type="application/pdf",
+            data=b"%PDF-1.4 " + name.encode(),
+            kind="nc_evidence",
+            uploaded_by=case.people.client.username,
+            now=case.clock.now(),  # the clock stands still: every round on the same instant
+            organisation_id=organisation_id,
+        )
+        db.session.commit()
+        answer = {
+            "nc_id": nc_id,
+            "root_cause": f"{ANSWER} {n}",
+            "correction": "补充记录 records completed",
+            "corrective_action": "每季度培训 quarterly training",
+            "evidence_files": [evidence.id],
+        }
+        case.complete("Task_SubmitCorrections", case.people.client, {"answers": [answer]})
+    verify = case.open_task("Task_VerifyCorrections")
+    html = panel(page(app, "zhang_leader", verify.id), "context-nc-answers")
+    assert re.findall(r"round-\d\.pdf", html) == names
