@@ -14,6 +14,7 @@ from domain.errors import RuleViolation
 from engine.models import EventLog
 from handlers.registry import handler, unregister
 from tests.browser.conftest import Live
+from tests.browser.test_full_certification import dump
 from tests.helpers import record_acceptance
 from tests.web_support import actor
 
@@ -151,6 +152,7 @@ def test_admin_finds_the_incident_from_the_navigation_and_repairs_it(
     expect(row).to_contain_text("R-6.2.1")  # the error in words, with its rule
     expect(row).to_contain_text("Mia")  # the market user whose review the step read
     expect(row).not_to_contain_text("Task_")
+    dump(page, "incident-list")
     page.get_by_role("link", name="English").click()
     expect(row).to_contain_text("Repair")
     page.get_by_role("link", name="中文").click()
