@@ -16,6 +16,7 @@ from engine.service import IncidentFilter
 from tests.engine.test_incident_repair import blocked  # noqa: F401  (fixture)
 from tests.forms.test_form_checks import FreshBrowser
 from tests.web_support import text
+from webapp.access import INCIDENT_LIST_ROLES, SEE_ALL_INSTANCES
 
 
 @pytest.fixture
@@ -87,6 +88,11 @@ def test_filters_by_process_and_age(site):
     case.clock.set(case.clock.now() + timedelta(days=8))
     assert listed_ids(text(olga.get("/incidents?age=7"))) == [incident.id]
     assert listed_ids(text(olga.get("/incidents?age=30"))) == []
+
+
+def test_the_roles_of_the_list_see_every_case_it_shows():
+    """The list has no case filter: only roles that see every instance may be given it."""
+    assert INCIDENT_LIST_ROLES and INCIDENT_LIST_ROLES <= SEE_ALL_INSTANCES
 
 
 def test_only_the_repairing_roles_see_the_list_and_its_count(site):
