@@ -38,6 +38,7 @@ from engine.validation_checks import (
     check_guards,
     check_handlers,
 )
+from engine.validation_params import check_parameters
 from engine.validation_document import (
     Document,
     Problem,
@@ -115,6 +116,8 @@ def validate_paths(
             problems.update(check_guards(doc, frozenset(guard_names), frozenset(validator_names)))
             if check_names is not None:
                 problems.update(check_form_checks(doc, check_names))
+            if registry is not None:
+                problems.update(check_parameters(doc, registry))
         else:
             problems.update(check_dmn_expressions(doc))
 
