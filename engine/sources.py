@@ -26,7 +26,9 @@ from engine.serialization import WorkflowSerializer
 from engine.validation import validate_paths
 from engine.validation_document import Problem
 
-_UNTRANSLATED = re.compile(r"^(?P<file>.*?):(?P<line>\d+): (?P<where>\S+).*?: (?P<message>no English.*)$")
+_UNTRANSLATED = re.compile(
+    r"^(?P<file>.*?):(?P<line>\d+): (?P<where>\S+).*?: (?P<message>no English.*)$"
+)
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,9 @@ def versions_of(session: Session, process_id: str) -> list[tuple[int, str, datet
     return [(row.version, row.sha256, row.deployment.deployed_at) for row in rows]
 
 
-def version_sources(session: Session, process_id: str, version: int | None = None) -> VersionSources:
+def version_sources(
+    session: Session, process_id: str, version: int | None = None
+) -> VersionSources:
     query = select(ProcessVersion).where(ProcessVersion.process_id == process_id)
     if version is not None:
         query = query.where(ProcessVersion.version == version)

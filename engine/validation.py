@@ -38,7 +38,6 @@ from engine.validation_checks import (
     check_guards,
     check_handlers,
 )
-from engine.validation_params import check_parameters
 from engine.validation_document import (
     Document,
     Problem,
@@ -46,6 +45,7 @@ from engine.validation_document import (
     exception_message,
     load_document,
 )
+from engine.validation_params import check_parameters
 
 __all__ = ["Problem", "discover_files", "validate_paths"]
 

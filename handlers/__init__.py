@@ -14,10 +14,10 @@ from handlers import (  # noqa: F401  (importing a module registers its handlers
     form_checks,
     form_choices,
     guards,
-    studio,
     misuse,
     nonconformity,
     programme,
+    studio,
     surveillance,
     team,
 )
