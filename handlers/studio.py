@@ -8,7 +8,7 @@ from domain.errors import RuleViolation
 from domain.models_studio import ProcessDraft
 from domain.studio import RULE, record_approval, record_rejection, reviewer_refusal
 from engine.errors import DeploymentError
-from engine.sources import deploy_sources
+from engine.sources import deploy_sources, version_sources
 from handlers.params import Id, OptionalText, Params
 from handlers.registry import REGISTRY, GuardContext, HandlerContext, guard, handler
 
@@ -34,6 +34,13 @@ def deploy_draft(params: DeployDraftParams, ctx: HandlerContext) -> dict:
     refusal = reviewer_refusal(draft, ctx.actor)
     if refusal:
         raise RuleViolation(RULE, refusal)
+    deployed = version_sources(ctx.session, draft.process_id)
+    if draft.base_version is not None and deployed.version != draft.base_version:
+        raise RuleViolation(
+            RULE,
+            f"version {deployed.version} was deployed after the draft started from version "
+            f"{draft.base_version}: start a new draft from the current version",
+        )
     try:
         result = deploy_sources(
             ctx.session,
