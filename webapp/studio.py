@@ -127,11 +127,15 @@ def export_version(process_id: str, version: int):
 @bp.get("/drafts/<int:draft_id>")
 @roles_required(*READERS)
 def edit(draft_id: int):
-    draft = get_draft(draft_id)
+    return _edit_page(get_draft(draft_id))
+
+
+def _edit_page(draft: ProcessDraft, status: int = 200):
     editable = drafts.may_edit(draft, current_viewer().username)
-    return render_template(
+    page = render_template(
         "studio/edit.html", draft=draft, editable=editable, catalogue=panel_catalogue(draft)
     )
+    return page, status
 
 
 @bp.get("/drafts/<int:draft_id>/draft.bpmn")
@@ -184,10 +188,9 @@ def submit(draft_id: int):
     viewer = current_viewer()
     if draft.author != viewer.username:
         return deny(403, f"draft {draft.id} belongs to {draft.author}")
-    problems = problems_of(draft, draft.files)
-    if problems:
+    if problems_of(draft, draft.files):
         flash(_("The draft has problems; fix them before submitting it."), "error")
-        return redirect(url_for("studio.edit", draft_id=draft.id)), 303
+        return _edit_page(draft, 422)
     try:
         drafts.submit(
             draft,
@@ -209,7 +212,7 @@ def submit(draft_id: int):
     except RuleViolation as err:
         db.session.rollback()
         flash(str(err), "error")
-        return redirect(url_for("studio.edit", draft_id=draft_id)), 303
+        return _edit_page(get_draft(draft_id), 422)
     draft = get_draft(draft_id)
     draft.review_instance_id = instance.id
     db.session.commit()
