@@ -10,8 +10,18 @@ A draft never runs: only the review process deploys it (processes/definition_rev
 import posixpath
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request
-from flask import url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
@@ -40,7 +50,7 @@ REVIEW_PROCESS = "definition_review"
 def get_draft(draft_id: int) -> ProcessDraft:
     draft = db.session.get(ProcessDraft, draft_id) if 0 < draft_id < 2**31 else None
     if draft is None:
-        abort(404)
+        abort(make_response(*deny(404, f"draft {draft_id} does not exist")))
     return draft
 
 
@@ -242,14 +252,9 @@ def panel_catalogue(draft: ProcessDraft) -> dict[str, Any]:
     return {
         "operators": {name: registry.param_rows(name) or [] for name in registry.operators()},
         "forms": sorted(
-            posixpath.relpath(path, folder or ".")
-            for path in draft.files
-            if path.endswith(".json")
+            posixpath.relpath(path, folder or ".") for path in draft.files if path.endswith(".json")
         ),
-        "roles": [
-            {"id": role.id, "label": f"{role_name(role.id)} ({role.id})"}
-            for role in ROLES
-        ],
+        "roles": [{"id": role.id, "label": f"{role_name(role.id)} ({role.id})"} for role in ROLES],
         "labels": {
             "serviceGroup": _("Service task (certflow)"),
             "operator": _("Operator"),

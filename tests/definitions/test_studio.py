@@ -2,67 +2,28 @@
 validation, review under four eyes (ISO/IEC 17065 §8.3) and deployment of the approved draft —
 through the web pages, the real engine and the real `processes/` definitions."""
 
+import io
 import re
 
 import pytest
-from sqlalchemy import select
 
-from certflow.accounts import create_user
 from certflow.db import db
-from domain.models_studio import ProcessDraft
 from engine.errors import ForbiddenError
-from engine.service import Actor
-from engine.sources import deploy_sources, version_sources
+from engine.service import Actor, TaskFilter
+from engine.sources import deploy_sources
 from handlers.registry import REGISTRY
-from tests.paths import PROCESSES
-from tests.web_support import PASSWORD, Web, text, web_fixture  # noqa: F401
-
-CERTIFICATION = (PROCESSES / "certification.bpmn").read_text("utf-8")
-DUE_P5D = '<spiffworkflow:property name="dueIn" value="P5D" />'
-ACCEPTANCE_DUE = re.compile(
-    r'(<bpmn:userTask id="Task_AcceptanceReview".*?)' + re.escape(DUE_P5D), re.S
+from tests.studio_support import (
+    ACCEPTANCE_DUE,
+    CERTIFICATION,
+    REVIEW_PARAM,
+    draft,
+    latest,
+    new_draft,
+    post_json,
+    studio_fixture,  # noqa: F401
+    submit_changed_draft,
 )
-REVIEW_PARAM = '<spiffworkflow:parameter id="man_days" type="any" value="man_days" />'
-
-
-@pytest.fixture
-def studio(web: Web) -> Web:
-    with web.app.app_context():
-        web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
-        create_user(
-            db.session,
-            "pat",
-            password=PASSWORD,
-            roles={"process_owner", "quality_manager"},
-            display_name="Pat 测试",
-            now=web.clock.now(),
-        )
-        db.session.commit()
-    return web
-
-
-def post_json(browser, url: str, body: dict):
-    if browser.token is None:
-        browser.get("/studio")
-    return browser.client.post(url, json=body, headers={"X-CSRFToken": browser.token})
-
-
-def new_draft(browser, process_id: str = "certification") -> int:
-    response = browser.post(f"/studio/processes/{process_id}/drafts")
-    assert response.status_code == 302, text(response)
-    return int(response.headers["Location"].rsplit("/", 1)[1])
-
-
-def draft(web: Web, draft_id: int) -> ProcessDraft:
-    with web.app.app_context():
-        row = db.session.get(ProcessDraft, draft_id)
-        db.session.expunge(row)
-        return row
-
-
-def latest(web: Web, process_id: str = "certification"):
-    with web.app.app_context():
-        return version_sources(db.session, process_id)
+from tests.web_support import Web, text, web_fixture  # noqa: F401
 
 
 def test_the_studio_lists_processes_and_drafts_with_their_authors(studio):
@@ -82,7 +43,7 @@ def test_export_and_import_round_trip_keeps_the_same_hash(studio):
     assert exported.data == CERTIFICATION.encode("utf-8")  # byte for byte as deployed
     response = olga.post(
         "/studio/processes/certification/import",
-        {"file": (__import__("io").BytesIO(exported.data), "certification.bpmn")},
+        {"file": (io.BytesIO(exported.data), "certification.bpmn")},
         content_type="multipart/form-data",
     )
     assert response.status_code == 302, text(response)
@@ -91,7 +52,12 @@ def test_export_and_import_round_trip_keeps_the_same_hash(studio):
     assert imported.files == base.files and imported.base_sha256 == base.sha256
     with studio.app.app_context():
         result = deploy_sources(
-            db.session, imported.files, registry=REGISTRY, actor="olga", comment="-", now=studio.clock.now()
+            db.session,
+            imported.files,
+            registry=REGISTRY,
+            actor="olga",
+            comment="-",
+            now=studio.clock.now(),
         )
         db.session.commit()
     assert result.created == [] and "certification" in result.unchanged
@@ -108,7 +74,9 @@ def test_live_validation_names_the_element_of_each_problem(studio):
     [problem] = response.get_json()["problems"]
     assert problem["element_id"] == "Task_RecordAcceptanceReview"
     assert "man_days" in problem["message"] and problem["file"] == "certification.bpmn"
-    fine = ACCEPTANCE_DUE.sub(r'\1<spiffworkflow:property name="dueIn" value="P7D" />', CERTIFICATION)
+    fine = ACCEPTANCE_DUE.sub(
+        r'\1<spiffworkflow:property name="dueIn" value="P7D" />', CERTIFICATION
+    )
     response = post_json(olga, f"/studio/drafts/{draft_id}/validate", {"xml": fine})
     assert response.get_json() == {"problems": []}
     assert draft(studio, draft_id).files["certification.bpmn"] == CERTIFICATION  # not saved
@@ -119,26 +87,13 @@ def test_live_validation_names_the_element_of_each_problem(studio):
     assert draft(studio, draft_id).status == "editing"
 
 
-def submit_changed_draft(web: Web, author: str) -> int:
-    browser = web.browser(author)
-    draft_id = new_draft(browser)
-    changed = ACCEPTANCE_DUE.sub(
-        r'\1<spiffworkflow:property name="dueIn" value="P7D" />', CERTIFICATION
-    )
-    response = post_json(browser, f"/studio/drafts/{draft_id}/save", {"xml": changed})
-    assert response.get_json() == {"saved": True, "problems": []}
-    assert browser.post(f"/studio/drafts/{draft_id}/submit", {"reason": ""}).status_code == 422
-    response = browser.post(f"/studio/drafts/{draft_id}/submit", {"reason": "受理评审改为 7 天"})
-    assert response.status_code == 303, text(response)
-    assert draft(web, draft_id).status == "in_review"
-    return draft_id
-
-
 def test_an_approved_change_is_deployed_with_author_approver_reason_and_hash(studio):
     draft_id = submit_changed_draft(studio, "olga")
     quinn = studio.browser("quinn")
     page = text(quinn.get(f"/studio/drafts/{draft_id}/review"))
-    row = re.search(r'<tr data-diff-kind="(\w+)" data-element="Task_AcceptanceReview">(.*?)</tr>', page, re.S)
+    row = re.search(
+        r'<tr data-diff-kind="(\w+)" data-element="Task_AcceptanceReview">(.*?)</tr>', page, re.S
+    )
     assert row and row.group(1) == "changed" and "dueIn: P5D → P7D" in row.group(2)
     assert page.count("data-diff-kind=") == 1  # nothing else changed
     # The review is a task of the quality manager in the review process.
@@ -148,9 +103,15 @@ def test_an_approved_change_is_deployed_with_author_approver_reason_and_hash(stu
     row = draft(studio, draft_id)
     deployed = latest(studio)
     assert (row.status, row.author, row.reviewer, row.reason) == (
-        "approved", "olga", "quinn", "受理评审改为 7 天"
+        "approved",
+        "olga",
+        "quinn",
+        "受理评审改为 7 天",
     )
-    assert (deployed.version, deployed.sha256) == (2, row.deployed_sha256) and row.deployed_version == 2
+    assert (deployed.version, deployed.sha256) == (
+        2,
+        row.deployed_sha256,
+    ) and row.deployed_version == 2
     with studio.app.app_context():
         assert row.effective_at == studio.clock.now()  # the simulated clock stands still
     assert 'value="P7D"' in deployed.files["certification.bpmn"]
@@ -167,11 +128,7 @@ def test_the_author_may_not_approve_their_own_change(studio):
     assert response.status_code == 403
     # The engine's guard refuses it too, whatever the way in (API, task page).
     with studio.app.app_context():
-        [task] = studio.engine.list_tasks(
-            __import__("engine.service", fromlist=["TaskFilter"]).TaskFilter(
-                business_key=f"DRAFT-{draft_id}"
-            )
-        )
+        [task] = studio.engine.list_tasks(TaskFilter(business_key=f"DRAFT-{draft_id}"))
         with pytest.raises(ForbiddenError, match="four eyes"):
             studio.engine.complete_task(
                 task.id, actor=Actor("pat", frozenset({"quality_manager"})), data={"approved": True}
@@ -196,8 +153,18 @@ def test_a_returned_change_goes_back_to_the_author_with_comments(studio):
     assert latest(studio).version == 1
     # The author edits it again; nobody else may.
     changed = draft(studio, draft_id).files["certification.bpmn"]
-    assert post_json(studio.browser("olga"), f"/studio/drafts/{draft_id}/save", {"xml": changed}).status_code == 200
-    assert post_json(studio.browser("pat"), f"/studio/drafts/{draft_id}/save", {"xml": changed}).status_code == 403
+    assert (
+        post_json(
+            studio.browser("olga"), f"/studio/drafts/{draft_id}/save", {"xml": changed}
+        ).status_code
+        == 200
+    )
+    assert (
+        post_json(
+            studio.browser("pat"), f"/studio/drafts/{draft_id}/save", {"xml": changed}
+        ).status_code
+        == 403
+    )
 
 
 def test_a_draft_whose_base_was_superseded_is_not_deployed(studio):
