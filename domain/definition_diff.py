@@ -85,10 +85,12 @@ def _own_content(element) -> tuple:
 
 
 def _nested_in_other(child, owner) -> bool:
-    """True when `child` lies inside another identified element (or a lane set) of `owner`."""
+    """True when `child` lies inside another BPMN element with an id (or a lane set) of `owner`;
+    spiffworkflow extensions carry `id`s of their own (operator, parameter) and belong to it."""
     node = child
     while node is not None and node is not owner:
-        if node.get("id") or etree.QName(node).localname in _OWN:
+        name = etree.QName(node)
+        if (name.namespace == BPMN and node.get("id")) or name.localname in _OWN:
             return True
         node = node.getparent()
     return False

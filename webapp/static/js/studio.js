@@ -6,7 +6,8 @@
  * after each change (`certflow validate` on the draft: problems marked "cf-problem" on their
  * elements and listed; a click selects the element) and saves only when something changed, so
  * an untouched draft keeps its exact bytes (same hash). Sets data-studio-ready="true" (or
- * "error"), data-problems-checked="<n>" after each validation and data-dirty.
+ * "error"), data-problems-checked="<n>" after each validation and data-dirty. The URL's
+ * fragment (#element-id) selects that element, zoomed to 100 %.
  * The bpmn.io watermark stays visible: the properties panel sits beside the canvas. */
 (function () {
   "use strict";
@@ -69,10 +70,21 @@
   function select(id) {
     var element = modeler.get("elementRegistry").get(id);
     if (element) {
+      var canvas = modeler.get("canvas");
+      canvas.zoom(1);
+      canvas.scrollToElement(element, { top: 120, left: 160, right: 120, bottom: 120 });
       modeler.get("selection").select(element);
-      modeler.get("canvas").scrollToElement(element);
     }
   }
+
+  // A link to an element (…/drafts/7#Task_AcceptanceReview) opens the draft on it.
+  function selectFromHash() {
+    var id = decodeURIComponent(window.location.hash.replace(/^#/, ""));
+    if (id) {
+      select(id);
+    }
+  }
+  window.addEventListener("hashchange", selectFromHash);
 
   function showProblems(problems) {
     var canvas = modeler.get("canvas");
@@ -155,6 +167,7 @@
     })
     .then(function () {
       modeler.get("canvas").zoom("fit-viewport");
+      selectFromHash();
       box.setAttribute("data-studio-ready", "true");
       modeler.on("commandStack.changed", function () {
         dirty = true;
