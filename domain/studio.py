@@ -62,9 +62,7 @@ def may_edit(draft: ProcessDraft, username: str) -> bool:
     return draft.author == username and draft.status in EDITABLE
 
 
-def save_file(
-    draft: ProcessDraft, *, path: str, content: str, editor: str, now: datetime
-) -> None:
+def save_file(draft: ProcessDraft, *, path: str, content: str, editor: str, now: datetime) -> None:
     """Replace one file of the draft (the modeler saves the main BPMN)."""
     if not may_edit(draft, editor):
         raise RuleViolation(RULE, "only the author edits a draft, and not while it is reviewed")
