@@ -37,6 +37,7 @@ from webapp.auth import current_viewer, deny, roles_required
 from webapp.i18n import role_name
 from webapp.layout import nav_item
 from webapp.runtime import get_clock, get_engine
+from webapp.studio_texts import modeler_texts
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
 EDITORS = tuple(roles_with(Permission.EDIT_DEFINITIONS))
@@ -255,6 +256,7 @@ def panel_catalogue(draft: ProcessDraft) -> dict[str, Any]:
             posixpath.relpath(path, folder or ".") for path in draft.files if path.endswith(".json")
         ),
         "roles": [{"id": role.id, "label": f"{role_name(role.id)} ({role.id})"} for role in ROLES],
+        "texts": modeler_texts(),
         "labels": {
             "serviceGroup": _("Service task (certflow)"),
             "operator": _("Operator"),

@@ -44,6 +44,8 @@ def test_a_process_owner_changes_a_diagram_and_the_quality_manager_approves_it(
     expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
     expect(studio).to_have_attribute("data-problems-checked", "1", timeout=20_000)
     expect(page.locator("[data-problem-count]")).to_have_text("(0)")
+    # bpmn-js speaks the page's language (Chinese by default).
+    expect(page.locator('.djs-palette [aria-label="创建任务"]')).to_have_count(1)
     # The bpmn.io watermark stays visible beside the properties panel (licence).
     expect(page.locator(".bjs-powered-by")).to_be_visible()
 

@@ -38,6 +38,15 @@
     return;
   }
   var studio = window.CertflowStudio;
+
+  // bpmn-js's texts in the page's language (webapp/studio_texts.py).
+  function translate(template, replacements) {
+    var text = (catalogue.texts || {})[template] || template;
+    return text.replace(/{([^}]+)}/g, function (match, key) {
+      return replacements && replacements[key] !== undefined ? replacements[key] : match;
+    });
+  }
+
   var modeler = new studio.Modeler({
     container: box.querySelector("[data-studio-canvas]"),
     propertiesPanel: { parent: box.querySelector("[data-studio-properties]") },
@@ -45,6 +54,7 @@
       studio.BpmnPropertiesPanelModule,
       studio.BpmnPropertiesProviderModule,
       studio.CertflowPropertiesModule,
+      { translate: ["value", translate] },
     ],
     moddleExtensions: { spiffworkflow: studio.spiffModdle },
     certflow: catalogue,
