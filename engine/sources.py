@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from certflow.process_texts import untranslated
 from engine.definitions import DeployResult, deploy_definitions
 from engine.errors import DeploymentError, NotFoundError
-from engine.models import ProcessVersion
+from engine.models import ProcessInstance, ProcessVersion
 from engine.records import record_event
 from engine.registry import HandlerRegistry
 from engine.serialization import WorkflowSerializer
@@ -40,14 +40,25 @@ class VersionSources:
     files: dict[str, str]
 
 
-def versions_of(session: Session, process_id: str) -> list[tuple[int, str, datetime]]:
-    """(version, sha256, deployed at) of every version of the process, newest first."""
+def versions_of(session: Session, process_id: str) -> list[tuple[int, str, datetime, int]]:
+    """(version, sha256, deployed at, running instances) of every version of the process,
+    newest first: which versions still govern running cases."""
+    running = dict(
+        session.execute(
+            select(ProcessInstance.process_version_id, func.count(ProcessInstance.id))
+            .where(ProcessInstance.status == "running")
+            .group_by(ProcessInstance.process_version_id)
+        ).all()
+    )
     rows = session.scalars(
         select(ProcessVersion)
         .where(ProcessVersion.process_id == process_id)
         .order_by(ProcessVersion.version.desc())
     )
-    return [(row.version, row.sha256, row.deployment.deployed_at) for row in rows]
+    return [
+        (row.version, row.sha256, row.deployment.deployed_at, running.get(row.id, 0))
+        for row in rows
+    ]
 
 
 def version_sources(

@@ -116,9 +116,16 @@ def test_an_approved_change_is_deployed_with_author_approver_reason_and_hash(stu
         assert row.effective_at == studio.clock.now()  # the simulated clock stands still
     assert 'value="P7D"' in deployed.files["certification.bpmn"]
     assert "受理评审改为 7 天" in text(quinn.get(f"/studio/drafts/{draft_id}/review"))
-    # New cases start on the new version.
+    # New cases start on the new version; the studio tells which versions still run cases.
     with studio.app.app_context():
         assert studio.engine.latest_version("certification").version == 2
+        studio.engine.start("certification", actor=Actor("mia", frozenset({"client"})))
+    page = text(quinn.get("/studio"))
+    running = re.search(
+        r'<tr data-process="certification">.*?<td data-running>(.*?)</td>', page, re.S
+    )
+    assert running and 'data-running-version="2">v2: 1<' in running.group(1)
+    assert "v1:" not in running.group(1)
 
 
 def test_the_author_may_not_approve_their_own_change(studio):
