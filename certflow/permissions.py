@@ -19,6 +19,10 @@ class Permission(StrEnum):
     REASSIGN_TASKS = "reassign_tasks"  # claim for / reassign to someone else (the engine's rule)
     CHANGE_CLOCK = "change_clock"  # set or advance the simulated clock
     MANAGE_USERS = "manage_users"  # /admin/users: accounts and their roles
+    # The studio (issue 12): process owners edit drafts of definitions; quality managers review
+    # them (ISO/IEC 17065 8.3) — both see the studio's list of processes and versions.
+    EDIT_DEFINITIONS = "edit_definitions"
+    REVIEW_DEFINITIONS = "review_definitions"
 
 
 _OVERSEEING = frozenset({"admin", "quality_manager", "process_owner"})
@@ -31,6 +35,8 @@ PERMISSIONS: Mapping[Permission, frozenset[str]] = {
     Permission.REASSIGN_TASKS: frozenset({"admin"}),
     Permission.CHANGE_CLOCK: frozenset({"admin"}),
     Permission.MANAGE_USERS: frozenset({"admin"}),
+    Permission.EDIT_DEFINITIONS: frozenset({"process_owner"}),
+    Permission.REVIEW_DEFINITIONS: frozenset({"quality_manager"}),
 }
 
 

@@ -72,8 +72,15 @@ class HandlerRegistry:
     """Operators, guards, validators and form checks by name; registering a second function
     under a taken name is an error (re-registering the same function is not)."""
 
-    def __init__(self, parse_params: ParamsParser | None = None) -> None:
+    def __init__(
+        self,
+        parse_params: ParamsParser | None = None,
+        describe_params: Callable[[Any], list[dict[str, Any]]] | None = None,
+    ) -> None:
         self._parse_params = parse_params
+        # (declared model) -> rows {name, required, schema, description}: for `certflow
+        # validate` (required and unknown parameters) and the studio's properties panel.
+        self._describe_params = describe_params
         self._handlers: dict[str, Handler] = {}
         self._params: dict[str, Any] = {}  # operator → its declared parameters model
         self._guards: dict[str, Guard] = {}
@@ -98,6 +105,13 @@ class HandlerRegistry:
 
     def declared_params(self, operator: str) -> Any:
         return self._params.get(operator)
+
+    def param_rows(self, operator: str) -> list[dict[str, Any]] | None:
+        """The operator's declared parameters as rows; None when it declares none."""
+        model = self._params.get(operator)
+        if model is None or self._describe_params is None:
+            return None
+        return self._describe_params(model)
 
     def parse_params(self, operator: str, raw: Mapping[str, Any]) -> Any:
         """The parameters the handler receives: the declared model, or the raw dict for an

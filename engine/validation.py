@@ -45,6 +45,7 @@ from engine.validation_document import (
     exception_message,
     load_document,
 )
+from engine.validation_params import check_parameters
 
 __all__ = ["Problem", "discover_files", "validate_paths"]
 
@@ -115,6 +116,8 @@ def validate_paths(
             problems.update(check_guards(doc, frozenset(guard_names), frozenset(validator_names)))
             if check_names is not None:
                 problems.update(check_form_checks(doc, check_names))
+            if registry is not None:
+                problems.update(check_parameters(doc, registry))
         else:
             problems.update(check_dmn_expressions(doc))
 

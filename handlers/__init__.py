@@ -17,6 +17,7 @@ from handlers import (  # noqa: F401  (importing a module registers its handlers
     misuse,
     nonconformity,
     programme,
+    studio,
     surveillance,
     team,
 )

@@ -24,9 +24,9 @@ from engine.registry import (
     HandlerRegistry,
     Validator,
 )
-from handlers.params import Params, parse_params
+from handlers.params import Params, describe, parse_params
 
-REGISTRY = HandlerRegistry(parse_params=parse_params)
+REGISTRY = HandlerRegistry(parse_params=parse_params, describe_params=describe)
 HOOKS = Hooks()
 
 

@@ -118,6 +118,8 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     # Client self-service (issue 10): sign-up, link requests, the client's home.
     for module in ("webapp.signup", "webapp.link_requests", "webapp.client_home"):
         app.register_blueprint(importlib.import_module(module).bp)
+    # The process-owner studio (issue 12); studio_review adds the review pages to its blueprint.
+    app.register_blueprint(importlib.import_module("webapp.studio_review").bp)
 
     if settings.scheduler:
         from scheduler import start_in_process

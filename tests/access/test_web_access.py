@@ -72,6 +72,18 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "link_requests.index": ("GET", "/link-requests"),
     "link_requests.approve": ("POST", "/link-requests/999999/approve"),
     "link_requests.refuse": ("POST", "/link-requests/999999/refuse"),
+    # The studio (issue 12): its own role × endpoint matrix in tests/access/test_studio_access.py.
+    "studio.index": ("GET", "/studio"),
+    "studio.new_draft": ("POST", "/studio/processes/certification/drafts"),
+    "studio.import_file": ("POST", "/studio/processes/certification/import"),
+    "studio.export_version": ("GET", "/studio/processes/certification/versions/1.bpmn"),
+    "studio.edit": ("GET", "/studio/drafts/999999"),
+    "studio.draft_source": ("GET", "/studio/drafts/999999/draft.bpmn"),
+    "studio.validate": ("POST", "/studio/drafts/999999/validate"),
+    "studio.save": ("POST", "/studio/drafts/999999/save"),
+    "studio.submit": ("POST", "/studio/drafts/999999/submit"),
+    "studio.review": ("GET", "/studio/drafts/999999/review"),
+    "studio.decide": ("POST", "/studio/drafts/999999/decide"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).

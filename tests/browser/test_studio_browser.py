@@ -1,0 +1,102 @@
+"""Issue 12 in Debian's chromium: a process owner opens `certification` in the studio's modeler,
+changes a user task's due time and a service task's parameter in the properties panel,
+introduces an error (clears a required parameter) and sees it marked on the element and in the
+list, clicks it to select the element, fixes it and submits with a reason; the quality manager
+sees the changed elements highlighted in the diff and approves; the new version is deployed."""
+
+import pytest
+from lxml import etree
+from playwright.sync_api import Page, expect
+
+from certflow.db import db
+from engine.service import Actor
+from engine.sources import version_sources
+from tests.browser.conftest import Live
+from tests.paths import PROCESSES
+
+pytestmark = pytest.mark.browser
+ACCEPTANCE = "Task_AcceptanceReview"
+RECORD = "Task_RecordAcceptanceReview"
+
+
+def select_element(page: Page, element_id: str) -> None:
+    """Through a link to the element (the URL's fragment: selected and zoomed to 100 %)."""
+    page.evaluate("id => { window.location.hash = id; }", element_id)
+    expect(page.locator(f'.djs-element.selected[data-element-id="{element_id}"]')).to_have_count(1)
+
+
+def fill_entry(page: Page, entry: str, value: str) -> None:
+    field = page.locator(f"#bio-properties-panel-{entry}")
+    field.fill(value)
+    field.press("Tab")  # text entries apply after a short debounce
+
+
+def test_a_process_owner_changes_a_diagram_and_the_quality_manager_approves_it(
+    page: Page, live: Live, login
+):
+    with live.app.app_context():
+        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
+        before = version_sources(db.session, "certification")
+    login("olga")
+    page.goto("/studio")
+    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
+    studio = page.locator("[data-studio]")
+    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+    expect(studio).to_have_attribute("data-problems-checked", "1", timeout=20_000)
+    expect(page.locator("[data-problem-count]")).to_have_text("(0)")
+    # bpmn-js speaks the page's language (Chinese by default).
+    expect(page.locator('.djs-palette [aria-label="创建任务"]')).to_have_count(1)
+    # The bpmn.io watermark stays visible beside the properties panel (licence).
+    expect(page.locator(".bjs-powered-by")).to_be_visible()
+
+    select_element(page, ACCEPTANCE)
+    expect(page.locator("#bio-properties-panel-cf-dueIn")).to_have_value("P5D")
+    fill_entry(page, "cf-dueIn", "P7D")
+
+    select_element(page, RECORD)
+    expect(page.locator("#bio-properties-panel-cf-operator")).to_have_value(
+        "application.record_review"
+    )
+    fill_entry(page, "cf-param-scope", 'scope or application["scope"]')
+    # The error: a required parameter removed → marked on its element and listed.
+    fill_entry(page, "cf-param-man_days", "")
+    problem = page.locator(f'[data-problem-element="{RECORD}"]')
+    expect(problem).to_contain_text("man_days", timeout=20_000)
+    expect(page.locator(f'.djs-element.cf-problem[data-element-id="{RECORD}"]')).to_have_count(1)
+    select_element(page, ACCEPTANCE)
+    page.evaluate("() => { window.location.hash = ''; }")
+    problem.locator("button").click()  # the list selects the element
+    expect(page.locator(f'.djs-element.selected[data-element-id="{RECORD}"]')).to_have_count(1)
+    fill_entry(page, "cf-param-man_days", "man_days")
+    expect(page.locator("[data-problem-count]")).to_have_text("(0)", timeout=20_000)
+    expect(page.locator(".djs-element.cf-problem")).to_have_count(0)
+
+    page.fill("#reason", "受理评审期限改为 7 天；认证范围取申请中的范围")
+    page.locator("[data-studio-submit] button[type=submit]").click()
+    expect(page.locator(".flash-success")).to_contain_text("已提交评审", timeout=20_000)
+
+    page.context.clear_cookies()
+    login("quinn")
+    page.goto("/studio")
+    page.locator("tr[data-draft] a", has_text="评审").last.click()
+    diff = page.locator("[data-studio-diff]")
+    expect(diff).to_have_attribute("data-diff-ready", "true", timeout=20_000)
+    for element_id in (ACCEPTANCE, RECORD):
+        expect(
+            page.locator(f'.djs-element.cf-changed[data-element-id="{element_id}"]')
+        ).to_have_count(1)
+        expect(
+            page.locator(f'tr[data-diff-kind="changed"][data-element="{element_id}"]')
+        ).to_be_visible()
+    expect(page.locator("tr[data-diff-kind]")).to_have_count(2)
+    expect(page.locator(f'tr[data-element="{ACCEPTANCE}"]')).to_contain_text("dueIn: P5D → P7D")
+    page.get_by_role("button", name="批准并发布").click()
+    expect(page.locator("[data-deployed-version]")).to_contain_text("quinn 已批准", timeout=20_000)
+
+    with live.app.app_context():
+        after = version_sources(db.session, "certification")
+    assert after.version == before.version + 1
+    assert 'name="dueIn" value="P7D"' in after.files["certification.bpmn"]
+    root = etree.fromstring(after.files["certification.bpmn"].encode("utf-8"))
+    [scope] = root.xpath(f"//*[@id='{RECORD}']//*[local-name()='parameter'][@id='scope']/@value")
+    assert scope == 'scope or application["scope"]'

@@ -1,0 +1,262 @@
+// Properties of certflow's spiffworkflow extensions, chosen from lists the server sends
+// (`config.certflow`): the registered operators with their declared parameters, the forms of
+// the draft, the role catalogue. Labels come translated from the server.
+import {
+  SelectEntry,
+  TextFieldEntry,
+  isSelectEntryEdited,
+  isTextFieldEntryEdited,
+} from '@bpmn-io/properties-panel';
+import { useService } from 'bpmn-js-properties-panel';
+import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
+import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
+
+const OPERATOR = 'spiffworkflow:ServiceTaskOperator';
+const PROPERTIES = 'spiffworkflow:Properties';
+
+function extension(bo, type) {
+  const values = (bo.extensionElements && bo.extensionElements.values) || [];
+  return values.find((value) => value.$instanceOf(type));
+}
+
+function update(injector, element, moddleElement, properties) {
+  injector.get('commandStack').execute('element.updateModdleProperties', {
+    element,
+    moddleElement,
+    properties,
+  });
+}
+
+function create(injector, type, attrs, parent) {
+  const created = injector.get('bpmnFactory').create(type, attrs);
+  created.$parent = parent;
+  return created;
+}
+
+function ensureExtension(injector, element, type, attrs) {
+  const bo = getBusinessObject(element);
+  let container = bo.extensionElements;
+  if (!container) {
+    container = create(injector, 'bpmn:ExtensionElements', { values: [] }, bo);
+    update(injector, element, bo, { extensionElements: container });
+  }
+  let found = extension(bo, type);
+  if (!found) {
+    found = create(injector, type, attrs, container);
+    update(injector, element, container, { values: [...(container.values || []), found] });
+  }
+  return found;
+}
+
+// -- service tasks: the operator and its declared parameters ------------------------------------
+function operatorOf(element) {
+  return extension(getBusinessObject(element), OPERATOR);
+}
+
+function parametersOf(element) {
+  const operator = operatorOf(element);
+  return (operator && operator.parameterList && operator.parameterList.parameters) || [];
+}
+
+function setOperator(injector, element, name, catalogue) {
+  const operator = ensureExtension(injector, element, OPERATOR, {});
+  const declared = catalogue.operators[name] || [];
+  const list = create(injector, 'spiffworkflow:Parameters', { parameters: [] }, operator);
+  list.parameters = declared
+    .filter((param) => param.required)
+    .map((param) =>
+      create(injector, 'spiffworkflow:Parameter', { id: param.name, type: 'any', value: param.name }, list),
+    );
+  update(injector, element, operator, { id: name, parameterList: list });
+}
+
+function setParameter(injector, element, name, value) {
+  const operator = ensureExtension(injector, element, OPERATOR, {});
+  let list = operator.parameterList;
+  if (!list) {
+    list = create(injector, 'spiffworkflow:Parameters', { parameters: [] }, operator);
+    update(injector, element, operator, { parameterList: list });
+  }
+  const params = list.parameters || [];
+  const existing = params.find((param) => param.id === name);
+  if (!value) {
+    if (existing) update(injector, element, list, { parameters: params.filter((p) => p !== existing) });
+  } else if (existing) {
+    update(injector, element, existing, { value });
+  } else {
+    const param = create(injector, 'spiffworkflow:Parameter', { id: name, type: 'any', value }, list);
+    update(injector, element, list, { parameters: [...params, param] });
+  }
+}
+
+function OperatorEntry({ element, id, catalogue }) {
+  const injector = useService('injector');
+  const debounce = useService('debounceInput');
+  return jsx(SelectEntry, {
+    id,
+    element,
+    label: catalogue.labels.operator,
+    getValue: () => (operatorOf(element) || {}).id || '',
+    setValue: (value) => setOperator(injector, element, value, catalogue),
+    getOptions: () => [
+      { value: '', label: '—' },
+      ...Object.keys(catalogue.operators)
+        .sort()
+        .map((name) => ({ value: name, label: name })),
+    ],
+    debounce,
+  });
+}
+
+function ParameterEntry({ element, id, param, catalogue }) {
+  const injector = useService('injector');
+  const debounce = useService('debounceInput');
+  const type = (param.schema && param.schema.type) || '';
+  return jsx(TextFieldEntry, {
+    id,
+    element,
+    label: `${param.name}${param.required ? ' *' : ''}`,
+    description: [param.description, Array.isArray(type) ? type.join('|') : type]
+      .filter(Boolean)
+      .join(' · ') || catalogue.labels.parameter,
+    getValue: () => (parametersOf(element).find((p) => p.id === param.name) || {}).value || '',
+    setValue: (value) => setParameter(injector, element, param.name, (value || '').trim()),
+    debounce,
+  });
+}
+
+// -- user tasks: task properties (due time, form) ------------------------------------------------
+function propertyOf(element, name) {
+  const properties = extension(getBusinessObject(element), PROPERTIES);
+  return ((properties && properties.properties) || []).find((p) => p.name === name);
+}
+
+function setProperty(injector, element, name, value) {
+  const existing = propertyOf(element, name);
+  if (existing && value) return update(injector, element, existing, { value });
+  if (existing) {
+    const properties = extension(getBusinessObject(element), PROPERTIES);
+    return update(injector, element, properties, {
+      properties: properties.properties.filter((p) => p !== existing),
+    });
+  }
+  if (!value) return;
+  const properties = ensureExtension(injector, element, PROPERTIES, { properties: [] });
+  const property = create(injector, 'spiffworkflow:Property', { name, value }, properties);
+  update(injector, element, properties, { properties: [...(properties.properties || []), property] });
+}
+
+function PropertyTextEntry({ element, id, name, label, description }) {
+  const injector = useService('injector');
+  const debounce = useService('debounceInput');
+  return jsx(TextFieldEntry, {
+    id,
+    element,
+    label,
+    description,
+    getValue: () => (propertyOf(element, name) || {}).value || '',
+    setValue: (value) => setProperty(injector, element, name, (value || '').trim()),
+    debounce,
+  });
+}
+
+function FormEntry({ element, id, catalogue }) {
+  const injector = useService('injector');
+  return jsx(SelectEntry, {
+    id,
+    element,
+    label: catalogue.labels.form,
+    getValue: () => (propertyOf(element, 'formJsonSchemaFilename') || {}).value || '',
+    setValue: (value) => setProperty(injector, element, 'formJsonSchemaFilename', value),
+    getOptions: () => [
+      { value: '', label: '—' },
+      ...catalogue.forms.map((path) => ({ value: path, label: path })),
+    ],
+  });
+}
+
+function RoleEntry({ element, id, catalogue }) {
+  const modeling = useService('modeling');
+  return jsx(SelectEntry, {
+    id,
+    element,
+    label: catalogue.labels.role,
+    getValue: () => getBusinessObject(element).name || '',
+    setValue: (value) => modeling.updateProperties(element, { name: value }),
+    getOptions: () => catalogue.roles.map((role) => ({ value: role.id, label: role.label })),
+  });
+}
+
+// -- the provider ---------------------------------------------------------------------------------
+function serviceTaskGroup(element, catalogue) {
+  const operator = operatorOf(element);
+  const declared = (operator && catalogue.operators[operator.id]) || [];
+  return {
+    id: 'certflow-service',
+    label: catalogue.labels.serviceGroup,
+    shouldOpen: true,
+    entries: [
+      { id: 'cf-operator', element, catalogue, component: OperatorEntry, isEdited: isSelectEntryEdited },
+      ...declared.map((param) => ({
+        id: `cf-param-${param.name}`,
+        element,
+        param,
+        catalogue,
+        component: ParameterEntry,
+        isEdited: isTextFieldEntryEdited,
+      })),
+    ],
+  };
+}
+
+function userTaskGroup(element, catalogue) {
+  return {
+    id: 'certflow-user',
+    label: catalogue.labels.userGroup,
+    shouldOpen: true,
+    entries: [
+      { id: 'cf-form', element, catalogue, component: FormEntry, isEdited: isSelectEntryEdited },
+      {
+        id: 'cf-dueIn',
+        element,
+        name: 'dueIn',
+        label: catalogue.labels.dueIn,
+        description: catalogue.labels.dueInHelp,
+        component: PropertyTextEntry,
+        isEdited: isTextFieldEntryEdited,
+      },
+    ],
+  };
+}
+
+function roleGroup(element, catalogue) {
+  return {
+    id: 'certflow-lane',
+    label: catalogue.labels.laneGroup,
+    shouldOpen: true,
+    entries: [{ id: 'cf-role', element, catalogue, component: RoleEntry, isEdited: isSelectEntryEdited }],
+  };
+}
+
+function CertflowPropertiesProvider(propertiesPanel, config) {
+  this._catalogue = config;
+  propertiesPanel.registerProvider(400, this);
+}
+
+CertflowPropertiesProvider.$inject = ['propertiesPanel', 'config.certflow'];
+
+CertflowPropertiesProvider.prototype.getGroups = function (element) {
+  const catalogue = this._catalogue;
+  return (groups) => {
+    if (!catalogue) return groups;
+    if (is(element, 'bpmn:ServiceTask')) groups.splice(1, 0, serviceTaskGroup(element, catalogue));
+    if (is(element, 'bpmn:UserTask')) groups.splice(1, 0, userTaskGroup(element, catalogue));
+    if (is(element, 'bpmn:Lane')) groups.splice(1, 0, roleGroup(element, catalogue));
+    return groups;
+  };
+};
+
+export default {
+  __init__: ['certflowPropertiesProvider'],
+  certflowPropertiesProvider: ['type', CertflowPropertiesProvider],
+};

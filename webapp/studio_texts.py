@@ -1,0 +1,65 @@
+"""The texts of the studio's modeler and properties panel (bpmn-js speaks English): handed to
+its `translate` service in the page's language (issue 12: nothing a person sees is developer
+text). Keys are bpmn-js's own English templates."""
+
+from flask_babel import lazy_gettext
+
+MODELER_TEXTS = {
+    "Activate hand tool": lazy_gettext("Activate hand tool"),
+    "Activate lasso tool": lazy_gettext("Activate lasso tool"),
+    "Activate create/remove space tool": lazy_gettext("Activate create/remove space tool"),
+    "Activate global connect tool": lazy_gettext("Activate global connect tool"),
+    "Create start event": lazy_gettext("Create start event"),
+    "Create intermediate/boundary event": lazy_gettext("Create intermediate/boundary event"),
+    "Create end event": lazy_gettext("Create end event"),
+    "Create gateway": lazy_gettext("Create gateway"),
+    "Create task": lazy_gettext("Create task"),
+    "Create expanded sub-process": lazy_gettext("Create expanded sub-process"),
+    "Create data object reference": lazy_gettext("Create data object reference"),
+    "Create data store reference": lazy_gettext("Create data store reference"),
+    "Create pool/participant": lazy_gettext("Create pool/participant"),
+    "Create group": lazy_gettext("Create group"),
+    "Append end event": lazy_gettext("Append end event"),
+    "Append gateway": lazy_gettext("Append gateway"),
+    "Append task": lazy_gettext("Append task"),
+    "Append intermediate/boundary event": lazy_gettext("Append intermediate/boundary event"),
+    "Append receive task": lazy_gettext("Append receive task"),
+    "Append message intermediate catch event": lazy_gettext(
+        "Append message intermediate catch event"
+    ),
+    "Append timer intermediate catch event": lazy_gettext("Append timer intermediate catch event"),
+    "Append conditional intermediate catch event": lazy_gettext(
+        "Append conditional intermediate catch event"
+    ),
+    "Append signal intermediate catch event": lazy_gettext(
+        "Append signal intermediate catch event"
+    ),
+    "Append compensation activity": lazy_gettext("Append compensation activity"),
+    "Add text annotation": lazy_gettext("Add text annotation"),
+    "Add lane above": lazy_gettext("Add lane above"),
+    "Add lane below": lazy_gettext("Add lane below"),
+    "Divide into two lanes": lazy_gettext("Divide into two lanes"),
+    "Divide into three lanes": lazy_gettext("Divide into three lanes"),
+    "Change element": lazy_gettext("Change element"),
+    "Delete": lazy_gettext("Delete"),
+    "Connect to other element": lazy_gettext("Connect to other element"),
+    "Connect using association": lazy_gettext("Connect using association"),
+    "Connect using data input association": lazy_gettext("Connect using data input association"),
+    "General": lazy_gettext("General"),
+    "Name": lazy_gettext("Name"),
+    "ID": lazy_gettext("ID"),
+    "Documentation": lazy_gettext("Documentation"),
+    "Element documentation": lazy_gettext("Element documentation"),
+    "Process documentation": lazy_gettext("Process documentation"),
+    "Executable": lazy_gettext("Executable"),
+    "Version tag": lazy_gettext("Version tag"),
+    "Process ID": lazy_gettext("Process ID"),
+    "Process name": lazy_gettext("Process name"),
+    "Condition": lazy_gettext("Condition"),
+    "Extension properties": lazy_gettext("Extension properties"),
+}
+
+
+def modeler_texts() -> dict[str, str]:
+    """{bpmn-js template: its text in the current language}."""
+    return {key: str(text) for key, text in MODELER_TEXTS.items()}
