@@ -332,7 +332,7 @@ def _appointment_letter(
     document = create_document(
         act.session,
         kind="appointment_letter",
-        title=f"审查委任书（{reference}，{kind}）",
+        title_facts={"reference": reference, "audit_kind": audit.kind},
         body=body,
         organisation_id=audit.organisation_id,
         application_id=audit.application_id,
