@@ -424,6 +424,10 @@ def test_the_inbox_names_the_organisation_of_a_case_before_its_application(site)
     inbox = text(browser.get("/"))
     assert "提交认证申请" in inbox
     assert '<span class="org">福州优服电器有限公司</span>' in inbox
+    # Found by the organisation's name as well (the inbox's search).
+    row = '<span class="org">福州优服电器有限公司</span>'
+    assert row in text(browser.get("/?q=优服电器"))
+    assert row not in text(browser.get("/?q=乙公司"))
     with site.app_context():
         binding = db.session.scalars(select(CaseBinding)).one()
         task = client_task(site, binding.instance_id)
