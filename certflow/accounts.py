@@ -31,6 +31,27 @@ def create_user(
     return user
 
 
+# The demo users' names (issue 10): a person's name is one name, shown in headers, lists and
+# documents — never "role + English + (demo)". The auditors' HR records (domain/demo.py) carry
+# the same names.
+DEMO_DISPLAY_NAMES: dict[str, str] = {
+    "client": "赵敏",
+    "market": "孙丽",
+    "scheduler": "周平",
+    "hr": "吴芳",
+    "team_leader": "张组长",
+    "auditor": "李审查",
+    "tech_expert": "王专家",
+    "mystery_shopper": "郑明",
+    "audit_dept": "冯涛",
+    "technical_dept": "陈静",
+    "complaints": "褚燕",
+    "process_owner": "卫东",
+    "quality_manager": "蒋华",
+    "admin": "沈磊",
+}
+
+
 def ensure_demo_users(session: Session, now: datetime, logins_file: Path) -> list[tuple[str, str]]:
     """One demo user per role (`demo_<role>`), with random passwords written to `logins_file`
     (0600, under instance/): nothing secret is kept in the repository."""
@@ -45,7 +66,7 @@ def ensure_demo_users(session: Session, now: datetime, logins_file: Path) -> lis
             username,
             password=password,
             roles={role.id},
-            display_name=f"{role.name_zh} {role.name_en} (demo)",
+            display_name=DEMO_DISPLAY_NAMES[role.id],
             now=now,
         )
         created.append((username, password))

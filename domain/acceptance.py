@@ -137,7 +137,7 @@ def issue_not_accepted_notice(act: Acting, application_id: int) -> Document:
     return create_document(
         act.session,
         kind="not_accepted_notice",
-        title=f"不予受理认证申请通知书（{application.number}）",
+        title_facts={"reference": application.number},
         body=body,
         organisation_id=organisation.id,
         application_id=application.id,

@@ -161,7 +161,7 @@ def notify_refusal(session: Session, *, change_id: int, actor: str, now: datetim
     document = create_document(
         session,
         kind=REFUSAL_KIND,
-        title=f"变更不予批准通知 Change refused — {change.reference}",
+        title_facts={"reference": change.reference},
         body=render_letter(
             "change_refusal_notice",
             change=change,
@@ -407,7 +407,7 @@ def _change_notice(
     return create_document(
         session,
         kind=CHANGE_NOTICE_KIND,
-        title=f"证书变更通知 Certificate changed — {new.number}",
+        title_facts={"reference": new.number},
         body=render_letter(
             "certificate_change_notice",
             change=change,

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from domain import (  # noqa: F401  (importing registers the sources)
     options_audit,
     options_changes,
+    options_indicators,
     options_people,
 )
 from domain.options import (

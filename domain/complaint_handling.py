@@ -57,7 +57,6 @@ def _letter(
     complaint: Complaint,
     *,
     kind: str,
-    title: str,
     template: str,
     facts: dict[str, Any],
     data: dict[str, Any],
@@ -71,7 +70,7 @@ def _letter(
     document = create_document(
         session,
         kind=kind,
-        title=title,
+        title_facts={"reference": complaint.reference},
         body=body,
         organisation_id=complaint.organisation_id,
         application_id=complaint.application_id,
@@ -102,7 +101,6 @@ def acknowledge(
         session,
         complaint,
         kind=ACKNOWLEDGEMENT_KIND,
-        title=f"投诉/申诉受理回执 Acknowledgement — {complaint.reference}",
         template="complaint_acknowledgement",
         facts={"received_on": received_on.isoformat(), "due": due},
         data={"received_on": received_on.isoformat(), "reply_due_on": due, **timers},
@@ -138,7 +136,6 @@ def remind(session: Session, *, complaint_id: int, actor: str, now: datetime) ->
         session,
         complaint,
         kind=REMINDER_KIND,
-        title=f"投诉答复提醒 Reply reminder — {complaint.reference}",
         template="complaint_reminder",
         facts={"due": due, "days_left": days_left},
         data={"reply_due_on": due, "days_left": days_left},
@@ -232,7 +229,6 @@ def link_follow_up(session: Session, *, complaint_id: int, actor: str, now: date
         session,
         complaint,
         kind=FOLLOW_UP_KIND,
-        title=f"投诉后续措施 Complaint follow-up — {complaint.reference}",
         template="complaint_follow_up",
         facts={
             "number": _certificate_number(session, complaint),
@@ -267,7 +263,6 @@ def reply(session: Session, *, complaint_id: int, actor: str, now: datetime) -> 
         session,
         complaint,
         kind=REPLY_KIND,
-        title=f"投诉/申诉答复 Reply — {complaint.reference}",
         template="complaint_reply",
         facts={
             "received_on": china_date(complaint.received_at).isoformat(),

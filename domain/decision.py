@@ -158,7 +158,7 @@ def issue_refusal_notice(act: Acting, application_id: int, decision_id: int) -> 
     return create_document(
         act.session,
         kind=REFUSAL_KIND,
-        title=f"不予注册通知 Notice of refusal — {application.number}",
+        title_facts={"reference": application.number},
         body=render_letter(
             "refusal_notice", application=application, organisation=organisation, decision=decision
         ),

@@ -6,6 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from certflow.accounts import DEMO_DISPLAY_NAMES
 from certflow.models import User
 from domain.models import Auditor
 
@@ -15,21 +16,21 @@ REGISTRATION_YEARS = 2
 # username → HR record (registration numbers are obviously fictitious)
 DEMO_AUDITORS: dict[str, dict] = {
     "demo_team_leader": {
-        "name": "张组长（演示）",
+        "name": DEMO_DISPLAY_NAMES["team_leader"],
         "registration_number": "DEMO-CCAA-SC-0001",
         "level": "senior",
         "team_leader_qualified": True,
         "is_technical_expert": False,
     },
     "demo_auditor": {
-        "name": "李审查（演示）",
+        "name": DEMO_DISPLAY_NAMES["auditor"],
         "registration_number": "DEMO-CCAA-SC-0002",
         "level": "auditor",
         "team_leader_qualified": False,
         "is_technical_expert": False,
     },
     "demo_tech_expert": {
-        "name": "王专家（演示）",
+        "name": DEMO_DISPLAY_NAMES["tech_expert"],
         "registration_number": None,
         "level": None,
         "team_leader_qualified": False,

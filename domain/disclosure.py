@@ -121,7 +121,7 @@ def notify_client(
     notice = create_document(
         session,
         kind=NOTICE_KIND,
-        title=f"信息披露事先通知 Notice of disclosure — {reference}",
+        title_facts={"reference": reference},
         body=render_letter(
             "disclosure_notice",
             organisation=organisation,
@@ -205,7 +205,7 @@ def record_disclosure(
     record = create_document(
         session,
         kind=RECORD_KIND,
-        title=f"信息披露记录 Disclosure record — {reference}",
+        title_facts={"reference": reference},
         body=render_letter(
             "disclosure_record",
             disclosure=disclosure,

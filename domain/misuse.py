@@ -176,7 +176,7 @@ def _notice(
     return create_document(
         session,
         kind=NOTICE_KIND,
-        title=f"认证证书和标志误用通知 Notice of misuse — {case.reference}",
+        title_facts={"reference": case.reference},
         body=render_letter("misuse_notice", certificate=certificate, case=case, deadline=deadline),
         organisation_id=certificate.organisation_id,
         application_id=certificate.application_id,
@@ -217,7 +217,7 @@ def close(
     record = create_document(
         session,
         kind=CLOSURE_KIND,
-        title=f"误用案件结案 Misuse case closed — {case.reference}",
+        title_facts={"reference": case.reference},
         body=render_letter(
             "misuse_closure", case=case, certificate=certificate, outcome=outcome, note=note
         ),

@@ -81,7 +81,7 @@ def issue_report(act: Acting, audit_id: int, deadlines: Deadlines) -> dict:
     document = create_document(
         act.session,
         kind=REPORT_KIND,
-        title=f"不符合报告 Nonconformity report — {application.number}",
+        title_facts={"reference": application.number},
         body=render_letter(
             "nc_report",
             application=application,
@@ -253,7 +253,7 @@ def send_reminder(act: Acting, audit_id: int) -> Document:
     return create_document(
         act.session,
         kind=REMINDER_KIND,
-        title=f"不符合整改提醒 Reminder: nonconformities — {application.number}",
+        title_facts={"reference": application.number},
         body=render_letter(
             "nc_reminder",
             application=application,

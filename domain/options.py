@@ -26,9 +26,10 @@ class Choice:
     reason, naming the rule (the option is then shown disabled and refused at submit)."""
 
     value: int | str
-    label: str
+    label: str  # a name, or a text in Chinese (the source language)
     facts: tuple[tuple[str, dict[str, Any]], ...] = ()  # (fact code, its values)
     refusal: str | None = None
+    label_en: str | None = None  # the label in English, when it is a text rather than a name
 
     @property
     def enabled(self) -> bool:

@@ -25,7 +25,8 @@ from domain.team import (
 NC_LABEL_CHARS = 80
 
 
-def _audit(ctx: OptionContext) -> Audit | None:
+def audit_of(ctx: OptionContext) -> Audit | None:
+    """The audit the task's data names (``audit_id``), if any."""
     audit_id = ctx.data.get("audit_id")
     if isinstance(audit_id, bool) or not isinstance(audit_id, int) or not 0 < audit_id < 2**31:
         return None
@@ -47,7 +48,7 @@ def auditors(ctx: OptionContext) -> list[Choice]:
     the last on-site day (the form's date, else the audit's, else today). Shown: registration
     and its validity, field competence, leader qualification, whether the person may audit
     alone (R-7.2.3) and the impartiality flags (R-7.2.1(5)) team.appoint records."""
-    audit = _audit(ctx)
+    audit = audit_of(ctx)
     onsite_start = _day(ctx.data.get("onsite_start")) or (audit.start_date if audit else None)
     onsite_end = (
         _day(ctx.data.get("onsite_end"))
@@ -103,7 +104,7 @@ EXPERT_DOES_NOT_AUDIT = (
 def team_members(ctx: OptionContext) -> list[Choice]:
     """The members of the audit's team; with ``"auditing": true`` only those who audit
     (technical experts never do, R-7.2.4)."""
-    audit = _audit(ctx)
+    audit = audit_of(ctx)
     if audit is None:
         return []
     auditing = bool(ctx.params.get("auditing"))
@@ -131,7 +132,7 @@ def team_members(ctx: OptionContext) -> list[Choice]:
 def client_sites(ctx: OptionContext) -> list[Choice]:
     """The active service sites of the audited organisation, and the new site a scope
     extension audits (R-9.4.1: inactive until the change is applied)."""
-    audit = _audit(ctx)
+    audit = audit_of(ctx)
     if audit is None:
         return []
     sites = active_sites(ctx.session, audit.organisation_id)
@@ -166,7 +167,7 @@ AWAITING = {"answer": AWAITING_ANSWER, "verification": AWAITING_VERIFICATION}
 def nonconformities(ctx: OptionContext) -> list[Choice]:
     """The audit's nonconformities awaiting what the declaration's ``awaiting`` names (an
     answer of the client, a verification); all of them without it."""
-    audit = _audit(ctx)
+    audit = audit_of(ctx)
     if audit is None:
         return []
     statuses = AWAITING.get(str(ctx.params.get("awaiting")))

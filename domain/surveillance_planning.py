@@ -83,7 +83,7 @@ def remind(
     document = create_document(
         session,
         kind=REMINDER_KIND,
-        title=f"监督审查提醒 Surveillance reminder — {certificate.number} ({number})",
+        title_facts={"reference": certificate.number, "number": number},
         body=render_letter(
             "surveillance_reminder",
             certificate=certificate,
@@ -152,7 +152,7 @@ def open_extra(
     document = create_document(
         session,
         kind=EXTRA_TRIGGER_KIND,
-        title=f"额外监督审查 Extra surveillance — {certificate.number}",
+        title_facts={"reference": certificate.number},
         body=render_letter(
             "extra_surveillance_trigger",
             certificate=certificate,

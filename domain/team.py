@@ -229,6 +229,8 @@ def impartiality_flags(
     if not ids:
         return []
     names = {n.auditor_id: n.person for n in nominees}
+    # The name alone, for instructions (issue 10: people are named, never shown by id).
+    plain = {n.auditor_id: n.auditor.name for n in nominees if n.auditor is not None}
     flags: list[dict[str, Any]] = []
     earlier = session.execute(
         select(AuditTeamMember.auditor_id, AuditTeamMember.role, Audit)
@@ -245,6 +247,7 @@ def impartiality_flags(
         flags.append(
             {
                 "auditor_id": auditor_id,
+                "auditor_name": plain[auditor_id],
                 "flag": "audited_before",
                 "detail": f"{names[auditor_id]} 曾审查该组织 audited this organisation before: "
                 f"{AUDIT_KINDS.get(other.kind, other.kind)} #{other.id} ({when}) as {role}",
@@ -265,6 +268,7 @@ def impartiality_flags(
             flags.append(
                 {
                     "auditor_id": conflict.auditor_id,
+                    "auditor_name": plain[conflict.auditor_id],
                     "flag": "conflict_of_interest",
                     "detail": f"{names[conflict.auditor_id]} 两年内曾"
                     f"{CONFLICT_KINDS.get(conflict.kind, conflict.kind)}"
@@ -328,7 +332,7 @@ def _appointment_letter(
     document = create_document(
         act.session,
         kind="appointment_letter",
-        title=f"审查委任书（{reference}，{kind}）",
+        title_facts={"reference": reference, "audit_kind": audit.kind},
         body=body,
         organisation_id=audit.organisation_id,
         application_id=audit.application_id,
@@ -421,4 +425,11 @@ def appoint_audit_team(
     act.session.flush()
     act.session.expire(audit, ["team"])
     letter_id = _appointment_letter(act, audit, nominees, texts, start, end)
-    return {"appointed": True, "refusals": [], "flags": flags, "letter_document_id": letter_id}
+    return {
+        "appointed": True,
+        "refusals": [],
+        "flags": flags,
+        "letter_document_id": letter_id,
+        # Who is on the team, by name (the instructions of the later tasks list it).
+        "team": [{"name": n.auditor.name, "role": n.role} for n in nominees if n.auditor],
+    }

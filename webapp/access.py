@@ -227,7 +227,8 @@ def organisation_link(organisation_id: Any) -> InstanceLink:
 
 def task_organisations(tasks: list[Any]) -> dict[str, list[Organisation]]:
     """Organisations of several tasks at once (for a page of the inbox): through the
-    applications linked to each task's instance (id or business key)."""
+    applications linked to each task's instance (id or business key) and the binding of a case
+    a client started."""
     if not tasks:
         return {}
     instance_ids = sorted({t.instance_id for t in tasks})
@@ -238,6 +239,13 @@ def task_organisations(tasks: list[Any]) -> dict[str, list[Organisation]]:
         .where(or_(Application.instance_id.in_(instance_ids), Application.number.in_(keys)))
         .order_by(Organisation.id)
     ).all()
+    # A case a client started is its organisation's before the application names it (R-11).
+    bound = db.session.execute(
+        select(CaseBinding.instance_id, Organisation)
+        .join(Organisation, Organisation.id == CaseBinding.organisation_id)
+        .where(CaseBinding.instance_id.in_(instance_ids))
+    ).all()
+    rows = [*rows, *((instance_id, None, organisation) for instance_id, organisation in bound)]
     result: dict[str, list[Organisation]] = {}
     for task in tasks:
         found = result.setdefault(task.id, [])

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from certflow.db import db
 from domain import choices
+from webapp.process_texts import request_language
 from webapp.runtime import get_clock
 
 UNAVAILABLE = "x-unavailable"
@@ -48,7 +49,9 @@ def choice_title(choice: choices.Choice) -> str:
     """The label with its facts, in the visitor's language."""
     texts = _fact_texts()
     facts = [texts[code](values) for code, values in choice.facts if code in texts]
-    return f"{choice.label} — {'；'.join(facts)}" if facts else choice.label
+    english = choice.label_en is not None and request_language() == "en"
+    label = choice.label_en if english else choice.label
+    return f"{label} — {'；'.join(facts)}" if facts else str(label)
 
 
 def with_options(

@@ -13,10 +13,10 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from certflow.db import db
-from domain.models import Application, Organisation
+from domain.models import Application, CaseBinding, Organisation
 from engine.service import TASK_SORTS, TaskFilter
 from webapp.access import (
     Viewer,
@@ -135,11 +135,12 @@ def tab_filter(tab: str, viewer: Viewer) -> TaskFilter:
 
 
 def _search_by_organisation(pattern_text: str):
-    """Instance link: a linked application's organisation name contains the text."""
+    """Instance link: the name of the organisation of a linked application, or of the binding
+    of a case a client started (before its application), contains the text."""
     pattern = _like(pattern_text)
 
     def link(instance_id, business_key):
-        return (
+        by_application = (
             select(Application.id)
             .join(Organisation, Organisation.id == Application.organisation_id)
             .where(
@@ -148,6 +149,16 @@ def _search_by_organisation(pattern_text: str):
             )
             .exists()
         )
+        by_binding = (
+            select(CaseBinding.id)
+            .join(Organisation, Organisation.id == CaseBinding.organisation_id)
+            .where(
+                CaseBinding.instance_id == instance_id,
+                Organisation.name.ilike(pattern, escape="\\"),
+            )
+            .exists()
+        )
+        return or_(by_application, by_binding)
 
     return link
 

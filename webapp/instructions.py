@@ -48,6 +48,13 @@ def fill_placeholders(text: str, data: Mapping[str, Any]) -> str:
         return str(escape(text))
 
 
+def case_reference(business_key: str | None, organisation_names: list[str]) -> str:
+    """How a person knows the case (issue 10): its number — the application's, or the
+    certificate's for the lifecycle — and the organisation, never an internal id. Instructions
+    show it as `{{ case }}`."""
+    return " · ".join(part for part in (business_key, "、".join(organisation_names)) if part)
+
+
 def render_instructions(text: str | None, data: Mapping[str, Any]) -> Markup:
     if not text or not text.strip():
         return Markup("")

@@ -41,7 +41,7 @@ def _deployed_english() -> dict[str, str]:
     return merged
 
 
-def _language() -> str:
+def request_language() -> str:
     """The page's language; for the JSON API the client's Accept-Language (default: the source)."""
     if request.path.startswith("/api/"):
         best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
@@ -51,7 +51,7 @@ def _language() -> str:
 
 def translations() -> dict[str, str]:
     """{Chinese source: text to show} for this request ({} when it is in Chinese)."""
-    if _language() != "en":
+    if request_language() != "en":
         return {}
     cached = request.environ.get("certflow.process_texts")
     if cached is None:

@@ -229,7 +229,7 @@ def record_mystery_shopping(
     create_document(
         act.session,
         kind=MYSTERY_SHOPPING_KIND,
-        title=f"暗访及随机调查记录 Mystery shopping record — {application.number}",
+        title_facts={"reference": application.number},
         body=render_letter(
             "mystery_shopping_record", application_number=application.number, record=record
         ),

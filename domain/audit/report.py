@@ -45,7 +45,7 @@ def issue_report(act: Acting, audit_id: int) -> Document:
     return create_document(
         act.session,
         kind=REPORT_KIND,
-        title=f"审查报告 Audit report — {application.number}",
+        title_facts={"reference": application.number},
         body=render_report(data),
         organisation_id=audit.organisation_id,
         application_id=application.id,

@@ -414,3 +414,22 @@ def test_signed_in_users_are_sent_from_the_sign_up_to_their_start_page(site):
     assert client.get("/signup").headers["Location"].endswith("/home")
     market = signed_in(site, "mia")
     assert market.get("/signup").headers["Location"] == "/"
+
+
+def test_the_inbox_names_the_organisation_of_a_case_before_its_application(site):
+    """Issue 10: a case the client started is bound to its organisation (CaseBinding) before the
+    application exists; the inbox's case column names that organisation, not "—"."""
+    browser = signed_up(site)
+    assert browser.post("/home/apply").status_code == 303
+    inbox = text(browser.get("/"))
+    assert "提交认证申请" in inbox
+    assert '<span class="org">福州优服电器有限公司</span>' in inbox
+    # Found by the organisation's name as well (the inbox's search).
+    row = '<span class="org">福州优服电器有限公司</span>'
+    assert row in text(browser.get("/?q=优服电器"))
+    assert row not in text(browser.get("/?q=乙公司"))
+    with site.app_context():
+        binding = db.session.scalars(select(CaseBinding)).one()
+        task = client_task(site, binding.instance_id)
+    # The task page's heading names it too.
+    assert "福州优服电器有限公司" in text(browser.get(f"/tasks/{task.id}"))

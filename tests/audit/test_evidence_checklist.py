@@ -1,10 +1,12 @@
 """The evidence checklist in the domain (R-8.5.2, R-8.5.4, R-3): what is recorded so far, the
 running score of a day's rows on top of it, and the submit-time row checks, on both databases."""
 
+import json
 import random
 from datetime import timedelta
 
 from certflow.db import db
+from domain import choices
 from domain.audit.checklist import checklist_state, running_score
 from domain.audit.evidence import evidence_problems
 from domain.scoring import score_audit
@@ -18,6 +20,7 @@ from tests.audit.test_handlers_audit import (
     make_case,
     start_onsite,
 )
+from tests.paths import PROCESSES
 
 
 def random_results(rng: random.Random, items) -> list[dict]:
@@ -173,3 +176,33 @@ def test_evidence_problems_name_the_row_and_field(ctx, clock) -> None:
     assert problems["findings/2/result"][0].startswith("R-3")
     assert problems["findings/5/evidence"][0].startswith("R-8.5.4")
     assert evidence_problems(db.session, evidence_params(case, all_conform())) == {}
+
+
+def test_special_items_are_options_of_the_audits_indicator_set(ctx, clock) -> None:
+    """Issue 10, R-3: the evidence form's special deductions and bonus items come from the
+    indicator set (code as value, wording as label in both languages); a code the set does
+    not hold is refused at submit naming the rule."""
+    now = clock.now()
+    case = make_case(db.session, now)
+    data = {"audit_id": case.audit.id}
+    deductions = choices.resolve(
+        db.session, now, {"source": "special_items", "kind": "deductions"}, data
+    )
+    assert [(c.value, c.label, c.label_en) for c in deductions] == [
+        (s.code, s.text_zh, s.text_en) for s in INDICATORS.special_deductions
+    ]
+    bonus = choices.resolve(db.session, now, {"source": "special_items", "kind": "bonus"}, data)
+    assert [c.value for c in bonus] == [s.code for s in INDICATORS.special_bonus]
+    assert choices.resolve(db.session, now, {"source": "special_items"}, data) == []
+
+    schema = json.loads((PROCESSES / "forms" / "evidence.json").read_text())
+    submitted = {
+        "special_deductions": [
+            {"code": "SD-2", "evidence": "x"},
+            {"code": "SB-1", "evidence": "x"},
+        ],
+        "special_bonus": [{"code": "SB-3", "evidence": "x"}],
+    }
+    errors = choices.problems(db.session, now, schema, submitted, data)
+    assert list(errors) == ["special_deductions/1/code"]
+    assert errors["special_deductions/1/code"][0].startswith("R-3")

@@ -146,7 +146,11 @@ def test_answers_and_reminder(ctx, clock) -> None:
     reminder = call("nc.send_reminder", {"audit_id": audit.id}, now, actor="system")
     document = db.session.get(Document, reminder["document_id"])
     assert document.kind == "nc_reminder"
-    assert document.data == {"deadline": "2026-02-03", "pending": ["NC-1", "NC-2"]}
+    assert document.data == {
+        "deadline": "2026-02-03",
+        "pending": ["NC-1", "NC-2"],
+        "title_facts": {"reference": "APP-2026-0001"},  # the title in each page's language
+    }
     answers = {"audit_id": audit.id, "answers": [answer(first), answer(second)]}
     assert call("nc.record_answers", answers, now, actor=CLIENT) == {}
     assert {(nc.status, nc.rounds) for nc in ncs(audit)} == {("answered", 1)}

@@ -319,6 +319,12 @@ def test_audited_before_is_flagged_and_recorded(case, people, clock):
     ]
     assert "李审查" in result["flags"][0]["detail"]
     assert "2023-03-01" in result["flags"][0]["detail"]
+    # Issue 10: instructions name people, never show their ids.
+    assert result["flags"][0]["auditor_name"] == "李审查"
+    assert result["team"] == [
+        {"name": people["leader"].name, "role": "leader"},
+        {"name": "李审查", "role": "auditor"},
+    ]
     row = db.session.scalars(
         select(AuditTeamMember).where(
             AuditTeamMember.audit_id == audit.id,

@@ -30,6 +30,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from certflow.accounts import DEMO_DISPLAY_NAMES
 from tests.conftest import make_app
 
 pytestmark = pytest.mark.browser
@@ -51,9 +52,10 @@ TO_CLIENT = "签收时请注明签收人姓名"  # a staff comment addressed to 
 # The client's evidence files with its NC answers (round 1, round 2), through the file input.
 NC_EVIDENCE = (("org-chart-draft.pdf",), ("org-chart-approved.pdf", "duty-assignment.txt"))
 # Developer words in what a person reads on a task page (labels, hints, instructions).
+# JSON's literals are lowercase: "False service commitments" (an indicator's wording) is English.
 DEVELOPER_WORDS = re.compile(
-    r"\bparams?\b|\bparameters?\b|参数|字段名|/api/|\bnull\b|\b422\b|validator|验证器"
-    r"|\bhandlers?\b|\btrue\b|\bfalse\b|processes/|\.json\b|\b[a-z]+_[a-z_]+\b",
+    r"\bparams?\b|\bparameters?\b|参数|字段名|/api/|(?-i:\bnull\b)|\b422\b|validator|验证器"
+    r"|\bhandlers?\b|(?-i:\btrue\b|\bfalse\b)|processes/|\.json\b|\b[a-z]+_[a-z_]+\b",
     re.I,
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -243,7 +245,15 @@ def client_applies(page: Page, inst: Instance, tmp_path: Path) -> None:
 
     sign_up(page, inst, org="福州优服电器有限公司", uscc=USCC, username=CLIENT, lang="zh")
     look(page, inst, "client")
-    apply_with_files(page, tmp_path, complete_label=COMPLETE)
+    # Issue 10: the bound case is the organisation's from its start — the inbox names it.
+    page.click("#apply-button")
+    page.wait_for_url(re.compile(r"/tasks/"))
+    task_url = page.url
+    page.goto(f"{inst.url}/")
+    expect(page.locator("td .org").first).to_have_text("福州优服电器有限公司")
+    look(page, inst, "client")
+    page.goto(task_url)
+    apply_with_files(page, tmp_path, complete_label=COMPLETE, started=True)
     look(page, inst, "client")
     page.goto(f"{inst.url}/home")
     dump(page, "client-home")
@@ -355,6 +365,12 @@ def two_day_audit(page: Page, inst: Instance, day) -> None:
     day_two = [item for item in INDICATORS.items if not item.code.startswith("5.1.")]
     sign_in(page, inst, "demo_auditor")
     open_task(page, inst, "staff", "收集审查证据")
+    # Issue 10: the case by its number and organisation (never "审查 1"); the special
+    # deductions and bonus items offered by their wording.
+    expect(page.locator(".instructions")).to_contain_text("福州优服电器有限公司")
+    expect(page.locator(".instructions")).not_to_contain_text(re.compile(r"审查 \d"))
+    deduction = page.locator('select[name="f/special_deductions/0/code"] option')
+    expect(deduction.nth(1)).to_have_text(INDICATORS.special_deductions[0].text_zh)
     for item in day_one:
         if item is day_one[0]:
             fill_item(page, item, result="nonconform", evidence="未设立售后服务部门")
@@ -499,6 +515,7 @@ def test_the_initial_certification_in_the_browser_by_its_people(
 
         return (date.fromisoformat(start) + timedelta(days=n)).isoformat()
 
+    inst.typed.update(DEMO_DISPLAY_NAMES.values())  # people's names are data, not labels
     client_applies(page, inst, tmp_path)
     market_accepts_and_contracts(page, inst)
     scheduler_plans(page, inst, day)
@@ -539,6 +556,8 @@ def problems_seen(inst: Instance) -> list[str]:
     problems = []
     for seen in inst.visited:
         where = f"{seen.who} {seen.url}"
+        if "(demo)" in seen.text:
+            problems.append(f"{where}: a demo account's name is not a person's name")
         if "{{" in seen.text or "{%" in seen.text:
             at = max(seen.text.find("{{"), seen.text.find("{%"))
             problems.append(f"{where}: template syntax shown: {seen.text[at - 80 : at + 80]!r}")
@@ -593,6 +612,13 @@ def client_walks_its_pages(page: Page, inst: Instance) -> None:
     page.goto(f"{inst.url}/home")
     look(page, inst, "client")
     dump(page, "client-home-certified")
+    # Issue 10: document titles from the letters catalogue, one language per page.
+    titles = page.locator("#my-documents li a").all_inner_texts()
+    assert titles and not [t for t in titles if LATIN_WORD.search(t.replace("APP-", ""))], titles
+    page.goto(f"{inst.url}/home?lang=en")
+    titles = page.locator("#my-documents li a").all_inner_texts()
+    assert titles and not [t for t in titles if CJK.search(t)], titles
+    page.goto(f"{inst.url}/home?lang=zh_CN")
     page.click("#case-link")
     look(page, inst, "client")
     case_url = page.url

@@ -1,5 +1,6 @@
 """The `certflow` command line, run in-process against a real SQLite file."""
 
+import re
 import sqlite3
 import stat
 
@@ -64,6 +65,22 @@ def test_init_creates_and_upgrades_without_losing_data(cli):
     assert len(users) == len(ROLES)
     assert ("demo_scheduler", "scheduler") in users
     assert revision == head_revision()
+
+
+def test_demo_users_have_one_plain_name_each(cli):
+    """Issue 10: the demo users' names are shown in headers, lists and documents — one person's
+    name each, never "审查组长 Team leader (demo)"; the auditors' HR records carry the same."""
+    assert cli("init", "--demo").exit_code == 0
+    with sqlite3.connect(cli.db_file) as conn:
+        names = dict(conn.execute("select username, display_name from user_account"))
+        auditors = conn.execute(
+            "select u.display_name, a.name from auditor a join user_account u on u.id = a.user_id"
+        ).fetchall()
+    assert len(names) == len(ROLES) and len(set(names.values())) == len(ROLES)
+    for username, name in names.items():
+        assert re.fullmatch(r"[\u4e00-\u9fff]{2,4}", name), (username, name)
+    assert names["demo_team_leader"] == "张组长"
+    assert len(auditors) == 3 and all(user == hr for user, hr in auditors)
 
 
 def test_deploy_token_and_clock(cli):

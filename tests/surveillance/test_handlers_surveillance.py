@@ -206,6 +206,7 @@ def test_remind_writes_a_reminder_document(ctx) -> None:
         "due": "2027-03-09",
         "hard_limit": "2027-03-09",
         "audit_id": document.audit_id,
+        "title_facts": {"reference": certificate.number, "number": 1},
     }
     assert "2027-03-01 – 2027-03-02" in document.body
 

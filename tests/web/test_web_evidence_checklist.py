@@ -293,3 +293,65 @@ def test_a_finding_keeps_its_evidence_files_and_the_next_day_links_them(case, we
     row = page[page.index(f'data-item="{item.code}"') :]
     row = row[: row.index("checklist-inputs")]
     assert f'href="/files/{file_id}">组织机构图.pdf</a>' in row
+
+
+SPECIAL = load_indicator_set(DEFAULT_INDICATOR_SET_PATH)
+
+
+def test_special_items_are_chosen_by_their_wording_in_both_languages(case, web):
+    """Issue 10, R-3: special deductions and bonus items are chosen from the indicator set by
+    their wording, in the page's language — never typed as SD-n / SB-n codes."""
+    task = case.open_task("Task_CollectEvidence")
+    page = page_in(web, f"/tasks/{task.id}")
+    select_html = re.search(
+        r'<select[^>]*name="f/special_deductions/0/code"[^>]*>(.*?)</select>', page, re.S
+    )
+    assert select_html, "the special deduction is a choice"
+    offered = re.findall(r'<option value="(SD-\d+)">([^<]+)</option>', select_html.group(1))
+    assert offered == [(s.code, s.text_zh) for s in SPECIAL.special_deductions]
+    bonus = re.search(r'<select[^>]*name="f/special_bonus/0/code"[^>]*>(.*?)</select>', page, re.S)
+    assert bonus and SPECIAL.special_bonus[0].text_zh in bonus.group(1)
+    english = page_in(web, f"/tasks/{task.id}?lang=en")
+    assert SPECIAL.special_deductions[1].text_en in english
+    assert SPECIAL.special_deductions[1].text_zh not in english
+
+    day = {item.code: conform(item.code) for item in ITEMS}
+    form = day_form(case, page, day, more_days=False)
+    form.update({"f/special_deductions/0/code": "SD-2", "f/special_deductions/0/evidence": "处罚"})
+    response = web.post(f"/tasks/{task.id}", form)
+    assert response.status_code == 302, text(response)[:3000]
+    audit = db.session.scalars(select(Audit)).one()
+    db.session.refresh(audit)
+    assert audit.special_deductions == 1
+
+
+def test_the_api_offers_the_special_items_and_refuses_a_code_not_offered(app, case):
+    """The task schema lists the special items as oneOf with titles; a value not offered is a
+    422 on its field naming the rule (the engine's option check), and nothing is recorded."""
+    user = db.session.scalars(select(User).where(User.username == "li_auditor")).one()
+    token = issue_token(db.session, user, case.clock.now())
+    db.session.commit()
+    api = app.test_client()
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    task = case.open_task("Task_CollectEvidence")
+    schema = api.get(f"/api/v1/tasks/{task.id}", headers=headers).json["form_schema"]
+    code = schema["properties"]["special_bonus"]["items"]["properties"]["code"]
+    assert code["oneOf"] == [{"const": s.code, "title": s.text_en} for s in SPECIAL.special_bonus]
+    data = {
+        "audit_day": case.today(),
+        "findings": [],
+        "special_deductions": [],
+        "special_bonus": [{"code": "SB-9", "evidence": "奖项"}],
+        "random_survey": None,
+        "daily_communication": "沟通",
+        "escalation": "none",
+        "escalation_details": None,
+        "terminate_reason": None,
+        "more_days": True,
+    }
+    response = api.post(f"/api/v1/tasks/{task.id}/complete", json={"data": data}, headers=headers)
+    assert response.status_code == 422, response.json
+    assert "special_bonus/0/code" in json.dumps(response.json) and "R-3" in json.dumps(
+        response.json
+    )
+    assert case.open_task("Task_CollectEvidence").id == task.id
