@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from domain.application import check_client_may_apply
 from domain.contract import check_contract_number_free, check_signature_dates
+from domain.declarations import check_attestation
 from domain.form_checks import CheckCase, form_check
 from domain.models import Application, Organisation
 from domain.programme import check_programme_dates, check_shift_work_explained
@@ -50,3 +51,14 @@ def shift_work_explained(case: CheckCase) -> None:
     )
     if application is not None:
         check_shift_work_explained(application, case.data.get("shift_work_notes"))
+
+
+@form_check("application.attestation_fits")
+def attestation_fits(case: CheckCase) -> None:
+    """R-13: the attestation is given and dated within the last 30 days, not in the future; on
+    the supplement form only when the client resubmits (R-6.2.2b)."""
+    if case.data.get("resubmit") is False:
+        return
+    check_attestation(
+        case.data.get("truth_attestation"), case.data.get("attestation_signed_on"), case.now
+    )

@@ -10,6 +10,7 @@ from handlers import (  # noqa: F401  (importing a module registers its handlers
     complaints,
     contract,
     decision,
+    declarations,
     disclosure,
     form_checks,
     form_choices,

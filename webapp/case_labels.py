@@ -20,6 +20,11 @@ LABELS: dict[str, dict[str, Any]] = {
         "refused": lazy_gettext("Refused"),
         "terminated": lazy_gettext("Terminated"),
     },
+    "declaration": {  # what the applicant declared (R-13, R-11, R-6.2.2b)
+        "truth_attestation": lazy_gettext("Attestation of truth and legality"),
+        "public_information": lazy_gettext("Information made public acknowledged"),
+        "resubmission": lazy_gettext("Resubmitted after non-acceptance"),
+    },
     "application_kind": {
         "initial": lazy_gettext("Initial certification"),
         "recertification": lazy_gettext("Recertification"),
