@@ -18,6 +18,7 @@ from handlers import (  # noqa: F401  (importing a module registers its handlers
     misuse,
     nonconformity,
     programme,
+    random_survey,
     surveillance,
     team,
 )

@@ -296,13 +296,15 @@ class Case:
         )
 
     # -- R-7: programme, team, plan ------------------------------------------------------------
-    def programme(self, mystery_shopping: bool = True) -> None:
+    def programme(self, mystery_shopping: bool = True, random_survey: bool | None = None) -> None:
+        """The programme; the random survey (R-8.3) is planned with the mystery shopping (which
+        carries it) unless said otherwise."""
         self.complete(
             "Task_BuildProgramme",
             self.people.scheduler,
             {
                 "mystery_shopping": mystery_shopping,
-                "random_survey": True,
+                "random_survey": mystery_shopping if random_survey is None else random_survey,
                 "document_review_date": self.day(10),
                 "initial_audit_start": self.day(28),
                 "initial_audit_end": self.day(29),

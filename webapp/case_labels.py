@@ -122,6 +122,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "appointment_letter": lazy_gettext("Audit appointment"),
         "audit_report": lazy_gettext("Audit report"),
         "mystery_shopping_record": lazy_gettext("Mystery shopping record"),
+        "random_survey_record": lazy_gettext("Random survey record"),
         "nc_report": lazy_gettext("Nonconformity report"),
         "nc_reminder": lazy_gettext("Nonconformity reminder"),
         "refusal_notice": lazy_gettext("Notice of refusal"),

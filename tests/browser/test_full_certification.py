@@ -239,7 +239,7 @@ def client_applies(page: Page, inst: Instance, tmp_path: Path) -> None:
 
     sign_up(page, inst, org="福州优服电器有限公司", uscc=USCC, username=CLIENT, lang="zh")
     look(page, inst, "client")
-    apply_with_files(page, tmp_path, complete_label=COMPLETE)
+    apply_with_files(page, tmp_path, complete_label=COMPLETE, signed_on=inst.today())
     look(page, inst, "client")
     page.goto(f"{inst.url}/home")
     dump(page, "client-home")
