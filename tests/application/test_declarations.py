@@ -173,3 +173,34 @@ def test_a_resubmission_needs_what_was_supplemented_and_a_new_attestation(case):
     assert "R-13" in errors["attestation_signed_on"][0]
     assert db.session.scalars(select(Application)).one().status == "not_accepted"
     no_incident(case)
+
+
+def test_the_client_sees_the_reason_and_its_own_form_and_nothing_else_of_the_review(case, app):
+    """R-11: at the supplement task the client gets the reason of the notice (R-6.2.2b), not the
+    reviewer's internal answers; the page shows the reason in either language."""
+    from certflow.accounts import issue_token
+    from certflow.models import User
+    from tests.access.test_client_data import expected_view
+    from webapp.client_data import declared_by_element
+
+    case.apply()
+    case.review(accepted=False)
+    task = case.open_task("Task_SupplementApplication")
+    user = db.session.scalars(select(User).where(User.username == "wang_client")).one()
+    token = issue_token(db.session, user, case.clock.now())
+    db.session.commit()
+    answer = app.test_client().get(
+        f"/api/v1/tasks/{task.id}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 200, answer.json
+    full = case.engine.task_data(task)
+    fields = list(case.engine.task_form(task)["properties"])
+    paths = declared_by_element()["Task_SupplementApplication"]
+    assert answer.json["data"] == expected_view(full, fields, paths)
+    assert "man_days_basis" not in answer.json["data"] and "review" not in answer.json["data"]
+    reason = "暂无该领域审查员 no auditor for the field"
+    html = page(app, "wang_client", task.id)
+    assert reason in html and "补充申请并重新提交" in html
+    english = page(app, "wang_client", task.id, "?lang=en")
+    assert "Reason for non-acceptance: " + reason in english
+    assert "Supplement and resubmit" in english
