@@ -1,14 +1,17 @@
-"""Form checks of the application, contract and programme forms (R-11, R-6.2.2a, R-7.1.2,
-R-7.1.4, R-8.1): the rule functions application.register, contract.record and programme.create
-call (domain/*.py), on the submitted answers and the application."""
+"""Form checks of the application, contract, programme and survey forms (R-11, R-13,
+R-6.2.2a, R-7.1.2, R-7.1.4, R-8.1, R-8.3): the rule functions that application.register,
+record_declarations, contract.record, programme.create and record_onsite_survey call
+(domain/*.py), on the submitted answers and the case."""
 
 from sqlalchemy import select
 
 from domain.application import check_client_may_apply
 from domain.contract import check_contract_number_free, check_signature_dates
+from domain.declarations import check_attestation
 from domain.form_checks import CheckCase, form_check
-from domain.models import Application, Organisation
+from domain.models import Application, Audit, Organisation
 from domain.programme import check_programme_dates, check_shift_work_explained
+from domain.random_survey import check_onsite_survey
 
 
 @form_check("application.client_may_apply")
@@ -50,3 +53,30 @@ def shift_work_explained(case: CheckCase) -> None:
     )
     if application is not None:
         check_shift_work_explained(application, case.data.get("shift_work_notes"))
+
+
+@form_check("application.attestation_fits")
+def attestation_fits(case: CheckCase) -> None:
+    """R-13: the attestation is given and dated within the last 30 days, not in the future; on
+    the supplement form only when the client resubmits (R-6.2.2b)."""
+    if case.data.get("resubmit") is False:
+        return
+    check_attestation(
+        case.data.get("truth_attestation"), case.data.get("attestation_signed_on"), case.now
+    )
+
+
+@form_check("audit.onsite_survey_fits")
+def onsite_survey_fits(case: CheckCase) -> None:
+    """R-8.3: the survey was made during the on-site audit, with a sample and a satisfied count
+    within it (record_onsite_survey checks the same)."""
+    audit_id = case.data.get("audit_id")
+    audit = case.session.get(Audit, audit_id) if isinstance(audit_id, int) else None
+    if audit is not None:
+        check_onsite_survey(
+            audit,
+            case.data.get("survey_date"),
+            case.data.get("survey_sample_size"),
+            case.data.get("satisfied_count"),
+            case.now,
+        )

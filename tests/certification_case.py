@@ -204,26 +204,40 @@ class Case:
 
     def submit_application(self, requested_level: int = 4) -> None:
         self.complete(
-            "Task_SubmitApplication",
-            self.people.client,
-            {
-                "org_name": "福州优服电器有限公司",
-                "uscc": VALID_USCC,
-                "address": "福建省福州市鼓楼区五四路 1 号",
-                "contact_name": "王芳",
-                "contact_phone": "0591-88880000",
-                "contact_email": "service@yoofu.example.cn",
-                "requested_level": requested_level,
-                "scope": "家用电器的安装、维修、退换货及废旧回收服务",
-                "sites": SITES,
-                "shift_work": False,
-                "headcount": 120,
-                "legal_status_file": self.upload("legal_status", "营业执照.pdf"),
-                "service_documents_files": [self.upload("service_documents", "服务手册.pdf")],
-                "service_flowchart_file": self.upload("service_flowchart", "服务流程图.pdf"),
-                "other_certificate_files": [],
-            },
+            "Task_SubmitApplication", self.people.client, self.application_answers(requested_level)
         )
+
+    def application_answers(self, requested_level: int = 4) -> dict[str, Any]:
+        """The application form as the client fills it (R-6.1, R-11, R-13), files uploaded."""
+        return {
+            "org_name": "福州优服电器有限公司",
+            "uscc": VALID_USCC,
+            "address": "福建省福州市鼓楼区五四路 1 号",
+            "contact_name": "王芳",
+            "contact_phone": "0591-88880000",
+            "contact_email": "service@yoofu.example.cn",
+            "requested_level": requested_level,
+            "scope": "家用电器的安装、维修、退换货及废旧回收服务",
+            "sites": SITES,
+            "shift_work": False,
+            "headcount": 120,
+            "legal_status_file": self.upload("legal_status", "营业执照.pdf"),
+            "service_documents_files": [self.upload("service_documents", "服务手册.pdf")],
+            "service_flowchart_file": self.upload("service_flowchart", "服务流程图.pdf"),
+            "other_certificate_files": [],
+            **self.declarations(),
+        }
+
+    def declarations(self) -> dict[str, Any]:
+        """The signed attestation (R-13) and the acknowledgement of the public information
+        (R-11) the application form asks for."""
+        return {
+            "public_information_acknowledged": True,
+            "truth_attestation": True,
+            "attestation_signatory": "王总",
+            "attestation_position": "总经理",
+            "attestation_signed_on": self.today(),
+        }
 
     def review(self, accepted: bool = True) -> None:
         basis = "120 人，2 个固定场所 / 120 staff, 2 fixed sites"
@@ -245,6 +259,28 @@ class Case:
             },
         )
 
+    def supplement(self, resubmit: bool, files: list[int] | None = None) -> None:
+        """R-6.2.2b: after a non-acceptance the client supplements and resubmits, or gives up."""
+        if resubmit:
+            answers = {
+                "resubmit": True,
+                "changes": "已招聘家电领域审查员所需的补充资料 supplemented as asked",
+                "supplementary_files": files or [],
+                **self.declarations(),
+            }
+        else:
+            answers = {
+                "resubmit": False,
+                "changes": None,
+                "supplementary_files": [],
+                "public_information_acknowledged": False,
+                "truth_attestation": False,
+                "attestation_signatory": None,
+                "attestation_position": None,
+                "attestation_signed_on": None,
+            }
+        self.complete("Task_SupplementApplication", self.people.client, answers)
+
     def contract(self) -> None:
         self.complete(
             "Task_SignContract",
@@ -260,13 +296,15 @@ class Case:
         )
 
     # -- R-7: programme, team, plan ------------------------------------------------------------
-    def programme(self, mystery_shopping: bool = True) -> None:
+    def programme(self, mystery_shopping: bool = True, random_survey: bool | None = None) -> None:
+        """The programme; the random survey (R-8.3) is planned with the mystery shopping (which
+        carries it) unless said otherwise."""
         self.complete(
             "Task_BuildProgramme",
             self.people.scheduler,
             {
                 "mystery_shopping": mystery_shopping,
-                "random_survey": True,
+                "random_survey": mystery_shopping if random_survey is None else random_survey,
                 "document_review_date": self.day(10),
                 "initial_audit_start": self.day(28),
                 "initial_audit_end": self.day(29),

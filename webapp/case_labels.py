@@ -20,6 +20,11 @@ LABELS: dict[str, dict[str, Any]] = {
         "refused": lazy_gettext("Refused"),
         "terminated": lazy_gettext("Terminated"),
     },
+    "declaration": {  # what the applicant declared (R-13, R-11, R-6.2.2b)
+        "truth_attestation": lazy_gettext("Attestation of truth and legality"),
+        "public_information": lazy_gettext("Information made public acknowledged"),
+        "resubmission": lazy_gettext("Resubmitted after non-acceptance"),
+    },
     "application_kind": {
         "initial": lazy_gettext("Initial certification"),
         "recertification": lazy_gettext("Recertification"),
@@ -117,6 +122,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "appointment_letter": lazy_gettext("Audit appointment"),
         "audit_report": lazy_gettext("Audit report"),
         "mystery_shopping_record": lazy_gettext("Mystery shopping record"),
+        "random_survey_record": lazy_gettext("Random survey record"),
         "nc_report": lazy_gettext("Nonconformity report"),
         "nc_reminder": lazy_gettext("Nonconformity reminder"),
         "refusal_notice": lazy_gettext("Notice of refusal"),

@@ -280,6 +280,15 @@ def application_data(app, username: str, uscc: str) -> dict:
     }
 
 
+DECLARATIONS = {
+    "public_information_acknowledged": True,
+    "truth_attestation": True,
+    "attestation_signatory": "王芳",
+    "attestation_position": "总经理",
+    "attestation_signed_on": START_TIME.date().isoformat(),
+}
+
+
 def test_apply_starts_a_certification_bound_to_the_organisation_and_opens_the_application(site):
     browser = signed_up(site)
     organisation_id = user(site, "wang_fang").organisation_id
@@ -306,7 +315,7 @@ def test_apply_starts_a_certification_bound_to_the_organisation_and_opens_the_ap
         engine.complete_task(
             task.id,
             actor=Actor("wang_fang", frozenset({"client"})),
-            data=application_data(site, "wang_fang", VALID_USCC),
+            data=application_data(site, "wang_fang", VALID_USCC) | DECLARATIONS,
         )
         application = db.session.scalars(select(Application)).one()
         assert application.organisation_id == organisation_id

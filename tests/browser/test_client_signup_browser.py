@@ -106,11 +106,18 @@ def sign_out(page: Page) -> None:
     page.wait_for_url(re.compile(r"/login"))
 
 
+def server_today(server) -> str:
+    """The date of the site's (simulated) clock, ISO."""
+    with server.app.app_context():
+        return server.app.extensions["certflow.clock"].now().date().isoformat()
+
+
 def apply_with_files(
     page: Page,
     tmp_path: Path,
     *,
     complete_label: str,
+    signed_on: str,
     heading: str = "提交认证申请",
     started: bool = False,
 ) -> None:
@@ -132,6 +139,12 @@ def apply_with_files(
         path.write_bytes(b"%PDF-1.4 " + name.encode())
         files[name] = path
         page.set_input_files(f'[name="f/{name}"]', str(path))
+    # R-11: what will be public, acknowledged; R-13: the attestation, signed.
+    page.check('[name="f/public_information_acknowledged"]')
+    page.check('[name="f/truth_attestation"]')
+    page.fill('[name="f/attestation_signatory"]', "王总")
+    page.fill('[name="f/attestation_position"]', "总经理")
+    page.fill('[name="f/attestation_signed_on"]', signed_on)
     page.get_by_role("button", name=complete_label).click()
     expect(page.locator(".flash-success")).to_be_visible()
 
@@ -176,7 +189,13 @@ def test_a_new_client_signs_up_applies_with_files_and_sees_the_application(
     sign_up(page, server, org=f"优服电器 {lang}", uscc=uscc, username=username, lang=lang)
     expect(page.locator("h1")).to_contain_text(f"优服电器 {lang}")
     expect(page.locator("#apply-button")).to_have_text(apply)
-    apply_with_files(page, tmp_path, complete_label=complete, heading=HEADINGS[lang])
+    apply_with_files(
+        page,
+        tmp_path,
+        complete_label=complete,
+        signed_on=server_today(server),
+        heading=HEADINGS[lang],
+    )
     page.click(".mainnav a[href$='/home']")
     number = application_number(server, uscc)
     row = page.locator(f'[data-application="{number}"]')
@@ -188,7 +207,7 @@ def test_a_new_client_signs_up_applies_with_files_and_sees_the_application(
 def test_a_colleague_is_linked_only_after_the_market_approves(page: Page, server: Server, tmp_path):
     # The first user creates the organisation and applies.
     sign_up(page, server, org="链接公司", uscc=USCC_OTHER, username="first_user", lang="zh")
-    apply_with_files(page, tmp_path, complete_label="提交并完成")
+    apply_with_files(page, tmp_path, complete_label="提交并完成", signed_on=server_today(server))
     number = application_number(server, USCC_OTHER)
     sign_out(page)
     # A colleague signs up with the same code: a link request, nothing of the case visible.

@@ -253,7 +253,7 @@ def client_applies(page: Page, inst: Instance, tmp_path: Path) -> None:
     expect(page.locator("td .org").first).to_have_text("福州优服电器有限公司")
     look(page, inst, "client")
     page.goto(task_url)
-    apply_with_files(page, tmp_path, complete_label=COMPLETE, started=True)
+    apply_with_files(page, tmp_path, complete_label=COMPLETE, signed_on=inst.today(), started=True)
     look(page, inst, "client")
     page.goto(f"{inst.url}/home")
     dump(page, "client-home")

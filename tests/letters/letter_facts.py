@@ -273,6 +273,16 @@ def letter_facts() -> dict[str, list[dict[str, Any]]]:
             {"application_number": "APP-2026-0007", "record": shopping(survey)}
             for survey in (NS(done=True, satisfied_count=9, sample_size=10), NS(done=False))
         ],
+        "random_survey_record": [  # the survey made during the on-site audit
+            {
+                "application_number": "APP-2026-0007",
+                "record": NS(
+                    survey_date="2026-03-02",
+                    method="Telephone calls to recent customers",
+                    random_survey=NS(done=True, satisfied_count=27, sample_size=30),
+                ),
+            }
+        ],
         "nc_reminder": [{"application": APPLICATION, "deadline": "2026-04-08", "pending": [NC]}],
         "nc_report": [
             {"application": APPLICATION, "nonconformities": [NC], "deadline": "2026-04-08"}

@@ -79,11 +79,15 @@ def test_application_reaches_a_four_star_certificate_with_the_right_dates(case):
 def test_an_application_not_accepted_gets_a_written_notice(case):
     case.apply()
     case.review(accepted=False)
-    instance = case.instance()
-    assert instance.status == "completed"
     assert db.session.scalars(select(Application)).one().status == "not_accepted"
     [notice] = documents("not_accepted_notice")
     assert "暂无该领域审查员" in notice.body
+    # R-6.2.2b: the client may supplement and resubmit; giving up ends the case not accepted.
+    assert case.active() == ["Task_SupplementApplication"]
+    case.supplement(resubmit=False)
+    instance = case.instance()
+    assert instance.status == "completed"
+    assert db.session.scalars(select(Application)).one().status == "not_accepted"
 
 
 def test_a_rejected_nc_answer_goes_back_until_accepted(case):
