@@ -1,7 +1,7 @@
 """application declarations (issue 15: R-13 attestation, R-11 public information, R-6.2.2b)
 
-Revision ID: 0011_application_declarations
-Revises: 0010_complaint_documents
+Revision ID: 0012_application_declarations
+Revises: 0011_process_drafts
 Create Date: 2026-12-05 06:15:00
 
 The client's signed attestation of the truth and legality of its application (R-13), its
@@ -14,8 +14,8 @@ from alembic import op
 from certflow.db import UTCDateTime
 
 # revision identifiers, used by Alembic.
-revision = '0011_application_declarations'
-down_revision = '0010_complaint_documents'
+revision = '0012_application_declarations'
+down_revision = '0011_process_drafts'
 branch_labels = None
 depends_on = None
 
