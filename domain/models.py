@@ -453,3 +453,4 @@ from domain.models_cases import (  # noqa: E402, F401
     MisuseCase,
 )
 from domain.models_clients import CaseBinding, LinkRequest  # noqa: E402, F401
+from domain.models_people import AuditorEvent  # noqa: E402, F401

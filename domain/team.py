@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from certflow.dates import china_date
 from domain.acting import Acting
+from domain.auditor_register import qualification_refusal
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
@@ -188,6 +189,9 @@ def member_refusals(nominee: Nominee, onsite_end: date | None) -> list[str]:
             f"R-7.2.4: {nominee.person} 不是登记的技术专家 is not recorded as a technical expert; "
             "appoint auditors as leader or auditor"
         ]
+    barred = qualification_refusal(auditor)
+    if barred:
+        return [barred]
     if not auditor.registration_number or auditor.registration_expires_on is None:
         return [
             f"R-7.2.2: {nominee.person} 没有服务认证审查员注册资格 has no service-certification "
