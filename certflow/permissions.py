@@ -19,6 +19,7 @@ class Permission(StrEnum):
     REASSIGN_TASKS = "reassign_tasks"  # claim for / reassign to someone else (the engine's rule)
     CHANGE_CLOCK = "change_clock"  # set or advance the simulated clock
     MANAGE_USERS = "manage_users"  # /admin/users: accounts and their roles
+    MANAGE_AUDITORS = "manage_auditors"  # the auditor register: register, evaluate, renew
 
 
 _OVERSEEING = frozenset({"admin", "quality_manager", "process_owner"})
@@ -31,6 +32,8 @@ PERMISSIONS: Mapping[Permission, frozenset[str]] = {
     Permission.REASSIGN_TASKS: frozenset({"admin"}),
     Permission.CHANGE_CLOCK: frozenset({"admin"}),
     Permission.MANAGE_USERS: frozenset({"admin"}),
+    # 由人力资源部评价 — HR keeps the register; admin may too.
+    Permission.MANAGE_AUDITORS: frozenset({"hr", "admin"}),
 }
 
 

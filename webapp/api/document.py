@@ -92,7 +92,7 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> None:
     body = op.get("requestBody")
     if body:  # parsing.read_json_body: an empty body is `{}`; optional when `{}` is valid
         name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-        body["required"] = not _accepts_empty(getattr(models, name))
+        body["required"] = not _accepts_empty(models.body_model(name))
     elif not parameters:
         op["responses"].pop("422", None)  # spectree adds it everywhere; nothing to refuse here
     if "401" in op["responses"]:
