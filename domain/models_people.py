@@ -7,7 +7,6 @@ from sqlalchemy import Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from certflow.db import UTCDateTime, db
-from domain.models import Auditor
 
 
 class AuditorEvent(db.Model):
@@ -32,6 +31,6 @@ class AuditorEvent(db.Model):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     auditor = relationship(
-        Auditor,
+        "Auditor",  # domain.models (which imports this module at its end)
         backref=backref("events", order_by="AuditorEvent.id", cascade="all, delete-orphan"),
     )

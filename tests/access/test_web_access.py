@@ -71,6 +71,12 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "link_requests.index": ("GET", "/link-requests"),
     "link_requests.approve": ("POST", "/link-requests/999999/approve"),
     "link_requests.refuse": ("POST", "/link-requests/999999/refuse"),
+    # The auditor register: hr and admin only; an unknown auditor is 404 for them.
+    "hr.auditors": ("GET", "/hr/auditors"),
+    "hr.new_auditor": ("GET", "/hr/auditors/new"),
+    "hr.show_auditor": ("GET", "/hr/auditors/999999"),
+    "hr.evaluate": ("POST", "/hr/auditors/999999/evaluations"),
+    "hr.renew": ("POST", "/hr/auditors/999999/renewals"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
@@ -292,7 +298,7 @@ def test_unknown_and_malformed_ids_are_404_and_logged(case):
 PAGE_ENDPOINTS = [
     name
     for name in ENDPOINTS
-    if name.split(".")[0] in ("cases", "instances", "incident_repair", "admin")
+    if name.split(".")[0] in ("cases", "instances", "incident_repair", "admin", "hr")
 ]
 SEES_A = {
     "cases.index": 200,
@@ -312,18 +318,32 @@ REPAIR = {
     "incident_repair.correct": 302,
     "incident_repair.send_back": 404,
 }
+NOT_HR = {
+    "hr.auditors": 403,
+    "hr.new_auditor": 403,
+    "hr.show_auditor": 403,
+    "hr.evaluate": 403,
+    "hr.renew": 403,
+}
+HR = {  # MANAGE_AUDITORS: hr and admin (an unknown auditor: 404)
+    "hr.auditors": 200,
+    "hr.new_auditor": 200,
+    "hr.show_auditor": 404,
+    "hr.evaluate": 404,
+    "hr.renew": 404,
+}
 NOT_ADMIN = {
     "admin.users": 403,
     "admin.new_user": 403,
     "admin.edit_user": 403,
     "admin.reset_password": 403,
-}
+} | NOT_HR
 HIDDEN_A = {name: 404 for name in SEES_A} | {"cases.index": 200}
 PAGE_MATRIX: dict[str, dict[str, int]] = {
     "quinn": SEES_A | NOT_ADMIN,  # quality_manager: sees every case, may not retry
     "olga": SEES_A | {"instances.retry": 302} | REPAIR | NOT_ADMIN,  # process_owner
     "mia": SEES_A | NOT_ADMIN,  # market: A's review tasks are hers
-    "hank": HIDDEN_A | NOT_ADMIN,  # hr: no part in A's case
+    "hank": HIDDEN_A | NOT_ADMIN | HR,  # hr: no part in A's case; keeps the auditor register
     "aldo": SEES_A | NOT_ADMIN,  # auditor: on A's audit team only
     "carl": SEES_A | {"cases.index": 302} | NOT_ADMIN,  # client of A: to his case
     "cora": HIDDEN_A | {"cases.index": 302} | NOT_ADMIN,  # client of B
@@ -331,7 +351,8 @@ PAGE_MATRIX: dict[str, dict[str, int]] = {
     | {"instances.retry": 302}
     | REPAIR
     | {"admin.users": 200, "admin.new_user": 200, "admin.edit_user": 302}
-    | {"admin.reset_password": 302},
+    | {"admin.reset_password": 302}
+    | HR,
 }
 
 
