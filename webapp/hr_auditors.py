@@ -24,6 +24,7 @@ from domain import auditor_register as register
 from domain.models import Auditor
 from webapp.auth import current_viewer, deny, roles_required
 from webapp.layout import nav_item
+from webapp.people_labels import language_names
 from webapp.runtime import get_clock
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
@@ -71,20 +72,7 @@ def _labels() -> dict[str, dict[str, str]]:
             "evaluated": _("Evaluated"),
             "renewed": _("Renewed"),
         },
-        "language": {
-            "zh": _("Chinese"),
-            "en": _("English"),
-            "ja": _("Japanese"),
-            "ko": _("Korean"),
-            "de": _("German"),
-            "fr": _("French"),
-            "ru": _("Russian"),
-            "es": _("Spanish"),
-            "ar": _("Arabic"),
-            "ug": _("Uyghur"),
-            "bo": _("Tibetan"),
-            "mn": _("Mongolian"),
-        },
+        "language": language_names(),
     }
 
 
