@@ -23,7 +23,8 @@ from webapp.api.models import API_PREFIX, FREE_JSON_SCHEMAS, FREE_OBJECT_MARK
 from webapp.api.openapi import TAGS, UPLOAD_TYPES, api_spec
 
 # -- the document -------------------------------------------------------------------------------
-IDEMPOTENT = ("/instances", "/messages", "/attachments")  # webapp/api/idempotency.py
+# webapp/api/idempotency.py
+IDEMPOTENT = ("/instances", "/messages", "/attachments", "/complaints", "/complaints/public")
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
