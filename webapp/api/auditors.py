@@ -127,7 +127,7 @@ def list_auditors() -> Response:
 @checked_first(_hr)
 @api_spec.validate(
     json=pm.RegisterAuditor,
-    resp=answers(201, pm.AuditorDetail, "Registered.", (401, 403, 409), unprocessable=RULES),
+    resp=answers(201, pm.AuditorDetail, "Registered.", (401, 403, 409, 413), unprocessable=RULES),
     tags=["people"],
     operation_id="registerAuditor",
 )
@@ -160,7 +160,9 @@ def get_auditor(auditor_id: int) -> Response:
 @checked_first(_hr)
 @api_spec.validate(
     json=pm.RecordEvaluation,
-    resp=answers(201, pm.AuditorDetail, "Recorded.", (401, 403, 404, 409), unprocessable=RULES),
+    resp=answers(
+        201, pm.AuditorDetail, "Recorded.", (401, 403, 404, 409, 413), unprocessable=RULES
+    ),
     tags=["people"],
     operation_id="recordAuditorEvaluation",
     path_parameter_descriptions={"auditor_id": "Auditor id."},
@@ -181,7 +183,7 @@ def record_evaluation(auditor_id: int) -> tuple[Response, int]:
 @checked_first(_hr)
 @api_spec.validate(
     json=pm.RenewRegistration,
-    resp=answers(201, pm.AuditorDetail, "Renewed.", (401, 403, 404, 409), unprocessable=RULES),
+    resp=answers(201, pm.AuditorDetail, "Renewed.", (401, 403, 404, 409, 413), unprocessable=RULES),
     tags=["people"],
     operation_id="renewAuditorRegistration",
     path_parameter_descriptions={"auditor_id": "Auditor id."},

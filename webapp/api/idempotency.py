@@ -1,8 +1,9 @@
 """`Idempotency-Key` for the creating requests of the JSON API (issue 9).
 
 A client that lost the answer to `POST /instances`, `POST /attachments`, `POST /messages`,
-`POST /complaints` or `POST /complaints/public` can send the request again with the same `Idempotency-Key` header and gets the first answer instead
-of a second instance, file or message:
+`POST /complaints` or `POST /complaints/public` can send the request again with the same
+`Idempotency-Key` header and gets the first answer instead of a second instance, file, message
+or complaint:
 
 * The header is optional; on other routes it is ignored. A key is 1–255 visible ASCII
   characters (else 422). Keys belong to the token's user: other users' keys never collide; on

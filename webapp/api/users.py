@@ -107,7 +107,7 @@ def list_users() -> Response:
 @checked_first(_admin_only)
 @api_spec.validate(
     json=pm.CreateUser,
-    resp=answers(201, pm.UserOut, "Created.", (401, 403, 409), unprocessable=RULES),
+    resp=answers(201, pm.UserOut, "Created.", (401, 403, 409, 413), unprocessable=RULES),
     tags=["people"],
     operation_id="createUser",
 )
@@ -146,7 +146,7 @@ def create_user_account() -> tuple[Response, int]:
 @checked_first(_admin_only)
 @api_spec.validate(
     json=pm.UpdateUser,
-    resp=answers(200, pm.UserOut, "Changed.", (401, 403, 404, 409), unprocessable=RULES),
+    resp=answers(200, pm.UserOut, "Changed.", (401, 403, 404, 409, 413), unprocessable=RULES),
     tags=["people"],
     operation_id="updateUser",
     path_parameter_descriptions={"user_id": "User id."},
