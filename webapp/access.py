@@ -36,6 +36,9 @@ The rules
   them (CLIENT_DOCUMENT_KINDS) — internal records such as the mystery-shopping record are not
   shown to clients.
 * Incidents are retried by `admin` and `process_owner` (RETRY_INCIDENT_ROLES).
+* The auditor register (R-7.2.2 由人力资源部评价: register, evaluate, renew auditors) is kept by
+  `hr` and `admin` (AUDITOR_REGISTER_ROLES: the pages /hr/auditors and the API's /auditors);
+  users and roles by `admin` (MANAGE_USERS: /admin/users and the API's /users).
 
 `Viewer` carries what the rules need about the user (username, roles, organisation); build it
 with `Viewer.of(user)` from a `certflow.models.User`.
@@ -72,6 +75,7 @@ SEE_ALL_TASKS = roles_with(Permission.SEE_ALL_TASKS)
 SEE_ALL_INSTANCES = roles_with(Permission.SEE_ALL_INSTANCES)
 CLIENT_ROLE = "client"
 RETRY_INCIDENT_ROLES = roles_with(Permission.RETRY_INCIDENT)
+AUDITOR_REGISTER_ROLES = roles_with(Permission.MANAGE_AUDITORS)  # hr, admin
 # Files linked to no organisation: besides the uploader, the overseeing roles and complaint
 # handlers (a public complaint has no organisation, R-12) may read them.
 ORPHAN_FILE_ROLES = roles_with(Permission.READ_ORPHAN_FILES)

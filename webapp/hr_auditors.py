@@ -19,16 +19,16 @@ from sqlalchemy.orm import Session
 
 from certflow.dates import china_date
 from certflow.db import db
-from certflow.permissions import Permission, roles_with
 from domain import auditor_register as register
 from domain.models import Auditor
+from webapp.access import AUDITOR_REGISTER_ROLES
 from webapp.auth import current_viewer, deny, roles_required
 from webapp.layout import nav_item
 from webapp.people_labels import language_names
 from webapp.runtime import get_clock
 
 bp = Blueprint("hr", __name__, url_prefix="/hr")
-HR_ROLES = tuple(sorted(roles_with(Permission.MANAGE_AUDITORS)))
+HR_ROLES = tuple(sorted(AUDITOR_REGISTER_ROLES))  # the allowlist of webapp/access.py
 nav_item("hr.auditors", lazy_gettext("Auditor register"), roles=HR_ROLES, order=85)
 
 

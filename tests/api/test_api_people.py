@@ -193,3 +193,40 @@ def test_only_hr_and_admin_keep_the_register(api, username):
     # who may act is decided before the body is judged
     assert api.call(username, "POST", "/auditors", {"x": "\u0000"}).status_code == 403
     assert api.call("ada", "GET", "/auditors").status_code == 200
+
+
+def test_concurrent_renewals_on_one_evaluation_store_one(api):
+    """Races: one winner, the others 409 (the unique evaluation of a renewal) or 422 (they saw
+    the renewal already) — never a 5xx, never two renewals."""
+    from tests.helpers import run_in_threads
+
+    auditor = api.call("hank", "POST", "/auditors", auditor_body(api)).json["id"]
+    evaluation = {"evaluated_on": api.today().isoformat(), "evaluator": "王经理",
+                  "result": "qualified"}  # fmt: skip
+    assert (
+        api.call("hank", "POST", f"/auditors/{auditor}/evaluations", evaluation).status_code == 201
+    )
+    body = {"expires_on": (api.today() + timedelta(days=700)).isoformat()}
+
+    def renew():
+        response = api.call("hank", "POST", f"/auditors/{auditor}/renewals", body)
+        return response.status_code
+
+    results = run_in_threads(api.web.app, *([renew] * 4))
+    assert all(kind == "ok" for kind, _ in results), results
+    statuses = sorted(status for _, status in results)
+    assert set(statuses) <= {201, 409, 422}, statuses
+    with api.web.app.app_context():
+        from domain.models_people import AuditorEvent
+
+        renewals = db.session.scalars(
+            select(AuditorEvent).where(AuditorEvent.kind == "renewed")
+        ).all()
+    assert len(renewals) == statuses.count(201) <= 1
+    if db_is_postgresql(api):
+        assert statuses.count(201) == 1, statuses
+
+
+def db_is_postgresql(api) -> bool:
+    with api.web.app.app_context():
+        return db.engine.dialect.name == "postgresql"
