@@ -184,6 +184,9 @@ def test_a_bad_registration_is_422_with_field_and_rule_and_nothing_is_stored(api
     assert api.call("hank", "GET", "/auditors").json["items"] == []
     wrong_shape = api.call("hank", "POST", "/auditors", auditor_body(api, languages=["xx"]))
     assert wrong_shape.status_code == 422 and "languages/0" in wrong_shape.json["errors"]
+    # a date is an ISO string, never a number (found by schemathesis)
+    number = api.call("hank", "POST", "/auditors", auditor_body(api, registration_expires_on=0))
+    assert number.status_code == 422 and "registration_expires_on" in number.json["errors"]
 
 
 @pytest.mark.parametrize("username", ["mia", "carl", "quinn"])

@@ -4,13 +4,25 @@ roles (admin), the auditor register (hr, admin). Pydantic models for spectree.""
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from certflow.roles import ROLE_IDS
 from domain.auditor_register import FIELDS, LANGUAGES, LEVELS, RESULTS
 from webapp.api.models import Id, RequestBody, Text, optional
 
-Day = Annotated[date, Field(strict=False, description="ISO date (China calendar day).")]
+
+def _iso_text(value: object) -> object:
+    """A date is an ISO string in JSON; a number (lax pydantic: days since 1970) is refused."""
+    if not isinstance(value, str):
+        raise ValueError("an ISO date (YYYY-MM-DD) is expected")
+    return value
+
+
+Day = Annotated[
+    date,
+    Field(strict=False, description="ISO date (China calendar day)."),
+    BeforeValidator(_iso_text),
+]
 RoleId = Literal[tuple(sorted(ROLE_IDS))]  # type: ignore[valid-type]
 FieldCode = Literal[FIELDS]  # type: ignore[valid-type]
 LanguageCode = Literal[LANGUAGES]  # type: ignore[valid-type]
