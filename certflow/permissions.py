@@ -23,6 +23,7 @@ class Permission(StrEnum):
     # them (ISO/IEC 17065 8.3) — both see the studio's list of processes and versions.
     EDIT_DEFINITIONS = "edit_definitions"
     REVIEW_DEFINITIONS = "review_definitions"
+    MANAGE_AUDITORS = "manage_auditors"  # the auditor register: register, evaluate, renew
 
 
 _OVERSEEING = frozenset({"admin", "quality_manager", "process_owner"})
@@ -37,6 +38,8 @@ PERMISSIONS: Mapping[Permission, frozenset[str]] = {
     Permission.MANAGE_USERS: frozenset({"admin"}),
     Permission.EDIT_DEFINITIONS: frozenset({"process_owner"}),
     Permission.REVIEW_DEFINITIONS: frozenset({"quality_manager"}),
+    # 由人力资源部评价 — HR keeps the register; admin may too.
+    Permission.MANAGE_AUDITORS: frozenset({"hr", "admin"}),
 }
 
 

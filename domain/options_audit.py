@@ -87,6 +87,8 @@ def auditors(ctx: OptionContext) -> list[Choice]:
             facts.append(("leader_qualified", {}))
         if not auditor.is_technical_expert and sole_auditor_refusals(nominee):
             facts.append(("not_alone", {}))
+        if auditor.languages:  # R-7.2.1(4): the languages HR recorded
+            facts.append(("languages", {"codes": list(auditor.languages)}))
         for flag in flags.get(auditor.id, []):
             facts.append((flag["flag"], {"detail": flag["detail"]}))
         choices.append(Choice(auditor.id, auditor.name, tuple(facts), "；".join(refusals) or None))

@@ -18,7 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certflow.dates import china_date
+from domain import team_considerations as considered
 from domain.acting import Acting
+from domain.auditor_register import FIELDS, qualification_refusal
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
@@ -38,7 +40,7 @@ ROLE_NAMES = {
     "tech_expert": "技术专家 technical expert",
 }
 AUDITING_ROLES = ("leader", "auditor")
-FIELD = "after_sales_service"
+FIELD = FIELDS[0]  # the scheme's one certification field (GB/T 27922)
 CONFLICT_YEARS = 2
 AUDIT_KINDS = {
     "initial": "初始审查",
@@ -125,6 +127,27 @@ def _onsite_dates(given: Mapping[str, Any], refusals: list[str]) -> tuple[date |
 
 
 # -- rules ------------------------------------------------------------------------------------
+def auditing_records(nominees: list[Nominee]) -> list[Auditor]:
+    """The HR records of the members who audit (leader, auditors; never technical experts)."""
+    return [
+        n.auditor
+        for n in nominees
+        if n.role in AUDITING_ROLES and n.auditor is not None and not n.auditor.is_technical_expert
+    ]
+
+
+def composition_refusals(
+    nominees: list[Nominee], audit_languages: Any, considerations: Any
+) -> list[str]:
+    """R-7.2.1(2)/(4): field competence of every team; an audit language no auditing member
+    speaks needs the written considerations (domain/team_considerations.py)."""
+    auditing = auditing_records(nominees)
+    languages = considered.audit_languages(audit_languages)
+    return considered.field_refusals(auditing) + considered.consideration_refusals(
+        auditing, languages, considerations
+    )
+
+
 def _team_refusals(nominees: list[Nominee], onsite_end: date | None) -> list[str]:
     """Every reason the proposed team cannot be appointed (R-7.2.1–R-7.2.4)."""
     refusals: list[str] = []
@@ -188,6 +211,9 @@ def member_refusals(nominee: Nominee, onsite_end: date | None) -> list[str]:
             f"R-7.2.4: {nominee.person} 不是登记的技术专家 is not recorded as a technical expert; "
             "appoint auditors as leader or auditor"
         ]
+    barred = qualification_refusal(auditor)
+    if barred:
+        return [barred]
     if not auditor.registration_number or auditor.registration_expires_on is None:
         return [
             f"R-7.2.2: {nominee.person} 没有服务认证审查员注册资格 has no service-certification "
@@ -300,6 +326,7 @@ def _appointment_letter(
     texts: dict[str, str],
     onsite_start: date,
     onsite_end: date,
+    considered_facts: dict[str, Any] | None = None,
 ) -> int:
     organisation = act.session.get(Organisation, audit.organisation_id)
     application = (
@@ -352,6 +379,7 @@ def _appointment_letter(
             "members": members,
             "appointed_by": act.actor,
             "appointed_on": china_date(act.now).isoformat(),
+            "considerations": considered_facts or {},  # R-7.2.1(4)
         },
     )
     return document.id
@@ -368,8 +396,12 @@ def appoint_audit_team(
     scope_and_boundaries: Any,
     onsite_start: Any,
     onsite_end: Any,
+    audit_languages: Any = None,
+    considerations: Any = None,
 ) -> dict[str, Any]:
-    """Check the proposed team; record it with the appointment letter when it is valid."""
+    """Check the proposed team; record it with the appointment letter when it is valid.
+    `audit_languages` (None: Chinese) and `considerations` are R-7.2.1(4)'s (see
+    domain/team_considerations.py)."""
     given = {
         "objectives": objectives,
         "criteria": criteria,
@@ -392,6 +424,7 @@ def appoint_audit_team(
     texts = _letter_texts(given, refusals)
     start, end = _onsite_dates(given, refusals)
     refusals = _team_refusals(nominees, end) + refusals
+    refusals += composition_refusals(nominees, audit_languages, considerations)
     flags = impartiality_flags(act.session, audit, nominees, start)
     refusals += _conflict_refusals(flags)
     if refusals or start is None or end is None:
@@ -424,11 +457,19 @@ def appoint_audit_team(
     audit.end_date = end
     act.session.flush()
     act.session.expire(audit, ["team"])
-    letter_id = _appointment_letter(act, audit, nominees, texts, start, end)
+    languages = considered.audit_languages(audit_languages)
+    language = considered.language_flag(auditing_records(nominees), languages)
+    facts = {
+        "audit_languages": languages,
+        "flags": [language] if language else [],
+        "text": considerations.strip() if isinstance(considerations, str) else "",
+    }
+    letter_id = _appointment_letter(act, audit, nominees, texts, start, end, facts)
     return {
         "appointed": True,
         "refusals": [],
         "flags": flags,
+        "considerations": facts,
         "letter_document_id": letter_id,
         # Who is on the team, by name (the instructions of the later tasks list it).
         "team": [{"name": n.auditor.name, "role": n.role} for n in nominees if n.auditor],

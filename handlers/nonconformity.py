@@ -5,6 +5,7 @@ deadline with a reminder, verification until every NC is accepted. Thin adapters
 
 from pydantic import Field
 
+from domain import nc_task_data
 from domain import nonconformity as nc
 from domain.nonconformity import (
     Deadlines,
@@ -33,11 +34,12 @@ class ConfirmationParams(AuditParams):
 
 
 @handler("nc.record_confirmation", params=ConfirmationParams)
-def record_confirmation(params: ConfirmationParams, ctx: HandlerContext) -> dict:
+def record_confirmation(params: ConfirmationParams, ctx: HandlerContext) -> list[dict]:
+    """Result: the NCs the client answers next (`nc_to_answer`, issue 11)."""
     nc.record_confirmation(
         ctx, params.audit_id, confirmed=params.confirmed, comments=params.comments
     )
-    return {}
+    return nc_task_data.to_answer(ctx.session, params.audit_id)
 
 
 class AnswersParams(AuditParams):
@@ -49,9 +51,10 @@ class AnswersParams(AuditParams):
 
 
 @handler("nc.record_answers", params=AnswersParams)
-def record_answers(params: AnswersParams, ctx: HandlerContext) -> dict:
+def record_answers(params: AnswersParams, ctx: HandlerContext) -> list[dict]:
+    """Result: the NCs the team leader verifies next (`nc_to_verify`, issue 11)."""
     nc.record_answers(ctx, params.audit_id, params.answers)
-    return {}
+    return nc_task_data.to_verify(ctx.session, params.audit_id)
 
 
 @handler("nc.send_reminder", params=AuditParams)
@@ -70,4 +73,6 @@ class VerificationParams(AuditParams):
 
 @handler("nc.record_verification", params=VerificationParams)
 def record_verification(params: VerificationParams, ctx: HandlerContext) -> dict:
-    return nc.record_verification(ctx, params.audit_id, params.verdicts, deadlines(ctx))
+    """Result `nc_verification`, with `to_answer`: the NCs sent back to the client."""
+    result = nc.record_verification(ctx, params.audit_id, params.verdicts, deadlines(ctx))
+    return {**result, "to_answer": nc_task_data.to_answer(ctx.session, params.audit_id)}

@@ -25,6 +25,12 @@ class AppointParams(Params):
     scope_and_boundaries: RuleText = Field(description="R-7.2.5 审查范围和边界 Scope, boundaries")
     onsite_start: RuleDate = Field(description="R-7.2.5 现场审查开始 ISO date")
     onsite_end: RuleDate = Field(description="R-7.2.5 现场审查结束 ISO date, ≥ start")
+    audit_languages: RuleList = Field(
+        default=None, description="R-7.2.1(4) 审查语言 language codes (none: Chinese)"
+    )
+    considerations: RuleText = Field(
+        default=None, description="R-7.2.1 委派考虑说明 how factors 1–4 were considered"
+    )
 
 
 @handler("team.appoint", params=AppointParams)

@@ -331,6 +331,8 @@ class Case:
                 "scope_and_boundaries": "两个固定服务场所 both fixed sites",
                 "onsite_start": self.day(28),
                 "onsite_end": self.day(29),
+                "audit_languages": ["zh"],  # R-7.2.1(4)
+                "considerations": None,
             },
         )
 

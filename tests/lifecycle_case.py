@@ -146,6 +146,8 @@ class Lifecycle(Case):
                 "scope_and_boundaries": "全部场所 all sites",
                 "onsite_start": start.isoformat(),
                 "onsite_end": end.isoformat(),
+                "audit_languages": ["zh"],  # R-7.2.1(4)
+                "considerations": None,
             },
         )
         sites = self.sites()

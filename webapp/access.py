@@ -37,6 +37,9 @@ The rules
   shown to clients.
 * Incidents are retried by `admin` and `process_owner` (RETRY_INCIDENT_ROLES), who alone see
   the list of open incidents of all cases (INCIDENT_LIST_ROLES).
+* The auditor register (R-7.2.2 由人力资源部评价: register, evaluate, renew auditors) is kept by
+  `hr` and `admin` (AUDITOR_REGISTER_ROLES: the pages /hr/auditors and the API's /auditors);
+  users and roles by `admin` (MANAGE_USERS: /admin/users and the API's /users).
 
 `Viewer` carries what the rules need about the user (username, roles, organisation); build it
 with `Viewer.of(user)` from a `certflow.models.User`.
@@ -76,6 +79,7 @@ RETRY_INCIDENT_ROLES = roles_with(Permission.RETRY_INCIDENT)
 # The list of open incidents across all cases (`/incidents`, issue 10): the roles that repair
 # them. Each of them sees every instance (SEE_ALL_INSTANCES), so the list needs no case filter.
 INCIDENT_LIST_ROLES = RETRY_INCIDENT_ROLES
+AUDITOR_REGISTER_ROLES = roles_with(Permission.MANAGE_AUDITORS)  # hr, admin
 # Files linked to no organisation: besides the uploader, the overseeing roles and complaint
 # handlers (a public complaint has no organisation, R-12) may read them.
 ORPHAN_FILE_ROLES = roles_with(Permission.READ_ORPHAN_FILES)

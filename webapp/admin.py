@@ -92,7 +92,9 @@ class UserForm:
     def error(self, name: str, message: str) -> None:
         self.errors.setdefault(name, []).append(message)
 
-    def validate(self, *, editing: User | None = None) -> None:
+    def validate(self, *, editing: User | None = None, by: str | None = None) -> None:
+        """The rules of an account; `by` is who changes it (default: the signed-in user; the
+        JSON API passes its token's user, webapp/api/users.py)."""
         if editing is None:
             if not USERNAME.fullmatch(self.username):
                 self.error(
@@ -120,7 +122,7 @@ class UserForm:
             self.error(
                 "organisation_id", _("Only client users belong to an organisation: leave it empty.")
             )
-        if editing is not None and editing.username == current_viewer().username:
+        if editing is not None and editing.username == (by or current_viewer().username):
             if "admin" not in self.roles:
                 self.error("roles", _("You cannot take the admin role from yourself."))
             if not self.active:

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from certflow.db import db
 from domain import choices
+from webapp.people_labels import languages_text
 from webapp.process_texts import request_language
 from webapp.runtime import get_clock
 
@@ -31,6 +32,7 @@ def _fact_texts() -> dict[str, Any]:
         "not_alone": lambda v: _("may not audit alone"),
         "audited_before": lambda v: _("audited this organisation before"),
         "conflict_of_interest": lambda v: _("conflict of interest"),
+        "languages": lambda v: _("speaks %(languages)s", languages=languages_text(v["codes"])),
         "team_role": lambda v: _role(v.get("role")),
         "new_site": lambda v: _("new site"),
     }

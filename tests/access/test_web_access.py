@@ -84,6 +84,12 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "studio.submit": ("POST", "/studio/drafts/999999/submit"),
     "studio.review": ("GET", "/studio/drafts/999999/review"),
     "studio.decide": ("POST", "/studio/drafts/999999/decide"),
+    # The auditor register: hr and admin only; an unknown auditor is 404 for them.
+    "hr.auditors": ("GET", "/hr/auditors"),
+    "hr.new_auditor": ("GET", "/hr/auditors/new"),
+    "hr.show_auditor": ("GET", "/hr/auditors/999999"),
+    "hr.evaluate": ("POST", "/hr/auditors/999999/evaluations"),
+    "hr.renew": ("POST", "/hr/auditors/999999/renewals"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
@@ -305,7 +311,7 @@ def test_unknown_and_malformed_ids_are_404_and_logged(case):
 PAGE_ENDPOINTS = [
     name
     for name in ENDPOINTS
-    if name.split(".")[0] in ("cases", "instances", "incident_repair", "incidents", "admin")
+    if name.split(".")[0] in ("cases", "instances", "incident_repair", "incidents", "admin", "hr")
 ]
 SEES_A = {
     "cases.index": 200,
@@ -326,12 +332,26 @@ REPAIR = {
     "incident_repair.correct": 302,
     "incident_repair.send_back": 404,
 }
+NOT_HR = {
+    "hr.auditors": 403,
+    "hr.new_auditor": 403,
+    "hr.show_auditor": 403,
+    "hr.evaluate": 403,
+    "hr.renew": 403,
+}
+HR = {  # MANAGE_AUDITORS: hr and admin (an unknown auditor: 404)
+    "hr.auditors": 200,
+    "hr.new_auditor": 200,
+    "hr.show_auditor": 404,
+    "hr.evaluate": 404,
+    "hr.renew": 404,
+}
 NOT_ADMIN = {
     "admin.users": 403,
     "admin.new_user": 403,
     "admin.edit_user": 403,
     "admin.reset_password": 403,
-}
+} | NOT_HR
 HIDDEN_A = {name: 404 for name in SEES_A} | {"cases.index": 200}
 # The incident list takes no id: whoever lacks a repairing role is refused by role (403).
 NOT_REPAIRING = {"incidents.index": 403}
@@ -339,7 +359,10 @@ PAGE_MATRIX: dict[str, dict[str, int]] = {
     "quinn": SEES_A | NOT_REPAIRING | NOT_ADMIN,  # quality_manager: sees every case, may not retry
     "olga": SEES_A | {"instances.retry": 302} | REPAIR | NOT_ADMIN,  # process_owner
     "mia": SEES_A | NOT_REPAIRING | NOT_ADMIN,  # market: A's review tasks are hers
-    "hank": HIDDEN_A | NOT_REPAIRING | NOT_ADMIN,  # hr: no part in A's case
+    "hank": HIDDEN_A
+    | NOT_REPAIRING
+    | NOT_ADMIN
+    | HR,  # hr: no part in A's case; keeps the register
     "aldo": SEES_A | NOT_REPAIRING | NOT_ADMIN,  # auditor: on A's audit team only
     "carl": SEES_A | {"cases.index": 302} | NOT_REPAIRING | NOT_ADMIN,  # client of A: to his case
     "cora": HIDDEN_A | {"cases.index": 302} | NOT_REPAIRING | NOT_ADMIN,  # client of B
@@ -347,7 +370,8 @@ PAGE_MATRIX: dict[str, dict[str, int]] = {
     | {"instances.retry": 302}
     | REPAIR
     | {"admin.users": 200, "admin.new_user": 200, "admin.edit_user": 302}
-    | {"admin.reset_password": 302},
+    | {"admin.reset_password": 302}
+    | HR,
 }
 
 

@@ -193,6 +193,29 @@ OPERATIONS: dict[str, tuple[dict[str, str], Any, set[int]]] = {
     "GET /complaints/{reference}/status": ({"reference": "complaint"}, None, {200}),
     "GET /indicator-sets": ({}, None, {200}),
     "GET /indicator-sets/{set_id}": ({"set_id": "indicator_set"}, None, {200}),
+    # People (issue 11): the role catalogue is for everyone; users (admin) and the auditor
+    # register (hr, admin) refuse a client by role before any lookup (the id is any id).
+    "GET /roles": ({}, None, {200}),
+    "GET /users": ({}, None, {403}),
+    "POST /users": (
+        {},
+        {"username": "x1", "display_name": "x", "password": "a-long-pass-1", "roles": ["hr"]},
+        {403},
+    ),
+    "PATCH /users/{user_id}": ({"user_id": "audit"}, {"active": False}, {403}),
+    "GET /auditors": ({}, None, {403}),
+    "POST /auditors": ({}, {"name": "x", "languages": ["zh"]}, {403}),
+    "GET /auditors/{auditor_id}": ({"auditor_id": "audit"}, None, {403}),
+    "POST /auditors/{auditor_id}/evaluations": (
+        {"auditor_id": "audit"},
+        {"evaluated_on": "2026-01-01", "evaluator": "x", "result": "qualified"},
+        {403},
+    ),
+    "POST /auditors/{auditor_id}/renewals": (
+        {"auditor_id": "audit"},
+        {"expires_on": "2030-01-01"},
+        {403},
+    ),
 }
 
 

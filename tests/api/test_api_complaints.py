@@ -169,3 +169,55 @@ def test_overdue_from_receipt_while_waiting_for_a_handler(site):
     at(days_left + 1)
     late = site.status(reference).json
     assert (late["status"], late["overdue"]) == ("received", True)
+
+
+# -- Idempotency-Key on the complaint intakes (issue 11) -----------------------------------------
+def keyed(site: Site, url: str, body: dict, key: str, username: str | None = None):
+    headers = {"Idempotency-Key": key}
+    if username:
+        headers["Authorization"] = f"Bearer {site.tokens[username]}"
+    return site.client.post(f"/api/v1{url}", json=body, headers=headers)
+
+
+def complaints(site: Site) -> int:
+    with site.web.app.app_context():
+        return len(db.session.scalars(select(Complaint.id)).all())
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "username"),
+    [
+        ("/complaints", CLIENT_APPEAL, "carl"),
+        ("/complaints", VALID, "desk"),
+        ("/complaints/public", VALID, None),
+    ],
+)
+def test_a_retried_complaint_with_the_same_key_registers_one(site, url, body, username):
+    first = keyed(site, url, body, "lost-answer-1", username)
+    assert first.status_code == 201, first.json
+    again = keyed(site, url, body, "lost-answer-1", username)
+    assert again.status_code == 201
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    assert complaints(site) == 1
+    other = keyed(
+        site, url, {**body, "subject": "另一件事 another matter"}, "lost-answer-1", username
+    )
+    assert other.status_code == 422 and "Idempotency-Key" in other.json["errors"]
+    assert complaints(site) == 1
+    assert keyed(site, url, body, "new-key", username).status_code == 201
+    assert complaints(site) == 2
+
+
+def test_a_replayed_public_complaint_takes_no_rate_limit_slot(site):
+    assert keyed(site, "/complaints/public", VALID, "k").status_code == 201
+    for _ in range(10):  # the limit is 5 an hour: replays are answered before counting
+        assert keyed(site, "/complaints/public", VALID, "k").status_code == 201
+    assert complaints(site) == 1
+
+
+def test_the_document_offers_the_key_on_the_complaint_intakes():
+    from webapp.api.document import document
+
+    for path in ("/complaints", "/complaints/public"):
+        names = [p["name"] for p in document()["paths"][path]["post"].get("parameters", [])]
+        assert "Idempotency-Key" in names, path

@@ -134,3 +134,44 @@ def test_answer_and_verify_nonconformities_through_the_api(app, case):
         assert_schema("Nonconformity", one.json)
         assert (one.json["status"], one.json["verification_method"]) == ("accepted", "documentary")
     assert api.call(leader, "GET", "/nonconformities", status="accepted").json["items"]
+
+
+def test_the_answer_and_verification_tasks_carry_the_ncs_in_their_data(app, case):
+    """Issue 11: the ids and texts the forms need are in GET /tasks/{id}'s data (the client
+    sees them by processes/client_data.yaml), also after an answer is sent back."""
+    client, leader = case.people.client.username, case.people.leader.username
+    api = Api(app, [client, leader], case.clock.now())
+    answer_task = api.open_task(client, "Task_SubmitCorrections", case.instance_id)
+    listed = api.call(client, "GET", "/nonconformities", awaiting="answer").json["items"]
+    to_answer = answer_task["data"]["nc_to_answer"]
+    assert {n["nc_id"]: n["description"] for n in to_answer} == {
+        n["id"]: n["description"] for n in listed
+    }
+    assert all(n["deadline"] and n["number"] and n["item_code"] for n in to_answer)
+    answers = [
+        {"nc_id": n["nc_id"], "root_cause": "原因", "correction": "纠正",
+         "corrective_action": "措施"}
+        for n in to_answer
+    ]  # fmt: skip
+    done = api.call(
+        client, "POST", f"/tasks/{answer_task['id']}/complete", {"data": {"answers": answers}}
+    )
+    assert done.status_code == 200, done.json
+
+    verify_task = api.open_task(leader, "Task_VerifyCorrections", case.instance_id)
+    to_verify = verify_task["data"]["nc_to_verify"]
+    assert {n["nc_id"] for n in to_verify} == {n["nc_id"] for n in to_answer}
+    assert {n["root_cause"] for n in to_verify} == {"原因"}
+    first, *others = to_verify
+    verdicts = [
+        {"nc_id": n["nc_id"], "accepted": n is not first, "method": "documentary",
+         "note": "证据不足 evidence missing", "onsite_record": None}
+        for n in to_verify
+    ]  # fmt: skip
+    done = api.call(
+        leader, "POST", f"/tasks/{verify_task['id']}/complete", {"data": {"verdicts": verdicts}}
+    )
+    assert done.status_code == 200, done.json
+    again = api.open_task(client, "Task_SubmitCorrections", case.instance_id)
+    assert [n["nc_id"] for n in again["data"]["nc_to_answer"]] == [first["nc_id"]]
+    assert again["data"]["nc_to_answer"][0]["status"] == "rejected"

@@ -35,8 +35,16 @@ MAX_EXAMPLES = 100
 # get them: form data is checked against the task's own form, an assignee must exist and
 # hold the task's role, a clock change must stay within the calendar, a client may not pass a
 # business key; a time filter must lie within the years 1 to 9999 once in UTC; a complaint must
-# name an existing certificate of the right organisation, and the public intake is rate-limited.
+# name an existing certificate of the right organisation, and the public intake is rate-limited;
+# people (issue 11): a user's roles and organisation must fit together, passwords be long enough,
+# usernames free; a registration must not have lapsed, a renewal needs a positive evaluation,
+# an evaluation date must not lie ahead.
 SEMANTIC_REFUSALS = {
+    "createUser": ["422"],
+    "updateUser": ["422"],
+    "registerAuditor": ["422"],
+    "recordAuditorEvaluation": ["422"],
+    "renewAuditorRegistration": ["422"],
     "listInstances": ["422"],
     "registerComplaint": ["422"],
     "submitPublicComplaint": ["422", "429"],

@@ -112,7 +112,10 @@ def test_confirmation(ctx, clock) -> None:
     with pytest.raises(RuleViolation, match="must confirm"):
         call("nc.record_confirmation", {"audit_id": audit.id, "confirmed": False}, now)
     params = {"audit_id": audit.id, "confirmed": True, "comments": "对 NC-2 的抽样有保留"}
-    assert call("nc.record_confirmation", params, now, actor=CLIENT) == {}
+    to_answer = call("nc.record_confirmation", params, now, actor=CLIENT)  # issue 11
+    assert [(n["nc_id"], n["number"], n["status"]) for n in to_answer] == [
+        (nc.id, nc.number, "confirmed") for nc in ncs(audit)
+    ]
     assert {(nc.status, nc.confirmed_by) for nc in ncs(audit)} == {("confirmed", CLIENT)}
     report = db.session.scalars(select(Document).where(Document.kind == "nc_report")).one()
     assert report.data["confirmation"]["comments"] == "对 NC-2 的抽样有保留"
@@ -152,7 +155,9 @@ def test_answers_and_reminder(ctx, clock) -> None:
         "title_facts": {"reference": "APP-2026-0001"},  # the title in each page's language
     }
     answers = {"audit_id": audit.id, "answers": [answer(first), answer(second)]}
-    assert call("nc.record_answers", answers, now, actor=CLIENT) == {}
+    to_verify = call("nc.record_answers", answers, now, actor=CLIENT)  # issue 11
+    assert [n["nc_id"] for n in to_verify] == [first.id, second.id]
+    assert {n["status"] for n in to_verify} == {"answered"}
     assert {(nc.status, nc.rounds) for nc in ncs(audit)} == {("answered", 1)}
     assert first.answered_at == now
 
@@ -206,6 +211,8 @@ def test_rejected_nc_goes_back_until_accepted(ctx, clock) -> None:
         verdict(second, accepted=False, note="纠正措施未覆盖所有网点"),
     ]
     result = call("nc.record_verification", {"audit_id": audit.id, "verdicts": verdicts}, now)
+    # the NCs sent back, as the answer task's data shows them (issue 11)
+    assert [(n["nc_id"], n["status"]) for n in result.pop("to_answer")] == [(second.id, "rejected")]
     assert result == {
         "all_accepted": False,
         "rejected": ["NC-2"],

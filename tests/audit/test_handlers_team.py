@@ -416,3 +416,47 @@ def test_demo_auditors_are_created_once_and_can_form_a_team(case, clock, tmp_pat
 
 def test_demo_auditors_without_demo_users_do_nothing(ctx, clock):
     assert ensure_demo_auditors(db.session, clock.now()) == []
+
+
+# -- R-7.2.1: the team as a whole (field competence, language and culture) --------------------
+def test_every_team_needs_a_member_competent_for_the_field(case, clock):
+    """R-7.2.1(2), R-7.2.2: not only a one-auditor team (R-7.2.3) — any team."""
+    org, application, audit = case
+    now = clock.now()
+    leader = make_auditor(
+        db.session, now, name="孙组长", registration="CCAA-SC-1101", leader=True, fields=()
+    )
+    other = make_auditor(db.session, now, name="周审查", registration="CCAA-SC-1102", fields=())
+    result = appoint(params_for(audit, [(leader, "leader"), (other, "auditor")]), clock)
+    assert_refused(result, "R-7.2.1(2)")
+    competent = make_auditor(db.session, now, name="吴审查", registration="CCAA-SC-1103")
+    result = appoint(params_for(audit, [(leader, "leader"), (competent, "auditor")]), clock)
+    assert result["appointed"] is True, result["refusals"]
+
+
+def test_an_audit_language_nobody_speaks_needs_written_considerations(case, people, clock):
+    """R-7.2.1(4): considered, not forbidden — flagged, and refused only without a
+    justification; the justification is kept with the appointment letter."""
+    org, application, audit = case
+    members = [(people["leader"], "leader"), (people["auditor"], "auditor")]
+    uyghur = {"audit_languages": ["zh", "ug"]}
+    refused = appoint(params_for(audit, members, **uyghur, considerations="  "), clock)
+    assert_refused(refused, "R-7.2.1(4)")
+    assert "ug" in refused["refusals"][0]
+    why = "安排维吾尔语翻译陪同现场审查 an interpreter accompanies the team"
+    result = appoint(params_for(audit, members, **uyghur, considerations=why), clock)
+    assert result["appointed"] is True, result["refusals"]
+    [flag] = result["considerations"]["flags"]
+    assert (flag["flag"], flag["languages"]) == ("language_not_covered", ["ug"])
+    letter = db.session.get(Document, result["letter_document_id"])
+    assert letter.data["considerations"]["text"] == why
+    assert letter.data["considerations"]["audit_languages"] == ["zh", "ug"]
+
+
+def test_a_language_a_member_speaks_raises_no_flag(case, people, clock):
+    org, application, audit = case
+    people["auditor"].languages = ["zh", "ug"]
+    members = [(people["leader"], "leader"), (people["auditor"], "auditor")]
+    result = appoint(params_for(audit, members, audit_languages=["zh", "ug"]), clock)
+    assert result["appointed"] is True, result["refusals"]
+    assert result["considerations"]["flags"] == []

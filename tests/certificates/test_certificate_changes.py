@@ -314,6 +314,8 @@ def test_new_site_is_added_through_an_onsite_audit(life):
             "scope_and_boundaries": "全部场所，含新增场所 all sites with the new one",
             "onsite_start": start.isoformat(),
             "onsite_end": (start + timedelta(days=1)).isoformat(),
+            "audit_languages": ["zh"],  # R-7.2.1(4)
+            "considerations": None,
         },
     )
 

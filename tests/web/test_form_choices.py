@@ -62,12 +62,14 @@ def test_auditor_options_show_registration_competence_and_leader_qualification(c
     assert set(found) == {"张组长", "李审查", "赵到期", "钱无证", "王专家"}
     leader = found["张组长"]
     assert leader.value == people["leader"].id and leader.enabled
-    assert codes(leader) == ["registration", "field_competent", "leader_qualified"]
+    assert codes(leader) == ["registration", "field_competent", "leader_qualified", "languages"]
+    assert dict(leader.facts)["languages"] == {"codes": ["zh"]}  # R-7.2.1(4), HR's record
     until = people["leader"].registration_expires_on.isoformat()
     assert leader.facts[0][1] == {"number": "CCAA-SC-1001", "until": until}
     # Not leader-qualified and not competent for the field: may not audit alone.
-    assert codes(found["李审查"]) == ["registration", "not_alone"] and found["李审查"].enabled
-    assert codes(found["王专家"]) == ["technical_expert", "field_competent"]
+    assert codes(found["李审查"]) == ["registration", "not_alone", "languages"]
+    assert found["李审查"].enabled
+    assert codes(found["王专家"]) == ["technical_expert", "field_competent", "languages"]
     assert found["王专家"].enabled
 
 

@@ -21,6 +21,8 @@ APPOINTMENT = {
     "f/objectives": "确认是否满足四星级要求",
     "f/criteria": "GB/T 27922-2011",
     "f/scope_and_boundaries": "两个固定服务场所",
+    "f/audit_languages": "zh",  # R-7.2.1(4)
+    "f/considerations": "",
 }
 
 
@@ -89,7 +91,7 @@ def test_the_appointment_page_offers_auditors_by_name_and_disables_the_refused(a
     assert "具备审查组长资格" in leader[1] and "具备商品售后服务专业能力" in leader[1]
     assert labels[str(case.people.expert_id)] == (
         False,
-        "陈专家 — 技术专家；具备商品售后服务专业能力",
+        "陈专家 — 技术专家；具备商品售后服务专业能力；掌握语言：中文",
     )
     disabled, label = labels[str(unregistered_id)]
     assert disabled and label.startswith("钱无证") and label.endswith("不可选")
@@ -163,9 +165,40 @@ def test_the_api_schema_lists_the_valid_choices_and_refuses_others(app, appointm
         ],
         "objectives": "确认", "criteria": "GB/T 27922-2011", "scope_and_boundaries": "总部",
         "onsite_start": case.day(28), "onsite_end": case.day(29),
+        "audit_languages": ["zh"], "considerations": None,
     }  # fmt: skip
     answer = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
     assert answer.status_code == 422
     [message] = answer.get_json()["errors"]["members/1/auditor_id"]
     assert message.startswith("R-7.2.2") and "钱无证" in message
     assert "Task_AppointTeam" in appointment.active(app)
+
+
+def test_the_appointment_refuses_at_submit_what_r_7_2_1_refuses(app, appointment):
+    """R-7.2.1(4) at submit (x-check team.composition_fits): an audit language no auditing
+    member speaks → 422 on `considerations`, nothing moves; with the justification it goes on."""
+    case, task_id = appointment.case, appointment.task_id
+    with app.app_context():
+        user = db.session.scalars(select(User).where(User.username == "ji_scheduler")).one()
+        token = issue_token(db.session, user, case.clock.now(), "test")
+        db.session.commit()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    data = {
+        "members": [
+            {"auditor_id": case.people.leader_id, "role": "leader"},
+            {"auditor_id": case.people.auditor_id, "role": "auditor"},
+        ],
+        "objectives": "确认", "criteria": "GB/T 27922-2011", "scope_and_boundaries": "总部",
+        "onsite_start": case.day(28), "onsite_end": case.day(29),
+        "audit_languages": ["zh", "bo"], "considerations": None,
+    }  # fmt: skip
+    answer = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
+    assert answer.status_code == 422, answer.get_json()
+    [message] = answer.get_json()["errors"]["considerations"]
+    assert message.startswith("R-7.2.1(4)") and "bo" in message
+    assert "Task_AppointTeam" in appointment.active(app)
+    data["considerations"] = "藏语翻译全程陪同 a Tibetan interpreter accompanies the team"
+    answer = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
+    assert answer.status_code == 200, answer.get_json()
+    assert "Task_AppointTeam" not in appointment.active(app)

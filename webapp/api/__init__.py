@@ -3,6 +3,7 @@
 from webapp.api import (  # noqa: F401  (registers the routes on bp)
     attachments,
     audit_sites,
+    auditors,
     certificates,
     complaints,
     indicator_sets,
@@ -10,6 +11,7 @@ from webapp.api import (  # noqa: F401  (registers the routes on bp)
     meta,
     nonconformities,
     routes,
+    users,
 )
 from webapp.api.blueprint import bp
 from webapp.api.idempotency import init_idempotency

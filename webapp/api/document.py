@@ -23,7 +23,8 @@ from webapp.api.models import API_PREFIX, FREE_JSON_SCHEMAS, FREE_OBJECT_MARK
 from webapp.api.openapi import TAGS, UPLOAD_TYPES, api_spec
 
 # -- the document -------------------------------------------------------------------------------
-IDEMPOTENT = ("/instances", "/messages", "/attachments")  # webapp/api/idempotency.py
+# webapp/api/idempotency.py
+IDEMPOTENT = ("/instances", "/messages", "/attachments", "/complaints", "/complaints/public")
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -92,7 +93,7 @@ def _operation(path: str, method: str, op: dict[str, Any]) -> None:
     body = op.get("requestBody")
     if body:  # parsing.read_json_body: an empty body is `{}`; optional when `{}` is valid
         name = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-        body["required"] = not _accepts_empty(getattr(models, name))
+        body["required"] = not _accepts_empty(models.body_model(name))
     elif not parameters:
         op["responses"].pop("422", None)  # spectree adds it everywhere; nothing to refuse here
     if "401" in op["responses"]:

@@ -1,11 +1,13 @@
 """`Idempotency-Key` for the creating requests of the JSON API (issue 9).
 
-A client that lost the answer to `POST /instances`, `POST /attachments` or `POST /messages` can
-send the request again with the same `Idempotency-Key` header and gets the first answer instead
-of a second instance, file or message:
+A client that lost the answer to `POST /instances`, `POST /attachments`, `POST /messages`,
+`POST /complaints` or `POST /complaints/public` can send the request again with the same
+`Idempotency-Key` header and gets the first answer instead of a second instance, file, message
+or complaint:
 
 * The header is optional; on other routes it is ignored. A key is 1–255 visible ASCII
-  characters (else 422). Keys belong to the token's user: other users' keys never collide.
+  characters (else 422). Keys belong to the token's user: other users' keys never collide; on
+  the public complaint intake (no token) to the caller's address.
 * The request is identified by its method, path and body (JSON compared after parsing, so
   formatting does not matter; multipart by its fields and each file's name, type and sha256).
 * First use: a row (user, key) is committed BEFORE the work, marking it in progress; the answer
@@ -30,11 +32,21 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from certflow.db import db
 from webapp.api.auth import ApiError, current_user
-from webapp.auth import wall_clock
+from webapp.auth import remote_addr, wall_clock
 from webapp.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
-ENDPOINTS = frozenset({"api.start_instance", "api.upload_attachment", "api.send_message"})
+ENDPOINTS = frozenset(
+    {
+        "api.start_instance",
+        "api.upload_attachment",
+        "api.send_message",
+        # Complaint intakes (issue 11): a lost answer must not register the complaint twice.
+        "api.register_complaint",
+        "api.submit_public_complaint",
+    }
+)
+PUBLIC_ENDPOINTS = frozenset({"api.submit_public_complaint"})  # no token: keyed by address
 KEY_LIFETIME = timedelta(hours=24)
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 NOT_KEPT = frozenset({409, 429})  # plus every 5xx: worth retrying with the same key
@@ -63,6 +75,14 @@ def request_fingerprint() -> str:
     return digest.hexdigest()
 
 
+def _key_owner() -> str:
+    """Whose key space: the token's user; for the public intake (no token) the caller's
+    address — a name no username can take (usernames never hold '~' or a space)."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return f"~public {remote_addr()}"[:80]
+    return current_user().username
+
+
 def _header_error(message: str) -> ApiError:
     return ApiError(422, message, errors={HEADER: [message]})
 
@@ -84,7 +104,7 @@ def begin() -> Response | None:
         return None
     if not KEY_PATTERN.fullmatch(key):
         raise _header_error("must be 1–255 visible ASCII characters")
-    username = current_user().username
+    username = _key_owner()
     fingerprint = request_fingerprint()
     now = wall_clock()
     session = db.session

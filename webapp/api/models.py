@@ -94,6 +94,14 @@ class RequestBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def body_model(name: str) -> type[RequestBody]:
+    """A request body model by its schema name, here or in a resource's models module."""
+    found: list[type[RequestBody]] = [RequestBody]
+    for cls in found:
+        found.extend(cls.__subclasses__())
+    return next(cls for cls in found if cls.__name__ == name)
+
+
 class StartInstance(RequestBody):
     process_id: Text(200)
     business_key: Text(200) | None = optional()

@@ -51,6 +51,7 @@ TAGS = (
     "indicator-sets",
     "audits",
     "complaints",
+    "people",
     "clock",
     "meta",
 )
