@@ -28,6 +28,7 @@ from domain.surveillance import (
     programme_of,
     random_survey_required,
     routine_activity,
+    routine_catch_up,
     routine_number,
     surveillance_limits,
     timer_at,
@@ -53,10 +54,18 @@ def schedule(
     activity = routine_activity(session, programme, number, create=True)
     activity.due_date, activity.hard_limit_date = due, hard_limit
     lead, reminder = planning_lead_days, reminder_days_before
+    planning_on = due - timedelta(days=lead)
+    # a surveillance missed during a suspension is planned at once after the restoration;
+    # when the recertification window opened first, the recertification audit covers it.
+    late = routine_catch_up(session, certificate, programme, number)
+    if late is not None:
+        planning_on = late.restored_on
     return {
         "due": due.isoformat(),
         "hard_limit": hard_limit.isoformat(),
-        "planning_at": timer_at(due - timedelta(days=lead)),
+        "needed": late is None or late.needed,
+        "caught_up_after": late.restored_on.isoformat() if late is not None else None,
+        "planning_at": timer_at(planning_on),
         "reminder_at": timer_at(due - timedelta(days=reminder)),
         "due_at": limit_timer(due),
         "hard_limit_at": limit_timer(hard_limit),
