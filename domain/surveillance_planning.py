@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certflow.dates import limit_timer
@@ -72,6 +73,22 @@ def schedule(
         "recertification_at": timer_at(recertification_window_opens(certificate.expires_on)),
         "random_survey_required": random_survey_required(session, certificate, programme, due),
     }
+
+
+def cycle_certificate(session: Session, *, certificate_number: Any) -> dict:
+    """R-8.10.1: the certificate of a surveillance cycle by its number (the cycle's business
+    key), the current one after reissues: a message to the cycle names the certificate by its
+    number, never by an internal id."""
+    number = optional_text(certificate_number)
+    certificate = (
+        session.scalars(select(Certificate).where(Certificate.number == number)).first()
+        if number
+        else None
+    )
+    if certificate is None:
+        raise LookupError(f"certificate {certificate_number!r} not found")
+    certificate = certificate_in_force(session, certificate.id, "R-8.10.1", "be surveilled")
+    return {"certificate_id": certificate.id, "certificate_number": certificate.number}
 
 
 def remind(

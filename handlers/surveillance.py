@@ -22,6 +22,7 @@ from handlers.params import (
     RuleFlag,
     RuleInt,
     RuleObject,
+    RuleText,
     rule_choice,
 )
 from handlers.registry import GuardContext, HandlerContext, handler, validator
@@ -48,6 +49,18 @@ def schedule(params: RoutineParams, ctx: HandlerContext) -> dict:
         planning_lead_days=ctx.settings.surveillance_planning_lead_days,
         reminder_days_before=ctx.settings.surveillance_reminder_days_before,
     )
+
+
+class CycleParams(Params):
+    certificate_number: RuleText = Field(
+        description="the certificate number: the business key of the surveillance cycle"
+    )
+
+
+@handler("surveillance.cycle_certificate", params=CycleParams)
+def cycle_certificate(params: CycleParams, ctx: HandlerContext) -> dict:
+    """R-8.10.1: the cycle's certificate by its number (the current one after reissues)."""
+    return surveillance_planning.cycle_certificate(ctx.session, **params.model_dump())
 
 
 @handler("surveillance.remind", params=RoutineParams)
