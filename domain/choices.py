@@ -15,6 +15,7 @@ from domain import (  # noqa: F401  (importing registers the sources)
     options_audit,
     options_changes,
     options_people,
+    recertification_review,
 )
 from domain.options import (
     Choice,

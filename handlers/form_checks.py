@@ -4,6 +4,7 @@ the engine through the one registry: the engine's task context becomes the domai
 import domain.checks_application  # noqa: F401  (registers the contract/programme checks)
 import domain.checks_audit  # noqa: F401  (registers the audit forms' checks)
 import domain.checks_nc  # noqa: F401  (registers the nonconformity forms' checks)
+import domain.recertification_review  # noqa: F401  (registers the R-8.11 review check)
 from domain.form_checks import FORM_CHECKS, CheckCase, FormCheck, problems
 from engine.registry import FormCheck as EngineFormCheck
 from engine.registry import GuardContext

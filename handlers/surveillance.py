@@ -12,7 +12,7 @@ from functools import partial
 
 from pydantic import Field
 
-from domain import surveillance, surveillance_outcome, surveillance_planning
+from domain import recertification_review, surveillance, surveillance_outcome, surveillance_planning
 from domain.people import audited_application
 from handlers.params import (
     Id,
@@ -21,6 +21,7 @@ from handlers.params import (
     RuleDate,
     RuleFlag,
     RuleInt,
+    RuleList,
     RuleObject,
     RuleText,
     rule_choice,
@@ -206,3 +207,21 @@ def surveillance_outcome_fits(ctx: GuardContext) -> dict[str, list[str]]:
     """R-8.10.3: the outcome against the reassessed and the held level; reasons unless
     maintained. record_outcome checks the same again."""
     return surveillance.outcome_form_problems(ctx.session, ctx.data)
+
+
+class ReviewParams(Params):
+    certificate_id: Id = Field(description=CERTIFICATE)
+    nc_checks: RuleList = Field(
+        description="one verification (nc_id, result, note) for each NC of the cycle (R-8.11)"
+    )
+    certificate_use: RuleText = Field(description="proper, improper or not_used (R-8.11)")
+    mark_use: RuleText = Field(description="proper, improper or not_used (R-8.11)")
+    use_findings: OptionalText = Field(description="what was found; needed for an improper use")
+
+
+@handler("recertification.record_review", params=ReviewParams)
+def record_review(params: ReviewParams, ctx: HandlerContext) -> dict:
+    """R-8.11: the ending cycle's NCs verified and the certificate/mark use checked."""
+    return recertification_review.record_review(
+        ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now
+    )

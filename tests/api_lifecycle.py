@@ -124,6 +124,37 @@ class ApiLifecycle(Lifecycle):
             return super().sites()
         return [site["id"] for site in self.get(f"/certificates/{self.number}")["sites"]]
 
+    def review_previous_cycle(self, result: str = "effective") -> list[int]:
+        """R-8.11: the audit department verifies every NC of the ending cycle — the ones the
+        form offers (GET /tasks/{id}: form_schema, x-options previous_cycle_ncs) — and checks
+        the certificate's and mark's use. Returns the NC ids verified."""
+        who = self.people.audit_dept
+        if self.api:
+            task = self.task_of(None, "Task_ReviewPreviousCycle", who.username)
+            schema = self.get(f"/tasks/{task['id']}", who.username)["form_schema"]
+            nc_field = schema["properties"]["nc_checks"]["items"]["properties"]["nc_id"]
+            nc_ids = [option["const"] for option in nc_field.get("oneOf", [])]
+        else:
+            from domain.recertification_review import cycle_nonconformities
+
+            db.session.rollback()
+            nc_ids = [nc.id for nc in cycle_nonconformities(db.session, self.certificate())]
+        checks = [
+            {"nc_id": nc_id, "result": result, "note": "复查记录和现场 records and site checked"}
+            for nc_id in nc_ids
+        ]
+        self.complete(
+            "Task_ReviewPreviousCycle",
+            who,
+            {
+                "nc_checks": checks,
+                "certificate_use": "proper",
+                "mark_use": "proper",
+                "use_findings": None,
+            },
+        )
+        return nc_ids
+
     def decision_date(self) -> date:
         return self.now().date() if self.api else super().decision_date()
 

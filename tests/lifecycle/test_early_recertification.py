@@ -18,7 +18,7 @@ from tests.api_lifecycle import ApiLifecycle
 from tests.certification_case import deploy_everything, findings_losing, make_people
 from tests.lifecycle_case import nine_am
 
-MAJOR_CHANGE = "法人和组织机构变更，服务网点全部调整 new legal person, all service outlets reorganised"
+MAJOR_CHANGE = "法人和组织机构变更 new legal person and organisation"
 ARRANGE = "Task_ArrangeSpecialAudit"
 
 
@@ -48,7 +48,9 @@ def early(agreed: bool = True) -> dict:
 
 
 def recertify(life) -> None:
-    """The initial procedure again, inside the recertification instance (R-8.11)."""
+    """The ending cycle reviewed, then the initial procedure again, inside the recertification
+    instance (R-8.11)."""
+    life.review_previous_cycle()
     life.submit_application()
     life.review()
     life.contract()
@@ -82,7 +84,7 @@ def test_a_major_change_leads_to_an_early_recertification_that_ends_the_old_cycl
     [recertification] = life.instances("recertification")
     assert recertification.business_key == certificate.number
     life.instance_id, life.day0 = recertification.id, life.clock.now()
-    assert "Task_SubmitApplication" in life.active()
+    assert "Task_ReviewPreviousCycle" in life.active()
     recertify(life)
 
     new, old = life.certificate(), life.certificate(certificate.number)

@@ -146,6 +146,7 @@ def test_a_three_year_cycle_with_a_suspension_ends_in_a_new_cycle(life):
     )
     life.instance_id = recertification["id"]
     life.day0 = life.now()
+    assert life.review_previous_cycle() == []  # no nonconformity in this cycle
     life.submit_application()
     life.review()
     life.contract()
