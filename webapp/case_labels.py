@@ -122,6 +122,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "refusal_notice": lazy_gettext("Notice of refusal"),
         "surveillance_reminder": lazy_gettext("Surveillance reminder"),
         "extra_surveillance_trigger": lazy_gettext("Extra surveillance trigger"),
+        "recertification_review": lazy_gettext("Recertification review of the ending cycle"),
     },
     "status_badge": {  # badge colour of a status code
         "valid": "success",
