@@ -167,6 +167,8 @@ def suspend(
     ends_on = last_day_of_months(today, checked_max_months(max_months))
     correction_deadline = min(last_day_of_days(today, correction_days), ends_on)
     six_months_at = limit_timer(ends_on)
+    # R-9.5.2(a): nothing corrected when the correction period is over → withdrawal, its timer.
+    correction_deadline_at = limit_timer(correction_deadline)
     rule = suspension_rule(reason)
     change_status(
         session,
@@ -186,6 +188,7 @@ def suspend(
             "detail": detail,
             "partial": partial,
             "correction_deadline": correction_deadline.isoformat(),
+            "correction_deadline_at": correction_deadline_at,
             "six_months_at": six_months_at,
             "ends_on": ends_on.isoformat(),
         },
@@ -202,6 +205,7 @@ def suspend(
     )
     return {
         "correction_deadline": correction_deadline.isoformat(),
+        "correction_deadline_at": correction_deadline_at,
         "six_months_at": six_months_at,
         "partial": partial,
         "sites": sites,

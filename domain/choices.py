@@ -16,6 +16,7 @@ from domain import (  # noqa: F401  (importing registers the sources)
     options_changes,
     options_indicators,
     options_people,
+    recertification_review,
 )
 from domain.options import (
     Choice,

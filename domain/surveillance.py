@@ -46,6 +46,7 @@ from domain.programme_dates import (
     surveillance_2_hard_limit,
     years_to_surveil,
 )
+from domain.surveillance_restoration import CatchUp, catch_up
 
 ROUTINE_SURVEILLANCES = (1, 2)  # R-8.10.1: two routine surveillance audits per validity period
 RANDOM_SURVEY_MONTHS = 24  # R-8.10.1(2): a random survey at least every two years
@@ -160,7 +161,28 @@ def surveillance_limits(
 ) -> tuple[date, date]:
     """(due date, hard limit) of routine surveillance `number` (R-7.1.3, R-8.10.1): the first
     within 12 months of certification, no extension; the second extendable up to 15 months after
-    the first and within the calendar year that still needs a surveillance."""
+    the first and within the calendar year that still needs a surveillance. Missed and caught
+    up after a restoration (R-9.1): the catch-up's latest date, no extension."""
+    late = routine_catch_up(session, certificate, programme, number)
+    if late is not None:
+        return late.due, late.due
+    return ordinary_limits(session, certificate, programme, number)
+
+
+def routine_catch_up(
+    session: Session, certificate: Certificate, programme: AuditProgramme, number: int
+) -> CatchUp | None:
+    """R-9.1/R-8.10.1: surveillance `number` missed its latest date and the certificate was
+    restored since: it is caught up (domain/surveillance_restoration.py)."""
+    _, hard_limit = ordinary_limits(session, certificate, programme, number)
+    activity = activity_of(session, programme, f"surveillance_{number}")
+    return catch_up(session, certificate, activity, hard_limit)
+
+
+def ordinary_limits(
+    session: Session, certificate: Certificate, programme: AuditProgramme, number: int
+) -> tuple[date, date]:
+    """(due date, hard limit) by the 12/15-month and calendar-year rules alone."""
     start = cycle_start(session, certificate, programme)
     if number == 1:
         due = surveillance_1_due(start)
@@ -179,7 +201,10 @@ def calendar_year_problem(
 ) -> tuple[str, str] | None:
     """R-8.10.1: each calendar year after the certification year, except the recertification
     year, has a surveillance. Surveillance 1 may leave one such year to surveillance 2, not two;
-    surveillance 2 covers what surveillance 1 left."""
+    surveillance 2 covers what surveillance 1 left. A caught-up surveillance (R-9.1) cannot
+    give back a year its suspension already lost: it is planned as early as possible."""
+    if routine_catch_up(session, certificate, programme, number) is not None:
+        return None
     years = years_to_surveil(cycle_start(session, certificate, programme), certificate.expires_on)
     if number == 1:
         left = sorted(years - {planned_end.year})

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certflow.dates import limit_timer
@@ -28,6 +29,7 @@ from domain.surveillance import (
     programme_of,
     random_survey_required,
     routine_activity,
+    routine_catch_up,
     routine_number,
     surveillance_limits,
     timer_at,
@@ -53,16 +55,40 @@ def schedule(
     activity = routine_activity(session, programme, number, create=True)
     activity.due_date, activity.hard_limit_date = due, hard_limit
     lead, reminder = planning_lead_days, reminder_days_before
+    planning_on = due - timedelta(days=lead)
+    # R-9.1: a surveillance missed during a suspension is planned at once after the restoration;
+    # when the recertification window opened first, the recertification audit covers it (R-8.11).
+    late = routine_catch_up(session, certificate, programme, number)
+    if late is not None:
+        planning_on = late.restored_on
     return {
         "due": due.isoformat(),
         "hard_limit": hard_limit.isoformat(),
-        "planning_at": timer_at(due - timedelta(days=lead)),
+        "needed": late is None or late.needed,
+        "caught_up_after": late.restored_on.isoformat() if late is not None else None,
+        "planning_at": timer_at(planning_on),
         "reminder_at": timer_at(due - timedelta(days=reminder)),
         "due_at": limit_timer(due),
         "hard_limit_at": limit_timer(hard_limit),
         "recertification_at": timer_at(recertification_window_opens(certificate.expires_on)),
         "random_survey_required": random_survey_required(session, certificate, programme, due),
     }
+
+
+def cycle_certificate(session: Session, *, certificate_number: Any) -> dict:
+    """R-8.10.1: the certificate of a surveillance cycle by its number (the cycle's business
+    key), the current one after reissues: a message to the cycle names the certificate by its
+    number, never by an internal id."""
+    number = optional_text(certificate_number)
+    certificate = (
+        session.scalars(select(Certificate).where(Certificate.number == number)).first()
+        if number
+        else None
+    )
+    if certificate is None:
+        raise LookupError(f"certificate {certificate_number!r} not found")
+    certificate = certificate_in_force(session, certificate.id, "R-8.10.1", "be surveilled")
+    return {"certificate_id": certificate.id, "certificate_number": certificate.number}
 
 
 def remind(

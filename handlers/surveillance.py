@@ -12,7 +12,7 @@ from functools import partial
 
 from pydantic import Field
 
-from domain import surveillance, surveillance_outcome, surveillance_planning
+from domain import recertification_review, surveillance, surveillance_outcome, surveillance_planning
 from domain.people import audited_application
 from handlers.params import (
     Id,
@@ -21,7 +21,9 @@ from handlers.params import (
     RuleDate,
     RuleFlag,
     RuleInt,
+    RuleList,
     RuleObject,
+    RuleText,
     rule_choice,
 )
 from handlers.registry import GuardContext, HandlerContext, handler, validator
@@ -48,6 +50,18 @@ def schedule(params: RoutineParams, ctx: HandlerContext) -> dict:
         planning_lead_days=ctx.settings.surveillance_planning_lead_days,
         reminder_days_before=ctx.settings.surveillance_reminder_days_before,
     )
+
+
+class CycleParams(Params):
+    certificate_number: RuleText = Field(
+        description="the certificate number: the business key of the surveillance cycle"
+    )
+
+
+@handler("surveillance.cycle_certificate", params=CycleParams)
+def cycle_certificate(params: CycleParams, ctx: HandlerContext) -> dict:
+    """R-8.10.1: the cycle's certificate by its number (the current one after reissues)."""
+    return surveillance_planning.cycle_certificate(ctx.session, **params.model_dump())
 
 
 @handler("surveillance.remind", params=RoutineParams)
@@ -193,3 +207,21 @@ def surveillance_outcome_fits(ctx: GuardContext) -> dict[str, list[str]]:
     """R-8.10.3: the outcome against the reassessed and the held level; reasons unless
     maintained. record_outcome checks the same again."""
     return surveillance.outcome_form_problems(ctx.session, ctx.data)
+
+
+class ReviewParams(Params):
+    certificate_id: Id = Field(description=CERTIFICATE)
+    nc_checks: RuleList = Field(
+        description="one verification (nc_id, result, note) for each NC of the cycle (R-8.11)"
+    )
+    certificate_use: RuleText = Field(description="proper, improper or not_used (R-8.11)")
+    mark_use: RuleText = Field(description="proper, improper or not_used (R-8.11)")
+    use_findings: OptionalText = Field(description="what was found; needed for an improper use")
+
+
+@handler("recertification.record_review", params=ReviewParams)
+def record_review(params: ReviewParams, ctx: HandlerContext) -> dict:
+    """R-8.11: the ending cycle's NCs verified and the certificate/mark use checked."""
+    return recertification_review.record_review(
+        ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now
+    )

@@ -128,6 +128,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "refusal_notice": lazy_gettext("Notice of refusal"),
         "surveillance_reminder": lazy_gettext("Surveillance reminder"),
         "extra_surveillance_trigger": lazy_gettext("Extra surveillance trigger"),
+        "recertification_review": lazy_gettext("Recertification review of the ending cycle"),
     },
     # Star levels: 0 is the result of a score below the lowest level, never shown as "0".
     "star_level": {

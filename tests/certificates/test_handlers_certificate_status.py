@@ -87,6 +87,8 @@ def test_full_suspension(ctx) -> None:
     json.dumps(result)
     assert result == {
         "correction_deadline": "2026-09-29",  # the 60th day, 1 Aug being the first (issue 11)
+        # R-9.5.2(a): withdrawn at 09:00 China time the day after, if nothing was corrected
+        "correction_deadline_at": "2026-09-30T01:00:00+00:00",
         # 09:00 China time on the first day after the 6 months (1 Aug – 31 Jan)
         "six_months_at": "2027-02-01T01:00:00+00:00",
         "partial": False,

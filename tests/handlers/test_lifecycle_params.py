@@ -37,6 +37,8 @@ DOMAIN_MODULES = (
     "surveillance",
     "surveillance_outcome",
     "surveillance_planning",
+    "surveillance_restoration",
+    "recertification_review",
 )
 
 
@@ -58,7 +60,7 @@ def service_tasks() -> list[tuple[str, str, set[str]]]:
 
 def test_every_lifecycle_operator_declares_its_parameters_with_help():
     operators = lifecycle_operators()
-    assert len(operators) == 30
+    assert len(operators) == 32  # + surveillance.cycle_certificate, recertification.record_review
     for operator in operators:
         model = declared_params(operator)
         assert model is not None, operator

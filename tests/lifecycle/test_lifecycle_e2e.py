@@ -77,6 +77,12 @@ def test_both_surveillances_on_time_then_recertification_starts_a_new_cycle(life
     )
     life.instance_id = recert.id
     life.day0 = life.clock.now()
+    # the cycle had no nonconformity; the certificate and mark were used properly.
+    life.complete(
+        "Task_ReviewPreviousCycle",
+        life.people.audit_dept,
+        {"nc_checks": [], "certificate_use": "proper", "mark_use": "proper", "use_findings": None},
+    )
     life.submit_application()
     life.review()
     life.contract()

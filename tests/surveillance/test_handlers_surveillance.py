@@ -120,6 +120,8 @@ def test_schedule_first_surveillance(ctx) -> None:
         # 3 months before the validity ends (valid through 2029-03-09)
         "recertification_at": "2028-12-10T01:00:00+00:00",
         "random_survey_required": True,  # no random survey at all yet
+        "needed": True,
+        "caught_up_after": None,  # not a surveillance caught up after a restoration
     }
     s1 = activity(certificate, "surveillance_1")
     assert (s1.due_date, s1.hard_limit_date) == (date(2027, 3, 9), date(2027, 3, 9))
