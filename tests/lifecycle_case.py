@@ -290,6 +290,13 @@ class Lifecycle(Case):
                 "disagreements": None,
             },
         )
+        if nonconformities:  # the NC report is confirmed before the closing meeting
+            self.complete_in(
+                process_id,
+                "Task_ConfirmNcReport",
+                p.client,
+                {"confirmed": True, "comments": None},
+            )
         self.travel_to(nine_am(start + timedelta(days=1)))
         self.complete_in(
             process_id,
