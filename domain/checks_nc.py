@@ -2,9 +2,9 @@
 nc.record_verification call (domain/nonconformity.py), on the submitted answers and the audit's
 nonconformities."""
 
+from certflow.dates import china_date
 from domain.audit.common import get_audit
 from domain.form_checks import CheckCase, form_check
-from certflow.dates import china_date
 from domain.nc_natures import check_escalation
 from domain.nonconformity import (
     AWAITING_ANSWER,
