@@ -129,7 +129,7 @@ class Settings(BaseSettings):
     )
     nc_serious_response_days: Days = Field(
         90,
-        description="R-8.7.2: days the client has to correct a serious nonconformity "
+        description="R-8.7 §8.7.2: days the client has to correct a serious nonconformity "
         "(docs/decisions.md).",
     )
     nc_reminder_days_before: Days = Field(

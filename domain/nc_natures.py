@@ -1,4 +1,4 @@
-"""The nature of a nonconformity and what it sets (R-8.7.2, R-8.7.3; docs/decisions.md): the
+"""The nature of a nonconformity and what it sets (R-8.7 §8.7.2, R-8.7 §8.7.3; docs/decisions.md): the
 correction deadline (general: NC_RESPONSE_DAYS, serious: NC_SERIOUS_RESPONSE_DAYS), the way it is
 verified (a serious one on site), and the overdue escalation of the audit department — extend
 the deadline, or end the cycle with a proposal to suspend the certificate or refuse registration.
@@ -15,7 +15,7 @@ from domain.checks import require_choice, require_date, require_text
 from domain.errors import RuleViolation
 from domain.models import Nonconformity
 
-# R-8.7.2 根据不符合的性质: the natures the team chooses from (form enum, labels in the form).
+# R-8.7 §8.7.2 根据不符合的性质: the natures the team chooses from (form enum, labels in the form).
 NATURES = ("general", "serious")
 SERIOUS = "serious"
 ESCALATION_ACTIONS = ("extend_deadline", "propose_suspension_or_refusal")
@@ -36,7 +36,7 @@ class Deadlines:
 
 
 def require_nature(value: Any, field: str) -> str:
-    """R-8.7.2: every nonconformity is classified general or serious."""
+    """R-8.7 §8.7.2: every nonconformity is classified general or serious."""
     return require_choice(value, field, "R-8.7", NATURES)
 
 
@@ -70,7 +70,7 @@ def round_timers(pending: Iterable[Nonconformity], deadlines: Deadlines) -> dict
 
 
 def check_verification_method(nc: Nonconformity, method: str, field: str) -> None:
-    """R-8.7.3: a serious nonconformity cannot gain the necessary confidence from documents
+    """R-8.7 §8.7.3: a serious nonconformity cannot gain the necessary confidence from documents
     alone (不能通过书面验证取得必要的信任): it is verified on site, with the record."""
     if nc.nature == SERIOUS and method != "on_site":
         raise RuleViolation(

@@ -69,8 +69,8 @@ def response_deadline(act: Acting, deadlines: Deadlines) -> tuple[date, str, str
 
 
 def issue_report(act: Acting, audit_id: int, deadlines: Deadlines) -> dict:
-    """R-8.7.1: the NC report, formed before the closing meeting, with each NC's deadline for
-    root-cause analysis, correction and corrective action by its nature (R-8.7.2); the report's
+    """R-8.7 §8.7.1: the NC report, formed before the closing meeting, with each NC's deadline for
+    root-cause analysis, correction and corrective action by its nature (R-8.7 §8.7.2); the report's
     deadline (and its reminder) is the earliest of them."""
     audit = get_audit(act.session, audit_id)
     if audit.conclusion is None:
@@ -268,7 +268,7 @@ def _answer_entry(index: int, raw: Any) -> tuple[int, dict]:
     }
     files = raw.get("evidence_files")
     if not isinstance(files, list) or not files:
-        # R-8.7.3 书面验证应附有证实性材料: the answer carries the evidence of its correction.
+        # R-8.7 §8.7.3 书面验证应附有证实性材料: the answer carries the evidence of its correction.
         raise RuleViolation(
             "R-8.7",
             f"{where}: attach the evidence that the correction and corrective action were taken",

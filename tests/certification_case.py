@@ -425,7 +425,7 @@ class Case:
                 "disagreements": None,
             },
         )
-        if nonconformities:  # R-8.7.1: the client confirms the NC report before the closing
+        if nonconformities:  # R-8.7 §8.7.1: the client confirms the NC report before the closing
             self.complete(
                 "Task_ConfirmNcReport", self.people.client, {"confirmed": True, "comments": None}
             )
@@ -458,7 +458,7 @@ class Case:
     # -- R-8.7: nonconformities ----------------------------------------------------------------
     def confirm_ncs(self) -> list[int]:
         """The ids of the audit's NCs, whose report the client confirmed before the closing
-        meeting (in `conclude`, R-8.7.1)."""
+        meeting (in `conclude`, R-8.7 §8.7.1)."""
         from domain.models import Audit, Nonconformity
 
         audit = db.session.scalars(

@@ -290,7 +290,7 @@ class Lifecycle(Case):
                 "disagreements": None,
             },
         )
-        if nonconformities:  # the NC report is confirmed before the closing meeting
+        if nonconformities:  # §8.7.1: the NC report is confirmed before the closing meeting
             self.complete_in(
                 process_id,
                 "Task_ConfirmNcReport",

@@ -227,7 +227,7 @@ def _nonconformity_entry(indicator_set: IndicatorSet, index: int, raw: Any) -> d
         raise RuleViolation(
             "R-8.5.4", f"{where}: {code!r} is not a requirement of the indicator set"
         )
-    nature = require_nature(raw.get("nature"), f"nonconformities/{index}/nature")
+    nature = require_nature(raw.get("nature"), f"nonconformities/{index}/nature")  # §8.7.2
     check_special_deduction_nature(nature, code, special_codes, f"nonconformities/{index}/nature")
     return {
         "item_code": code,
@@ -254,7 +254,7 @@ def conclusion_problems(session: Session, data: Mapping[str, Any]) -> dict[str, 
     indicator_set = audit_indicator_set(session, audit)
     try:
         for index, raw in enumerate(data.get("nonconformities") or []):
-            _nonconformity_entry(indicator_set, index, raw)
+            _nonconformity_entry(indicator_set, index, raw)  # §8.7.2
     except RuleViolation as err:
         return {err.field or "nonconformities": [str(err)]}
     try:

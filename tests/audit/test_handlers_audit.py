@@ -674,7 +674,7 @@ def test_compute_score_needs_every_item(ctx, clock) -> None:
 
 
 def nc(code: str = "5.1.1.1") -> dict:
-    return {"item_code": code, "description": "未设立售后服务部门", "evidence": "组织机构图"}
+    return {"item_code": code, "nature": "general", "description": "未设立售后服务部门", "evidence": "组织机构图"}
 
 
 def test_conclusion_recommend(ctx, clock) -> None:
@@ -775,7 +775,7 @@ def test_below_the_lowest_level_the_conclusion_depends_on_corrections(ctx, clock
     recommendation is conditional and the corrected result is rescored (rescoring.py)."""
     now = clock.now()
     case = scored_case(db.session, now, requested_level=4)
-    nc = {"item_code": "5.1.1.1", "description": "组织架构图缺失", "evidence": "查阅文件"}
+    nc = {"item_code": "5.1.1.1", "nature": "general", "description": "组织架构图缺失", "evidence": "查阅文件"}
     params = conclusion_params(case, star_level=0, conclusion="recommend", nonconformities=[nc])
     result = call("audit.record_conclusion", params, now)
     assert result["conditional_on_corrections"] is True
@@ -790,7 +790,7 @@ def test_conclusion_needs_a_score_and_valid_nonconformities(ctx, clock) -> None:
         call("audit.record_conclusion", conclusion_params(case), now)
     call("audit.record_evidence", evidence_params(case, all_conform()), now, actor=AUDITOR)
     call("audit.compute_score", {"audit_id": case.audit.id}, now)
-    bad = {"item_code": "5.1.1.1", "description": "没有证据", "evidence": ""}
+    bad = {"item_code": "5.1.1.1", "nature": "general", "description": "没有证据", "evidence": ""}
     with pytest.raises(RuleViolation, match="evidence") as excinfo:
         call("audit.record_conclusion", conclusion_params(case, nonconformities=[bad]), now)
     assert rule_of(excinfo) == "R-8.5.4"
@@ -904,7 +904,7 @@ def rescore_params(case: Case, **changes) -> dict:
 def test_rescoring_needs_a_conditional_conclusion_and_every_nc_accepted(ctx, clock) -> None:
     now = clock.now()
     case = scored_case(db.session, now, requested_level=4)
-    nc = {"item_code": "5.1.1.1", "description": "组织架构图缺失", "evidence": "查阅文件"}
+    nc = {"item_code": "5.1.1.1", "nature": "general", "description": "组织架构图缺失", "evidence": "查阅文件"}
     params = conclusion_params(case, star_level=0, conclusion="recommend", nonconformities=[nc])
     call("audit.record_conclusion", params, now)
     call("audit.record_closing_meeting", closing_params(case), now)

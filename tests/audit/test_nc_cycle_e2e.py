@@ -99,7 +99,7 @@ def verdict(nc, method="documentary", accepted=True):
 
 
 def test_the_nc_report_is_confirmed_by_the_client_before_the_closing_meeting(case):
-    """R-8.7.1: formed before the closing meeting and confirmed by the client; the correction
+    """R-8.7 §8.7.1: formed before the closing meeting and confirmed by the client; the correction
     cycle after the meeting starts with the answers."""
     to_conclusion(case, one_nc())
     assert tasks(case) == ["Task_ConfirmNcReport"]  # not yet the closing meeting
@@ -112,8 +112,8 @@ def test_the_nc_report_is_confirmed_by_the_client_before_the_closing_meeting(cas
 
 
 def test_deadlines_follow_the_nature_and_a_serious_nc_is_verified_on_site(case):
-    """R-8.7.2: a general NC has 30 days, a serious one 90 (settings); the client may answer the
-    one due first; R-8.7.3: a serious NC cannot be closed on documents alone."""
+    """R-8.7 §8.7.2: a general NC has 30 days, a serious one 90 (settings); the client may answer the
+    one due first; R-8.7 §8.7.3: a serious NC cannot be closed on documents alone."""
     through_onsite(case, nonconformities=general_and_serious())
     case.receive_report()
     general, serious = ncs()
@@ -147,7 +147,7 @@ def test_deadlines_follow_the_nature_and_a_serious_nc_is_verified_on_site(case):
 
 
 def test_an_answer_without_evidence_files_is_refused_and_the_files_are_kept(case):
-    """R-8.7.3 书面验证应附有证实性材料: every answer carries its evidence."""
+    """R-8.7 §8.7.3 书面验证应附有证实性材料: every answer carries its evidence."""
     through_onsite(case, nonconformities=one_nc())
     case.receive_report()
     [nc] = ncs()
@@ -166,7 +166,7 @@ def test_an_answer_without_evidence_files_is_refused_and_the_files_are_kept(case
 
 
 def test_a_special_deduction_is_a_serious_nonconformity(case):
-    """R-8.7.2: a special deduction item (特别扣分项) recorded as a general NC is refused at
+    """R-8.7 §8.7.2: a special deduction item (特别扣分项) recorded as a general NC is refused at
     submit (422 on the nature field)."""
     to_conclusion_data = [
         {
