@@ -301,7 +301,7 @@ class Nonconformity(db.Model):
     item_code: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text)
     evidence: Mapped[str] = mapped_column(Text, default="")
-    # §8.7.2: the nature sets the correction deadline: general | serious (domain/nc_natures.py)
+    # §8.7.2: the nature (general | serious) sets the deadline (domain/nc_natures.py)
     nature: Mapped[str] = mapped_column(String(20), default="general", server_default="general")
     deadline: Mapped[date | None] = mapped_column(Date)
     # open | confirmed | answered | rejected | accepted

@@ -1,6 +1,6 @@
-"""The nature of a nonconformity and what it sets (R-8.7 §8.7.2, R-8.7 §8.7.3; docs/decisions.md): the
-correction deadline (general: NC_RESPONSE_DAYS, serious: NC_SERIOUS_RESPONSE_DAYS), the way it is
-verified (a serious one on site), and the overdue escalation of the audit department — extend
+"""The nature of a nonconformity and what it sets (R-8.7 §8.7.2, §8.7.3; docs/decisions.md):
+the correction deadline (general: NC_RESPONSE_DAYS, serious: NC_SERIOUS_RESPONSE_DAYS), the way
+it is verified (a serious one on site), and the overdue escalation of the audit department — extend
 the deadline, or end the cycle with a proposal to suspend the certificate or refuse registration.
 """
 

@@ -403,7 +403,9 @@ def outcome_form_problems(session: Session, data: Mapping[str, Any]) -> dict[str
     except (LookupError, ValueError) as err:
         return {"outcome": [str(err)]}
     errors: dict[str, list[str]] = {}
-    audit = session.get(Audit, data.get("audit_id")) if isinstance(data.get("audit_id"), int) else None
+    audit = (
+        session.get(Audit, data.get("audit_id")) if isinstance(data.get("audit_id"), int) else None
+    )
     uncorrected = audit is not None and bool(uncorrected_nonconformities(session, audit))
     problem = outcome_problem(certificate.star_level, level, data.get("outcome"), uncorrected)
     if problem:

@@ -4,9 +4,9 @@ Revision ID: 0011_nc_obligations
 Revises: 0010_complaint_documents
 Create Date: 2026-12-05 06:30:00
 
-R-8.7 §8.7.2: the correction deadline depends on the nature of the nonconformity (general or serious),
-so each nonconformity keeps its nature; R-8.7 §8.7.3: the evidence the client sends with its answer
-(attachment ids) is kept with the nonconformity. Existing rows are general, without files.
+R-8.7 §8.7.2: the correction deadline depends on the nature of the nonconformity (general or
+serious), so each nonconformity keeps its nature; §8.7.3: the evidence the client sends with its
+answer (attachment ids) is kept with the nonconformity. Existing rows are general, without files.
 """
 
 import sqlalchemy as sa

@@ -49,7 +49,10 @@ class Api:
         headers = {"Authorization": f"Bearer {self.tokens[username]}"}
         response = self.client.post(
             "/api/v1/attachments",
-            data={"file": (io.BytesIO(b"%PDF-1.4 evidence"), name, "application/pdf"), "kind": kind},
+            data={
+                "file": (io.BytesIO(b"%PDF-1.4 evidence"), name, "application/pdf"),
+                "kind": kind,
+            },
             headers=headers,
             content_type="multipart/form-data",
         )

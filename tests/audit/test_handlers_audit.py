@@ -674,7 +674,12 @@ def test_compute_score_needs_every_item(ctx, clock) -> None:
 
 
 def nc(code: str = "5.1.1.1") -> dict:
-    return {"item_code": code, "nature": "general", "description": "未设立售后服务部门", "evidence": "组织机构图"}
+    return {
+        "item_code": code,
+        "nature": "general",
+        "description": "未设立售后服务部门",
+        "evidence": "组织机构图",
+    }
 
 
 def test_conclusion_recommend(ctx, clock) -> None:
@@ -775,7 +780,12 @@ def test_below_the_lowest_level_the_conclusion_depends_on_corrections(ctx, clock
     recommendation is conditional and the corrected result is rescored (rescoring.py)."""
     now = clock.now()
     case = scored_case(db.session, now, requested_level=4)
-    nc = {"item_code": "5.1.1.1", "nature": "general", "description": "组织架构图缺失", "evidence": "查阅文件"}
+    nc = {
+        "item_code": "5.1.1.1",
+        "nature": "general",
+        "description": "组织架构图缺失",
+        "evidence": "查阅文件",
+    }
     params = conclusion_params(case, star_level=0, conclusion="recommend", nonconformities=[nc])
     result = call("audit.record_conclusion", params, now)
     assert result["conditional_on_corrections"] is True
@@ -904,7 +914,12 @@ def rescore_params(case: Case, **changes) -> dict:
 def test_rescoring_needs_a_conditional_conclusion_and_every_nc_accepted(ctx, clock) -> None:
     now = clock.now()
     case = scored_case(db.session, now, requested_level=4)
-    nc = {"item_code": "5.1.1.1", "nature": "general", "description": "组织架构图缺失", "evidence": "查阅文件"}
+    nc = {
+        "item_code": "5.1.1.1",
+        "nature": "general",
+        "description": "组织架构图缺失",
+        "evidence": "查阅文件",
+    }
     params = conclusion_params(case, star_level=0, conclusion="recommend", nonconformities=[nc])
     call("audit.record_conclusion", params, now)
     call("audit.record_closing_meeting", closing_params(case), now)

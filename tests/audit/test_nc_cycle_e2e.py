@@ -112,8 +112,8 @@ def test_the_nc_report_is_confirmed_by_the_client_before_the_closing_meeting(cas
 
 
 def test_deadlines_follow_the_nature_and_a_serious_nc_is_verified_on_site(case):
-    """R-8.7 §8.7.2: a general NC has 30 days, a serious one 90 (settings); the client may answer the
-    one due first; R-8.7 §8.7.3: a serious NC cannot be closed on documents alone."""
+    """R-8.7 §8.7.2: a general NC has 30 days, a serious one 90 (settings); the client may
+    answer the one due first; §8.7.3: a serious NC cannot be closed on documents alone."""
     through_onsite(case, nonconformities=general_and_serious())
     case.receive_report()
     general, serious = ncs()
