@@ -412,7 +412,11 @@ class Case:
             },
         )
 
-    def conclude(self, conclusion: str, nonconformities: list[dict[str, Any]]) -> None:
+    def conclude(
+        self, conclusion: str, nonconformities: list[dict[str, Any]], submit: bool = True
+    ) -> None:
+        """Conclusion, the NC report confirmed, closing meeting and (unless `submit` is False)
+        the leader's submission of the report and materials."""
         self.complete(
             "Task_AuditConclusion",
             self.people.leader,
@@ -446,6 +450,16 @@ class Case:
                 "client_questions": None,
                 "disagreements": None,
             },
+        )
+        if submit:
+            self.submit_materials()
+
+    def submit_materials(self) -> None:
+        """R-8.6: the team leader submits the report and materials, answering for the report."""
+        self.complete(
+            "Task_SubmitAuditMaterials",
+            self.people.leader,
+            {"report_responsibility": True, "materials_complete": True, "materials_notes": None},
         )
 
     def receive_report(self) -> None:

@@ -377,25 +377,34 @@ def leader_concludes(page: Page, inst: Instance, nc_code: str) -> None:
         "nonconformities",
         [{"item_code": nc_code, "description": "未设立售后服务部门", "evidence": "查阅组织文件"}],
     )
+    page.check('[name="f/nonconformities/0/nature"][value="general"]')  # §8.7.2
     page.fill('[name="f/follow_up"]', "跟踪不符合整改")
     page.fill('[name="f/programme_adjustments"]', "无")
     submit(page, inst, "staff")
+    # §8.7.1: the client confirms the NC report before the closing meeting.
+    sign_in(page, inst, CLIENT, PASSWORD)
+    open_task(page, inst, "client", "确认不符合报告")
+    page.check('[name="f/confirmed"]')
+    submit(page, inst, "client")
+    sign_in(page, inst, "demo_team_leader")
     open_task(page, inst, "staff", "末次会议")
     page.fill('[name="f/meeting_date"]', inst.today())
     fill_rows(page, "attendees", [{"name": "王总", "organisation": "优服", "role": "总经理"}])
     check_all(page, '[name^="f/items_covered/"]')
     submit(page, inst, "staff")
+    # the leader submits the report and materials and answers for the report.
+    open_task(page, inst, "staff", "提交审查报告和审查材料")
+    page.check('[name="f/report_responsibility"]')
+    page.check('[name="f/materials_complete"]')
+    submit(page, inst, "staff")
 
 
-def client_answers(page: Page, inst: Instance, first: bool) -> None:
+def client_answers(page: Page, inst: Instance, first: bool, tmp_path: Path) -> None:
     sign_in(page, inst, CLIENT, PASSWORD)
     if first:
         open_task(page, inst, "client", "签收审查报告")
         page.fill('[name="f/received_by"]', "王芳")
         page.fill('[name="f/received_on"]', inst.today())
-        submit(page, inst, "client")
-        open_task(page, inst, "client", "确认不符合报告")
-        page.check('[name="f/confirmed"]')
         submit(page, inst, "client")
     open_task(page, inst, "client", "提交原因分析与纠正措施")
     if not first:  # the NC the verifier sent back, named as a person reads it
@@ -407,6 +416,9 @@ def client_answers(page: Page, inst: Instance, first: bool) -> None:
     page.fill('[name="f/answers/0/root_cause"]', cause)
     page.fill('[name="f/answers/0/correction"]', "设立售后服务部门")
     page.fill('[name="f/answers/0/corrective_action"]', "每季度检查组织架构和职责")
+    evidence = tmp_path / ("部门设立文件.pdf" if first else "岗位职责分配表.pdf")
+    evidence.write_bytes(b"%PDF-1.4 " + evidence.name.encode())
+    page.set_input_files('[name="f/answers/0/evidence_files"]', str(evidence))  # §8.7.3
     submit(page, inst, "client")
 
 
@@ -457,9 +469,9 @@ def test_the_initial_certification_in_the_browser_by_its_people(
     leader_prepares(page, inst, day)
     nc_code = two_day_audit(page, inst, day)
     leader_concludes(page, inst, nc_code)
-    client_answers(page, inst, first=True)
+    client_answers(page, inst, first=True, tmp_path=tmp_path)
     leader_verifies(page, inst, accepted=False)
-    client_answers(page, inst, first=False)
+    client_answers(page, inst, first=False, tmp_path=tmp_path)
     leader_verifies(page, inst, accepted=True)
     decide(page, inst)
     registry_shows_the_certificate(page, inst)
