@@ -825,7 +825,11 @@ def test_closing_meeting_completes_the_audit(ctx, clock) -> None:
     with pytest.raises(RuleViolation, match="attendees"):
         call("audit.record_closing_meeting", closing_params(case, attendees=[]), now)
     params = closing_params(case, disagreements="客户不同意 5.3.2.2 的抽样结论")
-    assert call("audit.record_closing_meeting", params, now) == {}
+    # the report and materials are due within 5 days, the meeting day (5 January) first
+    assert call("audit.record_closing_meeting", params, now) == {
+        "materials_due_on": "2026-01-09",
+        "materials_due_at": "2026-01-10T01:00:00+00:00",
+    }
     assert case.audit.status == "completed"
     assert case.audit.closing_meeting["chaired_by"] == LEADER
 
