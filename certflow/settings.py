@@ -127,6 +127,16 @@ class Settings(BaseSettings):
     nc_response_days: Days = Field(
         30, description="R-8.7: days the client has to answer a nonconformity report."
     )
+    nc_serious_response_days: Days = Field(
+        90,
+        description="R-8.7 §8.7.2: days the client has to correct a serious nonconformity "
+        "(docs/decisions.md).",
+    )
+    audit_materials_days: Days = Field(
+        5,
+        description="R-8.6: days (from the closing meeting) to submit the audit report and "
+        "materials (docs/decisions.md).",
+    )
     nc_reminder_days_before: Days = Field(
         7, description="R-8.7: the NC reminder goes out this many days before the deadline."
     )

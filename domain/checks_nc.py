@@ -2,8 +2,10 @@
 nc.record_verification call (domain/nonconformity.py), on the submitted answers and the audit's
 nonconformities."""
 
+from certflow.dates import china_date
 from domain.audit.common import get_audit
 from domain.form_checks import CheckCase, form_check
+from domain.nc_natures import check_escalation
 from domain.nonconformity import (
     AWAITING_ANSWER,
     check_answers,
@@ -32,3 +34,15 @@ def verdicts_fit(case: CheckCase) -> None:
     """R-8.7: one verdict for each answered nonconformity, with its note or on-site record."""
     if (answered := _ncs(case, ["answered"])) is not None:
         check_verdicts(answered, case.data.get("verdicts"))
+
+
+@form_check("nc.escalation_fits")
+def escalation_fits(case: CheckCase) -> None:
+    """R-8.7: an extension names a new deadline after the passed one and not before today."""
+    if (awaiting := _ncs(case, AWAITING_ANSWER)) is not None:
+        today = china_date(case.now)
+        overdue = [nc for nc in awaiting.values() if nc.deadline and nc.deadline < today]
+        data = case.data
+        check_escalation(
+            overdue, data.get("action"), data.get("new_deadline"), data.get("note"), today
+        )

@@ -301,6 +301,8 @@ class Nonconformity(db.Model):
     item_code: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text)
     evidence: Mapped[str] = mapped_column(Text, default="")
+    # §8.7.2: the nature (general | serious) sets the deadline (domain/nc_natures.py)
+    nature: Mapped[str] = mapped_column(String(20), default="general", server_default="general")
     deadline: Mapped[date | None] = mapped_column(Date)
     # open | confirmed | answered | rejected | accepted
     status: Mapped[str] = mapped_column(String(20), default="open")
@@ -310,6 +312,8 @@ class Nonconformity(db.Model):
     correction: Mapped[str] = mapped_column(Text, default="")
     corrective_action: Mapped[str] = mapped_column(Text, default="")
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # §8.7.3: attachment ids of the evidence sent with the latest answer (证实性材料)
+    evidence_files: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     rounds: Mapped[int] = mapped_column(Integer, default=0)
     verification_method: Mapped[str | None] = mapped_column(String(20))  # documentary|on_site
     verification_note: Mapped[str] = mapped_column(Text, default="")

@@ -38,7 +38,15 @@ from domain.audit.common import MYSTERY_SHOPPING_KIND, SURVEILLANCE_AUDIT_KINDS
 from domain.certificates import HELD, STATUS_LABELS, current_certificate, get_certificate
 from domain.checks import optional_text, require_int
 from domain.errors import RuleViolation
-from domain.models import Audit, AuditProgramme, Certificate, Decision, Document, ProgrammeActivity
+from domain.models import (
+    Audit,
+    AuditProgramme,
+    Certificate,
+    Decision,
+    Document,
+    Nonconformity,
+    ProgrammeActivity,
+)
 from domain.programme_dates import (
     parse_iso_date,
     surveillance_1_due,
@@ -297,11 +305,22 @@ def limit_problem(
     return None
 
 
-def outcome_problem(held: int, reassessed: Any, outcome: Any) -> str | None:
+def outcome_problem(
+    held: int, reassessed: Any, outcome: Any, uncorrected: bool = False
+) -> str | None:
     """R-8.10.3: the outcome the reassessed level allows, against the held level; a message
-    when `outcome` does not fit, else None."""
+    when `outcome` does not fit, else None. With nonconformities left uncorrected after their
+    deadline (`uncorrected`, R-8.7: the audit department proposed suspension) a level that is
+    met does not maintain: the certificate is suspended (R-9.5.1b)."""
     if outcome not in OUTCOMES:
         return f"outcome must be one of {OUTCOMES}, got {outcome!r}"
+    if uncorrected and reassessed >= held:
+        if outcome != "suspend":
+            return (
+                "nonconformities remain uncorrected after their deadline (R-8.7): suspend "
+                "(R-9.5.1b)"
+            )
+        return None
     if reassessed >= held:
         if outcome != "maintain":
             return (
@@ -409,9 +428,24 @@ def outcome_form_problems(session: Session, data: Mapping[str, Any]) -> dict[str
     except (LookupError, ValueError) as err:
         return {"outcome": [str(err)]}
     errors: dict[str, list[str]] = {}
-    problem = outcome_problem(certificate.star_level, level, data.get("outcome"))
+    audit = (
+        session.get(Audit, data.get("audit_id")) if isinstance(data.get("audit_id"), int) else None
+    )
+    uncorrected = audit is not None and bool(uncorrected_nonconformities(session, audit))
+    problem = outcome_problem(certificate.star_level, level, data.get("outcome"), uncorrected)
     if problem:
         errors["outcome"] = [f"R-8.10.3: {problem}"]
     if data.get("outcome") != "maintain" and not optional_text(data.get("reasons")):
         errors["reasons"] = ["R-8.10.3: a downgrade, suspension or withdrawal needs the reasons"]
     return errors
+
+
+def uncorrected_nonconformities(session: Session, audit: Audit) -> list[str]:
+    """R-8.7: the numbers of the audit's nonconformities not (yet) accepted."""
+    return list(
+        session.scalars(
+            select(Nonconformity.number)
+            .where(Nonconformity.audit_id == audit.id, Nonconformity.status != "accepted")
+            .order_by(Nonconformity.id)
+        )
+    )

@@ -22,6 +22,7 @@ from domain.surveillance import (
     outcome_problem,
     require_no_outcome,
     require_surveillance_audit_of,
+    uncorrected_nonconformities,
 )
 
 
@@ -64,6 +65,12 @@ def maintain(
             "R-8.10.3",
             f"audit {audit.id} reached level {achieved}, below the held level "
             f"{certificate.star_level}: the client corrects first, then the outcome is decided",
+        )
+    if open_ncs := uncorrected_nonconformities(session, audit):
+        raise RuleViolation(
+            "R-8.7",
+            f"the recorded nonconformities are corrected and verified before the certificate "
+            f"is maintained: {', '.join(open_ncs)} still open",
         )
     record_event(
         session,
@@ -119,7 +126,9 @@ def record_outcome(
     if reassessed > 5:
         raise RuleViolation("R-5", f"reassessed_star_level must be 0–5, got {reassessed}")
     held = certificate.star_level
-    problem = outcome_problem(held, reassessed, outcome)
+    problem = outcome_problem(
+        held, reassessed, outcome, bool(uncorrected_nonconformities(session, audit))
+    )
     if problem:
         raise RuleViolation("R-8.10.3", problem)
     reasons = optional_text(reasons)

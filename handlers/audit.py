@@ -10,7 +10,7 @@ declared with the rule-judged types of handlers/params.py so that the refusal na
 
 from pydantic import Field
 
-from domain.audit import conclusion, evidence, onsite, preparation, report, rescoring
+from domain.audit import conclusion, evidence, materials, onsite, preparation, report, rescoring
 from domain.audit.conclusion import (
     CONCLUSIONS,
 )
@@ -239,8 +239,24 @@ class ClosingMeetingParams(AuditParams):
 
 @handler("audit.record_closing_meeting", params=ClosingMeetingParams)
 def record_closing_meeting(params: ClosingMeetingParams, ctx: HandlerContext) -> dict:
+    """R-8.5.7; R-8.6: the result is the time limit of the report and materials."""
     onsite.record_closing_meeting(ctx, **params.model_dump())
-    return {}
+    return materials.materials_deadline(ctx, params.audit_id, ctx.settings.audit_materials_days)
+
+
+class MaterialsParams(AuditParams):
+    report_responsibility: RuleFlag = Field(
+        None, description="R-8.6 审查组长对审查报告内容负责 The leader answers for the report"
+    )
+    materials_complete: RuleFlag = Field(None, description="R-8.6 审查材料齐全 Materials complete")
+    notes: OptionalText = Field(None, description="R-8.6 说明 Notes")
+    due_on: OptionalText = Field(None, description="R-8.6 提交期限 The time limit (ISO date)")
+
+
+@handler("audit.record_materials_submission", params=MaterialsParams)
+def record_materials_submission(params: MaterialsParams, ctx: HandlerContext) -> dict:
+    """R-8.6: the team leader submits the report and materials, answering for the report."""
+    return materials.record_submission(ctx, **params.model_dump())
 
 
 class ReportReceiptParams(AuditParams):

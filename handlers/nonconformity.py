@@ -19,6 +19,7 @@ def deadlines(ctx: HandlerContext) -> Deadlines:
     return Deadlines(
         response_days=ctx.settings.nc_response_days,
         reminder_days_before=ctx.settings.nc_reminder_days_before,
+        serious_response_days=ctx.settings.nc_serious_response_days,
     )
 
 
@@ -76,3 +77,24 @@ def record_verification(params: VerificationParams, ctx: HandlerContext) -> dict
     """Result `nc_verification`, with `to_answer`: the NCs sent back to the client."""
     result = nc.record_verification(ctx, params.audit_id, params.verdicts, deadlines(ctx))
     return {**result, "to_answer": nc_task_data.to_answer(ctx.session, params.audit_id)}
+
+
+class EscalationParams(AuditParams):
+    action: OptionalText = Field(
+        None, description="R-8.7 逾期措施 extend_deadline / propose_suspension_or_refusal"
+    )
+    new_deadline: OptionalText = Field(None, description="R-8.7 新的整改期限 (ISO date)")
+    note: OptionalText = Field(None, description="R-8.7 说明 The audit department's reasons")
+
+
+@handler("nc.record_escalation", params=EscalationParams)
+def record_escalation(params: EscalationParams, ctx: HandlerContext) -> dict:
+    """R-8.7: the audit department extends an overdue deadline or proposes suspension/refusal."""
+    return nc.record_escalation(
+        ctx,
+        params.audit_id,
+        action=params.action,
+        new_deadline=params.new_deadline,
+        note=params.note,
+        deadlines=deadlines(ctx),
+    )

@@ -452,7 +452,11 @@ class Case:
             },
         )
 
-    def conclude(self, conclusion: str, nonconformities: list[dict[str, Any]]) -> None:
+    def conclude(
+        self, conclusion: str, nonconformities: list[dict[str, Any]], submit: bool = True
+    ) -> None:
+        """Conclusion, the NC report confirmed, closing meeting and (unless `submit` is False)
+        the leader's submission of the report and materials."""
         self.complete(
             "Task_AuditConclusion",
             self.people.leader,
@@ -465,6 +469,10 @@ class Case:
                 "disagreements": None,
             },
         )
+        if nonconformities:  # R-8.7 §8.7.1: the client confirms the NC report before the closing
+            self.complete(
+                "Task_ConfirmNcReport", self.people.client, {"confirmed": True, "comments": None}
+            )
         self.at(29)
         self.complete(
             "Task_ClosingMeeting",
@@ -483,6 +491,16 @@ class Case:
                 "disagreements": None,
             },
         )
+        if submit:
+            self.submit_materials()
+
+    def submit_materials(self) -> None:
+        """R-8.6: the team leader submits the report and materials, answering for the report."""
+        self.complete(
+            "Task_SubmitAuditMaterials",
+            self.people.leader,
+            {"report_responsibility": True, "materials_complete": True, "materials_notes": None},
+        )
 
     def receive_report(self) -> None:
         self.complete(
@@ -493,9 +511,8 @@ class Case:
 
     # -- R-8.7: nonconformities ----------------------------------------------------------------
     def confirm_ncs(self) -> list[int]:
-        self.complete(
-            "Task_ConfirmNcReport", self.people.client, {"confirmed": True, "comments": None}
-        )
+        """The ids of the audit's NCs, whose report the client confirmed before the closing
+        meeting (in `conclude`, R-8.7 §8.7.1)."""
         from domain.models import Audit, Nonconformity
 
         audit = db.session.scalars(
@@ -519,6 +536,7 @@ class Case:
                         "root_cause": "培训不到位 training gap",
                         "correction": "补充记录 records completed",
                         "corrective_action": "每季度培训并检查 quarterly training and checks",
+                        "evidence_files": [self.upload("nc_evidence", f"整改记录-{nc_id}.pdf")],
                     }
                     for nc_id in nc_ids
                 ]
@@ -575,6 +593,7 @@ def one_nc():
     return [
         {
             "item_code": "5.1.1.1",
+            "nature": "general",
             "description": "未建立售后服务组织架构图 no after-sales organisation chart",
             "evidence": "查阅文件 2026-02-02 documents reviewed",
         }

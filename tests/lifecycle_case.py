@@ -207,6 +207,13 @@ class Lifecycle(Case):
             nonconformities or [],
             terminate_reason=terminate_reason,
         )
+        if not terminate_reason:  # R-8.6: the client signs for the surveillance audit report
+            self.complete_in(
+                "surveillance",
+                "Task_ConfirmSurveillanceReportReceipt",
+                p.client,
+                {"received_by": "王芳", "received_on": self.today()},
+            )
 
     def terminate_in(self, process_id: str, start: date, reason: str) -> None:
         """R-8.5.6: the on-site audit of `process_id` on `start` is terminated for `reason`,
@@ -292,6 +299,13 @@ class Lifecycle(Case):
                 "disagreements": None,
             },
         )
+        if nonconformities:  # R-8.7 §8.7.1: the NC report is confirmed before the closing meeting
+            self.complete_in(
+                process_id,
+                "Task_ConfirmNcReport",
+                p.client,
+                {"confirmed": True, "comments": None},
+            )
         self.travel_to(nine_am(start + timedelta(days=1)))
         self.complete_in(
             process_id,
@@ -304,6 +318,12 @@ class Lifecycle(Case):
                 "client_questions": None,
                 "disagreements": None,
             },
+        )
+        self.complete_in(  # R-8.6: the leader submits the report and materials
+            process_id,
+            "Task_SubmitAuditMaterials",
+            p.leader,
+            {"report_responsibility": True, "materials_complete": True, "materials_notes": None},
         )
 
     def sites(self) -> list[int]:

@@ -20,6 +20,7 @@ from domain.certificates import current_certificate, get_certificate
 from domain.checks import is_true, optional_text, require_int, require_list, require_text
 from domain.errors import RuleViolation
 from domain.models import Application, Audit, Nonconformity
+from domain.nc_natures import check_special_deduction_nature, require_nature
 from domain.scoring import IndicatorSet, score_audit
 
 CONCLUSIONS = ("recommend", "downgrade", "not_recommend")  # R-8.5.5 (1)–(3)
@@ -220,15 +221,17 @@ def _nonconformity_entry(indicator_set: IndicatorSet, index: int, raw: Any) -> d
     if not isinstance(raw, Mapping):
         raise RuleViolation("R-8.7", f"{where} must be an object")
     code = raw.get("item_code")
-    known = {item.code for item in indicator_set.items} | {
-        special.code for special in indicator_set.special_deductions
-    }
+    special_codes = {special.code for special in indicator_set.special_deductions}
+    known = {item.code for item in indicator_set.items} | special_codes
     if code not in known:
         raise RuleViolation(
             "R-8.5.4", f"{where}: {code!r} is not a requirement of the indicator set"
         )
+    nature = require_nature(raw.get("nature"), f"nonconformities/{index}/nature")  # R-8.7 §8.7.2
+    check_special_deduction_nature(nature, code, special_codes, f"nonconformities/{index}/nature")
     return {
         "item_code": code,
+        "nature": nature,
         "description": require_text(raw.get("description"), f"{where}.description", "R-8.5.4"),
         "evidence": require_text(raw.get("evidence"), f"{where}.evidence", "R-8.5.4"),
     }
@@ -248,6 +251,12 @@ def conclusion_problems(session: Session, data: Mapping[str, Any]) -> dict[str, 
     record_conclusion enforces the same rule again when it records it."""
     audit = get_audit(session, data.get("audit_id"))
     level, reference = reference_level(session, audit, application_of(session, audit))
+    indicator_set = audit_indicator_set(session, audit)
+    try:
+        for index, raw in enumerate(data.get("nonconformities") or []):
+            _nonconformity_entry(indicator_set, index, raw)  # R-8.5.4, R-8.7 §8.7.2
+    except RuleViolation as err:
+        return {err.field or "nonconformities": [str(err)]}
     try:
         check_conclusion(
             data.get("conclusion"),

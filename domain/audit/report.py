@@ -149,6 +149,8 @@ def report_data(session: Session, audit: Audit, application: Application) -> dic
             "concluded_by": audit.concluded_by,
             "concluded_at": audit.concluded_at.isoformat() if audit.concluded_at else None,
         },
+        # §8.6.3: the team leader's submission, answering for the report
+        "submission": notes.get("report_submission"),
     }
 
 

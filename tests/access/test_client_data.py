@@ -178,6 +178,7 @@ def test_a_client_sees_only_declared_data_at_every_client_task(app, case, engine
     case.evidence(findings_losing(80))
     nc = {
         "item_code": "5.1.1.1",
+        "nature": "general",
         "description": "未建立售后服务组织架构图 no after-sales organisation chart",
         "evidence": "查阅文件 documents reviewed",
     }
@@ -192,8 +193,8 @@ def test_a_client_sees_only_declared_data_at_every_client_task(app, case, engine
     assert case.instance().status == "completed"
     assert seen == [
         "Task_ReviseDocuments",
+        "Task_ConfirmNcReport",  # before the closing meeting (R-8.7 §8.7.1)
         "Task_ConfirmReportReceipt",
-        "Task_ConfirmNcReport",
         "Task_SubmitCorrections",
         "Task_SubmitCorrections",
     ]

@@ -3,6 +3,7 @@ report; then the client answers and the team leader verifies through the JSON AP
 NC ids come from GET /nonconformities and from the forms' own choices (`oneOf` of the `nc_id`
 field), never from the database."""
 
+import io
 from typing import Any
 
 import pytest
@@ -17,11 +18,13 @@ from tests.certification_case import Case, deploy_everything, findings_losing, m
 NCS = [
     {
         "item_code": "5.1.1.1",
+        "nature": "general",
         "description": "未建立售后服务组织架构图 no after-sales organisation chart",
         "evidence": "查阅文件 documents reviewed",
     },
     {
         "item_code": "5.1.1.1",
+        "nature": "general",
         "description": "投诉记录不完整 complaint records incomplete",
         "evidence": "抽查记录 records sampled",
     },
@@ -40,6 +43,21 @@ class Api:
         return self.client.open(
             f"/api/v1{url}", method=method, json=body, query_string=params, headers=headers
         )
+
+    def upload(self, username: str, kind: str, name: str) -> int:
+        """POST /attachments (multipart), as the client's software would; the new file's id."""
+        headers = {"Authorization": f"Bearer {self.tokens[username]}"}
+        response = self.client.post(
+            "/api/v1/attachments",
+            data={
+                "file": (io.BytesIO(b"%PDF-1.4 evidence"), name, "application/pdf"),
+                "kind": kind,
+            },
+            headers=headers,
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 201, response.json
+        return response.json["id"]
 
     def open_task(self, username: str, element_id: str, instance_id: int) -> dict:
         tasks = self.call(username, "GET", "/tasks", instance=instance_id).json["items"]
@@ -99,6 +117,8 @@ def test_answer_and_verify_nonconformities_through_the_api(app, case):
             "root_cause": "培训不到位 training gap",
             "correction": "补充记录 records completed",
             "corrective_action": "每季度培训 quarterly training",
+            # R-8.7 §8.7.3: the evidence of the correction goes with the answer
+            "evidence_files": [api.upload(client, "nc_evidence", f"记录-{nc_id}.pdf")],
         }
         for nc_id in offered
     ]

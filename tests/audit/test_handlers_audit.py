@@ -674,7 +674,12 @@ def test_compute_score_needs_every_item(ctx, clock) -> None:
 
 
 def nc(code: str = "5.1.1.1") -> dict:
-    return {"item_code": code, "description": "未设立售后服务部门", "evidence": "组织机构图"}
+    return {
+        "item_code": code,
+        "nature": "general",
+        "description": "未设立售后服务部门",
+        "evidence": "组织机构图",
+    }
 
 
 def test_conclusion_recommend(ctx, clock) -> None:
@@ -775,7 +780,12 @@ def test_below_the_lowest_level_the_conclusion_depends_on_corrections(ctx, clock
     recommendation is conditional and the corrected result is rescored (rescoring.py)."""
     now = clock.now()
     case = scored_case(db.session, now, requested_level=4)
-    nc = {"item_code": "5.1.1.1", "description": "组织架构图缺失", "evidence": "查阅文件"}
+    nc = {
+        "item_code": "5.1.1.1",
+        "nature": "general",
+        "description": "组织架构图缺失",
+        "evidence": "查阅文件",
+    }
     params = conclusion_params(case, star_level=0, conclusion="recommend", nonconformities=[nc])
     result = call("audit.record_conclusion", params, now)
     assert result["conditional_on_corrections"] is True
@@ -790,7 +800,7 @@ def test_conclusion_needs_a_score_and_valid_nonconformities(ctx, clock) -> None:
         call("audit.record_conclusion", conclusion_params(case), now)
     call("audit.record_evidence", evidence_params(case, all_conform()), now, actor=AUDITOR)
     call("audit.compute_score", {"audit_id": case.audit.id}, now)
-    bad = {"item_code": "5.1.1.1", "description": "没有证据", "evidence": ""}
+    bad = {"item_code": "5.1.1.1", "nature": "general", "description": "没有证据", "evidence": ""}
     with pytest.raises(RuleViolation, match="evidence") as excinfo:
         call("audit.record_conclusion", conclusion_params(case, nonconformities=[bad]), now)
     assert rule_of(excinfo) == "R-8.5.4"
@@ -815,7 +825,11 @@ def test_closing_meeting_completes_the_audit(ctx, clock) -> None:
     with pytest.raises(RuleViolation, match="attendees"):
         call("audit.record_closing_meeting", closing_params(case, attendees=[]), now)
     params = closing_params(case, disagreements="客户不同意 5.3.2.2 的抽样结论")
-    assert call("audit.record_closing_meeting", params, now) == {}
+    # R-8.6: the report and materials are due within 5 days, the meeting day (5 January) first
+    assert call("audit.record_closing_meeting", params, now) == {
+        "materials_due_on": "2026-01-09",
+        "materials_due_at": "2026-01-10T01:00:00+00:00",
+    }
     assert case.audit.status == "completed"
     assert case.audit.closing_meeting["chaired_by"] == LEADER
 
@@ -904,7 +918,12 @@ def rescore_params(case: Case, **changes) -> dict:
 def test_rescoring_needs_a_conditional_conclusion_and_every_nc_accepted(ctx, clock) -> None:
     now = clock.now()
     case = scored_case(db.session, now, requested_level=4)
-    nc = {"item_code": "5.1.1.1", "description": "组织架构图缺失", "evidence": "查阅文件"}
+    nc = {
+        "item_code": "5.1.1.1",
+        "nature": "general",
+        "description": "组织架构图缺失",
+        "evidence": "查阅文件",
+    }
     params = conclusion_params(case, star_level=0, conclusion="recommend", nonconformities=[nc])
     call("audit.record_conclusion", params, now)
     call("audit.record_closing_meeting", closing_params(case), now)

@@ -22,11 +22,12 @@ def call(operator: str, params: dict, now, actor: str = LEADER):
 
 
 def concluded_audit(session, now, nc_count: int = 2):
-    """A completed audit with a conclusion and `nc_count` open nonconformities."""
+    """An audit concluded before its closing meeting (in progress, R-8.7 §8.7.1) with
+    `nc_count` open nonconformities."""
     organisation = make_organisation(session, now)
     application = make_application(session, now, organisation)
     audit = make_audit(session, now, organisation, application)
-    audit.status = "completed"
+    audit.status = "in_progress"
     audit.conclusion = "recommend"
     audit.star_level_achieved = 3
     for n in range(1, nc_count + 1):
@@ -60,6 +61,7 @@ def answer(nc: Nonconformity) -> dict:
         "root_cause": "职责未书面化",
         "correction": "补发职责文件",
         "corrective_action": "建立文件评审制度",
+        "evidence_files": [7],
     }
 
 
@@ -96,6 +98,33 @@ def test_issue_report_uses_the_china_date_and_the_setting(ctx, clock) -> None:
     assert result["deadline_at"] == "2026-01-16T01:00:00+00:00"
 
 
+def test_the_report_is_formed_and_confirmed_before_the_closing_meeting(ctx, clock) -> None:
+    """R-8.7 §8.7.1: after the closing meeting (audit completed) neither is possible."""
+    now = clock.now()
+    audit = concluded_audit(db.session, now)
+    audit.status = "completed"
+    with pytest.raises(RuleViolation, match="after the closing meeting"):
+        call("nc.issue_report", {"audit_id": audit.id}, now, actor="system")
+    audit.status = "in_progress"
+    call("nc.issue_report", {"audit_id": audit.id}, now, actor="system")
+    audit.status = "completed"
+    with pytest.raises(RuleViolation, match="after the closing meeting"):
+        call("nc.record_confirmation", {"audit_id": audit.id, "confirmed": True}, now)
+
+
+def test_serious_nonconformities_get_their_own_deadline(ctx, clock) -> None:
+    """R-8.7 §8.7.2: the deadline follows the nature (settings); the report's is the earliest."""
+    now = clock.now()  # 5 January 2026, 09:00 China
+    override_settings(ctx, nc_serious_response_days=60)
+    audit = concluded_audit(db.session, now)
+    ncs(audit)[1].nature = "serious"
+    result = call("nc.issue_report", {"audit_id": audit.id}, now, actor="system")
+    assert [nc.deadline.isoformat() for nc in ncs(audit)] == ["2026-02-03", "2026-03-05"]
+    assert result["deadline"] == "2026-02-03"
+    report = db.session.get(Document, result["report_document_id"])
+    assert [e["nature"] for e in report.data["nonconformities"]] == ["general", "serious"]
+
+
 def test_issue_report_needs_nonconformities(ctx, clock) -> None:
     audit = concluded_audit(db.session, clock.now(), nc_count=0)
     with pytest.raises(RuleViolation, match="no unreported") as excinfo:
@@ -121,7 +150,9 @@ def test_confirmation(ctx, clock) -> None:
     assert report.data["confirmation"]["comments"] == "对 NC-2 的抽样有保留"
 
 
-def test_answers_missing_an_nc_are_refused(ctx, clock) -> None:
+def test_answers_may_come_one_by_one_each_complete_with_its_evidence(ctx, clock) -> None:
+    """R-8.7: each NC has its own deadline, so the client may answer some first; every answer
+    is complete and carries evidence files (§8.7.3)."""
     now = clock.now()
     audit = concluded_audit(db.session, now)
     call("nc.issue_report", {"audit_id": audit.id}, now, actor="system")
@@ -129,9 +160,6 @@ def test_answers_missing_an_nc_are_refused(ctx, clock) -> None:
     with pytest.raises(RuleViolation, match="not confirmed"):
         call("nc.record_answers", {"audit_id": audit.id, "answers": [answer(first)]}, now)
     call("nc.record_confirmation", {"audit_id": audit.id, "confirmed": True}, now, actor=CLIENT)
-    with pytest.raises(RuleViolation, match="needs an answer: NC-2") as excinfo:
-        call("nc.record_answers", {"audit_id": audit.id, "answers": [answer(first)]}, now)
-    assert excinfo.value.rule == "R-8.7"
     incomplete = {**answer(second), "root_cause": ""}
     with pytest.raises(RuleViolation, match="root_cause"):
         call(
@@ -139,7 +167,16 @@ def test_answers_missing_an_nc_are_refused(ctx, clock) -> None:
             {"audit_id": audit.id, "answers": [answer(first), incomplete]},
             now,
         )
+    without_files = {**answer(second), "evidence_files": []}
+    with pytest.raises(RuleViolation, match="evidence") as excinfo:
+        call("nc.record_answers", {"audit_id": audit.id, "answers": [without_files]}, now)
+    assert excinfo.value.field == "answers/0/evidence_files"
     assert {nc.status for nc in ncs(audit)} == {"confirmed"}
+    call("nc.record_answers", {"audit_id": audit.id, "answers": [answer(first)]}, now)
+    assert [(nc.status, nc.evidence_files) for nc in ncs(audit)] == [
+        ("answered", [7]),
+        ("confirmed", []),
+    ]
 
 
 def test_answers_and_reminder(ctx, clock) -> None:

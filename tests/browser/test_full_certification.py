@@ -397,13 +397,25 @@ def leader_concludes(page: Page, inst: Instance, nc_code: str) -> None:
         "nonconformities",
         [{"item_code": nc_code, "description": "未设立售后服务部门", "evidence": "查阅组织文件"}],
     )
+    page.check('[name="f/nonconformities/0/nature"][value="general"]')  # §8.7.2
     page.fill('[name="f/follow_up"]', "跟踪不符合整改")
     page.fill('[name="f/programme_adjustments"]', "无")
     submit(page, inst, "staff")
+    # §8.7.1: the client confirms the NC report before the closing meeting.
+    sign_in(page, inst, CLIENT, PASSWORD)
+    open_task(page, inst, "client", "确认不符合报告")
+    page.check('[name="f/confirmed"]')
+    submit(page, inst, "client")
+    sign_in(page, inst, "demo_team_leader")
     open_task(page, inst, "staff", "末次会议")
     page.fill('[name="f/meeting_date"]', inst.today())
     fill_rows(page, "attendees", [{"name": "王总", "organisation": "优服", "role": "总经理"}])
     check_all(page, '[name^="f/items_covered/"]')
+    submit(page, inst, "staff")
+    # the leader submits the report and materials and answers for the report.
+    open_task(page, inst, "staff", "提交审查报告和审查材料")
+    page.check('[name="f/report_responsibility"]')
+    page.check('[name="f/materials_complete"]')
     submit(page, inst, "staff")
 
 
@@ -441,9 +453,6 @@ def client_answers(page: Page, inst: Instance, first: bool, tmp_path: Path) -> N
         assert SECRETS["client_task_comment"] not in page.content()
         page.fill('[name="f/received_by"]', "王芳")
         page.fill('[name="f/received_on"]', inst.today())
-        submit(page, inst, "client")
-        open_task(page, inst, "client", "确认不符合报告")
-        page.check('[name="f/confirmed"]')
         submit(page, inst, "client")
     open_task(page, inst, "client", "提交原因分析与纠正措施")
     if not first:  # the NC the verifier sent back, named as a person reads it
@@ -534,7 +543,8 @@ def test_the_initial_certification_in_the_browser_by_its_people(
     assert staff_see_no_incident(page, inst) >= 1
     assert no_incident(inst) == []
     english = [seen for seen in inst.visited if seen.lang == "en"]
-    assert len(english) == 20 and all(seen.form_texts for seen in english)  # every task page
+    # every task page (21 with the leader's submission of the report and materials, R-8.6)
+    assert len(english) == 21 and all(seen.form_texts for seen in english)
     problems = problems_seen(inst)
     answers = client_api_answers(inst)
     answered = {path for path, status, _ in answers if status == 200}

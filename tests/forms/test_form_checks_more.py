@@ -101,6 +101,7 @@ def test_nc_answers_and_verdicts_cover_each_nonconformity_once(case):
     case.receive_report()
     [nc_id] = case.confirm_ncs()
     answer = {"nc_id": nc_id, "root_cause": "a", "correction": "b", "corrective_action": "c"}
+    answer["evidence_files"] = [case.upload("nc_evidence", "记录.pdf")]
     twice = {"answers": [answer, answer]}
     errors = refused(case, "Task_SubmitCorrections", case.people.client, twice)
     assert "R-8.7" in errors["answers/1"][0] and "twice" in errors["answers/1"][0]

@@ -287,7 +287,7 @@ def test_below_the_lowest_level_corrected_to_the_requested_level_is_granted(case
     assert certificate.star_level == 4
 
 
-def test_nc_reminder_then_deadline_escalation_then_closure_ends_open_escalations(case):
+def test_nc_reminder_then_deadline_escalation_then_extension_then_closure(case):
     through_onsite(case, points_lost=80, nonconformities=one_nc())
     case.receive_report()
     nc_ids = case.confirm_ncs()
@@ -296,19 +296,22 @@ def test_nc_reminder_then_deadline_escalation_then_closure_ends_open_escalations
     case.at(29 + 24)
     engine.fire_due_timers()
     assert len(documents("nc_reminder")) == 1
-    # ... and when the deadline has passed, the audit department is asked to act.
+    # ... and when the deadline has passed, the audit department decides; the client
+    # waits for its decision.
     case.at(29 + 32)
     engine.fire_due_timers()
     assert "Task_EscalateOverdueNc" in case.active()
-    assert "Task_SubmitCorrections" in case.active()  # the client can still answer
+    assert "Task_SubmitCorrections" not in case.active()
+    case.complete(
+        "Task_EscalateOverdueNc",
+        case.people.audit_dept,
+        {"action": "extend_deadline", "new_deadline": case.day(29 + 45), "note": "延期 extended"},
+    )
     case.answer_ncs(nc_ids)
     case.verify_ncs(nc_ids, accepted=False)
     # A rejected answer gets a new deadline: nothing is overdue again straight away.
     engine.fire_due_timers()
-    assert len(documents("nc_reminder")) == 1
-    assert case.active().count("Task_EscalateOverdueNc") == 1
+    assert "Task_EscalateOverdueNc" not in case.active()
     case.answer_ncs(nc_ids)
     case.verify_ncs(nc_ids, accepted=True)
-    # Closing the nonconformities ends the open escalation; the case goes on to its decision.
-    assert "Task_EscalateOverdueNc" not in case.active()
     assert "Task_CertificationDecision" in case.active()

@@ -208,18 +208,19 @@ def test_a_surveillance_score_below_the_held_level_downgrades_the_certificate(li
     certificate = life.certify()  # four stars
     s1_due = add_months(decision_date(certificate), 12)
     life.travel_to(plan_time(s1_due))
-    nc = [{"item_code": "5.1.1.1", "description": "组织架构图缺失", "evidence": "查阅文件"}]
+    nc = [
+        {
+            "item_code": "5.1.1.1",
+            "nature": "general",
+            "description": "组织架构图缺失",
+            "evidence": "查阅文件",
+        }
+    ]
     life.surveil(s1_due - timedelta(days=20), points_lost=150, nonconformities=nc)  # 85: 3 stars
     from domain.models import Nonconformity
 
     db.session.rollback()
     nc_ids = [n.id for n in db.session.scalars(select(Nonconformity).order_by(Nonconformity.id))]
-    life.complete_in(
-        "surveillance",
-        "Task_ConfirmNcReport",
-        life.people.client,
-        {"confirmed": True, "comments": None},
-    )
     life.complete_in(
         "surveillance",
         "Task_SubmitCorrections",
@@ -231,6 +232,7 @@ def test_a_surveillance_score_below_the_held_level_downgrades_the_certificate(li
                     "root_cause": "培训不足",
                     "correction": "补图",
                     "corrective_action": "季度检查",
+                    "evidence_files": [life.upload("nc_evidence", "组织架构图.pdf")],
                 }
             ]
         },

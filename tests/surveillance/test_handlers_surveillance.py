@@ -461,7 +461,12 @@ def test_surveillance_conclusion_compares_with_the_held_level(ctx, kind) -> None
     assert "the held level 4 is met" in errors["conclusion"][0]
     not_met = {**data, "star_level": 2, "conclusion": "not_recommend"}
     assert validate("conclusion_fits_score", not_met) == {}
-    nc = {"item_code": "5.1.1.1", "description": "职责不清", "evidence": "无组织机构图"}
+    nc = {
+        "item_code": "5.1.1.1",
+        "nature": "general",
+        "description": "职责不清",
+        "evidence": "无组织机构图",
+    }
     assert (
         validate("conclusion_fits_score", {**data, "star_level": 3, "nonconformities": [nc]}) == {}
     )

@@ -127,7 +127,12 @@ def test_every_task_page_of_a_case_speaks_one_language(app, case, engine):
     case.plan_and_prepare(revise=True)
     case.opening_meeting()
     case.evidence(findings_losing(80))
-    nc = {"item_code": "5.1.1.1", "description": "未建立组织架构图", "evidence": "查阅文件"}
+    nc = {
+        "item_code": "5.1.1.1",
+        "nature": "general",
+        "description": "未建立组织架构图",
+        "evidence": "查阅文件",
+    }
     case.conclude("recommend", [nc])
     case.receive_report()
     nc_ids = case.confirm_ncs()
