@@ -21,6 +21,7 @@ from domain.certificates import (
     publish,
     record_event,
 )
+from domain.criteria import CURRENT as CURRENT_CRITERIA
 from domain.decision import get_application, get_decision
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
@@ -41,8 +42,9 @@ from domain.programme_dates import (
     surveillance_2_hard_limit,
 )
 
-STANDARD = "GB/T 27922-2011 商品售后服务评价体系"
-RULES = "首认检测认证/CTC 商品售后服务认证实施规则"
+# the criteria new certificates name (domain/criteria.py, R-9.3).
+STANDARD = CURRENT_CRITERIA.standard
+RULES = CURRENT_CRITERIA.rules
 ISSUING_BODY = "首认检测认证/CTC"
 
 

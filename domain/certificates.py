@@ -78,7 +78,15 @@ CANCELLATION_REASONS: dict[str, tuple[str, str]] = {
 }
 
 # Fields a reissue may change (R-9.3; scope changes); the star level is a parameter.
-REISSUE_FIELDS = ("organisation_name", "organisation_address", "sites", "scope")
+# `standard` and `rules` are the criteria (R-9.3 change of the criteria, domain/criteria.py).
+REISSUE_FIELDS = (
+    "organisation_name",
+    "organisation_address",
+    "sites",
+    "scope",
+    "standard",
+    "rules",
+)
 LEVELS = range(1, 6)
 
 
@@ -288,8 +296,8 @@ def certificate_reissue(
         sites=list(values["sites"]),
         scope=values["scope"],
         star_level=level,
-        standard=certificate.standard,
-        rules=certificate.rules,
+        standard=values["standard"],
+        rules=values["rules"],
         issuing_body=certificate.issuing_body,
         signatory=certificate.signatory,
         signatory_title=certificate.signatory_title,

@@ -31,6 +31,8 @@ from domain.changes import (
     site_entry,
 )
 from domain.checks import optional_text
+from domain.criteria import CURRENT as CURRENT_CRITERIA
+from domain.criteria import criteria_of, names_current_criteria
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
@@ -78,6 +80,9 @@ def register(
         details["old_value"] = getattr(certificate, TEXT_FIELDS[kind])
     elif kind == "downgrade":
         details["new_star_level"] = request["new_star_level"]
+    elif kind == "criteria":  # the criteria the certificate names and the new ones
+        details["old_criteria"] = criteria_of(certificate).as_dict()
+        details["new_criteria"] = CURRENT_CRITERIA.as_dict()
     elif kind == "add_site":
         site = request["site"]
         details["site"] = {
@@ -290,6 +295,12 @@ def _reissue(
                 "R-9.3", f"level {level} is not below the held level {certificate.star_level}"
             )
         star_level, event = level, "downgraded"
+    elif kind == "criteria":  # reissued naming the current criteria (checked again)
+        if names_current_criteria(certificate):
+            raise RuleViolation(
+                "R-9.3", f"certificate {certificate.number} already names the current criteria"
+            )
+        changes.update(CURRENT_CRITERIA.as_dict())
     elif kind == "add_site":
         site = _audited_site(session, change, certificate)
         site.active = True

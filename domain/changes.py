@@ -16,6 +16,8 @@ Kinds of change (`ChangeRequest.kind`), what the request carries and what applyi
 * `add_site` — `site` `{"name", "address", "is_fixed"}`: after an on-site audit of the new site
   that meets the held level (R-9.4.1) the site becomes active and joins the certificate's sites
   (the annex);
+* `criteria` — nothing more: the certificate, issued under earlier certification criteria, is
+  reissued naming the current ones (domain/criteria.py; R-9.3 认证依据发生变化);
 * `remove_site` — `site_id`, an active site of the certificate (never its last one), and
   `request_letter_file`, the written request (R-9.4.2): the site becomes inactive, the old
   certificate is **cancelled** (rule R-9.4.2, recalled) and a new one issued without the site;
@@ -45,6 +47,8 @@ from sqlalchemy.orm import Session
 from certflow.models import User
 from domain.certificates import LEVELS, STATUS_LABELS, current_certificate, get_certificate
 from domain.checks import optional_text, require_id
+from domain.criteria import CURRENT as CURRENT_CRITERIA
+from domain.criteria import names_current_criteria
 from domain.errors import RuleViolation
 from domain.models import Attachment, Audit, Certificate, ChangeRequest, Site
 
@@ -56,6 +60,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "downgrade": ("申请降低星级", "downgrade on request"),
     "add_site": ("扩大认证范围：增加服务场所", "scope extension: a new service site"),
     "remove_site": ("缩小认证范围：减少服务场所", "scope reduction: a site dropped"),
+    "criteria": ("认证依据变更：按新认证依据换发证书", "new certification criteria: reissue"),
 }
 TEXT_KINDS = ("name", "address", "scope_text")
 # The longest value each text change may set (the columns of Organisation / Certificate).
@@ -75,6 +80,7 @@ RULES = {
     "downgrade": "R-9.3",
     "add_site": "R-9.4.1",
     "remove_site": "R-9.4.2",
+    "criteria": "R-9.3",
 }
 OPEN_STATUSES = ("requested", "approved")
 REFUSAL_KIND = "change_refusal_notice"
@@ -286,6 +292,15 @@ def request_problems(
     elif kind == "add_site":
         _new_site_problems(problems, session, certificate, data.get("site"))
         _must_be_null(problems, data, kind, ("new_value", "new_star_level", "site_id"))
+    elif kind == "criteria":
+        if names_current_criteria(certificate):
+            _add(
+                problems,
+                "kind",
+                f"R-9.3: certificate {certificate.number} already names the current certification "
+                f"criteria ({CURRENT_CRITERIA.standard}; {CURRENT_CRITERIA.rules})",
+            )
+        _must_be_null(problems, data, kind, ("new_value", "new_star_level", "site", "site_id"))
     else:  # remove_site
         removed_site_problems(problems, session, certificate, data.get("site_id"))
         _must_be_null(problems, data, kind, ("new_value", "new_star_level", "site"))
@@ -317,6 +332,11 @@ def certificate_facts(certificate: Certificate) -> dict[str, Any]:
         "changed_on": certificate.changed_on.isoformat() if certificate.changed_on else None,
         "expires_on": certificate.expires_on.isoformat(),
         "sites": [dict(site) for site in certificate.sites or []],
+        "standard": certificate.standard,
+        "rules": certificate.rules,
+        # a certificate under earlier criteria may ask to be reissued under CURRENT.
+        "current_criteria": CURRENT_CRITERIA.as_dict(),
+        "criteria_current": names_current_criteria(certificate),
     }
 
 
