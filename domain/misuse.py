@@ -8,6 +8,13 @@ process's interrupting timer `deadline_at` is 09:00 China time the day after) or
 withdrawal of the certificate, which the process hands to the `withdrawal` process (that process
 publishes it, R-14). The legal follow-up the CB intends (R-10.3 "+ legal action") is recorded.
 
+A confirmed misuse may also suspend the certificate (R-9.5.1c 认证证书和认证标志使用不当): the
+process sends `suspend_certificate` (reason c) and the suspension process takes over (the
+correction deadline, restoration or withdrawal). R-10.3 公布违规行为: when the investigation
+decides so (`publish_violation`, 视情况), the violation is published on the registry on any
+path, corrective action included — the clause and the certificate, never the confidential
+findings (R-11).
+
 Statuses of a MisuseCase: reported → corrective_action (waiting for the client) → closed or
 withdrawn; a case without corrective action goes reported → investigating → closed or withdrawn
 within one step of the engine.
@@ -19,7 +26,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from certflow.dates import china_date, last_day_of_days, limit_timer
-from domain.certificates import HELD, STATUS_LABELS, current_certificate, get_certificate
+from domain.certificates import (
+    HELD,
+    STATUS_LABELS,
+    current_certificate,
+    get_certificate,
+    publish,
+)
 from domain.checks import optional_text, require_choice, require_flag, require_text
 from domain.documents import create_document
 from domain.errors import RuleViolation
@@ -29,12 +42,14 @@ from domain.numbering import next_number
 
 RULE = "R-10.3"
 REFERENCE_PREFIX = "WY"  # 误用
-ACTIONS = ("none", "corrective_action", "withdrawal")
+ACTIONS = ("none", "corrective_action", "suspension", "withdrawal")
+VIOLATION_PUBLISHED = "misuse_published"  # Announcement.kind (R-10.3 公布违规行为, R-14)
 # close: how the case ends, and which investigation action allows that ending.
 OUTCOMES = {
     "no_action": ("none",),
     "corrected": ("corrective_action",),
     "withdrawn": ("withdrawal", "corrective_action"),
+    "suspended": ("suspension",),  # handed to the suspension process (R-9.5.1c)
 }
 NOTICE_KIND = "misuse_notice"
 CLOSURE_KIND = "misuse_closure"
@@ -113,6 +128,7 @@ def record_investigation(
     investigation: Any,
     action: Any,
     legal_follow_up: Any,
+    publish_violation: Any = False,
     correction_days: int,
     actor: str,
     now: datetime,
@@ -134,8 +150,13 @@ def record_investigation(
         )
     if confirmed and action == "none":
         raise RuleViolation(
-            RULE, "a confirmed misuse needs corrective action or the withdrawal of the certificate"
+            RULE,
+            "a confirmed misuse needs corrective action, the suspension (R-9.5.1c) or the "
+            "withdrawal of the certificate",
         )
+    publish_violation = require_flag(publish_violation, "publish_violation", RULE)
+    if publish_violation and not confirmed:
+        raise RuleViolation(RULE, "only a confirmed misuse is published as a violation")
     legal_follow_up = optional_text(legal_follow_up)
     certificate = current_certificate(session, get_certificate(session, case.certificate_id))
     if action != "none":
@@ -153,6 +174,9 @@ def record_investigation(
     case.legal_follow_up = legal_follow_up
     case.status = "corrective_action" if action == "corrective_action" else "investigating"
     notice_id = _notice(session, case, certificate, deadline, actor, now).id if confirmed else None
+    announcement = None
+    if publish_violation:  # R-10.3 视情况公布违规行为
+        announcement = _publish_violation(session, case, certificate, now)
     return {
         "id": case.id,
         "confirmed": confirmed,
@@ -160,7 +184,34 @@ def record_investigation(
         "deadline": deadline.isoformat() if deadline else None,
         "deadline_at": deadline_at,
         "notice_document_id": notice_id,
+        "announcement_id": announcement.id if announcement is not None else None,
     }
+
+
+def _publish_violation(session: Session, case: MisuseCase, certificate: Certificate, now):
+    """R-10.3 公布违规行为 (R-14): the registry states the violation — the clause, the certificate
+    and the measure — never the findings of the case (R-11)."""
+    measure = {
+        "corrective_action": ("限期纠正", "corrective action with a deadline"),
+        "suspension": ("暂停证书", "the certificate is suspended"),
+        "withdrawal": ("撤销证书", "the certificate is withdrawn"),
+    }[case.action]
+    return publish(
+        session,
+        certificate,
+        kind=VIOLATION_PUBLISHED,
+        now=now,
+        title=(
+            f"违规使用认证证书或认证标志 misuse of the certificate or the certification mark: "
+            f"{certificate.number}"
+        ),
+        lines=[
+            f"{certificate.organisation_name}（{certificate.number}）存在误用认证证书或认证标志的"
+            f"违规行为，处理措施：{measure[0]}（规则第10.3条）。",
+            f"{certificate.organisation_name} ({certificate.number}) misused the certificate or "
+            f"the certification mark; measure: {measure[1]} (rule 10.3).",
+        ],
+    )
 
 
 def _notice(
@@ -211,7 +262,7 @@ def close(
             f"misuse case {case.reference} (action '{case.action}') cannot end as '{outcome}'",
         )
     note = optional_text(note)
-    case.status = "withdrawn" if outcome == "withdrawn" else "closed"
+    case.status = {"withdrawn": "withdrawn", "suspended": "suspended"}.get(outcome, "closed")
     case.closed_at = now
     certificate = get_certificate(session, case.certificate_id)
     record = create_document(

@@ -90,11 +90,11 @@ class MisuseCase(db.Model):
     reported_by: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # reported | investigating | corrective_action | closed | withdrawn
+    # reported | investigating | corrective_action | closed | withdrawn | suspended
     status: Mapped[str] = mapped_column(String(20))
     confirmed: Mapped[bool | None] = mapped_column(Boolean)
     investigation: Mapped[str] = mapped_column(Text, default="")
-    action: Mapped[str | None] = mapped_column(String(30))  # corrective_action | withdrawal
+    action: Mapped[str | None] = mapped_column(String(30))  # corrective_action | suspension | withdrawal
     deadline: Mapped[date | None] = mapped_column(Date)
     legal_follow_up: Mapped[str] = mapped_column(Text, default="")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -30,7 +30,11 @@ class InvestigationParams(Params):
     confirmed: RuleFlag = Field(description="true when the investigation confirmed the misuse")
     investigation: RuleText = Field(description="the findings; quoted in the notice to the client")
     action: rule_choice(*misuse.ACTIONS) = Field(  # type: ignore[valid-type]
-        description="none (not confirmed), corrective_action (with a deadline) or withdrawal"
+        description="none (not confirmed), corrective_action (with a deadline), suspension "
+        "(R-9.5.1c) or withdrawal"
+    )
+    publish_violation: RuleFlag = Field(
+        False, description="R-10.3 公布违规行为: publish the violation on the registry"
     )
     legal_follow_up: OptionalText = Field(
         None, description="the legal action the CB intends (internal, R-10.3); may be empty"
@@ -52,8 +56,8 @@ def record_investigation(params: InvestigationParams, ctx: HandlerContext) -> di
 class CloseParams(Params):
     misuse_id: Id = Field(description="the misuse case")
     outcome: rule_choice(*misuse.OUTCOMES) = Field(  # type: ignore[valid-type]
-        description="no_action, corrected (correction accepted) or withdrawn; must fit the "
-        "investigation's action"
+        description="no_action, corrected (correction accepted), suspended or withdrawn; must "
+        "fit the investigation's action"
     )
     note: OptionalText = Field(None, description="why the case is closed (kept in the record)")
 

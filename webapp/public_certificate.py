@@ -60,6 +60,8 @@ ANNOUNCEMENT_KINDS: dict[str, Any] = {
     "cancelled": lazy_pgettext("announcement kind", "Cancelled"),  # 注销
     "downgraded": lazy_pgettext("announcement kind", "Downgraded"),  # 降级
     "scope_reduced": lazy_pgettext("announcement kind", "Scope reduced"),  # 缩小认证范围
+    # 公布违规行为 (domain.misuse.VIOLATION_PUBLISHED)
+    "misuse_published": lazy_pgettext("announcement kind", "Misuse of certificate or mark"),
 }
 
 

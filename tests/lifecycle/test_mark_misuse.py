@@ -54,7 +54,9 @@ def report_misuse(case, certificate: Certificate) -> ProcessInstance:
     return case.engine.get_instance(instance.id)
 
 
-def investigate(case, action: str, *, confirmed: bool = True, legal: str | None = LEGAL) -> None:
+def investigate(
+    case, action: str, *, confirmed: bool = True, legal: str | None = LEGAL, publish: bool = False
+) -> None:
     case.complete_in(
         "mark_misuse",
         "Task_InvestigateMisuse",
@@ -63,6 +65,7 @@ def investigate(case, action: str, *, confirmed: bool = True, legal: str | None 
             "confirmed": confirmed,
             "investigation": FINDINGS,
             "action": action,
+            "publish_violation": publish,
             "legal_follow_up": legal,
         },
     )
