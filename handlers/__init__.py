@@ -12,6 +12,7 @@ from handlers import (  # noqa: F401  (importing a module registers its handlers
     decision,
     declarations,
     disclosure,
+    fees,
     form_checks,
     form_choices,
     guards,
