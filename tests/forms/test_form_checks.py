@@ -292,7 +292,10 @@ def test_programme_end_before_start_and_shift_work_without_notes_are_refused(cas
     errors = refused(case, "Task_BuildProgramme", case.people.scheduler, programme(case, 10))
     assert "R-7.1.4" in errors["shift_work_notes"][0]
     notes = programme(case, 10) | {"shift_work_notes": "两班倒，两班均审"}
-    case.complete("Task_BuildProgramme", case.people.scheduler, notes)
+    errors = refused(case, "Task_BuildProgramme", case.people.scheduler, notes)
+    assert "R-7.1.4" in errors["shifts"][0]  # the shifts themselves are named
+    shifts = [{"name": "白班", "hours": "08:00–16:00"}, {"name": "夜班", "hours": "16:00–24:00"}]
+    case.complete("Task_BuildProgramme", case.people.scheduler, notes | {"shifts": shifts})
     no_incident(case)
 
 
