@@ -12,6 +12,7 @@ from domain.form_checks import CheckCase, form_check
 from domain.models import Application, Audit, Organisation
 from domain.programme import check_programme_dates, check_shift_work_explained
 from domain.random_survey import check_onsite_survey
+from domain.shifts import check_programme_shifts
 
 
 @form_check("application.client_may_apply")
@@ -53,6 +54,7 @@ def shift_work_explained(case: CheckCase) -> None:
     )
     if application is not None:
         check_shift_work_explained(application, case.data.get("shift_work_notes"))
+        check_programme_shifts(application.shift_work, case.data.get("shifts"))
 
 
 @form_check("application.attestation_fits")

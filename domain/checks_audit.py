@@ -20,6 +20,7 @@ from domain.audit.preparation import (
 from domain.audit.report import check_receipt_date
 from domain.form_checks import CheckCase, form_check
 from domain.models import Audit
+from domain.shifts import check_audit_plan_shifts
 
 
 def _audit(case: CheckCase) -> Audit | None:
@@ -35,6 +36,12 @@ def plan_fits(case: CheckCase) -> None:
     every active site covered."""
     if (audit := _audit(case)) is not None:
         check_plan(case.session, audit, case.data.get("activities"))
+        check_audit_plan_shifts(  # R-7.1.4
+            case.session,
+            audit,
+            case.data.get("shift_coverage"),
+            case.data.get("shifts_not_covered_reason"),
+        )
 
 
 @form_check("audit.document_review_covers")

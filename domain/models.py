@@ -164,6 +164,8 @@ class AuditProgramme(db.Model):
     mystery_shopping: Mapped[bool] = mapped_column(Boolean, default=False)
     random_survey: Mapped[bool] = mapped_column(Boolean, default=False)
     shift_work_notes: Mapped[str] = mapped_column(Text, default="")
+    # the client's shifts [{"name", "hours"}], which every audit plan covers or explains.
+    shifts: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
     sizing_notes: Mapped[str] = mapped_column(Text, default="")
     man_days: Mapped[Decimal] = mapped_column(Numeric(6, 1))
     created_by: Mapped[str] = mapped_column(String(80))

@@ -381,7 +381,8 @@ def record_escalation(
     """R-8.7: the audit department acts on an overdue correction — extends the deadline of the
     overdue NCs (the client answers again, with new timers), or ends the cycle proposing
     suspension of the certificate / refusal of registration to the decision makers. Kept with
-    the NC report. Result {"action", "deadline", "reminder_at", "deadline_at"}."""
+    the NC report. Result {"action", "note", "overdue", "deadline", "reminder_at",
+    "deadline_at"}."""
     audit = get_audit(act.session, audit_id)
     overdue = overdue_nonconformities(act, audit)
     action, day, text = check_escalation(overdue, action, new_deadline, note, china_date(act.now))
@@ -410,4 +411,6 @@ def record_escalation(
         if action == EXTEND
         else {"deadline": None, "reminder_at": None, "deadline_at": None}
     )
-    return {"action": action, **timers}
+    # The proposal travels with the case to the decision makers (R-8.7, R-8.8): what was proposed,
+    # why, and which nonconformities are still open.
+    return {"action": action, "note": text, "overdue": [nc.number for nc in overdue], **timers}

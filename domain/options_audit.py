@@ -14,6 +14,7 @@ from domain.audit.common import active_sites, team_auditor_ids
 from domain.models import Audit, Auditor, AuditTeamMember, Nonconformity, Site
 from domain.nonconformity import AWAITING_ANSWER, AWAITING_VERIFICATION, nonconformities_of
 from domain.options import Choice, OptionContext, option_source
+from domain.shifts import programme_shifts
 from domain.team import (
     FIELD,
     Nominee,
@@ -182,3 +183,16 @@ def _nc_label(nc: Nonconformity) -> str:
     if len(text) > NC_LABEL_CHARS:
         text = text[: NC_LABEL_CHARS - 1] + "…"
     return f"{nc.number} {nc.item_code}：{text}"
+
+
+# -- shifts (R-7.1.4) ---------------------------------------------------------------------------
+@option_source("programme_shifts", "R-7.1.4")
+def programme_shifts_of_audit(ctx: OptionContext) -> list[Choice]:
+    """The shifts the audit's programme names, for the plan to cover each (R-7.1.4)."""
+    audit = audit_of(ctx)
+    if audit is None:
+        return []
+    return [
+        Choice(shift["name"], f"{shift['name']}（{shift['hours']}）")
+        for shift in programme_shifts(ctx.session, audit)
+    ]

@@ -14,6 +14,7 @@ from domain.acceptance import MIN_MAN_DAYS
 from domain.acting import Acting
 from domain.errors import RuleViolation
 from domain.models import Application, Audit, AuditProgramme, Certificate, ProgrammeActivity
+from domain.shifts import check_programme_shifts
 from domain.values import decimal_number, flag, iso_date, load, optional_text
 
 IN_PROGRESS = ("accepted", "contracted")
@@ -118,6 +119,7 @@ def create_programme(
     man_days: Any,
     sizing_notes: Any,
     shift_work_notes: Any,
+    shifts: Any = None,
 ) -> dict[str, Any]:
     """Create the programme, its document review and initial audit, and the initial Audit."""
     application = load(act.session, Application, application_id)
@@ -141,6 +143,7 @@ def create_programme(
             "R-7.1.2", f"审查人日至少 0.5 man-days must be at least 0.5: {man_days}"
         )
     check_shift_work_explained(application, shift_work_notes)
+    shifts = check_programme_shifts(application.shift_work, shifts)
     _refuse_second_programme(act, application)
 
     programme = AuditProgramme(
@@ -149,6 +152,7 @@ def create_programme(
         mystery_shopping=mystery_shopping,
         random_survey=random_survey,
         shift_work_notes=shift_work_notes,
+        shifts=shifts,
         sizing_notes=sizing_notes,
         man_days=man_days,
         created_by=act.actor,
@@ -183,4 +187,5 @@ def create_programme(
         "audit_id": audit.id,
         "mystery_shopping": mystery_shopping,
         "random_survey": random_survey,
+        "shifts": shifts,  # R-7.1.4: shown to the team leader writing the plan
     }

@@ -48,11 +48,23 @@ class PlanParams(AuditParams):
         description="R-7.3 审查计划 Plan rows: {date, site (id), activity, auditor_id, start "
         "HH:MM, duration_hours}; every active site covered, within the on-site dates",
     )
+    shift_coverage: OptionalList = Field(
+        None, description="R-7.1.4 班次覆盖 [{shift (a programme shift's name), how}]"
+    )
+    shifts_not_covered_reason: OptionalText = Field(
+        None, description="R-7.1.4 未覆盖班次的理由 Why a programme shift is not audited"
+    )
 
 
 @handler("audit.record_plan", params=PlanParams)
 def record_plan(params: PlanParams, ctx: HandlerContext) -> dict:
-    preparation.record_plan(ctx, params.audit_id, params.activities)
+    preparation.record_plan(
+        ctx,
+        params.audit_id,
+        params.activities,
+        params.shift_coverage,
+        params.shifts_not_covered_reason,
+    )
     return {}
 
 

@@ -10,7 +10,7 @@ from pydantic import Field
 
 from domain.programme import create_programme as create
 from handlers.application import ApplicationParams
-from handlers.params import OptionalText, RuleDate, RuleFlag, RuleNumber
+from handlers.params import OptionalList, OptionalText, RuleDate, RuleFlag, RuleNumber
 from handlers.registry import HandlerContext, handler
 
 
@@ -26,6 +26,9 @@ class ProgrammeParams(ApplicationParams):
     sizing_notes: OptionalText = Field(description="R-7.1.2 人日确定说明 How the size was set")
     shift_work_notes: OptionalText = Field(
         description="R-7.1.4 轮班说明 How shift work is covered (needed for shift work)"
+    )
+    shifts: OptionalList = Field(
+        None, description="R-7.1.4 班次 The client's shifts [{name, hours}] (needed for shift work)"
     )
 
 

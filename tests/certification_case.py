@@ -21,6 +21,8 @@ from tests.factories import VALID_USCC, make_auditor
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
+# the plan's answer when the programme names no shifts.
+NO_SHIFTS = {"shift_coverage": [], "shifts_not_covered_reason": None}
 SITES = [
     {"name": "总部服务中心", "address": "福州市鼓楼区五四路 1 号", "is_fixed": True},
     {"name": "仓山服务网点", "address": "福州市仓山区浦上大道 8 号", "is_fixed": True},
@@ -311,6 +313,7 @@ class Case:
                 "man_days": 3.0,
                 "sizing_notes": "规模中等、2 个场所、无倒班 medium size, 2 sites, no shifts",
                 "shift_work_notes": None,
+                "shifts": [],
             },
         )
 
@@ -382,7 +385,8 @@ class Case:
                         "duration_hours": 6,
                     }
                     for i, site in enumerate(sites)
-                ]
+                ],
+                **NO_SHIFTS,
             },
         )
         self.at(10)

@@ -12,7 +12,7 @@ from certflow.db import db
 from domain.models import Auditor, Certificate, CertificateEvent
 from engine.models import HumanTask, ProcessInstance
 from engine.service import Actor
-from tests.certification_case import Case, findings_losing
+from tests.certification_case import NO_SHIFTS, Case, findings_losing
 
 
 def nine_am(day: date) -> datetime:
@@ -166,7 +166,8 @@ class Lifecycle(Case):
                         "duration_hours": 6,
                     }
                     for i, site_id in enumerate(sites)
-                ]
+                ],
+                **NO_SHIFTS,
             },
         )
         self.travel_to(nine_am(start - timedelta(days=7)))

@@ -30,6 +30,7 @@ from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
 from domain.models import Audit, Site
+from domain.shifts import check_audit_plan_shifts
 
 # R-8.1: what the document review of a recertification covers at least. The reviewed documents
 # (`documents_reviewed`, a list of strings) name each by its key — alone or as "key: title" —
@@ -45,15 +46,23 @@ RECERTIFICATION_DOCUMENTS: dict[str, tuple[str, str]] = {
 # --- R-7.3 audit plan ---------------------------------------------------------------------------
 
 
-def record_plan(act: Acting, audit_id: int, activities: Any) -> None:
+def record_plan(
+    act: Acting,
+    audit_id: int,
+    activities: Any,
+    shift_coverage: Any = None,
+    shifts_not_covered_reason: Any = None,
+) -> None:
     """R-7.3: activities with dates, sites, times and the auditor doing each; every active site
     covered, every auditor on the team (not a technical expert, R-7.2.4), within the on-site
-    dates."""
+    dates. R-7.1.4: every shift of the programme covered, or the reason why not."""
     audit = get_audit(act.session, audit_id)
     require_status(audit, ["planned"], "R-7.3", "record the audit plan")
     rows = check_plan(act.session, audit, activities)
+    shifts = check_audit_plan_shifts(act.session, audit, shift_coverage, shifts_not_covered_reason)
     audit.plan = {
         "activities": rows,
+        "shifts": shifts,
         "revision": int((audit.plan or {}).get("revision", 0)) + 1,
         **stamp(act),
     }

@@ -51,6 +51,7 @@ def test_programme_with_activities_and_initial_audit(contracted, clock):
         "audit_id": audit.id,
         "mystery_shopping": True,
         "random_survey": False,
+        "shifts": [],
     }
     assert programme.application_id == contracted.id
     assert programme.organisation_id == contracted.organisation_id
@@ -89,8 +90,16 @@ def test_shift_work_needs_notes(contracted, clock):
     assert err.value.rule == "R-7.1.4"
 
     notes = "夜班维修热线 22:00–06:00 安排一名审查员现场观察"
-    result = create(programme_params(contracted.id, shift_work_notes=notes), clock)
-    assert db.session.get(AuditProgramme, result["id"]).shift_work_notes == notes
+    with pytest.raises(RuleViolation) as err:  # the shifts themselves are named too
+        create(programme_params(contracted.id, shift_work_notes=notes), clock)
+    assert (err.value.rule, err.value.field) == ("R-7.1.4", "shifts")
+    shifts = [{"name": "白班", "hours": "08:00–16:00"}, {"name": "夜班", "hours": "22:00–06:00"}]
+    twice = [shifts[0], {"name": " 白班 ", "hours": "09:00–17:00"}]
+    with pytest.raises(RuleViolation, match="twice"):
+        create(programme_params(contracted.id, shift_work_notes=notes, shifts=twice), clock)
+    params = programme_params(contracted.id, shift_work_notes=notes, shifts=shifts)
+    programme = db.session.get(AuditProgramme, create(params, clock)["id"])
+    assert (programme.shift_work_notes, programme.shifts) == (notes, shifts)
 
 
 @pytest.mark.parametrize("man_days", [0, "0.4", None, "2.25", "abc"])

@@ -253,3 +253,39 @@ def test_a_proposal_ends_the_correction_and_the_decision_cannot_grant(case):
         case.decide("grant", 4)
     case.decide("refuse", 0, reasons="不符合未在期限内整改 nonconformity not corrected in time")
     assert case.instance().status == "completed"
+
+
+def test_a_proposal_after_a_conditional_conclusion_goes_straight_to_the_decision(case):
+    """R-8.7, R-8.5.5, R-8.8: a conclusion conditional on the corrections (score 69, below the
+    lowest level) whose correction ends overdue with the audit department's proposal is not
+    rescored — there is nothing corrected to score: the decision makers get the case at once,
+    with the proposal, its reason and the open NCs shown on their task."""
+    from flask import current_app
+
+    from webapp.instructions import fill_placeholders
+
+    through_onsite(case, points_lost=310, nonconformities=one_nc())
+    assert db.session.scalars(select(Audit)).one().conclusion_notes["conditional_on_corrections"]
+    case.receive_report()
+    case.at(29 + 40)
+    case.engine.fire_due_timers()
+    note = "客户未在期限内整改 no correction within the deadline"
+    case.complete(
+        "Task_EscalateOverdueNc",
+        case.people.audit_dept,
+        {"action": "propose_suspension_or_refusal", "new_deadline": None, "note": note},
+    )
+    assert tasks(case) == ["Task_CertificationDecision"]
+    task = case.open_task("Task_CertificationDecision")
+    with current_app.test_request_context():  # the label filter speaks the page's language
+        shown = fill_placeholders(
+            case.engine.task_details(task)["instructions"],
+            case.data("Task_CertificationDecision"),
+        )
+    [nc] = ncs()
+    assert "审核部建议暂停证书或不予注册" in shown and note in shown and nc.number in shown
+    assert "已验证关闭" not in shown
+    with pytest.raises(FormValidationError):
+        case.decide("grant", 1)
+    case.decide("refuse", 0, reasons="不符合未在期限内整改 nonconformity not corrected in time")
+    assert case.instance().status == "completed"

@@ -31,7 +31,7 @@ from tests.certificate_factory import (
     call,
     issued_certificate,
 )
-from tests.certification_case import deploy_everything, make_people
+from tests.certification_case import NO_SHIFTS, deploy_everything, make_people
 from tests.factories import make_organisation
 from tests.lifecycle_case import Lifecycle, nine_am
 from webapp.access import Viewer, may_see_task
@@ -331,7 +331,8 @@ def test_new_site_is_added_through_an_onsite_audit(life):
                     "duration_hours": 4,
                 }
                 for i, site_id in enumerate(site_ids)
-            ]
+            ],
+            **NO_SHIFTS,
         }
 
     task = life.open_in(PROCESS, "Task_AuditPlan")

@@ -20,7 +20,7 @@ from domain.form_checks import FORM_CHECKS, CheckCase, problems
 from domain.models import Application, Audit
 from engine.errors import FormValidationError
 from engine.models import Incident
-from tests.certification_case import PROCESSES, Case, deploy_everything, make_people
+from tests.certification_case import NO_SHIFTS, PROCESSES, Case, deploy_everything, make_people
 from tests.web_support import Browser, text
 
 
@@ -45,7 +45,10 @@ def to_training(case):
     case.complete(
         "Task_AuditPlan",
         p.leader,
-        {"activities": [plan_row(case, i, site["id"]) for i, site in enumerate(sites)]},
+        {
+            "activities": [plan_row(case, i, site["id"]) for i, site in enumerate(sites)],
+            **NO_SHIFTS,
+        },
     )
     case.at(10)
     case.review_documents(adequate=True)
@@ -91,6 +94,7 @@ def programme(case, review_day):
         "man_days": 3.0,
         "sizing_notes": "规模中等",
         "shift_work_notes": None,
+        "shifts": [],
     }
 
 
@@ -288,7 +292,10 @@ def test_programme_end_before_start_and_shift_work_without_notes_are_refused(cas
     errors = refused(case, "Task_BuildProgramme", case.people.scheduler, programme(case, 10))
     assert "R-7.1.4" in errors["shift_work_notes"][0]
     notes = programme(case, 10) | {"shift_work_notes": "两班倒，两班均审"}
-    case.complete("Task_BuildProgramme", case.people.scheduler, notes)
+    errors = refused(case, "Task_BuildProgramme", case.people.scheduler, notes)
+    assert "R-7.1.4" in errors["shifts"][0]  # the shifts themselves are named
+    shifts = [{"name": "白班", "hours": "08:00–16:00"}, {"name": "夜班", "hours": "16:00–24:00"}]
+    case.complete("Task_BuildProgramme", case.people.scheduler, notes | {"shifts": shifts})
     no_incident(case)
 
 
@@ -299,14 +306,14 @@ def test_audit_plan_outside_the_onsite_dates_or_missing_a_site_is_refused(case):
     sites = case.data("Task_AuditPlan")["application"]["sites"]
     leader = case.people.leader
     late = [plan_row(case, 0, sites[0]["id"], day=case.day(30)), plan_row(case, 1, sites[1]["id"])]
-    errors = refused(case, "Task_AuditPlan", leader, {"activities": late})
+    errors = refused(case, "Task_AuditPlan", leader, {"activities": late, **NO_SHIFTS})
     assert "R-7.3" in errors["activities/0/date"][0]
     one_site = [plan_row(case, 0, sites[0]["id"])]
-    errors = refused(case, "Task_AuditPlan", leader, {"activities": one_site})
+    errors = refused(case, "Task_AuditPlan", leader, {"activities": one_site, **NO_SHIFTS})
     assert "R-7.3" in errors["activities"][0] and sites[1]["name"] in errors["activities"][0]
     expert = [plan_row(case, 0, sites[0]["id"]) | {"auditor_id": case.people.expert_id}]
     expert.append(plan_row(case, 1, sites[1]["id"]))
-    errors = refused(case, "Task_AuditPlan", leader, {"activities": expert})
+    errors = refused(case, "Task_AuditPlan", leader, {"activities": expert, **NO_SHIFTS})
     assert "R-7.2.4" in errors["activities/0/auditor_id"][0]
 
 
@@ -336,7 +343,7 @@ def test_mystery_shopping_in_the_future_or_more_satisfied_than_asked_is_refused(
     case.complete(
         "Task_AuditPlan",
         case.people.leader,
-        {"activities": [plan_row(case, i, s["id"]) for i, s in enumerate(sites)]},
+        {"activities": [plan_row(case, i, s["id"]) for i, s in enumerate(sites)], **NO_SHIFTS},
     )
     case.at(10)
     case.review_documents(adequate=True)

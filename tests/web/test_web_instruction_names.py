@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from certflow.db import db
 from domain.models import Application, Audit, Site
-from tests.certification_case import Case, deploy_everything, make_people
+from tests.certification_case import NO_SHIFTS, Case, deploy_everything, make_people
 from tests.web.test_web_evidence_checklist import CaseBrowser
 from tests.web_support import text
 
@@ -83,7 +83,8 @@ def test_the_training_lists_the_team_by_name(app, case):
                     "duration_hours": 6,
                 }
                 for i, site in enumerate(sites)
-            ]
+            ],
+            **NO_SHIFTS,
         },
     )
     case.at(10)
