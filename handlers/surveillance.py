@@ -12,7 +12,13 @@ from functools import partial
 
 from pydantic import Field
 
-from domain import recertification_review, surveillance, surveillance_outcome, surveillance_planning
+from domain import (
+    recertification_review,
+    surveillance,
+    surveillance_limit,
+    surveillance_outcome,
+    surveillance_planning,
+)
 from domain.people import audited_application
 from handlers.params import (
     Id,
@@ -50,6 +56,13 @@ def schedule(params: RoutineParams, ctx: HandlerContext) -> dict:
         planning_lead_days=ctx.settings.surveillance_planning_lead_days,
         reminder_days_before=ctx.settings.surveillance_reminder_days_before,
     )
+
+
+@handler("surveillance.audit_conducted", params=RoutineParams)
+def audit_conducted(params: RoutineParams, ctx: HandlerContext) -> dict:
+    """R-8.10.1: at the latest date, whether the routine surveillance's on-site audit was
+    conducted (the limit times the audit, not the corrections; docs/decisions.md)."""
+    return surveillance_limit.audit_conducted(ctx.session, **params.model_dump())
 
 
 class CycleParams(Params):
