@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from certflow.dates import is_past, last_day_of_months, timer_on
 from domain.audit.common import MYSTERY_SHOPPING_KIND, SURVEILLANCE_AUDIT_KINDS
+from domain.audit.rescoring import rescored_level_problem
 from domain.certificates import HELD, STATUS_LABELS, current_certificate, get_certificate
 from domain.checks import optional_text, require_int
 from domain.errors import RuleViolation
@@ -433,6 +434,8 @@ def outcome_form_problems(session: Session, data: Mapping[str, Any]) -> dict[str
     )
     uncorrected = audit is not None and bool(uncorrected_nonconformities(session, audit))
     problem = outcome_problem(certificate.star_level, level, data.get("outcome"), uncorrected)
+    if audit is not None and (rescore_problem := rescored_level_problem(audit, level)):
+        errors["reassessed_star_level"] = [f"R-8.10.3: {rescore_problem}"]
     if problem:
         errors["outcome"] = [f"R-8.10.3: {problem}"]
     if data.get("outcome") != "maintain" and not optional_text(data.get("reasons")):

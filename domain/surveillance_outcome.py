@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.audit.common import require_status
+from domain.audit.rescoring import rescored_level_problem
 from domain.certificates import certificate_reissue, publish, record_event
 from domain.checks import optional_text, require_id, require_int
 from domain.errors import RuleViolation
@@ -125,6 +126,8 @@ def record_outcome(
     reassessed = require_int(reassessed_star_level, "reassessed_star_level", "R-5", minimum=0)
     if reassessed > 5:
         raise RuleViolation("R-5", f"reassessed_star_level must be 0–5, got {reassessed}")
+    if rescore_problem := rescored_level_problem(audit, reassessed):
+        raise RuleViolation("R-8.10.3", rescore_problem)
     held = certificate.star_level
     problem = outcome_problem(
         held, reassessed, outcome, bool(uncorrected_nonconformities(session, audit))

@@ -12,7 +12,14 @@ from functools import partial
 
 from pydantic import Field
 
-from domain import recertification_review, surveillance, surveillance_outcome, surveillance_planning
+from domain import (
+    recertification_review,
+    surveillance,
+    surveillance_limit,
+    surveillance_outcome,
+    surveillance_planning,
+    surveillance_review,
+)
 from domain.people import audited_application
 from handlers.params import (
     Id,
@@ -50,6 +57,13 @@ def schedule(params: RoutineParams, ctx: HandlerContext) -> dict:
         planning_lead_days=ctx.settings.surveillance_planning_lead_days,
         reminder_days_before=ctx.settings.surveillance_reminder_days_before,
     )
+
+
+@handler("surveillance.audit_conducted", params=RoutineParams)
+def audit_conducted(params: RoutineParams, ctx: HandlerContext) -> dict:
+    """R-8.10.1: at the latest date, whether the routine surveillance's on-site audit was
+    conducted (the limit times the audit, not the corrections; docs/decisions.md)."""
+    return surveillance_limit.audit_conducted(ctx.session, **params.model_dump())
 
 
 class CycleParams(Params):
@@ -223,5 +237,27 @@ class ReviewParams(Params):
 def record_review(params: ReviewParams, ctx: HandlerContext) -> dict:
     """R-8.11: the ending cycle's NCs verified and the certificate/mark use checked."""
     return recertification_review.record_review(
+        ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now
+    )
+
+
+class SurveillanceReviewParams(Params):
+    audit_id: Id = Field(description="the surveillance audit (R-8.10.2)")
+    organisation_changes: RuleText = Field(description="none or changed (R-8.10.2 c)")
+    changes_details: OptionalText = Field(description="what changed; needed for a change")
+    mark_use_records: RuleText = Field(description="kept, incomplete or not_used (R-10.1a)")
+    use_within_scope: RuleText = Field(description="proper, improper or not_used (R-10.1b)")
+    publicity_use: RuleText = Field(description="proper, improper or not_used (R-10.1c)")
+    certificate_use: RuleText = Field(description="proper, improper or not_used (R-8.10.2 f)")
+    nonconformities: RuleList = Field(
+        description="the findings as NCs (item_code, nature, description, evidence) (R-8.7)"
+    )
+
+
+@handler("surveillance.record_review", params=SurveillanceReviewParams)
+def record_surveillance_review(params: SurveillanceReviewParams, ctx: HandlerContext) -> dict:
+    """R-8.10.2 c, f, R-10.1: organisation changes and certificate/mark use reviewed; what was
+    found becomes nonconformities of the surveillance audit."""
+    return surveillance_review.record_review(
         ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now
     )

@@ -14,6 +14,16 @@ from engine.models import HumanTask, ProcessInstance
 from engine.service import Actor
 from tests.certification_case import NO_SHIFTS, Case, findings_losing
 
+NOTHING_FOUND_REVIEW = {
+    "organisation_changes": "none",
+    "changes_details": None,
+    "mark_use_records": "kept",
+    "use_within_scope": "proper",
+    "publicity_use": "proper",
+    "certificate_use": "proper",
+    "nonconformities": [],
+}
+
 
 def nine_am(day: date) -> datetime:
     return datetime.combine(day, time(9, 0), tzinfo=CHINA_TZ)
@@ -109,10 +119,12 @@ class Lifecycle(Case):
         conclusion: str = "recommend",
         nonconformities: list[dict[str, Any]] | None = None,
         terminate_reason: str | None = None,
+        review: dict[str, Any] | None = None,
     ) -> None:
-        """Plan (at the planning timer), appoint, plan, mystery shopping, training and the
-        on-site audit of one surveillance that starts on `start` (terminated after the opening
-        meeting for `terminate_reason` when given)."""
+        """Plan (at the planning timer), appoint, plan, mystery shopping, training, the review
+        of changes and certificate/mark use (`review`, default: nothing found) and the on-site
+        audit of one surveillance that starts on `start` (terminated after the opening meeting
+        for `terminate_reason` when given)."""
         p = self.people
         end = start + timedelta(days=1)
         self.complete_in(
@@ -199,6 +211,12 @@ class Lifecycle(Case):
                 "content": "监督审查要求 surveillance requirements",
             },
         )
+        self.complete_in(  # R-8.10.2 c, f, R-10.1: reviewed in every surveillance
+            "surveillance",
+            "Task_ReviewChangesAndMarkUse",
+            p.leader,
+            review or NOTHING_FOUND_REVIEW,
+        )
         self.travel_to(nine_am(start))
         self.onsite_in(
             "surveillance",
@@ -207,6 +225,7 @@ class Lifecycle(Case):
             conclusion,
             nonconformities or [],
             terminate_reason=terminate_reason,
+            earlier_ncs=bool((review or {}).get("nonconformities")),
         )
         if not terminate_reason:  # R-8.6: the client signs for the surveillance audit report
             self.complete_in(
@@ -250,8 +269,16 @@ class Lifecycle(Case):
         )
 
     def onsite_in(
-        self, process_id, start, points_lost, conclusion, nonconformities, terminate_reason=None
+        self,
+        process_id,
+        start,
+        points_lost,
+        conclusion,
+        nonconformities,
+        terminate_reason=None,
+        earlier_ncs=False,
     ) -> None:
+        """`earlier_ncs`: the audit already has NCs (a surveillance review's, R-8.10.2)."""
         from domain.audit.onsite import CLOSING_MEETING_ITEMS, OPENING_MEETING_ITEMS
 
         p = self.people
@@ -300,7 +327,7 @@ class Lifecycle(Case):
                 "disagreements": None,
             },
         )
-        if nonconformities:  # R-8.7 §8.7.1: the NC report is confirmed before the closing meeting
+        if nonconformities or earlier_ncs:  # R-8.7 §8.7.1: confirmed before the closing meeting
             self.complete_in(
                 process_id,
                 "Task_ConfirmNcReport",

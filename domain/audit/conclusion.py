@@ -113,14 +113,14 @@ def record_conclusion(
     requested, reference = reference_level(act.session, audit, application)
     indicator_set = audit_indicator_set(act.session, audit)
     entries = [
-        _nonconformity_entry(indicator_set, index, raw)
+        nonconformity_entry(indicator_set, index, raw)
         for index, raw in enumerate(
             require_list(nonconformities, "nonconformities", "R-8.7", allow_empty=True)
         )
     ]
     downgrade = is_true(downgrade_requested)
     reason = check_conclusion(conclusion, level, requested, downgrade, entries, reference)
-    _create_nonconformities(act.session, audit, entries)
+    create_nonconformities(act.session, audit, entries)
     audit.star_level_achieved = level
     audit.conclusion = conclusion
     audit.conclusion_notes = {
@@ -140,7 +140,9 @@ def record_conclusion(
         "terminated": False,
         "conclusion": conclusion,
         "star_level": level,
-        "nonconformity_count": len(entries),
+        # Every NC of the audit, so those of the surveillance review (R-8.10.2 c, f; recorded
+        # before the on-site audit) are in the NC report and the NC cycle too.
+        "nonconformity_count": len(audit.nonconformities),
         "conditional_on_corrections": audit.conclusion_notes["conditional_on_corrections"],
     }
 
@@ -216,7 +218,7 @@ def check_conclusion(
     return f"{reference} level {requested} not met (level {star_level}); no downgrade requested"
 
 
-def _nonconformity_entry(indicator_set: IndicatorSet, index: int, raw: Any) -> dict:
+def nonconformity_entry(indicator_set: IndicatorSet, index: int, raw: Any) -> dict:
     where = f"nonconformities[{index}]"
     if not isinstance(raw, Mapping):
         raise RuleViolation("R-8.7", f"{where} must be an object")
@@ -237,7 +239,7 @@ def _nonconformity_entry(indicator_set: IndicatorSet, index: int, raw: Any) -> d
     }
 
 
-def _create_nonconformities(session: Session, audit: Audit, entries: list[dict]) -> None:
+def create_nonconformities(session: Session, audit: Audit, entries: list[dict]) -> None:
     start = len(audit.nonconformities)
     for offset, entry in enumerate(entries, start=1):
         audit.nonconformities.append(
@@ -254,7 +256,7 @@ def conclusion_problems(session: Session, data: Mapping[str, Any]) -> dict[str, 
     indicator_set = audit_indicator_set(session, audit)
     try:
         for index, raw in enumerate(data.get("nonconformities") or []):
-            _nonconformity_entry(indicator_set, index, raw)  # §8.7.2
+            nonconformity_entry(indicator_set, index, raw)  # §8.7.2
     except RuleViolation as err:
         return {err.field or "nonconformities": [str(err)]}
     try:

@@ -95,3 +95,15 @@ def _score(value: Any) -> Decimal:
     if isinstance(value, bool) or not Decimal(0) <= score <= Decimal(100):
         raise RuleViolation("R-3", f"score must be a number 0–100, got {value!r}")
     return score
+
+
+def rescored_level_problem(audit: Any, reassessed: int) -> str | None:
+    """R-8.10.3(2): after the team rescored the corrected result (审查组…给出最终的推荐结论),
+    the outcome is decided on that level — a message when `reassessed` differs, else None."""
+    rescored = ((audit.conclusion_notes or {}).get("rescored") or {}).get("star_level")
+    if rescored is None or rescored == reassessed:
+        return None
+    return (
+        f"the team rescored the corrected result at level {rescored}: the outcome is decided "
+        f"on that level, not {reassessed} (R-8.10.3)"
+    )

@@ -253,6 +253,12 @@ def test_a_surveillance_score_below_the_held_level_downgrades_the_certificate(li
             ]
         },
     )
+    life.complete_in(  # R-8.10.3(2): the team rescores the corrected result: still 85
+        "surveillance",
+        "Task_RescoreAfterCorrections",
+        life.people.leader,
+        {"score": 85, "special_deductions": 0, "basis": "整改后仍 85 分 still 85 after correction"},
+    )
     with pytest.raises(FormValidationError):  # below the held level, no "maintain"
         life.complete_in(
             "surveillance",
