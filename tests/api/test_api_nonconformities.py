@@ -170,7 +170,8 @@ def test_the_answer_and_verification_tasks_carry_the_ncs_in_their_data(app, case
     assert all(n["deadline"] and n["number"] and n["item_code"] for n in to_answer)
     answers = [
         {"nc_id": n["nc_id"], "root_cause": "原因", "correction": "纠正",
-         "corrective_action": "措施"}
+         "corrective_action": "措施",
+         "evidence_files": [api.upload(client, "nc_evidence", f"记录-{n['nc_id']}.pdf")]}
         for n in to_answer
     ]  # fmt: skip
     done = api.call(
