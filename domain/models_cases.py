@@ -94,7 +94,8 @@ class MisuseCase(db.Model):
     status: Mapped[str] = mapped_column(String(20))
     confirmed: Mapped[bool | None] = mapped_column(Boolean)
     investigation: Mapped[str] = mapped_column(Text, default="")
-    action: Mapped[str | None] = mapped_column(String(30))  # corrective_action | suspension | withdrawal
+    # corrective_action | suspension | withdrawal
+    action: Mapped[str | None] = mapped_column(String(30))
     deadline: Mapped[date | None] = mapped_column(Date)
     legal_follow_up: Mapped[str] = mapped_column(Text, default="")
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
