@@ -33,6 +33,7 @@ from handlers.params import (
     RuleFlag,
     RuleInt,
     RuleNumber,
+    RuleObject,
     RuleText,
 )
 from handlers.registry import GuardContext, HandlerContext, handler, validator
@@ -205,6 +206,12 @@ class ConclusionParams(AuditParams):
     follow_up: OptionalText = Field(None, description="后续活动 Follow-up")
     programme_adjustments: OptionalText = Field(None, description="方案调整 Programme adjustments")
     disagreements: OptionalText = Field(None, description="未解决的分歧 Unresolved disagreements")
+    top_management_communication: RuleObject = Field(
+        None, description="R-8.5.3 与高层管理人员的沟通 {date, participants, findings_communicated}"
+    )
+    deduction_discussion: RuleObject = Field(
+        None, description="R-8.5.4 与受审查组织讨论扣分项 {date, attendees}"
+    )
 
 
 @handler("audit.record_conclusion", params=ConclusionParams)
@@ -279,7 +286,7 @@ def audit_report(params: AuditParams, ctx: HandlerContext) -> dict:
 def conclusion_fits_score(ctx: GuardContext) -> dict[str, list[str]]:
     """The conclusion form's data against R-8.5.5 before the task completes (422); the handler
     audit.record_conclusion enforces the same rule again when it records it."""
-    return conclusion.conclusion_problems(ctx.session, ctx.data)
+    return conclusion.conclusion_problems(ctx.session, ctx.data, ctx.now)
 
 
 @validator("evidence_rows_fit_indicator_set")

@@ -13,6 +13,7 @@ from domain.models import Auditor, Certificate, CertificateEvent
 from engine.models import HumanTask, ProcessInstance
 from engine.service import Actor
 from tests.certification_case import Case, findings_losing
+from tests.helpers import discussed_with_client
 
 
 def nine_am(day: date) -> datetime:
@@ -290,14 +291,17 @@ class Lifecycle(Case):
             process_id,
             "Task_AuditConclusion",
             p.leader,
-            {
-                "conclusion": conclusion,
-                "downgrade_requested": False,
-                "nonconformities": nonconformities,
-                "follow_up": "无 none",
-                "programme_adjustments": "无 none",
-                "disagreements": None,
-            },
+            discussed_with_client(
+                {
+                    "conclusion": conclusion,
+                    "downgrade_requested": False,
+                    "nonconformities": nonconformities,
+                    "follow_up": "无 none",
+                    "programme_adjustments": "无 none",
+                    "disagreements": None,
+                },
+                self.today(),
+            ),
         )
         if nonconformities:  # §8.7.1: the NC report is confirmed before the closing meeting
             self.complete_in(

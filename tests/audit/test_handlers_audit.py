@@ -30,7 +30,7 @@ from domain.models import (
 from domain.scoring import DEFAULT_INDICATOR_SET_PATH, load_indicator_set
 from handlers import get_handler
 from tests.factories import make_application, make_audit, make_auditor, make_organisation
-from tests.helpers import handler_context
+from tests.helpers import discussed_with_client, handler_context
 
 INDICATORS = load_indicator_set(DEFAULT_INDICATOR_SET_PATH)
 LEADER = "zhang_leader"
@@ -158,17 +158,22 @@ def scored_case(session, now, *, requested_level=4, findings=None, **evidence) -
 
 
 def conclusion_params(case: Case, **changes) -> dict:
-    return {
-        "audit_id": case.audit.id,
-        "star_level": 5,
-        "conclusion": "recommend",
-        "downgrade_requested": False,
-        "nonconformities": [],
-        "follow_up": "",
-        "programme_adjustments": "",
-        "disagreements": "",
-        **changes,
-    }
+    """R-8.5.3/R-8.5.4: the findings communicated to top management and the deductions
+    discussed with the client (agreed) unless `changes` say otherwise."""
+    return discussed_with_client(
+        {
+            "audit_id": case.audit.id,
+            "star_level": 5,
+            "conclusion": "recommend",
+            "downgrade_requested": False,
+            "nonconformities": [],
+            "follow_up": "",
+            "programme_adjustments": "",
+            "disagreements": "",
+            **changes,
+        },
+        "2026-01-01",
+    )
 
 
 def closing_params(case: Case, **changes) -> dict:
