@@ -10,7 +10,16 @@ declared with the rule-judged types of handlers/params.py so that the refusal na
 
 from pydantic import Field
 
-from domain.audit import conclusion, evidence, materials, onsite, preparation, report, rescoring
+from domain.audit import (
+    conclusion,
+    escalation_changes,
+    evidence,
+    materials,
+    onsite,
+    preparation,
+    report,
+    rescoring,
+)
 from domain.audit.conclusion import (
     CONCLUSIONS,
 )
@@ -166,18 +175,36 @@ def record_evidence(params: EvidenceParams, ctx: HandlerContext) -> dict:
 
 class EscalationDecisionParams(AuditParams):
     decision: OptionalText = Field(None, description=f"R-8.5.3 决定 One of {ESCALATION_DECISIONS}")
-    market_agreed: RuleFlag = Field(
-        None, description="R-8.5.3 市场部同意 The market department agreed (scope change)"
-    )
     termination_reason: OptionalText = Field(
         None, description=f"R-8.5.6 终止原因 One of {TERMINATION_REASONS}"
     )
     notes: OptionalText = Field(None, description="备注 Notes")
+    plan_changes: OptionalText = Field(
+        None, description="R-8.5.3 审查计划的修改 How the plan is modified (modify_plan)"
+    )
+    new_end_date: RuleDate = Field(
+        None, description="R-8.5.3 新的现场审查结束日期 New last on-site day (modify_plan)"
+    )
+    new_scope: OptionalText = Field(
+        None, description="R-8.5.3 建议的审查范围 The proposed scope (change_scope)"
+    )
 
 
 @handler("audit.record_escalation_decision", params=EscalationDecisionParams)
 def record_escalation_decision(params: EscalationDecisionParams, ctx: HandlerContext) -> dict:
     return {"decision": onsite.record_escalation_decision(ctx, **params.model_dump())}
+
+
+class ScopeDecisionParams(AuditParams):
+    agreed: RuleFlag = Field(None, description="R-8.5.3 同意改变审查范围 Scope change agreed")
+    opinion: RuleText = Field(None, description="R-8.5.3 市场部意见 The market department's view")
+    follow_up: OptionalText = Field(None, description="R-8.5.3 后续措施 Follow-up measures")
+
+
+@handler("audit.record_scope_decision", params=ScopeDecisionParams)
+def record_scope_decision(params: ScopeDecisionParams, ctx: HandlerContext) -> dict:
+    """R-8.5.3 3)b): the audit and market departments' conclusion on a scope change."""
+    return escalation_changes.record_scope_decision(ctx, **params.model_dump())
 
 
 class TerminateParams(AuditParams):

@@ -243,8 +243,10 @@ class Lifecycle(Case):
             p.audit_dept,
             {
                 "decision": "terminate",
-                "market_agreed": False,
                 "termination_reason": reason,
+                "plan_changes": None,
+                "new_end_date": None,
+                "new_scope": None,
                 "notes": "批准终止 termination approved",
             },
         )

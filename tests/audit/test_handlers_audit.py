@@ -525,7 +525,6 @@ def decision_params(case: Case, **changes) -> dict:
     return {
         "audit_id": case.audit.id,
         "decision": "continue",
-        "market_agreed": False,
         "termination_reason": None,
         "notes": "",
         **changes,
@@ -539,7 +538,7 @@ def test_escalation_decisions(ctx, clock) -> None:
     with pytest.raises(RuleViolation, match="no escalation"):
         call("audit.record_escalation_decision", decision_params(case), now, actor="audit_dept")
     escalate(case, now)
-    with pytest.raises(RuleViolation, match="market") as excinfo:
+    with pytest.raises(RuleViolation, match="new_scope") as excinfo:
         call(
             "audit.record_escalation_decision",
             decision_params(case, decision="change_scope"),
@@ -549,12 +548,14 @@ def test_escalation_decisions(ctx, clock) -> None:
     assert rule_of(excinfo) == "R-8.5.3"
     result = call(
         "audit.record_escalation_decision",
-        decision_params(case, decision="change_scope", market_agreed=True),
+        decision_params(case, decision="change_scope", new_scope="售后服务（不含安装）"),
         now,
         actor="audit_dept",
     )
     assert result == {"decision": "change_scope"}
     assert case.audit.escalations[-1]["decided_by"] == "audit_dept"
+    # 3)b): proposed only; the market department decides (Task_MarketScopeDecision)
+    assert case.audit.escalations[-1]["proposed_scope"] == "售后服务（不含安装）"
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,7 @@ from tests.browser.test_full_certification import (
     open_task,
     problems_seen,
     sign_in,
+    talked_to_the_client,
 )
 from tests.conftest import START_TIME, make_app
 
@@ -114,8 +115,10 @@ def leader_concludes_on_corrections(page: Page, inst: Instance) -> None:
         "nonconformities",
         [{"item_code": NC_CODE, "description": "未建立售后服务组织架构图", "evidence": "查阅文件"}],
     )
+    page.check('[name="f/nonconformities/0/client_view"][value="agreed"]')
     page.fill('[name="f/follow_up"]', "跟踪不符合整改，整改后复评")
     page.fill('[name="f/programme_adjustments"]', "无")
+    talked_to_the_client(page, inst)
     submit(page, inst, "staff")
     move_to(inst, 29)
     open_task(page, inst, "staff", "末次会议")
