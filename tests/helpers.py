@@ -104,6 +104,8 @@ def discussed_with_client(data: dict, day: str) -> dict:
     }
     if data.get("nonconformities") is not None:
         filled["nonconformities"] = nonconformities
-    if nonconformities and "deduction_discussion" not in data:
-        filled["deduction_discussion"] = {"date": day, "attendees": "王总、质量经理、审查组"}
+    if "deduction_discussion" not in data:  # the section is filled in when there are deductions
+        filled["deduction_discussion"] = (
+            {"date": day, "attendees": "王总、质量经理、审查组"} if nonconformities else None
+        )
     return filled

@@ -97,7 +97,7 @@ def test_each_deduction_needs_the_clients_view_and_the_discussion(case):
     errors = refused(case, "Task_AuditConclusion", case.people.leader, data)
     assert "nonconformities/0/client_view" in errors
     data = conclusion(case, one_nc())
-    del data["deduction_discussion"]
+    data["deduction_discussion"] = None  # left empty although there is a deduction
     errors = refused(case, "Task_AuditConclusion", case.people.leader, data)
     assert "deduction_discussion" in errors
     no_incident(case)

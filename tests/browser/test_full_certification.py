@@ -393,6 +393,9 @@ def talked_to_the_client(page: Page, inst: Instance) -> None:
     page.fill('[name="f/top_management_communication/date"]', inst.today())
     page.fill('[name="f/top_management_communication/participants"]', "王总（总经理）、审查组长")
     page.fill('[name="f/top_management_communication/findings_communicated"]', "通报审查发现")
+    discussion = page.locator('[name="f/deduction_discussion/__present"]')
+    if not discussion.is_checked():  # the section is filled in: there are deductions
+        discussion.check()
     page.fill('[name="f/deduction_discussion/date"]', inst.today())
     page.fill('[name="f/deduction_discussion/attendees"]', "王总、质量经理、审查组")
 

@@ -115,6 +115,7 @@ def leader_concludes_on_corrections(page: Page, inst: Instance) -> None:
         "nonconformities",
         [{"item_code": NC_CODE, "description": "未建立售后服务组织架构图", "evidence": "查阅文件"}],
     )
+    page.check('[name="f/nonconformities/0/nature"][value="general"]')  # §8.7.2
     page.check('[name="f/nonconformities/0/client_view"][value="agreed"]')
     page.fill('[name="f/follow_up"]', "跟踪不符合整改，整改后复评")
     page.fill('[name="f/programme_adjustments"]', "无")
