@@ -121,6 +121,12 @@ def leader_concludes_on_corrections(page: Page, inst: Instance) -> None:
     page.fill('[name="f/programme_adjustments"]', "无")
     talked_to_the_client(page, inst)
     submit(page, inst, "staff")
+    # §8.7.1: the client confirms the NC report before the closing meeting.
+    sign_in(page, inst, "wang_client")
+    open_task(page, inst, "client", "确认不符合报告")
+    page.check('[name="f/confirmed"]')
+    submit(page, inst, "client")
+    sign_in(page, inst, "zhang_leader")
     move_to(inst, 29)
     open_task(page, inst, "staff", "末次会议")
     page.fill('[name="f/meeting_date"]', inst.today())
@@ -134,9 +140,6 @@ def client_confirms_and_answers(page: Page, inst: Instance) -> None:
     open_task(page, inst, "client", "签收审查报告")
     page.fill('[name="f/received_by"]', "王芳")
     page.fill('[name="f/received_on"]', inst.today())
-    submit(page, inst, "client")
-    open_task(page, inst, "client", "确认不符合报告")
-    page.check('[name="f/confirmed"]')
     submit(page, inst, "client")
     open_task(page, inst, "client", "提交原因分析与纠正措施")
     page.select_option('select[name="f/answers/0/nc_id"]', index=1)  # the NC, by its name
