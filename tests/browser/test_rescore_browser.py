@@ -133,6 +133,11 @@ def leader_concludes_on_corrections(page: Page, inst: Instance) -> None:
     fill_rows(page, "attendees", [{"name": "王总", "organisation": "优服", "role": "总经理"}])
     check_all(page, '[name^="f/items_covered/"]')
     submit(page, inst, "staff")
+    # the leader submits the report and materials, answering for the report.
+    open_task(page, inst, "staff", "提交审查报告和审查材料")
+    page.check('[name="f/report_responsibility"]')
+    page.check('[name="f/materials_complete"]')
+    submit(page, inst, "staff")
 
 
 def client_confirms_and_answers(page: Page, inst: Instance) -> None:
