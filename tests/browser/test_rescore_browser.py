@@ -151,6 +151,9 @@ def client_confirms_and_answers(page: Page, inst: Instance) -> None:
     page.fill('[name="f/answers/0/root_cause"]', "未设部门且职责未分配")
     page.fill('[name="f/answers/0/correction"]', "设立售后服务部门并发布组织架构图")
     page.fill('[name="f/answers/0/corrective_action"]', "每季度检查组织架构和职责")
+    evidence = inst.root / "org-chart-approved.pdf"  # evidence files with the answer
+    evidence.write_bytes(b"%PDF-1.4 evidence org-chart-approved.pdf")
+    page.set_input_files('[name="f/answers/0/evidence_files"]', [str(evidence)])
     submit(page, inst, "client")
 
 
