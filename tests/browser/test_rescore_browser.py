@@ -234,6 +234,6 @@ def test_below_the_lowest_level_the_team_leader_rescores_in_the_browser(page: Pa
         assert certificate.star_level == 4
         assert db.session.scalars(select(Incident)).all() == []
     english = [seen for seen in inst.visited if seen.lang == "en"]
-    assert len(english) == 8  # every task page of the path, in English too
+    assert len(english) == 9  # every task page of the path (with the materials), in English too
     problems = problems_seen(inst)
     assert problems == [], "\n".join(problems)
