@@ -10,7 +10,16 @@ declared with the rule-judged types of handlers/params.py so that the refusal na
 
 from pydantic import Field
 
-from domain.audit import conclusion, evidence, materials, onsite, preparation, report, rescoring
+from domain.audit import (
+    conclusion,
+    escalation_changes,
+    evidence,
+    materials,
+    onsite,
+    preparation,
+    report,
+    rescoring,
+)
 from domain.audit.conclusion import (
     CONCLUSIONS,
 )
@@ -33,6 +42,7 @@ from handlers.params import (
     RuleFlag,
     RuleInt,
     RuleNumber,
+    RuleObject,
     RuleText,
 )
 from handlers.registry import GuardContext, HandlerContext, handler, validator
@@ -177,18 +187,36 @@ def record_evidence(params: EvidenceParams, ctx: HandlerContext) -> dict:
 
 class EscalationDecisionParams(AuditParams):
     decision: OptionalText = Field(None, description=f"R-8.5.3 决定 One of {ESCALATION_DECISIONS}")
-    market_agreed: RuleFlag = Field(
-        None, description="R-8.5.3 市场部同意 The market department agreed (scope change)"
-    )
     termination_reason: OptionalText = Field(
         None, description=f"R-8.5.6 终止原因 One of {TERMINATION_REASONS}"
     )
     notes: OptionalText = Field(None, description="备注 Notes")
+    plan_changes: OptionalText = Field(
+        None, description="R-8.5.3 审查计划的修改 How the plan is modified (modify_plan)"
+    )
+    new_end_date: RuleDate = Field(
+        None, description="R-8.5.3 新的现场审查结束日期 New last on-site day (modify_plan)"
+    )
+    new_scope: OptionalText = Field(
+        None, description="R-8.5.3 建议的审查范围 The proposed scope (change_scope)"
+    )
 
 
 @handler("audit.record_escalation_decision", params=EscalationDecisionParams)
 def record_escalation_decision(params: EscalationDecisionParams, ctx: HandlerContext) -> dict:
     return {"decision": onsite.record_escalation_decision(ctx, **params.model_dump())}
+
+
+class ScopeDecisionParams(AuditParams):
+    agreed: RuleFlag = Field(None, description="R-8.5.3 同意改变审查范围 Scope change agreed")
+    opinion: RuleText = Field(None, description="R-8.5.3 市场部意见 The market department's view")
+    follow_up: OptionalText = Field(None, description="R-8.5.3 后续措施 Follow-up measures")
+
+
+@handler("audit.record_scope_decision", params=ScopeDecisionParams)
+def record_scope_decision(params: ScopeDecisionParams, ctx: HandlerContext) -> dict:
+    """R-8.5.3 3)b): the audit and market departments' conclusion on a scope change."""
+    return escalation_changes.record_scope_decision(ctx, **params.model_dump())
 
 
 class TerminateParams(AuditParams):
@@ -217,6 +245,12 @@ class ConclusionParams(AuditParams):
     follow_up: OptionalText = Field(None, description="后续活动 Follow-up")
     programme_adjustments: OptionalText = Field(None, description="方案调整 Programme adjustments")
     disagreements: OptionalText = Field(None, description="未解决的分歧 Unresolved disagreements")
+    top_management_communication: RuleObject = Field(
+        None, description="R-8.5.3 与高层管理人员的沟通 {date, participants, findings_communicated}"
+    )
+    deduction_discussion: RuleObject = Field(
+        None, description="R-8.5.4 与受审查组织讨论扣分项 {date, attendees}"
+    )
 
 
 @handler("audit.record_conclusion", params=ConclusionParams)
@@ -291,7 +325,7 @@ def audit_report(params: AuditParams, ctx: HandlerContext) -> dict:
 def conclusion_fits_score(ctx: GuardContext) -> dict[str, list[str]]:
     """The conclusion form's data against R-8.5.5 before the task completes (422); the handler
     audit.record_conclusion enforces the same rule again when it records it."""
-    return conclusion.conclusion_problems(ctx.session, ctx.data)
+    return conclusion.conclusion_problems(ctx.session, ctx.data, ctx.now)
 
 
 @validator("evidence_rows_fit_indicator_set")

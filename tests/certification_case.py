@@ -18,6 +18,7 @@ from domain.scoring import DEFAULT_INDICATOR_SET_PATH, load_indicator_set
 from engine.models import HumanTask, ProcessInstance
 from engine.service import Actor
 from tests.factories import VALID_USCC, make_auditor
+from tests.helpers import discussed_with_client
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCESSES = ROOT / "processes"
@@ -464,14 +465,17 @@ class Case:
         self.complete(
             "Task_AuditConclusion",
             self.people.leader,
-            {
-                "conclusion": conclusion,
-                "downgrade_requested": False,
-                "nonconformities": nonconformities,
-                "follow_up": "跟踪不符合整改 follow up the corrections",
-                "programme_adjustments": "无 none",
-                "disagreements": None,
-            },
+            discussed_with_client(
+                {
+                    "conclusion": conclusion,
+                    "downgrade_requested": False,
+                    "nonconformities": nonconformities,
+                    "follow_up": "跟踪不符合整改 follow up the corrections",
+                    "programme_adjustments": "无 none",
+                    "disagreements": None,
+                },
+                self.today(),
+            ),
         )
         if nonconformities:  # §8.7.1: the client confirms the NC report before the closing
             self.complete(

@@ -13,6 +13,7 @@ from domain.models import Auditor, Certificate, CertificateEvent
 from engine.models import HumanTask, ProcessInstance
 from engine.service import Actor
 from tests.certification_case import NO_SHIFTS, Case, findings_losing
+from tests.helpers import discussed_with_client
 
 NOTHING_FOUND_REVIEW = {
     "organisation_changes": "none",
@@ -262,8 +263,10 @@ class Lifecycle(Case):
             p.audit_dept,
             {
                 "decision": "terminate",
-                "market_agreed": False,
                 "termination_reason": reason,
+                "plan_changes": None,
+                "new_end_date": None,
+                "new_scope": None,
                 "notes": "批准终止 termination approved",
             },
         )
@@ -318,14 +321,17 @@ class Lifecycle(Case):
             process_id,
             "Task_AuditConclusion",
             p.leader,
-            {
-                "conclusion": conclusion,
-                "downgrade_requested": False,
-                "nonconformities": nonconformities,
-                "follow_up": "无 none",
-                "programme_adjustments": "无 none",
-                "disagreements": None,
-            },
+            discussed_with_client(
+                {
+                    "conclusion": conclusion,
+                    "downgrade_requested": False,
+                    "nonconformities": nonconformities,
+                    "follow_up": "无 none",
+                    "programme_adjustments": "无 none",
+                    "disagreements": None,
+                },
+                self.today(),
+            ),
         )
         if nonconformities or earlier_ncs:  # §8.7.1: confirmed before the closing meeting
             self.complete_in(

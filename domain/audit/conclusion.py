@@ -3,12 +3,14 @@ finding per item scored against the audit's indicator set; a conclusion that fit
 reached and the reference level; the nonconformities found (NC-1 …)."""
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from domain.acting import Acting
+from domain.audit.client_communication import record_client_communication
 from domain.audit.common import (
     application_of,
     audit_indicator_set,
@@ -83,9 +85,13 @@ def record_conclusion(
     follow_up: Any,
     programme_adjustments: Any,
     disagreements: Any,
+    top_management_communication: Any = None,
+    deduction_discussion: Any = None,
 ) -> dict:
     """R-8.5.5: the team's conclusion, consistent with the star level reached and the level
-    requested; R-8.7: the nonconformities found (NC-1 …); R-13: who concluded and when.
+    requested; R-8.7: the nonconformities found (NC-1 …); R-13: who concluded and when;
+    R-8.5.3/R-8.5.4: the communication with top management and the deductions discussed with
+    the client (domain/audit/client_communication.py).
 
     - `recommend`: star_level ≥ 1 and (≥ the requested level, or nonconformities whose
       correction is expected to reach the requested level — recorded as a conditional
@@ -118,6 +124,15 @@ def record_conclusion(
             require_list(nonconformities, "nonconformities", "R-8.7", allow_empty=True)
         )
     ]
+    communication = record_client_communication(
+        {
+            "nonconformities": nonconformities,
+            "top_management_communication": top_management_communication,
+            "deduction_discussion": deduction_discussion,
+            "disagreements": disagreements,
+        },
+        act.now,
+    )
     downgrade = is_true(downgrade_requested)
     reason = check_conclusion(conclusion, level, requested, downgrade, entries, reference)
     create_nonconformities(act.session, audit, entries)
@@ -133,6 +148,7 @@ def record_conclusion(
         "follow_up": optional_text(follow_up),
         "programme_adjustments": optional_text(programme_adjustments),
         "disagreements": optional_text(disagreements),
+        **communication,  # R-8.5.3, R-8.5.4
     }
     audit.concluded_by = act.actor
     audit.concluded_at = act.now
@@ -248,15 +264,18 @@ def create_nonconformities(session: Session, audit: Audit, entries: list[dict]) 
     session.flush()
 
 
-def conclusion_problems(session: Session, data: Mapping[str, Any]) -> dict[str, list[str]]:
-    """The conclusion form's data against R-8.5.5 before the task completes (field errors);
-    record_conclusion enforces the same rule again when it records it."""
+def conclusion_problems(
+    session: Session, data: Mapping[str, Any], now: datetime
+) -> dict[str, list[str]]:
+    """The conclusion form's data against R-8.5.5 (and R-8.5.3/R-8.5.4) before the task
+    completes (field errors); record_conclusion enforces the same rules again when it records."""
     audit = get_audit(session, data.get("audit_id"))
     level, reference = reference_level(session, audit, application_of(session, audit))
     indicator_set = audit_indicator_set(session, audit)
     try:
         for index, raw in enumerate(data.get("nonconformities") or []):
             nonconformity_entry(indicator_set, index, raw)  # R-8.5.4, R-8.7 §8.7.2
+        record_client_communication(data, now)  # R-8.5.3, R-8.5.4
     except RuleViolation as err:
         return {err.field or "nonconformities": [str(err)]}
     try:

@@ -6,7 +6,8 @@ from typing import Any
 
 from domain.acting import Acting, stamp
 from domain.audit.common import get_audit, require_status
-from domain.checks import checked_keys, is_true, optional_text, require_list, require_past_date
+from domain.audit.escalation_changes import plan_revision, scope_proposal
+from domain.checks import checked_keys, optional_text, require_list, require_past_date
 from domain.errors import RuleViolation
 from domain.models import Audit
 
@@ -150,12 +151,16 @@ def record_escalation_decision(
     audit_id: int,
     *,
     decision: Any,
-    market_agreed: Any,
     termination_reason: Any,
     notes: Any,
+    plan_changes: Any = None,
+    new_end_date: Any = None,
+    new_scope: Any = None,
 ) -> str:
-    """R-8.5.3: the audit department decides on the pending escalation; a scope change needs the
-    market department's agreement (b); a termination names an R-8.5.6 reason."""
+    """R-8.5.3: the audit department decides on the pending escalation; a modified plan changes
+    the plan now (a); a scope change is proposed with the new scope and decided together with
+    the market department in its own task (b, domain/audit/escalation_changes.py); a
+    termination names an R-8.5.6 reason."""
     audit = get_audit(act.session, audit_id)
     require_status(audit, ["in_progress"], "R-8.5.3", "decide an escalation")
     escalations = list(audit.escalations or [])
@@ -166,10 +171,11 @@ def record_escalation_decision(
         raise RuleViolation("R-8.5.3", "there is no escalation waiting for a decision")
     if decision not in ESCALATION_DECISIONS:
         raise RuleViolation("R-8.5.3", f"decision must be one of {ESCALATION_DECISIONS}")
-    if decision == "change_scope" and not is_true(market_agreed):
-        raise RuleViolation(
-            "R-8.5.3", "a scope change is decided together with the market department"
-        )
+    changes: dict[str, Any] = {}
+    if decision == "modify_plan":
+        changes["plan_revision"] = plan_revision(act, audit, plan_changes, new_end_date)
+    if decision == "change_scope":
+        changes.update(scope_proposal(audit, new_scope))
     reason = termination_reason or None
     if decision == "terminate" and reason not in TERMINATION_REASONS:
         raise RuleViolation(
@@ -178,7 +184,7 @@ def record_escalation_decision(
     escalations[pending] = {
         **escalations[pending],
         "decision": decision,
-        "market_agreed": is_true(market_agreed),
+        **changes,
         "termination_reason": reason if decision == "terminate" else None,
         "notes": optional_text(notes),
         **stamp(act, "decided_by", "decided_at"),

@@ -30,7 +30,7 @@ from domain.models import (
 from domain.scoring import DEFAULT_INDICATOR_SET_PATH, load_indicator_set
 from handlers import get_handler
 from tests.factories import make_application, make_audit, make_auditor, make_organisation
-from tests.helpers import handler_context
+from tests.helpers import discussed_with_client, handler_context
 
 INDICATORS = load_indicator_set(DEFAULT_INDICATOR_SET_PATH)
 LEADER = "zhang_leader"
@@ -158,17 +158,22 @@ def scored_case(session, now, *, requested_level=4, findings=None, **evidence) -
 
 
 def conclusion_params(case: Case, **changes) -> dict:
-    return {
-        "audit_id": case.audit.id,
-        "star_level": 5,
-        "conclusion": "recommend",
-        "downgrade_requested": False,
-        "nonconformities": [],
-        "follow_up": "",
-        "programme_adjustments": "",
-        "disagreements": "",
-        **changes,
-    }
+    """R-8.5.3/R-8.5.4: the findings communicated to top management and the deductions
+    discussed with the client (agreed) unless `changes` say otherwise."""
+    return discussed_with_client(
+        {
+            "audit_id": case.audit.id,
+            "star_level": 5,
+            "conclusion": "recommend",
+            "downgrade_requested": False,
+            "nonconformities": [],
+            "follow_up": "",
+            "programme_adjustments": "",
+            "disagreements": "",
+            **changes,
+        },
+        "2026-01-01",
+    )
 
 
 def closing_params(case: Case, **changes) -> dict:
@@ -520,7 +525,6 @@ def decision_params(case: Case, **changes) -> dict:
     return {
         "audit_id": case.audit.id,
         "decision": "continue",
-        "market_agreed": False,
         "termination_reason": None,
         "notes": "",
         **changes,
@@ -534,7 +538,7 @@ def test_escalation_decisions(ctx, clock) -> None:
     with pytest.raises(RuleViolation, match="no escalation"):
         call("audit.record_escalation_decision", decision_params(case), now, actor="audit_dept")
     escalate(case, now)
-    with pytest.raises(RuleViolation, match="market") as excinfo:
+    with pytest.raises(RuleViolation, match="new_scope") as excinfo:
         call(
             "audit.record_escalation_decision",
             decision_params(case, decision="change_scope"),
@@ -544,12 +548,14 @@ def test_escalation_decisions(ctx, clock) -> None:
     assert rule_of(excinfo) == "R-8.5.3"
     result = call(
         "audit.record_escalation_decision",
-        decision_params(case, decision="change_scope", market_agreed=True),
+        decision_params(case, decision="change_scope", new_scope="售后服务（不含安装）"),
         now,
         actor="audit_dept",
     )
     assert result == {"decision": "change_scope"}
     assert case.audit.escalations[-1]["decided_by"] == "audit_dept"
+    # R-8.5.3 3)b): proposed only; the market department decides (Task_MarketScopeDecision)
+    assert case.audit.escalations[-1]["proposed_scope"] == "售后服务（不含安装）"
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from tests.certification_case import (
     through_onsite,
 )
 from tests.forms.test_form_checks import refused
+from tests.helpers import discussed_with_client
 
 
 @pytest.fixture
@@ -54,14 +55,17 @@ def to_conclusion(case, nonconformities):
     case.complete(
         "Task_AuditConclusion",
         case.people.leader,
-        {
-            "conclusion": "recommend",
-            "downgrade_requested": False,
-            "nonconformities": nonconformities,
-            "follow_up": "跟踪不符合整改 follow up the corrections",
-            "programme_adjustments": "无 none",
-            "disagreements": None,
-        },
+        discussed_with_client(
+            {
+                "conclusion": "recommend",
+                "downgrade_requested": False,
+                "nonconformities": nonconformities,
+                "follow_up": "跟踪不符合整改 follow up the corrections",
+                "programme_adjustments": "无 none",
+                "disagreements": None,
+            },
+            case.today(),
+        ),
     )
 
 
@@ -184,14 +188,17 @@ def test_a_special_deduction_is_a_serious_nonconformity(case):
     case.plan_and_prepare()
     case.opening_meeting()
     case.evidence(findings_losing(80))
-    data = {
-        "conclusion": "recommend",
-        "downgrade_requested": False,
-        "nonconformities": to_conclusion_data,
-        "follow_up": "跟踪 follow up",
-        "programme_adjustments": "无 none",
-        "disagreements": None,
-    }
+    data = discussed_with_client(
+        {
+            "conclusion": "recommend",
+            "downgrade_requested": False,
+            "nonconformities": to_conclusion_data,
+            "follow_up": "跟踪 follow up",
+            "programme_adjustments": "无 none",
+            "disagreements": None,
+        },
+        case.today(),
+    )
     errors = refused(case, "Task_AuditConclusion", case.people.leader, data)
     assert "R-8.7" in errors["nonconformities/0/nature"][0]
 

@@ -388,6 +388,18 @@ def two_day_audit(page: Page, inst: Instance, day) -> None:
     return day_one[0].code
 
 
+def talked_to_the_client(page: Page, inst: Instance) -> None:
+    """R-8.5.3: the findings communicated to top management; R-8.5.4: the deductions discussed."""
+    page.fill('[name="f/top_management_communication/date"]', inst.today())
+    page.fill('[name="f/top_management_communication/participants"]', "王总（总经理）、审查组长")
+    page.fill('[name="f/top_management_communication/findings_communicated"]', "通报审查发现")
+    discussion = page.locator('[name="f/deduction_discussion/__present"]')
+    if not discussion.is_checked():  # the section is filled in: there are deductions
+        discussion.check()
+    page.fill('[name="f/deduction_discussion/date"]', inst.today())
+    page.fill('[name="f/deduction_discussion/attendees"]', "王总、质量经理、审查组")
+
+
 def leader_concludes(page: Page, inst: Instance, nc_code: str) -> None:
     sign_in(page, inst, "demo_team_leader")
     open_task(page, inst, "staff", "审查结论")
@@ -398,8 +410,10 @@ def leader_concludes(page: Page, inst: Instance, nc_code: str) -> None:
         [{"item_code": nc_code, "description": "未设立售后服务部门", "evidence": "查阅组织文件"}],
     )
     page.check('[name="f/nonconformities/0/nature"][value="general"]')  # R-8.7 §8.7.2
+    page.check('[name="f/nonconformities/0/client_view"][value="agreed"]')  # R-8.5.4
     page.fill('[name="f/follow_up"]', "跟踪不符合整改")
     page.fill('[name="f/programme_adjustments"]', "无")
+    talked_to_the_client(page, inst)
     submit(page, inst, "staff")
     # R-8.7 §8.7.1: the client confirms the NC report before the closing meeting.
     sign_in(page, inst, CLIENT, PASSWORD)

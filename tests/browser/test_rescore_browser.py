@@ -29,6 +29,7 @@ from tests.browser.test_full_certification import (
     open_task,
     problems_seen,
     sign_in,
+    talked_to_the_client,
 )
 from tests.conftest import START_TIME, make_app
 
@@ -114,14 +115,28 @@ def leader_concludes_on_corrections(page: Page, inst: Instance) -> None:
         "nonconformities",
         [{"item_code": NC_CODE, "description": "未建立售后服务组织架构图", "evidence": "查阅文件"}],
     )
+    page.check('[name="f/nonconformities/0/nature"][value="general"]')  # §8.7.2
+    page.check('[name="f/nonconformities/0/client_view"][value="agreed"]')
     page.fill('[name="f/follow_up"]', "跟踪不符合整改，整改后复评")
     page.fill('[name="f/programme_adjustments"]', "无")
+    talked_to_the_client(page, inst)
     submit(page, inst, "staff")
+    # §8.7.1: the client confirms the NC report before the closing meeting.
+    sign_in(page, inst, "wang_client")
+    open_task(page, inst, "client", "确认不符合报告")
+    page.check('[name="f/confirmed"]')
+    submit(page, inst, "client")
+    sign_in(page, inst, "zhang_leader")
     move_to(inst, 29)
     open_task(page, inst, "staff", "末次会议")
     page.fill('[name="f/meeting_date"]', inst.today())
     fill_rows(page, "attendees", [{"name": "王总", "organisation": "优服", "role": "总经理"}])
     check_all(page, '[name^="f/items_covered/"]')
+    submit(page, inst, "staff")
+    # the leader submits the report and materials, answering for the report.
+    open_task(page, inst, "staff", "提交审查报告和审查材料")
+    page.check('[name="f/report_responsibility"]')
+    page.check('[name="f/materials_complete"]')
     submit(page, inst, "staff")
 
 
@@ -131,14 +146,14 @@ def client_confirms_and_answers(page: Page, inst: Instance) -> None:
     page.fill('[name="f/received_by"]', "王芳")
     page.fill('[name="f/received_on"]', inst.today())
     submit(page, inst, "client")
-    open_task(page, inst, "client", "确认不符合报告")
-    page.check('[name="f/confirmed"]')
-    submit(page, inst, "client")
     open_task(page, inst, "client", "提交原因分析与纠正措施")
     page.select_option('select[name="f/answers/0/nc_id"]', index=1)  # the NC, by its name
     page.fill('[name="f/answers/0/root_cause"]', "未设部门且职责未分配")
     page.fill('[name="f/answers/0/correction"]', "设立售后服务部门并发布组织架构图")
     page.fill('[name="f/answers/0/corrective_action"]', "每季度检查组织架构和职责")
+    evidence = inst.root / "org-chart-approved.pdf"  # evidence files with the answer
+    evidence.write_bytes(b"%PDF-1.4 evidence org-chart-approved.pdf")
+    page.set_input_files('[name="f/answers/0/evidence_files"]', [str(evidence)])
     submit(page, inst, "client")
 
 
@@ -219,6 +234,6 @@ def test_below_the_lowest_level_the_team_leader_rescores_in_the_browser(page: Pa
         assert certificate.star_level == 4
         assert db.session.scalars(select(Incident)).all() == []
     english = [seen for seen in inst.visited if seen.lang == "en"]
-    assert len(english) == 8  # every task page of the path, in English too
+    assert len(english) == 9  # every task page of the path (with the materials), in English too
     problems = problems_seen(inst)
     assert problems == [], "\n".join(problems)

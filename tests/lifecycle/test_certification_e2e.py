@@ -123,8 +123,10 @@ def test_a_terminated_audit_ends_the_case_as_terminated_not_as_an_error(case):
         case.people.audit_dept,
         {
             "decision": "terminate",
-            "market_agreed": False,
             "termination_reason": "client_not_cooperating",
+            "plan_changes": None,
+            "new_end_date": None,
+            "new_scope": None,
             "notes": "客户拒绝配合 the client refuses to cooperate",
         },
     )

@@ -30,7 +30,7 @@ from tests.certificate_factory import (
     issued_certificate,
 )
 from tests.factories import make_application, make_audit, make_auditor, make_organisation
-from tests.helpers import override_settings
+from tests.helpers import discussed_with_client, override_settings
 
 SCHEDULER = "ji_scheduler"
 DEPT = "shen_auditdept"
@@ -445,13 +445,16 @@ def test_surveillance_conclusion_compares_with_the_held_level(ctx, kind) -> None
     audit = db.session.get(Audit, result["audit_id"])
     audit.status, audit.final_score = "in_progress", Decimal("85.00")
     db.session.flush()
-    data = {
-        "audit_id": audit.id,
-        "star_level": 4,
-        "conclusion": "recommend",
-        "downgrade_requested": False,
-        "nonconformities": [],
-    }
+    data = discussed_with_client(  # communicated and discussed
+        {
+            "audit_id": audit.id,
+            "star_level": 4,
+            "conclusion": "recommend",
+            "downgrade_requested": False,
+            "nonconformities": [],
+        },
+        "2027-01-10",
+    )
     assert validate("conclusion_fits_score", data) == {}  # held 4 met (requested 5 is not)
     errors = validate("conclusion_fits_score", {**data, "star_level": 3})
     assert "held level 4" in errors["conclusion"][0]
@@ -466,7 +469,9 @@ def test_surveillance_conclusion_compares_with_the_held_level(ctx, kind) -> None
         "nature": "general",
         "description": "职责不清",
         "evidence": "无组织机构图",
+        "client_view": "agreed",
     }
+    data["deduction_discussion"] = {"date": "2027-01-10", "attendees": "王总、审查组"}
     assert (
         validate("conclusion_fits_score", {**data, "star_level": 3, "nonconformities": [nc]}) == {}
     )
