@@ -331,7 +331,7 @@ def _appointment_letter(
     body = render_letter(
         "appointment_letter",
         organisation=organisation,
-        reference=reference,
+        reference=application.number if application else None,  # the letter names no other
         kind=kind,
         texts=texts,
         onsite_start=onsite_start,

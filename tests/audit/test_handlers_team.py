@@ -516,3 +516,16 @@ def test_reasons_and_flags_name_people_without_ids_in_each_language(case, people
         flag["detail"]["zh_CN"]
         == f"{people['auditor'].name}曾以审查员身份参加该组织的监督审查（2023-03-01）"
     )
+
+
+def test_an_audit_without_application_is_named_in_words_on_its_letter(case, people, clock):
+    org, _, audit = case
+    audit.application_id = None  # a special audit: no application names it
+    db.session.flush()
+    members = [(people["leader"], "leader"), (people["auditor"], "auditor")]
+    result = appoint(params_for(audit, members), clock)
+    assert result["appointed"] is True, result["refusals"]
+    letter = db.session.get(Document, result["letter_document_id"])
+    assert letter.title == f"审查委任书（{org.name}，初始审查）"
+    assert not re.search(r"#\d", letter.title + letter.body)  # no "#<audit id>"
+    assert "申请编号" not in letter.body and "审查类型：初始审查" in letter.body
