@@ -149,7 +149,6 @@ def _announce_certified(act: Acting, certificate: Certificate, replaces) -> None
         certificate,
         kind="certified",
         now=act.now,
-        title=f"获证公告 Certified: {certificate.organisation_name} ({certificate.number})",
         lines=[body.removesuffix("\n")],  # publish() joins lines and ends with a newline
     )
 

@@ -61,13 +61,11 @@ def checked_max_months(months: int) -> int:
     return months
 
 
-def announce(
-    session: Session, certificate: Certificate, *, kind: str, now: datetime, title: str, **facts
-):
+def announce(session: Session, certificate: Certificate, *, kind: str, now: datetime, **facts):
     """Publish the announcement `domain/letters/announcement_<kind>.md.j2` (R-14)."""
     body = render_letter(f"announcement_{kind}", certificate=certificate, **facts)
     lines = body.removesuffix("\n").split("\n")
-    return publish(session, certificate, kind=kind, now=now, title=title, lines=lines)
+    return publish(session, certificate, kind=kind, now=now, lines=lines)
 
 
 def _result(certificate: Certificate) -> dict:
@@ -198,7 +196,6 @@ def suspend(
         certificate,
         kind="suspended",
         now=now,
-        title=f"暂停公告 Suspended: {certificate.organisation_name} ({certificate.number})",
         today=today.isoformat(),
         clause=f"{rule} {reason_label(SUSPENSION_REASONS, reason)}",
         site_names=", ".join(site_names(certificate, sites)) if partial else None,
@@ -249,7 +246,6 @@ def restore(session: Session, *, certificate_id: int, note: Any, actor: str, now
         certificate,
         kind="restored",
         now=now,
-        title=f"恢复公告 Restored: {certificate.organisation_name} ({certificate.number})",
         today=china_date(now).isoformat(),
     )
     return _result(certificate)
@@ -324,11 +320,6 @@ def _end(
         certificate,
         kind=status,
         now=now,
-        title=f"{_ANNOUNCEMENT_TITLES[status]}: {certificate.organisation_name} "
-        f"({certificate.number})",
         today=china_date(now).isoformat(),
         clause=f"{rule} {reason_label(reasons, reason)}",
     )
-
-
-_ANNOUNCEMENT_TITLES = {"withdrawn": "撤销公告 Withdrawn", "cancelled": "注销公告 Cancelled"}

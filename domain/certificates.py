@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certflow.dates import china_date
+from domain.documents import document_title
 from domain.errors import RuleViolation
 from domain.models import Announcement, Certificate, CertificateEvent
 from domain.numbering import next_number
@@ -226,17 +227,18 @@ def publish(
     *,
     kind: str,
     now: datetime,
-    title: str,
     lines: Iterable[str],
 ) -> Announcement:
     """A public announcement on the registry, published today (R-14; a suspension within 5
-    days). Announcements state the clause, never the confidential detail of the case (R-11)."""
+    days). Announcements state the clause, never the confidential detail of the case (R-11).
+    Its title is its kind's, from the letters catalogue in the document language (the registry
+    shows it again in the page's: `announcement_title`)."""
     announcement = Announcement(
         certificate_id=certificate.id,
         kind=kind,
         organisation_name=certificate.organisation_name,
         certificate_number=certificate.number,
-        title=title,
+        title=announcement_title(kind, certificate.organisation_name, certificate.number),
         body="\n".join(lines) + "\n",
         published_on=china_date(now),
         published_at=now,
@@ -244,6 +246,16 @@ def publish(
     session.add(announcement)
     session.flush()
     return announcement
+
+
+def announcement_title(
+    kind: str, organisation: str, number: str, *, locale: str | None = None
+) -> str:
+    """The title of an announcement of `kind` (issue 10: one language, from the letters
+    catalogue, `domain/letters/_titles.md.j2`) in `locale` (None: the document language)."""
+    return document_title(
+        f"announcement_{kind}", locale=locale, organisation=organisation, number=number
+    )
 
 
 def site_names(certificate: Certificate, site_ids: Iterable[int]) -> list[str]:

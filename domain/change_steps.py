@@ -386,24 +386,20 @@ def apply(session: Session, *, change_id: int, actor: str, now: datetime) -> dic
     }
 
 
-def _announce(session: Session, now: datetime, new: Certificate, kind: str, title: str, **facts):
+def _announce(session: Session, now: datetime, new: Certificate, kind: str, **facts):
     """Publish `domain/letters/announcement_change_<kind>.md.j2` on the registry (R-14)."""
     body = render_letter(f"announcement_change_{kind}", new=new, **facts)
-    return publish(
-        session, new, kind=kind, now=now, title=title, lines=body.removesuffix("\n").split("\n")
-    )
+    return publish(session, new, kind=kind, now=now, lines=body.removesuffix("\n").split("\n"))
 
 
 def _announce_downgrade(session: Session, now: datetime, old: Certificate, new: Certificate):
-    title = f"降级公告 Downgraded: {new.organisation_name} ({new.number})"
-    return _announce(session, now, new, "downgraded", title, old=old)
+    return _announce(session, now, new, "downgraded", old=old)
 
 
 def _announce_scope_reduced(
     session: Session, now: datetime, old: Certificate, new: Certificate, site: Site
 ):
-    title = f"缩小认证范围公告 Scope reduced: {new.organisation_name} ({new.number})"
-    return _announce(session, now, new, SCOPE_REDUCED, title, old=old, site=site)
+    return _announce(session, now, new, SCOPE_REDUCED, old=old, site=site)
 
 
 def _change_notice(

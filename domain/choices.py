@@ -27,6 +27,7 @@ from domain.options import (
     source_names,
     values_at,
 )
+from domain.said import SOURCE, in_language
 
 __all__ = ["Choice", "declared_fields", "problems", "resolve", "source_names"]
 
@@ -69,7 +70,7 @@ def problems(
                     "not one of the choices offered for this task"
                 )
             elif choice.refusal:
-                message = choice.refusal
+                message = in_language(choice.refusal, SOURCE)  # the engine words it in Chinese
             else:
                 continue
             errors.setdefault("/".join(str(p) for p in path), []).append(message)

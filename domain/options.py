@@ -28,7 +28,7 @@ class Choice:
     value: int | str
     label: str  # a name, or a text in Chinese (the source language)
     facts: tuple[tuple[str, dict[str, Any]], ...] = ()  # (fact code, its values)
-    refusal: str | None = None
+    refusal: Any = None  # a text, or one in both languages (domain.said)
     label_en: str | None = None  # the label in English, when it is a text rather than a name
 
     @property

@@ -14,6 +14,7 @@ from domain.audit.common import active_sites, team_auditor_ids
 from domain.models import Audit, Auditor, AuditTeamMember, Nonconformity, Site
 from domain.nonconformity import AWAITING_ANSWER, AWAITING_VERIFICATION, nonconformities_of
 from domain.options import Choice, OptionContext, option_source
+from domain.said import joined
 from domain.shifts import programme_shifts
 from domain.team import (
     FIELD,
@@ -92,7 +93,7 @@ def auditors(ctx: OptionContext) -> list[Choice]:
             facts.append(("languages", {"codes": list(auditor.languages)}))
         for flag in flags.get(auditor.id, []):
             facts.append((flag["flag"], {"detail": flag["detail"]}))
-        choices.append(Choice(auditor.id, auditor.name, tuple(facts), "；".join(refusals) or None))
+        choices.append(Choice(auditor.id, auditor.name, tuple(facts), joined(refusals)))
     return choices
 
 

@@ -195,6 +195,5 @@ def _announce_downgrade(
         new,
         kind="downgraded",
         now=now,
-        title=f"降级公告 Downgraded: {new.organisation_name} ({new.number})",
         lines=body.removesuffix("\n").split("\n"),
     )

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from certflow.dates import china_date
 from domain import team_considerations as considered
+from domain import team_reasons as reasons
 from domain.acting import Acting
-from domain.auditor_register import FIELDS, qualification_refusal
+from domain.auditor_register import FIELDS, latest_evaluation, qualification_refusal
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
@@ -29,6 +30,7 @@ from domain.models import (
     Audit,
     Auditor,
     AuditTeamMember,
+    Certificate,
     ConflictOfInterest,
     Organisation,
 )
@@ -48,7 +50,7 @@ AUDIT_KINDS = {
     "recertification": "再认证审查",
     "special": "特殊审查",
 }
-CONFLICT_KINDS = {"consulted": "为该组织提供咨询", "employed": "在该组织任职"}
+
 LETTER_TEXTS = (
     ("objectives", "审查目的 objectives"),
     ("criteria", "审查依据 criteria"),
@@ -64,9 +66,8 @@ class Nominee:
 
     @property
     def person(self) -> str:
-        if self.auditor is None:
-            return f"#{self.auditor_id}"
-        return f"{self.auditor.name}（#{self.auditor_id}）"
+        """The person by name (issue 10: never by id)."""
+        return self.auditor.name if self.auditor is not None else reasons.UNKNOWN_ZH
 
 
 def years_before(day: date, years: int) -> date:
@@ -148,34 +149,25 @@ def composition_refusals(
     )
 
 
-def _team_refusals(nominees: list[Nominee], onsite_end: date | None) -> list[str]:
-    """Every reason the proposed team cannot be appointed (R-7.2.1–R-7.2.4)."""
-    refusals: list[str] = []
+def _team_refusals(nominees: list[Nominee], onsite_end: date | None) -> list[Any]:
+    """Every reason the proposed team cannot be appointed (R-7.2.1–R-7.2.4), worded for people
+    in both languages (domain.team_reasons)."""
+    refusals: list[Any] = []
     seen: set[int] = set()
     for nominee in nominees:
         if nominee.auditor_id in seen:
-            refusals.append(f"R-7.2.1: {nominee.person} 被重复委派 is named twice")
+            refusals.append(reasons.named_twice(nominee.person))
         seen.add(nominee.auditor_id)
         if nominee.role not in ROLE_NAMES:
-            refusals.append(
-                f"R-7.2.1: {nominee.person} 的角色 {nominee.role!r} 无效 unknown role "
-                "(leader, auditor or tech_expert)"
-            )
+            refusals.append(reasons.unknown_role(nominee.person))
         if nominee.auditor is None:
-            refusals.append(
-                f"R-7.2.2: 人员 {nominee.person} 不在人力资源部的审查人员记录中 unknown auditor "
-                f"id {nominee.auditor_id} (no HR record)"
-            )
+            refusals.append(reasons.unknown_auditor())
 
     leaders = [n for n in nominees if n.role == "leader"]
     if not leaders:
-        refusals.append("R-7.2.1, R-7.3: 审查组须有一名审查组长 the team needs one team leader")
+        refusals.append(reasons.no_leader())
     elif len(leaders) > 1:
-        names = "、".join(n.person for n in leaders)
-        refusals.append(
-            f"R-7.2.1, R-7.3: 审查组只能有一名审查组长 only one team leader, not {len(leaders)}: "
-            f"{names}"
-        )
+        refusals.append(reasons.many_leaders([n.person for n in leaders]))
 
     known = [n for n in nominees if n.auditor is not None and n.role in ROLE_NAMES]
     for nominee in known:
@@ -188,61 +180,43 @@ def _team_refusals(nominees: list[Nominee], onsite_end: date | None) -> list[str
         for leader in leaders:
             auditor = leader.auditor
             if auditor and not auditor.is_technical_expert and not auditor.team_leader_qualified:
-                refusals.append(
-                    f"R-7.2.2: {leader.person} 未经评价具备审查组长资格 is not qualified as "
-                    "team leader (HR record)"
-                )
+                refusals.append(reasons.not_leader_qualified(leader.person))
     return refusals
 
 
-def member_refusals(nominee: Nominee, onsite_end: date | None) -> list[str]:
+def member_refusals(nominee: Nominee, onsite_end: date | None) -> list[dict[str, Any]]:
     auditor = nominee.auditor
     assert auditor is not None
-    role_name = ROLE_NAMES[nominee.role]
+    name = nominee.person
     if auditor.is_technical_expert:
         if nominee.role != "tech_expert":
-            return [
-                f"R-7.2.4: {nominee.person} 是技术专家，不能担任{role_name}：技术专家只能在审查员"
-                "指导下提供建议 a technical expert advises and never acts as an auditor"
-            ]
+            return [reasons.expert_as_auditor(name, nominee.role)]
         return []
     if nominee.role == "tech_expert":
-        return [
-            f"R-7.2.4: {nominee.person} 不是登记的技术专家 is not recorded as a technical expert; "
-            "appoint auditors as leader or auditor"
-        ]
-    barred = qualification_refusal(auditor)
-    if barred:
-        return [barred]
+        return [reasons.not_an_expert(name)]
+    if qualification_refusal(auditor):
+        evaluation = latest_evaluation(auditor)
+        return [reasons.evaluated_not_qualified(name, evaluation.on_date if evaluation else None)]
     if not auditor.registration_number or auditor.registration_expires_on is None:
-        return [
-            f"R-7.2.2: {nominee.person} 没有服务认证审查员注册资格 has no service-certification "
-            "auditor registration"
-        ]
+        return [reasons.no_registration(name)]
     if onsite_end is not None and auditor.registration_expires_on < onsite_end:
         return [
-            f"R-7.2.2: {nominee.person} 的注册资格 {auditor.registration_number} 于 "
-            f"{auditor.registration_expires_on.isoformat()} 到期，早于现场审查结束日 "
-            f"{onsite_end.isoformat()} the registration expires before the on-site audit ends"
+            reasons.registration_expires(
+                name, auditor.registration_number, auditor.registration_expires_on, onsite_end
+            )
         ]
     return []
 
 
-def sole_auditor_refusals(nominee: Nominee) -> list[str]:
+def sole_auditor_refusals(nominee: Nominee) -> list[dict[str, Any]]:
     """R-7.2.3: a one-auditor team's auditor is qualified as team leader and for the field."""
     auditor = nominee.auditor
     assert auditor is not None
     refusals = []
     if not auditor.team_leader_qualified:
-        refusals.append(
-            f"R-7.2.3: 审查组仅有一名审查员 {nominee.person}，其不具备审查组长资格 a one-auditor "
-            "team's auditor must be qualified as team leader"
-        )
+        refusals.append(reasons.sole_not_leader(nominee.person))
     if FIELD not in (auditor.fields or []):
-        refusals.append(
-            f"R-7.2.3: 审查组仅有一名审查员 {nominee.person}，其不具备商品售后服务认证领域资格 "
-            f"a one-auditor team's auditor must be qualified for the field {FIELD}"
-        )
+        refusals.append(reasons.sole_not_field(nominee.person))
     return refusals
 
 
@@ -254,7 +228,6 @@ def impartiality_flags(
     ids = [n.auditor_id for n in nominees if n.auditor is not None]
     if not ids:
         return []
-    names = {n.auditor_id: n.person for n in nominees}
     # The name alone, for instructions (issue 10: people are named, never shown by id).
     plain = {n.auditor_id: n.auditor.name for n in nominees if n.auditor is not None}
     flags: list[dict[str, Any]] = []
@@ -269,14 +242,14 @@ def impartiality_flags(
         .order_by(Audit.start_date, Audit.id)
     ).all()
     for auditor_id, role, other in earlier:
-        when = other.start_date.isoformat() if other.start_date else "未定日期 undated"
         flags.append(
             {
                 "auditor_id": auditor_id,
                 "auditor_name": plain[auditor_id],
                 "flag": "audited_before",
-                "detail": f"{names[auditor_id]} 曾审查该组织 audited this organisation before: "
-                f"{AUDIT_KINDS.get(other.kind, other.kind)} #{other.id} ({when}) as {role}",
+                "detail": reasons.audited_before(
+                    plain[auditor_id], other.kind, other.start_date, role
+                ),
             }
         )
     if onsite_start is not None:
@@ -296,29 +269,41 @@ def impartiality_flags(
                     "auditor_id": conflict.auditor_id,
                     "auditor_name": plain[conflict.auditor_id],
                     "flag": "conflict_of_interest",
-                    "detail": f"{names[conflict.auditor_id]} 两年内曾"
-                    f"{CONFLICT_KINDS.get(conflict.kind, conflict.kind)}"
-                    f"（至 {conflict.until.isoformat()}）{conflict.note} — {conflict.kind} "
-                    f"until {conflict.until.isoformat()}, within {CONFLICT_YEARS} years "
-                    f"before the on-site audit ({onsite_start.isoformat()})",
+                    "detail": reasons.conflict(
+                        plain[conflict.auditor_id],
+                        conflict.kind,
+                        conflict.until,
+                        conflict.note or "",
+                        onsite_start,
+                    ),
                 }
             )
     return flags
 
 
-def _conflict_refusals(flags: list[dict[str, Any]]) -> list[str]:
+def _conflict_refusals(flags: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """R-7.2.1(5), CNAS-CC01: consulting for or employment at the client within 2 years bars
     the person from auditing it."""
     return [
-        f"R-7.2.1(5): {flag['detail']} — 两年内为该组织提供咨询或在该组织任职的人员不得审查该组织 "
-        "(CNAS-CC01) a person who consulted for or worked at the client within 2 years must not "
-        "audit it"
+        reasons.conflict_refusal(flag["detail"])
         for flag in flags
         if flag["flag"] == "conflict_of_interest"
     ]
 
 
 # -- the appointment letter (R-7.2.5) ---------------------------------------------------------
+def _reference_without_application(act: Acting, audit: Audit) -> str:
+    """How people know an audit without an application (surveillance, special audits): its
+    certificate's number, else its organisation's name (issue 10: never "#<audit id>")."""
+    certificate = (
+        act.session.get(Certificate, audit.certificate_id) if audit.certificate_id else None
+    )
+    if certificate is not None:
+        return certificate.number
+    organisation = act.session.get(Organisation, audit.organisation_id)
+    return organisation.name if organisation else ""
+
+
 def _appointment_letter(
     act: Acting,
     audit: Audit,
@@ -332,7 +317,7 @@ def _appointment_letter(
     application = (
         act.session.get(Application, audit.application_id) if audit.application_id else None
     )
-    reference = application.number if application else f"#{audit.id}"
+    reference = application.number if application else _reference_without_application(act, audit)
     kind = AUDIT_KINDS.get(audit.kind, audit.kind)
     members = [
         {
@@ -346,7 +331,7 @@ def _appointment_letter(
     body = render_letter(
         "appointment_letter",
         organisation=organisation,
-        reference=reference,
+        reference=application.number if application else None,  # the letter names no other
         kind=kind,
         texts=texts,
         onsite_start=onsite_start,

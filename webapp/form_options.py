@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 
 from certflow.db import db
 from domain import choices
+from domain.said import in_language
 from webapp.people_labels import languages_text
 from webapp.process_texts import request_language
 from webapp.runtime import get_clock
@@ -107,5 +108,10 @@ def _apply(schema: dict, found: list[choices.Choice], include_refused: bool) -> 
         schema["enum"] = []  # nothing may be chosen now
     if refused:
         schema[UNAVAILABLE] = [
-            {"const": c.value, "title": choice_title(c), "reason": c.refusal} for c in refused
+            {
+                "const": c.value,
+                "title": choice_title(c),
+                "reason": in_language(c.refusal, request_language()),
+            }
+            for c in refused
         ]

@@ -66,7 +66,11 @@ def _remember_language() -> None:
 
 
 def current_language() -> str:
-    return str(get_locale() or DEFAULT_LANGUAGE)
+    """The page's language as one of LANGUAGES (Babel may spell Chinese zh_Hans_CN)."""
+    locale = get_locale()
+    if locale is None:
+        return DEFAULT_LANGUAGE
+    return "zh_CN" if locale.language == "zh" else "en"
 
 
 def safe_next(target: str | None, default: str) -> str:

@@ -16,6 +16,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
+from domain.said import in_language, is_said
 from webapp.case_labels import label
 
 # A value the task does not have (yet, or not for this viewer: a client sees only its allowlisted
@@ -24,9 +25,20 @@ from webapp.case_labels import label
 # A list is shown as its items ("NC-1, NC-2", never "['NC-1', 'NC-2']") and null as nothing.
 
 
+def _page_language() -> str:
+    from webapp.process_texts import request_language  # needs a request; late: no cycle
+
+    try:
+        return request_language()
+    except RuntimeError:  # rendered outside a request (a test, a mail): the source language
+        return "zh_CN"
+
+
 def _as_read(value: Any) -> Any:
     if value is None:
         return ""
+    if is_said(value):  # a reason worded in both languages (domain.said): the page's one
+        return in_language(value, _page_language())
     if isinstance(value, list | tuple):
         return ", ".join(str(_as_read(item)) for item in value)
     return value

@@ -40,9 +40,10 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from certflow.db import db
+from domain.certificates import announcement_title
 from domain.models import Announcement, Certificate, CertificateEvent
 from webapp.certificate_pdf import render_certificate_pdf
-from webapp.i18n import to_china
+from webapp.i18n import current_language, to_china
 from webapp.public_certificate import (
     ANNOUNCEMENT_KINDS,
     LEVEL_LABELS,
@@ -129,6 +130,7 @@ def _registry_helpers() -> dict[str, Any]:
         "STATUS_LABELS": STATUS_LABELS,
         "ANNOUNCEMENT_KINDS": ANNOUNCEMENT_KINDS,
         "LEVEL_LABELS": LEVEL_LABELS,
+        "announcement_title": shown_announcement_title,
     }
 
 
@@ -143,6 +145,17 @@ def _cacheable(response: Response) -> Response:
         response.cache_control.max_age = CACHE_SECONDS
     response.vary.add("Cookie")  # the language may come from the session
     return response
+
+
+def shown_announcement_title(item: Announcement) -> str:
+    """An announcement's title in the page's language (issue 10: one language per page), from
+    its kind and the names it states; a kind without a catalogue title keeps the stored one."""
+    try:
+        return announcement_title(
+            item.kind, item.organisation_name, item.certificate_number, locale=current_language()
+        )
+    except ValueError:
+        return item.title
 
 
 def _query_text(name: str) -> str:

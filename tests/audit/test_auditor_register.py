@@ -139,7 +139,7 @@ def test_a_negative_evaluation_bars_appointment_until_a_positive_one(act):
     assert member_refusals(nominee, today(act)) == []
     evaluate(act, auditor, "not_qualified", note="能力不足")
     [refusal] = member_refusals(nominee, today(act))
-    assert refusal.startswith("R-7.2.2") and "not qualified" in refusal
+    assert refusal["rule"] == "R-7.2.2" and "not qualified" in refusal["en"]
     evaluate(act, auditor)
     assert member_refusals(nominee, today(act)) == []
 

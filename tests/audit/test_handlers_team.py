@@ -1,5 +1,6 @@
 """team.appoint (R-7.2.1–R-7.2.5) and the demo HR records (domain.demo)."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -63,13 +64,24 @@ def params_for(audit, members, **changes):
     return params
 
 
+def rule_of(reason) -> str:
+    """A reason's rule: worded in both languages (domain.said) it names it as "rule"."""
+    return reason["rule"] if isinstance(reason, dict) else reason.split(":")[0]
+
+
+def words(reason) -> str:
+    return f"{reason['zh_CN']} {reason['en']}" if isinstance(reason, dict) else reason
+
+
 def assert_refused(result, rule, person=None):
     assert result["appointed"] is False
     assert result["letter_document_id"] is None
-    matching = [r for r in result["refusals"] if r.startswith(rule) or f" {rule}" in r]
+    matching = [
+        r for r in result["refusals"] if rule_of(r).startswith(rule) or f" {rule}" in words(r)
+    ]
     assert matching, result["refusals"]
     if person is not None:
-        assert any(person in r for r in matching), matching
+        assert any(person in words(r) for r in matching), matching
     assert team_rows() == 0
     assert db.session.scalars(select(Document)).all() == []
 
@@ -178,7 +190,7 @@ def test_registration_expired_on_the_audit_dates(case, people, clock):
     members = [(people["leader"], "leader"), (expired, "auditor")]
     result = appoint(params_for(audit, members), clock)
     assert_refused(result, "R-7.2.2", "过期审查员")
-    assert "2026-02-10" in result["refusals"][0]
+    assert "2026-02-10" in words(result["refusals"][0])
 
 
 def test_registration_missing(case, people, clock):
@@ -192,7 +204,7 @@ def test_single_auditor_not_qualified_as_leader(case, people, clock):
     _, _, audit = case
     result = appoint(params_for(audit, [(people["auditor"], "leader")]), clock)
     assert_refused(result, "R-7.2.3", "李审查")
-    assert any("team leader" in r for r in result["refusals"])
+    assert any("team leader" in words(r) for r in result["refusals"])
 
 
 def test_single_leader_lacking_the_field(case, clock):
@@ -200,7 +212,7 @@ def test_single_leader_lacking_the_field(case, clock):
     leader = make_auditor(db.session, clock.now(), name="跨领域组长", leader=True, fields=("qms",))
     result = appoint(params_for(audit, [(leader, "leader")]), clock)
     assert_refused(result, "R-7.2.3", "跨领域组长")
-    assert any("after_sales_service" in r for r in result["refusals"])
+    assert any("after-sales service" in words(r) for r in result["refusals"])
 
 
 def test_single_auditor_with_a_tech_expert_is_still_a_one_auditor_team(case, people, clock):
@@ -233,7 +245,7 @@ def test_two_leaders(case, people, clock):
     members = [(people["leader"], "leader"), (second, "leader")]
     result = appoint(params_for(audit, members), clock)
     assert_refused(result, "R-7.2.1", "张组长")
-    assert any("钱组长" in r for r in result["refusals"])
+    assert any("钱组长" in words(r) for r in result["refusals"])
 
 
 def test_no_leader(case, people, clock):
@@ -251,7 +263,9 @@ def test_unknown_auditor(case, people, clock):
     _, _, audit = case
     params = params_for(audit, [(people["leader"], "leader")])
     params["members"].append({"auditor_id": 987654, "role": "auditor"})
-    assert_refused(appoint(params, clock), "R-7.2.2", "#987654")
+    result = appoint(params, clock)
+    assert_refused(result, "R-7.2.2", "所选人员")  # issue 10: the reason shows no id
+    assert "987654" not in repr(result["refusals"])
 
 
 def test_leader_of_a_larger_team_must_be_leader_qualified(case, people, clock):
@@ -288,8 +302,8 @@ def test_all_reasons_are_given_at_once(case, people, clock):
     unregistered = make_auditor(db.session, clock.now(), name="未注册", registration=None)
     members = [(people["expert"], "auditor"), (unregistered, "auditor")]
     result = appoint(params_for(audit, members, objectives=""), clock)
-    rules = {r.split(":")[0] for r in result["refusals"]}
-    assert rules == {"R-7.2.1, R-7.3", "R-7.2.4", "R-7.2.2", "R-7.2.5"}
+    rules = {rule_of(r) for r in result["refusals"]}
+    assert rules == {"R-7.2.1", "R-7.2.4", "R-7.2.2", "R-7.2.5"}
     assert team_rows() == 0
 
 
@@ -317,8 +331,8 @@ def test_audited_before_is_flagged_and_recorded(case, people, clock):
     assert [(f["auditor_id"], f["flag"]) for f in result["flags"]] == [
         (people["auditor"].id, "audited_before")
     ]
-    assert "李审查" in result["flags"][0]["detail"]
-    assert "2023-03-01" in result["flags"][0]["detail"]
+    assert "李审查" in words(result["flags"][0]["detail"])
+    assert "2023-03-01" in words(result["flags"][0]["detail"])
     # Issue 10: instructions name people, never show their ids.
     assert result["flags"][0]["auditor_name"] == "李审查"
     assert result["team"] == [
@@ -361,8 +375,8 @@ def test_conflict_of_interest_within_two_years_refuses_the_appointment(
     if flagged:
         assert result["appointed"] is False and result["letter_document_id"] is None
         [refusal] = result["refusals"]
-        assert refusal.startswith("R-7.2.1(5)") and until.isoformat() in refusal
-        assert "must not audit" in refusal
+        assert rule_of(refusal) == "R-7.2.1(5)" and until.isoformat() in words(refusal)
+        assert "must not audit" in words(refusal)
         assert [(f["auditor_id"], f["flag"]) for f in result["flags"]] == [
             (people["auditor"].id, "conflict_of_interest")
         ]
@@ -442,7 +456,7 @@ def test_an_audit_language_nobody_speaks_needs_written_considerations(case, peop
     uyghur = {"audit_languages": ["zh", "ug"]}
     refused = appoint(params_for(audit, members, **uyghur, considerations="  "), clock)
     assert_refused(refused, "R-7.2.1(4)")
-    assert "ug" in refused["refusals"][0]
+    assert "ug" in words(refused["refusals"][0])
     why = "安排维吾尔语翻译陪同现场审查 an interpreter accompanies the team"
     result = appoint(params_for(audit, members, **uyghur, considerations=why), clock)
     assert result["appointed"] is True, result["refusals"]
@@ -460,3 +474,58 @@ def test_a_language_a_member_speaks_raises_no_flag(case, people, clock):
     result = appoint(params_for(audit, members, audit_languages=["zh", "ug"]), clock)
     assert result["appointed"] is True, result["refusals"]
     assert result["considerations"]["flags"] == []
+
+
+# -- issue 10: reasons for people, one language per page --------------------------------------
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_reasons_and_flags_name_people_without_ids_in_each_language(case, people, clock):
+    org, application, audit = case
+    make_audit(
+        db.session,
+        clock.now(),
+        org,
+        application,
+        team=[(people["auditor"], "auditor")],
+        start=date(2023, 3, 1),
+        kind="surveillance",
+    )
+    unregistered = make_auditor(db.session, clock.now(), name="未注册", registration=None)
+    members = [
+        (people["expert"], "auditor"),
+        (unregistered, "auditor"),
+        (people["auditor"], "auditor"),
+    ]
+    result = appoint(params_for(audit, members), clock)
+    team_texts = [r for r in result["refusals"] if isinstance(r, dict)]
+    team_texts += [f["detail"] for f in result["flags"]]
+    assert {rule_of(r) for r in team_texts} >= {"R-7.2.1", "R-7.2.2", "R-7.2.4"}
+    names = [people["expert"].name, "未注册", people["auditor"].name]
+    for text in team_texts:
+        assert not re.search(r"#\s*\d", text["zh_CN"] + text["en"]), text
+        assert "R-" not in text["zh_CN"] + text["en"], text  # rules cited in words
+        english = text["en"]
+        for name in names:
+            english = english.replace(name, "")
+        assert not CJK.search(english), text  # English but for the names
+        assert re.search(r"[A-Za-z]{3}", text["zh_CN"].replace("GB/T", "")) is None, text
+    assert any(people["expert"].name in t["zh_CN"] for t in team_texts)
+    [flag] = result["flags"]
+    assert (
+        flag["detail"]["zh_CN"]
+        == f"{people['auditor'].name}曾以审查员身份参加该组织的监督审查（2023-03-01）"
+    )
+
+
+def test_an_audit_without_application_is_named_in_words_on_its_letter(case, people, clock):
+    org, _, audit = case
+    audit.application_id = None  # a special audit: no application names it
+    db.session.flush()
+    members = [(people["leader"], "leader"), (people["auditor"], "auditor")]
+    result = appoint(params_for(audit, members), clock)
+    assert result["appointed"] is True, result["refusals"]
+    letter = db.session.get(Document, result["letter_document_id"])
+    assert letter.title == f"审查委任书（{org.name}，初始审查）"
+    assert not re.search(r"#\d", letter.title + letter.body)  # no "#<audit id>"
+    assert "申请编号" not in letter.body and "审查类型：初始审查" in letter.body

@@ -424,10 +424,10 @@ def test_unknown_numbers_are_404(registry):
 def test_announcements_newest_first_filtered_by_kind(registry):
     html = text(registry.get("/registry/announcements"))
     titles = re.findall(r'<h2 class="announcement-title">([^<]+)</h2>', html)
-    assert titles == [
-        "福州优服电器有限公司 公告 suspended 0",
-        "福州优服电器有限公司 公告 downgraded 0",
-        "厦门海服家电维修有限公司 公告 withdrawn 0",
+    assert titles == [  # from the letters catalogue, in the page's language (issue 10)
+        f"暂停公告：福州优服电器有限公司（{registry.current}）",
+        f"降级公告：福州优服电器有限公司（{registry.current}）",
+        f"撤销公告：厦门海服家电维修有限公司（{registry.withdrawn}）",
     ]
     assert element(html, "announcement-count") == "共 3 条"
     assert f'href="/registry/certificates/{registry.withdrawn}"' in html
@@ -454,10 +454,10 @@ def test_announcements_are_paginated(app):
         db.session.commit()
     client = app.test_client()
 
-    def numbers(html):
+    def numbers(html):  # announcement n was published n days after 1 January 2025
         return [
-            int(t.rsplit(" ", 1)[1])
-            for t in re.findall(r'<h2 class="announcement-title">([^<]+)</h2>', html)
+            (date.fromisoformat(day) - date(2025, 1, 1)).days
+            for day in re.findall(r'<time datetime="([0-9-]+)">', html)
         ]
 
     page1 = text(client.get("/registry/announcements"))

@@ -78,8 +78,9 @@ def test_auditors_the_rules_refuse_are_refused_with_team_appoints_own_reason(cas
     _, _, audit, people = case
     found = by_name(resolve(clock, AUDITORS, {"audit_id": audit.id}))
     expiring, unregistered = found["赵到期"], found["钱无证"]
-    assert expiring.refusal.startswith("R-7.2.2") and "赵到期" in expiring.refusal
-    assert unregistered.refusal.startswith("R-7.2.2") and "钱无证" in unregistered.refusal
+    # Team.appoint's own reason, in both languages for the page to choose (issue 10).
+    assert expiring.refusal["rule"] == "R-7.2.2" and "赵到期" in expiring.refusal["zh_CN"]
+    assert unregistered.refusal["rule"] == "R-7.2.2" and "钱无证" in unregistered.refusal["en"]
     params = {
         "audit_id": audit.id,
         "members": [
@@ -92,7 +93,7 @@ def test_auditors_the_rules_refuse_are_refused_with_team_appoints_own_reason(cas
         "onsite_end": audit.end_date.isoformat(),
     }  # fmt: skip
     result = get_handler("team.appoint")(params, handler_context(db.session, clock.now()))
-    assert set(result["refusals"]) == {expiring.refusal, unregistered.refusal}
+    assert result["refusals"] == [expiring.refusal, unregistered.refusal]
 
 
 def test_the_forms_on_site_end_decides_whether_a_registration_is_long_enough(case, clock):
@@ -263,7 +264,7 @@ def test_submitted_values_must_be_enabled_options_and_errors_name_the_rule(case,
     errors = choices.problems(db.session, clock.now(), schema, submitted, data)
     assert set(errors) == {"members/1/auditor_id", "members/2/auditor_id"}
     assert (
-        errors["members/1/auditor_id"][0].startswith("R-7.2.2")
+        errors["members/1/auditor_id"][0].startswith("规则第7.2.2条")  # the rule in words
         and "钱无证" in errors["members/1/auditor_id"][0]
     )
     assert errors["members/2/auditor_id"][0].startswith("R-7.2.2：999999 ")

@@ -96,7 +96,7 @@ def test_the_appointment_page_offers_auditors_by_name_and_disables_the_refused(a
     disabled, label = labels[str(unregistered_id)]
     assert disabled and label.startswith("钱无证") and label.endswith("不可选")
     # The reason, naming the rule, is on the page next to the list.
-    assert "R-7.2.2: 钱无证（#" in html.unescape(page)
+    assert "规则第7.2.2条：钱无证没有" in html.unescape(page)  # named, no id (issue 10)
     # In English the facts are English.
     english = text(browser.get(f"/tasks/{task_id}?lang=en"))
     assert "qualified as team leader" in english and "not available" in english
@@ -124,7 +124,7 @@ def test_a_forged_or_refused_auditor_is_answered_422_on_the_field(app, appointme
     response = browser.post(f"/tasks/{task_id}", form)
     assert response.status_code == 422
     page = html.unescape(text(response))
-    assert "R-7.2.2" in page and "钱无证" in page
+    assert "规则第7.2.2条" in page and "钱无证" in page
     # A value that was never offered (an id typed into a forged request).
     response = browser.post(f"/tasks/{task_id}", {**form, "f/members/1/auditor_id": "999999"})
     assert response.status_code == 422
@@ -157,7 +157,7 @@ def test_the_api_schema_lists_the_valid_choices_and_refuses_others(app, appointm
     assert set(offered) == {case.people.leader_id, case.people.auditor_id, case.people.expert_id}
     assert offered[case.people.auditor_id].startswith("李审查")
     [refused] = auditor_id["x-unavailable"]
-    assert refused["const"] == unregistered_id and refused["reason"].startswith("R-7.2.2")
+    assert refused["const"] == unregistered_id and refused["reason"].startswith("规则第7.2.2条")
     data = {
         "members": [
             {"auditor_id": case.people.leader_id, "role": "leader"},
@@ -170,7 +170,7 @@ def test_the_api_schema_lists_the_valid_choices_and_refuses_others(app, appointm
     answer = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
     assert answer.status_code == 422
     [message] = answer.get_json()["errors"]["members/1/auditor_id"]
-    assert message.startswith("R-7.2.2") and "钱无证" in message
+    assert message.startswith("规则第7.2.2条") and "钱无证" in message
     assert "Task_AppointTeam" in appointment.active(app)
 
 
