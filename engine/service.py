@@ -41,6 +41,7 @@ from engine.read_models import (
 from engine.repair import Repair
 from engine.task_index import TaskIndex
 from engine.task_operations import TaskOperations
+from engine.query_timers import TimerQueries
 from engine.timer_sweep import TimerSweep
 from engine.versions import Versions
 
@@ -51,6 +52,7 @@ class WorkflowEngine(
     TaskOperations,
     Messages,
     TimerSweep,
+    TimerQueries,
     Repair,
     Incidents,
     TaskIndex,
