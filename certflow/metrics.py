@@ -9,6 +9,7 @@ database (open incidents, due timers) is read when /metrics is asked (webapp/ops
 
 import os
 
+from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -16,7 +17,6 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client import REGISTRY as DEFAULT_REGISTRY
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

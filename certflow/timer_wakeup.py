@@ -17,4 +17,6 @@ def notify_sweepers(session: Session, reason: str) -> None:
     """Wake the sweepers once this transaction commits (PostgreSQL; a no-op elsewhere)."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    session.execute(text("SELECT pg_notify(:channel, :reason)"), {"channel": CHANNEL, "reason": reason})
+    session.execute(
+        text("SELECT pg_notify(:channel, :reason)"), {"channel": CHANNEL, "reason": reason}
+    )

@@ -30,6 +30,7 @@ from engine.messages import MessageResult, Messages
 from engine.queries import Queries
 from engine.query_scope import SORTS as TASK_SORTS
 from engine.query_scope import InstanceFilter, InstanceLink, TaskFilter, TaskScope
+from engine.query_timers import TimerQueries
 from engine.read_models import (
     EventView,
     IncidentView,
@@ -41,7 +42,6 @@ from engine.read_models import (
 from engine.repair import Repair
 from engine.task_index import TaskIndex
 from engine.task_operations import TaskOperations
-from engine.query_timers import TimerQueries
 from engine.timer_sweep import TimerSweep
 from engine.versions import Versions
 
