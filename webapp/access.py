@@ -41,10 +41,13 @@ The rules
 with `Viewer.of(user)` from a `certflow.models.User`.
 """
 
+import hmac
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from flask import request
+from pydantic import SecretStr
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true, union
 
 from certflow.db import db
@@ -369,3 +372,14 @@ def may_read_document(viewer: Viewer, document: Document) -> bool:
     if not may_see_case(viewer, document.organisation_id):
         return False
     return viewer.is_staff or document.kind in CLIENT_DOCUMENT_KINDS
+
+
+def may_read_metrics(token: SecretStr | None) -> bool:
+    """/metrics (issue 16) is for the monitoring system only: a request bearing the configured
+    CERTFLOW_METRICS_TOKEN. No token configured → nobody (the endpoint answers 404). Not "from
+    localhost": behind a reverse proxy on the same machine every visitor would be localhost."""
+    if token is None:
+        return False
+    given = request.headers.get("Authorization", "")
+    expected = f"Bearer {token.get_secret_value()}"
+    return hmac.compare_digest(given.encode(), expected.encode())
