@@ -5,6 +5,7 @@ simulated clock is moved through app A (its request sweeps too), by a plain UPDA
 (only the schedulers can fire then) and through app B. Every timer fires exactly once (event log);
 the schedulers sleep 30 s between polls, so only the wake-ups make them fire in time."""
 
+import time
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,6 @@ def _fired_timers(database: sqlalchemy.Engine, instance_id: int) -> list[str]:
 
 
 def _wait_for(condition, seconds: float):
-    import time
-
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         value = condition()
@@ -129,8 +128,6 @@ def test_a_case_through_two_apps_with_two_schedulers_fires_each_timer_once(two_a
     assert _wait_for(lambda: sorted(_fired_timers(database, instance_id)) == sorted(TIMERS), 10)
 
     # Nothing fires twice, however long the four processes keep sweeping.
-    import time
-
     time.sleep(2)
     fired = _fired_timers(database, instance_id)
     assert sorted(fired) == sorted(TIMERS), fired
