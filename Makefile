@@ -46,6 +46,17 @@ run: run-deps install
 	$(BIN)/certflow deploy processes --comment "make run" --user make-run
 	CERTFLOW_SCHEDULER=1 $(BIN)/certflow run --host 127.0.0.1 --port 5000 --no-reload
 
+# The production profile (README "Production"): PostgreSQL from CERTFLOW_DATABASE_URL, schema
+# upgraded, processes/ deployed (a no-op when unchanged), then gunicorn workers and a separate
+# timer scheduler (`certflow serve`). No demo users.
+production: run-deps install
+	@case "$$CERTFLOW_DATABASE_URL" in postgresql*) ;; *) \
+	  echo "make production runs on PostgreSQL: set CERTFLOW_DATABASE_URL=postgresql://user@host/db" >&2; \
+	  exit 1;; esac
+	$(BIN)/certflow init
+	$(BIN)/certflow deploy processes --comment "make production" --user make-production
+	$(BIN)/certflow serve
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
