@@ -99,5 +99,8 @@ translations: install
 	$(BIN)/pybabel update -D processes -i $(PROCESS_CATALOGS)/processes.pot -d $(PROCESS_CATALOGS) \
 	    -N --ignore-obsolete -w 100
 
+# The benchmarks/ scripts, each printing its figure and the ratio to its goal (PostgreSQL ones
+# start the private cluster the tests use).
 benchmark: install
 	$(BIN)/python benchmarks/engine_cycle.py
+	$(BIN)/python benchmarks/timer_lateness.py
