@@ -36,6 +36,8 @@ The rules
   them (CLIENT_DOCUMENT_KINDS) — internal records such as the mystery-shopping record are not
   shown to clients.
 * Incidents are retried by `admin` and `process_owner` (RETRY_INCIDENT_ROLES).
+* `/metrics` (webapp/ops.py) is for the monitoring system only: the bearer token
+  CERTFLOW_METRICS_TOKEN, no user role (`may_read_metrics`); `/healthz` and `/readyz` are public.
 
 `Viewer` carries what the rules need about the user (username, roles, organisation); build it
 with `Viewer.of(user)` from a `certflow.models.User`.
