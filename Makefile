@@ -104,3 +104,4 @@ translations: install
 benchmark: install
 	$(BIN)/python benchmarks/engine_cycle.py
 	$(BIN)/python benchmarks/timer_lateness.py
+	$(BIN)/python benchmarks/http_completions.py
