@@ -75,7 +75,12 @@ if not event.contains(Session, "after_commit", _count_committed):
     event.listen(Session, "after_soft_rollback", _forget)
 
 
+def _forget_request_id(_error=None) -> None:
+    REQUEST_ID.set(None)  # the thread serves other requests next; no stale id in their logs
+
+
 def init_observability(app: Flask, hooks: Hooks) -> None:
     hooks.on(TaskCompleted)(_task_completed)
     app.before_request(_begin)
     app.after_request(_finish)
+    app.teardown_request(_forget_request_id)
