@@ -21,6 +21,7 @@ from tests.platform.multi_process import (
 )
 
 pytestmark = pytest.mark.postgres_only
+METRICS_TOKEN = "two-apps-metrics"
 
 # The timer events of processes/complaint.bpmn by name (the event log records names).
 TIMERS = ("第 20 天", "第 25 天", "第 30 天")
@@ -60,7 +61,11 @@ def two_apps(postgres_url, tmp_path: Path):
     try:
         for name in ("a", "b"):
             env = certflow_env(
-                url, tmp_path / name, CERTFLOW_CLOCK="simulated", CERTFLOW_SWEEP_SECONDS="30"
+                url,
+                tmp_path / name,
+                CERTFLOW_CLOCK="simulated",
+                CERTFLOW_SWEEP_SECONDS="30",
+                CERTFLOW_METRICS_TOKEN=METRICS_TOKEN,
             )
             served.append(Served(env, free_port(), "--workers", "2", "--schedulers", "1"))
         for app in served:
@@ -133,3 +138,26 @@ def test_a_case_through_two_apps_with_two_schedulers_fires_each_timer_once(two_a
     assert sorted(fired) == sorted(TIMERS), fired
     status, instance = api(app_a.base, "GET", f"/instances/{instance_id}", admin)
     assert status == 200 and instance["status"] == "running", instance
+
+    # /metrics adds up the gunicorn workers and the scheduler of one `certflow serve`.
+    metrics = _metrics(app_b.base)
+    assert metrics[("certflow_task_completions_total", (("process", "complaint"),))] == 1
+    assert metrics[("certflow_sweep_duration_seconds_count", ())] >= 1
+    assert metrics[("certflow_open_incidents", ())] == 0
+
+
+def _metrics(base: str) -> dict:
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    request = urllib.request.Request(  # noqa: S310
+        f"{base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+        text = answer.read().decode()
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
