@@ -6,12 +6,18 @@
 set -eu
 
 missing=""
+run_missing=""
+test_missing=""
 why=""
 need() { # need PACKAGE "why" CHECK...
     package=$1 reason=$2
     shift 2
     if ! "$@" >/dev/null 2>&1; then
         missing="$missing $package"
+        case $set in
+        run) run_missing="$run_missing $package" ;;
+        *) test_missing="$test_missing $package" ;;
+        esac
         why="$why
   $package: $reason"
     fi
@@ -41,7 +47,15 @@ if [ "$(id -u)" != 0 ]; then
     echo "  sudo apt-get install --no-install-recommends$missing" >&2
     exit 1
 fi
-echo "Installing them with apt-get (only these, nothing else is upgraded)..."
+echo "Installing them with apt-get (only these, nothing already installed is upgraded)..."
 apt-get update -qq
+export DEBIAN_FRONTEND=noninteractive
 # shellcheck disable=SC2086  # one word per package
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --no-upgrade $missing
+if [ -n "$run_missing" ]; then
+    apt-get install -y -qq --no-install-recommends --no-upgrade $run_missing
+fi
+# The browser with its recommended packages, as the browser tests have always had it.
+# shellcheck disable=SC2086
+if [ -n "$test_missing" ]; then
+    apt-get install -y -qq --no-upgrade $test_missing
+fi
