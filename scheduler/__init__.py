@@ -1,29 +1,38 @@
 """The timer sweeper: fires the BPMN timers of instances that are due (next_timer_at <= now).
 
-Runs in-process with `make run` (a daemon thread) or standalone with `certflow scheduler` for
-production (one or more processes). Only due instances are read (indexed next_timer_at); two
-sweepers never fire one timer twice (row lock with SKIP LOCKED on PostgreSQL, and the instance's
-optimistic lock everywhere).
+APScheduler runs one sweep job: in-process with `make run` (BackgroundScheduler) or standalone
+with `certflow scheduler` for production (BlockingScheduler, one or more processes). Only due
+instances are read (indexed next_timer_at); two sweepers never fire one timer twice (row lock with
+SKIP LOCKED on PostgreSQL, and the instance's optimistic lock everywhere).
 
-Timers on time (issue 16): after each sweep the sweeper sleeps until the next due time
-(`next_timer_at` of the running instances), never longer than CERTFLOW_SWEEP_SECONDS. On
-PostgreSQL it also LISTENs: a transaction that stores a timer or moves the simulated clock sends a
-NOTIFY on commit (certflow/timer_wakeup.py), which wakes it to recompute (scheduler/wakeup.py).
+Timers on time (issue 16): after each sweep the job's next run time is moved to the next due time
+(`next_timer_at` of the running instances), never later than CERTFLOW_SWEEP_SECONDS. On
+PostgreSQL a thread also LISTENs: a transaction that stores a timer or moves the simulated clock
+sends a NOTIFY on commit (certflow/timer_wakeup.py), which moves the job to now
+(scheduler/wakeup.py).
 """
 
+import contextlib
 import logging
 import os
 import threading
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
 from certflow.metrics import SWEEP_DURATION, TIMERS_FIRED
-from scheduler.wakeup import waiter_for
+from scheduler.wakeup import listener_for
 
 log = logging.getLogger(__name__)
 
+JOB_ID = "certflow-timer-sweep"
 MAX_ROUNDS = 50
 # When something is due but the sweep fired nothing (another sweeper holds it, or it failed), the
 # next look comes after this pause rather than at once.
@@ -51,9 +60,9 @@ def sweep(app: Flask, limit: int = 100) -> list[int]:
 
 
 def seconds_to_wait(app: Flask, fired_any: bool) -> float:
-    """How long to sleep before the next sweep: until the next due time, at most
-    CERTFLOW_SWEEP_SECONDS. A simulated clock only moves when someone moves it (which sweeps at
-    once, and on PostgreSQL wakes every sweeper), so then the longest wait applies."""
+    """How long until the next sweep: until the next due time, at most CERTFLOW_SWEEP_SECONDS.
+    A simulated clock only moves when someone moves it (which sweeps at once, and on PostgreSQL
+    wakes every sweeper), so then the longest wait applies."""
     longest = float(app.config["CERTFLOW_SWEEP_SECONDS"])
     engine = app.extensions["certflow.engine"]
     with app.app_context():
@@ -69,53 +78,77 @@ def seconds_to_wait(app: Flask, fired_any: bool) -> float:
     return min(longest, remaining + _WAKE_MARGIN_SECONDS)
 
 
-def _sweep_once(app: Flask) -> bool:
-    try:
-        fired = sweep(app)
-    except Exception:
-        log.exception("timer sweep failed")
-        return False
-    if fired:
-        log.info("fired timers of instances %s", fired)
-    return bool(fired)
+class SweepJob:
+    """The one sweep job of a scheduler. Its interval trigger (CERTFLOW_SWEEP_SECONDS) is only the
+    fallback: each run moves the next run time to the next due time, and `wake()` (a NOTIFY) moves
+    it to now. A wake-up during a sweep is kept and answered by another sweep right after."""
 
-
-def run_loop(app: Flask, stop: threading.Event) -> None:
-    """Sweep, sleep until the next due time (or a wake-up), repeat until `stop` is set."""
-    waiter = waiter_for(app, stop)
-    try:
-        while not stop.is_set():
-            fired_any = _sweep_once(app)
-            try:
-                wait = seconds_to_wait(app, fired_any)
-            except Exception:
-                log.exception("reading the next due time failed")
-                wait = float(app.config["CERTFLOW_SWEEP_SECONDS"])
-            waiter.wait(wait)
-    finally:
-        waiter.close()
-
-
-class BackgroundSweeper:
-    """The in-process sweeper thread (`make run`); `shutdown()` stops it."""
-
-    def __init__(self, app: Flask) -> None:
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=run_loop, args=(app, self._stop), name="certflow-timer-sweep", daemon=True
+    def __init__(self, app: Flask, scheduler: BaseScheduler) -> None:
+        self._app = app
+        self._scheduler = scheduler
+        self._lock = threading.Lock()
+        self._running = False
+        self._woken = False
+        scheduler.add_job(
+            self.run,
+            IntervalTrigger(seconds=float(app.config["CERTFLOW_SWEEP_SECONDS"]), timezone=UTC),
+            id=JOB_ID,
+            name="certflow timer sweep",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,  # a sweep that starts late still runs
         )
 
-    def start(self) -> "BackgroundSweeper":
-        self._thread.start()
-        return self
+    def run(self) -> None:
+        with self._lock:
+            self._running = True
+            self._woken = False
+        wait = float(self._app.config["CERTFLOW_SWEEP_SECONDS"])
+        try:
+            wait = seconds_to_wait(self._app, fired_any=self._sweep())
+        except Exception:
+            log.exception("reading the next due time failed")
+        finally:
+            with self._lock:
+                self._running = False
+                self._move(0.0 if self._woken else wait)
 
-    def shutdown(self, wait: bool = True) -> None:
-        self._stop.set()
-        if wait:
-            self._thread.join()
+    def wake(self) -> None:
+        with self._lock:
+            self._woken = True
+            if not self._running:  # else run() sweeps again when it ends
+                self._move(0.0)
+
+    def _sweep(self) -> bool:
+        try:
+            fired = sweep(self._app)
+        except Exception:
+            log.exception("timer sweep failed")
+            return False
+        if fired:
+            log.info("fired timers of instances %s", fired)
+        return bool(fired)
+
+    def _move(self, seconds: float) -> None:
+        with contextlib.suppress(JobLookupError):  # the scheduler has shut down
+            self._scheduler.modify_job(
+                JOB_ID, next_run_time=datetime.now(UTC) + timedelta(seconds=seconds)
+            )
 
 
-def start_in_process(app: Flask) -> BackgroundSweeper | None:
+def with_sweep_job(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
+    """Add the sweep job and, on PostgreSQL, start its NOTIFY listener (stopped with the
+    scheduler)."""
+    job = SweepJob(app, scheduler)
+    listener = listener_for(app, job.wake)
+    if listener is not None:
+        scheduler.add_listener(lambda _event: listener.stop(), EVENT_SCHEDULER_SHUTDOWN)
+        listener.start()
+    return scheduler
+
+
+def start_in_process(app: Flask) -> BackgroundScheduler | None:
     """Start a background sweeper once per app, and not in the reloader's watcher process."""
     if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
         return None
@@ -123,18 +156,19 @@ def start_in_process(app: Flask) -> BackgroundSweeper | None:
         if id(app) in _started_apps:
             return None
         _started_apps.add(id(app))
-    sweeper = BackgroundSweeper(app).start()
-    app.extensions["certflow.scheduler"] = sweeper
-    return sweeper
+    scheduler = with_sweep_job(BackgroundScheduler(timezone=UTC), app)
+    scheduler.start()
+    app.extensions["certflow.scheduler"] = scheduler
+    return scheduler
 
 
 def run_standalone(app: Flask) -> None:
+    scheduler = with_sweep_job(BlockingScheduler(timezone=UTC), app)
     log.info(
         "certflow scheduler: sweeping at each due time, at least every %ss",
         app.config["CERTFLOW_SWEEP_SECONDS"],
     )
-    stop = threading.Event()
     try:
-        run_loop(app, stop)
-    except KeyboardInterrupt:
-        stop.set()
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)

@@ -1,11 +1,10 @@
-"""How a sweeper sleeps until its next sweep (issue 16): on PostgreSQL it LISTENs on the channel
-of certflow/timer_wakeup.py, so a committed transaction that stored a timer (or moved the
-simulated clock) wakes it at once; elsewhere it just sleeps. Either way a stop request ends the
-wait within a second."""
+"""Waking the sweep job (issue 16): on PostgreSQL a thread LISTENs on the channel of
+certflow/timer_wakeup.py, so a committed transaction that stored a timer (or moved the simulated
+clock) moves the sweep job's next run time to now. Elsewhere there is nothing to listen to."""
 
 import logging
 import threading
-import time
+from collections.abc import Callable
 
 import psycopg
 from flask import Flask
@@ -14,63 +13,48 @@ from sqlalchemy.engine import make_url
 from certflow.timer_wakeup import CHANNEL
 
 log = logging.getLogger(__name__)
+# How often the listening thread looks whether it should stop; how long it waits to reconnect.
 _STOP_CHECK_SECONDS = 1.0
+_RECONNECT_SECONDS = 1.0
 
 
-class SleepWaiter:
-    def __init__(self, stop: threading.Event) -> None:
-        self._stop = stop
+class NotifyListener:
+    """A daemon thread that calls `on_notify` for each NOTIFY on CHANNEL, and once each time it
+    (re)starts listening (a notification sent while it was not listening is lost; the extra
+    sweep is cheap). A lost connection is reopened after a pause."""
 
-    def wait(self, seconds: float) -> None:
-        self._stop.wait(max(0.0, seconds))
-
-    def close(self) -> None:
-        pass
-
-
-class NotifyWaiter:
-    """Waits for a NOTIFY on CHANNEL or the timeout, whichever comes first; a lost connection is
-    reopened at the next wait (meanwhile it sleeps)."""
-
-    def __init__(self, conninfo: str, stop: threading.Event) -> None:
+    def __init__(self, conninfo: str, on_notify: Callable[[], None]) -> None:
         self._conninfo = conninfo
-        self._stop = stop
-        self._connection: psycopg.Connection | None = None
+        self._on_notify = on_notify
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._listen, name="certflow-timer-wakeup", daemon=True
+        )
 
-    def _listening(self) -> psycopg.Connection | None:
-        if self._connection is None or self._connection.closed:
-            try:
-                self._connection = psycopg.connect(self._conninfo, autocommit=True)
-                self._connection.execute(f"LISTEN {CHANNEL}")
-            except psycopg.Error as err:
-                log.warning("timer wake-ups unavailable (%s); sleeping instead", err)
-                self._connection = None
-        return self._connection
+    def start(self) -> "NotifyListener":
+        self._thread.start()
+        return self
 
-    def wait(self, seconds: float) -> None:
-        deadline = time.monotonic() + max(0.0, seconds)
+    def stop(self, wait: bool = True) -> None:
+        self._stop.set()
+        if wait and self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join()
+
+    def _listen(self) -> None:
         while not self._stop.is_set():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return
-            timeout = min(remaining, _STOP_CHECK_SECONDS)
-            connection = self._listening()
-            if connection is None:
-                self._stop.wait(timeout)
-                continue
             try:
-                for _ in connection.notifies(timeout=timeout, stop_after=1):
-                    return  # woken: the caller sweeps and recomputes its wait
+                with psycopg.connect(self._conninfo, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {CHANNEL}")
+                    self._on_notify()
+                    while not self._stop.is_set():
+                        for _ in connection.notifies(timeout=_STOP_CHECK_SECONDS, stop_after=1):
+                            self._on_notify()
             except psycopg.Error as err:
-                log.warning("timer wake-up connection lost (%s)", err)
-                self.close()
-
-    def close(self) -> None:
-        if self._connection is not None:
-            try:
-                self._connection.close()
-            finally:
-                self._connection = None
+                log.warning("timer wake-ups unavailable (%s); retrying", err)
+                self._stop.wait(_RECONNECT_SECONDS)
+            except Exception:
+                log.exception("timer wake-up failed")
+                self._stop.wait(_RECONNECT_SECONDS)
 
 
 def libpq_conninfo(sqlalchemy_url: str) -> str:
@@ -79,8 +63,9 @@ def libpq_conninfo(sqlalchemy_url: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def waiter_for(app: Flask, stop: threading.Event) -> SleepWaiter | NotifyWaiter:
+def listener_for(app: Flask, on_notify: Callable[[], None]) -> NotifyListener | None:
+    """A (not yet started) listener on PostgreSQL; None elsewhere (SQLite has no NOTIFY)."""
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if make_url(url).get_backend_name() == "postgresql":
-        return NotifyWaiter(libpq_conninfo(url), stop)
-    return SleepWaiter(stop)
+        return NotifyListener(libpq_conninfo(url), on_notify)
+    return None

@@ -8,10 +8,11 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import select
 
 from engine.models import EventLog
-from scheduler import start_in_process
+from scheduler import JOB_ID, SweepJob, start_in_process
 from tests.conftest import START_TIME, clear_database, make_app
 from tests.helpers import ADMIN, FIXTURES, OWNER, registered
 
@@ -19,7 +20,13 @@ GOAL_SECONDS = 1.0
 LONG_SLEEP = 30
 
 
+# Called by the timer's service task, i.e. in the middle of a sweep.
+DURING_SWEEP: list = []
+
+
 def after_timer(params, ctx):
+    for hook in DURING_SWEEP:
+        hook()
     return {"fired_at": ctx.now.isoformat()}
 
 
@@ -107,3 +114,54 @@ def test_moving_the_simulated_clock_elsewhere_wakes_the_sweeper(timer_app, migra
         moved = time.monotonic()
         _fired_at(app, instance_id, within=8)
         assert time.monotonic() - moved <= GOAL_SECONDS
+
+
+def _next_run_in(scheduler) -> float:
+    return (scheduler.get_job(JOB_ID).next_run_time - datetime.now(UTC)).total_seconds()
+
+
+def test_the_apscheduler_sweep_job_is_moved_to_the_next_due_time(timer_app):
+    """One APScheduler job (max_instances=1, coalesce): after a sweep its next run time is the
+    next due time, not CERTFLOW_SWEEP_SECONDS (30 s) later."""
+    app, sweepers = timer_app
+    with app.app_context():
+        due = datetime.now(UTC) + timedelta(seconds=20)
+        _start(app, due)
+        scheduler = start_in_process(app)
+        sweepers.append(scheduler)
+        assert isinstance(scheduler, BackgroundScheduler)
+        job = scheduler.get_job(JOB_ID)
+        assert (job.max_instances, job.coalesce) == (1, True)
+        deadline = time.monotonic() + 10
+        # APScheduler first sets the interval's next time (30 s); the sweep then moves it.
+        while time.monotonic() < deadline and not 5 < _next_run_in(scheduler) < 25:
+            time.sleep(0.05)
+        next_run = scheduler.get_job(JOB_ID).next_run_time
+    assert due <= next_run <= due + timedelta(seconds=0.5)
+
+
+@pytest.mark.parametrize("timer_app", ["simulated"], indirect=True)
+def test_a_wake_up_during_a_sweep_is_answered_by_another_sweep(timer_app):
+    """A NOTIFY that arrives while the job sweeps may concern a timer the sweep already missed:
+    the job runs again at once instead of waiting the longest wait (simulated clock: 30 s)."""
+    app, _ = timer_app
+    scheduler = BackgroundScheduler(timezone=UTC)  # never started: run() is called here
+    job = SweepJob(app, scheduler)
+    with app.app_context():
+        clock = app.extensions["certflow.clock"]
+        _start(app, START_TIME + timedelta(days=1))
+        _start(app, START_TIME + timedelta(days=2))
+        from certflow.db import db
+
+        clock.advance(timedelta(days=1))
+        db.session.commit()
+        job.run()  # fires the first timer, nobody wakes it
+        assert _next_run_in(scheduler) > LONG_SLEEP - 2
+        clock.advance(timedelta(days=1))
+        db.session.commit()
+        DURING_SWEEP.append(job.wake)
+        try:
+            job.run()  # fires the second timer, woken meanwhile
+        finally:
+            DURING_SWEEP.clear()
+    assert _next_run_in(scheduler) <= 1
