@@ -18,8 +18,8 @@ import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
-from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -89,6 +89,8 @@ class SweepJob:
         self._lock = threading.Lock()
         self._running = False
         self._woken = False
+        self._closed = False
+        self._listener = listener_for(app, self.wake)
         scheduler.add_job(
             self.run,
             IntervalTrigger(seconds=float(app.config["CERTFLOW_SWEEP_SECONDS"]), timezone=UTC),
@@ -120,6 +122,20 @@ class SweepJob:
             if not self._running:  # else run() sweeps again when it ends
                 self._move(0.0)
 
+    def start_listening(self) -> None:
+        """On PostgreSQL, start the NOTIFY listener thread (scheduler/wakeup.py)."""
+        if self._listener is not None:
+            self._listener.start()
+
+    def close(self) -> None:
+        """Before the scheduler shuts down: no more moves. APScheduler's shutdown holds its job
+        store lock while it waits for the running sweep, which would wait for that lock to move
+        its next run time."""
+        with self._lock:
+            self._closed = True
+        if self._listener is not None:
+            self._listener.stop()
+
     def _sweep(self) -> bool:
         try:
             fired = sweep(self._app)
@@ -131,20 +147,39 @@ class SweepJob:
         return bool(fired)
 
     def _move(self, seconds: float) -> None:
+        if self._closed:
+            return
         with contextlib.suppress(JobLookupError):  # the scheduler has shut down
             self._scheduler.modify_job(
                 JOB_ID, next_run_time=datetime.now(UTC) + timedelta(seconds=seconds)
             )
 
 
-def with_sweep_job(scheduler: BaseScheduler, app: Flask) -> BaseScheduler:
-    """Add the sweep job and, on PostgreSQL, start its NOTIFY listener (stopped with the
-    scheduler)."""
-    job = SweepJob(app, scheduler)
-    listener = listener_for(app, job.wake)
-    if listener is not None:
-        scheduler.add_listener(lambda _event: listener.stop(), EVENT_SCHEDULER_SHUTDOWN)
-        listener.start()
+class _ClosesTheSweepJobFirst:
+    """`shutdown()` closes the sweep job (see SweepJob.close) before APScheduler's own."""
+
+    sweep_job: SweepJob
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.sweep_job.close()
+        super().shutdown(wait)  # type: ignore[misc]
+
+
+class SweepBackgroundScheduler(_ClosesTheSweepJobFirst, BackgroundScheduler):
+    pass
+
+
+class SweepBlockingScheduler(_ClosesTheSweepJobFirst, BlockingScheduler):
+    pass
+
+
+_Scheduler = TypeVar("_Scheduler", SweepBackgroundScheduler, SweepBlockingScheduler)
+
+
+def with_sweep_job(scheduler: _Scheduler, app: Flask) -> _Scheduler:
+    """Add the sweep job and, on PostgreSQL, start its NOTIFY listener."""
+    scheduler.sweep_job = SweepJob(app, scheduler)
+    scheduler.sweep_job.start_listening()
     return scheduler
 
 
@@ -156,14 +191,14 @@ def start_in_process(app: Flask) -> BackgroundScheduler | None:
         if id(app) in _started_apps:
             return None
         _started_apps.add(id(app))
-    scheduler = with_sweep_job(BackgroundScheduler(timezone=UTC), app)
+    scheduler = with_sweep_job(SweepBackgroundScheduler(timezone=UTC), app)
     scheduler.start()
     app.extensions["certflow.scheduler"] = scheduler
     return scheduler
 
 
 def run_standalone(app: Flask) -> None:
-    scheduler = with_sweep_job(BlockingScheduler(timezone=UTC), app)
+    scheduler = with_sweep_job(SweepBlockingScheduler(timezone=UTC), app)
     log.info(
         "certflow scheduler: sweeping at each due time, at least every %ss",
         app.config["CERTFLOW_SWEEP_SECONDS"],

@@ -4,6 +4,7 @@ to sleep wakes it through LISTEN/NOTIFY. The goal: a due timer fires ≤ 1 s aft
 
 CERTFLOW_SWEEP_SECONDS is 30 here: a sweeper that polled would fire none of these in time."""
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -165,3 +166,28 @@ def test_a_wake_up_during_a_sweep_is_answered_by_another_sweep(timer_app):
         finally:
             DURING_SWEEP.clear()
     assert _next_run_in(scheduler) <= 1
+
+
+def test_shutting_down_during_a_sweep_does_not_hang(timer_app):
+    """APScheduler's shutdown(wait=True) holds its job store lock while it waits for the running
+    sweep; the sweep must not then wait for that lock to move its next run time (deadlock)."""
+    app, _ = timer_app
+    with app.app_context():
+        _start(app, datetime.now(UTC) + timedelta(seconds=0.5))
+        scheduler = start_in_process(app)
+        stopper = threading.Thread(target=scheduler.shutdown, daemon=True)
+
+        def shut_down_meanwhile():
+            stopper.start()
+            time.sleep(0.5)  # shutdown() now waits for this sweep
+
+        DURING_SWEEP.append(shut_down_meanwhile)
+        try:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not stopper.is_alive() and not stopper.ident:
+                time.sleep(0.05)
+            stopper.join(timeout=10)
+        finally:
+            DURING_SWEEP.clear()
+    assert stopper.ident is not None, "the timer did not fire"
+    assert not stopper.is_alive(), "shutdown() hangs"
