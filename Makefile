@@ -6,17 +6,24 @@ STAMP := $(VENV)/.installed
 
 MODELER_CHECK := tools/modeler-check
 
-.PHONY: run test install lint benchmark modeler-check system-deps vendor-bpmn-js translations
+.PHONY: run test install lint benchmark modeler-check system-deps run-deps test-deps vendor-bpmn-js \
+	translations production
 
-# Machine packages: a CJK font for certificate PDFs (without it every Chinese character prints
-# as a box, silently), poppler-utils for the PDF tests and Debian's chromium for the browser
-# tests (never `playwright install`: it downloads a browser, which fails here). Installed once, as root (CI runs as
-# root; elsewhere run `sudo make system-deps`).
-system-deps:
-	@if ! fc-list 2>/dev/null | grep -q "Noto Sans CJK" || ! command -v pdftotext >/dev/null \
-	    || ! test -x /usr/bin/chromium; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-	    fonts-noto-cjk poppler-utils libpango-1.0-0 libpangoft2-1.0-0 chromium; fi
+# Machine packages, in two sets (tools/system-deps.sh says what it installs and why before doing
+# it, installs only what is missing, never upgrades anything else, and needs root only when
+# something is missing):
+# - run-deps: what running needs — a CJK font for certificate PDFs (without it every Chinese
+#   character prints as a box, silently) and pango, which weasyprint draws them with;
+# - test-deps: what only `make test` needs — poppler-utils (pdftotext, PDF tests) and Debian's
+#   chromium (browser tests; never `playwright install`: it downloads a browser, which fails
+#   here). CI runs as root on a fresh machine; elsewhere `sudo make test-deps`.
+run-deps:
+	@sh tools/system-deps.sh run
+
+test-deps:
+	@sh tools/system-deps.sh run test
+
+system-deps: test-deps
 
 # Refresh the committed bpmn-js viewer (webapp/static/vendor/bpmn-js) from npm, pinned version.
 vendor-bpmn-js:
@@ -34,10 +41,21 @@ install: $(STAMP)
 
 # Runs the app on the embedded SQLite database under instance/, with demo users and the
 # scheduler in-process, at http://127.0.0.1:5000
-run: system-deps install
+run: run-deps install
 	$(BIN)/certflow init --demo
 	$(BIN)/certflow deploy processes --comment "make run" --user make-run
 	CERTFLOW_SCHEDULER=1 $(BIN)/certflow run --host 127.0.0.1 --port 5000 --no-reload
+
+# The production profile (README "Production"): PostgreSQL from CERTFLOW_DATABASE_URL, schema
+# upgraded, processes/ deployed (a no-op when unchanged), then gunicorn workers and a separate
+# timer scheduler (`certflow serve`). No demo users.
+production: run-deps install
+	@case "$$CERTFLOW_DATABASE_URL" in postgresql*) ;; *) \
+	  echo "make production runs on PostgreSQL: set CERTFLOW_DATABASE_URL=postgresql://user@host/db" >&2; \
+	  exit 1;; esac
+	$(BIN)/certflow init
+	$(BIN)/certflow deploy processes --comment "make production" --user make-production
+	$(BIN)/certflow serve
 
 lint: install
 	$(BIN)/ruff check .
@@ -52,7 +70,7 @@ modeler-check: $(MODELER_CHECK)/node_modules/.package-lock.json
 
 # Lint, the import contracts (pyproject [tool.importlinter]), then the whole suite on SQLite and
 # PostgreSQL (a private cluster is started when TEST_DATABASE_URL is not set).
-test: system-deps lint modeler-check
+test: test-deps lint modeler-check
 	$(BIN)/lint-imports
 	$(BIN)/certflow validate processes
 	$(BIN)/pytest
@@ -81,5 +99,9 @@ translations: install
 	$(BIN)/pybabel update -D processes -i $(PROCESS_CATALOGS)/processes.pot -d $(PROCESS_CATALOGS) \
 	    -N --ignore-obsolete -w 100
 
+# The benchmarks/ scripts, each printing its figure and the ratio to its goal (PostgreSQL ones
+# start the private cluster the tests use).
 benchmark: install
 	$(BIN)/python benchmarks/engine_cycle.py
+	$(BIN)/python benchmarks/timer_lateness.py
+	$(BIN)/python benchmarks/http_completions.py

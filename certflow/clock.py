@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from certflow.timer_wakeup import notify_sweepers
+
 
 class Clock:
     simulated = False
@@ -52,6 +54,7 @@ class SimulatedClock(Clock):
         session = self._session_factory()
         row = self._row(session)
         row.now = value.astimezone(UTC)
+        notify_sweepers(session, "clock")  # the sweepers look at the new time (issue 16)
         session.commit()
         return row.now
 
@@ -61,6 +64,7 @@ class SimulatedClock(Clock):
         session = self._session_factory()
         row = self._row(session)
         row.now = row.now + delta
+        notify_sweepers(session, "clock")
         session.commit()
         return row.now
 

@@ -1,7 +1,9 @@
 """The Flask configuration from the settings (certflow/settings.py); secrets never live in the
 repository."""
 
+import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +16,23 @@ DEFAULT_MAX_REQUEST_MB: int = Settings.model_fields["max_request_mb"].default
 
 
 def _secret_key(instance_path: Path) -> str:
-    """A random key generated once and kept under instance/ (when CERTFLOW_SECRET_KEY is unset)."""
+    """A random key generated once and kept under instance/ (when CERTFLOW_SECRET_KEY is unset).
+
+    Several processes may start at once (gunicorn workers, schedulers): the key is written to a
+    private temporary file and linked into place, which fails if another process got there
+    first — then that process's key is read. Every process thus signs with the same key."""
     key_file = instance_path / "secret_key"
     if not key_file.exists():
         instance_path.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        fd, temporary = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        try:
+            os.write(fd, secrets.token_hex(32).encode())
+            os.close(fd)
+            os.link(temporary, key_file)  # atomic; FileExistsError when another process won
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
     return key_file.read_text().strip()
 
 

@@ -92,7 +92,12 @@ class Settings(BaseSettings):
     scheduler: bool = Field(
         False, description="Run the timer sweeper inside the web process (`make run`)."
     )
-    sweep_seconds: float = Field(10.0, gt=0, description="Seconds between two timer sweeps.")
+    sweep_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="The longest a timer sweeper sleeps; it wakes earlier at the next due time "
+        "(and on PostgreSQL when an earlier timer is stored or the simulated clock moves).",
+    )
 
     # -- the web ------
     max_request_mb: WholeNumber = Field(
@@ -107,6 +112,15 @@ class Settings(BaseSettings):
         le=10,
         description="Reverse proxies in front of the app whose X-Forwarded-* headers are "
         "trusted; 0 when clients connect directly.",
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Bearer token that may read /metrics (Prometheus); unset: /metrics is off "
+        "(404) for everyone.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="`json`: one JSON object per log line with the request id (production).",
     )
     complaint_rate_limit: WholeNumber = Field(
         5, ge=1, description="Public complaint submissions per address and window (R-12)."

@@ -193,6 +193,21 @@ def clock_advance(duration: str) -> None:
     click.echo(f"{now.isoformat()} (simulated); fired timers of {len(fired)} instance(s)")
 
 
+@main.command("serve")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="gunicorn workers.")
+@click.option("--bind", default=None, help="host:port (default CERTFLOW_BIND or 127.0.0.1:8000).")
+@click.option("--schedulers", type=click.IntRange(1, 8), default=1, help="Sweeper processes.")
+def serve_command(workers: int | None, bind: str | None, schedulers: int) -> None:
+    """Production: gunicorn workers and separate timer sweepers, on PostgreSQL (issue 16)."""
+    from cli.serve import serve
+
+    app = current_app._get_current_object()
+    code = serve(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.instance_path, workers, bind, schedulers
+    )
+    sys.exit(code)
+
+
 @main.command("scheduler")
 def scheduler_command() -> None:
     """Run the timer sweeper standalone (production: one such process)."""

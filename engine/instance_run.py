@@ -14,6 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
 
 from certflow.roles import role_for_lane
+from certflow.timer_wakeup import notify_sweepers
 from engine import timers
 from engine.actors import Actor
 from engine.core import MESSAGE_EVENT_TYPE, TIMER_EVENT_TYPES, EngineCore, Run
@@ -159,6 +160,8 @@ class InstanceRun(EngineCore):
         instance.state_json = self.serializer.dump_workflow(workflow)
         instance.serializer_version = self.serializer.version
         next_timer, message_names = self._waiting(workflow)
+        if next_timer is not None and next_timer != instance.next_timer_at:
+            notify_sweepers(session, next_timer.isoformat())  # on commit (issue 16)
         instance.next_timer_at = next_timer
         instance.active_elements = sorted(
             {

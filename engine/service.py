@@ -31,6 +31,7 @@ from engine.queries import Queries
 from engine.query_incidents import IncidentFilter, OpenIncident
 from engine.query_scope import SORTS as TASK_SORTS
 from engine.query_scope import InstanceFilter, InstanceLink, TaskFilter, TaskScope
+from engine.query_timers import TimerQueries
 from engine.read_models import (
     EventView,
     IncidentView,
@@ -52,6 +53,7 @@ class WorkflowEngine(
     TaskOperations,
     Messages,
     TimerSweep,
+    TimerQueries,
     Repair,
     Incidents,
     TaskIndex,

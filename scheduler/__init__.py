@@ -1,20 +1,44 @@
 """The timer sweeper: fires the BPMN timers of instances that are due (next_timer_at <= now).
 
-Runs in-process with `make run` (APScheduler BackgroundScheduler) or standalone with
-`certflow scheduler` for production. Only due instances are read (indexed next_timer_at); two
-sweepers never fire one timer twice (row lock with SKIP LOCKED on PostgreSQL, and the instance's
-optimistic lock everywhere).
+APScheduler runs one sweep job: in-process with `make run` (BackgroundScheduler) or standalone
+with `certflow scheduler` for production (BlockingScheduler, one or more processes). Only due
+instances are read (indexed next_timer_at); two sweepers never fire one timer twice (row lock with
+SKIP LOCKED on PostgreSQL, and the instance's optimistic lock everywhere).
+
+Timers on time (issue 16): after each sweep the job's next run time is moved to the next due time
+(`next_timer_at` of the running instances), never later than CERTFLOW_SWEEP_SECONDS. On
+PostgreSQL a thread also LISTENs: a transaction that stores a timer or moves the simulated clock
+sends a NOTIFY on commit (certflow/timer_wakeup.py), which moves the job to now
+(scheduler/wakeup.py).
 """
 
+import contextlib
 import logging
 import os
 import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
+
+from certflow.metrics import SWEEP_DURATION, TIMERS_FIRED
+from scheduler.wakeup import listener_for
 
 log = logging.getLogger(__name__)
 
+JOB_ID = "certflow-timer-sweep"
 MAX_ROUNDS = 50
+# When something is due but the sweep fired nothing (another sweeper holds it, or it failed), the
+# next look comes after this pause rather than at once.
+BUSY_PAUSE_SECONDS = 0.5
+# Waking a little after the due time, so that the clock reads at least that time.
+_WAKE_MARGIN_SECONDS = 0.005
 _started_lock = threading.Lock()
 _started_apps: set[int] = set()
 
@@ -23,38 +47,143 @@ def sweep(app: Flask, limit: int = 100) -> list[int]:
     """Fire everything that is due now; repeat while firing makes more timers due."""
     engine = app.extensions["certflow.engine"]
     fired: list[int] = []
+    started = time.perf_counter()
     with app.app_context():
         for _ in range(MAX_ROUNDS):
             batch = engine.fire_due_timers(limit)
             fired.extend(batch)
             if not batch:
                 break
+    SWEEP_DURATION.observe(time.perf_counter() - started)
+    TIMERS_FIRED.inc(len(fired))
     return fired
 
 
-def _sweep_job(app: Flask) -> None:
-    try:
-        fired = sweep(app)
+def seconds_to_wait(app: Flask, fired_any: bool) -> float:
+    """How long until the next sweep: until the next due time, at most CERTFLOW_SWEEP_SECONDS.
+    A simulated clock only moves when someone moves it (which sweeps at once, and on PostgreSQL
+    wakes every sweeper), so then the longest wait applies."""
+    longest = float(app.config["CERTFLOW_SWEEP_SECONDS"])
+    engine = app.extensions["certflow.engine"]
+    with app.app_context():
+        if engine.clock.simulated:
+            return longest
+        due: datetime | None = engine.next_timer_due()
+        now = engine.clock.now()
+    if due is None:
+        return longest
+    remaining = (due - now).total_seconds()
+    if remaining <= 0:  # still due after the sweep: someone else has it, or it failed
+        return min(longest, 0.05 if fired_any else BUSY_PAUSE_SECONDS)
+    return min(longest, remaining + _WAKE_MARGIN_SECONDS)
+
+
+class SweepJob:
+    """The one sweep job of a scheduler. Its interval trigger (CERTFLOW_SWEEP_SECONDS) is only the
+    fallback: each run moves the next run time to the next due time, and `wake()` (a NOTIFY) moves
+    it to now. A wake-up during a sweep is kept and answered by another sweep right after."""
+
+    def __init__(self, app: Flask, scheduler: BaseScheduler) -> None:
+        self._app = app
+        self._scheduler = scheduler
+        self._lock = threading.Lock()
+        self._running = False
+        self._woken = False
+        self._closed = False
+        self._listener = listener_for(app, self.wake)
+        scheduler.add_job(
+            self.run,
+            IntervalTrigger(seconds=float(app.config["CERTFLOW_SWEEP_SECONDS"]), timezone=UTC),
+            id=JOB_ID,
+            name="certflow timer sweep",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,  # a sweep that starts late still runs
+        )
+
+    def run(self) -> None:
+        with self._lock:
+            self._running = True
+            self._woken = False
+        wait = float(self._app.config["CERTFLOW_SWEEP_SECONDS"])
+        try:
+            wait = seconds_to_wait(self._app, fired_any=self._sweep())
+        except Exception:
+            log.exception("reading the next due time failed")
+        finally:
+            with self._lock:
+                self._running = False
+                self._move(0.0 if self._woken else wait)
+
+    def wake(self) -> None:
+        with self._lock:
+            self._woken = True
+            if not self._running:  # else run() sweeps again when it ends
+                self._move(0.0)
+
+    def start_listening(self) -> None:
+        """On PostgreSQL, start the NOTIFY listener thread (scheduler/wakeup.py)."""
+        if self._listener is not None:
+            self._listener.start()
+
+    def close(self) -> None:
+        """Before the scheduler shuts down: no more moves. APScheduler's shutdown holds its job
+        store lock while it waits for the running sweep, which would wait for that lock to move
+        its next run time."""
+        with self._lock:
+            self._closed = True
+        if self._listener is not None:
+            self._listener.stop()
+
+    def _sweep(self) -> bool:
+        try:
+            fired = sweep(self._app)
+        except Exception:
+            log.exception("timer sweep failed")
+            return False
         if fired:
             log.info("fired timers of instances %s", fired)
-    except Exception:
-        log.exception("timer sweep failed")
+        return bool(fired)
+
+    def _move(self, seconds: float) -> None:
+        if self._closed:
+            return
+        with contextlib.suppress(JobLookupError):  # the scheduler has shut down
+            self._scheduler.modify_job(
+                JOB_ID, next_run_time=datetime.now(UTC) + timedelta(seconds=seconds)
+            )
 
 
-def _with_sweep_job(scheduler, app: Flask):
-    scheduler.add_job(
-        _sweep_job,
-        "interval",
-        seconds=app.config["CERTFLOW_SWEEP_SECONDS"],
-        args=[app],
-        max_instances=1,
-        coalesce=True,
-        id="certflow-timer-sweep",
-    )
+class _ClosesTheSweepJobFirst:
+    """`shutdown()` closes the sweep job (see SweepJob.close) before APScheduler's own."""
+
+    sweep_job: SweepJob
+
+    def shutdown(self, wait: bool = True) -> None:
+        self.sweep_job.close()
+        super().shutdown(wait)  # type: ignore[misc]
+
+
+class SweepBackgroundScheduler(_ClosesTheSweepJobFirst, BackgroundScheduler):
+    pass
+
+
+class SweepBlockingScheduler(_ClosesTheSweepJobFirst, BlockingScheduler):
+    pass
+
+
+_Scheduler = TypeVar("_Scheduler", SweepBackgroundScheduler, SweepBlockingScheduler)
+
+
+def with_sweep_job(scheduler: _Scheduler, app: Flask) -> _Scheduler:
+    """Add the sweep job and, on PostgreSQL, start its NOTIFY listener."""
+    scheduler.sweep_job = SweepJob(app, scheduler)
+    scheduler.sweep_job.start_listening()
     return scheduler
 
 
-def start_in_process(app: Flask):
+def start_in_process(app: Flask) -> BackgroundScheduler | None:
     """Start a background sweeper once per app, and not in the reloader's watcher process."""
     if app.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true":
         return None
@@ -62,17 +191,19 @@ def start_in_process(app: Flask):
         if id(app) in _started_apps:
             return None
         _started_apps.add(id(app))
-    from apscheduler.schedulers.background import BackgroundScheduler
-
-    scheduler = _with_sweep_job(BackgroundScheduler(timezone="UTC"), app)
+    scheduler = with_sweep_job(SweepBackgroundScheduler(timezone=UTC), app)
     scheduler.start()
     app.extensions["certflow.scheduler"] = scheduler
     return scheduler
 
 
 def run_standalone(app: Flask) -> None:
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
-    scheduler = _with_sweep_job(BlockingScheduler(timezone="UTC"), app)
-    log.info("certflow scheduler: sweeping every %ss", app.config["CERTFLOW_SWEEP_SECONDS"])
-    scheduler.start()
+    scheduler = with_sweep_job(SweepBlockingScheduler(timezone=UTC), app)
+    log.info(
+        "certflow scheduler: sweeping at each due time, at least every %ss",
+        app.config["CERTFLOW_SWEEP_SECONDS"],
+    )
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        scheduler.shutdown(wait=False)

@@ -10,6 +10,7 @@ from certflow import models as _account_models  # noqa: F401  (tables for Alembi
 from certflow.clock import Clock, RealClock, SimulatedClock
 from certflow.config import resolve
 from certflow.db import configure_sqlite, db, migrate
+from certflow.logs import configure_logging
 from certflow.settings import (
     EXTENSION_KEY,
     flask_config,
@@ -55,6 +56,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     from webapp.incident_repair import register_repair_hooks
 
     register_repair_hooks(HOOKS)
+    configure_logging(settings.log_format)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
@@ -97,6 +99,8 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     from webapp.tasks import bp as tasks_bp
     from webapp.transport import init_transport
 
+    importlib.import_module("webapp.observability").init_observability(app, HOOKS)  # issue 16
+    app.register_blueprint(importlib.import_module("webapp.ops").bp)
     init_security(app)
     init_transport(app)
     init_conflicts(app)

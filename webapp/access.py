@@ -40,15 +40,20 @@ The rules
 * The auditor register (R-7.2.2 由人力资源部评价: register, evaluate, renew auditors) is kept by
   `hr` and `admin` (AUDITOR_REGISTER_ROLES: the pages /hr/auditors and the API's /auditors);
   users and roles by `admin` (MANAGE_USERS: /admin/users and the API's /users).
+* `/metrics` (webapp/ops.py) is for the monitoring system only: the bearer token
+  CERTFLOW_METRICS_TOKEN, no user role (`may_read_metrics`); `/healthz` and `/readyz` are public.
 
 `Viewer` carries what the rules need about the user (username, roles, organisation); build it
 with `Viewer.of(user)` from a `certflow.models.User`.
 """
 
+import hmac
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from flask import request
+from pydantic import SecretStr
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true, union
 
 from certflow.db import db
@@ -385,3 +390,14 @@ def may_read_document(viewer: Viewer, document: Document) -> bool:
     if not may_see_case(viewer, document.organisation_id):
         return False
     return viewer.is_staff or document.kind in CLIENT_DOCUMENT_KINDS
+
+
+def may_read_metrics(token: SecretStr | None) -> bool:
+    """/metrics (issue 16) is for the monitoring system only: a request bearing the configured
+    CERTFLOW_METRICS_TOKEN. No token configured → nobody (the endpoint answers 404). Not "from
+    localhost": behind a reverse proxy on the same machine every visitor would be localhost."""
+    if token is None:
+        return False
+    given = request.headers.get("Authorization", "")
+    expected = f"Bearer {token.get_secret_value()}"
+    return hmac.compare_digest(given.encode(), expected.encode())

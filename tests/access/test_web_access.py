@@ -99,6 +99,9 @@ PUBLIC |= {"main.favicon"}  # the site icon (issue 10)
 # and status lookup (status only, R-11, R-12).
 PUBLIC |= {"complaints.new", "complaints.received", "complaints.status"}
 PUBLIC |= {"signup.signup"}  # the public sign-up of clients (issue 10, rate-limited)
+# Operations (issue 16): readiness is public (checks only); /metrics is for the configured metrics
+# token, never a session (tests/platform/test_operations_endpoints.py).
+PUBLIC |= {"ops.readyz", "ops.metrics"}
 PUBLIC_BLUEPRINTS = {"api", "registry"}
 TASK_ENDPOINTS = [
     name for name in ENDPOINTS if name.startswith("tasks.") and "{task}" in (ENDPOINTS[name][1])

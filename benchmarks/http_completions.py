@@ -1,0 +1,159 @@
+"""Task completions over HTTP with the production profile on PostgreSQL (issue 16; goals:
+≥ 150 completions/s with p95 ≤ 100 ms on a 2-core machine).
+
+    .venv/bin/python benchmarks/http_completions.py [--tasks N] [--clients N] [--workers N]
+                                                    [--database-url URL]
+
+Without --database-url a private PostgreSQL cluster is started (tests/pg_cluster.py) with a fresh
+database. `certflow serve` runs gunicorn (deploy/gunicorn.conf.py) and one scheduler; N open
+`Task_Review` tasks of tests/fixtures/processes/review_flow.bpmn are prepared through the engine;
+then concurrent clients (threads, one keep-alive connection each) complete them through
+`POST /api/v1/tasks/{id}/complete` with {"accepted": false, "man_days": 1} (the instance then
+waits for a message: no service task runs). Prints `N completions/s`, the latency p95 and the
+ratios to the goals.
+"""
+
+import argparse
+import http.client
+import json
+import os
+import queue
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPOSITORY))
+
+from tests.pg_cluster import PostgresCluster  # noqa: E402
+from tests.platform.multi_process import (  # noqa: E402
+    Served,
+    certflow,
+    certflow_env,
+    free_port,
+    fresh_database,
+)
+
+GOAL_RATE = 150.0
+GOAL_P95_MS = 100.0
+REVIEW_FLOW = REPOSITORY / "tests" / "fixtures" / "processes"
+PLUGIN = "tests.plugin_handlers"
+
+
+def prepare(url: str, workdir: Path, tasks: int) -> tuple[str, list[str]]:
+    """The schema, the process, a token of demo_market and `tasks` open review tasks."""
+    env = certflow_env(url, workdir / "setup", CERTFLOW_EXTRA_HANDLERS=PLUGIN)
+    certflow(env, "init", "--demo")
+    certflow(env, "deploy", str(REVIEW_FLOW), "--comment", "benchmark", "--user", "benchmark")
+    token = certflow(env, "token", "demo_market").strip()
+
+    os.environ["CERTFLOW_EXTRA_HANDLERS"] = PLUGIN
+    from engine.service import Actor, TaskFilter
+    from webapp import create_app
+
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"},
+        instance_path=str(workdir / "prepare"),
+    )
+    market = Actor("demo_market", frozenset({"market"}))
+    with app.app_context():
+        engine = app.extensions["certflow.engine"]
+        for number in range(tasks):
+            engine.start(
+                "review_flow", actor=market, data={"headcount": 1, "application_id": f"H-{number}"}
+            )
+            if number % 200 == 0:
+                print(f"  prepared {number}/{tasks} tasks", file=sys.stderr)
+        rows = engine.list_tasks(TaskFilter(state="open"), sort="created", limit=tasks + 1)
+        ids = [str(row.id) for row in rows]
+    return token, ids
+
+
+def drive(port: int, token: str, task_ids: list[str], clients: int) -> tuple[float, list[float]]:
+    """Complete every task with `clients` concurrent clients; (seconds, latencies in s)."""
+    work: queue.Queue[str] = queue.Queue()
+    for task_id in task_ids:
+        work.put(task_id)
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+    body = json.dumps({"data": {"accepted": False, "man_days": 1}})
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+    def client() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            try:
+                task_id = work.get_nowait()
+            except queue.Empty:
+                break
+            started = time.perf_counter()
+            connection.request("POST", f"/api/v1/tasks/{task_id}/complete", body, headers)
+            answer = connection.getresponse()
+            answer.read()
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                if answer.status != 200:
+                    failures.append(f"{task_id}: {answer.status}")
+        connection.close()
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} completions failed, e.g. {failures[:5]}")
+    return seconds, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=None, help="default: 2 × cores + 1")
+    parser.add_argument("--database-url", default=None, help="a disposable PostgreSQL database")
+    options = parser.parse_args()
+    cluster = None
+    url = options.database_url
+    if url is None:
+        cluster = PostgresCluster()
+        url = fresh_database(cluster.start(), prefix="certflow_http")
+    workdir = Path(tempfile.mkdtemp(prefix="certflow-http-"))
+    served = None
+    try:
+        token, task_ids = prepare(url, workdir, options.tasks)
+        port = free_port()
+        env = certflow_env(url, workdir / "serve", CERTFLOW_EXTRA_HANDLERS=PLUGIN)
+        extra = ["--workers", str(options.workers)] if options.workers else []
+        served = Served(env, port, *extra)
+        served.wait_ready()
+        warm, task_ids = task_ids[: options.clients * 2], task_ids[options.clients * 2 :]
+        drive(port, token, warm, options.clients)  # every worker has loaded the spec
+        seconds, latencies = drive(port, token, task_ids, options.clients)
+    finally:
+        if served is not None:
+            served.stop()
+        if cluster is not None:
+            cluster.stop()
+    rate = len(latencies) / seconds
+    ordered = sorted(latencies)
+    p95_ms = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] * 1000
+    print(
+        f"certflow HTTP task completions — {len(latencies)} completions, {options.clients} "
+        f"clients, gunicorn on PostgreSQL, {os.cpu_count()} cores"
+    )
+    print(f"{rate:.1f} completions/s")
+    print(f"latency median {statistics.median(latencies) * 1000:.1f} ms, p95 {p95_ms:.1f} ms")
+    print(f"ratio completions/s / goal {GOAL_RATE:g}: {rate / GOAL_RATE:.2f}")
+    print(f"ratio p95 / goal {GOAL_P95_MS:g} ms: {p95_ms / GOAL_P95_MS:.2f}")
+
+
+if __name__ == "__main__":
+    main()
