@@ -31,6 +31,5 @@ def composition_fits(case: CheckCase) -> None:
         return  # the schema refuses it
     refusals = composition_refusals(_nominees(case), languages, case.data.get("considerations"))
     for refusal in refusals:
-        field = "considerations" if refusal.startswith("R-7.2.1(4)") else "members"
-        rule = refusal.split(":", 1)[0]
-        raise RuleViolation(rule, refusal.split(":", 1)[1].strip(), field=field)
+        words = refusal["zh_CN"].split("：", 1)[-1]  # the rule is cited by RuleViolation
+        raise RuleViolation(refusal["rule"], words, field=refusal["field"])

@@ -16,7 +16,9 @@ def said(rule: str | None, zh: str, en: str) -> dict[str, Any]:
     if rule is None:
         return {"rule": None, "zh_CN": zh, "en": en}
     clause = rule.removeprefix("R-")
-    return {"rule": rule, "zh_CN": f"规则第{clause}条：{zh}", "en": f"Rule {clause}: {en}"}
+    number, _, item = clause.partition("(")  # "7.2.1(4)": clause 7.2.1, item (4)
+    cited = f"规则第{number}条" + (f"（{item.rstrip(')')}）" if item else "")
+    return {"rule": rule, "zh_CN": f"{cited}：{zh}", "en": f"Rule {clause}: {en}"}
 
 
 def is_said(value: Any) -> bool:

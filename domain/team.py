@@ -34,6 +34,7 @@ from domain.models import (
     ConflictOfInterest,
     Organisation,
 )
+from domain.said import said
 from domain.values import load
 
 ROLE_NAMES = {
@@ -52,9 +53,9 @@ AUDIT_KINDS = {
 }
 
 LETTER_TEXTS = (
-    ("objectives", "审查目的 objectives"),
-    ("criteria", "审查依据 criteria"),
-    ("scope_and_boundaries", "审查范围和边界 scope and boundaries"),
+    ("objectives", ("审查目的", "the audit objectives")),
+    ("criteria", ("审查依据", "the audit criteria")),
+    ("scope_and_boundaries", ("审查范围和边界", "the audit scope and boundaries")),
 )
 
 
@@ -94,7 +95,7 @@ def _nominees(act: Acting, members: Any) -> list[Nominee]:
     return nominees
 
 
-def _letter_texts(given: Mapping[str, Any], refusals: list[str]) -> dict[str, str]:
+def _letter_texts(given: Mapping[str, Any], refusals: list) -> dict[str, str]:
     texts = {}
     for name, label in LETTER_TEXTS:
         value = given[name]
@@ -102,11 +103,14 @@ def _letter_texts(given: Mapping[str, Any], refusals: list[str]) -> dict[str, st
             raise TypeError(f"parameter {name!r} must be a string, got {type(value).__name__}")
         texts[name] = (value or "").strip()
         if not texts[name]:
-            refusals.append(f"R-7.2.5: 审查委任须写明{label}（{name} is empty）")
+            zh, en = label
+            refusals.append(
+                said("R-7.2.5", f"审查委任须写明{zh}", f"the appointment must state {en}")
+            )
     return texts
 
 
-def _onsite_dates(given: Mapping[str, Any], refusals: list[str]) -> tuple[date | None, date | None]:
+def _onsite_dates(given: Mapping[str, Any], refusals: list) -> tuple[date | None, date | None]:
     dates: dict[str, date | None] = {}
     for name in ("onsite_start", "onsite_end"):
         value = given[name]
@@ -115,14 +119,23 @@ def _onsite_dates(given: Mapping[str, Any], refusals: list[str]) -> tuple[date |
         except ValueError:
             dates[name] = None
         if dates[name] is None:
+            zh, en = ("开始", "first") if name == "onsite_start" else ("结束", "last")
             refusals.append(
-                f"R-7.2.5: 现场审查时间 {name} 不是有效日期 is not an ISO date: {value!r}"
+                said(
+                    "R-7.2.5",
+                    f"现场审查{zh}日期不是有效日期",
+                    f"the {en} day of the on-site audit is not a valid date",
+                )
             )
     start, end = dates["onsite_start"], dates["onsite_end"]
     if start and end and end < start:
         refusals.append(
-            f"R-7.2.5: 现场审查结束 {end.isoformat()} 早于开始 {start.isoformat()} "
-            "the on-site audit ends before it starts"
+            said(
+                "R-7.2.5",
+                f"现场审查结束日期 {end.isoformat()} 早于开始日期 {start.isoformat()}",
+                f"the on-site audit ends ({end.isoformat()}) before it starts "
+                f"({start.isoformat()})",
+            )
         )
     return start, end
 
@@ -139,14 +152,16 @@ def auditing_records(nominees: list[Nominee]) -> list[Auditor]:
 
 def composition_refusals(
     nominees: list[Nominee], audit_languages: Any, considerations: Any
-) -> list[str]:
+) -> list[dict[str, Any]]:
     """R-7.2.1(2)/(4): field competence of every team; an audit language no auditing member
-    speaks needs the written considerations (domain/team_considerations.py)."""
+    speaks needs the written considerations (domain/team_considerations.py). Each refusal is a
+    said text with the form field it concerns (`field`: members or considerations)."""
     auditing = auditing_records(nominees)
     languages = considered.audit_languages(audit_languages)
-    return considered.field_refusals(auditing) + considered.consideration_refusals(
-        auditing, languages, considerations
-    )
+    return [{**r, "field": "members"} for r in considered.field_refusals(auditing)] + [
+        {**r, "field": "considerations"}
+        for r in considered.consideration_refusals(auditing, languages, considerations)
+    ]
 
 
 def _team_refusals(nominees: list[Nominee], onsite_end: date | None) -> list[Any]:

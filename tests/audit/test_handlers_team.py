@@ -456,7 +456,7 @@ def test_an_audit_language_nobody_speaks_needs_written_considerations(case, peop
     uyghur = {"audit_languages": ["zh", "ug"]}
     refused = appoint(params_for(audit, members, **uyghur, considerations="  "), clock)
     assert_refused(refused, "R-7.2.1(4)")
-    assert "ug" in words(refused["refusals"][0])
+    assert "维吾尔语" in words(refused["refusals"][0]) and "Uyghur" in words(refused["refusals"][0])
     why = "安排维吾尔语翻译陪同现场审查 an interpreter accompanies the team"
     result = appoint(params_for(audit, members, **uyghur, considerations=why), clock)
     assert result["appointed"] is True, result["refusals"]
@@ -529,3 +529,34 @@ def test_an_audit_without_application_is_named_in_words_on_its_letter(case, peop
     assert letter.title == f"审查委任书（{org.name}，初始审查）"
     assert not re.search(r"#\d", letter.title + letter.body)  # no "#<audit id>"
     assert "申请编号" not in letter.body and "审查类型：初始审查" in letter.body
+
+
+def test_every_refusal_of_the_appointment_is_said_in_each_language(case, people, clock):
+    """Issue 10: the letter texts, the dates and the team's composition are refused in words a
+    page shows in one language — no parameter names, no language codes, no two languages."""
+    org, application, audit = case
+    now = clock.now()
+    leader = make_auditor(
+        db.session, now, name="孙组长", registration="CCAA-SC-1201", leader=True, fields=()
+    )
+    other = make_auditor(db.session, now, name="周审查", registration="CCAA-SC-1202", fields=())
+    params = params_for(
+        audit,
+        [(leader, "leader"), (other, "auditor")],
+        objectives="  ",
+        onsite_start="3月1日",
+        audit_languages=["zh", "ug"],
+        considerations=None,
+    )
+    result = appoint(params, clock)
+    assert result["appointed"] is False
+    refusals = result["refusals"]
+    assert all(isinstance(r, dict) for r in refusals), refusals  # none a bilingual string
+    assert {rule_of(r) for r in refusals} >= {"R-7.2.5", "R-7.2.1(2)", "R-7.2.1(4)"}
+    for refusal in refusals:
+        zh, en = refusal["zh_CN"], refusal["en"]
+        for developer_word in ("onsite_start", "scope_and_boundaries", "is empty", "ISO", "'ug'"):
+            assert developer_word not in zh + en, refusal
+        assert not CJK.search(en.replace("孙组长", "").replace("周审查", "")), refusal
+        assert re.search(r"[A-Za-z]{3}", zh.replace("GB/T", "")) is None, refusal
+    assert any("维吾尔语" in r["zh_CN"] and "Uyghur" in r["en"] for r in refusals)

@@ -100,7 +100,7 @@ def test_pages_people_see_are_in_one_language_without_ids(case, app, clock):
     for html, url in ((zh, "appointment zh"), (en, "appointment en")):
         assert_readable(html, url)
     refused_zh = section(zh, "上次委派被拒绝")
-    assert "规则第7.2.1(5)条" in refused_zh and "李审查" in refused_zh
+    assert "规则第7.2.1条（5）" in refused_zh and "李审查" in refused_zh
     assert not re.search(r"[A-Za-z]{4}", refused_zh)
     refused_en = section(en, "The previous appointment was refused")
     assert "Rule 7.2.1(5)" in refused_en and english_except_names(refused_en), refused_en

@@ -196,7 +196,7 @@ def test_the_appointment_refuses_at_submit_what_r_7_2_1_refuses(app, appointment
     answer = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
     assert answer.status_code == 422, answer.get_json()
     [message] = answer.get_json()["errors"]["considerations"]
-    assert message.startswith("R-7.2.1(4)") and "bo" in message
+    assert message.startswith("R-7.2.1(4)") and "藏语" in message  # the language in words
     assert "Task_AppointTeam" in appointment.active(app)
     data["considerations"] = "藏语翻译全程陪同 a Tibetan interpreter accompanies the team"
     answer = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
