@@ -201,10 +201,6 @@ def _publish_violation(session: Session, case: MisuseCase, certificate: Certific
         certificate,
         kind=VIOLATION_PUBLISHED,
         now=now,
-        title=(
-            f"违规使用认证证书或认证标志 misuse of the certificate or the certification mark: "
-            f"{certificate.number}"
-        ),
         lines=[
             f"{certificate.organisation_name}（{certificate.number}）存在误用认证证书或认证标志的"
             f"违规行为，处理措施：{measure[0]}（规则第10.3条）。",
