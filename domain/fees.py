@@ -99,7 +99,7 @@ def record_overdue(
     record = create_document(
         session,
         kind=RECORD_KIND,
-        title=f"认证费用逾期记录 overdue fee — {contract.number}",
+        title_facts={"reference": contract.number},
         lines=[detail] + ([note] if note else []),
         organisation_id=certificate.organisation_id,
         application_id=certificate.application_id,

@@ -89,7 +89,7 @@ def record_onsite_survey(
     return create_document(
         act.session,
         kind=RECORD_KIND,
-        title=f"随机调查记录 Random survey record — {application.number}",
+        title_facts={"reference": application.number},
         body=render_letter(
             "random_survey_record", application_number=application.number, record=record
         ),

@@ -168,7 +168,7 @@ def record_review(
     document = create_document(
         session,
         kind=REVIEW_KIND,
-        title=f"再认证上一周期核查 Recertification review — {certificate.number}",
+        title_facts={"reference": certificate.number},
         lines=lines,
         organisation_id=certificate.organisation_id,
         application_id=certificate.application_id,

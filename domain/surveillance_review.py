@@ -18,6 +18,7 @@ from domain.checks import optional_text, require_list
 from domain.documents import create_document
 from domain.errors import RuleViolation
 from domain.form_checks import CheckCase, form_check
+from domain.models import Certificate
 
 REVIEW_KIND = "surveillance_review"
 CHANGES = {"none": "无变更 no change", "changed": "有变更 changed"}
@@ -121,7 +122,7 @@ def record_review(
     document = create_document(
         session,
         kind=REVIEW_KIND,
-        title=f"监督审查：变更及证书、标志使用 Surveillance review — audit {audit.id}",
+        title_facts={"reference": session.get(Certificate, audit.certificate_id).number},
         lines=lines,
         organisation_id=audit.organisation_id,
         application_id=audit.application_id,
