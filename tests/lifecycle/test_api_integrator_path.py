@@ -13,9 +13,10 @@ from datetime import timedelta
 
 import pytest
 
-from certflow.accounts import create_user, issue_token
+from certflow.accounts import create_user
 from certflow.dates import add_months
 from certflow.db import db
+from cli.main import token_command
 from engine.service import Actor
 from tests.api_lifecycle import ApiLifecycle
 from tests.certification_case import deploy_everything, findings_losing, make_people
@@ -48,7 +49,7 @@ def choices(schema: dict, *path: str) -> dict[str, int]:
 
 def onboard_client(life) -> None:
     """The administrator creates the organisation and its client user (POST /organisations,
-    POST /users); the client's token is issued as `certflow token` issues it."""
+    POST /users); the client's token comes from `certflow token`."""
     admin = create_user(
         db.session,
         "ada_admin",
@@ -74,11 +75,11 @@ def onboard_client(life) -> None:
         },
     )
     assert user["organisation_id"] == organisation["id"]
-    db.session.rollback()
-    client = db.session.get(type(admin), user["id"])  # the account to issue its token for
-    life.tokens[client.username] = issue_token(db.session, client, life.clock.now(), "api")
-    db.session.commit()
-    life.people.client = Actor(client.username, frozenset({"client"}))
+    # The client's token, issued by the operator's command as for any integrator (`certflow token`).
+    issued = life.engine_app.test_cli_runner().invoke(token_command, [user["username"]])
+    assert issued.exit_code == 0, issued.output
+    life.tokens[user["username"]] = issued.output.strip()
+    life.people.client = Actor(user["username"], frozenset({"client"}))
 
 
 def team_from_the_form(life) -> None:
