@@ -22,7 +22,7 @@ class ApiLifecycle(Lifecycle):
     api = False
     number: str | None = None  # the certificate whose sites the surveillance plan visits
 
-    def use_api(self, admin: User, number: str) -> None:
+    def use_api(self, admin: User, number: str | None) -> None:
         """From now on, everything through the HTTP API; tokens for every person of the case."""
         now = self.clock.now()
         usernames = {
@@ -40,7 +40,10 @@ class ApiLifecycle(Lifecycle):
     # -- HTTP ------------------------------------------------------------------------------------
     def call(self, method: str, url: str, username: str | None = None, **kwargs) -> Any:
         db.session.rollback()  # the test client shares the test's session: start afresh
-        headers = {"Authorization": f"Bearer {self.tokens[username or self.admin]}"}
+        headers = {
+            "Authorization": f"Bearer {self.tokens[username or self.admin]}",
+            **kwargs.pop("headers", {}),
+        }
         response = self.http.open(f"/api/v1{url}", method=method, headers=headers, **kwargs)
         assert response.status_code < 300, (method, url, response.get_data(as_text=True))
         return response.json

@@ -67,6 +67,14 @@ def case_reference(business_key: str | None, organisation_names: list[str]) -> s
     return " · ".join(part for part in (business_key, "、".join(organisation_names)) if part)
 
 
+def with_case(
+    data: Mapping[str, Any], business_key: str | None, organisation_names: list[str]
+) -> dict[str, Any]:
+    """The values the instructions are filled from: the task's data as the viewer may see it and
+    `case` — the same for the task page and GET /api/v1/tasks/{id} (issue 11)."""
+    return {**data, "case": case_reference(business_key, organisation_names)}
+
+
 def render_instructions(text: str | None, data: Mapping[str, Any]) -> Markup:
     if not text or not text.strip():
         return Markup("")

@@ -47,7 +47,7 @@ from webapp.form_errors import parser_errors, worded
 from webapp.form_options import with_options
 from webapp.form_submission import merge_errors, parse_submission
 from webapp.i18n import china_day_start, current_language, safe_next
-from webapp.instructions import case_reference, render_instructions
+from webapp.instructions import render_instructions, with_case
 from webapp.models import TaskComment, TaskDraft, TaskFollowUp
 from webapp.process_texts import localize_schema, ptext
 from webapp.runtime import get_clock, get_engine
@@ -211,7 +211,7 @@ def render_task(
         "overdue": row.state == "open" and row.due_at is not None and row.due_at < now,
         "instructions": render_instructions(
             ptext(details["instructions"]),
-            {**data, "case": case_reference(row.business_key, [o.name for o in organisations])},
+            with_case(data, row.business_key, [o.name for o in organisations]),
         ),
         "form": form,
         "has_schema": schema is not None,

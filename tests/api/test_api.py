@@ -416,7 +416,9 @@ def test_task_detail(api):
     assert detail["form_schema"]["title"] == "受理评审 Acceptance review"
     assert detail["form_schema"]["required"] == ["accepted", "man_days"]
     assert detail["documentation"].startswith("R-6.2.1")
-    assert "{{ application_id }}" in detail["instructions"]
+    # Issue 11: filled as the task page fills them, never the raw template.
+    assert detail["instructions"] == "Review application APP-1."
+    assert detail["instructions_html"] == "<p>Review application APP-1.</p>\n"
     assert detail["data"]["estimated_man_days"] == 2
     assert detail["data"]["application_id"] == "APP-1"
     for user in ("carl", "hank"):

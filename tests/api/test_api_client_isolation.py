@@ -203,6 +203,7 @@ OPERATIONS: dict[str, tuple[dict[str, str], Any, set[int]]] = {
         {403},
     ),
     "PATCH /users/{user_id}": ({"user_id": "audit"}, {"active": False}, {403}),
+    "POST /organisations": ({}, {"name": "x", "uscc": "91350100M000100Y43"}, {403}),
     "GET /auditors": ({}, None, {403}),
     "POST /auditors": ({}, {"name": "x", "languages": ["zh"]}, {403}),
     "GET /auditors/{auditor_id}": ({"auditor_id": "audit"}, None, {403}),

@@ -38,8 +38,10 @@ MAX_EXAMPLES = 100
 # name an existing certificate of the right organisation, and the public intake is rate-limited;
 # people (issue 11): a user's roles and organisation must fit together, passwords be long enough,
 # usernames free; a registration must not have lapsed, a renewal needs a positive evaluation,
-# an evaluation date must not lie ahead.
+# an evaluation date must not lie ahead; an organisation's unified social credit code
+# must carry its check character (domain/uscc.py).
 SEMANTIC_REFUSALS = {
+    "createOrganisation": ["422"],
     "createUser": ["422"],
     "updateUser": ["422"],
     "registerAuditor": ["422"],

@@ -10,6 +10,7 @@ from webapp.api import (  # noqa: F401  (registers the routes on bp)
     instance_list,
     meta,
     nonconformities,
+    organisations,
     routes,
     users,
 )

@@ -107,8 +107,14 @@ class TaskDetail(Task):
     )
     documentation: str
     instructions: str = Field(
-        description="Instructions for the end user (a Jinja template, as written in the BPMN;"
-        " in English with `Accept-Language: en`, like the names and the form's texts)."
+        description="Instructions for the end user as markdown, filled with the case's values"
+        " (the case number and organisation, the task's data as the caller may see it) — the text"
+        " the task page shows; in English with `Accept-Language: en`, like the names and the"
+        " form's texts."
+    )
+    instructions_html: str = Field(
+        description="The same instructions rendered as the task page shows them (HTML without"
+        " raw HTML from the text or the data)."
     )
     data: dict[str, Any] = Field(description="The task's current data.")
 

@@ -39,6 +39,7 @@ from webapp.api.serialize import (
     timestamp,
     viewer,
 )
+from webapp.api.task_instructions import task_instructions
 from webapp.form_options import with_options
 from webapp.process_texts import localize_schema, ptext
 from webapp.runtime import get_clock, get_engine
@@ -233,7 +234,7 @@ def get_task(task_id: UUID) -> Response:
             **task_json(row, get_clock().now()),
             "form_schema": localize_schema(with_options(schema, task_data)),  # issue 10
             "documentation": details["documentation"],
-            "instructions": ptext(details["instructions"]),
+            **task_instructions(row, ptext(details["instructions"]), data),  # issue 11
             "data": jsonable(data),
         }
     )
