@@ -84,19 +84,7 @@ def test_both_surveillances_on_time_then_recertification_starts_a_new_cycle(life
         {"nc_checks": [], "certificate_use": "proper", "mark_use": "proper", "use_findings": None},
     )
     life.submit_application()
-    life.review()
-    life.contract()
-    life.programme()
-    life.appoint()
-    life.plan_and_prepare()
-    life.opening_meeting()
-    from tests.certification_case import findings_losing
-
-    life.evidence(findings_losing(40))
-    life.conclude("recommend", [])
-    life.receive_report()
-    life.at(40)
-    life.decide("grant", 4)
+    life.through_grant()
 
     new = life.certificate()
     old = life.certificate(certificate.number)

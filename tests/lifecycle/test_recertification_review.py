@@ -16,7 +16,6 @@ from domain.models import Auditor
 from tests.api_lifecycle import ApiLifecycle
 from tests.certification_case import (
     deploy_everything,
-    findings_losing,
     make_people,
     one_nc,
     through_onsite,
@@ -105,16 +104,6 @@ def test_the_recertification_verifies_the_cycles_nonconformities_and_mark_use(li
     life.instance_id = task["instance_id"]
     life.day0 = life.now()
     life.submit_application()
-    life.review()
-    life.contract()
-    life.programme()
-    life.appoint()
-    life.plan_and_prepare()
-    life.opening_meeting()
-    life.evidence(findings_losing(40))
-    life.conclude("recommend", [])
-    life.receive_report()
-    life.at(40)
-    life.decide("grant", 4)
+    life.through_grant()
     old = life.get(f"/certificates/{number}")
     assert old["status"] == "superseded" and old["replaced_by"]

@@ -13,7 +13,7 @@ from certflow.accounts import create_user
 from certflow.dates import add_months, last_day_of_months
 from certflow.db import db
 from tests.api_lifecycle import ApiLifecycle
-from tests.certification_case import deploy_everything, findings_losing, make_people
+from tests.certification_case import deploy_everything, make_people
 from tests.lifecycle_case import nine_am
 
 MINUTE = timedelta(minutes=1)
@@ -148,17 +148,7 @@ def test_a_three_year_cycle_with_a_suspension_ends_in_a_new_cycle(life):
     life.day0 = life.now()
     assert life.review_previous_cycle() == []  # no nonconformity in this cycle
     life.submit_application()
-    life.review()
-    life.contract()
-    life.programme()
-    life.appoint()
-    life.plan_and_prepare()
-    life.opening_meeting()
-    life.evidence(findings_losing(40))
-    life.conclude("recommend", [])
-    life.receive_report()
-    life.at(40)
-    life.decide("grant", 4)
+    life.through_grant()
 
     old = life.get(f"/certificates/{number}")
     assert old["status"] == "superseded" and old["replaced_by"]
