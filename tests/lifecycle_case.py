@@ -57,6 +57,39 @@ class Lifecycle(Case):
         self.at(40)
         self.decide("grant", 4)
 
+    def correct_in_surveillance(
+        self,
+        nc_id: int,
+        *,
+        root_cause: str,
+        correction: str,
+        corrective_action: str,
+        evidence: str,
+        note: str,
+    ) -> None:
+        """R-8.7 in a surveillance: the client answers one NC with an evidence file, the team
+        leader accepts it after a documentary verification."""
+        answer = {
+            "nc_id": nc_id,
+            "root_cause": root_cause,
+            "correction": correction,
+            "corrective_action": corrective_action,
+            "evidence_files": [self.upload("nc_evidence", evidence)],
+        }
+        self.complete_in(
+            "surveillance", "Task_SubmitCorrections", self.people.client, {"answers": [answer]}
+        )
+        verdict = {
+            "nc_id": nc_id,
+            "accepted": True,
+            "method": "documentary",
+            "note": note,
+            "onsite_record": None,
+        }
+        self.complete_in(
+            "surveillance", "Task_VerifyCorrections", self.people.leader, {"verdicts": [verdict]}
+        )
+
     # -- plumbing across instances ---------------------------------------------------------------
     def certificate(self, number: str | None = None) -> Certificate:
         db.session.rollback()

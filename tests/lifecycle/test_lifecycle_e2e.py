@@ -209,37 +209,13 @@ def test_a_surveillance_score_below_the_held_level_downgrades_the_certificate(li
 
     db.session.rollback()
     nc_ids = [n.id for n in db.session.scalars(select(Nonconformity).order_by(Nonconformity.id))]
-    life.complete_in(
-        "surveillance",
-        "Task_SubmitCorrections",
-        life.people.client,
-        {
-            "answers": [
-                {
-                    "nc_id": nc_ids[-1],
-                    "root_cause": "培训不足",
-                    "correction": "补图",
-                    "corrective_action": "季度检查",
-                    "evidence_files": [life.upload("nc_evidence", "组织架构图.pdf")],
-                }
-            ]
-        },
-    )
-    life.complete_in(
-        "surveillance",
-        "Task_VerifyCorrections",
-        life.people.leader,
-        {
-            "verdicts": [
-                {
-                    "nc_id": nc_ids[-1],
-                    "accepted": True,
-                    "method": "documentary",
-                    "note": "已核实",
-                    "onsite_record": None,
-                }
-            ]
-        },
+    life.correct_in_surveillance(
+        nc_ids[-1],
+        root_cause="培训不足",
+        correction="补图",
+        corrective_action="季度检查",
+        evidence="组织架构图.pdf",
+        note="已核实",
     )
     life.complete_in(  # R-8.10.3(2): the team rescores the corrected result: still 85
         "surveillance",

@@ -44,37 +44,13 @@ def test_corrections_running_past_the_due_date_do_not_suspend_an_audit_done_in_t
     assert life.certificate(certificate.number).status == "valid"
     assert life.instances("suspension") == []
     # The NC cycle goes on: the client corrects, the team verifies, the certificate is kept.
-    life.complete_in(
-        "surveillance",
-        "Task_SubmitCorrections",
-        life.people.client,
-        {
-            "answers": [
-                {
-                    "nc_id": nc.id,
-                    "root_cause": "公示制度缺失 no display rule",
-                    "correction": "已公示 displayed",
-                    "corrective_action": "月度检查 monthly checks",
-                    "evidence_files": [life.upload("nc_evidence", "公示照片.pdf")],
-                }
-            ]
-        },
-    )
-    life.complete_in(
-        "surveillance",
-        "Task_VerifyCorrections",
-        life.people.leader,
-        {
-            "verdicts": [
-                {
-                    "nc_id": nc.id,
-                    "accepted": True,
-                    "method": "documentary",
-                    "note": "照片日期与记录一致 photo dates match the records",
-                    "onsite_record": None,
-                }
-            ]
-        },
+    life.correct_in_surveillance(
+        nc.id,
+        root_cause="公示制度缺失 no display rule",
+        correction="已公示 displayed",
+        corrective_action="月度检查 monthly checks",
+        evidence="公示照片.pdf",
+        note="照片日期与记录一致 photo dates match the records",
     )
     assert life.events(certificate)[-1] == "maintained"
 

@@ -47,37 +47,13 @@ def surveil_with_one_nc(life):
 def test_a_surveillance_that_meets_the_level_still_closes_its_nonconformities(life):
     certificate, nc = surveil_with_one_nc(life)
     assert "maintained" not in life.events(certificate)  # not before the NC is closed
-    life.complete_in(
-        "surveillance",
-        "Task_SubmitCorrections",
-        life.people.client,
-        {
-            "answers": [
-                {
-                    "nc_id": nc.id,
-                    "root_cause": "公示制度缺失 no display rule",
-                    "correction": "已公示 displayed",
-                    "corrective_action": "月度检查 monthly checks",
-                    "evidence_files": [life.upload("nc_evidence", "公示照片.pdf")],
-                }
-            ]
-        },
-    )
-    life.complete_in(
-        "surveillance",
-        "Task_VerifyCorrections",
-        life.people.leader,
-        {
-            "verdicts": [
-                {
-                    "nc_id": nc.id,
-                    "accepted": True,
-                    "method": "documentary",
-                    "note": "照片日期与记录一致 photo dates match the records",
-                    "onsite_record": None,
-                }
-            ]
-        },
+    life.correct_in_surveillance(
+        nc.id,
+        root_cause="公示制度缺失 no display rule",
+        correction="已公示 displayed",
+        corrective_action="月度检查 monthly checks",
+        evidence="公示照片.pdf",
+        note="照片日期与记录一致 photo dates match the records",
     )
     assert life.events(certificate)[-1] == "maintained"
     db.session.rollback()

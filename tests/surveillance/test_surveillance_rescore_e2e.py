@@ -42,38 +42,13 @@ def surveil_below_the_held_level_and_correct(life):
     life.surveil(due - timedelta(days=55), points_lost=150, nonconformities=[NC])
     db.session.rollback()
     nc = db.session.scalars(select(Nonconformity).order_by(Nonconformity.id.desc())).first()
-    p = life.people
-    life.complete_in(
-        "surveillance",
-        "Task_SubmitCorrections",
-        p.client,
-        {
-            "answers": [
-                {
-                    "nc_id": nc.id,
-                    "root_cause": "培训不足 not trained",
-                    "correction": "补图 chart drawn",
-                    "corrective_action": "季度检查 quarterly checks",
-                    "evidence_files": [life.upload("nc_evidence", "组织架构图.pdf")],
-                }
-            ]
-        },
-    )
-    life.complete_in(
-        "surveillance",
-        "Task_VerifyCorrections",
-        p.leader,
-        {
-            "verdicts": [
-                {
-                    "nc_id": nc.id,
-                    "accepted": True,
-                    "method": "documentary",
-                    "note": "已核实 verified",
-                    "onsite_record": None,
-                }
-            ]
-        },
+    life.correct_in_surveillance(
+        nc.id,
+        root_cause="培训不足 not trained",
+        correction="补图 chart drawn",
+        corrective_action="季度检查 quarterly checks",
+        evidence="组织架构图.pdf",
+        note="已核实 verified",
     )
     return certificate
 

@@ -58,37 +58,13 @@ def test_a_mark_used_improperly_in_publicity_is_a_nonconformity_corrected_in_the
     assert review.data["publicity_use"] == "improper"
     assert review.data["changes_details"] == "新设售后服务部 a new after-sales department"
     assert "maintained" not in life.events(certificate)  # not before the NC is corrected
-    life.complete_in(
-        "surveillance",
-        "Task_SubmitCorrections",
-        life.people.client,
-        {
-            "answers": [
-                {
-                    "nc_id": nc.id,
-                    "root_cause": "宣传审核缺失 no review of publicity",
-                    "correction": "宣传册已收回重印 brochure withdrawn and reprinted",
-                    "corrective_action": "宣传材料发布前审核 publicity reviewed before release",
-                    "evidence_files": [life.upload("nc_evidence", "新宣传册.pdf")],
-                }
-            ]
-        },
-    )
-    life.complete_in(
-        "surveillance",
-        "Task_VerifyCorrections",
-        life.people.leader,
-        {
-            "verdicts": [
-                {
-                    "nc_id": nc.id,
-                    "accepted": True,
-                    "method": "documentary",
-                    "note": "新宣传册使用四星标志 new brochure shows four stars",
-                    "onsite_record": None,
-                }
-            ]
-        },
+    life.correct_in_surveillance(
+        nc.id,
+        root_cause="宣传审核缺失 no review of publicity",
+        correction="宣传册已收回重印 brochure withdrawn and reprinted",
+        corrective_action="宣传材料发布前审核 publicity reviewed before release",
+        evidence="新宣传册.pdf",
+        note="新宣传册使用四星标志 new brochure shows four stars",
     )
     assert life.events(certificate)[-1] == "maintained"
 
