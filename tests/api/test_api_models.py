@@ -39,8 +39,8 @@ def test_each_json_body_is_documented_by_the_model_that_validates_it(api):
         assert set(schema.get("required", [])) == required, model.__name__
         checked += 1
     # start, complete, reassign, retry, message, clock; complaint registration and public intake;
-    # people: create and update a user, register, evaluate and renew an auditor
-    assert checked == 13
+    # people: create and update a user, register, evaluate and renew an auditor; an organisation
+    assert checked == 14
 
 
 def test_query_parameters_are_the_fields_of_the_query_model(api):
