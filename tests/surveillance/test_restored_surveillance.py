@@ -6,23 +6,13 @@ still comes 3 months before expiry. Through the real diagrams with the simulated
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from certflow.dates import add_months, last_day_of_months
 from certflow.db import db
 from domain.programme_dates import surveillance_1_due, surveillance_2_due
 from engine.models import HumanTask
-from tests.certification_case import deploy_everything, make_people
-from tests.lifecycle_case import Lifecycle, nine_am
-
-
-@pytest.fixture
-def life(app, engine, clock, tmp_path):
-    deploy_everything(engine)
-    case = Lifecycle(engine, clock, make_people(clock.now()), tmp_path / "uploads")
-    case.engine_app = app
-    return case
+from tests.lifecycle_case import nine_am
 
 
 def open_elements(process_id: str) -> list[str]:

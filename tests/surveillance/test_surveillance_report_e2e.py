@@ -3,22 +3,12 @@ surveillance audit too — submitted by its team leader and signed for by the cl
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from certflow.dates import add_months
 from certflow.db import db
 from domain.models import Audit, Document
-from tests.certification_case import deploy_everything, make_people
-from tests.lifecycle_case import Lifecycle, nine_am
-
-
-@pytest.fixture
-def life(app, engine, clock, tmp_path):
-    deploy_everything(engine)
-    case = Lifecycle(engine, clock, make_people(clock.now()), tmp_path / "uploads")
-    case.engine_app = app
-    return case
+from tests.lifecycle_case import nine_am
 
 
 def test_a_surveillance_audit_has_its_report_signed_for_by_the_client(life):

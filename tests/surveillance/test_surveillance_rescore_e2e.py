@@ -13,17 +13,7 @@ from certflow.db import db
 from domain.models import Audit, Nonconformity
 from engine.errors import FormValidationError
 from engine.models import HumanTask
-from tests.certification_case import deploy_everything, make_people
-from tests.lifecycle_case import Lifecycle, nine_am
-
-
-@pytest.fixture
-def life(app, engine, clock, tmp_path):
-    deploy_everything(engine)
-    case = Lifecycle(engine, clock, make_people(clock.now()), tmp_path / "uploads")
-    case.engine_app = app
-    return case
-
+from tests.lifecycle_case import nine_am
 
 NC = {
     "item_code": "5.1.1.1",

@@ -12,17 +12,7 @@ from certflow.dates import add_months
 from certflow.db import db
 from domain.models import Document, Nonconformity
 from engine.errors import FormValidationError
-from tests.certification_case import deploy_everything, make_people
-from tests.lifecycle_case import NOTHING_FOUND_REVIEW, Lifecycle, nine_am
-
-
-@pytest.fixture
-def life(app, engine, clock, tmp_path):
-    deploy_everything(engine)
-    case = Lifecycle(engine, clock, make_people(clock.now()), tmp_path / "uploads")
-    case.engine_app = app
-    return case
-
+from tests.lifecycle_case import NOTHING_FOUND_REVIEW, nine_am
 
 MARK_NC = {
     "item_code": "5.1.1.1",
