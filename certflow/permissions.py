@@ -24,6 +24,9 @@ class Permission(StrEnum):
     EDIT_DEFINITIONS = "edit_definitions"
     REVIEW_DEFINITIONS = "review_definitions"
     MANAGE_AUDITORS = "manage_auditors"  # the auditor register: register, evaluate, renew
+    # The quality manager's workspace (issue 13, ISO/IEC 17065 8.5/8.6): definitions register,
+    # audit trail, rule traceability, compliance indicators, event-log exports and reports.
+    AUDIT_QUALITY = "audit_quality"
 
 
 _OVERSEEING = frozenset({"admin", "quality_manager", "process_owner"})
@@ -40,6 +43,7 @@ PERMISSIONS: Mapping[Permission, frozenset[str]] = {
     Permission.REVIEW_DEFINITIONS: frozenset({"quality_manager"}),
     # 由人力资源部评价 — HR keeps the register; admin may too.
     Permission.MANAGE_AUDITORS: frozenset({"hr", "admin"}),
+    Permission.AUDIT_QUALITY: frozenset({"quality_manager", "admin"}),
 }
 
 

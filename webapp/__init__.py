@@ -125,6 +125,8 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         app.register_blueprint(importlib.import_module(module).bp)
     # The process-owner studio (issue 12); studio_review adds the review pages to its blueprint.
     app.register_blueprint(importlib.import_module("webapp.studio_review").bp)
+    # The quality manager's workspace (issue 13): every section module of webapp/quality.
+    app.register_blueprint(importlib.import_module("webapp.quality").load_sections())
 
     if settings.scheduler:
         from scheduler import start_in_process

@@ -90,6 +90,8 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "hr.show_auditor": ("GET", "/hr/auditors/999999"),
     "hr.evaluate": ("POST", "/hr/auditors/999999/evaluations"),
     "hr.renew": ("POST", "/hr/auditors/999999/renewals"),
+    # The quality manager's workspace (issue 13): quality_manager and admin only.
+    "quality.index": ("GET", "/quality"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
@@ -314,7 +316,8 @@ def test_unknown_and_malformed_ids_are_404_and_logged(case):
 PAGE_ENDPOINTS = [
     name
     for name in ENDPOINTS
-    if name.split(".")[0] in ("cases", "instances", "incident_repair", "incidents", "admin", "hr")
+    if name.split(".")[0]
+    in ("cases", "instances", "incident_repair", "incidents", "admin", "hr", "quality")
 ]
 SEES_A = {
     "cases.index": 200,
@@ -349,17 +352,25 @@ HR = {  # MANAGE_AUDITORS: hr and admin (an unknown auditor: 404)
     "hr.evaluate": 404,
     "hr.renew": 404,
 }
-NOT_ADMIN = {
-    "admin.users": 403,
-    "admin.new_user": 403,
-    "admin.edit_user": 403,
-    "admin.reset_password": 403,
-} | NOT_HR
+# The quality workspace (issue 13), AUDIT_QUALITY: quality_manager and admin; the rest 403.
+QUALITY = {"quality.index": 200}
+NOT_QUALITY = {name: 403 for name in QUALITY}
+NOT_ADMIN = (
+    {
+        "admin.users": 403,
+        "admin.new_user": 403,
+        "admin.edit_user": 403,
+        "admin.reset_password": 403,
+    }
+    | NOT_HR
+    | NOT_QUALITY
+)
 HIDDEN_A = {name: 404 for name in SEES_A} | {"cases.index": 200}
 # The incident list takes no id: whoever lacks a repairing role is refused by role (403).
 NOT_REPAIRING = {"incidents.index": 403}
 PAGE_MATRIX: dict[str, dict[str, int]] = {
-    "quinn": SEES_A | NOT_REPAIRING | NOT_ADMIN,  # quality_manager: sees every case, may not retry
+    # quality_manager: sees every case, may not retry; the quality workspace is hers
+    "quinn": SEES_A | NOT_REPAIRING | NOT_ADMIN | QUALITY,
     "olga": SEES_A | {"instances.retry": 302} | REPAIR | NOT_ADMIN,  # process_owner
     "mia": SEES_A | NOT_REPAIRING | NOT_ADMIN,  # market: A's review tasks are hers
     "hank": HIDDEN_A
@@ -374,7 +385,8 @@ PAGE_MATRIX: dict[str, dict[str, int]] = {
     | REPAIR
     | {"admin.users": 200, "admin.new_user": 200, "admin.edit_user": 302}
     | {"admin.reset_password": 302}
-    | HR,
+    | HR
+    | QUALITY,
 }
 
 
