@@ -214,3 +214,8 @@ def scheduler_command() -> None:
     from scheduler import run_standalone
 
     run_standalone(current_app._get_current_object())
+
+
+from cli.rules import rules_group  # noqa: E402  (rules catalogue and coverage, issues 13/15)
+
+main.add_command(rules_group)

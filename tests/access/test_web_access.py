@@ -92,6 +92,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "hr.renew": ("POST", "/hr/auditors/999999/renewals"),
     # The quality manager's workspace (issue 13): quality_manager and admin only.
     "quality.index": ("GET", "/quality"),
+    "quality.rules": ("GET", "/quality/rules"),
+    "quality.rules_diagram": ("GET", "/quality/rules/diagram/review_flow"),
+    "quality.rules_diagram_source": ("GET", "/quality/rules/diagram/review_flow/source.bpmn"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
@@ -353,7 +356,12 @@ HR = {  # MANAGE_AUDITORS: hr and admin (an unknown auditor: 404)
     "hr.renew": 404,
 }
 # The quality workspace (issue 13), AUDIT_QUALITY: quality_manager and admin; the rest 403.
-QUALITY = {"quality.index": 200}
+QUALITY = {
+    "quality.index": 200,
+    "quality.rules": 200,
+    "quality.rules_diagram": 200,
+    "quality.rules_diagram_source": 200,
+}
 NOT_QUALITY = {name: 403 for name in QUALITY}
 NOT_ADMIN = (
     {
