@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from domain.rule_catalogue import RULES_FILE, ROOT, build_rules, dump_rules
+from domain.rule_catalogue import ROOT, RULES_FILE, build_rules, dump_rules
 from domain.rules_coverage_doc import DOCUMENT, coverage_document
 
 

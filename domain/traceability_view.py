@@ -162,7 +162,9 @@ def diagram_from_xml(
                 continue
             if etree.QName(child).localname in ("documentation", "description") and child.text:
                 cited += [rid for rid in R_ID.findall(child.text) if rid not in cited]
-        elements[node.get("id")] = DiagramElement(node.get("id"), node.get("name") or "", tuple(cited))
+        elements[node.get("id")] = DiagramElement(
+            node.get("id"), node.get("name") or "", tuple(cited)
+        )
     return Diagram(file, elements, process_id, version)
 
 
@@ -234,7 +236,9 @@ def build_view(
             rule=rule,
             summary=entry.get("summary", ""),
             elements=_element_links(rule.id, entry, by_file, citing),
-            handlers=[h for key in ("handlers", "guards", "validators") for h in entry.get(key) or []],
+            handlers=[
+                h for key in ("handlers", "guards", "validators") for h in entry.get(key) or []
+            ],
             forms=list(entry.get("forms") or []),
             code=list(entry.get("code") or []),
             tests=list(entry.get("tests") or []),
@@ -255,5 +259,7 @@ def build_view(
         implemented=sum(1 for row in rows if row.implemented),
     )
     order = {UNIMPLEMENTED: 0, UNKNOWN_RULE: 1, MISSING_ELEMENT: 2}
-    flags.sort(key=lambda f: (order[f.kind], rule_order(f.rule_id), f.file or "", f.element_id or ""))
+    flags.sort(
+        key=lambda f: (order[f.kind], rule_order(f.rule_id), f.file or "", f.element_id or "")
+    )
     return TraceabilityView(rows, flags, coverage)

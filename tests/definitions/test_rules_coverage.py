@@ -13,9 +13,7 @@ RULES_ZH = CATALOGUE.parent / "certification-rules.zh.txt"
 
 
 def spec_rules():
-    return build_rules(
-        CATALOGUE.read_text(encoding="utf-8"), RULES_ZH.read_text(encoding="utf-8")
-    )
+    return build_rules(CATALOGUE.read_text(encoding="utf-8"), RULES_ZH.read_text(encoding="utf-8"))
 
 
 def test_the_committed_rules_catalogue_is_the_spec_extract():
@@ -42,7 +40,10 @@ def test_every_rule_has_the_chinese_text_of_its_clause_and_no_more():
     # A figure that starts a wrapped line ("15个月") is text, not a clause 15.
     assert "15个月。" in rules["R-8.10.1"].text_zh
     assert rules["R-8.10.2"].text_zh.startswith("8.10.2 监督审查至少包括以下内容")
-    assert rules["R-14"].text_zh == "14 公告\n对获得认证、暂停、恢复、撤销的组织，在首认检测认证/CTC认证网站上公布。"
+    assert (
+        rules["R-14"].text_zh
+        == "14 公告\n对获得认证、暂停、恢复、撤销的组织，在首认检测认证/CTC认证网站上公布。"
+    )
 
 
 def test_the_chinese_summary_is_the_clause_title_or_its_first_sentence():

@@ -20,7 +20,7 @@ from flask import Response, abort, render_template, request
 from flask_babel import lazy_gettext, pgettext
 
 from certflow.db import db
-from domain.rule_catalogue import RULES_FILE, ROOT, load_rules, summary_zh
+from domain.rule_catalogue import ROOT, RULES_FILE, load_rules, summary_zh
 from domain.traceability_view import Diagram, TraceabilityView, build_view, diagram_from_xml
 from engine.sources import version_sources
 from webapp.auth import roles_required
