@@ -18,6 +18,16 @@ from lxml import etree
 from domain.rule_catalogue import Rule
 
 R_ID = re.compile(r"R-\d+(?:\.\d+)*[a-z]?")
+NOT_STEPS = {
+    "process",
+    "collaboration",
+    "participant",
+    "laneSet",
+    "lane",
+    "sequenceFlow",
+    "messageFlow",
+    "definitions",
+}
 # Flag kinds, in the order the pages list them.
 UNIMPLEMENTED = "unimplemented"
 UNKNOWN_RULE = "unknown_rule"
@@ -29,6 +39,7 @@ class DiagramElement:
     id: str
     name: str
     cited: tuple[str, ...]  # the R-ids its documentation cites, as written
+    kind: str = ""  # its XML element: userTask, lane, sequenceFlow, decision …
 
 
 @dataclass(frozen=True)
@@ -51,6 +62,12 @@ class ElementLink:
     mapped: bool  # named in traceability.yaml
     cited: bool  # its documentation cites the rule
     exists: bool  # the given diagram has it
+    kind: str = ""
+
+    @property
+    def is_step(self) -> bool:
+        """A step of the flow or a decision, not a pool, lane, flow or the process itself."""
+        return self.kind not in NOT_STEPS
 
 
 @dataclass
@@ -163,7 +180,7 @@ def diagram_from_xml(
             if etree.QName(child).localname in ("documentation", "description") and child.text:
                 cited += [rid for rid in R_ID.findall(child.text) if rid not in cited]
         elements[node.get("id")] = DiagramElement(
-            node.get("id"), node.get("name") or "", tuple(cited)
+            node.get("id"), node.get("name") or "", tuple(cited), etree.QName(node).localname
         )
     return Diagram(file, elements, process_id, version)
 
@@ -192,19 +209,22 @@ def _element_links(
             mapped=True,
             cited=(file, element_id) in cited_here,
             exists=element is not None,
+            kind=element.kind if element else "",
         )
     for file, element_id in citing.get(rid, []):
         if (file, element_id) not in links:
             diagram = diagrams[file]
+            element = diagram.elements[element_id]
             links[(file, element_id)] = ElementLink(
                 file,
                 element_id,
-                diagram.elements[element_id].name,
+                element.name,
                 diagram.process_id,
                 diagram.version,
                 mapped=False,
                 cited=True,
                 exists=True,
+                kind=element.kind,
             )
     return list(links.values())
 

@@ -134,3 +134,19 @@ def test_coverage_counts_rules_with_an_element_a_handler_and_a_test():
         1,  # R-8.7 (R-14's list is empty)
         5,
     )
+
+
+def test_a_lane_citing_a_rule_is_on_the_diagram_but_no_step():
+    xml = (
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D">'
+        '<bpmn:process id="p"><bpmn:laneSet id="LS"><bpmn:lane id="Lane_Client" name="client">'
+        "<bpmn:documentation>客户（R-8.7）</bpmn:documentation></bpmn:lane></bpmn:laneSet>"
+        '<bpmn:userTask id="Task_Answer" name="回复不符合">'
+        "<bpmn:documentation>R-8.7</bpmn:documentation></bpmn:userTask>"
+        "</bpmn:process></bpmn:definitions>"
+    )
+    view = build_view(RULES, {}, [diagram_from_xml("p.bpmn", xml, "p", 1)])
+    links = {link.element_id: link for link in view.row("R-8.7").elements}
+    assert (links["Lane_Client"].kind, links["Lane_Client"].is_step) == ("lane", False)
+    assert (links["Task_Answer"].kind, links["Task_Answer"].is_step) == ("userTask", True)
+    assert view.element_rules("p") == {"Lane_Client": ["R-8.7"], "Task_Answer": ["R-8.7"]}

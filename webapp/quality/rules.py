@@ -111,6 +111,17 @@ def current_view() -> tuple[TraceabilityView, dict[str, tuple[int, str]]]:
     return build_view(load_rules(RULES_FILE), traceability, diagrams), processes
 
 
+def step_names(row) -> list[str]:
+    """The names of the rule's steps on the deployed diagrams, each once, in the page's language
+    (pools, lanes and flows are no steps; their overlays show on the diagram)."""
+    names: list[str] = []
+    for link in row.present_elements:
+        name = ptext(link.name) if link.is_step else ""
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
 def summary(row) -> str:
     """In Chinese the rule's own words (its clause title or first sentence); in English the
     catalogue's summary."""
@@ -130,6 +141,7 @@ def rules():
         processes=processes,
         form_titles=form_titles(),
         humanized_test=humanized_test,
+        step_names=step_names,
     )
 
 
