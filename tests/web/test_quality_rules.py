@@ -79,6 +79,12 @@ def test_the_deployed_diagram_shows_each_steps_rules_and_highlights_the_chosen_o
     assert {"Gateway_Accepted", "Task_SignContract", "Task_RecordContract"} <= set(highlight)
     assert "Task_NotifyNotAccepted" not in highlight  # R-6.2.2b's step
     assert 'data-chosen-rule="R-6.2.2a"' in page
+    # Across diagrams: the rule's other deployed diagrams, the rule chosen there too.
+    surveillance = page_of(quinn, "/quality/rules/diagram/surveillance?rule=R-8.10.1")
+    assert re.search(
+        r'href="/quality/rules/diagram/surveillance_audit\?rule=R-8.10.1"', surveillance
+    )
+    assert 'data-other-diagram="surveillance"' not in surveillance
     english = page_of(quinn, "/quality/rules/diagram/certification?rule=R-6.2.2a&lang=en")
     assert "Rule 6.2.2 (a)" in attribute(english, "data-labels")["Task_SignContract"]
     source = quinn.get("/quality/rules/diagram/certification/source.bpmn")

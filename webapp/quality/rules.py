@@ -164,6 +164,7 @@ def rules_diagram(process_id: str):
         "quality/rules_diagram.html",
         process_id=process_id,
         process_name=names.get(process_id, ""),
+        process_names=names,
         version=processes[process_id][0],
         labels=labels,
         element_rules=marks,
