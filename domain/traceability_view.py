@@ -128,6 +128,7 @@ class TraceabilityView:
     rows: list[RuleRow]
     flags: list[Flag]
     coverage: Coverage
+    diagrams: dict[str, Diagram] = field(default_factory=dict)  # by file
 
     def row(self, rule_id: str) -> RuleRow | None:
         return next((row for row in self.rows if row.rule.id == rule_id), None)
@@ -282,4 +283,4 @@ def build_view(
     flags.sort(
         key=lambda f: (order[f.kind], rule_order(f.rule_id), f.file or "", f.element_id or "")
     )
-    return TraceabilityView(rows, flags, coverage)
+    return TraceabilityView(rows, flags, coverage, by_file)

@@ -7,6 +7,7 @@ import json
 import re
 
 import pytest
+import yaml
 from flask import g
 
 from certflow.accounts import create_user
@@ -14,6 +15,7 @@ from certflow.db import db
 from tests.certification_case import deploy_everything
 from tests.conftest import START_TIME
 from tests.web_support import Browser, text
+from webapp.quality.rules import TRACEABILITY
 
 
 @pytest.fixture
@@ -97,3 +99,24 @@ def test_an_unknown_process_is_404_and_an_unknown_rule_highlights_nothing(quinn)
     page = page_of(quinn, "/quality/rules/diagram/certification?rule=R-99.1")
     assert attribute(page, "data-highlight") == []
     assert "data-chosen-rule" not in page
+
+
+def test_the_gaps_are_shown_with_where_they_are(quinn, tmp_path, monkeypatch):
+    data = yaml.safe_load(TRACEABILITY.read_text(encoding="utf-8"))
+    entries = data["requirements"]
+    entries["R-6.2.1"]["elements"] = ["certification.bpmn#Task_NoSuchStep"]
+    entries["R-99"] = {"summary": "not a rule", "tests": []}
+    changed = tmp_path / "traceability.yaml"
+    changed.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr("webapp.quality.rules.TRACEABILITY", changed)
+    page = page_of(quinn, "/quality/rules")
+    assert "data-no-flags" not in page
+    missing = re.search(
+        r'data-flag="missing_element" data-flag-rule="R-6.2.1">(.*?)</li>', page, re.S
+    )
+    assert "已部署的流程图中不存在" in missing.group(1)
+    assert "流程图“认证流程”" in missing.group(1) and "Task_NoSuchStep" not in page
+    unknown = re.search(r'data-flag="unknown_rule" data-flag-rule="R-99">(.*?)</li>', page, re.S)
+    assert "规则第99条" in unknown.group(1)
+    english = page_of(quinn, "/quality/rules?lang=en")
+    assert "the diagram “Initial certification”" in english

@@ -17,6 +17,7 @@ from hashlib import sha256
 
 import yaml
 from flask import Response, abort, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext, pgettext
 
 from certflow.db import db
@@ -111,6 +112,21 @@ def current_view() -> tuple[TraceabilityView, dict[str, tuple[int, str]]]:
     return build_view(load_rules(RULES_FILE), traceability, diagrams), processes
 
 
+def flag_place(view: TraceabilityView, flag, names: dict[str, str]) -> str:
+    """Where a flag is, in words: the step by its name and the process by its name."""
+    diagram = view.diagrams.get(flag.file or "")
+    if diagram is None:
+        return ""
+    process = names.get(diagram.process_id or "", "")
+    element = diagram.elements.get(flag.element_id or "")
+    step = ptext(element.name) if element is not None else ""
+    if step and process:
+        return _("step “%(step)s” of “%(process)s”", step=step, process=process)
+    if process:
+        return _("the diagram “%(process)s”", process=process)
+    return step
+
+
 def step_names(row) -> list[str]:
     """The names of the rule's steps on the deployed diagrams, each once, in the page's language
     (pools, lanes and flows are no steps; their overlays show on the diagram)."""
@@ -140,6 +156,7 @@ def rules():
         process_names=names,
         processes=processes,
         form_titles=form_titles(),
+        flag_place=lambda flag: flag_place(view, flag, names),
         humanized_test=humanized_test,
         step_names=step_names,
     )
