@@ -40,6 +40,8 @@ def status(row: RuleRow) -> str:
     if not row.tests:
         return "built, NOT tested"
     gaps = [MISSING_WORDS[m] for m in row.missing]
+    if row.partial:
+        return f"partly built: {row.partial}"
     return "built and tested" + (f" ({'; '.join(gaps)})" if gaps else "")
 
 

@@ -79,6 +79,7 @@ class RuleRow:
     forms: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
     tests: list[str] = field(default_factory=list)
+    partial: str = ""  # traceability.yaml `partial:`: what of the rule is still not built, why
 
     @property
     def present_elements(self) -> list[ElementLink]:
@@ -263,6 +264,7 @@ def build_view(
             forms=list(entry.get("forms") or []),
             code=list(entry.get("code") or []),
             tests=list(entry.get("tests") or []),
+            partial=str(entry.get("partial") or "").strip(),
         )
         flags += [
             Flag(MISSING_ELEMENT, rule.id, link.file, link.element_id)

@@ -5,8 +5,16 @@
 from click.testing import CliRunner
 
 from cli.rules import rules_group
-from domain.rule_catalogue import RULES_FILE, build_rules, dump_rules, load_rules, summary_zh
-from domain.rules_coverage_doc import DOCUMENT, coverage_document
+from domain.rule_catalogue import (
+    RULES_FILE,
+    Rule,
+    build_rules,
+    dump_rules,
+    load_rules,
+    summary_zh,
+)
+from domain.rules_coverage_doc import DOCUMENT, coverage_document, render_coverage
+from domain.traceability_view import build_view
 from tests.definitions.test_traceability import CATALOGUE, catalogue_ids
 
 RULES_ZH = CATALOGUE.parent / "certification-rules.zh.txt"
@@ -73,3 +81,28 @@ def test_the_command_writes_the_table(tmp_path, monkeypatch):
     result = CliRunner().invoke(rules_group, ["coverage"])
     assert result.exit_code == 0, result.output
     assert target.read_text(encoding="utf-8") == coverage_document()
+
+
+def test_a_rule_marked_partial_in_the_traceability_data_says_what_is_missing():
+    rules = [Rule("R-8.7", "8.7", None, "8.7 不符合"), Rule("R-14", "14", None, "14 公告")]
+    data = {
+        "requirements": {
+            "R-8.7": {
+                "summary": "nonconformities",
+                "code": ["domain/nonconformity.py"],
+                "tests": ["tests/x.py::test_nc"],
+                "partial": "the overdue escalation does not yet act",
+            },
+            "R-14": {"summary": "publication", "code": ["domain/x.py"], "tests": ["t"]},
+        }
+    }
+    document = render_coverage(build_view(rules, data, []))
+    assert (
+        "| R-8.7 | nonconformities | partly built: the overdue escalation does not yet act |"
+        in (document)
+    )
+    assert "| R-14 | publication | built and tested (no diagram element) |" in document
+    bare = render_coverage(build_view(rules, {"requirements": {}}, []))
+    assert (
+        "| R-14 |  | NOT built: no diagram element, no handler, guard, validator or code, " in bare
+    )
