@@ -329,7 +329,7 @@ class _Builder:
 
 
 def seed_compliance(session: Session) -> Seeded:
-    """Ten organisations (甲 … 癸) through their cycles, with complaints and nonconformities; the
+    """Nine organisations (甲 … 癸, no 丁) through their cycles, with complaints and nonconformities; the
     breaches of each indicator are listed in the comments (and in `Seeded.expected`)."""
     b = _Builder(session)
     if session.scalars(select(User.id).where(User.username == "seed_wang")).first():
