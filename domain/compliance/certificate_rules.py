@@ -111,7 +111,8 @@ def publication_cases(session: Session, today: date) -> list[Case]:
                 organisation_name=names.get(certificate.organisation_id, ""),
                 required=last_day,
                 actual=published,
-                reason="" if kept else (f"late_{event.event}" if published else event.event),
+                reason="" if kept else ("late" if published else "missing"),
+                event=event.event,
             )
         )
     return found

@@ -1,6 +1,7 @@
 """R-12: complaints and appeals answered in writing within 30 days of receipt (the calendar of
 docs/calendar.md: received on D, answered by D + 29)."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
@@ -41,3 +42,41 @@ def cases(session: Session, today: date) -> list[Case]:
             )
         )
     return found
+
+
+@dataclass(frozen=True)
+class ComplaintStatistics:
+    """Complaints and appeals received in a period (R-12), for the management review."""
+
+    received: int
+    by_kind: dict[str, int]
+    answered: int
+    answered_in_time: int
+    open: int
+    substantiated: int
+
+
+def statistics(session: Session, start: date, end: date, today: date) -> ComplaintStatistics:
+    """Of the complaints received from `start` to `end` (China dates, both included)."""
+    received = [
+        c
+        for c in session.scalars(select(Complaint).order_by(Complaint.id))
+        if start <= china_date(c.received_at) <= end
+    ]
+    by_kind: dict[str, int] = {}
+    for complaint in received:
+        by_kind[complaint.kind] = by_kind.get(complaint.kind, 0) + 1
+    answered = [c for c in received if c.answered_at is not None]
+    in_time = [
+        c
+        for c in answered
+        if china_date(c.answered_at) <= last_day_of_days(china_date(c.received_at), ANSWER_DAYS)
+    ]
+    return ComplaintStatistics(
+        received=len(received),
+        by_kind=by_kind,
+        answered=len(answered),
+        answered_in_time=len(in_time),
+        open=len(received) - len(answered),
+        substantiated=sum(1 for c in received if c.substantiated),
+    )

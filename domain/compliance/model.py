@@ -35,6 +35,7 @@ class Case:
     actual: date | None = None
     reason: str = ""  # a code the web translates (e.g. "late", "missing", "on_team")
     people: tuple[str, ...] = ()  # who is concerned (auditors' names), when it matters
+    event: str = ""  # the certificate event measured (e.g. "suspended"), for R-14
 
 
 @dataclass(frozen=True)

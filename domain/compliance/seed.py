@@ -329,8 +329,9 @@ class _Builder:
 
 
 def seed_compliance(session: Session) -> Seeded:
-    """Nine organisations (甲 … 癸, no 丁) through their cycles, with complaints and nonconformities; the
-    breaches of each indicator are listed in the comments (and in `Seeded.expected`)."""
+    """Nine organisations (甲 … 癸, no 丁) through their cycles, with complaints and
+    nonconformities; the breaches of each indicator are listed in the comments (and in
+    `Seeded.expected`)."""
     b = _Builder(session)
     if session.scalars(select(User.id).where(User.username == "seed_wang")).first():
         raise ValueError("the compliance demo data is already there (user seed_wang exists)")

@@ -92,6 +92,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "hr.renew": ("POST", "/hr/auditors/999999/renewals"),
     # The quality manager's workspace (issue 13): quality_manager and admin only.
     "quality.index": ("GET", "/quality"),
+    "quality.compliance": ("GET", "/quality/compliance"),
+    "quality.compliance_breaches": ("GET", "/quality/compliance/complaint_answered"),
+    "quality.report_pdf": ("GET", "/quality/report.pdf"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
@@ -354,6 +357,8 @@ HR = {  # MANAGE_AUDITORS: hr and admin (an unknown auditor: 404)
 }
 # The quality workspace (issue 13), AUDIT_QUALITY: quality_manager and admin; the rest 403.
 QUALITY = {"quality.index": 200}
+QUALITY |= {"quality.compliance": 200, "quality.compliance_breaches": 200}
+QUALITY |= {"quality.report_pdf": 200}
 NOT_QUALITY = {name: 403 for name in QUALITY}
 NOT_ADMIN = (
     {
