@@ -125,3 +125,44 @@ def test_management_review_pdf_has_the_figures_and_breaches(web, seeded, tmp_pat
 
 def test_other_roles_are_refused(web, seeded):
     assert web.browser("carl").get("/quality/compliance").status_code in (403, 302)
+
+
+def test_report_lists_definition_changes_with_their_approval(web, seeded, tmp_path):
+    """The versions deployed in the period: review_flow v1 from the repository (by olga_owner,
+    comment "web") and, with its approved studio draft, author, approver and reason."""
+    from datetime import UTC, datetime
+
+    from domain.models_studio import ProcessDraft
+
+    with web.app.app_context():
+        moment = datetime(2026, 1, 5, tzinfo=UTC)
+        db.session.add(
+            ProcessDraft(
+                process_id="web_form_flow",
+                main_path="web_form_flow.bpmn",
+                files={},
+                author="pat_author",
+                status="approved",
+                reason="增加字段 Add a field",
+                reviewer="quinn",
+                deployed_version=1,
+                created_at=moment,
+                updated_at=moment,
+            )
+        )
+        db.session.commit()
+    response = web.browser("quinn").get(f"/quality/report.pdf?{ALL_TIME}&lang=en")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(response.get_data())
+    words = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout  # reading order: cell by cell
+    flat = " ".join(words.split())  # table cells wrap: compare the words
+    section = flat.split("Definition changes", 1)[1].split("Complaints and appeals", 1)[0]
+    assert "olga_owner" in section
+    assert "Deployed from the repository" in section  # review_flow: no studio draft
+    assert "pat_author" in section and "quinn" in section and "Add a field" in section
+    later = web.browser("quinn").get("/quality/report.pdf?from=2026-06-01&to=2026-12-01&lang=en")
+    pdf.write_bytes(later.get_data())
+    words = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+    assert "No process definition was deployed in the period." in " ".join(words.split())
