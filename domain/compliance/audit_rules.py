@@ -11,7 +11,7 @@ from certflow.dates import china_date
 from certflow.models import User
 from domain.compliance.common import deadline_verdict, organisation_names
 from domain.compliance.model import Case, Definition
-from domain.models import Audit, Auditor, AuditTeamMember, Decision, Nonconformity
+from domain.models import Application, Audit, Auditor, AuditTeamMember, Decision, Nonconformity
 from domain.models_people import AuditorEvent
 
 DECISION = Definition("decision_independent", ("R-8.8", "R-13"), "certification")
@@ -40,16 +40,19 @@ def decision_cases(session: Session, today: date) -> list[Case]:
     names = organisation_names(session)
     found = []
     rows = session.execute(
-        select(Decision, Audit).join(Audit, Audit.id == Decision.audit_id).order_by(Decision.id)
+        select(Decision, Audit, Application.number)
+        .join(Audit, Audit.id == Decision.audit_id)
+        .join(Application, Application.id == Decision.application_id)
+        .order_by(Decision.id)
     ).all()
-    for decision, audit in rows:
+    for decision, audit, application_number in rows:
         on_team = [
             a.name for a, username in _team(session, audit.id) if username == decision.decided_by
         ]
         found.append(
             Case(
                 key=f"decision:{decision.id}",
-                subject=decision.decided_on.isoformat(),
+                subject=application_number,
                 reference_day=decision.decided_on,
                 kept=not on_team,
                 organisation_id=audit.organisation_id,

@@ -42,7 +42,6 @@ from domain.models_people import AuditorEvent
 SEED_TODAY = date(2026, 12, 1)
 EARLIEST_OPEN_LIMIT = date(2026, 12, 19)  # complaint 4's last day: measure before it
 DECIDER = "seed_decider"
-MARK = "seed:"  # organisation USCCs start with this prefix's digits: the seed runs once
 
 
 @dataclass

@@ -95,7 +95,7 @@ def _case(session, programme, certificate, names, number, last_day, done_on, tod
         return None
     return Case(
         key=f"programme:{programme.id}:surveillance_{number}",
-        subject=f"{certificate.number} · {number}",
+        subject=certificate.number,
         reference_day=last_day,
         kept=kept,
         organisation_id=programme.organisation_id,
@@ -103,4 +103,5 @@ def _case(session, programme, certificate, names, number, last_day, done_on, tod
         required=last_day,
         actual=done_on,
         reason="" if kept else ("late" if done_on else "missing"),
+        event=f"surveillance_{number}",
     )

@@ -62,6 +62,8 @@ REASONS = {
 }
 
 EVENTS = {
+    "surveillance_1": _l("first surveillance"),
+    "surveillance_2": _l("second surveillance"),
     "issued": _l("certification"),
     "suspended": _l("suspension"),
     "restored": _l("restoration"),

@@ -19,7 +19,7 @@ from webapp.auth import roles_required
 from webapp.certificate_pdf import FONT_FAMILY, TEMPLATES
 from webapp.complaints import KIND_LABELS
 from webapp.quality import QUALITY_ROLES, bp
-from webapp.quality.compliance import texts, choices, indicators, parse_query, today
+from webapp.quality.compliance import choices, indicators, parse_query, texts, today
 from webapp.quality.compliance_query import FilterError
 from webapp.runtime import get_clock, get_engine
 
