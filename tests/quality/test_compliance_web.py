@@ -91,7 +91,9 @@ def test_a_bad_filter_is_a_422_naming_the_field(web, seeded, query, field):
     page = web.browser("quinn").get(f"/quality/compliance?{query}")
     assert page.status_code == 422
     assert f'data-filter-error="{field}"' in page.get_data(as_text=True)
-    assert web.browser("quinn").get(f"/quality/report.pdf?{query}").status_code == 422
+    report = web.browser("quinn").get(f"/quality/report.pdf?{query}")
+    assert report.status_code == 422
+    assert f'data-filter-error="{field}"' in report.get_data(as_text=True)
 
 
 def test_unknown_indicator_is_404(web, seeded):

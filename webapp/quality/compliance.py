@@ -107,7 +107,7 @@ def texts() -> dict:
     return {"titles": TITLES, "measures": MEASURES, "reasons": REASONS, "events": EVENTS}
 
 
-def _refused(options: Choices, error: FilterError, template: str, **extra):
+def refused(options: Choices, error: FilterError, template: str, **extra):
     return (
         render_template(template, options=options, error=error, query=None, **texts(), **extra),
         422,
@@ -121,7 +121,7 @@ def compliance():
     try:
         query = parse_query(options)
     except FilterError as error:
-        return _refused(options, error, "quality/compliance.html")
+        return refused(options, error, "quality/compliance.html")
     results = indicators(query)
     return render_template(
         "quality/compliance.html",
@@ -145,7 +145,7 @@ def compliance_breaches(indicator: str):
     try:
         query = parse_query(options)
     except FilterError as error:
-        return _refused(options, error, "quality/breaches.html", indicator=indicator)
+        return refused(options, error, "quality/breaches.html", indicator=indicator)
     result = measure_one(
         db.session,
         indicator,

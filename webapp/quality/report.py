@@ -19,7 +19,7 @@ from webapp.auth import roles_required
 from webapp.certificate_pdf import FONT_FAMILY, TEMPLATES
 from webapp.complaints import KIND_LABELS
 from webapp.quality import QUALITY_ROLES, bp
-from webapp.quality.compliance import choices, indicators, parse_query, texts, today
+from webapp.quality.compliance import choices, indicators, parse_query, refused, texts, today
 from webapp.quality.compliance_query import FilterError
 from webapp.runtime import get_clock, get_engine
 
@@ -61,7 +61,7 @@ def report_pdf():
     try:
         query = parse_query(options)
     except FilterError as error:
-        return Response(f"{error.field}: {error.message}\n", status=422, mimetype="text/plain")
+        return refused(options, error, "quality/compliance.html")  # the filters, with the error
     start, end = query.utc_bounds
     html = render_template(
         "quality/report_pdf.html",
