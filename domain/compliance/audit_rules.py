@@ -69,6 +69,7 @@ def registration_cases(session: Session, today: date) -> list[Case]:
     """R-7.2.2: every auditor of a conducted audit (technical experts excepted, R-7.2.4) holds a
     registration that is valid on every day of the audit."""
     names = organisation_names(session)
+    histories = _registration_histories(session)
     found = []
     audits = session.scalars(
         select(Audit)
@@ -81,7 +82,7 @@ def registration_cases(session: Session, today: date) -> list[Case]:
             auditor.name
             for auditor, _ in _team(session, audit.id)
             if not auditor.is_technical_expert
-            and not _valid_through(session, auditor, audit.start_date, end)
+            and not _valid_through(auditor, histories.get(auditor.id, []), audit.start_date, end)
         ]
         found.append(
             Case(
@@ -99,32 +100,38 @@ def registration_cases(session: Session, today: date) -> list[Case]:
     return found
 
 
-def _valid_through(session: Session, auditor: Auditor, first: date, last: date) -> bool:
+def _valid_through(auditor: Auditor, history: list[AuditorEvent], first: date, last: date) -> bool:
     if not auditor.registration_number:
         return False
     day = first
     while day <= last:
-        expires = _expiry_in_force(session, auditor, day)
+        expires = _expiry_in_force(auditor, history, day)
         if expires is None or day > expires:
             return False
         day += timedelta(days=1)
     return True
 
 
-def _expiry_in_force(session: Session, auditor: Auditor, day: date) -> date | None:
+def _expiry_in_force(auditor: Auditor, history: list[AuditorEvent], day: date) -> date | None:
     """The registration's expiry as the register stood on `day`: the latest registration
-    event recorded by then (domain/auditor_register.py), else the auditor's current expiry."""
-    events = list(
-        session.scalars(
-            select(AuditorEvent)
-            .where(AuditorEvent.auditor_id == auditor.id, AuditorEvent.expires_after.is_not(None))
-            .order_by(AuditorEvent.on_date, AuditorEvent.id)
-        )
-    )
-    if not events:
+    event recorded by then (`history`, oldest first; domain/auditor_register.py), else — no
+    history at all — the auditor's current expiry."""
+    if not history:
         return auditor.registration_expires_on
-    in_force = [event for event in events if event.on_date <= day]
+    in_force = [event for event in history if event.on_date <= day]
     return in_force[-1].expires_after if in_force else None
+
+
+def _registration_histories(session: Session) -> dict[int, list[AuditorEvent]]:
+    """Every auditor's registration events that set an expiry, oldest first (one query)."""
+    histories: dict[int, list[AuditorEvent]] = {}
+    for event in session.scalars(
+        select(AuditorEvent)
+        .where(AuditorEvent.expires_after.is_not(None))
+        .order_by(AuditorEvent.on_date, AuditorEvent.id)
+    ):
+        histories.setdefault(event.auditor_id, []).append(event)
+    return histories
 
 
 def nonconformity_cases(session: Session, today: date) -> list[Case]:
