@@ -219,3 +219,7 @@ def scheduler_command() -> None:
 from cli.rules import rules_group  # noqa: E402  (rules catalogue and coverage, issues 13/15)
 
 main.add_command(rules_group)
+
+from cli.compliance_demo import seed_compliance_command  # noqa: E402  (issue 13)
+
+main.add_command(seed_compliance_command)

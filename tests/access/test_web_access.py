@@ -95,6 +95,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "quality.rules": ("GET", "/quality/rules"),
     "quality.rules_diagram": ("GET", "/quality/rules/diagram/review_flow"),
     "quality.rules_diagram_source": ("GET", "/quality/rules/diagram/review_flow/source.bpmn"),
+    "quality.compliance": ("GET", "/quality/compliance"),
+    "quality.compliance_breaches": ("GET", "/quality/compliance/complaint_answered"),
+    "quality.report_pdf": ("GET", "/quality/report.pdf"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
@@ -362,6 +365,8 @@ QUALITY = {
     "quality.rules_diagram": 200,
     "quality.rules_diagram_source": 200,
 }
+QUALITY |= {"quality.compliance": 200, "quality.compliance_breaches": 200}
+QUALITY |= {"quality.report_pdf": 200}
 NOT_QUALITY = {name: 403 for name in QUALITY}
 NOT_ADMIN = (
     {
