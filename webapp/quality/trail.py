@@ -16,7 +16,7 @@ from webapp.quality.trail_data import KIND_LABELS, TrailFilter, trail
 
 PAGE_SIZE = 50
 section(
-    "quality.trail",
+    "quality.audit_trail",
     lazy_gettext("Audit trail"),
     lazy_gettext(
         "Deployments and approvals, incident repairs, reassignments, clock changes, user and "
@@ -30,7 +30,7 @@ class _PageLinks:
     """The `query.url(page=…)` the pagination macro calls: the same filter, another page."""
 
     def url(self, page: int) -> str:
-        return url_for("quality.trail_page", **{**request.args.to_dict(), "page": page})
+        return url_for("quality.audit_trail", **{**request.args.to_dict(), "page": page})
 
 
 def _filter(errors: dict[str, str]) -> TrailFilter:
@@ -44,7 +44,7 @@ def _filter(errors: dict[str, str]) -> TrailFilter:
 
 @bp.get("/trail")
 @roles_required(*QUALITY_ROLES)
-def trail_page():
+def audit_trail():
     errors: dict[str, str] = {}
     flt = _filter(errors)
     entries = [] if errors else trail(flt)
@@ -68,7 +68,7 @@ def trail_page():
 
 @bp.get("/trail.csv")
 @roles_required(*QUALITY_ROLES)
-def trail_csv():
+def audit_trail_csv():
     errors: dict[str, str] = {}
     flt = _filter(errors)
     if errors:
