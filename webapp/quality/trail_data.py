@@ -23,7 +23,7 @@ from certflow.models import User
 from domain.models import Auditor
 from domain.models_people import AuditorEvent
 from engine.query_quality import EventQuery, LoggedEvent, logged_events
-from webapp.i18n import china_day_start
+from webapp.i18n import china_day_start, localtime, role_name
 from webapp.models import AccessLog
 
 SOURCE_LIMIT = 5000
@@ -146,16 +146,23 @@ def _details(event: LoggedEvent) -> str:
         case "incident_data_corrected":
             changes = data.get("changes") or {}
             return "; ".join(
-                f"{name}: {change.get('before')!r} → {change.get('after')!r}"
-                for name, change in sorted(changes.items())
+                f"{name}: {_value(name, c.get('before'))} → {_value(name, c.get('after'))}"
+                for name, c in sorted(changes.items())
             )
         case "task_reassigned":
             return f"{data.get('previous_assignee') or '—'} → {data.get('assignee') or '—'}"
         case "clock_changed":
-            return f"{data.get('before', '')} → {data.get('after', '')}"
+            return f"{_china_time(data.get('before'))} → {_china_time(data.get('after'))}"
         case "task_completed":
             return str((data.get("data") or {}).get("comments") or "")
-    return event.element_id or ""
+    return ""
+
+
+def _china_time(value: object) -> str:
+    try:
+        return localtime(datetime.fromisoformat(str(value)))
+    except ValueError:
+        return ""
 
 
 def _access_entries(flt: TrailFilter) -> Iterable[TrailEntry]:
@@ -185,11 +192,33 @@ def _access_entries(flt: TrailFilter) -> Iterable[TrailEntry]:
     return [e for e in entries if not flt.case or e.case == flt.case]
 
 
+FIELD_LABELS = {
+    "display_name": lazy_gettext("Display name"),
+    "roles": lazy_gettext("Roles"),
+    "organisation_id": lazy_gettext("Organisation"),
+    "active": lazy_gettext("Active"),
+}
+
+
 def _changes(row: AccessLog) -> str:
     changes = (row.data or {}).get("changes")
-    if not changes:  # a link request's reason, a password reset's note
+    if not changes:  # a link request's reason; nothing for a password reset
         return row.detail if row.event.startswith("link_request") else ""
-    return "; ".join(f"{name}: {old!r} → {new!r}" for name, (old, new) in sorted(changes.items()))
+    return "; ".join(
+        f"{FIELD_LABELS.get(name, name)}: {_value(name, old)} → {_value(name, new)}"
+        for name, (old, new) in sorted(changes.items())
+    )
+
+
+def _value(name: str, value: object) -> str:
+    """A changed field's value as a person reads it: role names, yes/no, — for nothing."""
+    if value is None or value == []:
+        return "—"
+    if name == "roles" and isinstance(value, list):
+        return ", ".join(role_name(role) for role in value)
+    if isinstance(value, bool):
+        return str(lazy_gettext("Yes") if value else lazy_gettext("No"))
+    return str(value)
 
 
 def _auditor_entries(flt: TrailFilter) -> Iterable[TrailEntry]:
