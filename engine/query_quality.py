@@ -200,3 +200,53 @@ def activity_events(
         )
         for event, instance, name, role in rows
     ]
+
+
+@dataclass(frozen=True)
+class FinishedTrace:
+    """A finished instance and the human tasks completed in it, in order (element ids)."""
+
+    instance_id: int
+    business_key: str | None
+    process_id: str
+    version: int
+    status: str  # completed | terminated
+    elements: tuple[str, ...]
+
+
+def finished_traces(session: Session, process_id: str, limit: int) -> list[FinishedTrace]:
+    """The newest `limit` finished instances of the process with their completed tasks."""
+    instances = list(
+        session.scalars(
+            select(ProcessInstance)
+            .where(
+                ProcessInstance.process_id == process_id,
+                ProcessInstance.status.in_(("completed", "terminated")),
+            )
+            .order_by(ProcessInstance.ended_at.desc(), ProcessInstance.id.desc())
+            .limit(limit)
+        )
+    )
+    completed: dict[int, list[str]] = {row.id: [] for row in instances}
+    if completed:
+        rows = session.execute(
+            select(EventLog.instance_id, EventLog.element_id)
+            .where(
+                EventLog.instance_id.in_(tuple(completed)),
+                EventLog.event_type == "task_completed",
+            )
+            .order_by(EventLog.at, EventLog.id)
+        )
+        for instance_id, element_id in rows:
+            completed[instance_id].append(element_id or "")
+    return [
+        FinishedTrace(
+            row.id,
+            row.business_key,
+            row.process_id,
+            row.process_version.version,
+            row.status,
+            tuple(completed[row.id]),
+        )
+        for row in instances
+    ]

@@ -23,7 +23,7 @@ def _row(page: str, process_id: str, version: int) -> str:
     return row.group(1)
 
 
-def _approve_a_change(studio: Web) -> None:
+def _approve_a_change(studio: Web) -> tuple[int, int]:
     """olga's first draft is returned by quinn, her second approved: version 2 in force."""
     quinn = studio.browser("quinn")
     returned = submit_changed_draft(studio, "olga")
@@ -37,6 +37,7 @@ def _approve_a_change(studio: Web) -> None:
     )
     with studio.app.app_context():
         studio.engine.start("certification", actor=actor("carl"))
+    return returned, approved
 
 
 def test_the_register_shows_author_approver_reason_and_cases_of_each_version(studio):
@@ -81,13 +82,13 @@ def test_a_version_downloads_with_every_file_as_deployed(studio):
 
 
 def test_review_decisions_are_in_the_audit_trail(studio):
-    _approve_a_change(studio)
+    returned, approved = _approve_a_change(studio)
     response = studio.browser("quinn").get("/quality/trail.csv?who=quinn&lang=en")
     found = list(csv.DictReader(io.StringIO(text(response).lstrip("\ufeff"))))
     assert [(r["Operation"], r["Case"]) for r in found] == [
         ("Definition deployed", "certification v2"),  # the approval deploys the version
-        ("Definition change approved", "DRAFT-2"),
-        ("Definition change returned", "DRAFT-1"),
+        ("Definition change approved", f"DRAFT-{approved}"),
+        ("Definition change returned", f"DRAFT-{returned}"),
     ]
     assert found[0]["Details"].endswith("受理评审改为 7 天 (author olga, approved by quinn)")
     assert found[2]["Details"] == "请说明依据"  # what the author was told
