@@ -100,6 +100,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "quality.exports": ("GET", "/quality/exports"),
     "quality.events_xes": ("GET", "/quality/exports/events.xes?process=review_flow"),
     "quality.events_csv": ("GET", "/quality/exports/events.csv"),
+    "quality.conformance": ("GET", "/quality/conformance?process=review_flow"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
