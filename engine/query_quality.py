@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from engine.models import EventLog, HumanTask, ProcessInstance, ProcessVersion
 
@@ -46,7 +46,9 @@ def version_register(session: Session) -> list[VersionRecord]:
         ).all()
     }
     rows = session.scalars(
-        select(ProcessVersion).order_by(ProcessVersion.process_id, ProcessVersion.version.desc())
+        select(ProcessVersion)
+        .options(selectinload(ProcessVersion.files), joinedload(ProcessVersion.deployment))
+        .order_by(ProcessVersion.process_id, ProcessVersion.version.desc())
     )
     return [
         VersionRecord(
@@ -64,6 +66,14 @@ def version_register(session: Session) -> list[VersionRecord]:
         )
         for row in rows
     ]
+
+
+def deployed_process_ids(session: Session) -> list[str]:
+    return list(
+        session.scalars(
+            select(ProcessVersion.process_id).distinct().order_by(ProcessVersion.process_id)
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,12 @@ from flask_babel import lazy_gettext
 
 from certflow.db import db
 from domain.conformance import Model, Verdict, build_model, element_names, replay
-from engine.query_quality import FinishedTrace, finished_traces, version_register
+from engine.query_quality import (
+    FinishedTrace,
+    deployed_process_ids,
+    finished_traces,
+    version_register,
+)
 from engine.sources import version_sources
 from webapp.auth import roles_required
 from webapp.quality import QUALITY_ROLES, bp, section
@@ -69,7 +74,7 @@ def check_process(process_id: str) -> list[Checked]:
 @bp.get("/conformance")
 @roles_required(*QUALITY_ROLES)
 def conformance():
-    processes = sorted({r.process_id for r in version_register(db.session)})
+    processes = deployed_process_ids(db.session)
     chosen = request.args.get("process", "")
     errors = {}
     if chosen and chosen not in processes:

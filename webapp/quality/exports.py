@@ -2,10 +2,11 @@
 the period in which the cases started (whole traces only) and by process."""
 
 from flask import Response, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
 from certflow.db import db
-from engine.query_quality import activity_events, version_register
+from engine.query_quality import activity_events, deployed_process_ids
 from webapp.auth import roles_required
 from webapp.process_texts import ptext
 from webapp.quality import QUALITY_ROLES, bp, section
@@ -25,7 +26,7 @@ section(
 
 
 def _process_ids() -> list[str]:
-    return sorted({record.process_id for record in version_register(db.session)})
+    return deployed_process_ids(db.session)
 
 
 def _selection(errors: dict[str, str]):
@@ -33,7 +34,7 @@ def _selection(errors: dict[str, str]):
     period = TrailFilter(since=since, until=until)  # China days → UTC bounds
     process = text_arg("process")
     if process and process not in _process_ids():
-        errors["process"] = str(lazy_gettext("Choose a process from the list."))
+        errors["process"] = _("Choose a process from the list.")
     return period, process
 
 

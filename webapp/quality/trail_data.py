@@ -25,9 +25,9 @@ from domain.models_people import AuditorEvent
 from engine.query_quality import EventQuery, LoggedEvent, logged_events
 from webapp.i18n import china_day_start, localtime, role_name
 from webapp.models import AccessLog
+from webapp.studio import REVIEW_PROCESS
 
 SOURCE_LIMIT = 5000
-REVIEW_PROCESS = "definition_review"  # webapp.studio.REVIEW_PROCESS (not imported: no cycle)
 ENGINE_KINDS = (
     "definition_deployed",
     "incident_data_corrected",
