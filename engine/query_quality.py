@@ -68,14 +68,6 @@ def version_register(session: Session) -> list[VersionRecord]:
     ]
 
 
-def deployed_process_ids(session: Session) -> list[str]:
-    return list(
-        session.scalars(
-            select(ProcessVersion.process_id).distinct().order_by(ProcessVersion.process_id)
-        )
-    )
-
-
 @dataclass(frozen=True)
 class LoggedEvent:
     """One event of the log with the case it belongs to (business key of its instance)."""

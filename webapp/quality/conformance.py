@@ -12,13 +12,13 @@ from certflow.db import db
 from domain.conformance import Model, Verdict, build_model, element_names, replay
 from engine.query_quality import (
     FinishedTrace,
-    deployed_process_ids,
     finished_traces,
     version_register,
 )
 from engine.sources import version_sources
 from webapp.auth import roles_required
 from webapp.quality import QUALITY_ROLES, bp, section
+from webapp.runtime import get_engine
 
 CASE_LIMIT = 500  # the newest finished cases of the process
 section(
@@ -74,7 +74,7 @@ def check_process(process_id: str) -> list[Checked]:
 @bp.get("/conformance")
 @roles_required(*QUALITY_ROLES)
 def conformance():
-    processes = deployed_process_ids(db.session)
+    processes = {p.process_id: p.name for p in get_engine().latest_processes()}
     chosen = request.args.get("process", "")
     errors = {}
     if chosen and chosen not in processes:

@@ -6,13 +6,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
 from certflow.db import db
-from engine.query_quality import activity_events, deployed_process_ids
+from engine.query_quality import activity_events
 from webapp.auth import roles_required
 from webapp.process_texts import ptext
 from webapp.quality import QUALITY_ROLES, bp, section
 from webapp.quality.event_log import to_csv, to_xes
 from webapp.quality.filters import period_args, text_arg
 from webapp.quality.trail_data import TrailFilter
+from webapp.runtime import get_engine
 
 section(
     "quality.exports",
@@ -25,15 +26,16 @@ section(
 )
 
 
-def _process_ids() -> list[str]:
-    return deployed_process_ids(db.session)
+def _processes() -> dict[str, str]:
+    """{process id: name of its latest version}."""
+    return {p.process_id: p.name for p in get_engine().latest_processes()}
 
 
 def _selection(errors: dict[str, str]):
     since, until = period_args(errors)
     period = TrailFilter(since=since, until=until)  # China days → UTC bounds
     process = text_arg("process")
-    if process and process not in _process_ids():
+    if process and process not in _processes():
         errors["process"] = _("Choose a process from the list.")
     return period, process
 
@@ -54,7 +56,7 @@ def exports():
     errors: dict[str, str] = {}
     _selection(errors)
     page = render_template(
-        "quality/exports.html", processes=_process_ids(), errors=errors, args=request.args
+        "quality/exports.html", processes=_processes(), errors=errors, args=request.args
     )
     return page, 422 if errors else 200
 
