@@ -154,6 +154,16 @@ def _simulated_clock():
     return clock
 
 
+def _record_clock_change(before, after) -> None:
+    """In the audit trail (issue 13), committed together with the new time."""
+    import getpass
+
+    from certflow.db import db
+    from engine.records import record_clock_change
+
+    record_clock_change(db.session, actor=f"cli:{getpass.getuser()}", before=before, after=after)
+
+
 @clock_group.command("show")
 def clock_show() -> None:
     clock = current_app.extensions["certflow.clock"]
@@ -171,7 +181,9 @@ def clock_set(timestamp: str) -> None:
         value = parse_utc(timestamp)
     except ValueError as err:
         raise click.ClickException(str(err)) from err
-    now = _simulated_clock().set(value)
+    clock = _simulated_clock()
+    _record_clock_change(clock.now(), value)
+    now = clock.set(value)
     fired = sweep(current_app._get_current_object())
     click.echo(f"{now.isoformat()} (simulated); fired timers of {len(fired)} instance(s)")
 
@@ -188,7 +200,10 @@ def clock_advance(duration: str) -> None:
         delta: timedelta = parse_duration(duration, clock.now())
     except ValueError as err:
         raise click.ClickException(str(err)) from err
-    now = clock.advance(delta)
+    if delta < timedelta(0):
+        raise click.ClickException("the simulated clock does not run backwards")
+    _record_clock_change(clock.now(), clock.now() + delta)
+    now = clock.set(clock.now() + delta)
     fired = sweep(current_app._get_current_object())
     click.echo(f"{now.isoformat()} (simulated); fired timers of {len(fired)} instance(s)")
 

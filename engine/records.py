@@ -39,6 +39,19 @@ def record_event(
     )
 
 
+def record_clock_change(session: Session, *, actor: str, before: datetime, after: datetime) -> None:
+    """A change of the simulated clock (issue 13: it moves every limit and timer, so the audit
+    trail shows who moved it from when to when). Call before the clock commits its new time, so
+    both land in one transaction."""
+    record_event(
+        session,
+        "clock_changed",
+        actor=actor,
+        at=before,
+        data={"before": before.isoformat(), "after": after.isoformat()},
+    )
+
+
 def task_completed(session: Session, instance_id: int, element_id: str) -> bool:
     """Whether a human task `element_id` of the instance has been completed."""
     return (

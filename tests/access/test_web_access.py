@@ -98,6 +98,15 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "quality.compliance": ("GET", "/quality/compliance"),
     "quality.compliance_breaches": ("GET", "/quality/compliance/complaint_answered"),
     "quality.report_pdf": ("GET", "/quality/report.pdf"),
+    "quality.definitions": ("GET", "/quality/definitions"),
+    "quality.download_version": ("GET", "/quality/definitions/review_flow/versions/1.zip"),
+    "quality.compare": ("GET", "/quality/definitions/review_flow/compare"),
+    "quality.audit_trail": ("GET", "/quality/trail?kind=task_reassigned"),
+    "quality.audit_trail_csv": ("GET", "/quality/trail.csv"),
+    "quality.exports": ("GET", "/quality/exports"),
+    "quality.events_xes": ("GET", "/quality/exports/events.xes?process=review_flow"),
+    "quality.events_csv": ("GET", "/quality/exports/events.csv"),
+    "quality.conformance": ("GET", "/quality/conformance?process=review_flow"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
@@ -359,14 +368,7 @@ HR = {  # MANAGE_AUDITORS: hr and admin (an unknown auditor: 404)
     "hr.renew": 404,
 }
 # The quality workspace (issue 13), AUDIT_QUALITY: quality_manager and admin; the rest 403.
-QUALITY = {
-    "quality.index": 200,
-    "quality.rules": 200,
-    "quality.rules_diagram": 200,
-    "quality.rules_diagram_source": 200,
-}
-QUALITY |= {"quality.compliance": 200, "quality.compliance_breaches": 200}
-QUALITY |= {"quality.report_pdf": 200}
+QUALITY = {name: 200 for name in ENDPOINTS if name.startswith("quality.")}
 NOT_QUALITY = {name: 403 for name in QUALITY}
 NOT_ADMIN = (
     {

@@ -16,11 +16,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
+from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
 from certflow.accounts import create_user, issue_token
 from certflow.db import db
+from engine.models import EventLog
 from handlers import handler, unregister
 from tests.conftest import START_TIME, make_app
 from tests.factories import make_application, make_organisation
@@ -617,6 +619,16 @@ def test_clock_read_set_and_advance(api):
         assert response.status_code == 422, body
         assert field in response.json["errors"], (body, response.json)
     assert api.get("mia", "/clock").json["now"] == "2026-04-01T03:00:00+00:00"
+    # Each change is in the audit trail (issue 13), the refused ones are not.
+    with api.app.app_context():
+        changes = db.session.scalars(
+            select(EventLog).where(EventLog.event_type == "clock_changed").order_by(EventLog.id)
+        ).all()
+        assert [(e.actor, e.data["before"], e.data["after"]) for e in changes] == [
+            ("ada", "2026-01-05T01:00:00+00:00", "2026-03-01T01:00:00+00:00"),
+            ("ada", "2026-03-01T01:00:00+00:00", "2026-04-01T01:00:00+00:00"),
+            ("ada", "2026-04-01T01:00:00+00:00", "2026-04-01T03:00:00+00:00"),
+        ]
 
 
 def test_real_clock_cannot_be_changed(api, tmp_path):

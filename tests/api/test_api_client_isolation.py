@@ -192,6 +192,9 @@ OPERATIONS: dict[str, tuple[dict[str, str], Any, set[int]]] = {
     "POST /complaints/public": ({}, APPEAL, {201}),
     "GET /complaints/{reference}/status": ({"reference": "complaint"}, None, {200}),
     "GET /indicator-sets": ({}, None, {200}),
+    # The event log for process mining (issue 13): quality_manager and admin only.
+    "GET /event-log.xes": ({}, None, {403}),
+    "GET /event-log.csv": ({}, None, {403}),
     "GET /indicator-sets/{set_id}": ({"set_id": "indicator_set"}, None, {200}),
     # People (issue 11): the role catalogue is for everyone; users (admin) and the auditor
     # register (hr, admin) refuse a client by role before any lookup (the id is any id).

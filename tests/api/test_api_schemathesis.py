@@ -48,6 +48,8 @@ SEMANTIC_REFUSALS = {
     "recordAuditorEvaluation": ["422"],
     "renewAuditorRegistration": ["422"],
     "listInstances": ["422"],
+    "exportEventLogXes": ["422"],
+    "exportEventLogCsv": ["422"],
     "registerComplaint": ["422"],
     "submitPublicComplaint": ["422", "429"],
     "startInstance": ["422"],

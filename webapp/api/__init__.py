@@ -6,6 +6,7 @@ from webapp.api import (  # noqa: F401  (registers the routes on bp)
     auditors,
     certificates,
     complaints,
+    event_log,
     indicator_sets,
     instance_list,
     meta,

@@ -53,6 +53,11 @@ UPLOAD_BODY = {
 DOWNLOAD_CONTENT = {
     media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in UPLOAD_TYPES
 }
+# The event log's downloads (issue 13): XES and CSV text.
+EVENT_LOG_CONTENT = {
+    "/event-log.xes": {"application/xml": {"schema": {"type": "string"}}},
+    "/event-log.csv": {"text/csv": {"schema": {"type": "string"}}},
+}
 CHALLENGE = {"description": "Always starts with `Bearer`.", "schema": {"type": "string"}}
 LOCATION = {"description": "URL of the new instance.", "schema": {"type": "string"}}
 
@@ -123,6 +128,8 @@ def _build(spec: dict[str, Any]) -> dict[str, Any]:
     paths["/attachments/{attachment_id}"]["get"]["responses"]["200"]["content"] = copy.deepcopy(
         DOWNLOAD_CONTENT
     )
+    for path, content in EVENT_LOG_CONTENT.items():
+        paths[path]["get"]["responses"]["200"]["content"] = copy.deepcopy(content)
     return {
         "openapi": spec["openapi"],
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",

@@ -21,6 +21,7 @@ from certflow.db import db
 from certflow.models import User
 from certflow.permissions import Permission, may, roles_with
 from engine.errors import ForbiddenError, NotFoundError
+from engine.records import record_clock_change
 from engine.service import Actor, TaskFilter, TaskView
 from engine.timers import parse_duration
 from webapp import access, client_data
@@ -432,12 +433,18 @@ def change_clock() -> Response:
     assert isinstance(clock, SimulatedClock)  # _may_change_clock
     request_body: models.ChangeClock = body()
     field = "set" if request_body.set is not None else "advance"
+    before = clock.now()
     try:
         if request_body.set is not None:
-            clock.set(parse_utc(request_body.set))
+            after = parse_utc(request_body.set)
         else:
-            clock.advance(parse_duration(request_body.advance, clock.now()))
+            after = before + parse_duration(request_body.advance, before)
+        if after < before and request_body.set is None:
+            raise ValueError("the simulated clock does not run backwards")
+        record_clock_change(db.session, actor=current_actor().username, before=before, after=after)
+        clock.set(after)  # commits the clock and its audit-trail event together (issue 13)
     except (ValueError, OverflowError) as err:
+        db.session.rollback()
         raise ApiError(422, f"invalid {field} value", errors={field: [str(err)]}) from err
     fired = scheduler.sweep(current_app._get_current_object())  # type: ignore[attr-defined]
     return jsonify(
