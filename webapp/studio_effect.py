@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from flask_babel import pgettext
 from lxml import etree
 
 from certflow.db import db
@@ -91,4 +92,9 @@ def panel_rules(main_path: str) -> dict[str, Any]:
             for rule in load_rules(RULES_FILE)
         ],
         "mapped": mapped,
+        # For cited ids the catalogue lists by their items (R-6.2.2 for R-6.2.2a and b).
+        "clauseLabel": pgettext("rule", "Rule %(clause)s", clause="{clause}"),
+        "itemLabel": pgettext(
+            "rule", "Rule %(clause)s (%(item)s)", clause="{clause}", item="{item}"
+        ),
     }

@@ -9,6 +9,7 @@ from lxml import etree
 from playwright.sync_api import Page, expect
 
 from certflow.db import db
+from domain.models_studio import ProcessDraft
 from engine.service import Actor
 from engine.sources import version_sources
 from tests.browser.conftest import Live
@@ -100,3 +101,44 @@ def test_a_process_owner_changes_a_diagram_and_the_quality_manager_approves_it(
     root = etree.fromstring(after.files["certification.bpmn"].encode("utf-8"))
     [scope] = root.xpath(f"//*[@id='{RECORD}']//*[local-name()='parameter'][@id='scope']/@value")
     assert scope == 'scope or application["scope"]'
+
+
+def test_a_process_owner_chooses_the_rules_of_a_step_from_the_catalogue(
+    page: Page, live: Live, login
+):
+    """Issue 12: the rules a step implements, chosen in the properties panel from the rules
+    catalogue (规则第x.y条 with its text), are written into the step's documentation."""
+    with live.app.app_context():
+        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
+    login("olga")
+    page.goto("/studio")
+    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
+    studio = page.locator("[data-studio]")
+    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+    select_element(page, ACCEPTANCE)
+    rules = page.locator("[data-cf-rules]")
+    expect(rules.locator('[data-cf-rule="R-6.2.1"]')).to_contain_text("规则第6.2.1条")
+    expect(rules.locator("[data-cf-rule-remove]")).to_have_count(1)
+    choose = page.locator("#bio-properties-panel-cf-rule-add")
+    expect(choose.locator('option[value="R-7.1.1"]')).to_contain_text("规则第7.1.1条")
+    choose.select_option("R-7.1.1")
+    expect(rules.locator('[data-cf-rule="R-7.1.1"]')).to_contain_text("规则第7.1.1条")
+    expect(choose.locator('option[value="R-7.1.1"]')).to_have_count(0)  # chosen once
+    page.locator("[data-studio-save]").click()
+    expect(page.locator("[data-studio-status]")).to_have_text("已保存。", timeout=20_000)
+    draft_id = int(page.url.rsplit("/", 1)[1].split("#")[0])
+    with live.app.app_context():
+        saved = db.session.get(ProcessDraft, draft_id).files["certification.bpmn"]
+    root = etree.fromstring(saved.encode("utf-8"))
+    [doc] = root.xpath(f"//*[@id='{ACCEPTANCE}']/*[local-name()='documentation']/text()")
+    assert doc.startswith("R-6.2.1, R-7.1.1: 评审申请材料")
+    # Removing it from the list takes it out of the documentation again.
+    page.locator('[data-cf-rule-remove="R-7.1.1"]').click()
+    expect(rules.locator('[data-cf-rule="R-7.1.1"]')).to_have_count(0)
+    expect(page.locator("#bio-properties-panel-cf-rule-add option[value='R-7.1.1']")).to_have_count(
+        1
+    )
+    # A rule traceability.yaml maps to the step stays listed (edited in that file, not here).
+    page.locator('[data-cf-rule-remove="R-6.2.1"]').click()
+    expect(rules.locator('[data-cf-rule="R-6.2.1"]')).to_contain_text("追溯数据中列出")
+    expect(rules.locator("[data-cf-rule-remove]")).to_have_count(0)
