@@ -23,7 +23,7 @@ from webapp.quality.rules import TRACEABILITY, deployed_diagrams, rule_label
 
 @dataclass(frozen=True)
 class DraftEffect:
-    problems: list[dict[str, Any]]  # certflow validate on the draft: empty means ok
+    problems: list[dict[str, Any]] | None  # certflow validate on the draft: [] ok; None: not run
     effect: TraceabilityEffect | None  # None: a diagram of the draft cannot be read
 
 
@@ -41,26 +41,34 @@ def _diagrams(files: dict[str, str], process_id: str, main_path: str) -> dict[st
     return found
 
 
-def draft_effect(draft, problems: list[dict[str, Any]]) -> DraftEffect:
-    """The effect on every rule: a rule keeping an element on another deployed diagram is not
-    left without one."""
-    if draft.base_version is None:
-        base_files = draft.files
-    else:
-        base_files = version_sources(db.session, draft.process_id, draft.base_version).files
+def effect_between(
+    before_files: dict[str, str], after_files: dict[str, str], process_id: str, main_path: str
+) -> TraceabilityEffect | None:
+    """The effect on every rule of going from one set of a process's files to another (a rule
+    keeping an element on another deployed diagram is not left without one); None when a
+    diagram cannot be read."""
     deployed = {d.file: d for d in deployed_diagrams()[0]}
     try:
-        before = _diagrams(base_files, draft.process_id, draft.main_path)
-        after = _diagrams(draft.files, draft.process_id, draft.main_path)
+        before = _diagrams(before_files, process_id, main_path)
+        after = _diagrams(after_files, process_id, main_path)
     except etree.XMLSyntaxError:
-        return DraftEffect(problems, None)
-    effect = traceability_effect(
+        return None
+    return traceability_effect(
         load_rules(RULES_FILE),
         traceability_data(),
         {**deployed, **before}.values(),
         {**deployed, **after}.values(),
     )
-    return DraftEffect(problems, effect)
+
+
+def draft_effect(draft, problems: list[dict[str, Any]]) -> DraftEffect:
+    if draft.base_version is None:
+        base_files = draft.files
+    else:
+        base_files = version_sources(db.session, draft.process_id, draft.base_version).files
+    return DraftEffect(
+        problems, effect_between(base_files, draft.files, draft.process_id, draft.main_path)
+    )
 
 
 def rule_summary(rule: Rule, traceability: dict) -> str:

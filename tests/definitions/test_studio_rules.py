@@ -91,3 +91,36 @@ def test_the_properties_panel_offers_the_catalogue_and_the_mapped_rules(studio):
         assert rules["R-6.2.2a"]["label"] == label and rules["R-6.2.2a"]["text"]
         assert "R-6.2.1" in catalogue["rules"]["mapped"]["Task_AcceptanceReview"]
     assert rules["R-6.2.1"]["text"] != rules["R-6.2.2a"]["text"]
+
+
+def test_any_two_deployed_versions_are_compared_with_their_effect_on_the_rules(studio):
+    """Issue 12: "any two versions can be compared the same way at any time"."""
+    olga = studio.browser("olga")
+    draft_id = new_draft(olga)
+    assert post_json(olga, f"/studio/drafts/{draft_id}/save", {"xml": CITING}).status_code == 200
+    assert olga.post(f"/studio/drafts/{draft_id}/submit", {"reason": "r"}).status_code == 303
+    quinn = studio.browser("quinn")
+    assert (
+        quinn.post(f"/studio/drafts/{draft_id}/decide", {"decision": "approve"}).status_code == 303
+    )
+    assert 'href="/studio/processes/certification/compare" data-compare' in text(
+        olga.get("/studio")
+    )
+    page = text(olga.get("/studio/processes/certification/compare"))  # v1 → v2 by default
+    assert "版本 1 → 版本 2" in page
+    row = re.search(
+        r'<tr data-diff-kind="(\w+)" data-element="Task_AcceptanceReview">(.*?)</tr>', page, re.S
+    )
+    assert row and row.group(1) == "changed" and "R-7.1.1" in row.group(2)
+    assert page.count("data-diff-kind=") == 1
+    assert 'data-draft-url="/studio/processes/certification/versions/2.bpmn"' in page
+    assert "规则第7.1.1条" in effect_row(page, "R-7.1.1") and "data-review-validation" not in page
+    # Backwards, v2 → v1: the rule loses the step again.
+    backwards = text(olga.get("/studio/processes/certification/compare?a=2&b=1"))
+    assert 'data-lost="Task_AcceptanceReview"' in effect_row(backwards, "R-7.1.1")
+    same = text(quinn.get("/studio/processes/certification/compare?a=2&b=2&lang=en"))
+    assert "The diagrams of the two versions do not differ." in same
+    assert "No rule gains or loses a step." in same
+    wrong = olga.get("/studio/processes/certification/compare?a=7&b=x")
+    assert wrong.status_code == 422 and text(wrong).count("请从列表中选择版本。") == 2
+    assert olga.get("/studio/processes/nothing/compare").status_code == 404
