@@ -91,8 +91,20 @@ def test_a_process_owner_changes_a_diagram_and_the_quality_manager_approves_it(
         ).to_be_visible()
     expect(page.locator("tr[data-diff-kind]")).to_have_count(2)
     expect(page.locator(f'tr[data-element="{ACCEPTANCE}"]')).to_contain_text("dueIn: P5D → P7D")
+    # The validation result and the effect on the rules (none: no step gained or lost).
+    expect(page.locator('[data-review-validation="ok"]')).to_contain_text("校验未发现草稿中的问题")
+    expect(page.locator("[data-rules-effect-empty]")).to_be_visible()
     page.get_by_role("button", name="批准并发布").click()
     expect(page.locator("[data-deployed-version]")).to_contain_text("quinn 已批准", timeout=20_000)
+
+    # Any two versions compared the same way: the changed steps coloured on the newer one.
+    page.goto("/studio")
+    page.locator('tr[data-process="certification"] a[data-compare]').click()
+    expect(diff).to_have_attribute("data-diff-ready", "true", timeout=20_000)
+    for element_id in (ACCEPTANCE, RECORD):
+        expect(
+            page.locator(f'.djs-element.cf-changed[data-element-id="{element_id}"]')
+        ).to_have_count(1)
 
     with live.app.app_context():
         after = version_sources(db.session, "certification")
