@@ -272,9 +272,7 @@ def panel_catalogue(draft: ProcessDraft) -> dict[str, Any]:
             "role": _("Role"),
             "rulesGroup": _("Rules (certflow)"),
             "rulesCited": _("Rules the step implements"),
-            "rulesHelp": _(
-                "Written into the step's documentation; the deployed diagram cites them."
-            ),
+            "rulesHelp": _("Written into the step's documentation: the diagram cites them."),
             "addRule": _("Add a rule"),
             "removeRule": _("Remove"),
             "mappedRule": _("named in the traceability data"),
