@@ -37,6 +37,7 @@ from webapp.auth import current_viewer, deny, roles_required
 from webapp.i18n import role_name
 from webapp.layout import nav_item
 from webapp.runtime import get_clock, get_engine
+from webapp.studio_effect import panel_rules
 from webapp.studio_texts import modeler_texts
 
 bp = Blueprint("studio", __name__, url_prefix="/studio")
@@ -247,7 +248,8 @@ def problems_of(draft: ProcessDraft, files: dict[str, str]) -> list[dict[str, An
 
 def panel_catalogue(draft: ProcessDraft) -> dict[str, Any]:
     """What the properties panel offers: registered operators with their declared parameters,
-    the draft's forms (relative to its BPMN file), the role catalogue; labels translated."""
+    the draft's forms (relative to its BPMN file), the role catalogue, the rules catalogue with
+    the rules traceability.yaml maps to the draft's elements; labels translated."""
     registry = get_engine().registry
     folder = posixpath.dirname(draft.main_path)
     return {
@@ -256,6 +258,7 @@ def panel_catalogue(draft: ProcessDraft) -> dict[str, Any]:
             posixpath.relpath(path, folder or ".") for path in draft.files if path.endswith(".json")
         ),
         "roles": [{"id": role.id, "label": f"{role_name(role.id)} ({role.id})"} for role in ROLES],
+        "rules": panel_rules(draft.main_path),
         "texts": modeler_texts(),
         "labels": {
             "serviceGroup": _("Service task (certflow)"),
@@ -267,6 +270,13 @@ def panel_catalogue(draft: ProcessDraft) -> dict[str, Any]:
             "dueInHelp": _("An ISO 8601 duration, e.g. P5D for five days"),
             "laneGroup": _("Lane (certflow)"),
             "role": _("Role"),
+            "rulesGroup": _("Rules (certflow)"),
+            "rulesCited": _("Rules the step implements"),
+            "rulesHelp": _("Written into the step's documentation: the diagram cites them."),
+            "addRule": _("Add a rule"),
+            "removeRule": _("Remove"),
+            "mappedRule": _("named in the traceability data"),
+            "noRules": _("No rule yet."),
         },
     }
 

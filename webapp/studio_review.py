@@ -1,6 +1,7 @@
 """Reviewing a draft (issue 12, ISO/IEC 17065 §8.3): the quality manager sees what changed
 against the deployed version — added, removed and changed elements listed and coloured on the
-diagram — and approves (the review process deploys it) or returns it with comments.
+diagram, the draft's validation result and what it does to the rules (webapp/studio_effect.py) —
+and approves (the review process deploys it) or returns it with comments.
 
 The decision completes the review process's task through the engine: its guard refuses the
 draft's author (four eyes, 403), its form check a return without comments (422)."""
@@ -15,7 +16,8 @@ from engine.service import TaskFilter
 from engine.sources import version_sources
 from webapp.auth import current_viewer, deny, roles_required
 from webapp.runtime import get_engine
-from webapp.studio import READERS, REVIEW_PROCESS, REVIEWERS, bp, get_draft
+from webapp.studio import READERS, REVIEW_PROCESS, REVIEWERS, bp, get_draft, problems_of
+from webapp.studio_effect import draft_effect, rule_summary, traceability_data
 
 
 def review_task(draft_id: int):
@@ -43,6 +45,7 @@ def review(draft_id: int):
 def _review_page(draft, errors: dict | None = None, status: int = 200):
     diff = diff_definitions(base_source(draft), draft.files[draft.main_path])
     task = review_task(draft.id)
+    traceability = traceability_data()
     may_decide = (
         task is not None
         and bool(current_viewer().roles & set(REVIEWERS))
@@ -52,6 +55,8 @@ def _review_page(draft, errors: dict | None = None, status: int = 200):
         "studio/review.html",
         draft=draft,
         diff=diff,
+        effect=draft_effect(draft, problems_of(draft, draft.files)),
+        rule_summary=lambda rule: rule_summary(rule, traceability),
         task=task,
         may_decide=may_decide,
         errors=errors or {},

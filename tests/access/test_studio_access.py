@@ -25,6 +25,7 @@ ENDPOINTS = [
     "submit",
     "review",
     "decide",
+    "compare",
 ]
 DENIED = dict.fromkeys(ENDPOINTS, 403)
 # olga owns the draft; the submit is refused (no reason: 422) and nothing is under review (404).
@@ -40,6 +41,7 @@ OWNER = {
     "submit": 422,
     "review": 200,
     "decide": 403,
+    "compare": 200,
 }
 REVIEWER = {
     **DENIED,
@@ -49,6 +51,7 @@ REVIEWER = {
     "draft_source": 200,
     "review": 200,
     "decide": 404,  # allowed to decide, but this draft is not under review
+    "compare": 200,
 }
 MATRIX = {
     "olga": OWNER,
@@ -81,6 +84,8 @@ def call(browser, endpoint: str, draft_id: int):
         return browser.post(f"{base}/submit", {"reason": ""})
     if endpoint == "review":
         return browser.get(f"{base}/review")
+    if endpoint == "compare":
+        return browser.get(f"{process}/compare")
     return browser.post(f"{base}/decide", {"decision": "approve"})
 
 

@@ -84,6 +84,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "studio.submit": ("POST", "/studio/drafts/999999/submit"),
     "studio.review": ("GET", "/studio/drafts/999999/review"),
     "studio.decide": ("POST", "/studio/drafts/999999/decide"),
+    "studio.compare": ("GET", "/studio/processes/certification/compare"),
     # The auditor register: hr and admin only; an unknown auditor is 404 for them.
     "hr.auditors": ("GET", "/hr/auditors"),
     "hr.new_auditor": ("GET", "/hr/auditors/new"),

@@ -9,6 +9,7 @@ from lxml import etree
 from playwright.sync_api import Page, expect
 
 from certflow.db import db
+from domain.models_studio import ProcessDraft
 from engine.service import Actor
 from engine.sources import version_sources
 from tests.browser.conftest import Live
@@ -90,8 +91,20 @@ def test_a_process_owner_changes_a_diagram_and_the_quality_manager_approves_it(
         ).to_be_visible()
     expect(page.locator("tr[data-diff-kind]")).to_have_count(2)
     expect(page.locator(f'tr[data-element="{ACCEPTANCE}"]')).to_contain_text("dueIn: P5D → P7D")
+    # The validation result and the effect on the rules (none: no step gained or lost).
+    expect(page.locator('[data-review-validation="ok"]')).to_contain_text("校验未发现草稿中的问题")
+    expect(page.locator("[data-rules-effect-empty]")).to_be_visible()
     page.get_by_role("button", name="批准并发布").click()
     expect(page.locator("[data-deployed-version]")).to_contain_text("quinn 已批准", timeout=20_000)
+
+    # Any two versions compared the same way: the changed steps coloured on the newer one.
+    page.goto("/studio")
+    page.locator('tr[data-process="certification"] a[data-compare]').click()
+    expect(diff).to_have_attribute("data-diff-ready", "true", timeout=20_000)
+    for element_id in (ACCEPTANCE, RECORD):
+        expect(
+            page.locator(f'.djs-element.cf-changed[data-element-id="{element_id}"]')
+        ).to_have_count(1)
 
     with live.app.app_context():
         after = version_sources(db.session, "certification")
@@ -100,3 +113,44 @@ def test_a_process_owner_changes_a_diagram_and_the_quality_manager_approves_it(
     root = etree.fromstring(after.files["certification.bpmn"].encode("utf-8"))
     [scope] = root.xpath(f"//*[@id='{RECORD}']//*[local-name()='parameter'][@id='scope']/@value")
     assert scope == 'scope or application["scope"]'
+
+
+def test_a_process_owner_chooses_the_rules_of_a_step_from_the_catalogue(
+    page: Page, live: Live, login
+):
+    """Issue 12: the rules a step implements, chosen in the properties panel from the rules
+    catalogue (规则第x.y条 with its text), are written into the step's documentation."""
+    with live.app.app_context():
+        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
+    login("olga")
+    page.goto("/studio")
+    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
+    studio = page.locator("[data-studio]")
+    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+    select_element(page, ACCEPTANCE)
+    rules = page.locator("[data-cf-rules]")
+    expect(rules.locator('[data-cf-rule="R-6.2.1"]')).to_contain_text("规则第6.2.1条")
+    expect(rules.locator("[data-cf-rule-remove]")).to_have_count(1)
+    choose = page.locator("#bio-properties-panel-cf-rule-add")
+    expect(choose.locator('option[value="R-7.1.1"]')).to_contain_text("规则第7.1.1条")
+    choose.select_option("R-7.1.1")
+    expect(rules.locator('[data-cf-rule="R-7.1.1"]')).to_contain_text("规则第7.1.1条")
+    expect(choose.locator('option[value="R-7.1.1"]')).to_have_count(0)  # chosen once
+    page.locator("[data-studio-save]").click()
+    expect(page.locator("[data-studio-status]")).to_have_text("已保存。", timeout=20_000)
+    draft_id = int(page.url.rsplit("/", 1)[1].split("#")[0])
+    with live.app.app_context():
+        saved = db.session.get(ProcessDraft, draft_id).files["certification.bpmn"]
+    root = etree.fromstring(saved.encode("utf-8"))
+    [doc] = root.xpath(f"//*[@id='{ACCEPTANCE}']/*[local-name()='documentation']/text()")
+    assert doc.startswith("R-6.2.1, R-7.1.1: 评审申请材料")
+    # Removing it from the list takes it out of the documentation again.
+    page.locator('[data-cf-rule-remove="R-7.1.1"]').click()
+    expect(rules.locator('[data-cf-rule="R-7.1.1"]')).to_have_count(0)
+    expect(page.locator("#bio-properties-panel-cf-rule-add option[value='R-7.1.1']")).to_have_count(
+        1
+    )
+    # A rule traceability.yaml maps to the step stays listed (edited in that file, not here).
+    page.locator('[data-cf-rule-remove="R-6.2.1"]').click()
+    expect(rules.locator('[data-cf-rule="R-6.2.1"]')).to_contain_text("追溯数据中列出")
+    expect(rules.locator("[data-cf-rule-remove]")).to_have_count(0)

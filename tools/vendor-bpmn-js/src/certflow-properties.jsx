@@ -1,6 +1,7 @@
 // Properties of certflow's spiffworkflow extensions, chosen from lists the server sends
 // (`config.certflow`): the registered operators with their declared parameters, the forms of
-// the draft, the role catalogue. Labels come translated from the server.
+// the draft, the role catalogue, the rules catalogue (certflow-rules.jsx). Labels come translated
+// from the server.
 import {
   SelectEntry,
   TextFieldEntry,
@@ -10,6 +11,7 @@ import {
 import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
+import { rulesGroup } from './certflow-rules.jsx';
 
 const OPERATOR = 'spiffworkflow:ServiceTaskOperator';
 const PROPERTIES = 'spiffworkflow:Properties';
@@ -252,6 +254,8 @@ CertflowPropertiesProvider.prototype.getGroups = function (element) {
     if (is(element, 'bpmn:ServiceTask')) groups.splice(1, 0, serviceTaskGroup(element, catalogue));
     if (is(element, 'bpmn:UserTask')) groups.splice(1, 0, userTaskGroup(element, catalogue));
     if (is(element, 'bpmn:Lane')) groups.splice(1, 0, roleGroup(element, catalogue));
+    const rules = rulesGroup(element, catalogue);
+    if (rules) groups.splice(2, 0, rules);
     return groups;
   };
 };
