@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certflow.dates import china_date, last_day_of_days, last_day_of_months, limit_timer
+from domain import suspension_joining
 from domain.certificates import (
     CANCELLATION_REASONS,
     HELD,
@@ -39,7 +40,6 @@ from domain.certificates import (
     withdrawal_rule,
 )
 from domain.checks import optional_text
-from domain import suspension_joining
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
 from domain.models import Certificate, CertificateEvent

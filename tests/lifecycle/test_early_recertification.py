@@ -175,3 +175,73 @@ def date_of(text: str):
     from datetime import date
 
     return date.fromisoformat(text)
+
+
+def test_an_early_recertification_running_at_the_normal_time_is_not_started_twice(life):
+    """Issue 11: the early recertification (R-8.11 last paragraph) is still running when the
+    normal recertification time comes (3 months before expiry): no second recertification
+    starts; the cycle ends and the early one goes on. Through the API, simulated clock."""
+    number = life.certify().number
+    admin = create_user(
+        db.session,
+        "ada_admin",
+        password="pw",
+        roles={"admin"},
+        display_name="Ada",
+        now=life.clock.now(),
+    )
+    db.session.commit()
+    life.use_api(admin, number)
+    certificate = life.get(f"/certificates/{number}")
+    issued, expires = date_of(certificate["issued_on"]), date_of(certificate["expires_on"])
+    # Both routine surveillances done (R-8.10.1): the cycle then waits for the normal time.
+    s1_due = last_day_of_months(issued, 12)
+    life.travel_to(nine_am(s1_due - timedelta(days=60)) + timedelta(minutes=1))
+    s1_start = s1_due - timedelta(days=20)
+    life.surveil(s1_start)
+    s2_due = last_day_of_months(s1_start + timedelta(days=1), 12)
+    life.travel_to(nine_am(s2_due - timedelta(days=60)) + timedelta(minutes=1))
+    life.surveil(s2_due - timedelta(days=20))
+
+    # A major change a month before the normal time: an early recertification is agreed.
+    opens = add_months(expires + timedelta(days=1), -3)
+    life.travel_to(nine_am(opens - timedelta(days=30)))
+    life.call(
+        "POST",
+        "/messages",
+        life.people.audit_dept.username,
+        json={
+            "name": "extra_surveillance",
+            "correlation": {"business_key": number},
+            "payload": {"business_key": number, "reason": "b", "detail": MAJOR_CHANGE},
+        },
+    )
+    life.complete_in("surveillance", ARRANGE, life.people.audit_dept, early())
+    [early_one] = recertifications(life, number)
+    events = [e["event"] for e in life.get(f"/certificates/{number}/history")["items"]]
+    assert events[-1] == "early_recertification_agreed"
+
+    # The normal time passes while the early recertification still runs: none starts.
+    life.travel_to(nine_am(opens) + timedelta(minutes=1))
+    assert [r["id"] for r in recertifications(life, number)] == [early_one["id"]]
+    assert life.get(f"/instances/{early_one['id']}")["status"] == "running"
+    [cycle] = [
+        i
+        for i in life.get(f"/certificates/{number}/instances")["items"]
+        if i["process_id"] == "surveillance"
+    ]
+    cycle = life.get(f"/instances/{cycle['id']}")
+    assert cycle["status"] == "completed" and cycle["next_timer_at"] is None
+
+    # The early recertification goes on to the new certificate.
+    life.instance_id, life.day0 = early_one["id"], life.now()
+    recertify(life)
+    old = life.get(f"/certificates/{number}")
+    assert old["status"] == "superseded"
+    assert life.get(f"/certificates/{old['replaced_by']}")["status"] == "valid"
+    assert len(recertifications(life, number)) == 1
+
+
+def recertifications(life, number: str) -> list[dict]:
+    items = life.get(f"/certificates/{number}/instances")["items"]
+    return [i for i in items if i["process_id"] == "recertification"]
