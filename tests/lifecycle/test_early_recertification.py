@@ -245,3 +245,91 @@ def test_an_early_recertification_running_at_the_normal_time_is_not_started_twic
 def recertifications(life, number: str) -> list[dict]:
     items = life.get(f"/certificates/{number}/instances")["items"]
     return [i for i in items if i["process_id"] == "recertification"]
+
+
+def test_a_complaint_showing_the_client_no_longer_conforms_may_lead_to_an_early_recertification(
+    life,
+):
+    """R-8.11 last paragraph (或对客户的投诉分析和其他信息表明客户不再满足认证要求时，将安排特殊审查
+    或与客户商定提前安排再认证审查; docs/decisions.md): a substantiated complaint whose
+    investigator chooses the special audit reaches the audit department's arrangement, which
+    may agree an early recertification with the client. Through the API: the complaint
+    registered by the complaints desk, its handler's token obtained with a password."""
+    number = life.certify().number
+    now = life.clock.now()
+    admin = create_user(
+        db.session, "ada_admin", password="pw", roles={"admin"}, display_name="Ada", now=now
+    )
+    for username in ("deng_desk", "hu_handler"):
+        create_user(
+            db.session,
+            username,
+            password="a-long-pass-1",
+            roles={"complaints"},
+            display_name=username,
+            now=now,
+        )
+    db.session.commit()
+    life.use_api(admin, number)
+    for username in ("deng_desk", "hu_handler"):
+        db.session.rollback()
+        issued = life.http.post(
+            "/api/v1/tokens",
+            json={"username": username, "password": "a-long-pass-1", "name": "complaints"},
+        )
+        assert issued.status_code == 201, issued.json
+        life.tokens[username] = issued.json["token"]
+    life.travel_to(
+        nine_am(add_months(date_of(life.get(f"/certificates/{number}")["issued_on"]), 5))
+    )
+
+    registered = life.call(
+        "POST",
+        "/complaints",
+        "deng_desk",
+        json={
+            "kind": "about_client",
+            "complainant_name": "林女士",
+            "complainant_contact": "lin@example.cn",
+            "subject": "网点撤销后无人保修 no service after the outlets closed",
+            "description": "三个服务网点均已关闭，保修电话无人接听。",
+            "certificate_number": number,
+        },
+    )
+    assign = [
+        t
+        for t in life.get("/tasks", "deng_desk")["items"]
+        if t["element_id"] == "Task_AssignHandler"
+    ]
+    [task] = [t for t in assign if t["business_key"] == registered["reference"]]
+    life.call(
+        "POST",
+        f"/tasks/{task['id']}/complete",
+        "deng_desk",
+        json={"data": {"handler": "hu_handler"}},
+    )
+    [task] = [
+        t
+        for t in life.get("/tasks", "hu_handler")["items"]
+        if t["element_id"] == "Task_InvestigateComplaint"
+    ]
+    life.call(
+        "POST",
+        f"/tasks/{task['id']}/complete",
+        "hu_handler",
+        json={
+            "data": {
+                "findings": "网点全部关闭，服务体系已不能运作 outlets closed, the system no longer runs",
+                "substantiated": True,
+                "follow_up": "special_audit",
+                "decision": "投诉属实 upheld",
+            }
+        },
+    )
+    # The audit department arranges: an early recertification agreed with the client.
+    life.complete_in("surveillance", ARRANGE, life.people.audit_dept, early())
+    [recertification] = recertifications(life, number)
+    life.instance_id = recertification["id"]
+    assert life.task_of(None, "Task_ReviewPreviousCycle", life.people.audit_dept.username)
+    events = [e["event"] for e in life.get(f"/certificates/{number}/history")["items"]]
+    assert events[-1] == "early_recertification_agreed"
