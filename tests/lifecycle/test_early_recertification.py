@@ -319,7 +319,7 @@ def test_a_complaint_showing_the_client_no_longer_conforms_may_lead_to_an_early_
         "hu_handler",
         json={
             "data": {
-                "findings": "网点全部关闭，服务体系已不能运作 outlets closed, the system no longer runs",
+                "findings": "网点全部关闭，服务体系已不能运作 outlets closed, no service",
                 "substantiated": True,
                 "follow_up": "special_audit",
                 "decision": "投诉属实 upheld",
