@@ -140,3 +140,12 @@ def test_the_token_operations_are_documented(api):
     schema = DOC["components"]["schemas"]["CreateToken"]
     assert set(schema["properties"]) == {"username", "password", "name", "expires_in_days"}
     assert "token" not in DOC["components"]["schemas"]["TokenOut"]["properties"]
+
+
+def test_a_whole_float_lifetime_counts_as_days(api):
+    """JSON Schema counts 30.0 as an integer (found by schemathesis); 30.5 is refused."""
+    issued = obtain(api, "carl", "pw-carl", name="float", expires_in_days=30.0)
+    assert issued.status_code == 201, issued.json
+    created = datetime.fromisoformat(issued.json["created_at"])
+    assert datetime.fromisoformat(issued.json["expires_at"]) - created == timedelta(days=30)
+    assert obtain(api, "carl", "pw-carl", name="x", expires_in_days=30.5).status_code == 422

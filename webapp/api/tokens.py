@@ -17,10 +17,10 @@ never expires a token.
 """
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Response, jsonify
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from spectree import Response as Answers
 from sqlalchemy import select
 
@@ -31,7 +31,7 @@ from engine.errors import NotFoundError
 from webapp.api import responses
 from webapp.api.auth import ApiError, current_user, public
 from webapp.api.blueprint import bp
-from webapp.api.models import MAX_INT32, RequestBody, Text
+from webapp.api.models import MAX_INT32, RequestBody, Text, _integral_float_as_int
 from webapp.api.openapi import ERRORS, api_spec
 from webapp.api.parsing import body
 from webapp.api.serialize import timestamp
@@ -42,14 +42,18 @@ DEFAULT_DAYS = 90
 MAX_DAYS = 365
 
 
+# A whole number of days (JSON Schema counts 189.0 as an integer, so it is taken as 189).
+Days = Annotated[
+    int, Field(strict=True, ge=1, le=MAX_DAYS), BeforeValidator(_integral_float_as_int)
+]
+
+
 class CreateToken(RequestBody):
     username: Text(80)
     password: Text(200)
     name: Text(100) = Field(description="What the token is for, e.g. the integrating system.")
-    expires_in_days: int = Field(
+    expires_in_days: Days = Field(
         default=DEFAULT_DAYS,
-        ge=1,
-        le=MAX_DAYS,
         description=f"Lifetime in days (1–{MAX_DAYS}); the token is refused after it.",
     )
 
