@@ -1,7 +1,7 @@
 """Users, demo accounts and API tokens."""
 
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -79,21 +79,47 @@ def ensure_demo_users(session: Session, now: datetime, logins_file: Path) -> lis
     return created
 
 
-def issue_token(session: Session, user: User, now: datetime, description: str = "") -> str:
+def issue_token(
+    session: Session,
+    user: User,
+    now: datetime,
+    description: str = "",
+    *,
+    expires_at: datetime | None = None,
+) -> str:
+    return issue_api_token(session, user, now, description, expires_at=expires_at)[1]
+
+
+def issue_api_token(
+    session: Session,
+    user: User,
+    now: datetime,
+    description: str = "",
+    *,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token of `user`: the row (only the secret's hash is stored) and the secret, which
+    is shown once."""
     secret = ApiToken.new_secret()
-    session.add(
-        ApiToken(
-            user=user, token_hash=ApiToken.hash(secret), created_at=now, description=description
-        )
+    token = ApiToken(
+        user=user,
+        token_hash=ApiToken.hash(secret),
+        created_at=now,
+        description=description,
+        expires_at=expires_at,
     )
+    session.add(token)
     session.flush()
-    return secret
+    return token, secret
 
 
 def user_for_token(session: Session, secret: str) -> User | None:
+    """The active user of a token that is neither revoked nor expired (wall clock)."""
     token = session.scalars(
         select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(secret))
     ).first()
     if token is None or token.revoked_at is not None or not token.user.active:
+        return None
+    if token.expires_at is not None and token.expires_at <= datetime.now(UTC):
         return None
     return token.user

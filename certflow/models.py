@@ -55,7 +55,10 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    description: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")  # the token's name
+    # After this instant (wall clock, as every security record) the token is refused; None: no
+    # expiry (tokens issued by `certflow token`). Tokens made through the API always expire.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     user = relationship("User", back_populates="tokens")
 

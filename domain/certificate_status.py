@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certflow.dates import china_date, last_day_of_days, last_day_of_months, limit_timer
+from domain import suspension_joining
 from domain.certificates import (
     CANCELLATION_REASONS,
     HELD,
@@ -150,14 +151,41 @@ def suspend(
     max_months: int,
     actor: str,
     now: datetime,
+    surveillance_number: Any = None,
 ) -> dict:
     """R-9.5.1: suspend a valid certificate, fully or for some sites; the client corrects by the
-    deadline; after at most 6 months an unresolved suspension ends in a withdrawal."""
+    deadline; after at most 6 months an unresolved suspension ends in a withdrawal. Already
+    suspended: the reason joins the open suspension (`joined`, domain/suspension_joining.py)."""
     certificate = current_of(session, certificate_id)
     reason = _reason(SUSPENSION_REASONS, reason, "R-9.5.1", "a suspension")
-    _refuse(certificate, "R-9.5.1", "suspend it", ("valid",))
+    _refuse(certificate, "R-9.5.1", "suspend it", ("valid", "suspended"))
     sites = _suspended_site_ids(certificate, sites)
     detail = optional_text(detail)
+    if certificate.status == "suspended":
+        joined = suspension_joining.add_reason(
+            session,
+            certificate,
+            _latest_suspension(session, certificate),
+            reason=reason,
+            sites=sites,
+            detail=detail,
+            surveillance_number=surveillance_number,
+            actor=actor,
+            now=now,
+        )
+        if joined["widened"]:
+            announce(
+                session,
+                certificate,
+                kind="suspended",
+                now=now,
+                today=joined["today"],
+                clause=f"{joined['rule']} {reason_label(SUSPENSION_REASONS, reason)}",
+                site_names=", ".join(site_names(certificate, joined["sites"]))
+                if joined["partial"]
+                else None,
+            )
+        return {**joined, **_result(certificate)}
     partial = bool(sites)
     today = china_date(now)
     # R-9.5.1: the suspension lasts at most `max_months` from today (its last day is `ends_on`,
@@ -189,6 +217,7 @@ def suspend(
             "correction_deadline_at": correction_deadline_at,
             "six_months_at": six_months_at,
             "ends_on": ends_on.isoformat(),
+            "surveillance_number": surveillance_number,
         },
     )
     announce(
@@ -206,6 +235,7 @@ def suspend(
         "six_months_at": six_months_at,
         "partial": partial,
         "sites": sites,
+        "joined": False,
         **_result(certificate),
     }
 
@@ -248,7 +278,9 @@ def restore(session: Session, *, certificate_id: int, note: Any, actor: str, now
         now=now,
         today=china_date(now).isoformat(),
     )
-    return _result(certificate)
+    # R-9.1: a surveillance cycle that suspended it (itself or as a reason added) catches up.
+    waiting = suspension_joining.waiting_surveillance(session, suspension)
+    return {**_result(certificate), "surveillance_number": waiting}
 
 
 def withdraw(

@@ -11,7 +11,7 @@ from pydantic import Field
 
 from domain import certificate_status as status
 from domain.certificates import CANCELLATION_REASONS, SUSPENSION_REASONS, WITHDRAWAL_REASONS
-from handlers.params import Id, OptionalText, Params, RuleIdList, rule_choice
+from handlers.params import Id, OptionalText, Params, RuleIdList, RuleInt, rule_choice
 from handlers.registry import HandlerContext, handler
 
 CERTIFICATE = "the certificate (the first of its cycle or a reissue: the current one is changed)"
@@ -29,11 +29,17 @@ class SuspendParams(Params):
         "a full suspension",
     )
     detail: OptionalText = Field(None, description=DETAIL)
+    surveillance_number: RuleInt = Field(
+        None,
+        description="the routine surveillance whose latest date passed (R-9.5.1a), when the "
+        "surveillance cycle asks; it waits for the restoration (R-9.1)",
+    )
 
 
 @handler("certificate.suspend", params=SuspendParams)
 def suspend(params: SuspendParams, ctx: HandlerContext) -> dict:
-    """R-9.5.1: suspend a valid certificate, fully or for some sites."""
+    """R-9.5.1: suspend a valid certificate, fully or for some sites; a suspended one gets the
+    reason added to its open suspension (`joined`)."""
     return status.suspend(
         ctx.session,
         **params.model_dump(),

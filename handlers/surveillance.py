@@ -13,6 +13,7 @@ from functools import partial
 from pydantic import Field
 
 from domain import (
+    early_recertification,
     recertification_review,
     surveillance,
     surveillance_limit,
@@ -261,3 +262,28 @@ def record_surveillance_review(params: SurveillanceReviewParams, ctx: HandlerCon
     return surveillance_review.record_review(
         ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now
     )
+
+
+# --- early recertification (R-8.11 last paragraph) ------------------------------------------------
+class EarlyRecertificationParams(Params):
+    certificate_id: Id = Field(description=CERTIFICATE)
+    note: OptionalText = Field(None, description="what was agreed with the client")
+
+
+@handler("surveillance.record_early_recertification", params=EarlyRecertificationParams)
+def record_early_recertification(params: EarlyRecertificationParams, ctx: HandlerContext) -> dict:
+    """R-8.11: the early recertification agreed with the client, in the certificate's history."""
+    return early_recertification.record_agreed(
+        ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now
+    )
+
+
+class CycleCertificateParams(Params):
+    certificate_id: Id = Field(description="the first certificate of the surveillance cycle")
+
+
+@handler("surveillance.early_recertification_agreed", params=CycleCertificateParams)
+def early_recertification_agreed(params: CycleCertificateParams, ctx: HandlerContext) -> dict:
+    """R-8.11: at the normal recertification time, whether an early one was agreed in this cycle
+    (then it is running or has run: no second recertification starts)."""
+    return early_recertification.agreed_in_cycle(ctx.session, **params.model_dump())

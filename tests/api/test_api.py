@@ -55,6 +55,7 @@ PUBLIC_OPERATIONS = {
     "GET /openapi.json",
     "POST /complaints/public",  # anyone may complain (rate-limited as the web form)
     "GET /complaints/{reference}/status",  # the public status lookup, as on the web
+    "POST /tokens",  # a token for a username and password (throttled as the sign-in)
 }
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from certflow.accounts import issue_token
+from certflow.accounts import issue_api_token, issue_token
 from certflow.db import db
 from certflow.models import User
 from domain.attachments import store_attachment
@@ -54,6 +54,7 @@ class Side:
     markers: list[str]  # strings that name this organisation's data
     indicator_set: int = 0  # shared reference data (no organisation's)
     complaint: str = ""  # the reference of the client's appeal
+    token: int = 0  # a spare API token of the side's client (not the one the test uses)
 
 
 def side_of(web: Web, key: str) -> Side:
@@ -139,6 +140,10 @@ def world(web) -> World:
         web.engine.deploy([COMPLAINT_BPMN], actor=OWNER, comment="complaints")
         users = db.session.scalars(select(User)).all()
         tokens = {user.username: issue_token(db.session, user, web.now()) for user in users}
+        for side, client in ((a, "carl"), (b, "cora")):
+            user = next(u for u in users if u.username == client)
+            spare, _ = issue_api_token(db.session, user, web.now(), "spare")
+            side.token = spare.id
         db.session.commit()
     world = World(web, a, b, tokens)
     for side, client in ((a, "carl"), (b, "cora")):
@@ -205,6 +210,11 @@ OPERATIONS: dict[str, tuple[dict[str, str], Any, set[int]]] = {
         {"username": "x1", "display_name": "x", "password": "a-long-pass-1", "roles": ["hr"]},
         {403},
     ),
+    # Tokens (issue 11): anyone may ask for a token with a password (wrong here: 401); a user
+    # lists and revokes only its own tokens.
+    "POST /tokens": ({}, {"username": "cora", "password": "not-hers", "name": "x"}, {401}),
+    "GET /tokens": ({}, None, {200}),
+    "DELETE /tokens/{token_id}": ({"token_id": "token"}, None, {404}),
     "PATCH /users/{user_id}": ({"user_id": "audit"}, {"active": False}, {403}),
     "POST /organisations": ({}, {"name": "x", "uscc": "91350100M000100Y43"}, {403}),
     "GET /auditors": ({}, None, {403}),

@@ -39,8 +39,9 @@ def test_each_json_body_is_documented_by_the_model_that_validates_it(api):
         assert set(schema.get("required", [])) == required, model.__name__
         checked += 1
     # start, complete, reassign, retry, message, clock; complaint registration and public intake;
-    # people: create and update a user, register, evaluate and renew an auditor; an organisation
-    assert checked == 14
+    # people: create and update a user, register, evaluate and renew an auditor; an organisation;
+    # an API token obtained with a password
+    assert checked == 15
 
 
 def test_query_parameters_are_the_fields_of_the_query_model(api):

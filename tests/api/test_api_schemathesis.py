@@ -18,8 +18,9 @@ import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
 
-from certflow.accounts import create_user, issue_token
+from certflow.accounts import create_user, issue_api_token
 from certflow.db import db
+from certflow.models import ApiToken
 from domain.indicators import load_default_indicator_sets
 from domain.models import Nonconformity
 from tests.certificate_factory import issued_certificate
@@ -31,6 +32,7 @@ from tests.helpers import OWNER, REVIEW_FLOW, record_acceptance, registered
 OPERATOR = "test_record_acceptance"
 BROKEN = "APP-3"
 MAX_EXAMPLES = 100
+IN_USE_TOKEN_IDS = 1_357_924_680
 # Refusals the document describes for requests its schemas cannot judge, so valid-looking data may
 # get them: form data is checked against the task's own form, an assignee must exist and
 # hold the task's role, a clock change must stay within the calendar, a client may not pass a
@@ -39,8 +41,10 @@ MAX_EXAMPLES = 100
 # people (issue 11): a user's roles and organisation must fit together, passwords be long enough,
 # usernames free; a registration must not have lapsed, a renewal needs a positive evaluation,
 # an evaluation date must not lie ahead; an organisation's unified social credit code
-# must carry its check character (domain/uscc.py).
+# must carry its check character (domain/uscc.py). A token is issued for a right password only and
+# the attempts are throttled as the sign-in (issue 11).
 SEMANTIC_REFUSALS = {
+    "createToken": ["429"],
     "createOrganisation": ["422"],
     "createUser": ["422"],
     "updateUser": ["422"],
@@ -97,13 +101,27 @@ def _seed(app) -> dict:
     applications = [
         make_application(db.session, START_TIME, organisation, number=f"APP-{n}") for n in (1, 2, 3)
     ]
-    tokens = {
-        name: issue_token(db.session, user, START_TIME, "test") for name, user in users.items()
-    }
+    # The tokens in use get ids no generated path value hits by chance (DELETE /tokens/{id} as
+    # their own user would revoke them); each user has a spare token to revoke (ids["token_id"]).
+    tokens = {}
+    for n, (name, user) in enumerate(users.items()):
+        secret = ApiToken.new_secret()
+        db.session.add(
+            ApiToken(
+                id=IN_USE_TOKEN_IDS + n,
+                user=user,
+                token_hash=ApiToken.hash(secret),
+                created_at=START_TIME,
+                description="test",
+            )
+        )
+        tokens[name] = secret
+    spare = [issue_api_token(db.session, user, START_TIME, "spare")[0] for user in users.values()]
     db.session.commit()
     client = app.test_client()
     auth = {name: {"Authorization": f"Bearer {token}"} for name, token in tokens.items()}
     ids: dict[str, list] = {"instance_id": [], "task_id": [], "attachment_id": []}
+    ids["token_id"] = [token.id for token in spare]
     for key in ("APP-1", "APP-2", BROKEN):
         started = client.post(
             "/api/v1/instances",

@@ -93,6 +93,7 @@ def test_full_suspension(ctx) -> None:
         "six_months_at": "2027-02-01T01:00:00+00:00",
         "partial": False,
         "sites": [],
+        "joined": False,  # a new suspension, not a reason added to an open one
         "certificate_id": certificate.id,
         "certificate_number": certificate.number,
         "status": "suspended",
@@ -207,6 +208,7 @@ def test_restore_after_verified_corrections(ctx) -> None:
         "certificate_id": certificate.id,
         "certificate_number": certificate.number,
         "status": "valid",
+        "surveillance_number": None,  # no surveillance cycle waits on this suspension
     }
     assert certificate.status == "valid" and certificate.mark_use_allowed is True
     assert certificate.status_changed_on == date(2026, 5, 1)
@@ -306,7 +308,8 @@ def test_cancel(ctx, reason, start) -> None:
     ("status", "operator", "params", "rule"),
     [
         ("valid", "certificate.restore", {}, "R-9.5.1"),
-        ("suspended", "certificate.suspend", {"reason": "b"}, "R-9.5.1"),
+        # (suspended + certificate.suspend: the reason joins the open suspension, not refused —
+        # tests/lifecycle/test_second_suspension_api.py)
         ("withdrawn", "certificate.restore", {}, "R-9.5.1"),
         ("withdrawn", "certificate.suspend", {"reason": "a"}, "R-9.5.1"),
         ("withdrawn", "certificate.withdraw", {"reason": "b"}, "R-9.5.2b"),

@@ -624,6 +624,13 @@ def test_a_substantiated_complaint_triggers_extra_surveillance_or_a_special_audi
     complaint = complaint_of(complaint_id)
     assert complaint.status == "answered"
     assert complaint.follow_up_instance_id == surveillance.id
+    if follow_up == "special_audit":  # or an early recertification agreed with the client
+        case.complete_in(
+            "surveillance",
+            "Task_ArrangeSpecialAudit",
+            case.people.audit_dept,
+            {"arrangement": "special_audit", "client_agreed": False, "note": "特殊审查 audit"},
+        )
     audit = db.session.scalars(select(Audit).where(Audit.kind == "extra_surveillance")).one()
     assert audit.trigger_reason == reason
     [trigger] = db.session.scalars(

@@ -39,6 +39,8 @@ DOMAIN_MODULES = (
     "surveillance_planning",
     "surveillance_restoration",
     "recertification_review",
+    "early_recertification",
+    "suspension_joining",
 )
 
 
@@ -61,8 +63,9 @@ def service_tasks() -> list[tuple[str, str, set[str]]]:
 def test_every_lifecycle_operator_declares_its_parameters_with_help():
     operators = lifecycle_operators()
     # + surveillance.cycle_certificate, recertification.record_review (issue 11),
-    # surveillance.record_review and surveillance.audit_conducted (R-8.10.1/2)
-    assert len(operators) == 34
+    # surveillance.record_review and surveillance.audit_conducted (R-8.10.1/2),
+    # surveillance.record_early_recertification and .early_recertification_agreed
+    assert len(operators) == 36
     for operator in operators:
         model = declared_params(operator)
         assert model is not None, operator

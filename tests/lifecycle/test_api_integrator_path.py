@@ -13,14 +13,10 @@ from datetime import timedelta
 
 import pytest
 
-from certflow.accounts import create_user
 from certflow.dates import add_months
-from certflow.db import db
-from cli.main import token_command
-from engine.service import Actor
 from tests.api_lifecycle import ApiLifecycle
-from tests.certification_case import deploy_everything, findings_losing, make_people
-from tests.factories import VALID_USCC
+from tests.certification_case import deploy_everything, make_people
+from tests.lifecycle.api_path import certify_through_api, choices, onboard_client
 from tests.lifecycle_case import nine_am
 
 NC = {
@@ -39,87 +35,13 @@ def life(app, engine, clock, tmp_path):
     return case
 
 
-def choices(schema: dict, *path: str) -> dict[str, int]:
-    """The `oneOf` choices of a form field: title → value."""
-    node = schema
-    for step in path:
-        node = node["items"] if step == "[]" else node["properties"][step]
-    return {option["title"]: option["const"] for option in node["oneOf"]}
-
-
-def onboard_client(life) -> None:
-    """The administrator creates the organisation and its client user (POST /organisations,
-    POST /users); the client's token comes from `certflow token`."""
-    admin = create_user(
-        db.session,
-        "ada_admin",
-        password="pw",
-        roles={"admin"},
-        display_name="Ada",
-        now=life.clock.now(),
-    )
-    db.session.commit()
-    life.use_api(admin, number=None)
-    organisation = life.call(
-        "POST", "/organisations", json={"name": "福州优服电器有限公司", "uscc": VALID_USCC}
-    )
-    user = life.call(
-        "POST",
-        "/users",
-        json={
-            "username": "new_client",
-            "display_name": "王芳",
-            "password": "a-long-pass-1",
-            "roles": ["client"],
-            "organisation_id": organisation["id"],
-        },
-    )
-    assert user["organisation_id"] == organisation["id"]
-    # The client's token, issued by the operator's command as for any integrator (`certflow token`).
-    issued = life.engine_app.test_cli_runner().invoke(token_command, [user["username"]])
-    assert issued.exit_code == 0, issued.output
-    life.tokens[user["username"]] = issued.output.strip()
-    life.people.client = Actor(user["username"], frozenset({"client"}))
-
-
-def team_from_the_form(life) -> None:
-    """The audit team's ids as the appointment form offers them (by the auditors' names)."""
-    task = life.task_of(None, "Task_AppointTeam", life.people.scheduler.username)
-    schema = life.get(f"/tasks/{task['id']}", life.people.scheduler.username)["form_schema"]
-    offered = choices(schema, "members", "[]", "auditor_id")
-    by_name = {
-        name: next(v for t, v in offered.items() if name in t)
-        for name in ("张组长", "李审查", "陈专家")
-    }
-    p = life.people
-    p.leader_id, p.auditor_id, p.expert_id = by_name["张组长"], by_name["李审查"], by_name["陈专家"]
-
-
 def test_a_new_client_from_creation_to_a_surveillance_with_a_nonconformity(life):
     onboard_client(life)
     p = life.people
-    # The client applies: its own certification, bound to its organisation (R-6.1, R-11).
-    started = life.call(
-        "POST", "/instances", p.client.username, json={"process_id": "certification"}
-    )
-    life.instance_id, life.day0 = started["id"], life.now()
-    life.submit_application()
-    life.review()
-    life.contract()
-    life.programme()
-    team_from_the_form(life)
-    life.appoint()
-    life.plan_and_prepare()
-    life.opening_meeting()
-    life.evidence(findings_losing(40))
-    life.conclude("recommend", [])
-    life.receive_report()
-    life.at(40)
-    life.decide("grant", 4)
-
-    [certificate] = life.get("/certificates", p.client.username)["items"]
-    assert certificate["status"] == "valid"
-    life.number = certificate["number"]
+    # The client applies: its own certification, bound to its organisation (R-6.1, R-11), and
+    # the case runs to the certificate (tests/lifecycle/api_path.py).
+    certify_through_api(life)
+    assert life.get(f"/certificates/{life.number}", p.client.username)["status"] == "valid"
     issued = life.get(f"/certificates/{life.number}")["issued_on"]
 
     # One surveillance that records a nonconformity (R-8.10, R-8.7).

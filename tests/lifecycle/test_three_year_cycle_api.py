@@ -1,5 +1,6 @@
 """Issue 11 (must-show, item 1): a certificate's 3-year cycle through the JSON API only, with the
-simulated clock moved by POST /api/v1/clock: surveillance 1 → surveillance 2 missed, suspended at
+simulated clock moved by POST /api/v1/clock: a new client onboarded and certified through the API
+(tests/lifecycle/api_path.py) → surveillance 1 → surveillance 2 missed, suspended at
 its latest date (R-9.5.1a) → corrected and restored → the missed surveillance planned at once and
 done (R-9.1, R-8.10.1; docs/decisions.md) → the recertification prompt 3 months before expiry
 (R-8.11) → recertification into a new cycle. Dates by the calendar convention
@@ -9,11 +10,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from certflow.accounts import create_user
 from certflow.dates import add_months, last_day_of_months
-from certflow.db import db
 from tests.api_lifecycle import ApiLifecycle
 from tests.certification_case import deploy_everything, make_people
+from tests.lifecycle.api_path import new_client_certified, renew_registrations
 from tests.lifecycle_case import nine_am
 
 MINUTE = timedelta(minutes=1)
@@ -25,23 +25,6 @@ def life(app, engine, clock, tmp_path):
     case = ApiLifecycle(engine, clock, make_people(clock.now()), tmp_path / "uploads")
     case.engine_app = app
     return case
-
-
-def certified_then_api(life) -> str:
-    """Setup: the first certificate (the initial certification, on the engine); from here on
-    every step goes through the API."""
-    number = life.certify().number
-    admin = create_user(
-        db.session,
-        "ada_admin",
-        password="pw",
-        roles={"admin"},
-        display_name="Ada",
-        now=life.clock.now(),
-    )
-    db.session.commit()
-    life.use_api(admin, number)
-    return number
 
 
 def day(text: str) -> date:
@@ -77,7 +60,7 @@ def restore(life) -> None:
 
 
 def test_a_three_year_cycle_with_a_suspension_ends_in_a_new_cycle(life):
-    number = certified_then_api(life)
+    number = new_client_certified(life)  # a new client, certified through the API
     certificate = life.get(f"/certificates/{number}")
     issued = day(certificate["issued_on"])
     assert day(certificate["expires_on"]) == last_day_of_months(issued, 36)
@@ -92,6 +75,7 @@ def test_a_three_year_cycle_with_a_suspension_ends_in_a_new_cycle(life):
     s1_start = s1_due - timedelta(days=20)
     life.surveil(s1_start)
     assert history(life, number)[-1] == "maintained"
+    renew_registrations(life)  # HR's yearly evaluation: the team stays appointable (R-7.2.2)
 
     # Surveillance 2: due 12 months after the end of the first, at most 15; never done.
     s2_due = last_day_of_months(s1_start + timedelta(days=1), 12)
@@ -159,3 +143,16 @@ def test_a_three_year_cycle_with_a_suspension_ends_in_a_new_cycle(life):
     assert day(new["issued_on"]) <= expires  # recertified before the old one expired
     [next_cycle] = cycle_instances(life, new["number"], "surveillance")
     assert next_cycle["status"] == "running" and next_cycle["business_key"] == new["number"]
+
+    # The old validity's boundary: on its last valid day (23:59) and the day after (09:01, when
+    # an unrecertified certificate is cancelled, R-9.5.3b) the new certificate holds and
+    # nothing is cancelled.
+    for moment in (
+        nine_am(expires) + timedelta(hours=14, minutes=59),
+        nine_am(expires + timedelta(days=1)) + MINUTE,
+    ):
+        life.travel_to(moment)
+        assert life.get(f"/certificates/{number}")["status"] == "superseded"
+        assert life.get(f"/certificates/{new['number']}")["status"] == "valid"
+        assert cycle_instances(life, number, "cancellation") == []
+    assert life.get(f"/instances/{recertification['id']}")["status"] == "completed"

@@ -13,6 +13,7 @@ from webapp.api import (  # noqa: F401  (registers the routes on bp)
     nonconformities,
     organisations,
     routes,
+    tokens,
     users,
 )
 from webapp.api.blueprint import bp

@@ -22,8 +22,11 @@ DESCRIPTION = """\
 The programmatic interface of certflow: start process instances, work on human tasks, send
 messages to waiting instances, retry incidents and (with the simulated clock) move time.
 
-**Authentication.** Every operation except `GET /openapi.json` needs an API token:
-`Authorization: Bearer <token>` (tokens are issued per user with `certflow`'s account tools).
+**Authentication.** Every operation except `GET /openapi.json`, `POST /tokens` and the public
+complaint intake and status needs an API token: `Authorization: Bearer <token>`. A user obtains
+tokens with `POST /tokens` (username, password, a name and a lifetime; the secret is shown once;
+throttled as the sign-in page), lists them with `GET /tokens` and revokes one with
+`DELETE /tokens/{token_id}`; operators can also issue one with `certflow token USER`.
 Without a valid token the answer is `401` with `WWW-Authenticate: Bearer`. What a user may see and
 do follows the roles of the token's user.
 
@@ -52,6 +55,7 @@ TAGS = (
     "audits",
     "complaints",
     "people",
+    "tokens",
     "clock",
     "meta",
 )
