@@ -229,3 +229,8 @@ def scheduler_command() -> None:
     from scheduler import run_standalone
 
     run_standalone(current_app._get_current_object())
+
+
+from cli.compliance_demo import seed_compliance_command  # noqa: E402  (issue 13)
+
+main.add_command(seed_compliance_command)

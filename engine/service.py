@@ -28,6 +28,7 @@ from engine.incidents import Incidents
 from engine.instance_run import InstanceRun
 from engine.messages import MessageResult, Messages
 from engine.queries import Queries
+from engine.query_figures import FigureQueries
 from engine.query_incidents import IncidentFilter, OpenIncident
 from engine.query_scope import SORTS as TASK_SORTS
 from engine.query_scope import InstanceFilter, InstanceLink, TaskFilter, TaskScope
@@ -54,6 +55,7 @@ class WorkflowEngine(
     Messages,
     TimerSweep,
     TimerQueries,
+    FigureQueries,
     Repair,
     Incidents,
     TaskIndex,

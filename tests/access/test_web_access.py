@@ -101,6 +101,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "quality.events_xes": ("GET", "/quality/exports/events.xes?process=review_flow"),
     "quality.events_csv": ("GET", "/quality/exports/events.csv"),
     "quality.conformance": ("GET", "/quality/conformance?process=review_flow"),
+    "quality.compliance": ("GET", "/quality/compliance"),
+    "quality.compliance_breaches": ("GET", "/quality/compliance/complaint_answered"),
+    "quality.report_pdf": ("GET", "/quality/report.pdf"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
