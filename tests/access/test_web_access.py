@@ -104,6 +104,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "quality.compliance": ("GET", "/quality/compliance"),
     "quality.compliance_breaches": ("GET", "/quality/compliance/complaint_answered"),
     "quality.report_pdf": ("GET", "/quality/report.pdf"),
+    "quality.heatmap_index": ("GET", "/quality/heatmap"),
+    "quality.heatmap": ("GET", "/quality/heatmap/review_flow?measure=frequency"),
+    "quality.heatmap_diagram": ("GET", "/quality/heatmap/review_flow/1.bpmn"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
