@@ -136,6 +136,6 @@ def test_role_filter_and_bad_filters(web, ran):
         assert f'data-filter-error="{field}"' in page.get_data(as_text=True)
     assert quinn.get("/quality/heatmap/no_such_process").status_code == 404
     assert quinn.get("/quality/heatmap/review_flow/99.bpmn").status_code == 404
-    zh = quinn.get(f"/quality/heatmap/review_flow?{period(ran)}")
+    zh = web.browser("quinn").get(f"/quality/heatmap/review_flow?{period(ran)}")
     assert zh.status_code == 200
     assert "各任务的等待时间与处理时间" in zh.get_data(as_text=True)
