@@ -20,12 +20,14 @@ from engine.models import Deployment, HumanTask, ProcessInstance, ProcessVersion
 
 @dataclass(frozen=True)
 class FigureFilter:
-    """[start, end) in UTC; `process_id` None: all; `instance_ids` None: all instances."""
+    """[start, end) in UTC; `process_id` None: all; `instance_ids` None: all instances;
+    `version` None: every version (only with a process)."""
 
     start: datetime
     end: datetime
     process_id: str | None = None
     instance_ids: tuple[int, ...] | None = None
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,28 @@ def _summary(process_id, element_id, name, durations: list[float]) -> Throughput
     )
 
 
+def figure_conditions(flt: FigureFilter, column) -> list[ColumnElement[bool]]:
+    """The filter on a query joined to ProcessInstance: `column` (a moment) in the period."""
+    conditions = [column >= flt.start, column < flt.end]
+    if flt.process_id is not None:
+        conditions.append(ProcessInstance.process_id == flt.process_id)
+        if flt.version is not None:
+            conditions.append(
+                ProcessInstance.process_version_id.in_(
+                    select(ProcessVersion.id).where(
+                        ProcessVersion.process_id == flt.process_id,
+                        ProcessVersion.version == flt.version,
+                    )
+                )
+            )
+    if flt.instance_ids is not None:
+        conditions.append(ProcessInstance.id.in_(flt.instance_ids or (-1,)))
+    return conditions
+
+
 class FigureQueries(EngineCore):
     def _instance_conditions(self, flt: FigureFilter, column) -> list[ColumnElement[bool]]:
-        conditions = [column >= flt.start, column < flt.end]
-        if flt.process_id is not None:
-            conditions.append(ProcessInstance.process_id == flt.process_id)
-        if flt.instance_ids is not None:
-            conditions.append(ProcessInstance.id.in_(flt.instance_ids or (-1,)))
-        return conditions
+        return figure_conditions(flt, column)
 
     def _process_names(self) -> dict[str, str]:
         latest = (

@@ -32,6 +32,7 @@ from engine.query_figures import FigureQueries
 from engine.query_incidents import IncidentFilter, OpenIncident
 from engine.query_scope import SORTS as TASK_SORTS
 from engine.query_scope import InstanceFilter, InstanceLink, TaskFilter, TaskScope
+from engine.query_task_times import TaskTimeQueries
 from engine.query_timers import TimerQueries
 from engine.read_models import (
     EventView,
@@ -56,6 +57,7 @@ class WorkflowEngine(
     TimerSweep,
     TimerQueries,
     FigureQueries,
+    TaskTimeQueries,
     Repair,
     Incidents,
     TaskIndex,

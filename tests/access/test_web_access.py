@@ -108,6 +108,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "quality.events_xes": ("GET", "/quality/exports/events.xes?process=review_flow"),
     "quality.events_csv": ("GET", "/quality/exports/events.csv"),
     "quality.conformance": ("GET", "/quality/conformance?process=review_flow"),
+    "quality.heatmap_index": ("GET", "/quality/heatmap"),
+    "quality.heatmap": ("GET", "/quality/heatmap/review_flow?measure=frequency"),
+    "quality.heatmap_diagram": ("GET", "/quality/heatmap/review_flow/1.bpmn"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
