@@ -92,6 +92,8 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "hr.renew": ("POST", "/hr/auditors/999999/renewals"),
     # The quality manager's workspace (issue 13): quality_manager and admin only.
     "quality.index": ("GET", "/quality"),
+    # revising a programme of a case, REVISE_PROGRAMME (scheduler, admin) only.
+    "programmes.revise": ("GET", "/cases/{org}/programmes/999999/revise"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
@@ -317,7 +319,16 @@ PAGE_ENDPOINTS = [
     name
     for name in ENDPOINTS
     if name.split(".")[0]
-    in ("cases", "instances", "incident_repair", "incidents", "admin", "hr", "quality")
+    in (
+        "cases",
+        "instances",
+        "incident_repair",
+        "incidents",
+        "admin",
+        "hr",
+        "quality",
+        "programmes",
+    )
 ]
 SEES_A = {
     "cases.index": 200,
@@ -364,6 +375,7 @@ NOT_ADMIN = (
     }
     | NOT_HR
     | NOT_QUALITY
+    | {"programmes.revise": 403}  # no REVISE_PROGRAMME
 )
 HIDDEN_A = {name: 404 for name in SEES_A} | {"cases.index": 200}
 # The incident list takes no id: whoever lacks a repairing role is refused by role (403).
@@ -386,7 +398,8 @@ PAGE_MATRIX: dict[str, dict[str, int]] = {
     | {"admin.users": 200, "admin.new_user": 200, "admin.edit_user": 302}
     | {"admin.reset_password": 302}
     | HR
-    | QUALITY,
+    | QUALITY
+    | {"programmes.revise": 404},  # may revise; no programme 999999 in A's case
 }
 
 
