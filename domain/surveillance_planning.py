@@ -44,6 +44,8 @@ def schedule(
     surveillance_number: Any,
     planning_lead_days: int,
     reminder_days_before: int,
+    actor: str,
+    now: datetime,
 ) -> dict:
     """R-7.1.3/R-8.10.1: the due date and hard limit of routine surveillance 1 or 2 and the
     timer instants of the cycle; R-8.10.1(2): whether it must include a random survey."""
@@ -55,6 +57,8 @@ def schedule(
     due, hard_limit = surveillance_limits(session, certificate, programme, number)
     activity = routine_activity(session, programme, number, create=True)
     activity.due_date, activity.hard_limit_date = due, hard_limit
+    # R-7.1.2: a limit the process sets is a revision of the programme
+    record_revision(session, programme, reason_kind="surveillance", actor=actor, now=now)
     lead, reminder = planning_lead_days, reminder_days_before
     planning_on = due - timedelta(days=lead)
     # R-9.1: a surveillance missed during a suspension is planned at once after the restoration;
@@ -238,8 +242,8 @@ def record_plan(
     planned_end: Any,
     extension_reason: Any,
     extra_audit: Any,
-    actor: str = "system",
-    now: datetime | None = None,
+    actor: str,
+    now: datetime,
 ) -> dict:
     """R-7.1.3/R-8.10.1: the planned dates of surveillance n (or of an extra surveillance, with
     the optional `extra_audit` from surveillance.open_extra) and its surveillance `Audit`
@@ -279,8 +283,8 @@ def record_plan(
         activity.extension_approved = None
         activity.extension_decided_by = None
         activity.extension_decided_at = None
-    if now is not None:  # R-7.1.2: the planned dates (and any extension asked) are a revision
-        record_revision(session, programme, reason_kind="surveillance", actor=actor, now=now)
+    # R-7.1.2: the planned dates (and any extension asked) are a revision of the programme
+    record_revision(session, programme, reason_kind="surveillance", actor=actor, now=now)
     return {
         "audit_id": audit.id,
         "programme_id": programme.id,

@@ -56,6 +56,8 @@ def schedule(params: RoutineParams, ctx: HandlerContext) -> dict:
         **params.model_dump(),
         planning_lead_days=ctx.settings.surveillance_planning_lead_days,
         reminder_days_before=ctx.settings.surveillance_reminder_days_before,
+        actor=ctx.actor,
+        now=ctx.now,
     )
 
 
