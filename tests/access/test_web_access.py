@@ -94,6 +94,11 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "quality.index": ("GET", "/quality"),
     # revising a programme of a case, REVISE_PROGRAMME (scheduler, admin) only.
     "programmes.revise": ("GET", "/cases/{org}/programmes/999999/revise"),
+    # an audit's work allocation and team (staff who see its case; an unknown audit: 404);
+    # replacing a member: CHANGE_AUDIT_TEAM (scheduler, admin) only.
+    "audit_team.show": ("GET", "/audits/999999/team"),
+    "audit_team.reassign": ("POST", "/audits/999999/work"),
+    "audit_team.replace": ("POST", "/audits/999999/team"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
@@ -328,6 +333,7 @@ PAGE_ENDPOINTS = [
         "hr",
         "quality",
         "programmes",
+        "audit_team",
     )
 ]
 SEES_A = {
@@ -366,6 +372,9 @@ HR = {  # MANAGE_AUDITORS: hr and admin (an unknown auditor: 404)
 # The quality workspace (issue 13), AUDIT_QUALITY: quality_manager and admin; the rest 403.
 QUALITY = {"quality.index": 200}
 NOT_QUALITY = {name: 403 for name in QUALITY}
+# no audit 999999 — 404 for everyone signed in, except a replacement without the
+# CHANGE_AUDIT_TEAM role (403 before any look-up).
+NO_AUDIT = {"audit_team.show": 404, "audit_team.reassign": 404, "audit_team.replace": 403}
 NOT_ADMIN = (
     {
         "admin.users": 403,
@@ -376,6 +385,7 @@ NOT_ADMIN = (
     | NOT_HR
     | NOT_QUALITY
     | {"programmes.revise": 403}  # no REVISE_PROGRAMME
+    | NO_AUDIT
 )
 HIDDEN_A = {name: 404 for name in SEES_A} | {"cases.index": 200}
 # The incident list takes no id: whoever lacks a repairing role is refused by role (403).
@@ -399,7 +409,9 @@ PAGE_MATRIX: dict[str, dict[str, int]] = {
     | {"admin.reset_password": 302}
     | HR
     | QUALITY
-    | {"programmes.revise": 404},  # may revise; no programme 999999 in A's case
+    | {"programmes.revise": 404}  # may revise; no programme 999999 in A's case
+    | NO_AUDIT
+    | {"audit_team.replace": 404},
 }
 
 
