@@ -11,6 +11,7 @@ from webapp.api import (  # noqa: F401  (registers the routes on bp)
     meta,
     nonconformities,
     organisations,
+    programmes,
     routes,
     users,
 )
