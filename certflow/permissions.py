@@ -27,6 +27,10 @@ class Permission(StrEnum):
     # The quality manager's workspace (issue 13, ISO/IEC 17065 8.5/8.6): definitions register,
     # audit trail, rule traceability, compliance indicators, event-log exports and reports.
     AUDIT_QUALITY = "audit_quality"
+    # 审查方案的任何后续调整: the scheduler (计划调度, who builds the programme) revises it.
+    REVISE_PROGRAMME = "revise_programme"
+    # with: the scheduler, who appoints the team, replaces a member during the audit.
+    CHANGE_AUDIT_TEAM = "change_audit_team"
 
 
 _OVERSEEING = frozenset({"admin", "quality_manager", "process_owner"})
@@ -44,6 +48,8 @@ PERMISSIONS: Mapping[Permission, frozenset[str]] = {
     # 由人力资源部评价 — HR keeps the register; admin may too.
     Permission.MANAGE_AUDITORS: frozenset({"hr", "admin"}),
     Permission.AUDIT_QUALITY: frozenset({"quality_manager", "admin"}),
+    Permission.REVISE_PROGRAMME: frozenset({"scheduler", "admin"}),
+    Permission.CHANGE_AUDIT_TEAM: frozenset({"scheduler", "admin"}),
 }
 
 

@@ -41,6 +41,7 @@ from domain.programme_dates import (
     surveillance_2_due,
     surveillance_2_hard_limit,
 )
+from domain.programme_revisions import record_process_revision
 
 # R-9.2: the criteria new certificates name (domain/criteria.py, R-9.3).
 STANDARD = CURRENT_CRITERIA.standard
@@ -78,7 +79,7 @@ def issue_certificate(
         certificate.replaces_id = earlier[-1].id
     act.session.add(certificate)
     act.session.flush()
-    _start_programme_cycle(act.session, decision, issued_on, certificate.expires_on)
+    _start_programme_cycle(act, decision, issued_on, certificate.expires_on)
     application.status = "certified"
     record_event(
         act.session,
@@ -187,11 +188,12 @@ def _new_certificate(
 
 
 def _start_programme_cycle(
-    session: Session, decision: Decision, decided_on: date, expires_on: date
+    act: Acting, decision: Decision, decided_on: date, expires_on: date
 ) -> None:
     """R-7.1.1: the cycle runs from the decision date; R-8.10.1/R-7.1.3: surveillance 1 within
     12 months, surveillance 2 within 12 (at most 15) months of the first; R-8.11: the
-    recertification window opens 3 months before expiry."""
+    recertification window opens 3 months before expiry. R-7.1.2: kept as a revision."""
+    session = act.session
     audit = session.get(Audit, decision.audit_id)
     programme = session.get(AuditProgramme, audit.programme_id) if audit else None
     if programme is None:
@@ -216,3 +218,4 @@ def _start_programme_cycle(
             ),
         ]
     )
+    record_process_revision(act, programme, "cycle_set")

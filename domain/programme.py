@@ -14,6 +14,7 @@ from domain.acceptance import MIN_MAN_DAYS
 from domain.acting import Acting
 from domain.errors import RuleViolation
 from domain.models import Application, Audit, AuditProgramme, Certificate, ProgrammeActivity
+from domain.programme_revisions import record_process_revision
 from domain.shifts import check_programme_shifts
 from domain.values import decimal_number, flag, iso_date, load, optional_text
 
@@ -182,6 +183,7 @@ def create_programme(
     )
     act.session.add(audit)
     act.session.flush()
+    record_process_revision(act, programme, "established")  # revision 1
     return {
         "id": programme.id,
         "audit_id": audit.id,

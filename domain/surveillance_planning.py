@@ -18,6 +18,7 @@ from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
 from domain.models import Audit, AuditProgramme, Certificate, ProgrammeActivity
 from domain.programme_dates import recertification_window_opens
+from domain.programme_revisions import record_revision
 from domain.surveillance import (
     EXTRA_REASONS,
     EXTRA_TRIGGER_KIND,
@@ -43,6 +44,8 @@ def schedule(
     surveillance_number: Any,
     planning_lead_days: int,
     reminder_days_before: int,
+    actor: str,
+    now: datetime,
 ) -> dict:
     """R-7.1.3/R-8.10.1: the due date and hard limit of routine surveillance 1 or 2 and the
     timer instants of the cycle; R-8.10.1(2): whether it must include a random survey."""
@@ -54,6 +57,8 @@ def schedule(
     due, hard_limit = surveillance_limits(session, certificate, programme, number)
     activity = routine_activity(session, programme, number, create=True)
     activity.due_date, activity.hard_limit_date = due, hard_limit
+    # R-7.1.2: a limit the process sets is a revision of the programme
+    record_revision(session, programme, reason_kind="surveillance", actor=actor, now=now)
     lead, reminder = planning_lead_days, reminder_days_before
     planning_on = due - timedelta(days=lead)
     # R-9.1: a surveillance missed during a suspension is planned at once after the restoration;
@@ -174,6 +179,9 @@ def open_extra(
     )
     session.add(activity)
     session.flush()
+    record_revision(  # R-7.1.2: the programme gains the extra surveillance
+        session, programme, reason_kind="surveillance", actor=actor, now=now
+    )
     zh, en = EXTRA_REASONS[reason]
     document = create_document(
         session,
@@ -234,6 +242,8 @@ def record_plan(
     planned_end: Any,
     extension_reason: Any,
     extra_audit: Any,
+    actor: str,
+    now: datetime,
 ) -> dict:
     """R-7.1.3/R-8.10.1: the planned dates of surveillance n (or of an extra surveillance, with
     the optional `extra_audit` from surveillance.open_extra) and its surveillance `Audit`
@@ -273,6 +283,8 @@ def record_plan(
         activity.extension_approved = None
         activity.extension_decided_by = None
         activity.extension_decided_at = None
+    # R-7.1.2: the planned dates (and any extension asked) are a revision of the programme
+    record_revision(session, programme, reason_kind="surveillance", actor=actor, now=now)
     return {
         "audit_id": audit.id,
         "programme_id": programme.id,
@@ -359,6 +371,9 @@ def decide_extension(
     activity.extension_approved = approved
     activity.extension_decided_by = actor
     activity.extension_decided_at = now
+    record_revision(  # R-7.1.2: the decided extension revises the programme
+        session, activity.programme, reason_kind="surveillance", actor=actor, now=now
+    )
     if approved:
         record_event(
             session,

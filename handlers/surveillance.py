@@ -57,6 +57,8 @@ def schedule(params: RoutineParams, ctx: HandlerContext) -> dict:
         **params.model_dump(),
         planning_lead_days=ctx.settings.surveillance_planning_lead_days,
         reminder_days_before=ctx.settings.surveillance_reminder_days_before,
+        actor=ctx.actor,
+        now=ctx.now,
     )
 
 
@@ -129,7 +131,9 @@ class RecordPlanParams(Params):
 def record_plan(params: RecordPlanParams, ctx: HandlerContext) -> dict:
     """R-7.1.3/R-8.10.1: the planned dates and the surveillance audit; an end after the due date
     records the extension request; never after the hard limit."""
-    return surveillance_planning.record_plan(ctx.session, **params.model_dump())
+    return surveillance_planning.record_plan(
+        ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now
+    )
 
 
 class DecideExtensionParams(Params):

@@ -111,6 +111,13 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "quality.heatmap_index": ("GET", "/quality/heatmap"),
     "quality.heatmap": ("GET", "/quality/heatmap/review_flow?measure=frequency"),
     "quality.heatmap_diagram": ("GET", "/quality/heatmap/review_flow/1.bpmn"),
+    # revising a programme of a case, REVISE_PROGRAMME (scheduler, admin) only.
+    "programmes.revise": ("GET", "/cases/{org}/programmes/999999/revise"),
+    # an audit's work allocation and team (staff who see its case; an unknown audit: 404);
+    # replacing a member: CHANGE_AUDIT_TEAM (scheduler, admin) only.
+    "audit_team.show": ("GET", "/audits/999999/team"),
+    "audit_team.reassign": ("POST", "/audits/999999/work"),
+    "audit_team.replace": ("POST", "/audits/999999/team"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
@@ -336,7 +343,17 @@ PAGE_ENDPOINTS = [
     name
     for name in ENDPOINTS
     if name.split(".")[0]
-    in ("cases", "instances", "incident_repair", "incidents", "admin", "hr", "quality")
+    in (
+        "cases",
+        "instances",
+        "incident_repair",
+        "incidents",
+        "admin",
+        "hr",
+        "quality",
+        "programmes",
+        "audit_team",
+    )
 ]
 SEES_A = {
     "cases.index": 200,
@@ -374,6 +391,9 @@ HR = {  # MANAGE_AUDITORS: hr and admin (an unknown auditor: 404)
 # The quality workspace (issue 13), AUDIT_QUALITY: quality_manager and admin; the rest 403.
 QUALITY = {name: 200 for name in ENDPOINTS if name.startswith("quality.")}
 NOT_QUALITY = {name: 403 for name in QUALITY}
+# no audit 999999 — 404 for everyone signed in, except a replacement without the
+# CHANGE_AUDIT_TEAM role (403 before any look-up).
+NO_AUDIT = {"audit_team.show": 404, "audit_team.reassign": 404, "audit_team.replace": 403}
 NOT_ADMIN = (
     {
         "admin.users": 403,
@@ -383,6 +403,8 @@ NOT_ADMIN = (
     }
     | NOT_HR
     | NOT_QUALITY
+    | {"programmes.revise": 403}  # no REVISE_PROGRAMME
+    | NO_AUDIT
 )
 HIDDEN_A = {name: 404 for name in SEES_A} | {"cases.index": 200}
 # The incident list takes no id: whoever lacks a repairing role is refused by role (403).
@@ -405,7 +427,10 @@ PAGE_MATRIX: dict[str, dict[str, int]] = {
     | {"admin.users": 200, "admin.new_user": 200, "admin.edit_user": 302}
     | {"admin.reset_password": 302}
     | HR
-    | QUALITY,
+    | QUALITY
+    | {"programmes.revise": 404}  # may revise; no programme 999999 in A's case
+    | NO_AUDIT
+    | {"audit_team.replace": 404},
 }
 
 

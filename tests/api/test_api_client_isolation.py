@@ -192,6 +192,8 @@ OPERATIONS: dict[str, tuple[dict[str, str], Any, set[int]]] = {
     "GET /nonconformities": ({}, None, {200}),
     "GET /nonconformities/{nc_id}": ({"nc_id": "nc"}, None, {404}),
     "GET /audits/{audit_id}/sites": ({"audit_id": "audit"}, None, {404}),
+    # a programme's revisions — staff only, a client refused by role
+    "GET /programmes/{programme_id}/revisions": ({"programme_id": "audit"}, None, {403}),
     "POST /complaints": ({}, APPEAL, {201}),
     # Public intake and the public status lookup (the reference is the key): no names or texts.
     "POST /complaints/public": ({}, APPEAL, {201}),

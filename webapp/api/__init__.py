@@ -12,6 +12,7 @@ from webapp.api import (  # noqa: F401  (registers the routes on bp)
     meta,
     nonconformities,
     organisations,
+    programmes,
     routes,
     tokens,
     users,
