@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 
 from certflow.clock import parse_utc
+from cli.prune import prune_command
 
 
 def _create_app():
@@ -214,3 +215,6 @@ def scheduler_command() -> None:
     from scheduler import run_standalone
 
     run_standalone(current_app._get_current_object())
+
+
+main.add_command(prune_command)

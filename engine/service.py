@@ -27,6 +27,7 @@ from engine.errors import (
 from engine.incidents import Incidents
 from engine.instance_run import InstanceRun
 from engine.messages import MessageResult, Messages
+from engine.pruning import Pruning
 from engine.queries import Queries
 from engine.query_incidents import IncidentFilter, OpenIncident
 from engine.query_scope import SORTS as TASK_SORTS
@@ -59,6 +60,7 @@ class WorkflowEngine(
     TaskIndex,
     InstanceRun,
     Decisions,
+    Pruning,
 ):
     """Deploy, start, complete/claim/unclaim/reassign, messages, timers, incident retry and
     repair (correct and retry, send back), the queries on instances and tasks, decision previews
