@@ -13,6 +13,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 
 from certflow.clock import parse_utc
+from cli.generate import generate_command
 from cli.prune import prune_command
 
 
@@ -218,3 +219,4 @@ def scheduler_command() -> None:
 
 
 main.add_command(prune_command)
+main.add_command(generate_command)

@@ -16,6 +16,7 @@ Every public operation is one database transaction (see `engine.core`).
 from SpiffWorkflow.exceptions import WorkflowException
 
 from engine.actors import SUPERVISOR_ROLES, SYSTEM, Actor
+from engine.bulk_history import BulkHistory, FinishedHistory
 from engine.decisions import Decisions
 from engine.errors import (
     ConflictError,
@@ -61,6 +62,7 @@ class WorkflowEngine(
     InstanceRun,
     Decisions,
     Pruning,
+    BulkHistory,
 ):
     """Deploy, start, complete/claim/unclaim/reassign, messages, timers, incident retry and
     repair (correct and retry, send back), the queries on instances and tasks, decision previews
@@ -72,6 +74,7 @@ __all__ = [
     "ConflictError",
     "EngineError",
     "EventView",
+    "FinishedHistory",
     "ForbiddenError",
     "FormValidationError",
     "IncidentFilter",

@@ -14,7 +14,7 @@ from domain.models import Application
 from engine.errors import ConflictError
 from engine.models import EventLog, HumanTask, ProcessInstance
 from engine.pruning import PRUNED_SERIALIZER
-from tests.certification_case import Case, deploy_everything, make_people, one_nc, through_onsite
+from tests.certification_case import granted_case
 from tests.conftest import START_TIME
 from tests.web.test_instance_diagram import marks, signed_in, staff
 from tests.web_support import text
@@ -26,15 +26,7 @@ GOAL_BYTES = 8 * 1024
 def certified(engine, clock, tmp_path):
     """A certification case through the real diagrams up to its grant: the certification
     instance is completed, the certificate's surveillance instance runs."""
-    deploy_everything(engine)
-    case = Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
-    through_onsite(case, points_lost=80, nonconformities=one_nc())
-    case.receive_report()
-    nc_ids = case.confirm_ncs()
-    case.answer_ncs(nc_ids)
-    case.verify_ncs(nc_ids, accepted=True)
-    case.at(45)
-    case.decide("grant", 4)
+    case = granted_case(engine, clock, tmp_path / "uploads")
     assert case.instance().status == "completed"
     return case
 
