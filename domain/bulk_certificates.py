@@ -14,9 +14,10 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from certflow.bulk import insert_returning_ids, insert_rows
 from domain.application import ISSUING_BODY
 from domain.certificate_issue import RULES, STANDARD
 from domain.certificates import NUMBER_PREFIX, announcement_title, mark_for
@@ -114,8 +115,7 @@ def application_numbers(session: Session, submitted: list[datetime]) -> list[str
 
 
 def _ids(session: Session, model, rows: list[dict]) -> list[int]:
-    statement = insert(model).returning(model.id, sort_by_parameter_order=True)
-    return list(session.scalars(statement, rows))
+    return insert_returning_ids(session, model.__table__, rows)
 
 
 def insert_certified_clients(
@@ -207,8 +207,9 @@ def insert_certified_clients(
         )
     ]
     certificate_ids = _ids(session, Certificate, certificates)
-    session.execute(
-        insert(CertificateEvent),
+    insert_rows(
+        session,
+        CertificateEvent.__table__,
         [
             {
                 "certificate_id": certificate_id,
@@ -233,8 +234,9 @@ def insert_certified_clients(
             )
         ],
     )
-    session.execute(
-        insert(Announcement),
+    insert_rows(
+        session,
+        Announcement.__table__,
         [
             _announcement(certificate_id, row, client)
             for certificate_id, client, row in zip(

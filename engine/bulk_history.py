@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
+from certflow.bulk import insert_returning_ids, insert_rows
 from engine.diagram_state import diagram_marks
 from engine.errors import NotFoundError
 from engine.models import EventLog, HumanTask, ProcessInstance
@@ -127,12 +128,7 @@ class BulkHistory:
             }
             for history in histories
         ]
-        ids = list(
-            session.scalars(
-                insert(ProcessInstance).returning(ProcessInstance.id, sort_by_parameter_order=True),
-                rows,
-            )
-        )
+        ids = insert_returning_ids(session, ProcessInstance.__table__, rows)
         task_rows, event_rows = [], []
         client_of = template["started_by_client"]
         for instance_id, history in zip(ids, histories, strict=True):
@@ -170,8 +166,8 @@ class BulkHistory:
                         "data": data,
                     }
                 )
-        session.execute(insert(HumanTask), task_rows)
-        session.execute(insert(EventLog), event_rows)
+        insert_rows(session, HumanTask.__table__, task_rows)
+        insert_rows(session, EventLog.__table__, event_rows)
         return ids
 
 
