@@ -41,6 +41,7 @@ from webapp.access import (
     may_download,
     may_read_document,
     may_see_case,
+    organisation_cases_link,
     organisation_link,
     task_scope,
 )
@@ -205,7 +206,7 @@ def visible_case(organisation_id: int) -> tuple[Organisation | None, Any]:
 
 
 def case_instances(organisation_id: int) -> list[InstanceView]:
-    return get_engine().list_instances(organisation_link(organisation_id))
+    return get_engine().list_instances(organisation_cases_link(organisation_id))
 
 
 def open_tasks(instance_ids: list[int], viewer: Viewer) -> tuple[list[dict[str, Any]], int]:
