@@ -31,9 +31,7 @@ from domain.models import (
     Nonconformity,
     Organisation,
 )
-from engine.errors import EngineError
 from engine.service import EventView, InstanceView, TaskFilter
-from webapp import forms_render
 from webapp.access import (
     CLIENT_DOCUMENT_KINDS,
     Viewer,
@@ -47,6 +45,7 @@ from webapp.access import (
 )
 from webapp.auth import current_viewer, deny
 from webapp.case_labels import badge, label, stars
+from webapp.form_attachments import submitted_attachment_ids
 from webapp.i18n import role_name
 from webapp.layout import nav_item
 from webapp.process_texts import ptext
@@ -299,13 +298,7 @@ def _case_attachments(
     if applications:
         conditions.append(Attachment.application_id.in_([a.id for a in applications]))
     ids = set(db.session.scalars(select(Attachment.id).where(or_(*conditions))))
-    for task, submitted in engine.submitted_forms(instance_ids):
-        try:
-            schema = engine.task_form(task)
-        except EngineError:
-            continue
-        form = forms_render.build_form(schema, submitted, spare_rows=0)
-        ids |= form.attachment_ids()
+    ids |= submitted_attachment_ids(engine, instance_ids)
     if not ids:
         return []
     rows = db.session.scalars(
