@@ -105,3 +105,5 @@ benchmark: install
 	$(BIN)/python benchmarks/engine_cycle.py
 	$(BIN)/python benchmarks/timer_lateness.py
 	$(BIN)/python benchmarks/http_completions.py
+	@if [ -n "$(BIG)" ]; then $(BIN)/python benchmarks/data_volume.py --certificates $(BIG); \
+	else echo "data volume: make benchmark BIG=100000 (generates BIG certificates first)"; fi

@@ -13,6 +13,8 @@ from flask import current_app
 from flask.cli import FlaskGroup
 
 from certflow.clock import parse_utc
+from cli.generate import generate_command
+from cli.prune import prune_command
 
 
 def _create_app():
@@ -238,3 +240,6 @@ main.add_command(rules_group)
 from cli.compliance_demo import seed_compliance_command  # noqa: E402  (issue 13)
 
 main.add_command(seed_compliance_command)
+
+main.add_command(prune_command)
+main.add_command(generate_command)

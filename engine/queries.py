@@ -9,6 +9,7 @@ from engine.diagram_state import diagram_marks
 from engine.errors import NotFoundError
 from engine.forms import FieldError, field_errors
 from engine.models import HumanTask, ProcessInstance
+from engine.pruning import is_pruned, pruned_marks, pruned_task_data
 from engine.query_incidents import IncidentQueries
 from engine.query_instances import InstanceQueries
 from engine.query_tasks import TaskQueries
@@ -55,6 +56,8 @@ class Queries(TaskQueries, InstanceQueries, IncidentQueries):
 
     def task_data(self, row: Any) -> dict[str, Any]:
         instance = self._get_instance(row.instance_id)
+        if is_pruned(instance):  # finished and compacted: the answers kept in the event log
+            return pruned_task_data(self.session, instance.id, str(row.id))
         workflow = self._load(instance)
         task = workflow.get_task_from_id(task_uuid(row.id))
         return dict(task.data) if task is not None else {}
@@ -64,4 +67,7 @@ class Queries(TaskQueries, InstanceQueries, IncidentQueries):
     ) -> dict[str, dict[str, list]]:
         """Per process id of the instance: the elements reached, active and failing and the flows
         taken (engine/diagram_state.py), for the instance diagram."""
-        return diagram_marks(self._load(self._get_instance(instance_id)), incident_task_ids)
+        instance = self._get_instance(instance_id)
+        if is_pruned(instance):
+            return pruned_marks(instance)
+        return diagram_marks(self._load(instance), incident_task_ids)

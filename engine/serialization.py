@@ -20,6 +20,8 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
+from engine.errors import ConflictError
+
 
 class SpecRefWorkflowConverter(BpmnWorkflowConverter):
     """Like BpmnWorkflowConverter, but the spec is not written; on restore the caller puts the
@@ -97,6 +99,8 @@ class WorkflowSerializer:
 
     def load_workflow(self, state_json: str, spec, subprocess_specs: dict) -> BpmnWorkflow:
         dct = json.loads(state_json)
+        if "pruned" in dct:  # engine/pruning.py: a finished instance keeps no workflow state
+            raise ConflictError("the instance is finished and its workflow state was pruned")
         self._serializer.migrate(dct)
         dct["spec"] = spec
         dct["subprocess_specs"] = subprocess_specs

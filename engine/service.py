@@ -16,6 +16,7 @@ Every public operation is one database transaction (see `engine.core`).
 from SpiffWorkflow.exceptions import WorkflowException
 
 from engine.actors import SUPERVISOR_ROLES, SYSTEM, Actor
+from engine.bulk_history import BulkHistory, FinishedHistory
 from engine.decisions import Decisions
 from engine.errors import (
     ConflictError,
@@ -27,6 +28,7 @@ from engine.errors import (
 from engine.incidents import Incidents
 from engine.instance_run import InstanceRun
 from engine.messages import MessageResult, Messages
+from engine.pruning import Pruning
 from engine.queries import Queries
 from engine.query_figures import FigureQueries
 from engine.query_incidents import IncidentFilter, OpenIncident
@@ -63,6 +65,8 @@ class WorkflowEngine(
     TaskIndex,
     InstanceRun,
     Decisions,
+    Pruning,
+    BulkHistory,
 ):
     """Deploy, start, complete/claim/unclaim/reassign, messages, timers, incident retry and
     repair (correct and retry, send back), the queries on instances and tasks, decision previews
@@ -74,6 +78,7 @@ __all__ = [
     "ConflictError",
     "EngineError",
     "EventView",
+    "FinishedHistory",
     "ForbiddenError",
     "FormValidationError",
     "IncidentFilter",

@@ -606,3 +606,18 @@ def one_nc():
             "evidence": "查阅文件 2026-02-02 documents reviewed",
         }
     ]
+
+
+def granted_case(engine, clock, uploads: Path) -> Case:
+    """A case through the real diagrams up to its grant with one corrected nonconformity: the
+    certification instance is completed, the certificate's surveillance instance runs."""
+    deploy_everything(engine)
+    case = Case(engine, clock, make_people(clock.now()), uploads)
+    through_onsite(case, points_lost=80, nonconformities=one_nc())
+    case.receive_report()
+    nc_ids = case.confirm_ncs()
+    case.answer_ncs(nc_ids)
+    case.verify_ncs(nc_ids, accepted=True)
+    case.at(45)
+    case.decide("grant", 4)
+    return case

@@ -104,6 +104,7 @@ LABELS: dict[str, dict[str, Any]] = {
         "instance_started": lazy_gettext("Process started"),
         "instance_completed": lazy_gettext("Process completed"),
         "instance_terminated": lazy_gettext("Process terminated"),
+        "instance_pruned": lazy_gettext("Finished process compacted (history kept)"),
         "task_created": lazy_gettext("Task ready"),
         "task_claimed": lazy_gettext("Task claimed"),
         "task_unclaimed": lazy_gettext("Task released"),

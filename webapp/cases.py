@@ -31,9 +31,7 @@ from domain.models import (
     Nonconformity,
     Organisation,
 )
-from engine.errors import EngineError
 from engine.service import EventView, InstanceView, TaskFilter
-from webapp import forms_render
 from webapp.access import (
     CLIENT_DOCUMENT_KINDS,
     Viewer,
@@ -41,11 +39,13 @@ from webapp.access import (
     may_download,
     may_read_document,
     may_see_case,
+    organisation_cases_link,
     organisation_link,
     task_scope,
 )
 from webapp.auth import current_viewer, deny
 from webapp.case_labels import badge, label, stars
+from webapp.form_attachments import submitted_attachment_ids
 from webapp.i18n import role_name
 from webapp.layout import nav_item
 from webapp.process_texts import ptext
@@ -205,7 +205,7 @@ def visible_case(organisation_id: int) -> tuple[Organisation | None, Any]:
 
 
 def case_instances(organisation_id: int) -> list[InstanceView]:
-    return get_engine().list_instances(organisation_link(organisation_id))
+    return get_engine().list_instances(organisation_cases_link(organisation_id))
 
 
 def open_tasks(instance_ids: list[int], viewer: Viewer) -> tuple[list[dict[str, Any]], int]:
@@ -298,13 +298,7 @@ def _case_attachments(
     if applications:
         conditions.append(Attachment.application_id.in_([a.id for a in applications]))
     ids = set(db.session.scalars(select(Attachment.id).where(or_(*conditions))))
-    for task, submitted in engine.submitted_forms(instance_ids):
-        try:
-            schema = engine.task_form(task)
-        except EngineError:
-            continue
-        form = forms_render.build_form(schema, submitted, spare_rows=0)
-        ids |= form.attachment_ids()
+    ids |= submitted_attachment_ids(engine, instance_ids)
     if not ids:
         return []
     rows = db.session.scalars(

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Blueprint, render_template, request, url_for
 from flask_login import login_required
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select, union
 
 from certflow.db import db
 from domain.models import Application, CaseBinding, Organisation
@@ -204,8 +204,19 @@ def filtered(base: TaskFilter, query: InboxQuery, viewer: Viewer, now: datetime)
 
 
 def _organisation_options(base: TaskFilter) -> list[Organisation]:
-    tasks_linked = get_engine().task_exists(replace(base, linked_to=application_link))
-    linked = select(Application.organisation_id).where(tasks_linked)
+    # The two ways of application_link as two statements: an OR of both in one join condition
+    # reads every application (issue 16: pages at data volume); each alone is an index lookup.
+    engine = get_engine()
+    by_instance = engine.task_exists(
+        replace(base, linked_to=lambda instance_id, _key: Application.instance_id == instance_id)
+    )
+    by_key = engine.task_exists(
+        replace(base, linked_to=lambda _id, key: and_(key.is_not(None), Application.number == key))
+    )
+    linked = union(
+        select(Application.organisation_id).where(by_instance),
+        select(Application.organisation_id).where(by_key),
+    )
     return list(
         db.session.scalars(
             select(Organisation)

@@ -11,10 +11,10 @@ from sqlalchemy import delete, or_, select
 from certflow.db import db
 from domain.attachments import KINDS, AttachmentRejected, store_attachment, upload_content_type
 from domain.models import Application, Attachment
-from engine.errors import EngineError
 from engine.service import TaskView
 from webapp import forms_render
 from webapp.access import Viewer, may_download
+from webapp.form_attachments import submitted_attachment_ids
 from webapp.form_schema import attachment_kind
 from webapp.runtime import get_clock, get_engine
 
@@ -37,12 +37,7 @@ def case_attachments(row: TaskView, viewer: Viewer) -> list[Attachment]:
             .where(link)
         )
     )
-    for task, submitted in engine.submitted_forms([row.instance_id]):
-        try:
-            schema = engine.task_form(task)
-        except EngineError:
-            continue
-        ids |= forms_render.build_form(schema, submitted, spare_rows=0).attachment_ids()
+    ids |= submitted_attachment_ids(engine, [row.instance_id])
     if not ids:
         return []
     rows = db.session.scalars(

@@ -1,0 +1,129 @@
+"""Issue 16: a finished instance's workflow state is pruned to ≤ 8 KB (its diagram marks) while
+the event log keeps the history; the case page, the instance page with its diagram and the page
+of one of its completed tasks still answer, with the same marks and the answers recorded."""
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from certflow.accounts import issue_token
+from certflow.db import db
+from certflow.models import User
+from domain.models import Application
+from engine.errors import ConflictError
+from engine.models import EventLog, HumanTask, ProcessInstance
+from engine.pruning import PRUNED_SERIALIZER
+from tests.certification_case import granted_case
+from tests.conftest import START_TIME
+from tests.web.test_instance_diagram import marks, signed_in, staff
+from tests.web_support import text
+
+GOAL_BYTES = 8 * 1024
+
+
+@pytest.fixture
+def certified(engine, clock, tmp_path):
+    """A certification case through the real diagrams up to its grant: the certification
+    instance is completed, the certificate's surveillance instance runs."""
+    case = granted_case(engine, clock, tmp_path / "uploads")
+    assert case.instance().status == "completed"
+    return case
+
+
+def events_of(instance_id: int) -> list[tuple]:
+    return db.session.execute(
+        select(EventLog.id, EventLog.event_type, EventLog.task_id, EventLog.data)
+        .where(EventLog.instance_id == instance_id)
+        .order_by(EventLog.id)
+    ).all()
+
+
+def test_a_pruned_certification_keeps_its_pages_and_history_in_8_kb(certified, app, engine):
+    instance_id = certified.instance_id
+    browser = staff(app)
+    organisation_id = db.session.scalars(select(Application.organisation_id)).one()
+    task = db.session.scalars(
+        select(HumanTask).where(
+            HumanTask.instance_id == instance_id, HumanTask.element_id == "Task_SubmitApplication"
+        )
+    ).one()
+    marks_before = {
+        process: marks(text(browser.get(f"/instances/{instance_id}?process={process}")))
+        for process in ("certification", "onsite_audit")
+    }
+    history_before = events_of(instance_id)
+    task_page_before = text(browser.get(f"/tasks/{task.id}"))
+    state_before = len(db.session.get(ProcessInstance, instance_id).state_json.encode())
+
+    result = engine.prune_finished()
+
+    assert result["instances"] == 1  # the surveillance instance still runs: not pruned
+    db.session.expire_all()
+    instance = db.session.get(ProcessInstance, instance_id)
+    assert instance.serializer_version == PRUNED_SERIALIZER
+    state_after = len(instance.state_json.encode())
+    assert state_after <= GOAL_BYTES < state_before
+    # The history is kept, plus one line saying what was compacted.
+    history_after = events_of(instance_id)
+    assert history_after[: len(history_before)] == history_before
+    [pruned] = history_after[len(history_before) :]
+    assert pruned.event_type == "instance_pruned"
+    assert pruned.data == {"state_bytes_before": state_before, "state_bytes_after": state_after}
+
+    for process, expected in marks_before.items():
+        page = browser.get(f"/instances/{instance_id}?process={process}")
+        assert page.status_code == 200
+        assert marks(text(page)) == expected
+    assert browser.get(f"/instances/{instance_id}/diagram.bpmn").status_code == 200
+    case_page = browser.get(f"/cases/{organisation_id}")
+    assert case_page.status_code == 200
+    assert "已结束流程的状态已压缩" in text(case_page)
+    task_page = browser.get(f"/tasks/{task.id}")
+    assert task_page.status_code == 200
+    assert text(task_page) == task_page_before
+    client = signed_in(app, certified.people.client.username)
+    assert client.get(f"/instances/{instance_id}").status_code == 200
+    user = db.session.scalars(select(User).where(User.username == "wang_client")).one()
+    token = issue_token(db.session, user, START_TIME)
+    db.session.commit()
+    api = client.get(f"/api/v1/tasks/{task.id}", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 200
+    assert api.get_json()["data"]["headcount"] == 120
+
+
+def test_pruning_again_changes_nothing_and_a_pruned_workflow_is_never_run(certified, engine):
+    engine.prune_finished()
+    count = db.session.scalar(select(func.count()).select_from(EventLog))
+    assert engine.prune_finished() == {"instances": 0, "bytes_before": 0, "bytes_after": 0}
+    assert db.session.scalar(select(func.count()).select_from(EventLog)) == count
+    instance = db.session.get(ProcessInstance, certified.instance_id)
+    with pytest.raises(ConflictError, match="pruned"):
+        engine._load(instance)
+
+
+def test_pruned_task_data_is_the_answers_up_to_that_task(certified, engine):
+    engine.prune_finished()
+    tasks = db.session.scalars(
+        select(HumanTask)
+        .where(HumanTask.instance_id == certified.instance_id)
+        .order_by(HumanTask.completed_at, HumanTask.created_at)
+    ).all()
+    first = next(t for t in tasks if t.element_id == "Task_SubmitApplication")
+    review = next(t for t in tasks if t.element_id == "Task_AcceptanceReview")
+    assert "org_name" in engine.task_data(first) and "accepted" not in engine.task_data(first)
+    assert engine.task_data(review)["accepted"] is True
+    assert json.dumps(engine.task_data(review), ensure_ascii=False)  # plain JSON data
+
+
+def test_the_prune_command_prunes_what_ended_long_enough_ago(certified, app):
+    from cli.prune import prune_command
+
+    runner = app.test_cli_runner()
+    kept = runner.invoke(prune_command, ["--older-than-days", "30"])
+    assert kept.exit_code == 0 and "pruned 0 finished instance(s)" in kept.output
+    pruned = runner.invoke(prune_command, [])
+    assert pruned.exit_code == 0 and "pruned 1 finished instance(s)" in pruned.output
+    db.session.expire_all()
+    instance = db.session.get(ProcessInstance, certified.instance_id)
+    assert instance.serializer_version == PRUNED_SERIALIZER
