@@ -1,7 +1,7 @@
 """audit programme revisions (issue 15, R-7.1.2)
 
-Revision ID: 0016_programme_revisions
-Revises: 0015_programme_shifts
+Revision ID: 0017_programme_revisions
+Revises: 0016_api_token_expiry
 Create Date: 2026-12-05 09:40:00
 
 R-7.1.2 审查方案的确定和任何后续调整: every change of an audit programme is kept as a numbered
@@ -16,8 +16,8 @@ from alembic import op
 import certflow.db
 
 # revision identifiers, used by Alembic.
-revision = "0016_programme_revisions"
-down_revision = "0015_programme_shifts"
+revision = "0017_programme_revisions"
+down_revision = "0016_api_token_expiry"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """indexes for the pages at data volume (issue 16)
 
-Revision ID: 0016_data_volume_indexes
-Revises: 0015_programme_shifts
+Revision ID: 0018_data_volume_indexes
+Revises: 0017_programme_revisions
 Create Date: 2026-12-05 09:50:00
 
 The public registry search (webapp/registry.py) looks a certificate up by
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0016_data_volume_indexes"
-down_revision = "0015_programme_shifts"
+revision = "0018_data_volume_indexes"
+down_revision = "0017_programme_revisions"
 branch_labels = None
 depends_on = None
 
