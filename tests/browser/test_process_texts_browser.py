@@ -36,7 +36,7 @@ def test_the_market_reviews_an_application_in_chinese_then_in_english(
 ):
     login(applied.people.market.username, "pw")
     page.goto("/?tab=groups")
-    # Exact: other browser tests of the session leave "受理评审 Acceptance review" of their own flow.
+    # Exact: other browser tests leave "受理评审 Acceptance review" of their own flow.
     page.get_by_role("link", name="受理评审", exact=True).first.click()
     expect(page.locator("h1")).to_have_text("受理评审")
     expect(page.locator(".instructions")).to_contain_text("评审申请材料的完整性")
