@@ -86,6 +86,12 @@ CROSS_ORG: dict[str, tuple[str, str, int]] = {
     "api.certificate_instances": ("GET", "/api/v1/certificates/{cert}/instances", 404),
     "api.get_nonconformity": ("GET", "/api/v1/nonconformities/{nc}", 404),
     "api.list_audit_sites": ("GET", "/api/v1/audits/{audit}/sites", 404),
+    # B's audit team page and work allocation are not theirs (404); replacing a member
+    # needs CHANGE_AUDIT_TEAM, and revising a programme REVISE_PROGRAMME: refused by role first.
+    "audit_team.show": ("GET", "/audits/{audit}/team", 404),
+    "audit_team.reassign": ("POST", "/audits/{audit}/work", 404),
+    "audit_team.replace": ("POST", "/audits/{audit}/team", 403),
+    "programmes.revise": ("GET", "/cases/{org}/programmes/999999/revise", 403),
 }
 API_BODIES = {
     "api.complete_task": {"data": {"accepted": True, "man_days": 2.0}},
