@@ -358,3 +358,56 @@ def test_decision_form_refuses_a_grant_below_the_held_level(life):
     assert "R-9.4.1" in refused.value.errors["outcome"][0]
     decide(life, life.people.decider, "refuse", "未达到持有星级 below the held level")
     assert change_row().status == "refused"
+
+
+def test_the_client_applies_for_a_new_site_from_its_home_and_the_market_sees_it(life, ctx):
+    """The portal: the client's valid certificate offers "申请变更"; the request form opens at
+    once; the market department gets the evaluation. Another organisation's or an unknown
+    certificate is 404 (R-11)."""
+    from flask import g
+    from flask_babel import refresh
+
+    from tests.web_support import Browser, text
+
+    old = life.certify()
+    life.at(140)
+    client = Browser(ctx)
+    assert client.login("wang_client", "pw").status_code == 302
+    # The requests share the test's app context (the `ctx` fixture): drop the CSRF token the
+    # login page cached in `g`, so the page carries the token of the signed-in session.
+    g.pop("csrf_token", None)
+    home = text(client.get("/home"))
+    action = f"/home/certificates/{old.number}/change"
+    assert action in home and "申请变更" in home
+    response = client.post(action)
+    assert response.status_code == 303, text(response)
+    task = life.open_in(PROCESS, "Task_RequestChange")
+    assert response.headers["Location"].endswith(f"/tasks/{task.id}")
+    assert "证书变更申请" in text(client.get(f"/tasks/{task.id}"))
+    refresh()  # the shared app context caches the locale too
+    assert "Apply for a change" in text(client.get("/home?lang=en"))
+    refresh()
+    # One change at a time; nothing for a certificate that is not the client's own valid one.
+    again = client.post(action)
+    assert again.status_code == 303 and again.headers["Location"].endswith("/home")
+    assert client.post("/home/certificates/CTC-SHFW-2026-9999/change").status_code == 404
+    life.complete_in(
+        PROCESS,
+        "Task_RequestChange",
+        life.people.client,
+        {
+            "kind": "add_site",
+            "new_value": None,
+            "new_star_level": None,
+            "site": NEW_SITE,
+            "site_id": None,
+            "reason": "新开网点 a new service point",
+            "request_letter_file": None,
+        },
+    )
+    market = Browser(ctx)
+    g.pop("csrf_token", None)
+    assert market.login("ma_market", "pw").status_code == 302
+    evaluation = life.open_in(PROCESS, "Task_EvaluateChange")
+    page = text(market.get(f"/tasks/{evaluation.id}"))
+    assert NEW_SITE["name"] in page and "扩大认证范围" in page
