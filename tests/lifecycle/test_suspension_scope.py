@@ -162,3 +162,28 @@ def test_a_full_suspension_may_drop_any_site_but_not_all(life):
     db.session.rollback()
     [new] = db.session.scalars(select(Certificate).where(Certificate.replaces_id == old.id))
     assert [s["id"] for s in new.sites] == [second] and new.mark_use_allowed is True
+
+
+def test_scope_reduction_rule_without_the_engine():
+    """domain.suspension_scope.scope_reduction_problems: the rule itself (R-9.5.1, R-9.5.2a)."""
+    from types import SimpleNamespace
+
+    from domain.errors import RuleViolation
+    from domain.suspension_scope import scope_reduction_problems
+
+    sites = [{"id": 1}, {"id": 2}, {"id": 3}]
+    full = SimpleNamespace(number="C-1", status="suspended", sites=sites, suspended_sites=[])
+    partial = SimpleNamespace(number="C-1", status="suspended", sites=sites, suspended_sites=[2])
+    assert scope_reduction_problems(full, True, None) == []
+    assert scope_reduction_problems(full, True, [3, 1, 3]) == [1, 3]
+    assert scope_reduction_problems(partial, True, [2]) == [2]
+    for certificate, accepted, value, words in (
+        (partial, True, [1], "cannot be dropped"),
+        (full, True, [1, 2, 3], "withdrawn instead"),
+        (full, False, [1], "R-9.5.2a"),
+        (full, True, ["1"], "by their ids"),
+        (SimpleNamespace(**{**vars(full), "status": "valid"}), True, [1], "not suspended"),
+    ):
+        with pytest.raises(RuleViolation, match=words) as err:
+            scope_reduction_problems(certificate, accepted, value)
+        assert err.value.field == "reduce_scope_sites"
