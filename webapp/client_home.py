@@ -206,6 +206,3 @@ def apply():
     if task_id is None:
         return redirect(url_for("client_home.home")), 303
     return redirect(url_for("tasks.show", task_id=task_id)), 303
-
-
-from webapp import client_changes  # noqa: E402, F401  (its view joins this blueprint)

@@ -61,8 +61,9 @@ def service_tasks() -> list[tuple[str, str, set[str]]]:
 def test_every_lifecycle_operator_declares_its_parameters_with_help():
     operators = lifecycle_operators()
     # + surveillance.cycle_certificate, recertification.record_review (issue 11),
-    # surveillance.record_review and surveillance.audit_conducted (R-8.10.1/2)
-    assert len(operators) == 34
+    # surveillance.record_review and surveillance.audit_conducted (R-8.10.1/2),
+    # changes.decide_site_extension, certificate.reduce_scope_after_suspension
+    assert len(operators) == 36
     for operator in operators:
         model = declared_params(operator)
         assert model is not None, operator
