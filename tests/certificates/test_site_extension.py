@@ -296,9 +296,9 @@ def test_decision_refusing_the_new_site_notifies_the_client_and_keeps_the_certif
     assert db.session.get(Site, site_audit["site_id"]).active is False
 
 
-def test_grant_with_open_nonconformities_is_a_field_error(life):
-    """R-8.7/R-8.8: a grant while a nonconformity of the new site is open is refused at submit
-    (422 on outcome), and the decision service task enforces the same rule."""
+def test_a_grant_while_a_nonconformity_is_open_is_refused(life):
+    """R-8.7/R-8.8: a grant while a nonconformity of the new site is open is refused by the rule
+    that the decision form's check and the decision service task both call."""
     from domain.site_extension import decide as decide_in_domain
 
     request_new_site(life)
