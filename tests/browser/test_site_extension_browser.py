@@ -78,7 +78,7 @@ def test_the_client_asks_for_a_new_site_and_the_market_sees_it(page: Page, certi
     page.goto(f"{live.url}/home")
     item = page.locator(f'li[data-certificate="{live.certificate_number}"]')
     item.get_by_role("button", name="申请变更").click()
-    page.wait_for_url(re.compile(r"/tasks/\d+"))
+    page.wait_for_url(re.compile(r"/tasks/[0-9a-f-]+$"))  # task ids are UUIDs
     expect(page.locator("h1")).to_contain_text("提交变更申请")
     choose_kind(page, "增加服务场所")
     site = page.get_by_role("group", name="新增服务场所")
