@@ -38,6 +38,7 @@ from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
 from domain.models import Attachment, Audit, Certificate, ChangeRequest, Organisation, Site
 from domain.numbering import next_number
+from domain.site_extension import granted, refusal_by_decision
 from domain.surveillance import programme_of
 
 
@@ -159,7 +160,7 @@ def notify_refusal(session: Session, *, change_id: int, actor: str, now: datetim
     change = get_change(session, change_id)
     if change.status not in ("refused", "approved"):
         raise RuleViolation("R-9.3", f"change {change.reference} is {change.status}")
-    reason, facts = refusal_reason(session, change)
+    reason, facts = refusal_by_decision(change) or refusal_reason(session, change)
     change.status = "refused"
     certificate = current_of(session, change.certificate_id)
     details = dict(change.details or {})
@@ -302,6 +303,11 @@ def _reissue(
             )
         changes.update(CURRENT_CRITERIA.as_dict())
     elif kind == "add_site":
+        if not granted(change):  # as initial certification, never an automatic step
+            raise RuleViolation(
+                "R-9.4.1",
+                f"change {change.reference}: the new site has no granting decision (R-8.8)",
+            )
         site = _audited_site(session, change, certificate)
         site.active = True
         changes["sites"] = [*(certificate.sites or []), site_entry(site)]

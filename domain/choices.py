@@ -17,6 +17,7 @@ from domain import (  # noqa: F401  (importing registers the sources)
     options_indicators,
     options_people,
     recertification_review,
+    suspension_scope,
 )
 from domain.options import (
     Choice,

@@ -10,6 +10,7 @@ withdrawal (`six_months_at`, 09:00 China time, for the interrupting boundary tim
 from pydantic import Field
 
 from domain import certificate_status as status
+from domain import suspension_scope
 from domain.certificates import CANCELLATION_REASONS, SUSPENSION_REASONS, WITHDRAWAL_REASONS
 from handlers.params import Id, OptionalText, Params, RuleIdList, RuleInt, rule_choice
 from handlers.registry import HandlerContext, handler
@@ -59,6 +60,21 @@ class RestoreParams(Params):
 def restore(params: RestoreParams, ctx: HandlerContext) -> dict:
     """R-9.5.1: the corrections were verified: the suspension ends (published, R-14)."""
     return status.restore(ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now)
+
+
+class ReduceScopeParams(Params):
+    certificate_id: Id = Field(description=CERTIFICATE)
+    sites: RuleIdList = Field(description="ids of the sites that leave the scope (R-9.5.1)")
+    note: OptionalText = Field(None, description="how the corrections were verified")
+
+
+@handler("certificate.reduce_scope_after_suspension", params=ReduceScopeParams)
+def reduce_scope_after_suspension(params: ReduceScopeParams, ctx: HandlerContext) -> dict:
+    """R-9.5.1: the suspension ends with a reduced scope: restored for the rest, reissued
+    without the dropped sites (old one cancelled and recalled), published (R-14)."""
+    return suspension_scope.reduce_scope(
+        ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now
+    )
 
 
 class WithdrawParams(Params):

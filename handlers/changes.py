@@ -6,7 +6,7 @@ rules) and `domain/change_steps.py` (the steps, the reissue and their letters)
 
 from pydantic import Field
 
-from domain import change_steps
+from domain import change_steps, site_extension
 from domain.changes import KINDS, current_of, request_problems, site_audit_problems
 from handlers.params import (
     Id,
@@ -106,6 +106,20 @@ def notify_refusal(params: ChangeParams, ctx: HandlerContext) -> dict:
 def prepare_site_audit(params: ChangeParams, ctx: HandlerContext) -> dict:
     """R-9.4.1: the new site (inactive until applied) and its special on-site audit."""
     return change_steps.prepare_site_audit(ctx.session, change_id=params.change_id)
+
+
+class SiteExtensionDecisionParams(Params):
+    change_id: Id = Field(description=CHANGE)
+    outcome: rule_choice(*site_extension.OUTCOMES) = Field(  # type: ignore[valid-type]
+        description="grant (the site joins a reissued certificate) or refuse"
+    )
+    reasons: RuleText = Field(description="the reasons of the decision (R-13)")
+
+
+@handler("changes.decide_site_extension", params=SiteExtensionDecisionParams)
+def decide_site_extension(params: SiteExtensionDecisionParams, ctx: HandlerContext) -> dict:
+    """R-9.4.1, R-8.8, R-13: the independent decision on a new site after its initial procedure."""
+    return site_extension.decide(ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now)
 
 
 @handler("changes.apply", params=ChangeParams)

@@ -8,7 +8,9 @@ import domain.checks_nc  # noqa: F401  (registers the nonconformity forms' check
 import domain.checks_studio  # noqa: F401  (registers the definition review form check)
 import domain.checks_team  # noqa: F401  (registers the team appointment's check, R-7.2.1)
 import domain.recertification_review  # noqa: F401  (registers the R-8.11 review check)
+import domain.site_extension  # noqa: F401  (registers the new site's decision check, R-9.4.1)
 import domain.surveillance_review  # noqa: F401  (registers the R-8.10.2 review check)
+import domain.suspension_scope  # noqa: F401  (registers the R-9.5.1 scope reduction check)
 from domain.form_checks import FORM_CHECKS, CheckCase, FormCheck, problems
 from engine.registry import FormCheck as EngineFormCheck
 from engine.registry import GuardContext

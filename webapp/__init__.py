@@ -119,11 +119,12 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.register_blueprint(admin_bp)
     app.register_blueprint(registry_bp)  # public, no sign-in
     app.register_blueprint(importlib.import_module("webapp.complaints").bp)
-    # Client self-service (issue 10): sign-up, link requests, the client's home.
+    # Client self-service (issue 10): sign-up, link requests, the client's home (client_changes
+    # adds "apply for a change" to the home's blueprint, issue 15).
     app.register_blueprint(importlib.import_module("webapp.hr_auditors").bp)
     app.register_blueprint(importlib.import_module("webapp.programme_pages").bp)
     app.register_blueprint(importlib.import_module("webapp.audit_team_pages").bp)
-    for module in ("webapp.signup", "webapp.link_requests", "webapp.client_home"):
+    for module in ("webapp.signup", "webapp.link_requests", "webapp.client_changes"):
         app.register_blueprint(importlib.import_module(module).bp)
     # The process-owner studio (issue 12); studio_review and studio_compare add pages to its bp.
     importlib.import_module("webapp.studio_compare")

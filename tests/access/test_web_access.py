@@ -69,6 +69,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     # Client self-service (issue 10): the client's home and apply; link requests (market).
     "client_home.home": ("GET", "/home"),
     "client_home.apply": ("POST", "/home/apply"),
+    "client_home.request_change": ("POST", "/home/certificates/CTC-SHFW-2026-9999/change"),
     "link_requests.index": ("GET", "/link-requests"),
     "link_requests.approve": ("POST", "/link-requests/999999/approve"),
     "link_requests.refuse": ("POST", "/link-requests/999999/refuse"),

@@ -14,7 +14,6 @@ from certflow.models import User
 from domain.errors import RuleViolation
 from domain.models import (
     Announcement,
-    Audit,
     Certificate,
     CertificateEvent,
     ChangeRequest,
@@ -31,9 +30,9 @@ from tests.certificate_factory import (
     call,
     issued_certificate,
 )
-from tests.certification_case import NO_SHIFTS, deploy_everything, make_people
+from tests.certification_case import deploy_everything, make_people
 from tests.factories import make_organisation
-from tests.lifecycle_case import Lifecycle, nine_am
+from tests.lifecycle_case import Lifecycle
 from webapp.access import Viewer, may_see_task
 from webapp.registry import load_public_certificate
 
@@ -281,91 +280,7 @@ def test_refused_change_is_notified_and_leaves_the_certificate(life):
 # --- a new site through an on-site audit -------------------------------------------------
 
 
-def test_new_site_is_added_through_an_onsite_audit(life):
-    old = certified(life)
-    instance_id = start_change(life, old)
-    life.complete_in(
-        PROCESS, "Task_RequestChange", life.people.client, request("add_site", site=NEW_SITE)
-    )
-    evaluate(life)
-
-    p = life.people
-    data = life.engine.task_data(life.open_in(PROCESS, "Task_AppointTeam"))
-    site_audit = data["site_audit"]
-    audit = db.session.get(Audit, site_audit["audit_id"])
-    assert (audit.kind, audit.certificate_id, audit.status) == ("special", old.id, "planned")
-    assert site_audit["held_level"] == 4
-    new_site = db.session.get(Site, site_audit["site_id"])
-    assert new_site.name == NEW_SITE["name"] and new_site.active is False  # not certified yet
-    assert change_row().audit_id == audit.id
-
-    start = life.clock.now().date() + timedelta(days=20)
-    life.complete_in(
-        PROCESS,
-        "Task_AppointTeam",
-        p.scheduler,
-        {
-            "members": [
-                {"auditor_id": p.leader_id, "role": "leader"},
-                {"auditor_id": p.auditor_id, "role": "auditor"},
-            ],
-            "objectives": "新增场所现场审查 on-site audit of the new site",
-            "criteria": "GB/T 27922-2011",
-            "scope_and_boundaries": "全部场所，含新增场所 all sites with the new one",
-            "onsite_start": start.isoformat(),
-            "onsite_end": (start + timedelta(days=1)).isoformat(),
-            "audit_languages": ["zh"],  # R-7.2.1(4)
-            "considerations": None,
-        },
-    )
-
-    def plan(site_ids):
-        return {
-            "activities": [
-                {
-                    "date": (start + timedelta(days=i % 2)).isoformat(),
-                    "site": site_id,
-                    "activity": "扩大范围审查 scope extension audit",
-                    "auditor_id": (p.leader_id, p.auditor_id)[i % 2],
-                    "start": "09:00",
-                    "duration_hours": 4,
-                }
-                for i, site_id in enumerate(site_ids)
-            ],
-            **NO_SHIFTS,
-        }
-
-    task = life.open_in(PROCESS, "Task_AuditPlan")
-    with pytest.raises(FormValidationError) as refused:  # the new site must be audited
-        life.engine.complete_task(task.id, actor=p.leader, data=plan(life.sites()))
-    assert "R-9.4.1" in refused.value.errors["activities"][0]
-    life.complete_in(PROCESS, "Task_AuditPlan", p.leader, plan([*life.sites(), new_site.id]))
-
-    life.travel_to(nine_am(start))
-    life.onsite_in(PROCESS, start, 40, "recommend", [])
-
-    assert instance_status(life, instance_id) == "completed"
-    change = change_row()
-    assert change.status == "completed"
-    audit = db.session.get(Audit, audit.id)
-    assert audit.status == "completed" and audit.star_level_achieved >= 4
-    new = db.session.get(Certificate, change.new_certificate_id)
-    old = db.session.get(Certificate, old.id)
-    assert [s["name"] for s in new.sites] == [*(s["name"] for s in old.sites), NEW_SITE["name"]]
-    assert new.sites[-1] == {
-        "id": new_site.id,
-        "name": NEW_SITE["name"],
-        "address": NEW_SITE["address"],
-        "is_fixed": True,
-    }
-    assert db.session.get(Site, new_site.id).active is True
-    assert old.status == "superseded" and new.replaces_id == old.id
-    assert new.original_issued_on == old.issued_on and new.changed_on == china_date(
-        life.clock.now()
-    )
-    [event] = events(new.id)
-    assert (event.event, event.rule) == ("reissued", "R-9.4.1")
-    assert [s["name"] for s in event.data["sites"]["to"]][-1] == NEW_SITE["name"]
+# The new site's whole initial procedure: tests/certificates/test_site_extension.py.
 
 
 # --- a site dropped on written request ---------------------------------------------------

@@ -126,6 +126,9 @@ def letter_facts() -> dict[str, list[dict[str, Any]]]:
         "announcement_change_downgraded": [{"new": NEW, "old": OLD}],
         "announcement_change_scope_reduced": [{"new": NEW, "old": OLD, "site": site}],
         "announcement_downgraded": [{"new": NEW, "old": OLD, "changed_on": "2026-04-08"}],
+        "announcement_suspension_scope_reduced": [
+            {"new": NEW, "old": OLD, "sites_text": "North site (2 North Road)"}
+        ],
         "announcement_restored": [{"certificate": CERT, "today": "2026-03-09"}],
         "announcement_suspended": [
             {**suspended, "site_names": "North site"},

@@ -52,7 +52,7 @@ def test_every_letter_template_has_representative_facts():
         for path in TEMPLATE_DIR.glob("*.md.j2")
         if not path.name.startswith("_")
     }
-    assert len(names) == 28  # + the shared _certificate_dates part: the 29 templates
+    assert len(names) == 29  # + the shared _certificate_dates part: the 30 templates
     assert names == set(letter_facts())
 
 
