@@ -85,6 +85,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "studio.review": ("GET", "/studio/drafts/999999/review"),
     "studio.decide": ("POST", "/studio/drafts/999999/decide"),
     "studio.compare": ("GET", "/studio/processes/certification/compare"),
+    "studio.form_edit": ("GET", "/studio/drafts/999999/forms/a.json"),
+    "studio.form_save": ("POST", "/studio/drafts/999999/forms/a.json"),
+    "studio.form_preview": ("GET", "/studio/drafts/999999/forms/a.json/preview"),
     # The auditor register: hr and admin only; an unknown auditor is 404 for them.
     "hr.auditors": ("GET", "/hr/auditors"),
     "hr.new_auditor": ("GET", "/hr/auditors/new"),

@@ -74,12 +74,17 @@ def test_an_invalid_edit_is_refused_naming_the_field_and_loses_nothing(studio):
 def test_only_the_author_edits_and_the_review_lists_the_changed_form(studio):
     olga = studio.browser("olga")
     draft_id = new_draft(olga)
+    assert "将表单保存到草稿" in text(olga.get(URL.format(id=draft_id)))
+    assert "Save the form in the draft" in text(olga.get(URL.format(id=draft_id) + "?lang=en"))
+    assert 'data-form-link="acceptance_review.json"' in text(olga.get(f"/studio/drafts/{draft_id}"))
     other = studio.browser("pat")
     page = other.get(URL.format(id=draft_id))
     assert page.status_code == 200 and "readonly" in text(page)
     refused = other.post(URL.format(id=draft_id), {"scope:title": "x", "scope:title@en": "x"})
     assert refused.status_code == 403
-    assert olga.get("/studio/drafts/%d/forms/..%%2Fcertification.bpmn" % draft_id).status_code == 404
+    outside = f"/studio/drafts/{draft_id}/forms/..%2Fcertification.bpmn"
+    assert olga.get(outside).status_code == 404  # only files of the forms folder
+    olga.get("/studio?lang=zh_CN")
     _edit(olga, draft_id, {"scope:title": "本次认证范围", "scope:title@en": "Scope"})
     response = olga.post(f"/studio/drafts/{draft_id}/submit", {"reason": "表单标题更清楚"})
     assert response.status_code == 303, text(response)
