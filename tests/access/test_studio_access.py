@@ -29,6 +29,8 @@ ENDPOINTS = [
     "form_edit",
     "form_save",
     "form_preview",
+    "decision_version",
+    "decision_draft",
 ]
 DENIED = dict.fromkeys(ENDPOINTS, 403)
 # olga owns the draft; the submit is refused (no reason: 422) and nothing is under review (404).
@@ -48,6 +50,8 @@ OWNER = {
     "form_edit": 200,
     "form_save": 303,  # nothing changed: back to the editor
     "form_preview": 200,
+    "decision_version": 200,
+    "decision_draft": 200,
 }
 REVIEWER = {
     **DENIED,
@@ -60,6 +64,8 @@ REVIEWER = {
     "compare": 200,
     "form_edit": 200,  # reads the form, cannot save it
     "form_preview": 200,
+    "decision_version": 200,
+    "decision_draft": 200,
 }
 MATRIX = {
     "olga": OWNER,
@@ -92,6 +98,10 @@ def call(browser, endpoint: str, draft_id: int):
         return browser.post(f"{base}/submit", {"reason": ""})
     if endpoint == "review":
         return browser.get(f"{base}/review")
+    if endpoint == "decision_version":
+        return browser.get(f"{process}/versions/1/decisions/star_level.dmn")
+    if endpoint == "decision_draft":
+        return browser.get(f"{base}/decisions/star_level.dmn")
     if endpoint.startswith("form_"):
         form = f"{base}/forms/acceptance_review.json"
         if endpoint == "form_save":

@@ -91,3 +91,22 @@ def test_only_the_author_edits_and_the_review_lists_the_changed_form(studio):
     review = text(studio.browser("quinn").get(f"/studio/drafts/{draft_id}/review"))
     assert f'data-form-change="{FORM}"' in review
     assert "确定的认证范围" in review and "本次认证范围" in review
+
+
+def test_the_decision_table_is_shown_with_its_version_in_the_page_language(studio):
+    """R-5: the star level's rules, read only, for the deployed version and a draft."""
+    olga = studio.browser("olga")
+    draft_id = new_draft(olga)
+    assert 'data-decision-link="star_level.dmn"' in text(olga.get(f"/studio/drafts/{draft_id}"))
+    page = olga.get("/studio/processes/certification/versions/1/decisions/star_level.dmn")
+    assert page.status_code == 200, text(page)
+    html = text(page)
+    assert "审查得分" in html and "Score (0–100)" not in html and "已部署版本 1" in html
+    assert html.count("data-rule=") == 7 and "<code>&gt;= 95</code>" in html
+    assert "只读" in html
+    english = text(olga.get(f"/studio/drafts/{draft_id}/decisions/star_level.dmn?lang=en"))
+    assert "Score (0–100)" in english and "审查得分" not in english
+    assert f"Draft #{draft_id}" in english and "Based on version 1" in english
+    assert "five stars at score ≥ 95" in english  # the rules' notes, written in English
+    for bad in ("nosuch.dmn", "..%2Fstar_level.dmn", "certification.bpmn"):
+        assert olga.get(f"/studio/drafts/{draft_id}/decisions/{bad}").status_code == 404
