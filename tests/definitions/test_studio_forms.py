@@ -66,6 +66,9 @@ def test_an_invalid_edit_is_refused_naming_the_field_and_loses_nothing(studio):
     # An unknown field is refused, naming it.
     response = _edit(olga, draft_id, {"title": "受理评审", "nosuch:title": "x"})
     assert response.status_code == 422 and "nosuch" in text(response)
+    # A text already translated keeps its English (the catalogue entry is not rewritten here).
+    response = _edit(olga, draft_id, {"scope:title": "确定的认证范围", "scope:title@en": "Another"})
+    assert response.status_code == 422 and 'data-error-for="scope:title@en"' in text(response)
     # Nothing changed: nothing saved (the file keeps its bytes).
     assert _edit(olga, draft_id, {"title": "受理评审"}).status_code == 303
     assert draft(studio, draft_id).files == before
