@@ -91,9 +91,19 @@ def test_only_the_author_edits_and_the_review_lists_the_changed_form(studio):
     _edit(olga, draft_id, {"scope:title": "本次认证范围", "scope:title@en": "Scope"})
     response = olga.post(f"/studio/drafts/{draft_id}/submit", {"reason": "表单标题更清楚"})
     assert response.status_code == 303, text(response)
-    review = text(studio.browser("quinn").get(f"/studio/drafts/{draft_id}/review"))
+    quinn = studio.browser("quinn")
+    review = text(quinn.get(f"/studio/drafts/{draft_id}/review"))
     assert f'data-form-change="{FORM}"' in review
     assert "确定的认证范围" in review and "本次认证范围" in review
+    # Approved: the new version carries the edited form and its English.
+    approve = {"decision": "approve"}
+    assert quinn.post(f"/studio/drafts/{draft_id}/decide", approve).status_code == 303
+    deployed = latest(studio)
+    assert deployed.version == 2
+    assert json.loads(deployed.files[FORM])["properties"]["scope"]["title"] == "本次认证范围"
+    assert 'msgid "本次认证范围"\nmsgstr "Scope"' in "".join(
+        text for path, text in deployed.files.items() if path.endswith("processes.po")
+    )
 
 
 def test_the_decision_table_is_shown_with_its_version_in_the_page_language(studio):
