@@ -19,6 +19,13 @@ RULE = "ISO/IEC 17065 8.3"
 MAX_TITLE = 200
 MAX_DESCRIPTION = 4000
 TEXT_KEYS = ("title", "description")
+# What a refusal says (its field names where); the studio shows each in the page's language.
+NOT_TEXT = "a text is expected"
+NEEDED = "the person doing the task needs it"
+TOO_LONG = "too long"
+NO_FIELD = "the form has no such field"
+NO_OPTION = "the field has no such option"
+NOT_FLAG = "yes or no"
 
 
 @dataclass(frozen=True)
@@ -105,12 +112,12 @@ def text_fields(schema: Mapping[str, Any]) -> list[FieldTexts]:
 
 def _text(value: Any, where: str, limit: int, *, needed: bool) -> str:
     if not isinstance(value, str):
-        raise RuleViolation(RULE, f"{where}: a text is expected", field=where)
+        raise RuleViolation(RULE, NOT_TEXT, field=where)
     value = value.strip()
     if needed and not value:
-        raise RuleViolation(RULE, f"{where}: the person doing the task needs it", field=where)
+        raise RuleViolation(RULE, NEEDED, field=where)
     if len(value) > limit:
-        raise RuleViolation(RULE, f"{where}: at most {limit} characters", field=where)
+        raise RuleViolation(RULE, TOO_LONG, field=where)
     return value
 
 
@@ -135,7 +142,7 @@ def apply_edit(schema: Mapping[str, Any], edit: Mapping[str, Any]) -> dict[str, 
     nodes = {path: (node, parent) for path, node, parent in _walk(result)}
     for path, changes in (edit.get("fields") or {}).items():
         if path not in nodes or not isinstance(changes, Mapping):
-            raise RuleViolation(RULE, f"{path}: the form has no such field", field=str(path))
+            raise RuleViolation(RULE, NO_FIELD, field=str(path))
         node, parent = nodes[path]
         _edit_field(path, node, parent, changes)
     return result
@@ -154,14 +161,14 @@ def _edit_field(path: str, node: dict, parent: dict, changes: Mapping[str, Any])
     for key, title in (changes.get("options") or {}).items():
         where = f"{path}/options/{key}"
         if key not in branches:
-            raise RuleViolation(RULE, f"{where}: the field has no such option", field=where)
+            raise RuleViolation(RULE, NO_OPTION, field=where)
         branches[key]["title"] = _text(title, where, MAX_TITLE, needed=True)
 
 
 def _set_required(path: str, parent: dict, wanted: Any) -> None:
     name = path.rsplit("/", 1)[-1]
     if not isinstance(wanted, bool):
-        raise RuleViolation(RULE, f"{path}/required: yes or no", field=f"{path}/required")
+        raise RuleViolation(RULE, NOT_FLAG, field=f"{path}/required")
     current = list(parent.get("required") or [])
     if wanted and name not in current:
         parent["required"] = [*current, name]

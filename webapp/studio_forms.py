@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 
 from certflow.db import db
 from certflow.process_texts import CATALOGUE, read_catalogue
+from domain import form_text_edit
 from domain import studio as drafts
 from domain.errors import RuleViolation
 from domain.form_text_edit import apply_edit, text_changes, text_fields
@@ -127,11 +128,34 @@ def form_save(draft_id: int, name: str):
     except RuleViolation as err:
         db.session.rollback()
         draft = get_draft(draft_id)
-        errors = {err.field or "_form": str(err)}
+        errors = {input_name(err.field or "_form"): refusal_text(err)}
         return _editor(draft, name, apply_edit_lenient(before, edit), errors, 422)
     db.session.commit()
     flash(_("The form is saved in the draft."), "success")
     return redirect(url_for("studio.form_edit", draft_id=draft.id, name=name)), 303
+
+
+def input_name(field: str) -> str:
+    """The editor's input of a refused field (``scope/title`` → ``scope:title``,
+    ``kind/options/a`` → ``kind:option:a``); other names as they are."""
+    path, _sep, option = field.partition("/options/")
+    if option:
+        return f"{path}:option:{option}"
+    head, _sep, last = field.rpartition("/")
+    return f"{head}:{last}" if head and last in ("title", "description", "required") else field
+
+
+def refusal_text(err: RuleViolation) -> str:
+    """The refusal in the page's language (domain/form_text_edit's kinds; validation's own)."""
+    texts = {
+        form_text_edit.NOT_TEXT: _("Enter a text."),
+        form_text_edit.NEEDED: _("Required: the person doing the task reads it."),
+        form_text_edit.TOO_LONG: _("Too long."),
+        form_text_edit.NO_FIELD: _("The form has no such field."),
+        form_text_edit.NO_OPTION: _("The field has no such option."),
+        form_text_edit.NOT_FLAG: _("Choose yes or no."),
+    }
+    return texts.get(err.detail, err.detail)
 
 
 def apply_edit_lenient(before: dict, edit: dict) -> dict:
