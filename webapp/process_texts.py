@@ -66,10 +66,13 @@ def ptext(text: Any) -> Any:
     return translations().get(text, text)
 
 
-def localize_schema(schema: dict[str, Any] | None) -> dict[str, Any] | None:
+def localize_schema(
+    schema: dict[str, Any] | None, english: dict[str, str] | None = None
+) -> dict[str, Any] | None:
     """A copy of a form schema whose titles and descriptions (option titles too) are in the
-    request's language; the schema the engine validates with stays as deployed."""
-    english = translations()
+    request's language; the schema the engine validates with stays as deployed. `english`: a
+    catalogue to use instead of the deployed ones (a studio draft's own)."""
+    english = translations() if english is None else english
     if not schema or not english:
         return schema
 

@@ -12,6 +12,7 @@ from engine.sources import version_sources, versions_of
 from webapp.auth import roles_required
 from webapp.studio import READERS, bp
 from webapp.studio_effect import DraftEffect, effect_between, rule_summary, traceability_data
+from webapp.studio_forms import form_changes
 
 
 def _chosen(numbers: list[int]) -> tuple[list[int], dict[str, str]]:
@@ -55,6 +56,7 @@ def compare(process_id: str):
         effect=DraftEffect(None, effect_between(old.files, new.files, process_id, new.main_path)),
         rule_summary=lambda rule: rule_summary(rule, traceability),
         files_changed=files_changed,
+        form_changes=form_changes(old.files, new.files),
         errors=errors,
     )
     return page, 422 if errors else 200

@@ -18,6 +18,7 @@ from webapp.auth import current_viewer, deny, roles_required
 from webapp.runtime import get_engine
 from webapp.studio import READERS, REVIEW_PROCESS, REVIEWERS, bp, get_draft, problems_of
 from webapp.studio_effect import draft_effect, rule_summary, traceability_data
+from webapp.studio_forms import form_changes
 
 
 def review_task(draft_id: int):
@@ -26,6 +27,12 @@ def review_task(draft_id: int):
         TaskFilter(state="open", process_id=REVIEW_PROCESS, business_key=f"DRAFT-{draft_id}")
     )
     return tasks[0] if tasks else None
+
+
+def base_files(draft) -> dict[str, str]:
+    if draft.base_version is None:
+        return draft.files
+    return version_sources(db.session, draft.process_id, draft.base_version).files
 
 
 def base_source(draft) -> str:
@@ -61,6 +68,7 @@ def _review_page(draft, errors: dict | None = None, status: int = 200):
         may_decide=may_decide,
         errors=errors or {},
         form=request.form,
+        form_changes=form_changes(base_files(draft), draft.files),
     )
     return page, status
 

@@ -26,6 +26,11 @@ ENDPOINTS = [
     "review",
     "decide",
     "compare",
+    "form_edit",
+    "form_save",
+    "form_preview",
+    "decision_version",
+    "decision_draft",
 ]
 DENIED = dict.fromkeys(ENDPOINTS, 403)
 # olga owns the draft; the submit is refused (no reason: 422) and nothing is under review (404).
@@ -42,6 +47,11 @@ OWNER = {
     "review": 200,
     "decide": 403,
     "compare": 200,
+    "form_edit": 200,
+    "form_save": 303,  # nothing changed: back to the editor
+    "form_preview": 200,
+    "decision_version": 200,
+    "decision_draft": 200,
 }
 REVIEWER = {
     **DENIED,
@@ -52,6 +62,10 @@ REVIEWER = {
     "review": 200,
     "decide": 404,  # allowed to decide, but this draft is not under review
     "compare": 200,
+    "form_edit": 200,  # reads the form, cannot save it
+    "form_preview": 200,
+    "decision_version": 200,
+    "decision_draft": 200,
 }
 MATRIX = {
     "olga": OWNER,
@@ -84,6 +98,15 @@ def call(browser, endpoint: str, draft_id: int):
         return browser.post(f"{base}/submit", {"reason": ""})
     if endpoint == "review":
         return browser.get(f"{base}/review")
+    if endpoint == "decision_version":
+        return browser.get(f"{process}/versions/1/decisions/star_level.dmn")
+    if endpoint == "decision_draft":
+        return browser.get(f"{base}/decisions/star_level.dmn")
+    if endpoint.startswith("form_"):
+        form = f"{base}/forms/acceptance_review.json"
+        if endpoint == "form_save":
+            return browser.post(form, {"title": "受理评审"})
+        return browser.get(form + ("/preview" if endpoint == "form_preview" else ""))
     if endpoint == "compare":
         return browser.get(f"{process}/compare")
     return browser.post(f"{base}/decide", {"decision": "approve"})

@@ -154,3 +154,29 @@ def test_a_process_owner_chooses_the_rules_of_a_step_from_the_catalogue(
     page.locator('[data-cf-rule-remove="R-6.2.1"]').click()
     expect(rules.locator('[data-cf-rule="R-6.2.1"]')).to_contain_text("追溯数据中列出")
     expect(rules.locator("[data-cf-rule-remove]")).to_have_count(0)
+
+
+def test_a_process_owner_previews_and_edits_a_task_form_in_a_draft(page: Page, live: Live, login):
+    """Issue 12, "Forms": the selected user task's form shown as the task page renders it; its
+    field title edited in the draft (with its English), the preview following; the deployed
+    version unchanged."""
+    with live.app.app_context():
+        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
+    login("olga")
+    page.goto("/studio")
+    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
+    studio = page.locator("[data-studio]")
+    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+    select_element(page, ACCEPTANCE)
+    pane = page.locator("[data-studio-form-pane]")
+    expect(pane).to_have_attribute("data-form", "acceptance_review.json")
+    expect(pane.locator("[data-form-preview] h2")).to_have_text("受理评审")
+    expect(pane.locator('label[for="f-scope"]')).to_have_text("确定的认证范围")
+    pane.locator("[data-form-pane-edit]").click()
+    page.locator('[name="scope:title"]').fill("本次认证范围")
+    page.locator('[name="scope:title@en"]').fill("Scope of this certification")
+    page.locator("[data-form-editor] button[type=submit]").click()
+    expect(page.locator('[data-preview-card] label[for="f-scope"]')).to_have_text("本次认证范围")
+    with live.app.app_context():
+        deployed = version_sources(db.session, "certification").files
+    assert "本次认证范围" not in deployed["forms/acceptance_review.json"]

@@ -168,6 +168,38 @@
     });
   }
 
+  // The selected user task's form, as the task page renders it (server-side preview), with a
+  // link to edit its texts (webapp/studio_forms.py).
+  var formPane = box.querySelector("[data-studio-form-pane]");
+  function formOf(element) {
+    var bo = element && element.businessObject;
+    var values = (bo && bo.extensionElements && bo.extensionElements.values) || [];
+    var found = null;
+    values.forEach(function (value) {
+      (value.properties || []).forEach(function (p) {
+        if (p.name === "formJsonSchemaFilename" && p.value) found = p.value;
+      });
+    });
+    return found && /^forms\/[A-Za-z0-9_-]+\.json$/.test(found) ? found.slice(6) : null;
+  }
+  function showFormOfSelection(event) {
+    if (!formPane) return;
+    var name = formOf((event.newSelection || [])[0]);
+    var body = formPane.querySelector("[data-form-pane-body]");
+    formPane.hidden = !name;
+    formPane.setAttribute("data-form", name || "");
+    if (!name) return;
+    var base = formPane.getAttribute("data-form-url").replace("FORM.json", encodeURIComponent(name));
+    formPane.querySelector("[data-form-pane-edit]").setAttribute("href", base);
+    fetch(base + "/preview", { credentials: "same-origin" })
+      .then(function (response) {
+        return response.ok ? response.text() : "";
+      })
+      .then(function (html) {
+        if (formPane.getAttribute("data-form") === name) body.innerHTML = html;
+      });
+  }
+
   fetch(box.getAttribute("data-source-url"), { credentials: "same-origin" })
     .then(function (response) {
       return response.text();
@@ -179,6 +211,7 @@
       modeler.get("canvas").zoom("fit-viewport");
       selectFromHash();
       box.setAttribute("data-studio-ready", "true");
+      modeler.on("selection.changed", showFormOfSelection);
       modeler.on("commandStack.changed", function () {
         dirty = true;
         box.setAttribute("data-dirty", "true");
