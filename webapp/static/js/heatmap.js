@@ -86,27 +86,6 @@
     box.setAttribute("data-overlays", String(placed));
   }
 
-  function diagramFor(processId) {
-    var definitions = viewer.getDefinitions();
-    var diagrams = (definitions && definitions.diagrams) || [];
-    for (var i = 0; i < diagrams.length; i += 1) {
-      var element = diagrams[i].plane && diagrams[i].plane.bpmnElement;
-      if (!element) {
-        continue;
-      }
-      if (element.id === processId) {
-        return diagrams[i];
-      }
-      var participants = element.participants || [];
-      for (var j = 0; j < participants.length; j += 1) {
-        if (participants[j].processRef && participants[j].processRef.id === processId) {
-          return diagrams[i];
-        }
-      }
-    }
-    return null;
-  }
-
   var radios = document.querySelectorAll("[data-heat-switch] input[name=measure]");
   for (var r = 0; r < radios.length; r += 1) {
     radios[r].addEventListener("change", function (event) {
@@ -116,28 +95,7 @@
     });
   }
 
-  fetch(box.getAttribute("data-diagram-url"), {
-    credentials: "same-origin",
-    headers: { Accept: "application/xml" }
-  })
-    .then(function (response) {
-      if (!response.ok) {
-        throw new Error("HTTP " + response.status);
-      }
-      return response.text();
-    })
-    .then(function (xml) {
-      return viewer.importXML(xml);
-    })
-    .then(function () {
-      var wanted = diagramFor(box.getAttribute("data-process-id"));
-      var current = viewer.get("canvas").getRootElement();
-      if (wanted && current && current.businessObject &&
-          wanted.plane.bpmnElement !== current.businessObject) {
-        return viewer.open(wanted);
-      }
-      return null;
-    })
+  window.certflowLoadDiagram(viewer, box)
     .then(function () {
       place();
       paint(box.getAttribute("data-measure") || "duration");

@@ -44,27 +44,6 @@
 
   var viewer = new window.BpmnJS({ container: canvasBox });
 
-  function diagramFor(processId) {
-    var definitions = viewer.getDefinitions();
-    var diagrams = (definitions && definitions.diagrams) || [];
-    for (var i = 0; i < diagrams.length; i += 1) {
-      var element = diagrams[i].plane && diagrams[i].plane.bpmnElement;
-      if (!element) {
-        continue;
-      }
-      if (element.id === processId) {
-        return diagrams[i];
-      }
-      var participants = element.participants || [];
-      for (var j = 0; j < participants.length; j += 1) {
-        if (participants[j].processRef && participants[j].processRef.id === processId) {
-          return diagrams[i];
-        }
-      }
-    }
-    return null;
-  }
-
   function overlay(labels) {
     var node = document.createElement("div");
     node.className = "cf-rule-overlay";
@@ -136,28 +115,7 @@
     });
   }
 
-  fetch(box.getAttribute("data-diagram-url"), {
-    credentials: "same-origin",
-    headers: { Accept: "application/xml" }
-  })
-    .then(function (response) {
-      if (!response.ok) {
-        throw new Error("HTTP " + response.status);
-      }
-      return response.text();
-    })
-    .then(function (xml) {
-      return viewer.importXML(xml);
-    })
-    .then(function () {
-      var wanted = diagramFor(box.getAttribute("data-process-id"));
-      var current = viewer.get("canvas").getRootElement();
-      if (wanted && current && current.businessObject &&
-          wanted.plane.bpmnElement !== current.businessObject) {
-        return viewer.open(wanted);
-      }
-      return null;
-    })
+  window.certflowLoadDiagram(viewer, box)
     .then(function () {
       focus(mark());
       box.setAttribute("data-diagram-ready", "true");
