@@ -43,7 +43,7 @@ class TaskOperations(FormChecks, EngineCore):
             instance = self._get_instance(row.instance_id)
             schema = None
             if row.form_file:
-                schema = self.form_schema(instance.process_version_id, row.form_file)
+                schema = self._version_form(instance.process_version, row.form_file)
                 found = field_errors(schema, data, self._format_checker())
                 if found:
                     raise FormValidationError(details=found)
@@ -225,7 +225,7 @@ class TaskOperations(FormChecks, EngineCore):
         check = self.registry.option_check
         if check is None or not row.form_file:
             return
-        schema = self.form_schema(instance.process_version_id, row.form_file)
+        schema = self._version_form(instance.process_version, row.form_file)
         errors = check(
             schema, data, self._task_context(row, instance, actor, now, {**task.data, **data})
         )
