@@ -12,6 +12,7 @@ Same process and completion as benchmarks/http_completions.py (review_flow: Task
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import sys
 import tempfile
@@ -117,7 +118,9 @@ def profile(database_url: str, instance_path: Path, completions: int, with_cprof
         print(f"  {n / completions:5.1f}  {key}")
     if profiler:
         out = io.StringIO()
-        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(60)
+        pstats.Stats(profiler, stream=out).sort_stats(
+            os.environ.get("PROFILE_SORT", "cumulative")
+        ).print_stats(60)
         print(out.getvalue())
 
 

@@ -5,7 +5,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from certflow.models import ApiToken, User
 from certflow.roles import ROLE_IDS, ROLES
@@ -92,7 +92,9 @@ def issue_token(session: Session, user: User, now: datetime, description: str = 
 
 def user_for_token(session: Session, secret: str) -> User | None:
     token = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(secret))
+        select(ApiToken)
+        .where(ApiToken.token_hash == ApiToken.hash(secret))
+        .options(joinedload(ApiToken.user))  # one round trip per API request (issue 16)
     ).first()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None
