@@ -8,6 +8,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload
 
 from engine.actors import SUPERVISOR_ROLES, Actor
 from engine.core import EngineCore, Run, task_uuid
@@ -168,7 +169,13 @@ class TaskOperations(FormChecks, EngineCore):
         return row
 
     def _open_task(self, task_id: str) -> HumanTask:
-        row = self.session.get(HumanTask, task_id)
+        # With its instance and version in the same query: the operation needs both next
+        # (issue 16; no query at all when find_task already read them in this session).
+        row = self.session.get(
+            HumanTask,
+            task_id,
+            options=[joinedload(HumanTask.instance).joinedload(ProcessInstance.process_version)],
+        )
         if row is None:
             raise NotFoundError(f"task {task_id} not found")
         if row.state != "open":
