@@ -99,9 +99,18 @@ translations: install
 	$(BIN)/pybabel update -D processes -i $(PROCESS_CATALOGS)/processes.pot -d $(PROCESS_CATALOGS) \
 	    -N --ignore-obsolete -w 100
 
-# The benchmarks/ scripts, each printing its figure and the ratio to its goal (PostgreSQL ones
-# start the private cluster the tests use).
+# The benchmarks/ scripts, each printing its figure and the ratio to its goal on one line
+# (PostgreSQL ones start the private cluster the tests use). The engine cycle runs on SQLite and
+# on PostgreSQL. `make benchmark BIG=1` also runs the big-data ones: every benchmarks/big_*.py
+# (data volume, long simulated cycles), each runnable with no arguments.
+BIG ?=
+BIG_BENCHMARKS := $(sort $(wildcard benchmarks/big_*.py))
 benchmark: install
 	$(BIN)/python benchmarks/engine_cycle.py
+	$(BIN)/python benchmarks/engine_cycle.py --postgres
 	$(BIN)/python benchmarks/timer_lateness.py
 	$(BIN)/python benchmarks/http_completions.py
+ifneq ($(BIG),)
+	@test -n "$(BIG_BENCHMARKS)" || { echo "BIG=1: no benchmarks/big_*.py yet" >&2; exit 1; }
+	@set -e; for script in $(BIG_BENCHMARKS); do echo "== $$script"; $(BIN)/python $$script; done
+endif
