@@ -99,10 +99,13 @@ translations: install
 	$(BIN)/pybabel update -D processes -i $(PROCESS_CATALOGS)/processes.pot -d $(PROCESS_CATALOGS) \
 	    -N --ignore-obsolete -w 100
 
-# The benchmarks/ scripts, each printing its figure and the ratio to its goal (PostgreSQL ones
-# start the private cluster the tests use).
+# The benchmarks/ scripts, each printing its figure and the ratio to its goal on one line
+# (PostgreSQL ones start the private cluster the tests use). The engine cycle runs on SQLite and
+# on PostgreSQL. `make benchmark BIG=N` also runs the data-volume one on N generated certificates.
+BIG ?=
 benchmark: install
 	$(BIN)/python benchmarks/engine_cycle.py
+	$(BIN)/python benchmarks/engine_cycle.py --postgres
 	$(BIN)/python benchmarks/timer_lateness.py
 	$(BIN)/python benchmarks/http_completions.py
 	@if [ -n "$(BIG)" ]; then $(BIN)/python benchmarks/data_volume.py --certificates $(BIG); \

@@ -9,8 +9,9 @@ database. `certflow serve` runs gunicorn (deploy/gunicorn.conf.py) and one sched
 `Task_Review` tasks of tests/fixtures/processes/review_flow.bpmn are prepared through the engine;
 then concurrent clients (threads, one keep-alive connection each) complete them through
 `POST /api/v1/tasks/{id}/complete` with {"accepted": false, "man_days": 1} (the instance then
-waits for a message: no service task runs). Prints `N completions/s`, the latency p95 and the
-ratios to the goals.
+waits for a message: no service task runs). Prints `N completions/s`, the latency p95, the
+server CPU per completion (app processes, PostgreSQL backends: comparable on a shared machine)
+and the ratios to the goals.
 """
 
 import argparse
@@ -70,6 +71,41 @@ def prepare(url: str, workdir: Path, tasks: int) -> tuple[str, list[str]]:
         rows = engine.list_tasks(TaskFilter(state="open"), sort="created", limit=tasks + 1)
         ids = [str(row.id) for row in rows]
     return token, ids
+
+
+def _stat(pid: str) -> tuple[int, int, float] | None:
+    """(parent pid, process group, CPU seconds used) of a live process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[1]), int(fields[2]), (int(fields[11]) + int(fields[12])) / ticks
+
+
+def server_cpu(group: int, postmaster: int | None) -> tuple[float, float]:
+    """CPU seconds used so far by the app (the `certflow serve` process group: gunicorn workers,
+    schedulers) and by PostgreSQL's backends (children of the postmaster). On a shared machine
+    CPU per completion compares runs better than wall time does."""
+    app = database = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        stat = _stat(entry.name)
+        if stat is None:
+            continue
+        parent, process_group, seconds = stat
+        if process_group == group:
+            app += seconds
+        elif postmaster is not None and (parent == postmaster or int(entry.name) == postmaster):
+            database += seconds
+    return app, database
+
+
+def postmaster_pid(cluster: PostgresCluster | None) -> int | None:
+    if cluster is None:
+        return None
+    return int((cluster.data / "postmaster.pid").read_text().split()[0])
 
 
 def drive(port: int, token: str, task_ids: list[str], clients: int) -> tuple[float, list[float]]:
@@ -136,7 +172,10 @@ def main() -> None:
         served.wait_ready()
         warm, task_ids = task_ids[: options.clients * 2], task_ids[options.clients * 2 :]
         drive(port, token, warm, options.clients)  # every worker has loaded the spec
+        postmaster = postmaster_pid(cluster)
+        cpu_before = server_cpu(served.process.pid, postmaster)
         seconds, latencies = drive(port, token, task_ids, options.clients)
+        cpu_after = server_cpu(served.process.pid, postmaster)
     finally:
         if served is not None:
             served.stop()
@@ -151,6 +190,14 @@ def main() -> None:
     )
     print(f"{rate:.1f} completions/s")
     print(f"latency median {statistics.median(latencies) * 1000:.1f} ms, p95 {p95_ms:.1f} ms")
+    app_ms, db_ms = (
+        (after - before) / len(latencies) * 1000
+        for after, before in zip(cpu_after, cpu_before, strict=True)
+    )
+    print(
+        f"server CPU per completion: app {app_ms:.1f} ms"
+        + (f", PostgreSQL {db_ms:.1f} ms" if cluster is not None else "")
+    )
     print(f"ratio completions/s / goal {GOAL_RATE:g}: {rate / GOAL_RATE:.2f}")
     print(f"ratio p95 / goal {GOAL_P95_MS:g} ms: {p95_ms / GOAL_P95_MS:.2f}")
 

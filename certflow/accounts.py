@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from certflow.models import ApiToken, User
 from certflow.roles import ROLE_IDS, ROLES
@@ -116,7 +116,9 @@ def issue_api_token(
 def user_for_token(session: Session, secret: str) -> User | None:
     """The active user of a token that is neither revoked nor expired (wall clock)."""
     token = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(secret))
+        select(ApiToken)
+        .where(ApiToken.token_hash == ApiToken.hash(secret))
+        .options(joinedload(ApiToken.user))  # one round trip per API request (issue 16)
     ).first()
     if token is None or token.revoked_at is not None or not token.user.active:
         return None

@@ -53,7 +53,11 @@ class UTCDateTime(TypeDecorator):
 
 def configure_sqlite(engine) -> None:
     """Make SQLite behave for a multi-threaded server: WAL, a busy timeout, foreign keys, and
-    explicit BEGIN so that SAVEPOINT (used around each handler call) works as documented."""
+    explicit BEGIN so that SAVEPOINT (used around each handler call) works as documented.
+
+    synchronous=NORMAL (issue 16): in WAL mode a commit then needs no fsync of its own (the WAL
+    is synced at checkpoints); the database stays consistent after a crash, and only a power
+    loss can drop the last commits — the trade-off SQLite documents for WAL."""
     from sqlalchemy import event
 
     @event.listens_for(engine, "connect")
@@ -61,6 +65,7 @@ def configure_sqlite(engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()

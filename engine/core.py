@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from certflow.clock import Clock
@@ -54,6 +54,7 @@ class Run:
     now: datetime
     completed_task_id: str | None = None
     events: list[EventLog] = field(default_factory=list)
+    incident_raised: bool = False  # an incident was opened or raised again in this operation
 
 
 def is_human_task(task) -> bool:
@@ -82,7 +83,7 @@ class EngineCore:
         self._settings = settings  # the current settings object, handed to every handler
         self.serializer = WorkflowSerializer()
         self.script_engine = CertflowScriptEngine(registry, script_limits)
-        self._form_cache: dict[str, dict] = {}
+        self._form_cache: dict[tuple[str, str], dict] = {}
 
     @property
     def session(self) -> Session:
@@ -127,8 +128,10 @@ class EngineCore:
         self.hooks.emit(event)
 
     def _spec(self, version: ProcessVersion):
-        return self.serializer.load_spec(
-            f"{version.process_id}:{version.sha256}", version.spec_json
+        # spec_json is a deferred column: read it only when this process has not restored the
+        # spec yet (issue 16: one round trip less per operation).
+        return self.serializer.load_spec_lazily(
+            f"{version.process_id}:{version.sha256}", lambda: version.spec_json
         )
 
     def _load(self, instance: ProcessInstance) -> BpmnWorkflow:
@@ -139,7 +142,16 @@ class EngineCore:
 
     def _get_instance(self, instance_id: int) -> ProcessInstance:
         # No row lock: the optimistic lock_version decides between concurrent operations.
-        instance = self.session.get(ProcessInstance, instance_id) if valid_id(instance_id) else None
+        # Its version comes in the same query: every operation needs it (spec, forms).
+        instance = (
+            self.session.get(
+                ProcessInstance,
+                instance_id,
+                options=[joinedload(ProcessInstance.process_version)],
+            )
+            if valid_id(instance_id)
+            else None
+        )
         if instance is None:
             raise NotFoundError(f"process instance {instance_id} not found")
         return instance

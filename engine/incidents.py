@@ -28,6 +28,7 @@ class Incidents(EngineCore):
         failed = run.workflow.get_tasks(state=TaskState.ERROR)
         if not failed and getattr(err, "task", None) is not None:
             failed = [err.task]
+        run.incident_raised = True
         for task in failed:
             task_id = str(task.id)
             incident = session.scalars(

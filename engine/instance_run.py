@@ -137,13 +137,16 @@ class InstanceRun(EngineCore):
 
     def _status(self, run: Run) -> str:
         session = self.session
-        open_incident = session.scalars(
-            select(Incident.id).where(
-                Incident.instance_id == run.instance.id, Incident.status == "open"
-            )
-        ).first()
-        if open_incident is not None:
-            return "error"
+        # Incidents are opened only by _record_incidents, within an operation that saves the
+        # status: an instance that was not in error and raised none now has none open.
+        if run.incident_raised or run.instance.status == "error":
+            open_incident = session.scalars(
+                select(Incident.id).where(
+                    Incident.instance_id == run.instance.id, Incident.status == "open"
+                )
+            ).first()
+            if open_incident is not None:
+                return "error"
         if run.workflow.is_completed():
             last = run.workflow.last_task
             terminated = (

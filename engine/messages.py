@@ -8,7 +8,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from engine.actors import Actor
 from engine.core import EngineCore, Run, valid_id
@@ -147,18 +147,24 @@ class Messages(EngineCore):
     def _queued_for(self, instance: ProcessInstance, names: set[str]) -> QueuedMessage | None:
         if not names:
             return None
-        candidates = self.session.scalars(
+        # The correlation is checked in SQL: only the first matching message is read.
+        return self.session.scalars(
             select(QueuedMessage)
-            .where(QueuedMessage.delivered_at.is_(None), QueuedMessage.name.in_(names))
+            .where(
+                QueuedMessage.delivered_at.is_(None),
+                QueuedMessage.name.in_(names),
+                or_(
+                    QueuedMessage.target_instance_id.is_(None),
+                    QueuedMessage.target_instance_id == instance.id,
+                ),
+                or_(
+                    QueuedMessage.business_key.is_(None),
+                    QueuedMessage.business_key == instance.business_key,
+                ),
+            )
             .order_by(QueuedMessage.id)
-        )
-        for queued in candidates:
-            if queued.target_instance_id not in (None, instance.id):
-                continue
-            if queued.business_key is not None and queued.business_key != instance.business_key:
-                continue
-            return queued
-        return None
+            .limit(1)
+        ).first()
 
     def _route_thrown_messages(self, run: Run) -> None:
         """Messages an instance throws go to the instance that correlates with them."""

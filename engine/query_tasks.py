@@ -5,6 +5,7 @@ Rows come back as `TaskView` snapshots."""
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.orm import joinedload
 
 from engine.core import EngineCore, valid_id
 from engine.models import EventLog, HumanTask, ProcessInstance, ProcessVersion
@@ -37,8 +38,24 @@ class TaskQueries(EngineCore):
         return {instance_id: (version_id, name) for instance_id, version_id, name in rows}
 
     def find_task(self, task_id: str) -> TaskView | None:
-        row = self.session.get(HumanTask, task_id) if isinstance(task_id, str) else None
-        return self._task_views([row])[0] if row is not None else None
+        if not isinstance(task_id, str):
+            return None
+        # The task, its instance and version in one query; an operation on the task that
+        # follows in the same session (complete, claim) finds them in the session (issue 16).
+        found = self.session.execute(
+            select(HumanTask, ProcessInstance)
+            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .where(HumanTask.id == task_id)
+            .options(joinedload(ProcessInstance.process_version))
+        ).first()
+        if found is None:
+            return None
+        row, instance = found
+        # The session's identity map holds objects weakly: keep the last found task and instance
+        # alive for the rest of the session (one pair, replaced on the next find).
+        self.session.info["engine.last_found_task"] = found
+        version = instance.process_version
+        return TaskView.of(row, (version.id, version.name))
 
     def task_in_scope(self, task_id: str, scope: TaskScope, *, through_role: bool = False) -> bool:
         """May the scope see the task (through_role: through its candidate role only)?"""

@@ -6,6 +6,7 @@ per process and cached, and instance state only references it.
 """
 
 import json
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from threading import Lock
@@ -81,10 +82,14 @@ class WorkflowSerializer:
     def load_spec(self, cache_key: str, spec_json: str) -> tuple[Any, dict]:
         """Restore a spec once per content hash: deployed sources never change, so the restored
         spec can be shared by every instance of that version."""
+        return self.load_spec_lazily(cache_key, lambda: spec_json)
+
+    def load_spec_lazily(self, cache_key: str, spec_json: Callable[[], str]) -> tuple[Any, dict]:
+        """load_spec, asking for the JSON only when the cache misses."""
         cached = self._spec_cache.get(cache_key)
         if cached is not None:
             return cached
-        dct = json.loads(spec_json)
+        dct = json.loads(spec_json())
         spec = self._registry.restore(dct["spec"])
         subprocess_specs = {
             k: self._registry.restore(v) for k, v in dct["subprocess_specs"].items()

@@ -8,6 +8,7 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import update
+from sqlalchemy.orm import joinedload
 
 from engine.actors import SUPERVISOR_ROLES, Actor
 from engine.core import EngineCore, Run, task_uuid
@@ -43,7 +44,7 @@ class TaskOperations(FormChecks, EngineCore):
             instance = self._get_instance(row.instance_id)
             schema = None
             if row.form_file:
-                schema = self.form_schema(instance.process_version_id, row.form_file)
+                schema = self._version_form(instance.process_version, row.form_file)
                 found = field_errors(schema, data, self._format_checker())
                 if found:
                     raise FormValidationError(details=found)
@@ -168,7 +169,13 @@ class TaskOperations(FormChecks, EngineCore):
         return row
 
     def _open_task(self, task_id: str) -> HumanTask:
-        row = self.session.get(HumanTask, task_id)
+        # With its instance and version in the same query: the operation needs both next
+        # (issue 16; no query at all when find_task already read them in this session).
+        row = self.session.get(
+            HumanTask,
+            task_id,
+            options=[joinedload(HumanTask.instance).joinedload(ProcessInstance.process_version)],
+        )
         if row is None:
             raise NotFoundError(f"task {task_id} not found")
         if row.state != "open":
@@ -225,7 +232,7 @@ class TaskOperations(FormChecks, EngineCore):
         check = self.registry.option_check
         if check is None or not row.form_file:
             return
-        schema = self.form_schema(instance.process_version_id, row.form_file)
+        schema = self._version_form(instance.process_version, row.form_file)
         errors = check(
             schema, data, self._task_context(row, instance, actor, now, {**task.data, **data})
         )

@@ -79,9 +79,20 @@ class Versions(EngineCore):
         )
 
     def form_schema(self, version_id: int, path: str) -> dict:
-        row = self.session.get(ProcessVersionFile, (version_id, path))
-        if row is None:
+        version = self.session.get(ProcessVersion, version_id)
+        if version is None:
             raise NotFoundError(f"form {path!r} is not part of process version {version_id}")
-        if row.sha256 not in self._form_cache:  # keyed by content: stored files never change
-            self._form_cache[row.sha256] = json.loads(row.source.content)
-        return self._form_cache[row.sha256]
+        return self._version_form(version, path)
+
+    def _version_form(self, version: ProcessVersion, path: str) -> dict:
+        """A form of a version, parsed once per process: the version's sha256 covers every file
+        it depends on (forms included), so (version hash, path) always names the same content
+        and the cache needs no database round trip (issue 16)."""
+        key = (version.sha256, path)
+        cached = self._form_cache.get(key)
+        if cached is not None:
+            return cached
+        row = self.session.get(ProcessVersionFile, (version.id, path))
+        if row is None:
+            raise NotFoundError(f"form {path!r} is not part of process version {version.id}")
+        return self._form_cache.setdefault(key, json.loads(row.source.content))

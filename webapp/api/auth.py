@@ -53,6 +53,7 @@ def _bearer_token() -> str | None:
 
 def authenticate() -> None:
     """`before_request` of the API blueprint: every view needs a valid token unless public."""
+    g.pop("api_viewer", None)  # serialize.viewer() builds it once per request from the user
     view = current_app.view_functions.get(request.endpoint or "")
     if view is not None and getattr(view, "api_public", False):
         return

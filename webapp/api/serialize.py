@@ -5,6 +5,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask import g
+
 from engine.service import IncidentView, InstanceView, ProcessView, TaskView
 from webapp import client_data
 from webapp.access import Viewer
@@ -109,4 +111,8 @@ def process_json(version: ProcessView) -> dict[str, Any]:
 
 # -- visibility: the rules of webapp/access.py, shared with the web pages (R-11) ------------------
 def viewer() -> Viewer:
-    return Viewer.of(current_user())
+    # Once per request: after an operation's commit the user row is expired and reading it
+    # again would cost a query (issue 16); who asks does not change within a request.
+    if "api_viewer" not in g:
+        g.api_viewer = Viewer.of(current_user())
+    return g.api_viewer

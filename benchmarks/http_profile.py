@@ -1,0 +1,153 @@
+"""What the web layer adds to one task completion: `POST /api/v1/tasks/{id}/complete` through
+Flask's test client (no network, no gunicorn), the SQL statements it sends per request (grouped)
+and, with --cprofile, the top functions.
+
+    .venv/bin/python benchmarks/http_profile.py [--completions N] [--postgres | --database-url URL]
+                                                [--cprofile]
+
+Same process and completion as benchmarks/http_completions.py (review_flow: Task_Review with
+{"accepted": false, "man_days": 1}); the default database is a fresh SQLite file.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import event
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import engine_cycle as cycle  # noqa: E402
+from engine_profile import statement_key  # noqa: E402
+
+
+def profile(database_url: str, instance_path: Path, completions: int, with_cprofile: bool):
+    from flask_migrate import upgrade
+
+    from certflow.accounts import create_user, issue_token
+    from certflow.db import db
+    from engine.service import Actor, TaskFilter
+    from handlers import handler, unregister
+    from webapp import create_app
+
+    app = create_app(
+        {
+            "SECRET_KEY": "benchmark",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "CERTFLOW_CLOCK": "real",
+            "CERTFLOW_SCHEDULER": False,
+        },
+        instance_path=str(instance_path),
+    )
+    with app.app_context():
+        cycle.logging.disable(cycle.logging.INFO)
+        try:
+            upgrade()
+        finally:
+            cycle.logging.disable(cycle.logging.NOTSET)
+        engine = app.extensions["certflow.engine"]
+        handler(cycle.HANDLER)(cycle.record_acceptance)
+        try:
+            clock_now = engine.clock.now()
+            user = create_user(
+                db.session,
+                "mia_market",
+                password="x" * 12,
+                roles={"market"},
+                display_name="Mia",
+                now=clock_now,
+            )
+            token = issue_token(db.session, user, clock_now)
+            db.session.commit()
+            market = Actor("mia_market", frozenset({"market"}))
+            owner = Actor("olga_owner", frozenset({"process_owner"}))
+            engine.deploy([cycle.FIXTURE_DIR], actor=owner, comment="profile")
+            for i in range(completions + 1):
+                engine.start(cycle.PROCESS_ID, actor=market, data=cycle.seed_data(i))
+            rows = engine.list_tasks(
+                TaskFilter(state="open"), sort="created", limit=completions + 1
+            )
+            tasks = [str(row.id) for row in rows]
+            db.session.remove()
+            headers = {"Authorization": f"Bearer {token}"}
+            body = {"data": dict(cycle.COMPLETE_DATA)}
+            client = app.test_client()
+
+            def complete(task_id: str) -> None:
+                answer = client.post(
+                    f"/api/v1/tasks/{task_id}/complete", json=body, headers=headers
+                )
+                if answer.status_code != 200:
+                    raise SystemExit(f"{answer.status_code}: {answer.get_data(as_text=True)}")
+
+            complete(tasks[0])  # warm-up
+            counts: Counter[str] = Counter()
+
+            def count(conn, cursor, statement, parameters, context, executemany):
+                counts[statement_key(statement)] += 1
+
+            event.listen(db.engine, "before_cursor_execute", count)
+            profiler = cProfile.Profile() if with_cprofile else None
+            started = cycle.time.perf_counter()
+            try:
+                for task_id in tasks[1:]:
+                    if profiler:
+                        profiler.enable()
+                    complete(task_id)
+                    if profiler:
+                        profiler.disable()
+            finally:
+                event.remove(db.engine, "before_cursor_execute", count)
+            seconds = cycle.time.perf_counter() - started
+            dialect = db.engine.dialect.name
+        finally:
+            unregister(cycle.HANDLER)
+            db.session.remove()
+            db.engine.dispose()
+    total = sum(counts.values())
+    print(
+        f"{dialect}: {total / completions:.1f} SQL statements per HTTP completion, "
+        f"{seconds / completions * 1000:.2f} ms each, one client in-process ({completions})"
+    )
+    for key, n in counts.most_common():
+        print(f"  {n / completions:5.1f}  {key}")
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(
+            os.environ.get("PROFILE_SORT", "cumulative")
+        ).print_stats(60)
+        print(out.getvalue())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--completions", type=int, default=50)
+    parser.add_argument("--cprofile", action="store_true")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--database-url")
+    target.add_argument("--postgres", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="certflow-profile-") as tmp:
+        cluster = None
+        if args.postgres:
+            sys.path.insert(0, str(cycle.ROOT))
+            from tests.pg_cluster import PostgresCluster
+
+            cluster = PostgresCluster()
+            url = cluster.start()
+        else:
+            url = args.database_url or f"sqlite:///{Path(tmp) / 'profile.sqlite3'}"
+        try:
+            profile(url, Path(tmp) / "instance", args.completions, args.cprofile)
+        finally:
+            if cluster is not None:
+                cluster.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""Issue 16: what one task completion costs the database. The engine reads the task with its
+instance and version in one query, restores specs and forms from content-keyed caches (no
+spec_json, form or source read once warm), asks for open incidents only when there can be one,
+and correlates queued messages in SQL."""
+
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from certflow.db import db
+from engine.models import HumanTask, QueuedMessage
+from tests.helpers import CLIENT, MARKET, OWNER, REVIEW_FLOW, record_acceptance, registered
+
+REJECT = {"accepted": False, "man_days": 1}  # → waits for the resubmission message
+
+
+@pytest.fixture
+def deployed(engine):
+    with registered("test_record_acceptance", record_acceptance):
+        engine.deploy([REVIEW_FLOW], actor=OWNER, comment="fixture")
+        yield engine
+
+
+def start(engine, key: str):
+    instance = engine.start(
+        "review_flow",
+        actor=MARKET,
+        business_key=key,
+        data={"headcount": 120, "application_id": key},
+    )
+    return engine.session.scalars(
+        select(HumanTask.id).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+    ).one()
+
+
+@contextmanager
+def statements():
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if "simulated_time" not in statement:  # the tests' movable clock, not the engine
+            sent.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def test_a_completion_reads_no_spec_form_or_incident_once_warm(deployed):
+    first, second = start(deployed, "APP-1"), start(deployed, "APP-2")
+    deployed.complete_task(first, actor=MARKET, data=REJECT)  # fills the spec and form caches
+    db.session.remove()  # a fresh session, as in a web request
+    with statements() as sent:
+        deployed.complete_task(second, actor=MARKET, data=REJECT)
+    reads = [s for s in sent if s.startswith("SELECT")]
+    assert not [s for s in reads if "spec_json" in s], reads
+    assert not [s for s in reads if "process_version_file" in s or "source_file" in s], reads
+    assert not [s for s in reads if "FROM incident" in s], reads
+    # the task with its instance and version, open tasks, subscriptions, queued messages
+    assert len(reads) == 4, reads
+    assert len([s for s in sent if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]) == 4, sent
+
+
+def test_queued_messages_of_other_cases_are_skipped_in_sql(deployed):
+    """Older messages for another business key or another instance stay queued; the instance
+    gets the first one that correlates with it (R-13: nothing is lost)."""
+    task = start(deployed, "APP-1")
+    other_key = deployed.send_message(
+        "documents_resubmitted", correlation={"business_key": "APP-9"}, actor=CLIENT
+    ).queued_id
+    other_instance = deployed.send_message(
+        "documents_resubmitted",
+        correlation={"business_key": "APP-1", "instance_id": 99999},
+        actor=CLIENT,
+    ).queued_id
+    mine = deployed.send_message(
+        "documents_resubmitted",
+        correlation={"business_key": "APP-1"},
+        payload={"files": 2},
+        actor=CLIENT,
+    ).queued_id
+    instance = deployed.complete_task(task, actor=MARKET, data=REJECT)
+    delivered = {
+        row.id: row.delivered_to for row in deployed.session.scalars(select(QueuedMessage))
+    }
+    assert delivered == {other_key: None, other_instance: None, mine: instance.id}
+
+
+def test_sqlite_commits_without_a_sync_of_their_own(engine):
+    """The embedded default: WAL with synchronous=NORMAL (1), not FULL (2)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite setting")
+    with db.engine.connect() as connection:
+        journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
+    assert (journal, synchronous) == ("wal", 1)
