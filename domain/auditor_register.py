@@ -344,7 +344,7 @@ def qualification_refusal(auditor: Auditor) -> str | None:
     if evaluation is None or evaluation.result != "not_qualified":
         return None
     return (
-        f"R-7.2.2: {auditor.name}（#{auditor.id}）人力资源部 {evaluation.on_date.isoformat()} "
+        f"R-7.2.2: {auditor.name} 人力资源部 {evaluation.on_date.isoformat()} "
         "评价不合格 was evaluated not qualified by HR"
     )
 
