@@ -87,6 +87,7 @@ def test_a_revision_keeps_what_changed_why_who_and_when(programme, clock):
     ],
 )
 def test_refused_revisions(programme, clock, changes, rule, field):
+    changes = dict(changes)  # the parameter is shared by the SQLite and PostgreSQL runs
     review = activity(programme, "document_review")
     params = {"reason_kind": "audit_results", "reason": "上次审查结果"}
     if "review" in changes:
