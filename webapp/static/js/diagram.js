@@ -21,35 +21,16 @@
   if (!box) {
     return;
   }
-  var canvasBox = box.querySelector("[data-diagram-canvas]");
-  var status = box.querySelector("[data-diagram-status]");
-
-  function fail(reason) {
-    box.setAttribute("data-diagram-ready", "error");
-    if (status) {
-      status.textContent = box.getAttribute("data-error-text") + " (" + reason + ")";
-      status.classList.add("diagram-error");
-    }
-  }
-
-  if (typeof window.BpmnJS !== "function" || !canvasBox) {
-    fail("viewer not loaded");
+  var viewer = window.certflowViewer(box);
+  if (!viewer) {
     return;
   }
 
   function ids(name) {
-    try {
-      var value = JSON.parse(box.getAttribute(name) || "[]");
-      return Array.isArray(value) ? value : [];
-    } catch (err) {
-      return [];
-    }
+    var value = window.certflowJson(box, name, []);
+    return Array.isArray(value) ? value : [];
   }
 
-  var viewer = new window.BpmnJS({ container: canvasBox });
-
-  /* The diagram whose plane shows the process: the process itself or a collaboration with a
-   * participant for it. */
   function mark() {
     var canvas = viewer.get("canvas");
     var registry = viewer.get("elementRegistry");
@@ -154,18 +135,10 @@
     });
   }
 
-  window.certflowLoadDiagram(viewer, box)
-    .then(function () {
-      mark();
-      fit();
-      focus();
-      box.setAttribute("data-zoom", String(viewer.get("canvas").zoom()));
-      box.setAttribute("data-diagram-ready", "true");
-      if (status) {
-        status.hidden = true;
-      }
-    })
-    .catch(function (err) {
-      fail(err && err.message ? err.message : String(err));
-    });
+  window.certflowShowDiagram(viewer, box, function () {
+    mark();
+    fit();
+    focus();
+    box.setAttribute("data-zoom", String(viewer.get("canvas").zoom()));
+  });
 })();

@@ -17,21 +17,11 @@
   if (!box) {
     return;
   }
-  var canvasBox = box.querySelector("[data-diagram-canvas]");
-  var status = box.querySelector("[data-diagram-status]");
-  var LEVELS = [1, 2, 3, 4];
-
-  function fail(reason) {
-    box.setAttribute("data-diagram-ready", "error");
-    if (status) {
-      status.textContent = box.getAttribute("data-error-text") + " (" + reason + ")";
-    }
-  }
-
-  if (typeof window.BpmnJS !== "function" || !canvasBox) {
-    fail("viewer not loaded");
+  var viewer = window.certflowViewer(box);
+  if (!viewer) {
     return;
   }
+  var LEVELS = [1, 2, 3, 4];
 
   var figures = [];
   try {
@@ -39,7 +29,6 @@
   } catch (err) {
     figures = [];
   }
-  var viewer = new window.BpmnJS({ container: canvasBox });
 
   function paint(measure) {
     var canvas = viewer.get("canvas");
@@ -95,17 +84,9 @@
     });
   }
 
-  window.certflowLoadDiagram(viewer, box)
-    .then(function () {
-      place();
-      paint(box.getAttribute("data-measure") || "duration");
-      viewer.get("canvas").zoom("fit-viewport", "auto");
-      box.setAttribute("data-diagram-ready", "true");
-      if (status) {
-        status.hidden = true;
-      }
-    })
-    .catch(function (err) {
-      fail(err && err.message ? err.message : String(err));
-    });
+  window.certflowShowDiagram(viewer, box, function () {
+    place();
+    paint(box.getAttribute("data-measure") || "duration");
+    viewer.get("canvas").zoom("fit-viewport", "auto");
+  });
 })();

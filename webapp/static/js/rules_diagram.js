@@ -17,32 +17,14 @@
   if (!box) {
     return;
   }
-  var canvasBox = box.querySelector("[data-diagram-canvas]");
-  var status = box.querySelector("[data-diagram-status]");
-
-  function fail(reason) {
-    box.setAttribute("data-diagram-ready", "error");
-    if (status) {
-      status.textContent = box.getAttribute("data-error-text") + " (" + reason + ")";
-      status.classList.add("diagram-error");
-    }
-  }
-
-  if (typeof window.BpmnJS !== "function" || !canvasBox) {
-    fail("viewer not loaded");
+  var viewer = window.certflowViewer(box);
+  if (!viewer) {
     return;
   }
 
   function json(name, fallback) {
-    try {
-      var value = JSON.parse(box.getAttribute(name) || "null");
-      return value === null ? fallback : value;
-    } catch (err) {
-      return fallback;
-    }
+    return window.certflowJson(box, name, fallback);
   }
-
-  var viewer = new window.BpmnJS({ container: canvasBox });
 
   function overlay(labels) {
     var node = document.createElement("div");
@@ -115,15 +97,7 @@
     });
   }
 
-  window.certflowLoadDiagram(viewer, box)
-    .then(function () {
-      focus(mark());
-      box.setAttribute("data-diagram-ready", "true");
-      if (status) {
-        status.hidden = true;
-      }
-    })
-    .catch(function (err) {
-      fail(err && err.message ? err.message : String(err));
-    });
+  window.certflowShowDiagram(viewer, box, function () {
+    focus(mark());
+  });
 })();
