@@ -32,4 +32,4 @@ def composition_fits(case: CheckCase) -> None:
     refusals = composition_refusals(_nominees(case), languages, case.data.get("considerations"))
     for refusal in refusals:
         words = refusal["zh_CN"].split("：", 1)[-1]  # the rule is cited by RuleViolation
-        raise RuleViolation(refusal["rule"], words, field=refusal["field"])
+        raise RuleViolation(refusal["rule"], words, field=refusal["field"], said=refusal)

@@ -28,7 +28,7 @@ from domain.options import (
     source_names,
     values_at,
 )
-from domain.said import SOURCE, in_language
+from domain.said import SaidText, is_said
 
 __all__ = ["Choice", "declared_fields", "problems", "resolve", "source_names"]
 
@@ -71,7 +71,8 @@ def problems(
                     "not one of the choices offered for this task"
                 )
             elif choice.refusal:
-                message = in_language(choice.refusal, SOURCE)  # the engine words it in Chinese
+                refusal = choice.refusal  # said: Chinese for the engine, both for the page
+                message = SaidText(refusal) if is_said(refusal) else str(refusal)
             else:
                 continue
             errors.setdefault("/".join(str(p) for p in path), []).append(message)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from domain.errors import RuleViolation
+from domain.said import SaidText
 
 FORM = "_form"  # an error of the whole form, not of one field
 
@@ -54,5 +55,5 @@ def problems(check: FormCheck, case: CheckCase) -> dict[str, list[str]]:
     try:
         check(case)
     except RuleViolation as err:
-        return {err.field or FORM: [str(err)]}
+        return {err.field or FORM: [SaidText(err.said) if err.said else str(err)]}
     return {}

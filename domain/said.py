@@ -21,12 +21,26 @@ def said(rule: str | None, zh: str, en: str) -> dict[str, Any]:
     return {"rule": rule, "zh_CN": f"{cited}：{zh}", "en": f"Rule {clause}: {en}"}
 
 
+class SaidText(str):
+    """A said text where one string is expected (a form's field error): the string is the
+    Chinese text (what the engine and the API give), `texts` keeps both for the page."""
+
+    texts: dict[str, Any]
+
+    def __new__(cls, value: Mapping[str, Any]) -> "SaidText":
+        text = super().__new__(cls, value[SOURCE])
+        text.texts = dict(value)
+        return text
+
+
 def is_said(value: Any) -> bool:
     return isinstance(value, Mapping) and all(isinstance(value.get(k), str) for k in LANGUAGES)
 
 
 def in_language(value: Any, locale: str) -> Any:
     """The text of `value` in `locale` when it is a said text; any other value as it is."""
+    if isinstance(value, SaidText):
+        value = value.texts
     if not is_said(value):
         return value
     return value[locale if locale in LANGUAGES else SOURCE]

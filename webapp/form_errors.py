@@ -16,7 +16,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from domain.said import SaidText, in_language
 from engine.forms import FieldError
+from webapp.i18n import current_language
 
 
 def _too_short(value: Any) -> str:
@@ -72,6 +74,8 @@ RULE_MESSAGES: dict[str, Callable[[Any], str]] = {
 
 def rule_message(item: FieldError) -> str:
     """One of the engine's findings in the visitor's language, by its rule."""
+    if isinstance(item.message, SaidText):
+        return in_language(item.message, current_language())  # worded in both by the rules
     if item.validator is None:
         return _(item.message)  # a domain validator's finding, as its author wrote it
     if item.validator == "format" and item.cause is not None:

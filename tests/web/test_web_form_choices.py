@@ -137,6 +137,45 @@ def test_a_forged_or_refused_auditor_is_answered_422_on_the_field(app, appointme
     assert "Task_AppointTeam" not in appointment.active(app)
 
 
+def test_the_refusals_at_submit_are_in_the_pages_language(app, appointment):
+    """Issue 10: a refusal worded by the rules in both languages (a refused auditor, R-7.2.2; an
+    audit language nobody speaks, R-7.2.1(4)) is shown in English on the English page, without
+    the Chinese wording; the Chinese page keeps the Chinese one."""
+    case, task_id, unregistered_id = (
+        appointment.case,
+        appointment.task_id,
+        appointment.unregistered_id,
+    )
+    browser = scheduler(app)
+    browser.get(f"/tasks/{task_id}?lang=en")
+    form = {
+        **APPOINTMENT,
+        "f/audit_languages": "bo",
+        "f/onsite_start": case.day(28),
+        "f/onsite_end": case.day(29),
+        "f/members/0/__row": "1",
+        "f/members/0/auditor_id": str(case.people.leader_id),
+        "f/members/0/role": "leader",
+        "f/members/1/__row": "1",
+        "f/members/1/auditor_id": str(unregistered_id),
+        "f/members/1/role": "auditor",
+    }
+    response = browser.post(f"/tasks/{task_id}", form)
+    assert response.status_code == 422
+    english = html.unescape(text(response))
+    assert "Rule 7.2.2:" in english and "规则第7.2.2条" not in english
+    form["f/members/1/auditor_id"] = str(case.people.auditor_id)
+    response = browser.post(f"/tasks/{task_id}", form)
+    assert response.status_code == 422
+    english = html.unescape(text(response))
+    assert "Rule 7.2.1(4): no auditing member speaks" in english
+    assert "审查组成员中无人掌握审查语言" not in english
+    browser.get(f"/tasks/{task_id}?lang=zh_CN")
+    chinese = html.unescape(text(browser.post(f"/tasks/{task_id}", form)))
+    assert "规则第7.2.1条（4）：审查组成员中无人掌握审查语言" in chinese
+    assert "Task_AppointTeam" in appointment.active(app)
+
+
 def test_the_api_schema_lists_the_valid_choices_and_refuses_others(app, appointment):
     case, task_id, unregistered_id = (
         appointment.case,
@@ -196,7 +235,7 @@ def test_the_appointment_refuses_at_submit_what_r_7_2_1_refuses(app, appointment
     answer = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
     assert answer.status_code == 422, answer.get_json()
     [message] = answer.get_json()["errors"]["considerations"]
-    assert message.startswith("R-7.2.1(4)") and "藏语" in message  # the language in words
+    assert message.startswith("规则第7.2.1条（4）") and "藏语" in message  # the language in words
     assert "Task_AppointTeam" in appointment.active(app)
     data["considerations"] = "藏语翻译全程陪同 a Tibetan interpreter accompanies the team"
     answer = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": data}, headers=headers)
