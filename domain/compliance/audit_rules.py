@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from certflow.dates import china_date
 from certflow.models import User
-from domain.compliance.common import deadline_verdict, organisation_names
+from domain.compliance.common import deadline_case, organisation_names
 from domain.compliance.model import Case, Definition
 from domain.models import Application, Audit, Auditor, AuditTeamMember, Decision, Nonconformity
 from domain.models_people import AuditorEvent
@@ -148,20 +148,15 @@ def nonconformity_cases(session: Session, today: date) -> list[Case]:
     for nc, audit in rows:
         accepted = nc.status == "accepted" and nc.answered_at is not None
         done_on = china_date(nc.answered_at) if accepted else None
-        kept = deadline_verdict(nc.deadline, done_on, today)
-        if kept is None:
-            continue
-        found.append(
-            Case(
-                key=f"nc:{nc.id}",
-                subject=nc.number,
-                reference_day=nc.deadline,
-                kept=kept,
-                organisation_id=audit.organisation_id,
-                organisation_name=names.get(audit.organisation_id, ""),
-                required=nc.deadline,
-                actual=done_on,
-                reason="" if kept else ("late" if done_on else "missing"),
-            )
+        case = deadline_case(
+            key=f"nc:{nc.id}",
+            subject=nc.number,
+            last_day=nc.deadline,
+            done_on=done_on,
+            today=today,
+            organisation_id=audit.organisation_id,
+            names=names,
         )
+        if case is not None:
+            found.append(case)
     return found

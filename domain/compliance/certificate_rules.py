@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from certflow.dates import china_date, last_day_of_months
 from domain.certificates import reissued_as
-from domain.compliance.common import deadline_verdict, organisation_names
+from domain.compliance.common import deadline_case, organisation_names
 from domain.compliance.model import Case, Definition
 from domain.models import Announcement, Application, Certificate, CertificateEvent, Decision
 from domain.programme_dates import recertification_window_opens
@@ -59,22 +59,17 @@ def suspension_cases(session: Session, today: date) -> list[Case]:
             .order_by(CertificateEvent.id)
             .limit(1)
         ).first()
-        kept = deadline_verdict(last_day, resolved, today)
-        if kept is None:
-            continue
-        found.append(
-            Case(
-                key=f"event:{event.id}",
-                subject=certificate.number,
-                reference_day=last_day,
-                kept=kept,
-                organisation_id=certificate.organisation_id,
-                organisation_name=names.get(certificate.organisation_id, ""),
-                required=last_day,
-                actual=resolved,
-                reason="" if kept else ("late" if resolved else "missing"),
-            )
+        case = deadline_case(
+            key=f"event:{event.id}",
+            subject=certificate.number,
+            last_day=last_day,
+            done_on=resolved,
+            today=today,
+            organisation_id=certificate.organisation_id,
+            names=names,
         )
+        if case is not None:
+            found.append(case)
     return found
 
 
@@ -98,23 +93,19 @@ def publication_cases(session: Session, today: date) -> list[Case]:
             .order_by(Announcement.published_on)
             .limit(1)
         ).first()
-        kept = deadline_verdict(last_day, published, today)
-        if kept is None:
-            continue
-        found.append(
-            Case(
-                key=f"event:{event.id}",
-                subject=certificate.number,
-                reference_day=day,
-                kept=kept,
-                organisation_id=certificate.organisation_id,
-                organisation_name=names.get(certificate.organisation_id, ""),
-                required=last_day,
-                actual=published,
-                reason="" if kept else ("late" if published else "missing"),
-                event=event.event,
-            )
+        case = deadline_case(
+            key=f"event:{event.id}",
+            subject=certificate.number,
+            last_day=last_day,
+            done_on=published,
+            today=today,
+            organisation_id=certificate.organisation_id,
+            names=names,
+            reference_day=day,
+            event=event.event,
         )
+        if case is not None:
+            found.append(case)
     return found
 
 
@@ -139,22 +130,17 @@ def recertification_cases(session: Session, today: date) -> list[Case]:
             .order_by(Decision.id)
             .limit(1)
         ).first()
-        kept = deadline_verdict(certificate.expires_on, decided, today)
-        if kept is None:
-            continue
-        found.append(
-            Case(
-                key=f"certificate:{certificate.id}",
-                subject=certificate.number,
-                reference_day=certificate.expires_on,
-                kept=kept,
-                organisation_id=certificate.organisation_id,
-                organisation_name=names.get(certificate.organisation_id, ""),
-                required=certificate.expires_on,
-                actual=decided,
-                reason="" if kept else ("late" if decided else "missing"),
-            )
+        case = deadline_case(
+            key=f"certificate:{certificate.id}",
+            subject=certificate.number,
+            last_day=certificate.expires_on,
+            done_on=decided,
+            today=today,
+            organisation_id=certificate.organisation_id,
+            names=names,
         )
+        if case is not None:
+            found.append(case)
     return found
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.certificates import current_certificate
-from domain.compliance.common import deadline_verdict, organisation_names
+from domain.compliance.common import deadline_case, organisation_names
 from domain.compliance.model import Case, Definition
 from domain.models import Audit, AuditProgramme, Certificate, Decision, ProgrammeActivity
 from domain.programme_dates import (
@@ -90,18 +90,16 @@ def _ended_before(session: Session, certificate: Certificate, last_day: date) ->
 
 
 def _case(session, programme, certificate, names, number, last_day, done_on, today):
-    kept = deadline_verdict(last_day, done_on, today)
-    if kept is None or (done_on is None and _ended_before(session, certificate, last_day)):
-        return None
-    return Case(
+    case = deadline_case(
         key=f"programme:{programme.id}:surveillance_{number}",
         subject=certificate.number,
-        reference_day=last_day,
-        kept=kept,
+        last_day=last_day,
+        done_on=done_on,
+        today=today,
         organisation_id=programme.organisation_id,
-        organisation_name=names.get(programme.organisation_id, ""),
-        required=last_day,
-        actual=done_on,
-        reason="" if kept else ("late" if done_on else "missing"),
+        names=names,
         event=f"surveillance_{number}",
     )
+    if case is None or (done_on is None and _ended_before(session, certificate, last_day)):
+        return None
+    return case
