@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext
 from flask_login import current_user
 
 from domain.documents import shown_title
+from webapp.element_kinds import element_kind
 from webapp.i18n import current_language
 from webapp.instructions import render_markdown
 
@@ -66,6 +67,7 @@ def _is_current(item: NavItem) -> bool:
 def init_layout(app: Flask) -> None:
     nav_item("inbox.index", lazy_gettext("Inbox"), order=10, sections={"tasks"})
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["element_kind"] = element_kind
     # A generated document's title in the page's language (issue 10: one language per page).
     app.jinja_env.filters["document_title"] = lambda document: shown_title(
         document, current_language()

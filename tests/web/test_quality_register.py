@@ -63,6 +63,9 @@ def test_two_versions_are_compared_element_by_element(studio):
         r'<tr data-diff-kind="changed" data-element="Task_AcceptanceReview">(.*?)</tr>', page, re.S
     )
     assert row and "dueIn: P5D → P7D" in row.group(1)
+    assert "User task" in row.group(1) and "userTask" not in row.group(1)  # the type in words
+    chinese = text(quinn.get("/quality/definitions/certification/compare?a=1&b=2&lang=zh_CN"))
+    assert "人工任务" in chinese
     same = text(quinn.get("/quality/definitions/certification/compare?a=2&b=2"))
     assert "data-diff-empty" in same and "data-diff-kind=" not in same
     assert quinn.get("/quality/definitions/certification/compare?a=9&b=2").status_code == 422
