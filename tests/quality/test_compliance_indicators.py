@@ -1,6 +1,6 @@
 """Issue 13 ("Must show"): each compliance indicator finds exactly the breaches of the dataset
 and counts exactly its conforming cases. The dataset is driven through the deployed processes on
-the simulated clock (tests/compliance_dataset.py), plus the breaches the processes refuse to
+the simulated clock (scenarios/compliance_dataset.py), plus the breaches the processes refuse to
 produce written as legacy rows (domain/compliance/refused_breaches.py). It is built once per
 database for this module; its build time is printed (pytest -s)."""
 
@@ -11,7 +11,7 @@ import pytest
 
 from certflow.db import db
 from domain.compliance import INDICATORS, Period, measure, measure_one
-from tests.compliance_dataset import build_compliance_dataset
+from scenarios.compliance_dataset import build_compliance_dataset
 from tests.conftest import START_TIME, clear_database, make_app
 
 ALL_TIME = Period(date(2020, 1, 1), date(2030, 12, 31))

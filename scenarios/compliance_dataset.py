@@ -50,14 +50,9 @@ from domain.programme_dates import surveillance_1_due
 from domain.uscc import uscc_check_char
 from engine.models import HumanTask, ProcessInstance
 from engine.service import SYSTEM, Actor
-from tests.certification_case import (
-    actor,
-    deploy_everything,
-    findings_losing,
-    make_people,
-    one_nc,
-)
-from tests.lifecycle_case import Lifecycle, nine_am
+from scenarios.certified import one_nc
+from scenarios.lifecycle_case import Lifecycle, nine_am
+from scenarios.people import actor, deploy_everything, findings_losing, make_people
 
 DESK = Actor("seed_desk", frozenset({"complaints"}))
 HANDLER = Actor("seed_handler", frozenset({"complaints"}))
@@ -259,18 +254,25 @@ class _Build:
         db.session.commit()
 
 
-def build_compliance_dataset(app, engine, clock, uploads) -> ComplianceDataset:
-    """Everything above, from the clock's current time (START_TIME in the tests), plus the
-    refused breaches (domain/compliance/refused_breaches.py)."""
+def build_compliance_dataset(
+    app, engine, clock, uploads, *, deploy=True, progress=lambda step: None
+) -> ComplianceDataset:
+    """Everything above, from the clock's current time (START_TIME, 2026-01-05: the refused
+    breaches' rows are dated to fit this timeline), plus the refused breaches
+    (domain/compliance/refused_breaches.py). `deploy`: deploy the processes first (False when
+    they are); `progress` is told each step."""
     started = time.perf_counter()
     b = _Build(app, engine, clock, uploads)
-    deploy_everything(engine)
+    if deploy:
+        progress("deploying the processes")
+        deploy_everything(engine)
     people = make_people(clock.now())
     for who in (DESK, HANDLER):
         actor(who.username, set(who.roles), clock.now())
     db.session.commit()
 
     # 子: the initial audit's NC answered and accepted in time (R-8.7 kept).
+    progress("子家电服务有限公司: certification with one nonconformity")
     p = b.company(people, "P", "子家电服务有限公司", 1)
     p.apply()
     p.review()
@@ -291,6 +293,7 @@ def build_compliance_dataset(app, engine, clock, uploads) -> ComplianceDataset:
         b.seeded.expect("nc_closed_in_time", f"nc:{nc_id}", True)
 
     q = b.company(people, "Q", "丑电器维修有限公司", 2)
+    progress("丑, 寅, 卯: certification")
     q.certify()
     r = b.company(people, "R", "寅售后服务有限公司", 3)
     r.certify()
@@ -301,6 +304,7 @@ def build_compliance_dataset(app, engine, clock, uploads) -> ComplianceDataset:
         b.seeded.organisations[letter] = case.organisation_id
 
     # R-12: three complaints received on the same day.
+    progress("complaints")
     b.complaint("kept", "空调维修未修好 air conditioner not fixed", p.certificate().number)
     b.complaint("late", "安装收费不透明 unclear installation fees", p.certificate().number)
     b.complaint("missing", "上门超时 the technician came late", p.certificate().number)
@@ -310,6 +314,7 @@ def build_compliance_dataset(app, engine, clock, uploads) -> ComplianceDataset:
     b.travel(received + timedelta(days=35))  # past the 30 days (R-12)
     b.answer("late")
 
+    progress("surveillance, suspensions and withdrawal (the clock moves about a year)")
     # 子: surveillance 1 planned at its planning timer, done 20 days before its last day.
     last_day = p.surveillance_1_last_day()
     b.travel(last_day - timedelta(days=60))
@@ -359,6 +364,7 @@ def build_compliance_dataset(app, engine, clock, uploads) -> ComplianceDataset:
     today = clock.now().date()
     _expect_process_cases(b, cases)
     # What the processes refuse to produce: legacy rows, dated before this timeline.
+    progress("the breaches the processes refuse, as legacy rows")
     b.seeded.merge(seed_refused_breaches(db.session))
     db.session.commit()
     open_complaint = db.session.get(Complaint, b.complaints["open"])
