@@ -48,6 +48,7 @@ DEMO_DISPLAY_NAMES: dict[str, str] = {
     "complaints": "褚燕",
     "process_owner": "卫东",
     "quality_manager": "蒋华",
+    "assessor": "韩冰",
     "admin": "沈磊",
 }
 

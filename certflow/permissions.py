@@ -34,10 +34,14 @@ class Permission(StrEnum):
 
 
 _OVERSEEING = frozenset({"admin", "quality_manager", "process_owner"})
+# The accreditation assessor (issue 13) reads what the quality manager reads of the cases and the
+# quality workspace, nothing more: no task (SEE_ALL_TASKS), no file of no organisation (a public
+# complainant's, READ_ORPHAN_FILES), no change of any kind (no other permission).
+_READ_ONLY_ASSESSOR = frozenset({"assessor"})
 
 PERMISSIONS: Mapping[Permission, frozenset[str]] = {
     Permission.SEE_ALL_TASKS: frozenset({"admin", "quality_manager"}),
-    Permission.SEE_ALL_INSTANCES: _OVERSEEING,
+    Permission.SEE_ALL_INSTANCES: _OVERSEEING | _READ_ONLY_ASSESSOR,
     Permission.READ_ORPHAN_FILES: _OVERSEEING | {"complaints"},
     Permission.RETRY_INCIDENT: frozenset({"admin", "process_owner"}),
     Permission.REASSIGN_TASKS: frozenset({"admin"}),
@@ -47,7 +51,7 @@ PERMISSIONS: Mapping[Permission, frozenset[str]] = {
     Permission.REVIEW_DEFINITIONS: frozenset({"quality_manager"}),
     # 由人力资源部评价 — HR keeps the register; admin may too.
     Permission.MANAGE_AUDITORS: frozenset({"hr", "admin"}),
-    Permission.AUDIT_QUALITY: frozenset({"quality_manager", "admin"}),
+    Permission.AUDIT_QUALITY: frozenset({"quality_manager", "admin"}) | _READ_ONLY_ASSESSOR,
     Permission.REVISE_PROGRAMME: frozenset({"scheduler", "admin"}),
     Permission.CHANGE_AUDIT_TEAM: frozenset({"scheduler", "admin"}),
 }

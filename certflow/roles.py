@@ -24,6 +24,9 @@ ROLES: tuple[Role, ...] = (
     Role("complaints", "投诉处理", "Complaints handling"),
     Role("process_owner", "流程负责人", "Process owner"),
     Role("quality_manager", "质量经理", "Quality manager"),
+    # An accreditation body's assessor (CNAS, ISO/IEC 17065 8.5/8.6, issue 13): reads the quality
+    # workspace and every case, works on no task and changes nothing.
+    Role("assessor", "认可评审员", "Accreditation assessor"),
     Role("admin", "管理员", "Administrator"),
 )
 

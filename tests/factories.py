@@ -3,18 +3,15 @@
 from datetime import date, timedelta
 from decimal import Decimal
 
-from certflow.accounts import create_user
 from domain.models import (
     Application,
     Audit,
-    Auditor,
     AuditProgramme,
     AuditTeamMember,
     Organisation,
     Site,
 )
-
-VALID_USCC = "91350100M000100Y43"
+from scenarios.people import VALID_USCC, make_auditor  # noqa: F401 (the tests import them here)
 
 
 def make_organisation(session, now, *, name="福州优服电器有限公司", uscc=VALID_USCC, sites=1):
@@ -35,46 +32,6 @@ def make_organisation(session, now, *, name="福州优服电器有限公司", us
         )
     session.flush()
     return org
-
-
-def make_auditor(
-    session,
-    now,
-    *,
-    name="李审查",
-    username=None,
-    roles=("auditor",),
-    registration="CCAA-SC-0001",
-    expires=None,
-    leader=False,
-    expert=False,
-    fields=("after_sales_service",),
-):
-    """An auditor (or technical expert) with a login when `username` is given."""
-    user = None
-    if username:
-        user = create_user(
-            session,
-            username,
-            password="pw-" + username,
-            roles=set(roles),
-            display_name=name,
-            now=now,
-        )
-    auditor = Auditor(
-        user_id=user.id if user else None,
-        name=name,
-        registration_number=None if expert else registration,
-        level=None if expert else ("senior" if leader else "auditor"),
-        registration_expires_on=None if expert else (expires or now.date() + timedelta(days=700)),
-        team_leader_qualified=leader,
-        fields=list(fields),
-        is_technical_expert=expert,
-        languages=["zh"],
-    )
-    session.add(auditor)
-    session.flush()
-    return auditor
 
 
 def make_application(session, now, org, *, requested_level=4, status="contracted", number=None):

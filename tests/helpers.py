@@ -6,6 +6,7 @@ from pathlib import Path
 
 from engine.service import Actor
 from handlers import handler, unregister
+from scenarios.people import discussed_with_client  # noqa: F401 (the tests import it here)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REVIEW_FLOW = FIXTURES / "processes"
@@ -84,28 +85,3 @@ def run_in_threads(app, *calls):
     for thread in threads:
         thread.join(timeout=60)
     return results
-
-
-def discussed_with_client(data: dict, day: str) -> dict:
-    """Conclusion data as the team leader fills it in after talking to the client (R-8.5.3:
-    the findings communicated to top management; R-8.5.4: each deduction discussed, the client
-    agreeing unless a test says otherwise). Values already in `data` win."""
-    nonconformities = [
-        {"client_view": "agreed", **entry} if isinstance(entry, dict) else entry
-        for entry in data.get("nonconformities") or []
-    ]
-    filled = {
-        "top_management_communication": {
-            "date": day,
-            "participants": "王总（总经理）、审查组长",
-            "findings_communicated": "通报审查发现和不符合",
-        },
-        **data,
-    }
-    if data.get("nonconformities") is not None:
-        filled["nonconformities"] = nonconformities
-    if "deduction_discussion" not in data:  # the section is filled in when there are deductions
-        filled["deduction_discussion"] = (
-            {"date": day, "attendees": "王总、质量经理、审查组"} if nonconformities else None
-        )
-    return filled

@@ -37,6 +37,7 @@ PASSWORD = "pw-correct-horse"
 USERS: dict[str, tuple[set[str], str | None]] = {
     "ada": ({"admin"}, None),
     "quinn": ({"quality_manager"}, None),
+    "asa": ({"assessor"}, None),  # accreditation assessor: reads, never acts (issue 13)
     "olga": ({"process_owner"}, None),
     "mia": ({"market"}, None),
     "max": ({"market"}, None),

@@ -67,6 +67,13 @@ class Seeded:
     def kept(self, indicator: str) -> set[str]:
         return {k for k, kept in self.expected.get(indicator, {}).items() if kept}
 
+    def merge(self, other: "Seeded") -> "Seeded":
+        """`other`'s cases and organisations added to these (two parts of one dataset)."""
+        for indicator, cases in other.expected.items():
+            self.expected.setdefault(indicator, {}).update(cases)
+        self.organisations.update(other.organisations)
+        return self
+
 
 def at(day: date, hour: int = 10) -> datetime:
     """`hour` o'clock China time on `day`, as stored (UTC)."""

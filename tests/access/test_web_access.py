@@ -394,7 +394,8 @@ HR = {  # MANAGE_AUDITORS: hr and admin (an unknown auditor: 404)
     "hr.evaluate": 404,
     "hr.renew": 404,
 }
-# The quality workspace (issue 13), AUDIT_QUALITY: quality_manager and admin; the rest 403.
+# The quality workspace (issue 13), AUDIT_QUALITY: quality_manager, admin and the read-only
+# accreditation assessor; the rest 403.
 QUALITY = {name: 200 for name in ENDPOINTS if name.startswith("quality.")}
 NOT_QUALITY = {name: 403 for name in QUALITY}
 # R-7.3: no audit 999999 — 404 for everyone signed in, except a replacement without the
@@ -418,6 +419,8 @@ NOT_REPAIRING = {"incidents.index": 403}
 PAGE_MATRIX: dict[str, dict[str, int]] = {
     # quality_manager: sees every case, may not retry; the quality workspace is hers
     "quinn": SEES_A | NOT_REPAIRING | NOT_ADMIN | QUALITY,
+    # assessor (issue 13): reads every case and the quality workspace; changes nothing
+    "asa": SEES_A | NOT_REPAIRING | NOT_ADMIN | QUALITY,
     "olga": SEES_A | {"instances.retry": 302} | REPAIR | NOT_ADMIN,  # process_owner
     "mia": SEES_A | NOT_REPAIRING | NOT_ADMIN,  # market: A's review tasks are hers
     "hank": HIDDEN_A
@@ -489,3 +492,29 @@ def test_the_case_instance_and_admin_pages_follow_the_matrix(pages):
         incident = db.session.get(Incident, pages.incident)
         # olga's and ada's retries, and their corrections (nothing changed: retried as well)
         assert (incident.status, incident.attempts) == ("open", 5)
+
+
+def test_the_assessor_reads_and_may_change_nothing(case):
+    """Issue 13: the accreditation assessor (asa) reads A's case and what the quality manager
+    reads of it, but sees no task and is refused — logged — on every endpoint that changes
+    something; nothing changed."""
+    asa = case.web.browser("asa")
+    assert asa.get(f"/cases/{case.org_a}").status_code == 200
+    assert asa.get(f"/instances/{case.instance_a}").status_code == 200
+    assert asa.get(f"/files/{case.file_a}").status_code == 200  # as the quality manager may
+    assert case.web.browser("quinn").get(f"/files/{case.file_a}").status_code == 200
+    assert case.call(asa, "tasks.show", case.market_task).status_code == 404  # no task
+    assert asa.get("/?tab=all").status_code == 403  # not the quality manager's list of tasks
+    mutating = [
+        name
+        for name, (method, _) in ENDPOINTS.items()
+        if method == "POST" and name != "auth.logout"
+    ]
+    for endpoint in mutating:
+        before = len(access_log(case.web))
+        response = case.call(asa, endpoint, case.market_task)
+        assert response.status_code in (403, 404), (endpoint, response.status_code)
+        log = access_log(case.web)
+        assert len(log) == before + 1 and log[-1][1:3] == ("asa", response.status_code), endpoint
+    task = case.web.task(case.market_task)
+    assert (task.state, task.assignee) == ("open", None)

@@ -130,7 +130,7 @@ def test_a_client_applying_for_another_organisation_is_refused(case, monkeypatch
     other = make_organisation(db.session, case.clock.now(), name="乙公司", uscc=other_uscc)
     db.session.commit()
     case.instance_id = case.engine.start("certification", actor=case.people.client).id
-    monkeypatch.setattr("tests.certification_case.VALID_USCC", other.uscc)
+    monkeypatch.setattr("scenarios.certification_case.VALID_USCC", other.uscc)
     with pytest.raises(FormValidationError) as err:
         case.submit_application()
     assert list(err.value.errors) == ["uscc"] and "R-11" in err.value.errors["uscc"][0]
