@@ -26,7 +26,8 @@ def without_resubmission(tmp_path):
     bpmn = target / "review_flow.bpmn"
     text = bpmn.read_text(encoding="utf-8")
     text = re.sub(
-        r'<bpmn:intermediateCatchEvent id="Event_WaitResubmission".*?</bpmn:intermediateCatchEvent>',
+        r'<bpmn:intermediateCatchEvent id="Event_WaitResubmission".*?'
+        r"</bpmn:intermediateCatchEvent>",
         '<bpmn:endEvent id="EndEvent_NotAccepted" name="不受理 Not accepted">'
         "<bpmn:incoming>Flow_NotAccepted</bpmn:incoming></bpmn:endEvent>",
         text,
