@@ -3,8 +3,6 @@ can move (an active step kept) and which cannot (its active step removed, named)
 one is migrated and runs to its end on the new version; a migrated instance moves back; two
 concurrent migrations of one instance: one wins, the other gets 409."""
 
-import re
-import shutil
 import threading
 
 import pytest
@@ -14,41 +12,7 @@ from engine.errors import ConflictError
 from engine.migration import REMOVED, MigrationRefused
 from engine.models import EventLog, HumanTask, ProcessInstance
 from tests.helpers import MARKET, OWNER, REVIEW_FLOW, record_acceptance, registered, run_in_threads
-
-WAIT = "Event_WaitResubmission"
-
-
-def without_resubmission(tmp_path):
-    """review_flow where a non-accepted application ends instead of waiting for documents:
-    the catch event `Event_WaitResubmission` is removed."""
-    target = tmp_path / "v2"
-    shutil.copytree(REVIEW_FLOW, target)
-    bpmn = target / "review_flow.bpmn"
-    text = bpmn.read_text(encoding="utf-8")
-    text = re.sub(
-        r'<bpmn:intermediateCatchEvent id="Event_WaitResubmission".*?'
-        r"</bpmn:intermediateCatchEvent>",
-        '<bpmn:endEvent id="EndEvent_NotAccepted" name="不受理 Not accepted">'
-        "<bpmn:incoming>Flow_NotAccepted</bpmn:incoming></bpmn:endEvent>",
-        text,
-        flags=re.S,
-    )
-    text = re.sub(r"\s*<bpmn:incoming>Flow_Resubmitted</bpmn:incoming>", "", text)
-    text = re.sub(r'\s*<bpmn:sequenceFlow id="Flow_Resubmitted"[^>]*/>', "", text)
-    text = re.sub(
-        r'\s*<bpmndi:BPMNEdge id="Flow_Resubmitted_di".*?</bpmndi:BPMNEdge>', "", text, flags=re.S
-    )
-    text = text.replace('targetRef="Event_WaitResubmission"', 'targetRef="EndEvent_NotAccepted"')
-    text = text.replace(
-        "<bpmn:flowNodeRef>Event_WaitResubmission<", "<bpmn:flowNodeRef>EndEvent_NotAccepted<"
-    )
-    text = text.replace(
-        'bpmnElement="Event_WaitResubmission"', 'bpmnElement="EndEvent_NotAccepted"'
-    )
-    text = text.replace('id="Event_WaitResubmission_di"', 'id="EndEvent_NotAccepted_di"')
-    assert WAIT not in text
-    bpmn.write_text(text, encoding="utf-8")
-    return target
+from tests.migration_support import WAIT, without_resubmission
 
 
 def open_task(engine, instance_id, element_id):
