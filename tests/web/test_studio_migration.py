@@ -104,7 +104,8 @@ def test_only_process_owners_and_admin_move_cases(web, cases):
     for username in ("quinn", "mia", "carl"):
         browser = web.browser(username)
         assert browser.get(RUNNING).status_code == 403, username
-        assert browser.post(MIGRATE, {"instance": f"{at_review}:1", "confirm": "yes"}).status_code == 403
+        chosen = {"instance": f"{at_review}:1", "confirm": "yes"}
+        assert browser.post(MIGRATE, chosen).status_code == 403
     assert version_of(web, at_review) == 1
     olga = web.browser("olga")
     assert olga.get("/studio/processes/review_flow/versions/9/running").status_code == 404
