@@ -26,9 +26,12 @@ def open_task(engine, instance_id, element_id):
     ).one()
 
 
-def start(engine):
+def start(engine, key):
     return engine.start(
-        "review_flow", actor=MARKET, data={"headcount": 120, "application_id": "APP-M"}
+        "review_flow",
+        actor=MARKET,
+        business_key=key,
+        data={"headcount": 120, "application_id": key},
     ).id
 
 
@@ -38,8 +41,8 @@ def two_versions(engine, tmp_path):
     then v2 without the wait deployed."""
     with registered("test_record_acceptance", record_acceptance):
         engine.deploy([REVIEW_FLOW], actor=OWNER)
-        at_review = start(engine)
-        waiting = start(engine)
+        at_review = start(engine, "APP-M1")
+        waiting = start(engine, "APP-M2")
         review = open_task(engine, waiting, "Task_Review")
         engine.complete_task(review.id, actor=MARKET, data={"accepted": False, "man_days": 1})
         engine.deploy([without_resubmission(tmp_path)], actor=OWNER, comment="no wait")
@@ -162,3 +165,27 @@ def test_two_concurrent_migrations_of_one_case_one_wins_the_other_gets_409(
     ).all()
     assert len(migrated) == 1
     assert engine.session.get(ProcessInstance, at_review).process_version.version == 2
+
+
+def test_the_migrate_command_reports_the_dry_run_then_moves_the_movable_case(
+    app, engine, two_versions
+):
+    from cli.migrate import migrate_command
+
+    at_review, waiting = two_versions
+    runner = app.test_cli_runner()
+    dry = runner.invoke(migrate_command, ["review_flow", "--to", "2", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "[1/2] APP-M1 v1→v2: movable" in dry.output
+    assert f"refused (removed: 等待补充材料 Wait for resubmission {WAIT})" in dry.output
+    assert "2 running case(s) on older versions; 1 movable, 1 refused" in dry.output
+    engine.session.rollback()
+    assert engine.get_instance(at_review).process_version.version == 1
+    moved = runner.invoke(migrate_command, ["review_flow", "--to", "2", "--user", "olga"])
+    assert moved.exit_code == 0, moved.output
+    assert "1 moved, 1 refused, 0 not moved" in moved.output
+    engine.session.rollback()
+    assert engine.get_instance(at_review).process_version.version == 2
+    assert engine.get_instance(waiting).process_version.version == 1
+    unknown = runner.invoke(migrate_command, ["review_flow", "--to", "9"])
+    assert unknown.exit_code == 1
