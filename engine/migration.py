@@ -4,8 +4,9 @@ A dry run per instance says whether it can move and what would change; a migrati
 instance in its own transaction; a migrated instance can move back to the version it came from.
 
 SpiffWorkflow's diff (`SpiffWorkflow.bpmn.util.diff`) aligns the old task specs with the new
-ones and `migrate_workflow` swaps them, resetting the ready and waiting tasks. It refuses
-nothing itself, so the rules are here: an instance is refused when a step it has reached
+ones; they are swapped as its `migrate_workflow` does, resetting the ready tasks and the waiting
+ones that changed (an unchanged timer keeps its due time). The diff refuses nothing itself, so
+the rules are here: an instance is refused when a step it has reached
 (completed, started, ready, waiting, failed or cancelled) is removed or becomes another kind of
 element, or when a called process it runs is gone; as a last check the migration is tried on a
 copy and the copy saved and restored with the new definitions (a state the new version cannot
@@ -14,10 +15,11 @@ load is never written). Each migration is logged (R-13: who, when, both versions
 
 from dataclasses import dataclass, field
 
-from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff, migrate_workflow
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from engine import timers
 from engine.actors import Actor
 from engine.core import Run, valid_id
 from engine.errors import ConflictError, EngineError, NotFoundError
@@ -206,7 +208,8 @@ class Migration(InstanceRun):
         version cannot load is refused, never written."""
         copy = self._load(instance)
         try:
-            self._migrate_workflow(copy, target)
+            with timers.operation_time(self.clock.now()):
+                self._migrate_workflow(copy, target)
             state = self.serializer.dump_workflow(copy)
             new_spec, new_deps = self._spec(target)
             self.serializer.load_workflow(state, new_spec, new_deps)
@@ -215,14 +218,14 @@ class Migration(InstanceRun):
         return None
 
     def _migrate_workflow(self, workflow, target: ProcessVersion) -> list:
-        """SpiffWorkflow's migration of the instance and of each subprocess it runs; returns
-        the tasks whose spec changed (their inbox rows are written again)."""
+        """The migration of the instance and of each subprocess it runs; returns the tasks
+        whose spec changed (their inbox rows are written again)."""
         new_spec, new_deps = self._spec(target)
         changed = []
         for sub, _, workflow_diff in self._diffs(workflow, target):
             changed += workflow_diff.changed
             spec = new_spec if sub is workflow else new_deps[sub.spec.name]
-            migrate_workflow(workflow_diff, sub, spec)
+            _migrate(workflow_diff, sub, spec)
         workflow.subprocess_specs = new_deps
         return changed
 
@@ -268,9 +271,6 @@ class Migration(InstanceRun):
                     f"{check.refusal} {check.element_id}"
                 )
             workflow = self._load(instance)
-            changed = self._migrate_workflow(workflow, target)
-            self._forget_inbox_rows(instance, changed)
-            instance.process_version = target
             run = Run(instance, workflow, actor, now)
             self._log(
                 session,
@@ -286,9 +286,13 @@ class Migration(InstanceRun):
                     "to_sha256": check.to_sha256,
                 },
             )
-            # As after any engine step: run what became ready, then save the state with its
-            # timer, subscriptions and inbox.
+            # In the operation's scope (the engine's clock for a timer set again); then as
+            # after any engine step: run what became ready, save the state with its timer,
+            # subscriptions and inbox.
             with self._scope(run):
+                changed = self._migrate_workflow(workflow, target)
+                self._forget_inbox_rows(instance, changed)
+                instance.process_version = target
                 self._advance(run)
                 self._finish(run)
         return check
@@ -320,6 +324,28 @@ class Migration(InstanceRun):
             )
         ):
             row.state = "cancelled"
+
+
+def _migrate(diff, workflow, spec) -> None:
+    """SpiffWorkflow's `migrate_workflow`, except that a waiting task whose spec and way ahead
+    are unchanged keeps its state: a timer keeps its due time (SpiffWorkflow resets every ready
+    and waiting task, which would restart a running deadline)."""
+    workflow.spec = spec
+    for task in workflow.tasks.values():
+        aligned = diff.alignment.get(task)
+        if aligned is not None:
+            task.task_spec = aligned
+    changed = {task.id for task in diff.changed}
+    pending = workflow.get_tasks(state=TaskState.READY | TaskState.WAITING, skip_subprocesses=True)
+    for task in list(pending):
+        if task.id not in workflow.tasks:  # removed with an earlier task's branch
+            continue
+        kept = all(t.id not in changed and diff.alignment.get(t) is not None for t in task)
+        if task.state == TaskState.WAITING and kept:
+            continue
+        task.reset_branch(None)
+    if workflow.last_task not in workflow.tasks:
+        workflow.last_task = None
 
 
 def _refusal(workflow, diffs):

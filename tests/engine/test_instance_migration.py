@@ -4,6 +4,7 @@ one is migrated and runs to its end on the new version; a migrated instance move
 concurrent migrations of one instance: one wins, the other gets 409."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -189,3 +190,23 @@ def test_the_migrate_command_reports_the_dry_run_then_moves_the_movable_case(
     assert engine.get_instance(waiting).process_version.version == 1
     unknown = runner.invoke(migrate_command, ["review_flow", "--to", "9"])
     assert unknown.exit_code == 1
+
+
+def test_a_waiting_timer_the_new_version_keeps_unchanged_keeps_its_due_time(
+    engine, clock, two_versions
+):
+    """The contract's 30-day boundary timer started on day 0; migrated on day 10 it still fires
+    on day 30 (SpiffWorkflow's migration would restart it: day 40)."""
+    at_review, _ = two_versions
+    review = open_task(engine, at_review, "Task_Review")
+    engine.complete_task(review.id, actor=MARKET, data={"accepted": True, "man_days": 2})
+    engine.session.rollback()
+    due = engine.get_instance(at_review).next_timer_at
+    assert due is not None
+    clock.advance(timedelta(days=10))
+    engine.migrate_instance(at_review, to_version=2, actor=OWNER)
+    engine.session.rollback()
+    instance = engine.get_instance(at_review)
+    assert instance.process_version.version == 2
+    assert instance.active_elements == ["BoundaryTimer_ContractOverdue", "Task_SignContract"]
+    assert instance.next_timer_at == due
