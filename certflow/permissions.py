@@ -23,6 +23,8 @@ class Permission(StrEnum):
     # them (ISO/IEC 17065 8.3) — both see the studio's list of processes and versions.
     EDIT_DEFINITIONS = "edit_definitions"
     REVIEW_DEFINITIONS = "review_definitions"
+    # Running cases moved to a new version of their process, and back (issue 12).
+    MIGRATE_INSTANCES = "migrate_instances"
     MANAGE_AUDITORS = "manage_auditors"  # the auditor register: register, evaluate, renew
     # The quality manager's workspace (issue 13, ISO/IEC 17065 8.5/8.6): definitions register,
     # audit trail, rule traceability, compliance indicators, event-log exports and reports.
@@ -49,6 +51,7 @@ PERMISSIONS: Mapping[Permission, frozenset[str]] = {
     Permission.MANAGE_USERS: frozenset({"admin"}),
     Permission.EDIT_DEFINITIONS: frozenset({"process_owner"}),
     Permission.REVIEW_DEFINITIONS: frozenset({"quality_manager"}),
+    Permission.MIGRATE_INSTANCES: frozenset({"process_owner", "admin"}),
     # 由人力资源部评价 — HR keeps the register; admin may too.
     Permission.MANAGE_AUDITORS: frozenset({"hr", "admin"}),
     Permission.AUDIT_QUALITY: frozenset({"quality_manager", "admin"}) | _READ_ONLY_ASSESSOR,

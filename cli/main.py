@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup
 
 from certflow.clock import parse_utc
 from cli.generate import generate_command
+from cli.migrate import migrate_command
 from cli.prune import prune_command
 
 
@@ -242,4 +243,5 @@ from cli.compliance_demo import seed_compliance_command  # noqa: E402  (issue 13
 main.add_command(seed_compliance_command)
 
 main.add_command(prune_command)
+main.add_command(migrate_command)
 main.add_command(generate_command)

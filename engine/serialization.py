@@ -68,6 +68,11 @@ class WorkflowSerializer:
         self._spec_cache: dict[str, tuple[Any, dict]] = {}
         self._cache_lock = Lock()
 
+    @property
+    def registry(self):
+        """SpiffWorkflow's converter registry (the spec diff compares specs through it)."""
+        return self._registry
+
     # -- specs ---------------------------------------------------------------------------------
     def dump_spec(self, spec, subprocess_specs: dict) -> str:
         return json.dumps(

@@ -28,6 +28,7 @@ from engine.errors import (
 from engine.incidents import Incidents
 from engine.instance_run import InstanceRun
 from engine.messages import MessageResult, Messages
+from engine.migration import Migration
 from engine.pruning import Pruning
 from engine.queries import Queries
 from engine.query_figures import FigureQueries
@@ -52,6 +53,7 @@ from engine.versions import Versions
 
 
 class WorkflowEngine(
+    Migration,
     Versions,
     Queries,
     TaskOperations,

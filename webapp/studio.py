@@ -69,6 +69,7 @@ def index():
         processes=processes,
         drafts=drafts.open_drafts(db.session),
         may_edit=bool(current_viewer().roles & set(EDITORS)),
+        may_migrate=bool(current_viewer().roles & roles_with(Permission.MIGRATE_INSTANCES)),
     )
 
 

@@ -2,7 +2,8 @@
 
 The allowlist (certflow/permissions.py): EDIT_DEFINITIONS (process owners) edit, import, validate,
 save and submit — a draft only by its author; REVIEW_DEFINITIONS (quality managers) see the list,
-the drafts, the versions and review; everyone else (admin included) gets 403, logged."""
+the drafts, the versions and review; MIGRATE_INSTANCES (process owners and admin) see the running
+cases of a version and move them; everyone else gets 403, logged."""
 
 import io
 
@@ -31,6 +32,9 @@ ENDPOINTS = [
     "form_preview",
     "decision_version",
     "decision_draft",
+    "running_cases",
+    "migrate_cases",
+    "move_back",
 ]
 DENIED = dict.fromkeys(ENDPOINTS, 403)
 # olga owns the draft; the submit is refused (no reason: 422) and nothing is under review (404).
@@ -52,6 +56,7 @@ OWNER = {
     "form_preview": 200,
     "decision_version": 200,
     "decision_draft": 200,
+    **{"running_cases": 200, "migrate_cases": 422, "move_back": 404},
 }
 REVIEWER = {
     **DENIED,
@@ -70,7 +75,8 @@ REVIEWER = {
 MATRIX = {
     "olga": OWNER,
     "quinn": REVIEWER,
-    "ada": DENIED,
+    # admin: only the running cases of a version (MIGRATE_INSTANCES); nothing chosen → 422.
+    "ada": {**DENIED, "running_cases": 200, "migrate_cases": 422, "move_back": 404},
     "mia": DENIED,
     "hank": DENIED,
     "carl": DENIED,
@@ -109,6 +115,12 @@ def call(browser, endpoint: str, draft_id: int):
         return browser.get(form + ("/preview" if endpoint == "form_preview" else ""))
     if endpoint == "compare":
         return browser.get(f"{process}/compare")
+    if endpoint == "running_cases":
+        return browser.get(f"{process}/versions/1/running")
+    if endpoint == "migrate_cases":
+        return browser.post(f"{process}/versions/1/migrate", {"confirm": "yes"})
+    if endpoint == "move_back":
+        return browser.post("/studio/instances/999999/move-back")
     return browser.post(f"{base}/decide", {"decision": "approve"})
 
 

@@ -91,6 +91,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "studio.form_preview": ("GET", "/studio/drafts/999999/forms/a.json/preview"),
     "studio.decision_version": ("GET", "/studio/processes/x/versions/1/decisions/a.dmn"),
     "studio.decision_draft": ("GET", "/studio/drafts/999999/decisions/a.dmn"),
+    "studio.running_cases": ("GET", "/studio/processes/certification/versions/1/running"),
+    "studio.migrate_cases": ("POST", "/studio/processes/certification/versions/1/migrate"),
+    "studio.move_back": ("POST", "/studio/instances/999999/move-back"),
     # The auditor register: hr and admin only; an unknown auditor is 404 for them.
     "hr.auditors": ("GET", "/hr/auditors"),
     "hr.new_auditor": ("GET", "/hr/auditors/new"),

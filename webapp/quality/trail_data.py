@@ -9,7 +9,8 @@ definitions or cases outside a normal task, gathered from where each is recorded
 * the auditor register's HR record: registrations, evaluations, renewals (R-7.2.2).
 
 Each source is read with the same filter, at most `SOURCE_LIMIT` newest rows, merged newest
-first. No process instance migration exists in certflow, so there is none to list."""
+first. Running cases moved to another version of their process, and back (issue 12), are
+engine events too: both versions and hashes."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ ENGINE_KINDS = (
     "task_sent_back",
     "task_reassigned",
     "clock_changed",
+    "instance_migrated",
+    "instance_moved_back",
 )
 ACCESS_KINDS = (
     "user_created",
@@ -55,6 +58,8 @@ KIND_LABELS = {
     "task_sent_back": lazy_gettext("Case sent back to an earlier step"),
     "task_reassigned": lazy_gettext("Task reassigned"),
     "clock_changed": lazy_gettext("Application clock changed"),
+    "instance_migrated": lazy_gettext("Running case moved to another process version"),
+    "instance_moved_back": lazy_gettext("Migrated case moved back to its previous version"),
     "user_created": lazy_gettext("User account created"),
     "user_updated": lazy_gettext("User account changed (roles, organisation, active)"),
     "password_reset": lazy_gettext("Password reset by an administrator"),
@@ -155,6 +160,12 @@ def _details(event: LoggedEvent) -> str:
             return f"{_china_time(data.get('before'))} → {_china_time(data.get('after'))}"
         case "task_completed":
             return str((data.get("data") or {}).get("comments") or "")
+        case "instance_migrated" | "instance_moved_back":
+            return (
+                f"{data.get('process_id', '')} v{data.get('from_version', '')} "
+                f"{str(data.get('from_sha256', ''))[:12]} → v{data.get('to_version', '')} "
+                f"{str(data.get('to_sha256', ''))[:12]}"
+            )
     return ""
 
 
