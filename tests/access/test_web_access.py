@@ -91,6 +91,8 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "studio.form_preview": ("GET", "/studio/drafts/999999/forms/a.json/preview"),
     "studio.decision_version": ("GET", "/studio/processes/x/versions/1/decisions/a.dmn"),
     "studio.decision_draft": ("GET", "/studio/drafts/999999/decisions/a.dmn"),
+    "studio.decision_source": ("GET", "/studio/drafts/999999/decisions/a.dmn/source"),
+    "studio.decision_save": ("POST", "/studio/drafts/999999/decisions/a.dmn/save"),
     # The auditor register: hr and admin only; an unknown auditor is 404 for them.
     "hr.auditors": ("GET", "/hr/auditors"),
     "hr.new_auditor": ("GET", "/hr/auditors/new"),
