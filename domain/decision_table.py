@@ -123,7 +123,8 @@ def _table_changes(path: str, old: DecisionTable | None, new: DecisionTable | No
     columns_changed = bool(old and new) and (
         (old.inputs, old.outputs, old.hit_policy) != (new.inputs, new.outputs, new.hit_policy)
     )
-    if not changes and kept_old == kept_new and not columns_changed and (old is None) == (new is None):
+    same_tables = (old is None) == (new is None)
+    if not changes and kept_old == kept_new and not columns_changed and same_tables:
         return None
     either = new or old
     return TableChanges(
