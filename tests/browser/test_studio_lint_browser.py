@@ -15,6 +15,7 @@ from tests.paths import PROCESSES
 pytestmark = pytest.mark.browser
 FLOW = "Flow_ToRecordAcceptanceReview"  # the only incoming flow of the task below
 RECORD = "Task_RecordAcceptanceReview"
+MARK = f'.djs-overlays[data-container-id="{RECORD}"] .bjsl-overlay'  # the linter's mark
 
 
 def open_new_draft(page: Page, live: Live, login) -> None:
@@ -42,9 +43,7 @@ def test_a_lint_problem_is_marked_on_its_element_listed_and_gone_when_fixed(
     page.locator('.djs-context-pad [data-action="delete"]').click()
     lint = page.locator(f'li[data-lint-rule="no-implicit-start"][data-problem-element="{RECORD}"]')
     expect(lint).to_contain_text("元素没有流入的顺序流", timeout=20_000)
-    expect(page.locator(f'.djs-overlays[data-container-id="{RECORD}"] .bjsl-overlay')).to_have_count(
-        1
-    )
+    expect(page.locator(MARK)).to_have_count(1)
     select_element(page, "Task_AcceptanceReview")
     page.evaluate("() => { window.location.hash = ''; }")
     lint.locator("button").click()  # the list selects the element
@@ -54,9 +53,7 @@ def test_a_lint_problem_is_marked_on_its_element_listed_and_gone_when_fixed(
     page.locator("[data-studio-canvas] svg[tabindex]").first.focus()
     page.keyboard.press("Control+z")
     expect(lint).to_have_count(0, timeout=20_000)
-    expect(page.locator(f'.djs-overlays[data-container-id="{RECORD}"] .bjsl-overlay')).to_have_count(
-        0
-    )
+    expect(page.locator(MARK)).to_have_count(0)
     expect(studio).to_have_attribute("data-lint-ids", "")
     # The same in English.
     page.goto(page.url.split("#")[0] + "?lang=en")
@@ -70,9 +67,7 @@ def test_a_lint_problem_is_marked_on_its_element_listed_and_gone_when_fixed(
     expect(page.locator(".bjs-powered-by")).to_be_visible()  # the watermark stays visible
 
 
-def test_the_token_simulation_can_be_switched_on_in_the_draft_editor(
-    page: Page, live: Live, login
-):
+def test_the_token_simulation_can_be_switched_on_in_the_draft_editor(page: Page, live: Live, login):
     open_new_draft(page, live, login)
     expect(page.locator(".bts-palette")).to_be_hidden()
     page.locator(".bts-toggle-mode").click()
