@@ -120,12 +120,16 @@ def decision_save(draft_id: int, name: str):
         return jsonify(error="xml", message=_("The decision table is missing.")), 422
     if xml == draft.files[path]:
         return jsonify(saved=False, unchanged=True, problems=[])
-    found = validate_sources({**draft.files, path: xml}, get_engine().registry)
+    registry = get_engine().registry
+    # The table's own problems, and those it causes elsewhere (e.g. a business rule task whose
+    # decision it renamed); problems the draft already had elsewhere are not this save's.
+    already = {(p.file, p.element_id, p.message) for p in validate_sources(draft.files, registry)}
     problems = [
         {"file": p.file, "line": p.line, "element_id": p.element_id, "message": p.message}
-        for p in found
-        if p.file == path
+        for p in validate_sources({**draft.files, path: xml}, registry)
+        if p.file == path or (p.file, p.element_id, p.message) not in already
     ]
+    problems.sort(key=lambda problem: problem["file"] != path)  # the table's own first
     if problems:
         message = _("The decision table has problems; nothing was saved.")
         return jsonify(error="xml", message=message, problems=problems), 422

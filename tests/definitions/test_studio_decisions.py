@@ -74,6 +74,11 @@ def test_a_table_the_engine_cannot_read_is_refused_naming_the_problem(studio):
     response = post_json(olga, save, {"xml": source.replace("<rule ", "<nosuch />\n<rule ", 1)})
     assert response.status_code == 422
     assert post_json(olga, save, {"xml": "  "}).status_code == 422
+    # A table that parses but breaks the diagrams: the business rule tasks lose their decision.
+    renamed = source.replace('id="Decision_StarLevel"', 'id="Decision_Stars"')
+    response = post_json(olga, save, {"xml": renamed})
+    assert response.status_code == 422, response.get_json()
+    assert {p["element_id"] for p in response.get_json()["problems"]} >= {"Task_DetermineStarLevel"}
     assert draft(studio, draft_id).files == before  # nothing saved
 
     # Only the author edits; unknown files are 404.
