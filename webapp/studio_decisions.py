@@ -23,6 +23,7 @@ from webapp.auth import current_viewer, deny, roles_required
 from webapp.i18n import current_language
 from webapp.runtime import get_clock, get_engine
 from webapp.studio import EDITORS, READERS, bp, get_draft
+from webapp.studio_texts import decision_texts
 
 DMN_NAME = re.compile(r"^[A-Za-z0-9_-]{1,100}\.dmn$")
 _BILINGUAL = re.compile(r"^(?P<zh>[^A-Za-z]*?)\s+(?P<en>[A-Za-z].*)$", re.S)
@@ -74,6 +75,7 @@ def _page(files: dict[str, str], name: str, draft: ProcessDraft | None = None, *
         show_notes=language == "en",  # the rules' notes in the file are written in English
         draft=draft,
         editable=editable,
+        editor_texts=decision_texts() if editable else {},
         **where,
     )
 

@@ -2,7 +2,7 @@
 its `translate` service in the page's language (issue 12: nothing a person sees is developer
 text). Keys are bpmn-js's own English templates."""
 
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, lazy_pgettext
 
 MODELER_TEXTS = {
     "Activate hand tool": lazy_gettext("Activate hand tool"),
@@ -101,6 +101,50 @@ LINT_TEXTS = {
     ),
     "Termination is superfluous.": lazy_gettext("The terminate end event is superfluous"),
 }
+
+# dmn-js's decision table editor: the texts a process owner sees while editing the rules (the
+# table's head, the hit policy, the cells' context menu and editors); the rest stay English.
+DMN_TEXTS = {
+    "When": lazy_pgettext("decision table", "When"),
+    "And": lazy_gettext("And"),
+    "Then": lazy_gettext("Then"),
+    "Annotations": lazy_gettext("Annotations"),
+    "Hit policy:": lazy_gettext("Hit policy:"),
+    "View DRD": lazy_gettext("View the decision diagram"),
+    "Add rule": lazy_gettext("Add rule"),
+    "Add rule above": lazy_gettext("Add rule above"),
+    "Add rule below": lazy_gettext("Add rule below"),
+    "Remove rule": lazy_gettext("Remove rule"),
+    "Copy rule": lazy_gettext("Copy rule"),
+    "Cut rule": lazy_gettext("Cut rule"),
+    "Paste rule above": lazy_gettext("Paste rule above"),
+    "Paste rule below": lazy_gettext("Paste rule below"),
+    "Add cell description": lazy_gettext("Add cell description"),
+    "Remove cell description": lazy_gettext("Remove cell description"),
+    "Edit number": lazy_gettext("Edit number"),
+    "Edit string": lazy_gettext("Edit string"),
+    "Enter expression": lazy_gettext("Enter expression"),
+    "Comparison": lazy_gettext("Comparison"),
+    "Range": lazy_gettext("Range"),
+    "Value": lazy_gettext("Value"),
+    "Expression": lazy_gettext("Expression"),
+    "Unique": lazy_pgettext("decision table", "Unique"),
+    "First": lazy_pgettext("decision table", "First"),
+    "Priority": lazy_pgettext("decision table", "Priority"),
+    "Any": lazy_pgettext("decision table", "Any"),
+    "Collect": lazy_pgettext("decision table", "Collect"),
+    "Rule order": lazy_pgettext("decision table", "Rule order"),
+    "Output order": lazy_pgettext("decision table", "Output order"),
+    "number": lazy_pgettext("decision table", "number"),
+    "integer": lazy_pgettext("decision table", "integer"),
+    "string": lazy_pgettext("decision table", "string"),
+    "boolean": lazy_pgettext("decision table", "boolean"),
+}
+
+
+def decision_texts() -> dict[str, str]:
+    """{dmn-js template: its text in the current language}."""
+    return {key: str(text) for key, text in DMN_TEXTS.items()}
 
 
 def modeler_texts() -> dict[str, str]:

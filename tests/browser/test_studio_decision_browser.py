@@ -32,6 +32,7 @@ def test_a_process_owner_edits_a_cell_of_the_star_level_table_and_it_is_approved
     page.locator('[data-decision-link="star_level.dmn"]').click()
     editor = page.locator("[data-decision-editor]")
     expect(editor).to_have_attribute("data-decision-ready", "true", timeout=20_000)
+    expect(editor.locator(".input-cell .clause").first).to_have_text("当")  # dmn-js in Chinese
     cell = editor.locator(f'td[data-element-id="{CELL}"]')
     expect(cell).to_contain_text(">= 90")
     cell.locator("[contenteditable]").click()

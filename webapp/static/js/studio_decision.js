@@ -25,9 +25,21 @@
     say(box.getAttribute("data-error-text") + " (bundle)");
     return;
   }
+  // dmn-js's texts in the page's language (webapp/studio_texts.py DMN_TEXTS).
+  var texts = JSON.parse(box.querySelector("[data-decision-texts]").textContent);
+  function translate(template, replacements) {
+    var text = texts[template] || template;
+    return text.replace(/{([^}]+)}/g, function (match, key) {
+      return replacements && replacements[key] !== undefined ? replacements[key] : match;
+    });
+  }
+  // dmn-js hands each view only its own additionalModules (not the common ones).
+  var translated = { additionalModules: [{ translate: ["value", translate] }] };
   var modeler = new window.DmnJS({
     container: box.querySelector("[data-decision-canvas]"),
-    common: { keyboard: { bindTo: window } },
+    drd: translated,
+    decisionTable: translated,
+    literalExpression: translated,
   });
 
   function showProblems(list) {
