@@ -64,9 +64,12 @@ lint: install
 $(MODELER_CHECK)/node_modules/.package-lock.json: $(MODELER_CHECK)/package.json $(MODELER_CHECK)/package-lock.json
 	cd $(MODELER_CHECK) && npm ci --no-audit --no-fund
 
-# Every BPMN/DMN file under processes/ opens cleanly in bpmn.io / Camunda Modeler.
+# Every BPMN/DMN file under processes/ opens cleanly in bpmn.io / Camunda Modeler, and the
+# diagrams lint clean with the rules the studio's modeler uses (tools/vendor-bpmn-js/.bpmnlintrc).
 modeler-check: $(MODELER_CHECK)/node_modules/.package-lock.json
 	node $(MODELER_CHECK)/check.mjs processes
+	$(MODELER_CHECK)/node_modules/.bin/bpmnlint --config tools/vendor-bpmn-js/.bpmnlintrc \
+		--max-warnings=0 processes/*.bpmn
 
 # Lint, the import contracts (pyproject [tool.importlinter]), then the whole suite on SQLite and
 # PostgreSQL (a private cluster is started when TEST_DATABASE_URL is not set).

@@ -11,6 +11,7 @@ from domain.definition_diff import diff_definitions
 from engine.sources import version_sources, versions_of
 from webapp.auth import roles_required
 from webapp.studio import READERS, bp
+from webapp.studio_decisions import decision_changes_shown
 from webapp.studio_effect import DraftEffect, effect_between, rule_summary, traceability_data
 from webapp.studio_forms import form_changes
 
@@ -57,6 +58,7 @@ def compare(process_id: str):
         rule_summary=lambda rule: rule_summary(rule, traceability),
         files_changed=files_changed,
         form_changes=form_changes(old.files, new.files),
+        **decision_changes_shown(old.files, new.files),
         errors=errors,
     )
     return page, 422 if errors else 200

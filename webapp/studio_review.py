@@ -17,6 +17,7 @@ from engine.sources import version_sources
 from webapp.auth import current_viewer, deny, roles_required
 from webapp.runtime import get_engine
 from webapp.studio import READERS, REVIEW_PROCESS, REVIEWERS, bp, get_draft, problems_of
+from webapp.studio_decisions import decision_changes_shown
 from webapp.studio_effect import draft_effect, rule_summary, traceability_data
 from webapp.studio_forms import form_changes
 
@@ -69,6 +70,7 @@ def _review_page(draft, errors: dict | None = None, status: int = 200):
         errors=errors or {},
         form=request.form,
         form_changes=form_changes(base_files(draft), draft.files),
+        **decision_changes_shown(base_files(draft), draft.files),
     )
     return page, status
 

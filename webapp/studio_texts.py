@@ -2,7 +2,7 @@
 its `translate` service in the page's language (issue 12: nothing a person sees is developer
 text). Keys are bpmn-js's own English templates."""
 
-from flask_babel import lazy_gettext
+from flask_babel import lazy_gettext, lazy_pgettext
 
 MODELER_TEXTS = {
     "Activate hand tool": lazy_gettext("Activate hand tool"),
@@ -59,7 +59,94 @@ MODELER_TEXTS = {
     "Extension properties": lazy_gettext("Extension properties"),
 }
 
+# bpmnlint's findings (rules of tools/vendor-bpmn-js/.bpmnlintrc) and bpmn-js-bpmnlint's button;
+# bpmn-js-bpmnlint passes them through the same `translate` service.
+LINT_TEXTS = {
+    "{errors} Errors, {warnings} Warnings": lazy_gettext("{errors} errors, {warnings} warnings"),
+    "No Issues": lazy_gettext("No modelling problems"),
+    "Toggle linting overlays": lazy_gettext("Show or hide the modelling check's marks"),
+    "Issues for child elements": lazy_gettext("Problems of elements inside"),
+    "Sequence flow is missing condition": lazy_gettext("The sequence flow has no condition"),
+    " is missing end event": lazy_gettext(" has no end event"),
+    " is missing start event": lazy_gettext(" has no start event"),
+    " has multiple blank start events": lazy_gettext(" has several blank start events"),
+    "Start event is missing event definition": lazy_gettext("The start event has no trigger"),
+    "Start event must be blank": lazy_gettext("The start event must have no trigger"),
+    "Element is missing name": lazy_gettext("The element has no name"),
+    "Element is unused": lazy_gettext("The element is not used"),
+    "Element name is not unique": lazy_gettext("The element's name is used twice"),
+    "Element is missing label/name": lazy_gettext("The element has no name"),
+    "Link event is missing link name": lazy_gettext("The link event has no link name"),
+    "Element is missing bpmndi": lazy_gettext("The element is not drawn in the diagram"),
+    "Element is not connected": lazy_gettext("The element is not connected"),
+    "SequenceFlow is a duplicate": lazy_gettext("The sequence flow is a duplicate"),
+    "Duplicate outgoing sequence flows": lazy_gettext("Duplicate outgoing sequence flows"),
+    "Duplicate incoming sequence flows": lazy_gettext("Duplicate incoming sequence flows"),
+    "Flow splits implicitly": lazy_gettext(
+        "The flow splits without a gateway (use a gateway to split it)"
+    ),
+    "Element is an implicit end": lazy_gettext(
+        "The element has no outgoing flow (end the path with an end event)"
+    ),
+    "Element is an implicit start": lazy_gettext(
+        "The element has no incoming flow (start the path with a start event)"
+    ),
+    "Element overlaps with other element": lazy_gettext("The element overlaps another element"),
+    "Element is outside of parent boundary": lazy_gettext(
+        "The element lies outside its sub-process or pool"
+    ),
+    "Event has multiple event definitions": lazy_gettext("The event has several triggers"),
+    "Gateway is superfluous. It only has one source and target.": lazy_gettext(
+        "The gateway is superfluous: it has only one incoming and one outgoing flow"
+    ),
+    "Termination is superfluous.": lazy_gettext("The terminate end event is superfluous"),
+}
+
+# dmn-js's decision table editor: the texts a process owner sees while editing the rules (the
+# table's head, the hit policy, the cells' context menu and editors); the rest stay English.
+DMN_TEXTS = {
+    "When": lazy_pgettext("decision table", "When"),
+    "And": lazy_gettext("And"),
+    "Then": lazy_gettext("Then"),
+    "Annotations": lazy_gettext("Annotations"),
+    "Hit policy:": lazy_gettext("Hit policy:"),
+    "View DRD": lazy_gettext("View the decision diagram"),
+    "Add rule": lazy_gettext("Add rule"),
+    "Add rule above": lazy_gettext("Add rule above"),
+    "Add rule below": lazy_gettext("Add rule below"),
+    "Remove rule": lazy_gettext("Remove rule"),
+    "Copy rule": lazy_gettext("Copy rule"),
+    "Cut rule": lazy_gettext("Cut rule"),
+    "Paste rule above": lazy_gettext("Paste rule above"),
+    "Paste rule below": lazy_gettext("Paste rule below"),
+    "Add cell description": lazy_gettext("Add cell description"),
+    "Remove cell description": lazy_gettext("Remove cell description"),
+    "Edit number": lazy_gettext("Edit number"),
+    "Edit string": lazy_gettext("Edit string"),
+    "Enter expression": lazy_gettext("Enter expression"),
+    "Comparison": lazy_gettext("Comparison"),
+    "Range": lazy_gettext("Range"),
+    "Value": lazy_gettext("Value"),
+    "Expression": lazy_gettext("Expression"),
+    "Unique": lazy_pgettext("decision table", "Unique"),
+    "First": lazy_pgettext("decision table", "First"),
+    "Priority": lazy_pgettext("decision table", "Priority"),
+    "Any": lazy_pgettext("decision table", "Any"),
+    "Collect": lazy_pgettext("decision table", "Collect"),
+    "Rule order": lazy_pgettext("decision table", "Rule order"),
+    "Output order": lazy_pgettext("decision table", "Output order"),
+    "number": lazy_pgettext("decision table", "number"),
+    "integer": lazy_pgettext("decision table", "integer"),
+    "string": lazy_pgettext("decision table", "string"),
+    "boolean": lazy_pgettext("decision table", "boolean"),
+}
+
+
+def decision_texts() -> dict[str, str]:
+    """{dmn-js template: its text in the current language}."""
+    return {key: str(text) for key, text in DMN_TEXTS.items()}
+
 
 def modeler_texts() -> dict[str, str]:
     """{bpmn-js template: its text in the current language}."""
-    return {key: str(text) for key, text in MODELER_TEXTS.items()}
+    return {key: str(text) for key, text in {**MODELER_TEXTS, **LINT_TEXTS}.items()}

@@ -10,6 +10,7 @@ import io
 from sqlalchemy import select
 
 from certflow.db import db
+from tests.paths import PROCESSES
 from tests.studio_support import CERTIFICATION, new_draft, post_json, studio_fixture  # noqa: F401
 from tests.web_support import Web, text, web_fixture  # noqa: F401
 from webapp.models import AccessLog
@@ -35,6 +36,8 @@ ENDPOINTS = [
     "running_cases",
     "migrate_cases",
     "move_back",
+    "decision_source",
+    "decision_save",
 ]
 DENIED = dict.fromkeys(ENDPOINTS, 403)
 # olga owns the draft; the submit is refused (no reason: 422) and nothing is under review (404).
@@ -57,6 +60,8 @@ OWNER = {
     "decision_version": 200,
     "decision_draft": 200,
     **{"running_cases": 200, "migrate_cases": 422, "move_back": 404},
+    "decision_source": 200,
+    "decision_save": 200,  # the same table: nothing to save
 }
 REVIEWER = {
     **DENIED,
@@ -71,6 +76,7 @@ REVIEWER = {
     "form_preview": 200,
     "decision_version": 200,
     "decision_draft": 200,
+    "decision_source": 200,  # reads the table, cannot save it
 }
 MATRIX = {
     "olga": OWNER,
@@ -108,6 +114,11 @@ def call(browser, endpoint: str, draft_id: int):
         return browser.get(f"{process}/versions/1/decisions/star_level.dmn")
     if endpoint == "decision_draft":
         return browser.get(f"{base}/decisions/star_level.dmn")
+    if endpoint == "decision_source":
+        return browser.get(f"{base}/decisions/star_level.dmn/source")
+    if endpoint == "decision_save":
+        table = (PROCESSES / "star_level.dmn").read_text("utf-8")
+        return post_json(browser, f"{base}/decisions/star_level.dmn/save", {"xml": table})
     if endpoint.startswith("form_"):
         form = f"{base}/forms/acceptance_review.json"
         if endpoint == "form_save":

@@ -94,6 +94,8 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "studio.running_cases": ("GET", "/studio/processes/certification/versions/1/running"),
     "studio.migrate_cases": ("POST", "/studio/processes/certification/versions/1/migrate"),
     "studio.move_back": ("POST", "/studio/instances/999999/move-back"),
+    "studio.decision_source": ("GET", "/studio/drafts/999999/decisions/a.dmn/source"),
+    "studio.decision_save": ("POST", "/studio/drafts/999999/decisions/a.dmn/save"),
     # The auditor register: hr and admin only; an unknown auditor is 404 for them.
     "hr.auditors": ("GET", "/hr/auditors"),
     "hr.new_auditor": ("GET", "/hr/auditors/new"),

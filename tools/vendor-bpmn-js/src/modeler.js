@@ -2,13 +2,18 @@
 // webapp/static/vendor/bpmn-js-studio/studio.min.js): bpmn-js Modeler + NavigatedViewer, the
 // properties panel, the moddle of the spiffworkflow extensions certflow's diagrams use and the
 // certflow properties (service-task operator and parameters, user-task due time, form, lane role,
-// the rules an element implements).
+// the rules an element implements), bpmnlint in the browser (bpmn-js-bpmnlint with the rules of
+// .bpmnlintrc packed by bpmnlint-pack-config into build/, see the Makefile) and the token
+// simulation (bpmn-js-token-simulation) for training and review.
 import Modeler from 'bpmn-js/lib/Modeler';
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import { BpmnPropertiesPanelModule, BpmnPropertiesProviderModule } from 'bpmn-js-properties-panel';
 
 import spiffModdle from './spiffworkflow.json';
 import CertflowPropertiesModule from './certflow-properties.jsx';
+import LintModule from 'bpmn-js-bpmnlint';
+import TokenSimulationModule from 'bpmn-js-token-simulation';
+import lintConfig from '../build/bpmnlint-config.js';
 
 window.CertflowStudio = {
   Modeler,
@@ -17,4 +22,7 @@ window.CertflowStudio = {
   BpmnPropertiesProviderModule,
   CertflowPropertiesModule,
   spiffModdle,
+  LintModule,
+  lintConfig,
+  TokenSimulationModule,
 };

@@ -4,7 +4,11 @@
  * block [data-studio-catalogue] (what the certflow properties offer). Loads the draft's BPMN into
  * the vendored modeler (global CertflowStudio, tools/vendor-bpmn-js), validates on the server
  * after each change (`certflow validate` on the draft: problems marked "cf-problem" on their
- * elements and listed; a click selects the element) and saves only when something changed, so
+ * elements and listed; a click selects the element), lints it in the browser with bpmnlint
+ * (bpmn-js-bpmnlint, rules of tools/vendor-bpmn-js/.bpmnlintrc: its findings shown on their
+ * elements by the linter and listed beside the server's, data-lint-rule on the item; a click
+ * selects the element), offers the token simulation (its own toggle on the canvas, top left)
+ * and saves only when something changed, so
  * an untouched draft keeps its exact bytes (same hash). Sets data-studio-ready="true" (or
  * "error"), data-problems-checked="<n>" after each validation and data-dirty. The URL's
  * fragment (#element-id) selects that element, zoomed to 100 %.
@@ -24,6 +28,9 @@
   var dirty = false;
   var marked = [];
   var checks = 0;
+  var lintChecks = 0;
+  var serverProblems = [];
+  var lintProblems = [];
   var timer = null;
 
   function say(text) {
@@ -54,8 +61,11 @@
       studio.BpmnPropertiesPanelModule,
       studio.BpmnPropertiesProviderModule,
       studio.CertflowPropertiesModule,
+      studio.LintModule,
+      studio.TokenSimulationModule,
       { translate: ["value", translate] },
     ],
+    linting: { bpmnlint: studio.lintConfig, active: true },
     moddleExtensions: { spiffworkflow: studio.spiffModdle },
     certflow: catalogue,
   });
@@ -96,7 +106,28 @@
   }
   window.addEventListener("hashchange", selectFromHash);
 
-  function showProblems(problems) {
+  function problemItem(elementId, message, registry) {
+    var item = document.createElement("li");
+    item.setAttribute("data-problem-element", elementId);
+    if (registry.get(elementId)) {
+      var link = document.createElement("button");
+      link.type = "button";
+      link.className = "link-button";
+      link.textContent = elementId;
+      link.addEventListener("click", function () {
+        select(elementId);
+      });
+      item.appendChild(link);
+      item.appendChild(document.createTextNode(": " + message));
+    } else {
+      item.textContent = elementId + ": " + message;
+    }
+    return item;
+  }
+
+  // The server's problems (marked "cf-problem") and then bpmnlint's (the linter draws its own
+  // marks on the elements), in one list.
+  function renderProblems() {
     var canvas = modeler.get("canvas");
     var registry = modeler.get("elementRegistry");
     marked.forEach(function (id) {
@@ -106,38 +137,61 @@
     });
     marked = [];
     list.textContent = "";
-    problems.forEach(function (problem) {
-      var item = document.createElement("li");
-      item.setAttribute("data-problem-element", problem.element_id);
-      var onElement = registry.get(problem.element_id);
-      if (onElement) {
+    serverProblems.forEach(function (problem) {
+      var item;
+      if (registry.get(problem.element_id)) {
         canvas.addMarker(problem.element_id, "cf-problem");
         marked.push(problem.element_id);
-        var link = document.createElement("button");
-        link.type = "button";
-        link.className = "link-button";
-        link.textContent = problem.element_id;
-        link.addEventListener("click", function () {
-          select(problem.element_id);
-        });
-        item.appendChild(link);
-        item.appendChild(document.createTextNode(": " + problem.message));
+        item = problemItem(problem.element_id, problem.message, registry);
       } else {
+        item = document.createElement("li");
+        item.setAttribute("data-problem-element", problem.element_id);
         item.textContent = problem.file + ":" + problem.line + ": " + problem.element_id + ": " + problem.message;
       }
       list.appendChild(item);
     });
-    if (!problems.length) {
+    lintProblems.forEach(function (issue) {
+      var item = problemItem(issue.id, translate(issue.message), registry);
+      item.className = "cf-lint cf-lint-" + issue.category;
+      item.setAttribute("data-lint-rule", issue.rule);
+      item.insertBefore(document.createTextNode(box.getAttribute("data-lint-label") + " · "), item.firstChild);
+      list.appendChild(item);
+    });
+    var total = serverProblems.length + lintProblems.length;
+    if (!total) {
       var none = document.createElement("li");
       none.className = "muted";
       none.textContent = box.getAttribute("data-no-problems-text");
       list.appendChild(none);
     }
-    count.textContent = "(" + problems.length + ")";
+    count.textContent = "(" + total + ")";
+    box.setAttribute("data-problem-ids", marked.join(" "));
+    box.setAttribute(
+      "data-lint-ids",
+      lintProblems.map(function (issue) {
+        return issue.id;
+      }).join(" ")
+    );
+  }
+
+  function showProblems(problems) {
+    serverProblems = problems;
+    renderProblems();
     checks += 1;
     box.setAttribute("data-problems-checked", String(checks));
-    box.setAttribute("data-problem-ids", marked.join(" "));
   }
+
+  modeler.on("linting.completed", function (event) {
+    lintProblems = [];
+    Object.keys(event.issues || {}).sort().forEach(function (id) {
+      event.issues[id].forEach(function (issue) {
+        lintProblems.push({ id: issue.id || id, message: issue.message, category: issue.category, rule: issue.rule });
+      });
+    });
+    renderProblems();
+    lintChecks += 1;
+    box.setAttribute("data-lint-checked", String(lintChecks));
+  });
 
   function validate() {
     return modeler.saveXML({ format: true }).then(function (result) {
