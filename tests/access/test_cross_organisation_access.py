@@ -53,6 +53,8 @@ CROSS_ORG: dict[str, tuple[str, str, int]] = {
     "cases.document": ("GET", "/cases/{org}/documents/{document}", 404),
     "instances.show": ("GET", "/instances/{instance}", 404),
     "instances.diagram": ("GET", "/instances/{instance}/diagram.bpmn", 404),
+    # Moving a case back to its older version: process owners and admin only.
+    "studio.move_back": ("POST", "/studio/instances/{instance}/move-back", 403),
     "instances.retry": ("POST", "/instances/{incident_instance}/incidents/{incident}/retry", 404),
     "incident_repair.show": (
         "GET",
