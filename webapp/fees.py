@@ -42,7 +42,7 @@ KIND_LABELS = {
     "certificate": lazy_gettext("Certificate fee"),
 }
 STATUS_LABELS = {
-    "open": lazy_gettext("Open"),
+    "open": lazy_gettext("Not yet paid"),
     "partly_paid": lazy_gettext("Partly paid"),
     "paid": lazy_gettext("Paid"),
     "overdue": lazy_gettext("Overdue"),
@@ -116,8 +116,9 @@ def _message(violation: RuleViolation) -> str:
         if "before its issue" in detail:
             return _("The due date is before the invoice was issued.")
         return _("Enter a date.")
-    return messages.get(violation.field or "", _("This value breaks rule %(rule)s.",
-                                                 rule=violation.rule))
+    return messages.get(
+        violation.field or "", _("This value breaks rule %(rule)s.", rule=violation.rule)
+    )
 
 
 def _page(template: str, status: int = 200, **context: Any):
@@ -188,19 +189,21 @@ def _invoice_of_case(organisation_id: int, invoice_id: int):
     if organisation is None:
         return None, None, refused
     found = db.session.get(ContractInvoice, invoice_id) if 0 < invoice_id < 2**31 else None
-    in_case = found is not None and db.session.scalar(
-        select(Application.organisation_id)
-        .join(Contract, Contract.application_id == Application.id)
-        .where(Contract.id == found.contract_id)
-    ) == organisation.id
+    in_case = (
+        found is not None
+        and db.session.scalar(
+            select(Application.organisation_id)
+            .join(Contract, Contract.application_id == Application.id)
+            .where(Contract.id == found.contract_id)
+        )
+        == organisation.id
+    )
     if not in_case:
         return None, None, deny(404, f"invoice {invoice_id} is not part of this case")
     return organisation, found, None
 
 
-@bp.route(
-    "/cases/<int:organisation_id>/fees/<int:invoice_id>/payment", methods=["GET", "POST"]
-)
+@bp.route("/cases/<int:organisation_id>/fees/<int:invoice_id>/payment", methods=["GET", "POST"])
 @roles_required(*MANAGE_ROLES)
 def payment(organisation_id: int, invoice_id: int):
     organisation, found, refused = _invoice_of_case(organisation_id, invoice_id)
