@@ -87,6 +87,7 @@ CROSS_ORG: dict[str, tuple[str, str, int]] = {
     "api.certificate_instances": ("GET", "/api/v1/certificates/{cert}/instances", 404),
     "api.get_nonconformity": ("GET", "/api/v1/nonconformities/{nc}", 404),
     "api.list_audit_sites": ("GET", "/api/v1/audits/{audit}/sites", 404),
+    "api.list_invoices": ("GET", "/api/v1/organisations/{org}/invoices", 404),  # R-9.5.1e
     # B's audit team page and work allocation are not theirs (404); replacing a member
     # needs CHANGE_AUDIT_TEAM, and revising a programme REVISE_PROGRAMME: refused by role first.
     "audit_team.show": ("GET", "/audits/{audit}/team", 404),

@@ -149,3 +149,57 @@ def test_an_invoice_of_another_case_is_not_found(web):
     )
     assert response.status_code == 422  # B's contract is not a choice of A's case
     assert counts(web)[0] == 1
+
+
+def test_the_api_lists_an_organisations_invoices_to_its_client_and_staff_only(web):
+    org_a, contract_a, _ = contract_of(web, "A", "HT-A-0003")
+    org_b, _, _ = contract_of(web, "B", "HT-B-0002")
+    web.advance(timedelta(days=30))
+    with web.app.app_context():
+        from certflow.accounts import issue_token
+        from certflow.models import User
+        from domain import contract_fees
+
+        invoice = contract_fees.record_invoice(
+            db.session,
+            contract_id=contract_a,
+            kind="surveillance",
+            amount="3000",
+            issued_on="2026-01-10",
+            due_on="2026-01-20",
+            note=None,
+            actor="mia",
+            now=web.now(),
+        )
+        contract_fees.record_payment(
+            db.session,
+            invoice_id=invoice.id,
+            amount="1000",
+            paid_on="2026-01-15",
+            reference="BANK-7",
+            actor="mia",
+            now=web.now(),
+        )
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        tokens = {n: issue_token(db.session, users[n], web.now()) for n in ("ada", "carl", "cora")}
+        db.session.commit()
+    client = web.app.test_client()
+
+    def get(user: str, org: int):
+        headers = {"Authorization": f"Bearer {tokens[user]}"}
+        return client.get(f"/api/v1/organisations/{org}/invoices", headers=headers)
+
+    mine = get("carl", org_a)
+    assert mine.status_code == 200, mine.json
+    [item] = mine.json["items"]
+    assert (item["number"], item["status"], item["paid"], item["balance"]) == (
+        "HT-A-0003-F01",
+        "overdue",  # due 2026-01-20, today 2026-02-04
+        "1000.00",
+        "2000.00",
+    )
+    assert mine.json["balance"] == "2000.00"
+    assert item["payments"][0]["recorded_by"] is None  # internal: staff only
+    assert get("ada", org_a).json["items"][0]["payments"][0]["recorded_by"] == "mia"
+    assert get("cora", org_a).status_code == 404
+    assert get("carl", org_b).status_code == 404
