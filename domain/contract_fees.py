@@ -139,9 +139,12 @@ def record_payment(
 ) -> ContractPayment:
     """R-9.5.1e: a payment against an invoice: positive, never beyond the open balance, paid
     neither before the contract nor in the future, with the bank or receipt reference."""
-    invoice = session.get(ContractInvoice, invoice_id, with_for_update=True)
+    # The row lock serialises payments of one invoice (PostgreSQL): the balance read below
+    # includes every payment committed before, so two payments never exceed it together.
+    invoice = session.get(ContractInvoice, invoice_id, with_for_update=True, populate_existing=True)
     if invoice is None:
         raise RuleViolation(RULE, f"invoice {invoice_id} does not exist", field="invoice_id")
+    session.expire(invoice, ["payments"])  # read again under the lock
     value = money(amount, "amount")
     today = china_date(now)
     balance = invoice_state(invoice, today).balance

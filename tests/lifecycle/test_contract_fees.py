@@ -2,18 +2,21 @@
 engine or the web: the derived status of an invoice, and what the market department may record
 (no negative amount, no payment beyond the balance, no date before the contract)."""
 
+import threading
 from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from certflow.dates import china_date
-from certflow.db import db
+from certflow.db import db, is_conflict
 from domain import contract_fees
 from domain.errors import RuleViolation
 from domain.models import Application, Contract
 from domain.models_fees import ContractInvoice, ContractPayment
 from tests.factories import make_application, make_organisation
+from tests.helpers import run_in_threads
 
 
 def test_the_status_follows_the_payments_and_the_due_date() -> None:
@@ -127,3 +130,38 @@ def test_bad_payments_are_refused_on_their_field(contract, clock) -> None:
     assert refused_field(pay(reference=" ")) == "reference"
     pay(amount="1000")()
     assert refused_field(pay(amount="0.01")) == "amount"  # nothing left to pay
+
+
+def test_two_payments_at_once_never_exceed_the_balance(app, contract, clock) -> None:
+    """Races → one winner: two payments of 700 against a balance of 1000 at the same moment;
+    one is recorded, the other refused (beyond the balance) or, on SQLite's single writer, a
+    conflict — never both."""
+    first = invoice(contract, clock, amount="1000")
+    db.session.commit()
+    invoice_id, now = first.id, clock.now()
+    start = threading.Barrier(2, timeout=30)
+
+    def pay():
+        start.wait()
+        contract_fees.record_payment(
+            db.session,
+            invoice_id=invoice_id,
+            amount="700",
+            paid_on=china_date(now).isoformat(),
+            reference="BANK-RACE",
+            actor="ma_market",
+            now=now,
+        )
+        db.session.commit()
+
+    results = run_in_threads(app, pay, pay)
+    assert sorted(kind for kind, _ in results) == ["error", "ok"], results
+    [(_, error)] = [r for r in results if r[0] == "error"]
+    assert isinstance(error, RuleViolation) or is_conflict(error), error
+    if db.engine.dialect.name == "postgresql":
+        assert isinstance(error, RuleViolation) and error.field == "amount"
+    db.session.rollback()
+    paid = db.session.scalars(
+        select(ContractPayment.amount).where(ContractPayment.invoice_id == invoice_id)
+    ).all()
+    assert paid == [Decimal("700.00")]
