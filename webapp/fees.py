@@ -25,7 +25,7 @@ from domain import contract_fees
 from domain.errors import RuleViolation
 from domain.models import Application, Contract
 from domain.models_fees import ContractInvoice
-from engine.errors import ConflictError
+from engine.errors import ConflictError, EngineError
 from webapp.auth import current_viewer, deny, roles_required
 from webapp.cases import display_names, visible_case
 from webapp.runtime import get_clock, get_engine
@@ -179,6 +179,9 @@ def invoice(organisation_id: int):
     except ConflictError:
         db.session.rollback()
         return page(form, {"kind": [_("Someone else recorded at the same time: try again.")]}, 409)
+    except EngineError:  # e.g. unpaid_fees not deployed: nothing is kept, never a 500
+        db.session.rollback()
+        return page(form, {"kind": [_("Invoicing is not possible at the moment.")]}, 503)
     flash(_("Invoice %(number)s was recorded.", number=recorded.number))
     return redirect(url_for("cases.show", organisation_id=organisation.id) + "#fees")
 

@@ -149,6 +149,20 @@ def test_an_invoice_of_another_case_is_not_found(web):
     )
     assert response.status_code == 422  # B's contract is not a choice of A's case
     assert counts(web)[0] == 1
+    # unpaid_fees not deployed here: the invoice is not kept without its process (no 500).
+    _, contract_a, _ = contract_of(web, "A", "HT-A-0009")
+    response = ada.post(
+        f"/cases/{org_a}/fees/invoice",
+        {
+            "contract_id": str(contract_a),
+            "kind": "audit",
+            "amount": "1",
+            "issued_on": "2026-01-10",
+            "due_on": "2026-01-20",
+        },
+    )
+    assert response.status_code == 503 and "暂时无法开具发票" in text(response)
+    assert counts(web) == (1, 0, 0)
 
 
 def test_the_api_lists_an_organisations_invoices_to_its_client_and_staff_only(web):
