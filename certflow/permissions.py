@@ -33,6 +33,8 @@ class Permission(StrEnum):
     REVISE_PROGRAMME = "revise_programme"
     # with: the scheduler, who appoints the team, replaces a member during the audit.
     CHANGE_AUDIT_TEAM = "change_audit_team"
+    # R-9.5.1e: the market department (who concludes the contract) invoices fees, records payments.
+    MANAGE_FEES = "manage_fees"
 
 
 _OVERSEEING = frozenset({"admin", "quality_manager", "process_owner"})
@@ -57,6 +59,7 @@ PERMISSIONS: Mapping[Permission, frozenset[str]] = {
     Permission.AUDIT_QUALITY: frozenset({"quality_manager", "admin"}) | _READ_ONLY_ASSESSOR,
     Permission.REVISE_PROGRAMME: frozenset({"scheduler", "admin"}),
     Permission.CHANGE_AUDIT_TEAM: frozenset({"scheduler", "admin"}),
+    Permission.MANAGE_FEES: frozenset({"market", "admin"}),
 }
 
 

@@ -166,6 +166,11 @@ class Settings(BaseSettings):
     misuse_correction_days: Days = Field(
         30, description="R-10.3: days given to correct a confirmed misuse of the mark."
     )
+    fee_grace_days: Days = Field(
+        30,
+        description="R-9.5.1e: days after an invoice's due date before an unpaid invoice "
+        "suspends the certificate (docs/decisions.md).",
+    )
     disclosure_notice_days: Days = Field(
         10, description="R-11: days between the notice to the client and a disclosure."
     )

@@ -40,6 +40,7 @@ from domain.certificates import (
     withdrawal_rule,
 )
 from domain.checks import optional_text
+from domain.contract_fees import require_fees_paid
 from domain.errors import RuleViolation
 from domain.letter_templates import render_letter
 from domain.models import Certificate, CertificateEvent
@@ -254,6 +255,7 @@ def restore(session: Session, *, certificate_id: int, note: Any, actor: str, now
             f"certificate {certificate.number} has been suspended for the maximum period (until "
             f"{ends_at}): it is withdrawn, not restored (R-9.5.2a)",
         )
+    require_fees_paid(session, certificate, china_date(now))  # R-9.5.1e: paying corrects
     note = optional_text(note)
     sites = list(certificate.suspended_sites or [])
     change_status(

@@ -1,11 +1,17 @@
-"""Form check of unpaid_fees.bpmn's Task_RecordOverdueFee (R-9.5.1e): the same rule as
-fees.record_overdue, so a wrong amount or a date not yet passed is a 422 on the field."""
+"""Form check of suspension.bpmn's Task_VerifySuspensionCorrection (R-9.5.1e): a suspension
+started by an unpaid invoice is lifted only once the invoice is paid — the same rule as
+certificate.restore, so accepting the correction earlier is a 422 on `accepted`."""
 
 from certflow.dates import china_date
-from domain.fees import overdue_payment
+from domain.certificates import current_certificate, get_certificate
+from domain.contract_fees import require_fees_paid
 from domain.form_checks import CheckCase, form_check
 
 
-@form_check("fees.overdue_fits")
-def overdue_fits(case: CheckCase) -> None:
-    overdue_payment(case.data.get("amount"), case.data.get("due_on"), china_date(case.now))
+@form_check("fees.paid_before_restoration")
+def paid_before_restoration(case: CheckCase) -> None:
+    certificate_id = case.data.get("certificate_id")
+    if case.data.get("accepted") is not True or not certificate_id:
+        return
+    certificate = current_certificate(case.session, get_certificate(case.session, certificate_id))
+    require_fees_paid(case.session, certificate, china_date(case.now), field="accepted")

@@ -1,31 +1,28 @@
-"""Handlers: unpaid certification fees (R-9.5.1e) — thin adapters of unpaid_fees.bpmn's service
-tasks over `domain/fees.py`, which holds the rules."""
+"""Handlers: certification fees per contract (R-9.5.1e) — thin adapters of unpaid_fees.bpmn's
+service tasks over `domain/contract_fees.py`, which holds the rules."""
 
 from pydantic import Field
 
-from domain import fees
-from handlers.params import Id, OptionalText, Params, RuleDate, RuleNumber
+from domain import contract_fees
+from handlers.params import Id, Params
 from handlers.registry import HandlerContext, handler
 
 
-class CertificateParams(Params):
-    certificate_id: Id = Field(description="the certificate whose fees are overdue")
+class InvoiceParams(Params):
+    invoice_id: Id = Field(description="the invoice of a contract's fee")
 
 
-@handler("fees.describe", params=CertificateParams)
-def describe(params: CertificateParams, ctx: HandlerContext) -> dict:
-    """R-9.5.1e: the certificate held now and its contract's fee."""
-    return fees.describe(ctx.session, **params.model_dump())
+@handler("fees.overdue_timer", params=InvoiceParams)
+def overdue_timer(params: InvoiceParams, ctx: HandlerContext) -> dict:
+    """R-9.5.1e: when the grace period after the invoice's due date is over (the CB's setting)."""
+    return contract_fees.overdue_timer(
+        ctx.session, invoice_id=params.invoice_id, grace_days=ctx.settings.fee_grace_days
+    )
 
 
-class OverdueParams(Params):
-    certificate_id: Id = Field(description="the certificate whose fees are overdue")
-    amount: RuleNumber = Field(description="the overdue amount (yuan)")
-    due_on: RuleDate = Field(description="the date the payment was due (passed)")
-    note: OptionalText = Field(None, description="reminders sent, the client's answer")
-
-
-@handler("fees.record_overdue", params=OverdueParams)
-def record_overdue(params: OverdueParams, ctx: HandlerContext) -> dict:
-    """R-9.5.1e: record the overdue payment of the contract; the suspension follows."""
-    return fees.record_overdue(ctx.session, **params.model_dump(), actor=ctx.actor, now=ctx.now)
+@handler("fees.suspension_for_overdue", params=InvoiceParams)
+def suspension_for_overdue(params: InvoiceParams, ctx: HandlerContext) -> dict:
+    """R-9.5.1e: still unpaid after the grace period → the suspension, once per invoice."""
+    return contract_fees.suspension_for_overdue(
+        ctx.session, invoice_id=params.invoice_id, now=ctx.now
+    )

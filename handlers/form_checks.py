@@ -3,7 +3,7 @@ the engine through the one registry: the engine's task context becomes the domai
 
 import domain.checks_application  # noqa: F401  (registers the contract/programme checks)
 import domain.checks_audit  # noqa: F401  (registers the audit forms' checks)
-import domain.checks_fees  # noqa: F401  (registers the overdue fee check, R-9.5.1e)
+import domain.checks_fees  # noqa: F401  (registers the fees-paid restoration check, R-9.5.1e)
 import domain.checks_nc  # noqa: F401  (registers the nonconformity forms' checks)
 import domain.checks_studio  # noqa: F401  (registers the definition review form check)
 import domain.checks_team  # noqa: F401  (registers the team appointment's check, R-7.2.1)

@@ -38,6 +38,7 @@ ID_ARGUMENTS = {
     "incident_id",
     "nc_id",
     "audit_id",
+    "invoice_id",
 }
 # endpoint: (method, URL template on B's records, expected status for staff of A only)
 CROSS_ORG: dict[str, tuple[str, str, int]] = {
@@ -88,12 +89,17 @@ CROSS_ORG: dict[str, tuple[str, str, int]] = {
     "api.certificate_instances": ("GET", "/api/v1/certificates/{cert}/instances", 404),
     "api.get_nonconformity": ("GET", "/api/v1/nonconformities/{nc}", 404),
     "api.list_audit_sites": ("GET", "/api/v1/audits/{audit}/sites", 404),
+    "api.list_invoices": ("GET", "/api/v1/organisations/{org}/invoices", 404),  # R-9.5.1e
     # B's audit team page and work allocation are not theirs (404); replacing a member
     # needs CHANGE_AUDIT_TEAM, and revising a programme REVISE_PROGRAMME: refused by role first.
     "audit_team.show": ("GET", "/audits/{audit}/team", 404),
     "audit_team.reassign": ("POST", "/audits/{audit}/work", 404),
     "audit_team.replace": ("POST", "/audits/{audit}/team", 403),
     "programmes.revise": ("GET", "/cases/{org}/programmes/999999/revise", 403),
+    # R-9.5.1e: invoicing and payments need MANAGE_FEES (market, admin): refused by role first;
+    # a market user of another case: tests/web/test_fee_pages.py.
+    "fees.invoice": ("GET", "/cases/{org}/fees/invoice", 403),
+    "fees.payment": ("GET", "/cases/{org}/fees/999999/payment", 403),
 }
 API_BODIES = {
     "api.complete_task": {"data": {"accepted": True, "man_days": 2.0}},

@@ -129,6 +129,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "audit_team.show": ("GET", "/audits/999999/team"),
     "audit_team.reassign": ("POST", "/audits/999999/work"),
     "audit_team.replace": ("POST", "/audits/999999/team"),
+    # R-9.5.1e: invoicing a fee and recording a payment, MANAGE_FEES (market, admin) only.
+    "fees.invoice": ("GET", "/cases/{org}/fees/invoice"),
+    "fees.payment": ("GET", "/cases/{org}/fees/999999/payment"),
 }
 # Reachable without signing in: single endpoints, and whole public blueprints (the certificate
 # registry, R-14, is for everyone and tested on its own).
@@ -364,6 +367,7 @@ PAGE_ENDPOINTS = [
         "quality",
         "programmes",
         "audit_team",
+        "fees",
     )
 ]
 SEES_A = {
@@ -406,6 +410,9 @@ NOT_QUALITY = {name: 403 for name in QUALITY}
 # no audit 999999 — 404 for everyone signed in, except a replacement without the
 # CHANGE_AUDIT_TEAM role (403 before any look-up).
 NO_AUDIT = {"audit_team.show": 404, "audit_team.reassign": 404, "audit_team.replace": 403}
+# R-9.5.1e: MANAGE_FEES (market, admin); no invoice 999999 in A's case: 404 for them.
+NOT_FEES = {"fees.invoice": 403, "fees.payment": 403}
+FEES = {"fees.invoice": 200, "fees.payment": 404}
 NOT_ADMIN = (
     {
         "admin.users": 403,
@@ -417,6 +424,7 @@ NOT_ADMIN = (
     | NOT_QUALITY
     | {"programmes.revise": 403}  # no REVISE_PROGRAMME
     | NO_AUDIT
+    | NOT_FEES
 )
 HIDDEN_A = {name: 404 for name in SEES_A} | {"cases.index": 200}
 # The incident list takes no id: whoever lacks a repairing role is refused by role (403).
@@ -427,7 +435,7 @@ PAGE_MATRIX: dict[str, dict[str, int]] = {
     # assessor (issue 13): reads every case and the quality workspace; changes nothing
     "asa": SEES_A | NOT_REPAIRING | NOT_ADMIN | QUALITY,
     "olga": SEES_A | {"instances.retry": 302} | REPAIR | NOT_ADMIN,  # process_owner
-    "mia": SEES_A | NOT_REPAIRING | NOT_ADMIN,  # market: A's review tasks are hers
+    "mia": SEES_A | NOT_REPAIRING | NOT_ADMIN | FEES,  # market: A's review tasks are hers
     "hank": HIDDEN_A
     | NOT_REPAIRING
     | NOT_ADMIN
@@ -444,7 +452,8 @@ PAGE_MATRIX: dict[str, dict[str, int]] = {
     | QUALITY
     | {"programmes.revise": 404}  # may revise; no programme 999999 in A's case
     | NO_AUDIT
-    | {"audit_team.replace": 404},
+    | {"audit_team.replace": 404}
+    | FEES,
 }
 
 

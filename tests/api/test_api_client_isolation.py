@@ -55,6 +55,7 @@ class Side:
     indicator_set: int = 0  # shared reference data (no organisation's)
     complaint: str = ""  # the reference of the client's appeal
     token: int = 0  # a spare API token of the side's client (not the one the test uses)
+    org: int = 0  # the organisation's id
 
 
 def side_of(web: Web, key: str) -> Side:
@@ -107,7 +108,14 @@ def side_of(web: Web, key: str) -> Side:
             f'/instances/{instance}"',
         ]
         return Side(
-            instance, client_task, certificate.number, attachment.id, nc.id, audit.id, markers
+            instance,
+            client_task,
+            certificate.number,
+            attachment.id,
+            nc.id,
+            audit.id,
+            markers,
+            org=organisation.id,
         )
 
 
@@ -194,6 +202,8 @@ OPERATIONS: dict[str, tuple[dict[str, str], Any, set[int]]] = {
     "GET /audits/{audit_id}/sites": ({"audit_id": "audit"}, None, {404}),
     # R-7.1.2: a programme's revisions — staff only, a client refused by role
     "GET /programmes/{programme_id}/revisions": ({"programme_id": "audit"}, None, {403}),
+    # R-9.5.1e: an organisation's invoices — its client and staff who see its case only
+    "GET /organisations/{organisation_id}/invoices": ({"organisation_id": "org"}, None, {404}),
     "POST /complaints": ({}, APPEAL, {201}),
     # Public intake and the public status lookup (the reference is the key): no names or texts.
     "POST /complaints/public": ({}, APPEAL, {201}),

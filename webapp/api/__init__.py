@@ -7,6 +7,7 @@ from webapp.api import (  # noqa: F401  (registers the routes on bp)
     certificates,
     complaints,
     event_log,
+    fees,
     indicator_sets,
     instance_list,
     meta,

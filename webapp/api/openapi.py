@@ -53,6 +53,7 @@ TAGS = (
     "nonconformities",
     "indicator-sets",
     "audits",
+    "fees",
     "complaints",
     "people",
     "tokens",
