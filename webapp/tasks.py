@@ -198,7 +198,11 @@ def render_task(
     attachment_ids = form.attachment_ids()
     attachments = {
         a.id: a
-        for a in db.session.scalars(select(Attachment).where(Attachment.id.in_(attachment_ids)))
+        for a in (
+            db.session.scalars(select(Attachment).where(Attachment.id.in_(attachment_ids)))
+            if attachment_ids  # most forms hold no file: no query (issue 16)
+            else ()
+        )
         if may_download(viewer, a)
     }
     comments = visible_comments(viewer, row.id)  # internal comments stay with staff
