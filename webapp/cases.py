@@ -6,7 +6,6 @@ Who may see a case is decided in webapp.access (`case_visible_clause`, `may_see_
 `may_read_document`, `may_download`); a refusal is logged and answered 404 (webapp.auth.deny).
 """
 
-from collections import Counter
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
@@ -24,11 +23,8 @@ from domain.application import ISSUING_BODY
 from domain.models import (
     Application,
     Attachment,
-    Audit,
     Certificate,
     Document,
-    Finding,
-    Nonconformity,
     Organisation,
 )
 from engine.service import EventView, InstanceView, TaskFilter
@@ -44,6 +40,7 @@ from webapp.access import (
     task_scope,
 )
 from webapp.auth import current_viewer, deny
+from webapp.case_audits import case_audits
 from webapp.case_labels import badge, label, stars
 from webapp.form_attachments import submitted_attachment_ids
 from webapp.i18n import role_name
@@ -309,35 +306,6 @@ def _case_attachments(
     return [a for a in rows if may_download(viewer, a)]
 
 
-def _audits(organisation_id: int) -> list[dict[str, Any]]:
-    audits = db.session.scalars(
-        select(Audit)
-        .where(Audit.organisation_id == organisation_id)
-        .order_by(Audit.start_date.is_(None), Audit.start_date, Audit.id)
-    ).all()
-    result = []
-    for audit in audits:
-        findings = Counter(
-            db.session.scalars(select(Finding.result).where(Finding.audit_id == audit.id))
-        )
-        ncs = Counter(
-            db.session.scalars(
-                select(Nonconformity.status).where(Nonconformity.audit_id == audit.id)
-            )
-        )
-        result.append(
-            {
-                "audit": audit,
-                "findings": [(code, findings[code]) for code in sorted(findings)],
-                "findings_total": sum(findings.values()),
-                "ncs_total": sum(ncs.values()),
-                "ncs_open": sum(n for status, n in ncs.items() if status != "accepted"),
-                "team": list(audit.team),
-            }
-        )
-    return result
-
-
 def _documents(organisation_id: int, viewer: Viewer) -> list[Document]:
     statement = select(Document).where(Document.organisation_id == organisation_id)
     if not viewer.is_staff:
@@ -385,7 +353,7 @@ def show(organisation_id: int):
         more_events=len(events) > MAX_EVENTS,
         documents=_documents(organisation.id, viewer),
         attachments=_case_attachments(organisation, applications, instance_ids, viewer),
-        audits=_audits(organisation.id),
+        audits=case_audits(organisation.id),
         viewer=viewer,
     )
 

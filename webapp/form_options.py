@@ -7,7 +7,7 @@ integrator the valid choices. Options the rules refuse are listed apart under ``
 """
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask_babel import gettext as _
@@ -59,31 +59,48 @@ def choice_title(choice: choices.Choice) -> str:
 
 def with_options(
     schema: Mapping[str, Any] | None,
-    data: Mapping[str, Any],
+    data: Mapping[str, Any] | Callable[[], Mapping[str, Any]],
     *,
     include_refused: bool = False,
 ) -> dict[str, Any] | None:
     """A copy of `schema` with the options of every ``x-options`` field, resolved for a task
     whose data (with the form's values over it) is `data`. With `include_refused` the refused
     options are in ``oneOf`` too (for reading a submitted form: the engine then refuses them
-    naming the rule, rather than the parser with a bare "choose one of the options")."""
+    naming the rule, rather than the parser with a bare "choose one of the options").
+
+    `data` may be a function returning it: it is then called only when the form declares
+    options (issue 16: a submit reads the workflow once, in the engine's step)."""
     if schema is None:
         return None
     expanded = copy.deepcopy(dict(schema))
     now = get_clock().now()
     cache: dict[str, list[choices.Choice]] = {}
-    _expand(expanded, data, now, include_refused, cache)
+    _expand(expanded, _Lazy(data), now, include_refused, cache)
     return expanded
 
 
-def _expand(schema: Any, data, now, include_refused: bool, cache: dict) -> None:
+class _Lazy:
+    """The task data, read on first use."""
+
+    def __init__(self, source: Mapping[str, Any] | Callable[[], Mapping[str, Any]]) -> None:
+        self._source = source
+        self._data: Mapping[str, Any] | None = None
+
+    def get(self) -> Mapping[str, Any]:
+        if self._data is None:
+            source = self._source
+            self._data = source() if callable(source) else source
+        return self._data
+
+
+def _expand(schema: Any, data: _Lazy, now, include_refused: bool, cache: dict) -> None:
     if not isinstance(schema, dict):
         return
     declaration = schema.get("x-options")
     if isinstance(declaration, Mapping):
         key = repr(sorted(declaration.items()))
         if key not in cache:
-            cache[key] = choices.resolve(db.session, now, declaration, data)
+            cache[key] = choices.resolve(db.session, now, declaration, data.get())
         _apply(schema, cache[key], include_refused)
     for sub in (schema.get("properties") or {}).values():
         _expand(sub, data, now, include_refused, cache)

@@ -198,7 +198,11 @@ def render_task(
     attachment_ids = form.attachment_ids()
     attachments = {
         a.id: a
-        for a in db.session.scalars(select(Attachment).where(Attachment.id.in_(attachment_ids)))
+        for a in (
+            db.session.scalars(select(Attachment).where(Attachment.id.in_(attachment_ids)))
+            if attachment_ids  # most forms hold no file: no query (issue 16)
+            else ()
+        )
         if may_download(viewer, a)
     }
     comments = visible_comments(viewer, row.id)  # internal comments stay with staff
@@ -269,8 +273,11 @@ def submit(task_id: str):
     if draft and not may_work_on(viewer, row):
         return deny(403, f"task {row.id} takes no draft from the user")
     engine = get_engine()
-    # Refused options are read too, so that the engine's answer names the rule (issue 10).
-    schema = with_options(engine.task_form(row), engine.task_data(row), include_refused=True)
+    # Refused options are read too, so that the engine's answer names the rule (issue 10). The
+    # task data (a workflow load) only when the form has choices from data (issue 16).
+    schema = with_options(
+        engine.task_form(row), lambda: engine.task_data(row), include_refused=True
+    )
     if request.form.get("action") == "preview":  # the page again with its running score; no save
         if not may_work_on(viewer, row):
             return deny(403, f"task {row.id} takes no data from the user")
@@ -284,9 +291,10 @@ def submit(task_id: str):
         store_file=uploads,
         attachment_ok=attachment_check(viewer),
     )
-    db.session.commit()  # uploaded files are kept even when the form must be corrected
     if draft:
         return _save_draft(row, viewer, submission.values)
+    if uploads.stored:  # uploaded files are kept even when the form must be corrected
+        db.session.commit()
     if submission.errors:
         # Inputs that did not parse cannot go to the engine; the page's own rule (webapp.access)
         # says who may keep the files of a form to correct. The engine checks the other fields
@@ -299,6 +307,9 @@ def submit(task_id: str):
             found.pop(key, None)
         errors = merge_errors(parser_errors(submission.errors), found)
         return render_task(row, values=submission.values, errors=errors, status=422)
+    # The draft goes in the engine's transaction (issue 16): one commit, after the engine's
+    # step, and a refused or failed step leaves the draft and the task as they were.
+    db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == row.id))
     try:
         get_engine().complete_task(
             row.id, actor=viewer.actor, data=submission.data if schema is not None else {}
@@ -315,8 +326,6 @@ def submit(task_id: str):
         return render_task(
             row, values=submission.values, status=err.status, alert=_engine_message(err)
         )
-    db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == row.id))
-    db.session.commit()
     flash(_("Task completed: %(name)s", name=ptext(row.name)), "success")
     return redirect(_back())
 

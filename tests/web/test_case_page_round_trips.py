@@ -1,0 +1,95 @@
+"""Issue 16: the case page at data volume sends a number of statements that does not grow with
+the case's completed forms (their files come from one query for the forms' versions, not one per
+form; the task page lists its instance's files the same way)."""
+
+from sqlalchemy import event, select
+
+from certflow.db import db
+from tests.web_support import Web, web_fixture  # noqa: F401
+
+
+def selects(web: Web, browser, url: str) -> int:
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "simulated_time" not in statement:
+            sent.append(statement)
+
+    with web.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert browser.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(sent)
+
+
+def test_case_page_statements_do_not_grow_with_the_completed_forms(web):
+    quinn = web.browser("quinn")
+    web.to_contract(web.start("APP-A1", org="A"))  # a completed review form
+    url = f"/cases/{web.organisations['A']}"
+    quinn.get(url)  # warm: form caches
+    one = selects(web, quinn, url)
+    for number in range(2, 5):  # three more cases of the organisation, each with a form done
+        web.to_contract(web.start(f"APP-A{number}", org="A"))
+    more = selects(web, quinn, url)
+    assert more == one, (one, more)
+
+
+def add_audit(web: Web, number: int) -> None:
+    """An audit of organisation A with a team member, two findings and a nonconformity."""
+    from domain.models import (
+        Application,
+        Audit,
+        AuditProgramme,
+        Finding,
+        Nonconformity,
+        Organisation,
+    )
+    from tests.factories import make_audit, make_auditor
+
+    with web.app.app_context():
+        now = web.now()
+        organisation = db.session.get(Organisation, web.organisations["A"])
+        application = db.session.scalars(
+            select(Application).where(Application.organisation_id == organisation.id)
+        ).first()
+        auditor = make_auditor(db.session, now, name=f"审查员{number}", registration=f"R-{number}")
+        audit = make_audit(db.session, now, organisation, application, team=[(auditor, "leader")])
+        first = db.session.scalars(select(Audit).order_by(Audit.id)).first()
+        if first.id != audit.id:  # audits of one programme (its revisions are listed per programme)
+            extra, audit.programme_id = audit.programme_id, first.programme_id
+            db.session.flush()
+            db.session.delete(db.session.get(AuditProgramme, extra))
+        for result in ("conform", "nonconform"):
+            db.session.add(
+                Finding(
+                    audit_id=audit.id,
+                    item_code="1.1",
+                    method="records",
+                    result=result,
+                    recorded_by="quinn",
+                    recorded_at=now,
+                )
+            )
+        db.session.add(
+            Nonconformity(
+                audit_id=audit.id, number=f"NC-{number}", item_code="1.1", description="x"
+            )
+        )
+        db.session.commit()
+
+
+def test_case_page_statements_do_not_grow_with_the_audits(web):
+    quinn = web.browser("quinn")
+    web.start("APP-A1", org="A")
+    add_audit(web, 1)
+    url = f"/cases/{web.organisations['A']}"
+    quinn.get(url)
+    one = selects(web, quinn, url)
+    for number in range(2, 5):
+        add_audit(web, number)
+    page = quinn.get(url).get_data(as_text=True)
+    assert page.count("审查员") == 4  # every audit's team is shown
+    assert selects(web, quinn, url) == one
