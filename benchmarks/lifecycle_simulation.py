@@ -36,6 +36,8 @@ import click
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 600  # issue 16: 10k certificates' 3-year cycle in ≤ 10 minutes
 GOAL_CERTIFICATES = 10_000
+PROFILE: list = []  # [True] with --cprofile: the 3-year phase under cProfile
+CPU_SECONDS: dict[str, float] = {}  # this process's CPU time per phase (the DB server's not)
 START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)  # a Monday, 09:00 China time
 
 
@@ -52,8 +54,15 @@ def timed_phase(simulation, end: datetime, label: str) -> float:
             shown[0] = reached
 
         simulation.on_clock = advance
-        started = time.perf_counter()
-        simulation.run_until(end)
+        started, cpu = time.perf_counter(), time.process_time()
+        if PROFILE and label == "3 years":
+            import cProfile
+
+            PROFILE.append(cProfile.Profile())
+            PROFILE[-1].runcall(simulation.run_until, end)
+        else:
+            simulation.run_until(end)
+        CPU_SECONDS[label] = time.process_time() - cpu
         return time.perf_counter() - started
 
 
@@ -132,6 +141,8 @@ def run(database_url: str, instance_path: Path, count: int, suspend_every: int) 
     print(f"timers fired:                 {figures.timers_fired} ({figures.wake_ups} clock moves)")
     print(f"certificates at the end:      {statuses}")
     print(f"wall time:                    {wall:.1f} s")
+    cpu = CPU_SECONDS["3 years"]
+    print(f"  CPU time of this process:   {cpu:.1f} s ({100 * cpu / wall:.0f} % of the wall time)")
     print(
         f"  in complete_task:           {figures.completion_seconds:.1f} s "
         f"({1000 * figures.completion_seconds / max(1, figures.tasks_completed):.1f} ms a task)"
@@ -149,6 +160,12 @@ def run(database_url: str, instance_path: Path, count: int, suspend_every: int) 
         + ("" if count == GOAL_CERTIFICATES else " (extrapolated, not measured)")
     )
     print(f"ratio wall time / 10 min goal: {projected / GOAL_SECONDS:.2f}")
+    print(f"  (by this process's CPU time: {cpu * GOAL_CERTIFICATES / count / GOAL_SECONDS:.2f})")
+    if PROFILE:
+        import pstats
+
+        print("\ncProfile of the 3 years (cumulative, top 30):")
+        pstats.Stats(PROFILE[-1], stream=sys.stdout).sort_stats("cumulative").print_stats(30)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -165,7 +182,10 @@ def main(argv: list[str] | None = None) -> None:
     target.add_argument(
         "--postgres", action="store_true", help="start a private PostgreSQL cluster for the run"
     )
+    parser.add_argument("--cprofile", action="store_true", help="profile the 3 years")
     args = parser.parse_args(argv)
+    if args.cprofile:
+        PROFILE.append(True)
     if args.certificates < 1:
         parser.error("--certificates must be at least 1")
     sys.path.insert(0, str(ROOT))  # tests/ (the scripted actor, the cluster) is not installed
