@@ -140,6 +140,8 @@ def run(database_url: str, instance_path: Path, count: int, suspend_every: int) 
     print(f"tasks completed:              {figures.tasks_completed}")
     print(f"timers fired:                 {figures.timers_fired} ({figures.wake_ups} clock moves)")
     print(f"certificates at the end:      {statuses}")
+    largest = ", ".join(f"{k} {v // 1024} KiB" for k, v in sorted(figures.largest_state.items()))
+    print(f"largest state_json seen:      {largest}")
     print(f"wall time:                    {wall:.1f} s")
     cpu = CPU_SECONDS["3 years"]
     print(f"  CPU time of this process:   {cpu:.1f} s ({100 * cpu / wall:.0f} % of the wall time)")

@@ -78,6 +78,7 @@ class Figures:
     completion_seconds: float = 0.0  # inside WorkflowEngine.complete_task
     sweep_seconds: float = 0.0  # inside the scheduler's sweep
     by_element: dict[str, int] = field(default_factory=dict)
+    largest_state: dict[str, int] = field(default_factory=dict)  # process → state_json chars
 
 
 class LifecycleSimulation:
@@ -178,6 +179,9 @@ class LifecycleSimulation:
         key = f"{process_id}/{element_id}"
         self.figures.by_element[key] = self.figures.by_element.get(key, 0) + 1
         instance = self.engine.get_instance(instance_id)
+        size = len(instance.state_json or "")
+        if size > self.figures.largest_state.get(process_id, 0):
+            self.figures.largest_state[process_id] = size
         if instance.status == "error":
             messages = [i.message for i in self.engine.open_incidents(instance_id)]
             raise RuntimeError(f"{process_id}/{element_id} of instance {instance_id}: {messages}")
