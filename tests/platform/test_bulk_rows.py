@@ -13,7 +13,7 @@ from engine.models import EventLog
 CHINA = timezone(timedelta(hours=8))
 
 
-def test_bulk_rows_read_back_as_inserted_and_copy_on_postgresql(ctx):
+def test_bulk_rows_read_back_as_inserted_and_go_by_copy(ctx):
     rows = [
         {
             "at": datetime(2026, 1, 5, 9, 0, tzinfo=CHINA) + timedelta(minutes=n),
