@@ -53,6 +53,9 @@ class Run:
     actor: Actor
     now: datetime
     completed_task_id: str | None = None
+    # The instance's open human tasks as read at the start of the operation (complete_task
+    # reads them with the task: the task-index sync then needs no query of its own, issue 16).
+    open_rows: dict[str, Any] | None = None
     events: list[EventLog] = field(default_factory=list)
     incident_raised: bool = False  # an incident was opened or raised again in this operation
 

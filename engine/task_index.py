@@ -26,14 +26,12 @@ class TaskIndex(EngineCore):
             for t in workflow.get_tasks(state=TaskState.READY, manual=True)
             if is_human_task(t)
         }
-        open_rows = {
-            row.id: row
-            for row in session.scalars(
-                select(HumanTask).where(
-                    HumanTask.instance_id == instance.id, HumanTask.state == "open"
-                )
+        open_rows = run.open_rows
+        if open_rows is None:
+            query = select(HumanTask).where(
+                HumanTask.instance_id == instance.id, HumanTask.state == "open"
             )
-        }
+            open_rows = {row.id: row for row in session.scalars(query)}
         for task_id, row in open_rows.items():
             if task_id in ready:
                 continue

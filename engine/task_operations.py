@@ -7,7 +7,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from engine.actors import SUPERVISOR_ROLES, Actor
@@ -35,7 +35,7 @@ class TaskOperations(FormChecks, EngineCore):
         data = data or {}
         with self._transaction() as session:
             now = self.clock.now()
-            row = self._open_task(task_id)
+            row, open_rows = self._open_task_and_siblings(task_id)
             # The role first: someone without it must not learn who claimed the task.
             if not actor.may_act_for(row.candidate_role):
                 raise ForbiddenError(f"task needs the role {row.candidate_role!r}")
@@ -59,7 +59,9 @@ class TaskOperations(FormChecks, EngineCore):
                     schema, self._task_context(row, instance, actor, now, {**task.data, **data})
                 )
             self._run_validator(row, instance, task, data, actor, now)
-            run = Run(instance, workflow, actor, now, completed_task_id=task_id)
+            run = Run(
+                instance, workflow, actor, now, completed_task_id=task_id, open_rows=open_rows
+            )
             with self._scope(run):
                 task.data.update(data)
                 try:
@@ -181,6 +183,23 @@ class TaskOperations(FormChecks, EngineCore):
         if row.state != "open":
             raise ConflictError(f"task {task_id} is already {row.state}")
         return row
+
+    def _open_task_and_siblings(self, task_id: str) -> tuple[HumanTask, dict | None]:
+        """The open task with its instance and version, and every open task of its instance
+        (id → row), in one query: the task-index sync of the completion reuses them (issue 16).
+        A task that is not open is reported as `_open_task` reports it."""
+        instance_of_task = (
+            select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
+        )
+        rows = self.session.scalars(
+            select(HumanTask)
+            .options(joinedload(HumanTask.instance).joinedload(ProcessInstance.process_version))
+            .where(HumanTask.instance_id == instance_of_task, HumanTask.state == "open")
+        ).all()
+        open_rows = {row.id: row for row in rows}
+        if task_id in open_rows and open_rows[task_id].state == "open":
+            return open_rows[task_id], open_rows
+        return self._open_task(task_id), None  # raises, or an unflushed row: sync queries
 
     def _task_context(
         self, row: HumanTask, instance: ProcessInstance, actor: Actor, now, data: dict

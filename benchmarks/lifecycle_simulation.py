@@ -1,0 +1,213 @@
+"""A 3-year simulated cycle of N certificates through the real engine (issue 16 goal: 10 000
+certificates in ≤ 10 minutes).
+
+    .venv/bin/python benchmarks/lifecycle_simulation.py [--certificates N] [--suspend-every K]
+                                                        [--database-url URL | --postgres]
+
+N clients (default 20) apply on the same day and are certified through the initial procedure
+(set-up, timed apart). Then the measured 3 years: every certificate's surveillance cycle runs on
+the simulated clock — planning timers, both routine surveillances with their on-site audits
+(R-8.10.1), every K-th client's first surveillance left unplanned so that it is suspended at
+the limit and restored after its correction (R-9.5.1(a), R-9.1: caught up), the recertification
+prompt 3 months before expiry and the recertification through the initial procedure (R-8.11) —
+until the first certificates' last valid day. Timers fire by the scheduler's `sweep`; every user
+task is completed by a scripted actor through `WorkflowEngine.complete_task`, the API behind the
+web pages and the JSON API (tests/lifecycle_simulation.py; tests/lifecycle/
+test_lifecycle_simulation.py checks what happens at N=3). The default database is a fresh
+SQLite file in a temporary directory; `--postgres` starts the private PostgreSQL cluster the
+tests use (tests/pg_cluster.py); `--database-url` names a disposable database.
+
+Why not certificates from `certflow generate`: the bulk path writes no programme, contract,
+audit or decision (domain/bulk_certificates.py), and a surveillance needs the certificate's
+programme (domain/surveillance_planning.py), so the clients are certified through the engine.
+"""
+
+import argparse
+import logging
+import platform
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+ROOT = Path(__file__).resolve().parent.parent
+GOAL_SECONDS = 600  # issue 16: 10k certificates' 3-year cycle in ≤ 10 minutes
+GOAL_CERTIFICATES = 10_000
+PROFILE: list = []  # [True] with --cprofile: the 3-year phase under cProfile
+CPU_SECONDS: dict[str, float] = {}  # this process's CPU time per phase (the DB server's not)
+START = datetime(2026, 1, 5, 1, 0, tzinfo=UTC)  # a Monday, 09:00 China time
+
+
+def timed_phase(simulation, end: datetime, label: str) -> float:
+    """Run the simulation until `end` with a progress bar over the simulated days."""
+    first = simulation.clock.now()
+    days = max(1, (end - first).days)
+    with click.progressbar(length=days, label=label, file=sys.stderr) as bar:
+        shown = [0]
+
+        def advance(now: datetime) -> None:
+            reached = min(days, (now - first).days)
+            bar.update(reached - shown[0])
+            shown[0] = reached
+
+        simulation.on_clock = advance
+        started, cpu = time.perf_counter(), time.process_time()
+        if PROFILE and label == "3 years":
+            import cProfile
+
+            PROFILE.append(cProfile.Profile())
+            PROFILE[-1].runcall(simulation.run_until, end)
+        else:
+            simulation.run_until(end)
+        CPU_SECONDS[label] = time.process_time() - cpu
+        return time.perf_counter() - started
+
+
+def run(database_url: str, instance_path: Path, count: int, suspend_every: int) -> None:
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from certflow.db import db
+    from domain.models import Certificate
+    from engine.models import ProcessInstance
+    from tests.certification_case import deploy_everything, make_people
+    from tests.lifecycle_simulation import Figures, LifecycleSimulation, started_instances
+    from webapp import create_app
+
+    app = create_app(
+        {
+            "SECRET_KEY": "benchmark",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "CERTFLOW_CLOCK": "simulated",
+            "CERTFLOW_SCHEDULER": False,
+        },
+        instance_path=str(instance_path),
+    )
+    with app.app_context():
+        logging.disable(logging.WARNING)  # alembic's INFO lines, handlers' rule notices
+        try:
+            upgrade()
+            app.extensions["certflow.clock"].set(START)
+            engine = app.extensions["certflow.engine"]
+            deploy_everything(engine)
+            simulation = LifecycleSimulation(
+                app,
+                make_people(START),
+                instance_path / "uploads",
+                suspend_every=suspend_every,
+            )
+            started = time.perf_counter()
+            simulation.apply(count)
+            timed_phase(
+                simulation, simulation.at(simulation.today() + timedelta(days=41)), "certify"
+            )
+            setup_seconds = time.perf_counter() - started
+            setup = simulation.figures
+            simulation.figures = Figures(certificates=setup.certificates)
+            first_instance = db.session.scalar(select(func.max(ProcessInstance.id))) or 0
+            db.session.rollback()
+            expiry = db.session.scalar(select(func.min(Certificate.expires_on)))
+            wall = timed_phase(simulation, simulation.at(expiry), "3 years")
+            dialect = db.engine.dialect.name
+            started_by_process = started_instances(first_instance)
+            statuses = dict(
+                db.session.execute(
+                    select(Certificate.status, func.count()).group_by(Certificate.status)
+                ).all()
+            )
+        finally:
+            logging.disable(logging.NOTSET)
+            db.session.remove()
+            db.engine.dispose()
+
+    figures = simulation.figures
+    shown_url = database_url.split("@")[-1] if "@" in database_url else database_url
+    print(f"certflow lifecycle simulation — {count} certificates, 3 simulated years")
+    print(f"database: {dialect} ({shown_url}); Python {platform.python_version()}")
+    print(
+        f"set-up (not timed against the goal): {count} initial certifications through the "
+        f"engine, {setup.tasks_completed} tasks, {setup_seconds:.1f} s"
+    )
+    print()
+    instances = sum(started_by_process.values())
+    by_process = ", ".join(f"{k} {v}" for k, v in sorted(started_by_process.items()))
+    print(f"certificates:                 {figures.certificates}")
+    print("simulated years:              3")
+    print(f"instances run:                {instances} started ({by_process})")
+    print(f"tasks completed:              {figures.tasks_completed}")
+    print(f"timers fired:                 {figures.timers_fired} ({figures.wake_ups} clock moves)")
+    print(f"certificates at the end:      {statuses}")
+    largest = ", ".join(f"{k} {v // 1024} KiB" for k, v in sorted(figures.largest_state.items()))
+    print(f"largest state_json seen:      {largest}")
+    print(f"wall time:                    {wall:.1f} s")
+    cpu = CPU_SECONDS["3 years"]
+    print(f"  CPU time of this process:   {cpu:.1f} s ({100 * cpu / wall:.0f} % of the wall time)")
+    print(
+        f"  in complete_task:           {figures.completion_seconds:.1f} s "
+        f"({1000 * figures.completion_seconds / max(1, figures.tasks_completed):.1f} ms a task)"
+    )
+    print(f"  in the timer sweep:         {figures.sweep_seconds:.1f} s")
+    other = wall - figures.completion_seconds - figures.sweep_seconds
+    print(f"  scripted actor and queries: {other:.1f} s")
+    print(
+        f"throughput:                   {figures.tasks_completed / wall:.1f} tasks/s, "
+        f"{count / wall:.2f} certificate-cycles/s"
+    )
+    projected = wall * GOAL_CERTIFICATES / count
+    print(
+        f"projected to {GOAL_CERTIFICATES} certificates (linear): {projected / 60:.1f} min"
+        + ("" if count == GOAL_CERTIFICATES else " (extrapolated, not measured)")
+    )
+    print(f"ratio wall time / 10 min goal: {projected / GOAL_SECONDS:.2f}")
+    print(f"  (by this process's CPU time: {cpu * GOAL_CERTIFICATES / count / GOAL_SECONDS:.2f})")
+    if PROFILE:
+        import pstats
+
+        print("\ncProfile of the 3 years (cumulative, top 30):")
+        pstats.Stats(PROFILE[-1], stream=sys.stdout).sort_stats("cumulative").print_stats(30)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--certificates", type=int, default=20, help="clients (default 20)")
+    parser.add_argument(
+        "--suspend-every",
+        type=int,
+        default=10,
+        help="every K-th client's first surveillance is left unplanned (default 10; 0: none)",
+    )
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--database-url", help="a disposable database")
+    target.add_argument(
+        "--postgres", action="store_true", help="start a private PostgreSQL cluster for the run"
+    )
+    parser.add_argument("--cprofile", action="store_true", help="profile the 3 years")
+    args = parser.parse_args(argv)
+    if args.cprofile:
+        PROFILE.append(True)
+    if args.certificates < 1:
+        parser.error("--certificates must be at least 1")
+    sys.path.insert(0, str(ROOT))  # tests/ (the scripted actor, the cluster) is not installed
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="certflow-simulation-") as tmp:
+        cluster = None
+        if args.postgres:
+            from tests.pg_cluster import PostgresCluster
+
+            cluster = PostgresCluster()
+            database_url = cluster.start()
+        else:
+            database_url = args.database_url or f"sqlite:///{Path(tmp) / 'simulation.sqlite3'}"
+        try:
+            run(database_url, Path(tmp) / "instance", args.certificates, args.suspend_every)
+        finally:
+            if cluster is not None:
+                cluster.stop()
+    print(f"\ntotal run time: {time.perf_counter() - started:.1f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,60 @@
+"""The 3-year simulation of benchmarks/lifecycle_simulation.py at N=3 on the simulated clock
+(issue 16): what happens to each certificate, not how fast — both routine surveillances
+(R-8.10.1), the suspension of the one whose first surveillance is left unplanned and its
+restoration (R-9.5.1(a), R-9.1: caught up after the restoration), the recertification prompt
+3 months before expiry and a new certificate replacing each old one (R-8.11)."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from certflow.db import db
+from domain.models import Audit, Certificate, CertificateEvent
+from engine.models import ProcessInstance
+from tests.certification_case import deploy_everything, make_people
+from tests.lifecycle_simulation import LifecycleSimulation, three_years_after
+
+
+def events(certificate: Certificate) -> list[str]:
+    query = select(CertificateEvent.event).where(CertificateEvent.certificate_id == certificate.id)
+    return list(db.session.scalars(query.order_by(CertificateEvent.id)))
+
+
+def test_three_certificates_live_three_years_through_the_engine(app, engine, clock, tmp_path):
+    deploy_everything(engine)
+    simulation = LifecycleSimulation(
+        app, make_people(clock.now()), tmp_path / "uploads", suspend_every=3
+    )
+    simulation.apply(3)
+    simulation.run_until(simulation.at(simulation.today() + timedelta(days=41)))
+    db.session.rollback()
+    first = list(db.session.scalars(select(Certificate).order_by(Certificate.id)))
+    assert [c.status for c in first] == ["valid"] * 3
+    expiry = first[0].expires_on
+    assert expiry == three_years_after(first[0].issued_on) - timedelta(days=1)
+
+    simulation.run_until(simulation.at(expiry))
+    db.session.rollback()
+    certificates = list(db.session.scalars(select(Certificate).order_by(Certificate.id)))
+    old, new = certificates[:3], certificates[3:]
+    # R-8.11: each certificate recertified before it expired, the new one replacing it.
+    assert [c.status for c in old] == ["superseded"] * 3
+    assert [c.status for c in new] == ["valid"] * 3
+    assert sorted(c.replaces_id for c in new) == [c.id for c in old]
+    assert all(c.issued_on < expiry for c in new)
+    # R-8.10.1: two surveillance audits per certificate, each maintaining it.
+    audits = db.session.scalars(select(Audit).where(Audit.kind == "surveillance")).all()
+    per_organisation = sorted(a.organisation_id for a in audits)
+    assert per_organisation == sorted([c.organisation_id for c in old] * 2)
+    assert [events(c).count("maintained") for c in old] == [2, 2, 2]
+    # R-9.5.1(a): the third client's first surveillance was left unplanned: suspended at the
+    # limit, restored after its correction, then surveilled twice (R-9.1); the others never.
+    assert [events(c).count("suspended") for c in old] == [0, 0, 1]
+    assert [events(c).count("restored") for c in old] == [0, 0, 1]
+    processes = db.session.scalars(select(ProcessInstance.process_id)).all()
+    assert processes.count("recertification") == 3
+    assert processes.count("suspension") == 1
+    assert processes.count("surveillance") == 6  # the old cycles and the new certificates'
+    figures = simulation.figures
+    assert figures.by_element["surveillance/Task_OpeningMeeting"] == 6
+    assert figures.by_element["recertification/Task_CertificationDecision"] == 3

@@ -1,0 +1,115 @@
+"""The scripted actor's answers of tests/lifecycle_simulation.py: the forms of the initial
+procedure and of a surveillance as the people of each role fill them in (shaped like
+tests/certification_case.py and tests/lifecycle_case.py), and one client account per client."""
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from certflow.db import db
+from engine.service import Actor
+from tests.certification_case import People, findings_losing
+
+ACCEPTANCE = {
+    "information_sufficient": True,
+    "differences_resolved": True,
+    "scope_determined": True,
+    "cb_able": True,
+    "man_days": 3.0,
+    "man_days_basis": "120 人，2 个固定场所",
+    "scope": "家用电器售后服务",
+    "accepted": True,
+    "not_accepted_reason": None,
+}
+DOCUMENTS_ADEQUATE = {
+    "documents_reviewed": [
+        "service_scope: 服务范围",
+        "policy_objectives: 服务方针和目标",
+        "organisation_responsibilities: 组织机构和职责",
+        "documented_procedures: 服务手册、服务流程图",
+    ],
+    "adequate": True,
+    "findings": "文件符合要求",
+}
+FINDINGS_LOSING_40 = findings_losing(40)  # 960 points: four stars kept
+MATERIALS = {"report_responsibility": True, "materials_complete": True, "materials_notes": None}
+GRANT_FOUR_STARS = {"outcome": "grant", "star_level": 4, "reasons": "符合要求"}
+
+
+def programme(day: Callable[[int], str]) -> dict[str, Any]:
+    return {
+        "mystery_shopping": True,
+        "random_survey": True,
+        "document_review_date": day(10),
+        "initial_audit_start": day(28),
+        "initial_audit_end": day(29),
+        "man_days": 3.0,
+        "sizing_notes": "规模中等、2 个场所、无倒班",
+        "shift_work_notes": None,
+        "shifts": [],
+    }
+
+
+def team(members: list[dict[str, Any]], start: str, end: str, objectives: str) -> dict[str, Any]:
+    return {
+        "members": members,
+        "objectives": objectives,
+        "criteria": "GB/T 27922-2011、实施规则及客户服务文件",
+        "scope_and_boundaries": "全部场所",
+        "onsite_start": start,
+        "onsite_end": end,
+        "audit_languages": ["zh"],  # R-7.2.1(4)
+        "considerations": None,
+    }
+
+
+def initial_team(p: People, day: Callable[[int], str]) -> dict[str, Any]:
+    members = [
+        {"auditor_id": p.leader_id, "role": "leader"},
+        {"auditor_id": p.auditor_id, "role": "auditor"},
+        {"auditor_id": p.expert_id, "role": "tech_expert"},
+    ]
+    return team(members, day(28), day(29), "确认是否满足四星级要求")
+
+
+def surveillance_team(p: People, start: date) -> dict[str, Any]:
+    members = [
+        {"auditor_id": p.leader_id, "role": "leader"},
+        {"auditor_id": p.auditor_id, "role": "auditor"},
+    ]
+    end = start + timedelta(days=1)
+    return team(members, start.isoformat(), end.isoformat(), "监督审查")
+
+
+def evidence(audit_day: str) -> dict[str, Any]:
+    return {
+        "audit_day": audit_day,
+        "findings": FINDINGS_LOSING_40,
+        "special_deductions": [],
+        "special_bonus": [],
+        "random_survey": None,
+        "daily_communication": "每日沟通",
+        "escalation": "none",
+        "escalation_details": None,
+        "terminate_reason": None,
+        "more_days": False,
+    }
+
+
+def client_actor(serial: int) -> Actor:
+    return Actor(f"client_{serial}", frozenset({"client"}))
+
+
+def add_clients(serials, now: datetime) -> None:
+    """One client account per organisation (an organisation applies one at a time); the
+    password is hashed once for all (the simulation never signs in)."""
+    from certflow.models import User
+
+    password_hash = User(username="x", display_name="x", created_at=now)
+    password_hash.set_password("pw")
+    for serial in serials:
+        user = User(username=f"client_{serial}", display_name=f"客户{serial}", created_at=now)
+        user.roles = {"client"}
+        user.password_hash = password_hash.password_hash
+        db.session.add(user)
+    db.session.commit()
