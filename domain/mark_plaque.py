@@ -15,7 +15,6 @@ is suspended, cancelled or withdrawn:
 """
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select

@@ -1,6 +1,7 @@
 """The certification mark issued to a certified client (R-10.1, R-10.2): the bronze plaque that
-shows the level (R-10.1 f 认证铜牌) and every download of the mark artwork of the level held (R-10.2),
-which is the start of the client's records of mark use (R-10.1 a) reviewed in surveillance.
+shows the level (R-10.1 f 认证铜牌) and every download of the mark artwork of the level held
+(R-10.2), which is the start of the client's records of mark use (R-10.1 a) reviewed in
+surveillance.
 Append-only: a plaque's state follows its certificate (domain/mark_plaque.py), never edited."""
 
 from datetime import date, datetime
