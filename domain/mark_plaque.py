@@ -15,6 +15,7 @@ is suspended, cancelled or withdrawn:
 """
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -55,17 +56,20 @@ class PlaqueView:
         return PLAQUE_STATES[self.state][1]
 
 
-def record_plaque(
-    act: Acting,
-    certificate_id: Any,
-    *,
-    plaque_number: Any,
-    issued_on: Any,
-    recipient: Any,
-    note: Any = None,
-) -> MarkPlaque:
-    """R-10.1(f): the plaque issued for a valid certificate, showing the certificate's level."""
-    certificate = get_certificate(act.session, certificate_id)
+@dataclass(frozen=True)
+class PlaqueFacts:
+    certificate: Certificate
+    plaque_number: str
+    issued_on: date
+    recipient: str
+
+
+def check_plaque(
+    session: Session, certificate_id: Any, *, plaque_number: Any, issued_on: Any, recipient: Any
+) -> PlaqueFacts:
+    """R-10.1(f): a plaque is issued for a valid certificate, on or after its issue date, with a
+    number not used before and a recipient (the form's check and the service task's rule)."""
+    certificate = get_certificate(session, certificate_id)
     if certificate.status != "valid":
         raise RuleViolation(
             RULE,
@@ -81,17 +85,38 @@ def record_plaque(
             "the plaque cannot be issued before the certificate",
             field="issued_on",
         )
-    taken = act.session.scalar(select(MarkPlaque.id).where(MarkPlaque.plaque_number == number))
+    taken = session.scalar(select(MarkPlaque.id).where(MarkPlaque.plaque_number == number))
     if taken is not None:
         raise RuleViolation(
             RULE, f"铜牌编号 {number} 已使用 plaque number already used", field="plaque_number"
         )
+    who = required_text(recipient, "recipient", RULE, "接收人 recipient", 200)
+    return PlaqueFacts(certificate, number, day, who)
+
+
+def record_plaque(
+    act: Acting,
+    certificate_id: Any,
+    *,
+    plaque_number: Any,
+    issued_on: Any,
+    recipient: Any,
+    note: Any = None,
+) -> MarkPlaque:
+    """R-10.1(f): the plaque issued for a valid certificate, showing the certificate's level."""
+    facts = check_plaque(
+        act.session,
+        certificate_id,
+        plaque_number=plaque_number,
+        issued_on=issued_on,
+        recipient=recipient,
+    )
     row = MarkPlaque(
-        certificate_id=certificate.id,
-        plaque_number=number,
-        star_level=certificate.star_level,
-        issued_on=day,
-        recipient=required_text(recipient, "recipient", RULE, "接收人 recipient", 200),
+        certificate_id=facts.certificate.id,
+        plaque_number=facts.plaque_number,
+        star_level=facts.certificate.star_level,  # the level shown is the certificate's
+        issued_on=facts.issued_on,
+        recipient=facts.recipient,
         note=optional_text(note, "note") or None,
         recorded_by=act.actor,
         recorded_at=act.now,
@@ -99,6 +124,20 @@ def record_plaque(
     act.session.add(row)
     act.session.flush()
     return row
+
+
+def describe(session: Session, certificate_id: Any) -> dict[str, Any]:
+    """What the person issuing the plaque needs to see (mark_plaque.bpmn Task_DescribePlaque)."""
+    certificate = get_certificate(session, certificate_id)
+    return {
+        "certificate_id": certificate.id,
+        "number": certificate.number,
+        "star_level": certificate.star_level,
+        "stars": "★" * certificate.star_level,
+        "organisation_name": certificate.organisation_name,
+        "organisation_address": certificate.organisation_address,
+        "issued_on": certificate.issued_on.isoformat(),
+    }
 
 
 def plaque_state(session: Session, certificate: Certificate, level: int) -> str:
