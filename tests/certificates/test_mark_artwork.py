@@ -11,7 +11,7 @@ from certflow.db import db
 from domain import certificate_status
 from domain.mark_artwork import refusal
 from domain.models import Certificate, Organisation
-from domain.models_marks import MarkArtworkDownload
+from domain.models_marks import MarkArtworkDownload, MarkPlaque
 from tests.certificate_factory import ISSUED_AT, issued_certificate
 from tests.web_support import Web, text, web_fixture  # noqa: F401
 
@@ -136,3 +136,34 @@ def test_an_expired_or_partly_suspended_certificate(app):
         assert certificate.status == "suspended" and certificate.mark_use_allowed
         assert refusal(certificate, date(2026, 4, 1)) is None
         db.session.rollback()
+
+
+def test_the_case_page_and_the_home_show_the_plaque_and_the_downloads(web):
+    """R-10.1(f): the plaque and its state on the case page and in the portal; R-10.1(a): the
+    downloads recorded on the case page."""
+    number = certificate_of_a(web)
+    with web.app.app_context():
+        cert = db.session.scalars(select(Certificate).where(Certificate.number == number)).one()
+        db.session.add(
+            MarkPlaque(
+                certificate_id=cert.id,
+                plaque_number="TP-2026-0007",
+                star_level=cert.star_level,
+                issued_on=cert.issued_on,
+                recipient="王芳",
+                recorded_by="jue_decider",
+                recorded_at=web.now(),
+            )
+        )
+        db.session.commit()
+    carl = web.browser("carl")
+    carl.get(f"/home/certificates/{number}/mark.svg")
+    home = text(carl.get("/home"))
+    assert 'data-plaque="TP-2026-0007" data-plaque-state="in_use"' in home
+    case_page = text(carl.get(f"/cases/{web.organisations['A']}"))
+    assert 'data-plaque-state="in_use"' in case_page and "TP-2026-0007" in case_page
+    assert "data-download=" in case_page and "carl" in case_page
+    change(web, number, "withdraw")
+    home = text(carl.get("/home?lang=en"))
+    assert 'data-plaque-state="to_return"' in home and "return it" in home
+    assert "须交回" in text(carl.get(f"/cases/{web.organisations['A']}?lang=zh_CN"))
