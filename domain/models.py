@@ -461,6 +461,7 @@ from domain.models_cases import (  # noqa: E402, F401
 from domain.models_clients import CaseBinding, LinkRequest  # noqa: E402, F401
 from domain.models_declarations import ApplicationDeclaration  # noqa: E402, F401
 from domain.models_fees import ContractInvoice, ContractPayment  # noqa: E402, F401
+from domain.models_marks import MarkArtworkDownload, MarkPlaque  # noqa: E402, F401
 from domain.models_people import AuditorEvent  # noqa: E402, F401
 from domain.models_programme import AuditProgrammeRevision  # noqa: E402, F401
 from domain.models_studio import ProcessDraft  # noqa: E402, F401

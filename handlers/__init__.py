@@ -18,6 +18,7 @@ from handlers import (  # noqa: F401  (importing a module registers its handlers
     guards,
     misuse,
     nonconformity,
+    plaque,
     programme,
     random_survey,
     studio,

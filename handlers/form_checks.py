@@ -5,6 +5,7 @@ import domain.checks_application  # noqa: F401  (registers the contract/programm
 import domain.checks_audit  # noqa: F401  (registers the audit forms' checks)
 import domain.checks_fees  # noqa: F401  (registers the fees-paid restoration check, R-9.5.1e)
 import domain.checks_nc  # noqa: F401  (registers the nonconformity forms' checks)
+import domain.checks_plaque  # noqa: F401  (registers the bronze plaque check, R-10.1f)
 import domain.checks_studio  # noqa: F401  (registers the definition review form check)
 import domain.checks_team  # noqa: F401  (registers the team appointment's check, R-7.2.1)
 import domain.recertification_review  # noqa: F401  (registers the R-8.11 review check)

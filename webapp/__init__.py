@@ -125,6 +125,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     app.register_blueprint(importlib.import_module("webapp.programme_pages").bp)
     app.register_blueprint(importlib.import_module("webapp.audit_team_pages").bp)
     app.register_blueprint(importlib.import_module("webapp.fees").bp)  # R-9.5.1e
+    importlib.import_module("webapp.mark_artwork")  # adds the mark artwork to the home
     for module in ("webapp.signup", "webapp.link_requests", "webapp.client_changes"):
         app.register_blueprint(importlib.import_module(module).bp)
     # The process-owner studio (issue 12); studio_review and studio_compare add pages to its bp.

@@ -45,6 +45,7 @@ from webapp.case_labels import badge, label, stars
 from webapp.form_attachments import submitted_attachment_ids
 from webapp.i18n import role_name
 from webapp.layout import nav_item
+from webapp.mark_use_context import mark_use_of_organisation
 from webapp.process_texts import ptext
 from webapp.runtime import get_clock, get_engine
 
@@ -354,6 +355,7 @@ def show(organisation_id: int):
         documents=_documents(organisation.id, viewer),
         attachments=_case_attachments(organisation, applications, instance_ids, viewer),
         audits=case_audits(organisation.id),
+        mark_use=mark_use_of_organisation(organisation.id),  # R-10.1(a, f), R-10.2
         viewer=viewer,
     )
 

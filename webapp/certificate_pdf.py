@@ -21,10 +21,11 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
 from domain.models import Certificate
-from webapp.public_certificate import PublicCertificate, public_certificate
+from webapp.public_certificate import LEVEL_LABELS, PublicCertificate, public_certificate
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "certificate_pdf.html"
+MARK_TEMPLATE = "mark.svg"  # R-10.2: the mark of a level, drawn once (PDF and client artwork)
 FONT_FAMILY = "Noto Sans CJK SC"
 # More sites than this go to an annex page (R-9.4.1 "certificate and annex"): page 1 stays one
 # page whatever the number of sites.
@@ -42,7 +43,7 @@ WATERMARKS: dict[str, tuple[str, str]] = {
 
 _environment = Environment(
     loader=FileSystemLoader(str(TEMPLATES)),
-    autoescape=select_autoescape(["html"]),
+    autoescape=select_autoescape(["html", "svg"]),
     trim_blocks=True,
     lstrip_blocks=True,
 )
@@ -75,6 +76,21 @@ def qr_svg(data: str) -> Markup:
     return Markup(svg.replace("<svg ", '<svg class="qr-code" role="img" aria-label="QR" ', 1))  # noqa: S704
 
 
+def mark_svg(star_level: int, *, size: str = "100%") -> Markup:
+    """R-10.2: the certification mark of `star_level` as an <svg> element (templates/mark.svg)."""
+    level = max(1, min(int(star_level), 5))
+    zh, en = LEVEL_LABELS[level]
+    svg = _environment.get_template(MARK_TEMPLATE).render(
+        level=level,
+        level_zh=zh,
+        level_en=en,
+        stars="★" * level,
+        size=size,
+        font_family=FONT_FAMILY,
+    )
+    return Markup(svg.strip())  # noqa: S704 — our own template, autoescaped values
+
+
 def watermark(certificate: PublicCertificate) -> tuple[str, str] | None:
     if certificate.is_valid:
         return None
@@ -90,6 +106,7 @@ def certificate_html(
         certificate=public,
         registry_url=registry_url,
         qr=qr_svg(registry_url),
+        mark=mark_svg(public.star_level),
         watermark=watermark(public),
         font_family=FONT_FAMILY,
         annex=len(public.sites) > SITES_ON_FACE,

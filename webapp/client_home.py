@@ -26,6 +26,7 @@ from sqlalchemy import select
 from certflow.db import db
 from domain.client_cases import prefill
 from domain.client_signup import latest_request_of
+from domain.mark_plaque import plaques_of
 from domain.models import (
     Application,
     AuditProgramme,
@@ -118,7 +119,14 @@ def certificates(organisation_id: int) -> list[dict[str, Any]]:
         )
         .order_by(Certificate.issued_on.desc(), Certificate.id.desc())
     ).all()
-    return [{"certificate": row, "next_surveillance": next_surveillance(row)} for row in rows]
+    return [
+        {
+            "certificate": row,
+            "next_surveillance": next_surveillance(row),
+            "plaques": plaques_of(db.session, [row.id]),  # R-10.1(f)
+        }
+        for row in rows
+    ]
 
 
 def open_tasks(viewer: Viewer) -> list[TaskView]:

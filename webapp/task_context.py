@@ -22,10 +22,12 @@ from domain.models import Application, Attachment, Audit, Document, Nonconformit
 from engine.service import TaskView
 from webapp import forms_render
 from webapp.access import Viewer, may_download, may_read_document
+from webapp.mark_use_context import mark_use_of_task
 from webapp.runtime import get_engine
 
 DECLARATIONS = Path(__file__).resolve().parent.parent / "processes" / "task_context.yaml"
 PANELS = ("application", "nc_answers_with_files", "audit_report", "score", "nc_status", "team")
+PANELS += ("mark_use",)  # R-10.1(a, f), R-10.2: webapp/mark_use_context.py
 NC_ANSWER_TASK = "Task_SubmitCorrections"  # the client's answers (nonconformity.bpmn)
 
 
@@ -63,6 +65,7 @@ class TaskContext:
     nonconformities: list[Nonconformity] = field(default_factory=list)
     nc_counts: dict[str, int] = field(default_factory=dict)
     answer_files: dict[int, list[Attachment]] = field(default_factory=dict)
+    mark_use: Any = None  # webapp.mark_use_context.MarkUse
 
     def __bool__(self) -> bool:
         return bool(self.panels)
@@ -93,6 +96,8 @@ def task_context(viewer: Viewer, row: TaskView, data: dict[str, Any]) -> TaskCon
             context.report = _latest_report(viewer, audit)
     if "nc_answers_with_files" in panels:
         context.answer_files = _answer_files(viewer, row)
+    if "mark_use" in panels:
+        context.mark_use = mark_use_of_task(data)
     return context
 
 

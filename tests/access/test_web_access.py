@@ -70,6 +70,9 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "client_home.home": ("GET", "/home"),
     "client_home.apply": ("POST", "/home/apply"),
     "client_home.request_change": ("POST", "/home/certificates/CTC-SHFW-2026-9999/change"),
+    # the mark artwork of the client's own certificate (test_mark_artwork.py).
+    "client_home.mark_artwork": ("GET", "/home/certificates/CTC-SHFW-2026-9999/mark"),
+    "client_home.mark_artwork_file": ("GET", "/home/certificates/CTC-SHFW-2026-9999/mark.svg"),
     "link_requests.index": ("GET", "/link-requests"),
     "link_requests.approve": ("POST", "/link-requests/999999/approve"),
     "link_requests.refuse": ("POST", "/link-requests/999999/refuse"),

@@ -22,6 +22,7 @@ from domain.models import (
     Site,
 )
 from engine.errors import FormValidationError
+from engine.models import HumanTask
 from engine.service import Actor
 from handlers.registry import GuardContext, get_validator
 from tests.certificate_factory import (
@@ -246,6 +247,14 @@ def test_downgrade_on_request_is_reissued_and_published(life):
     )
     [announcement] = announcements(new.id)
     assert announcement.kind == "downgraded" and old.number in announcement.body
+    # R-10.1(f): a plaque of the new level replaces the old one (certificate_change.bpmn
+    # Event_PlaqueAfterChange starts mark_plaque for the new certificate).
+    plaques = db.session.scalars(
+        select(HumanTask.business_key).where(
+            HumanTask.element_id == "Task_IssuePlaque", HumanTask.state == "open"
+        )
+    ).all()
+    assert sorted(plaques) == sorted([old.number, new.number])
 
 
 def test_refused_change_is_notified_and_leaves_the_certificate(life):

@@ -242,6 +242,14 @@ def test_a_surveillance_score_below_the_held_level_downgrades_the_certificate(li
     assert old.status == "superseded"
     assert new.original_issued_on == old.issued_on
     assert new.changed_on == life.clock.now().date()  # both dates on the new one
+    # R-10.1(f): the downgrade starts the plaque of the new level (surveillance_audit.bpmn
+    # Event_PlaqueAfterDowngrade → mark_plaque), beside the first plaque still to be recorded.
+    plaques = db.session.scalars(
+        select(HumanTask.business_key).where(
+            HumanTask.element_id == "Task_IssuePlaque", HumanTask.state == "open"
+        )
+    ).all()
+    assert sorted(plaques) == sorted([old.number, new.number])
 
 
 def test_expiry_without_a_recertification_request_cancels_the_certificate(life):
