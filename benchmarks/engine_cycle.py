@@ -23,11 +23,9 @@ starts a private PostgreSQL cluster (tests/pg_cluster.py) for the run.
 
 import argparse
 import gc
-import logging
 import platform
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -40,6 +38,9 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_support import add_database_options, benchmark_app, workspace  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_DIR = ROOT / "tests" / "fixtures" / "processes"
@@ -243,27 +244,10 @@ def memory_per_instance(
 
 # -- main -----------------------------------------------------------------------------------------
 def run(database_url: str, instance_path: Path, rounds: int, api_rounds: int) -> None:
-    from flask_migrate import upgrade
-
     from certflow.db import db
     from handlers import handler, unregister
-    from webapp import create_app
 
-    app = create_app(
-        {
-            "SECRET_KEY": "benchmark",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "CERTFLOW_CLOCK": "real",
-            "CERTFLOW_SCHEDULER": False,
-        },
-        instance_path=str(instance_path),
-    )
-    with app.app_context():
-        logging.disable(logging.INFO)  # alembic's per-migration INFO lines
-        try:
-            upgrade()
-        finally:
-            logging.disable(logging.NOTSET)
+    with benchmark_app(database_url, instance_path) as app:
         engine = app.extensions["certflow.engine"]
         handler(HANDLER)(record_acceptance)
         try:
@@ -271,8 +255,6 @@ def run(database_url: str, instance_path: Path, rounds: int, api_rounds: int) ->
             dialect = db.engine.dialect.name
         finally:
             unregister(HANDLER)
-            db.session.remove()
-            db.engine.dispose()
 
     in_memory = bench_engine_in_memory(engine, api, rounds)
     stock = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
@@ -374,33 +356,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--api-rounds", type=int, default=100, help="engine API completions (default 100)"
     )
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument(
-        "--database-url", help="a disposable database, e.g. postgresql+psycopg://user@host/db"
-    )
-    target.add_argument(
-        "--postgres", action="store_true", help="start a private PostgreSQL cluster for the run"
-    )
+    add_database_options(parser)
     args = parser.parse_args(argv)
     if args.rounds < 2 or args.api_rounds < 2:
         parser.error("--rounds and --api-rounds need at least 2 (for the p90)")
 
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="certflow-bench-") as tmp:
-        cluster = None
-        if args.postgres:
-            sys.path.insert(0, str(ROOT))  # tests/ is not an installed package
-            from tests.pg_cluster import PostgresCluster
-
-            cluster = PostgresCluster()
-            database_url = cluster.start()
-        else:
-            database_url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
-        try:
-            run(database_url, Path(tmp) / "instance", args.rounds, args.api_rounds)
-        finally:
-            if cluster is not None:
-                cluster.stop()
+    with workspace(args, "certflow-bench-") as (url, tmp):
+        run(url, tmp / "instance", args.rounds, args.api_rounds)
     print(f"\ntotal run time: {time.perf_counter() - started:.1f} s")
 
 

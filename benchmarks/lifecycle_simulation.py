@@ -26,12 +26,14 @@ import argparse
 import logging
 import platform
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_support import add_database_options, workspace  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_SECONDS = 600  # issue 16: 10k certificates' 3-year cycle in ≤ 10 minutes
@@ -179,11 +181,7 @@ def main(argv: list[str] | None = None) -> None:
         default=10,
         help="every K-th client's first surveillance is left unplanned (default 10; 0: none)",
     )
-    target = parser.add_mutually_exclusive_group()
-    target.add_argument("--database-url", help="a disposable database")
-    target.add_argument(
-        "--postgres", action="store_true", help="start a private PostgreSQL cluster for the run"
-    )
+    add_database_options(parser)
     parser.add_argument("--cprofile", action="store_true", help="profile the 3 years")
     args = parser.parse_args(argv)
     if args.cprofile:
@@ -192,20 +190,8 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--certificates must be at least 1")
     sys.path.insert(0, str(ROOT))  # tests/ (the scripted actor, the cluster) is not installed
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="certflow-simulation-") as tmp:
-        cluster = None
-        if args.postgres:
-            from tests.pg_cluster import PostgresCluster
-
-            cluster = PostgresCluster()
-            database_url = cluster.start()
-        else:
-            database_url = args.database_url or f"sqlite:///{Path(tmp) / 'simulation.sqlite3'}"
-        try:
-            run(database_url, Path(tmp) / "instance", args.certificates, args.suspend_every)
-        finally:
-            if cluster is not None:
-                cluster.stop()
+    with workspace(args, "certflow-simulation-") as (url, tmp):
+        run(url, tmp / "instance", args.certificates, args.suspend_every)
     print(f"\ntotal run time: {time.perf_counter() - started:.1f} s")
 
 

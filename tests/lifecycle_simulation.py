@@ -248,6 +248,14 @@ class LifecycleSimulation:
                         "note": "已核实",
                     },
                 )
+        if task.process_id == "mark_plaque" and element == "Task_IssuePlaque":  # R-10.1(f)
+            plaque = {
+                "plaque_number": f"TP-{task.instance_id}",
+                "issued_on": self.today().isoformat(),
+                "recipient": "获证组织联系人",
+                "note": None,
+            }
+            return self.now(), p.decider, lambda _t: plaque
         if task.process_id == "recertification" and element == "Task_AskToContinue":
             answer = {"continue_certification": True, "note": None}
             return self.now(), self.client_of(task), lambda _t: answer
