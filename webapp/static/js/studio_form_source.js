@@ -46,6 +46,7 @@
     }).then(function (result) {
       problem.hidden = result.ok;
       problem.textContent = result.ok ? "" : result.data.error;
+      form.setAttribute("data-preview-state", result.ok ? "shown" : "refused");
       if (!result.ok) return;
       preview.innerHTML = result.data.html;  // the server's rendering of the task page's form
       englishRows(result.data.untranslated);
@@ -58,4 +59,5 @@
     doc: textarea.value, names: names, readOnly: textarea.readOnly, onChange: refresh,
   });
   form.addEventListener("submit", function () { textarea.value = window.certflowFormEditor.getText(); });
+  form.setAttribute("data-source-ready", "true");
 })();
