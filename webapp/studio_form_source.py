@@ -27,7 +27,7 @@ from engine.sources import validate_sources
 from webapp.auth import current_viewer, deny, roles_required
 from webapp.runtime import get_clock, get_engine
 from webapp.studio import EDITORS, READERS, bp, get_draft
-from webapp.studio_forms import _preview, draft_english, form_path, with_english
+from webapp.studio_forms import draft_english, form_path, preview_form, with_english
 
 MAX_TEXT = 200_000  # characters of one form's JSON
 
@@ -70,6 +70,11 @@ def change_problems(before: dict[str, str], after: dict[str, str]) -> list[str]:
     ]
 
 
+def rendered(draft, schema: dict[str, Any]) -> str:
+    """The form as the task page renders it (the studio's preview fragment)."""
+    return render_template("studio/_form_preview.html", form=preview_form(draft, schema))
+
+
 def untranslated(draft, schema: dict[str, Any]) -> list[str]:
     english = draft_english(draft)
     content = json.dumps(schema, ensure_ascii=False).encode("utf-8")
@@ -91,7 +96,7 @@ def _page(draft, name: str, text: str, error: str | None = None, pairs=(), statu
             "options": sorted(source_names()),
         },
         editable=drafts.may_edit(draft, current_viewer().username),
-        preview=Markup(_preview(draft, schema)) if schema else "",  # noqa: S704 rendered by our template
+        preview=Markup(rendered(draft, schema)) if schema else "",  # noqa: S704 rendered by our template
     )
     return page, status
 
@@ -114,7 +119,7 @@ def form_source_preview(draft_id: int, name: str):
     if schema is None:
         return jsonify(error=reason), 422
     try:
-        html = _preview(draft, schema)
+        html = rendered(draft, schema)
     except (TypeError, ValueError, KeyError) as err:  # a schema the task page could not show
         return jsonify(error=_("The form cannot be shown: %(error)s", error=str(err))), 422
     return jsonify(

@@ -40,6 +40,8 @@ def test_a_field_added_in_the_editor_is_previewed_unsaved_then_saved_with_its_en
     assert page.status_code == 200, text(page)
     html = text(page)
     assert "form-editor.min.js" in html and "audit.closing_meeting_not_future" in html
+    assert "表单 acceptance_review.json 的结构" in html
+    assert "Structure of form" in text(olga.get(URL.format(id=draft_id) + "?lang=en"))
     edited = _with_site_count(json.loads(draft(studio, draft_id).files[FORM]))
 
     preview = olga.post(URL.format(id=draft_id) + "/preview", {"text": _text(edited)})
