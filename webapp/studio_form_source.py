@@ -9,6 +9,7 @@ nothing is saved. The English of new texts is appended to the draft's processes.
 (ISO/IEC 17065 8.3)."""
 
 import json
+import secrets
 from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
@@ -26,6 +27,7 @@ from domain.options import source_names
 from engine.sources import validate_sources
 from webapp.auth import current_viewer, deny, roles_required
 from webapp.runtime import get_clock, get_engine
+from webapp.security import extend_csp
 from webapp.studio import EDITORS, READERS, bp, get_draft
 from webapp.studio_forms import draft_english, form_path, preview_form, with_english
 
@@ -82,12 +84,16 @@ def untranslated(draft, schema: dict[str, Any]) -> list[str]:
 
 
 def _page(draft, name: str, text: str, error: str | None = None, pairs=(), status: int = 200):
+    # CodeMirror mounts its theme in a <style> element: allowed by this response's nonce only.
+    style_nonce = secrets.token_urlsafe(16)
+    extend_csp("style-src", f"'nonce-{style_nonce}'")
     schema, _reason = parse_schema(text)
     page = render_template(
         "studio/form_source.html",
         draft=draft,
         name=name,
         text=text,
+        style_nonce=style_nonce,
         error=error,
         english=dict(pairs),
         untranslated=untranslated(draft, schema) if schema else [],

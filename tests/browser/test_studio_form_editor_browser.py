@@ -37,6 +37,8 @@ def test_a_field_added_in_the_form_editor_is_previewed_saved_and_submitted(
     editor = page.locator("[data-form-source]")
     expect(editor).to_have_attribute("data-source-ready", "true", timeout=20_000)
     expect(page.locator(".cm-editor")).to_be_visible()
+    # CodeMirror's own styles apply under the app's CSP (constructed style sheets).
+    expect(page.locator(".cm-scroller")).to_have_css("display", "flex")
 
     # A syntax error is marked inline, then undone.
     page.locator(".cm-line", has_text='"properties": {').click()
@@ -44,6 +46,7 @@ def test_a_field_added_in_the_form_editor_is_previewed_saved_and_submitted(
     page.keyboard.type(" oops")
     marks = page.locator(".cm-lint-marker-error, .cm-lintRange-error, .cm-lintPoint-error")
     expect(marks.first).to_be_attached(timeout=10_000)
+    expect(page.locator(".cm-lint-marker-error")).to_be_visible()  # in the gutter, on the line
     expect(editor).to_have_attribute("data-preview-state", "refused", timeout=10_000)
     expect(page.locator("[data-preview-error]")).to_contain_text("JSON")
     for _ in " oops":

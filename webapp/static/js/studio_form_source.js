@@ -57,6 +57,7 @@
   holder.hidden = false;
   window.certflowFormEditor = window.CertflowFormEditor.create(holder, {
     doc: textarea.value, names: names, readOnly: textarea.readOnly, onChange: refresh,
+    nonce: form.getAttribute("data-style-nonce"),
   });
   form.addEventListener("submit", function () { textarea.value = window.certflowFormEditor.getText(); });
   form.setAttribute("data-source-ready", "true");

@@ -54,7 +54,9 @@ function completions(names) {
   };
 }
 
-export function create(parent, { doc, names = {}, readOnly = false, onChange, delay = 400 }) {
+// `nonce`: the page's style-src nonce (the app's CSP allows no inline style otherwise), for the
+// <style> element CodeMirror mounts its theme in.
+export function create(parent, { doc, names = {}, readOnly = false, onChange, delay = 400, nonce = "" }) {
   let timer = null;
   const view = new EditorView({
     parent,
@@ -71,6 +73,7 @@ export function create(parent, { doc, names = {}, readOnly = false, onChange, de
           ...lintKeymap, indentWithTab,
         ]),
         EditorState.readOnly.of(readOnly),
+        EditorView.cspNonce.of(nonce),
         EditorView.updateListener.of((update) => {
           if (!update.docChanged || !onChange) return;
           clearTimeout(timer);
