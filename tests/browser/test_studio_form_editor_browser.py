@@ -65,6 +65,15 @@ def test_a_field_added_in_the_form_editor_is_previewed_saved_and_submitted(
     expect(page.locator(".flash-success")).to_contain_text("表单已保存", timeout=20_000)
     expect(page.locator("[data-source-preview] [name='f/site_count']")).to_be_visible()
 
+    # Schema-aware: a check is chosen from the registered ones (left unsaved).
+    page.locator(".cm-line", has_text='"properties": {').click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type('"x-checks": ["audit.clo')
+    completion = page.locator(".cm-tooltip-autocomplete")
+    expect(completion).to_contain_text("audit.closing_meeting_not_future", timeout=10_000)
+    page.keyboard.press("Escape")
+
     page.goto(draft_url)
     expect(page.locator("[data-studio]")).to_have_attribute(
         "data-studio-ready", "true", timeout=20_000
