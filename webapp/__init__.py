@@ -131,6 +131,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     # The process-owner studio (issue 12); studio_review and studio_compare add pages to its bp.
     importlib.import_module("webapp.studio_compare")
     importlib.import_module("webapp.studio_forms")
+    importlib.import_module("webapp.studio_form_source")
     importlib.import_module("webapp.studio_decisions")
     importlib.import_module("webapp.studio_migration")
     app.register_blueprint(importlib.import_module("webapp.studio_review").bp)

@@ -19,6 +19,7 @@ from certflow.process_texts import CATALOGUE, read_catalogue
 from domain import form_text_edit
 from domain import studio as drafts
 from domain.errors import RuleViolation
+from domain.form_structure_changes import structure_changes
 from domain.form_text_edit import apply_edit, text_changes, text_fields
 from domain.models_studio import ProcessDraft
 from engine.sources import validate_sources
@@ -241,8 +242,8 @@ def with_english(draft: ProcessDraft, pairs: list[tuple[str, str, str]]) -> dict
 
 
 def form_changes(old: dict[str, str], new: dict[str, str]) -> list[dict[str, Any]]:
-    """The forms whose texts or required fields differ between two file sets, with the changes
-    (the review of a draft and the comparison of two versions)."""
+    """The forms that differ between two file sets, with the changes of texts, required fields
+    and structure (the review of a draft and the comparison of two versions)."""
     found = []
     for path in sorted(set(old) & set(new)):
         if not path.endswith(".json") or old[path] == new[path]:
@@ -252,5 +253,6 @@ def form_changes(old: dict[str, str], new: dict[str, str]) -> list[dict[str, Any
         except ValueError:
             continue  # validation reports a form that does not parse
         if isinstance(before, dict) and isinstance(after, dict):
-            found.append({"path": path, "changes": text_changes(before, after)})
+            changes = text_changes(before, after) + structure_changes(before, after)
+            found.append({"path": path, "changes": changes})
     return found

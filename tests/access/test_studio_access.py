@@ -38,6 +38,9 @@ ENDPOINTS = [
     "move_back",
     "decision_source",
     "decision_save",
+    "form_source",
+    "form_source_preview",
+    "form_source_save",
 ]
 DENIED = dict.fromkeys(ENDPOINTS, 403)
 # olga owns the draft; the submit is refused (no reason: 422) and nothing is under review (404).
@@ -62,6 +65,9 @@ OWNER = {
     **{"running_cases": 200, "migrate_cases": 422, "move_back": 404},
     "decision_source": 200,
     "decision_save": 200,  # the same table: nothing to save
+    "form_source": 200,
+    "form_source_preview": 200,
+    "form_source_save": 303,  # the same form: nothing to save
 }
 REVIEWER = {
     **DENIED,
@@ -77,6 +83,8 @@ REVIEWER = {
     "decision_version": 200,
     "decision_draft": 200,
     "decision_source": 200,  # reads the table, cannot save it
+    "form_source": 200,  # reads the form's structure, cannot save it
+    "form_source_preview": 200,
 }
 MATRIX = {
     "olga": OWNER,
@@ -119,6 +127,14 @@ def call(browser, endpoint: str, draft_id: int):
     if endpoint == "decision_save":
         table = (PROCESSES / "star_level.dmn").read_text("utf-8")
         return post_json(browser, f"{base}/decisions/star_level.dmn/save", {"xml": table})
+    if endpoint.startswith("form_source"):
+        form = f"{base}/forms/acceptance_review.json/source"
+        same = (PROCESSES / "forms" / "acceptance_review.json").read_text("utf-8")
+        if endpoint == "form_source":
+            return browser.get(form)
+        return browser.post(
+            form + ("/preview" if endpoint.endswith("preview") else ""), {"text": same}
+        )
     if endpoint.startswith("form_"):
         form = f"{base}/forms/acceptance_review.json"
         if endpoint == "form_save":

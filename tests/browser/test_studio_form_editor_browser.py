@@ -1,0 +1,91 @@
+"""Issue 12 ("Forms") in Debian's chromium: a process owner adds a field to a form in the
+studio's schema-aware editor (CodeMirror, JSON syntax errors marked inline), the live preview
+shows it as the task page will, gives its English, saves the form in the draft and submits the
+draft for review (ISO/IEC 17065 8.3: the deployed version changes only when it is approved)."""
+
+import json
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from certflow.db import db
+from domain.models_studio import ProcessDraft
+from engine.service import Actor
+from engine.sources import version_sources
+from tests.browser.conftest import Live
+from tests.paths import PROCESSES
+
+pytestmark = pytest.mark.browser
+FORM = "forms/acceptance_review.json"
+
+
+def test_a_field_added_in_the_form_editor_is_previewed_saved_and_submitted(
+    page: Page, live: Live, login
+):
+    with live.app.app_context():
+        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="forms")
+        before = version_sources(db.session, "certification")
+    login("olga")
+    page.goto("/studio")
+    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
+    expect(page.locator("[data-studio]")).to_have_attribute(
+        "data-studio-ready", "true", timeout=20_000
+    )
+    draft_url = page.url
+    page.locator('[data-form-link="acceptance_review.json"]').click()
+    page.locator("[data-form-structure-link]").click()
+    editor = page.locator("[data-form-source]")
+    expect(editor).to_have_attribute("data-source-ready", "true", timeout=20_000)
+    expect(page.locator(".cm-editor")).to_be_visible()
+    # CodeMirror's own styles apply under the app's CSP (constructed style sheets).
+    expect(page.locator(".cm-scroller")).to_have_css("display", "flex")
+
+    # A syntax error is marked inline, then undone.
+    page.locator(".cm-line", has_text='"properties": {').click()
+    page.keyboard.press("End")
+    page.keyboard.type(" oops")
+    marks = page.locator(".cm-lint-marker-error, .cm-lintRange-error, .cm-lintPoint-error")
+    expect(marks.first).to_be_attached(timeout=10_000)
+    expect(page.locator(".cm-lint-marker-error")).to_be_visible()  # in the gutter, on the line
+    expect(editor).to_have_attribute("data-preview-state", "refused", timeout=10_000)
+    expect(page.locator("[data-preview-error]")).to_contain_text("JSON")
+    for _ in " oops":
+        page.keyboard.press("Backspace")
+    expect(marks).to_have_count(0, timeout=10_000)
+
+    # A new field, typed as JSON (the editor closes brackets and quotes as they are typed).
+    page.keyboard.press("Enter")
+    page.keyboard.type('"site_count": {"type": "integer", "title": "场所数量", "minimum": 1},')
+    preview = page.locator("[data-source-preview]")
+    expect(preview.locator('[name="f/site_count"]')).to_be_visible(timeout=10_000)
+    expect(preview).to_contain_text("场所数量")
+    row = page.locator("[data-english-row]", has=page.locator('input[name=zh][value="场所数量"]'))
+    row.locator("input[name=en]").fill("Number of sites")
+    page.locator("[data-source-save]").click()
+    expect(page.locator(".flash-success")).to_contain_text("表单已保存", timeout=20_000)
+    expect(page.locator("[data-source-preview] [name='f/site_count']")).to_be_visible()
+
+    # Schema-aware: a check is chosen from the registered ones (left unsaved).
+    page.locator(".cm-line", has_text='"properties": {').click()
+    page.keyboard.press("End")
+    page.keyboard.press("Enter")
+    page.keyboard.type('"x-checks": ["audit.clo')
+    completion = page.locator(".cm-tooltip-autocomplete")
+    expect(completion).to_contain_text("audit.closing_meeting_not_future", timeout=10_000)
+    page.keyboard.press("Escape")
+
+    page.goto(draft_url)
+    expect(page.locator("[data-studio]")).to_have_attribute(
+        "data-studio-ready", "true", timeout=20_000
+    )
+    page.fill("#reason", "受理评审增加场所数量")
+    page.locator("[data-studio-submit] button[type=submit]").click()
+    expect(page.locator(".flash-success")).to_contain_text("已提交评审", timeout=20_000)
+
+    with live.app.app_context():
+        draft = db.session.query(ProcessDraft).order_by(ProcessDraft.id.desc()).first()
+        schema = json.loads(draft.files[FORM])
+        assert schema["properties"]["site_count"]["title"] == "场所数量"
+        assert draft.status != "editing"
+        # Not deployed until approved.
+        assert version_sources(db.session, "certification").version == before.version
