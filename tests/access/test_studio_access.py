@@ -38,6 +38,7 @@ ENDPOINTS = [
     "move_back",
     "decision_source",
     "decision_save",
+    "instructions_preview",
 ]
 DENIED = dict.fromkeys(ENDPOINTS, 403)
 # olga owns the draft; the submit is refused (no reason: 422) and nothing is under review (404).
@@ -62,6 +63,7 @@ OWNER = {
     **{"running_cases": 200, "migrate_cases": 422, "move_back": 404},
     "decision_source": 200,
     "decision_save": 200,  # the same table: nothing to save
+    "instructions_preview": 200,
 }
 REVIEWER = {
     **DENIED,
@@ -77,6 +79,7 @@ REVIEWER = {
     "decision_version": 200,
     "decision_draft": 200,
     "decision_source": 200,  # reads the table, cannot save it
+    "instructions_preview": 200,  # reads a step's instructions as the task page shows them
 }
 MATRIX = {
     "olga": OWNER,
@@ -106,6 +109,8 @@ def call(browser, endpoint: str, draft_id: int):
         return browser.get(f"{base}/draft.bpmn")
     if endpoint in ("validate", "save"):
         return post_json(browser, f"{base}/{endpoint}", {"xml": CERTIFICATION})
+    if endpoint == "instructions_preview":
+        return post_json(browser, f"{base}/instructions-preview", {"text": "**{{ case }}**"})
     if endpoint == "submit":
         return browser.post(f"{base}/submit", {"reason": ""})
     if endpoint == "review":

@@ -1,20 +1,26 @@
 // Properties of certflow's spiffworkflow extensions, chosen from lists the server sends
 // (`config.certflow`): the registered operators with their declared parameters, the forms of
-// the draft, the role catalogue, the rules catalogue (certflow-rules.jsx). Labels come translated
+// the draft, the role catalogue, the registered guards and validators, the rules catalogue
+// (certflow-rules.jsx); user tasks' due and follow-up times and instructions (with a preview
+// rendered by the server, certflow-user-task.jsx). Labels come translated
 // from the server.
 import {
   SelectEntry,
+  TextAreaEntry,
   TextFieldEntry,
   isSelectEntryEdited,
+  isTextAreaEntryEdited,
   isTextFieldEntryEdited,
 } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
 import { rulesGroup } from './certflow-rules.jsx';
+import { InstructionsPreview, isIsoDuration } from './certflow-user-task.jsx';
 
 const OPERATOR = 'spiffworkflow:ServiceTaskOperator';
 const PROPERTIES = 'spiffworkflow:Properties';
+const INSTRUCTIONS = 'spiffworkflow:InstructionsForEndUser';
 
 function extension(bo, type) {
   const values = (bo.extensionElements && bo.extensionElements.values) || [];
@@ -148,7 +154,9 @@ function setProperty(injector, element, name, value) {
   update(injector, element, properties, { properties: [...(properties.properties || []), property] });
 }
 
-function PropertyTextEntry({ element, id, name, label, description }) {
+// dueIn / followUpIn: checked as `certflow validate` checks them (SpiffWorkflow's ISO 8601
+// duration grammar, engine/validation_checks.py) before the change is applied.
+function DurationEntry({ element, id, name, label, description, catalogue }) {
   const injector = useService('injector');
   const debounce = useService('debounceInput');
   return jsx(TextFieldEntry, {
@@ -158,8 +166,65 @@ function PropertyTextEntry({ element, id, name, label, description }) {
     description,
     getValue: () => (propertyOf(element, name) || {}).value || '',
     setValue: (value) => setProperty(injector, element, name, (value || '').trim()),
+    validate: (value) =>
+      !value || !value.trim() || isIsoDuration(value.trim()) ? null : catalogue.labels.durationInvalid,
     debounce,
   });
+}
+
+// guard / validate: a name the registry holds (handlers/ registers them), or none.
+function RegisteredEntry({ element, id, name, label, choices }) {
+  const injector = useService('injector');
+  return jsx(SelectEntry, {
+    id,
+    element,
+    label,
+    getValue: () => (propertyOf(element, name) || {}).value || '',
+    setValue: (value) => setProperty(injector, element, name, value),
+    getOptions: () => {
+      const current = (propertyOf(element, name) || {}).value;
+      const names = current && !choices.includes(current) ? [...choices, current] : choices;
+      return [{ value: '', label: '—' }, ...names.map((choice) => ({ value: choice, label: choice }))];
+    },
+  });
+}
+
+// The instructions for the person doing the task (markdown with {{ placeholders }}).
+function instructionsOf(element) {
+  const found = extension(getBusinessObject(element), INSTRUCTIONS);
+  return (found && found.value) || '';
+}
+
+function setInstructions(injector, element, text) {
+  const bo = getBusinessObject(element);
+  const existing = extension(bo, INSTRUCTIONS);
+  if (!text) {
+    if (existing) {
+      const container = bo.extensionElements;
+      update(injector, element, container, { values: container.values.filter((v) => v !== existing) });
+    }
+    return;
+  }
+  update(injector, element, ensureExtension(injector, element, INSTRUCTIONS, {}), { value: text });
+}
+
+function InstructionsEntry({ element, id, catalogue }) {
+  const injector = useService('injector');
+  const debounce = useService('debounceInput');
+  return jsx(TextAreaEntry, {
+    id,
+    element,
+    label: catalogue.labels.instructions,
+    description: catalogue.labels.instructionsHelp,
+    rows: 6,
+    getValue: () => instructionsOf(element),
+    setValue: (value) => setInstructions(injector, element, (value || '').trim() ? value : ''),
+    debounce,
+  });
+}
+
+function InstructionsPreviewEntry({ element, catalogue }) {
+  return jsx(InstructionsPreview, { text: instructionsOf(element), catalogue });
 }
 
 function FormEntry({ element, id, catalogue }) {
@@ -224,9 +289,40 @@ function userTaskGroup(element, catalogue) {
         name: 'dueIn',
         label: catalogue.labels.dueIn,
         description: catalogue.labels.dueInHelp,
-        component: PropertyTextEntry,
+        catalogue,
+        component: DurationEntry,
         isEdited: isTextFieldEntryEdited,
       },
+      {
+        id: 'cf-followUpIn',
+        element,
+        name: 'followUpIn',
+        label: catalogue.labels.followUpIn,
+        description: catalogue.labels.followUpInHelp,
+        catalogue,
+        component: DurationEntry,
+        isEdited: isTextFieldEntryEdited,
+      },
+      {
+        id: 'cf-guard',
+        element,
+        name: 'guard',
+        label: catalogue.labels.guard,
+        choices: catalogue.guards || [],
+        component: RegisteredEntry,
+        isEdited: isSelectEntryEdited,
+      },
+      {
+        id: 'cf-validate',
+        element,
+        name: 'validate',
+        label: catalogue.labels.validator,
+        choices: catalogue.validators || [],
+        component: RegisteredEntry,
+        isEdited: isSelectEntryEdited,
+      },
+      { id: 'cf-instructions', element, catalogue, component: InstructionsEntry, isEdited: isTextAreaEntryEdited },
+      { id: 'cf-instructions-preview', element, catalogue, component: InstructionsPreviewEntry },
     ],
   };
 }
