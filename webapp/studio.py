@@ -37,6 +37,7 @@ from webapp.auth import current_viewer, deny, roles_required
 from webapp.i18n import role_name
 from webapp.layout import nav_item
 from webapp.runtime import get_clock, get_engine
+from webapp.studio_called import called_catalogue
 from webapp.studio_effect import panel_rules
 from webapp.studio_texts import modeler_texts
 
@@ -262,6 +263,7 @@ def panel_catalogue(draft: ProcessDraft) -> dict[str, Any]:
         "guards": sorted(registry.guards()),
         "validators": sorted(registry.validators()),
         "instructionsPreviewUrl": url_for("studio.instructions_preview", draft_id=draft.id),
+        "called": called_catalogue(draft),
         "rules": panel_rules(draft.main_path),
         "texts": modeler_texts(),
         "labels": {
@@ -280,6 +282,9 @@ def panel_catalogue(draft: ProcessDraft) -> dict[str, Any]:
             "instructions": _("Instructions"),
             "instructionsHelp": _("Markdown; {{ case }} and the case data fill the placeholders"),
             "instructionsPreview": _("Preview with sample case data"),
+            "calledGroup": _("Called process or decision (certflow)"),
+            "calledProcess": _("Called process"),
+            "calledDecision": _("Called decision"),
             "laneGroup": _("Lane (certflow)"),
             "role": _("Role"),
             "rulesGroup": _("Rules (certflow)"),

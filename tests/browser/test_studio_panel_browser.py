@@ -93,3 +93,48 @@ def test_a_process_owner_sets_lane_role_follow_up_guard_and_instructions_in_the_
     assert prop(root, ACCEPTANCE, "dueIn") == ["P5D"]  # untouched
     [text] = root.xpath(f"//*[@id='{ACCEPTANCE}']//*[local-name()='instructionsForEndUser']/text()")
     assert text == original  # the textarea round trip loses nothing
+
+
+def test_a_process_owner_chooses_called_processes_and_decisions_in_the_panel(
+    page: Page, live: Live, login
+):
+    """Call activities choose from the processes of the draft's files (what validation
+    resolves), business rule tasks from the decisions of its DMN files; a rule task calling
+    nothing is marked at once."""
+    with live.app.app_context():
+        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
+    login("olga")
+    page.goto("/studio")
+    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
+    studio = page.locator("[data-studio]")
+    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+
+    select_element(page, "Task_RescoreStarLevel")
+    decision = page.locator("#bio-properties-panel-cf-calledDecision")
+    expect(decision).to_have_value("Decision_StarLevel")
+    expect(decision.locator('option[value="Decision_StarLevel"]')).to_contain_text("星级判定")
+    decision.select_option("")
+    expect(
+        page.locator('.djs-element.cf-problem[data-element-id="Task_RescoreStarLevel"]')
+    ).to_have_count(1, timeout=20_000)
+    decision.select_option("Decision_StarLevel")
+    expect(page.locator(".djs-element.cf-problem")).to_have_count(0, timeout=20_000)
+
+    select_element(page, "CallActivity_Nonconformities")
+    called = page.locator("#bio-properties-panel-cf-calledElement")
+    expect(called).to_have_value("nonconformity")
+    expect(called.locator("option")).to_have_text(
+        ["—", "不符合整改 (nonconformity)", "现场审查 (onsite_audit)"]
+    )
+    called.select_option("onsite_audit")
+    page.locator("[data-studio-save]").click()
+    expect(page.locator("[data-studio-status]")).to_have_text("已保存。", timeout=20_000)
+    draft_id = int(page.url.rsplit("/", 1)[1].split("#")[0])
+    with live.app.app_context():
+        files = dict(db.session.get(ProcessDraft, draft_id).files)
+        assert validate_sources(files, live.web.engine.registry) == []
+    root = etree.fromstring(files["certification.bpmn"].encode("utf-8"))
+    assert root.xpath("//*[@id='CallActivity_Nonconformities']/@calledElement") == ["onsite_audit"]
+    assert root.xpath(
+        "//*[@id='Task_RescoreStarLevel']//*[local-name()='calledDecisionId']/text()"
+    ) == ["Decision_StarLevel"]

@@ -39,7 +39,19 @@ def test_the_panel_catalogue_holds_roles_guards_validators_and_labels(studio):
     assert "decision_fits_audit" in catalogue["validators"]
     assert catalogue["instructionsPreviewUrl"] == f"/studio/drafts/{draft_id}/instructions-preview"
     assert catalogue["labels"]["followUpIn"] == "跟进期限"
+    # What certification's call activities and rule tasks may call: the other processes of the
+    # draft's files (validation resolves calls only there) and the decisions of its DMN files.
+    assert catalogue["called"] == {
+        "processes": [
+            {"id": "nonconformity", "label": "不符合整改 (nonconformity)"},
+            {"id": "onsite_audit", "label": "现场审查 (onsite_audit)"},
+        ],
+        "decisions": [
+            {"id": "Decision_StarLevel", "label": "星级判定 Star level (Decision_StarLevel)"}
+        ],
+    }
     english = catalogue_of(text(olga.get(f"/studio/drafts/{draft_id}?lang=en")))
+    assert english["called"]["processes"][1]["label"] == "On-site audit (onsite_audit)"
     assert english["labels"]["guard"] == "Who may do the task (guard)"
 
 

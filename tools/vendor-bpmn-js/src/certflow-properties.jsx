@@ -1,6 +1,7 @@
 // Properties of certflow's spiffworkflow extensions, chosen from lists the server sends
 // (`config.certflow`): the registered operators with their declared parameters, the forms of
-// the draft, the role catalogue, the registered guards and validators, the rules catalogue
+// the draft, the role catalogue, the registered guards and validators, the deployed processes
+// and the draft's decisions (what call activities and business rule tasks call), the rules catalogue
 // (certflow-rules.jsx); user tasks' due and follow-up times and instructions (with a preview
 // rendered by the server, certflow-user-task.jsx). Labels come translated
 // from the server.
@@ -21,6 +22,7 @@ import { InstructionsPreview, isIsoDuration } from './certflow-user-task.jsx';
 const OPERATOR = 'spiffworkflow:ServiceTaskOperator';
 const PROPERTIES = 'spiffworkflow:Properties';
 const INSTRUCTIONS = 'spiffworkflow:InstructionsForEndUser';
+const CALLED_DECISION = 'spiffworkflow:CalledDecisionId';
 
 function extension(bo, type) {
   const values = (bo.extensionElements && bo.extensionElements.values) || [];
@@ -254,6 +256,63 @@ function RoleEntry({ element, id, catalogue }) {
   });
 }
 
+// -- call activities and business rule tasks: what they call -----------------------------------
+function withCurrent(rows, current) {
+  const options = rows.map((row) => ({ value: row.id, label: row.label }));
+  if (current && !rows.some((row) => row.id === current)) options.push({ value: current, label: current });
+  return [{ value: '', label: '—' }, ...options];
+}
+
+function CalledProcessEntry({ element, id, catalogue }) {
+  const modeling = useService('modeling');
+  return jsx(SelectEntry, {
+    id,
+    element,
+    label: catalogue.labels.calledProcess,
+    getValue: () => getBusinessObject(element).calledElement || '',
+    setValue: (value) => modeling.updateProperties(element, { calledElement: value || undefined }),
+    getOptions: () => withCurrent(catalogue.called.processes, getBusinessObject(element).calledElement),
+  });
+}
+
+function calledDecisionOf(element) {
+  const found = extension(getBusinessObject(element), CALLED_DECISION);
+  return (found && found.value) || '';
+}
+
+function CalledDecisionEntry({ element, id, catalogue }) {
+  const injector = useService('injector');
+  return jsx(SelectEntry, {
+    id,
+    element,
+    label: catalogue.labels.calledDecision,
+    getValue: () => calledDecisionOf(element),
+    setValue: (value) => {
+      const bo = getBusinessObject(element);
+      const existing = extension(bo, CALLED_DECISION);
+      if (value) {
+        update(injector, element, ensureExtension(injector, element, CALLED_DECISION, {}), { value });
+      } else if (existing) {
+        const container = bo.extensionElements;
+        update(injector, element, container, { values: container.values.filter((v) => v !== existing) });
+      }
+    },
+    getOptions: () => withCurrent(catalogue.called.decisions, calledDecisionOf(element)),
+  });
+}
+
+function calledGroup(element, catalogue) {
+  const entry = is(element, 'bpmn:CallActivity')
+    ? { id: 'cf-calledElement', component: CalledProcessEntry }
+    : { id: 'cf-calledDecision', component: CalledDecisionEntry };
+  return {
+    id: 'certflow-called',
+    label: catalogue.labels.calledGroup,
+    shouldOpen: true,
+    entries: [{ ...entry, element, catalogue, isEdited: isSelectEntryEdited }],
+  };
+}
+
 // -- the provider ---------------------------------------------------------------------------------
 function serviceTaskGroup(element, catalogue) {
   const operator = operatorOf(element);
@@ -350,6 +409,9 @@ CertflowPropertiesProvider.prototype.getGroups = function (element) {
     if (is(element, 'bpmn:ServiceTask')) groups.splice(1, 0, serviceTaskGroup(element, catalogue));
     if (is(element, 'bpmn:UserTask')) groups.splice(1, 0, userTaskGroup(element, catalogue));
     if (is(element, 'bpmn:Lane')) groups.splice(1, 0, roleGroup(element, catalogue));
+    if (catalogue.called && (is(element, 'bpmn:CallActivity') || is(element, 'bpmn:BusinessRuleTask'))) {
+      groups.splice(1, 0, calledGroup(element, catalogue));
+    }
     const rules = rulesGroup(element, catalogue);
     if (rules) groups.splice(2, 0, rules);
     return groups;
