@@ -259,7 +259,11 @@ def panel_catalogue(draft: ProcessDraft) -> dict[str, Any]:
         "forms": sorted(
             posixpath.relpath(path, folder or ".") for path in draft.files if path.endswith(".json")
         ),
-        "roles": [{"id": role.id, "label": f"{role_name(role.id)} ({role.id})"} for role in ROLES],
+        # A lane may be named by the role's id or its Chinese name (certflow.roles.role_for_lane).
+        "roles": [
+            {"id": role.id, "label": f"{role_name(role.id)} ({role.id})", "aliases": [role.name_zh]}
+            for role in ROLES
+        ],
         "guards": sorted(registry.guards()),
         "validators": sorted(registry.validators()),
         "instructionsPreviewUrl": url_for("studio.instructions_preview", draft_id=draft.id),

@@ -44,6 +44,25 @@ def test_a_process_owner_sets_lane_role_follow_up_guard_and_instructions_in_the_
     expect(role).to_have_value("mystery_shopper")
     expect(role.locator('option[value="auditor"]')).to_have_text("审查员 (auditor)")
     role.select_option("auditor")
+    # A lane named by the role's Chinese name (as a desktop modeler's file may be) shows that
+    # role; an unknown name is shown as it is, never as another role.
+    draft_id = int(page.url.rsplit("/", 1)[1].split("#")[0])
+    with live.app.app_context():
+        draft = db.session.get(ProcessDraft, draft_id)
+        source = draft.files["certification.bpmn"]
+        renamed = source.replace('id="Lane_Market" name="market"', 'id="Lane_Market" name="市场部"')
+        renamed = renamed.replace('id="Lane_Client" name="client"', 'id="Lane_Client" name="Sales"')
+        draft.files = {**draft.files, "certification.bpmn": renamed}
+        db.session.commit()
+    page.reload()
+    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+    select_element(page, "Lane_Market")
+    expect(role).to_have_value("market")
+    select_element(page, "Lane_Client")
+    expect(role).to_have_value("Sales")
+    role.select_option("client")
+    select_element(page, LANE)
+    role.select_option("auditor")
 
     select_element(page, ACCEPTANCE)
     # A follow-up time the engine could not read is refused in the field and not applied.
@@ -87,6 +106,8 @@ def test_a_process_owner_sets_lane_role_follow_up_guard_and_instructions_in_the_
         assert validate_sources(files, live.web.engine.registry) == []
     root = etree.fromstring(files["certification.bpmn"].encode("utf-8"))
     assert root.xpath(f"//*[@id='{LANE}']/@name") == ["auditor"]
+    assert root.xpath("//*[@id='Lane_Client']/@name") == ["client"]
+    assert root.xpath("//*[@id='Lane_Market']/@name") == ["市场部"]  # untouched
     assert prop(root, ACCEPTANCE, "followUpIn") == ["P3D"]
     assert prop(root, ACCEPTANCE, "guard") == ["not_on_audit_team"]
     assert prop(root, ACCEPTANCE, "validate") == ["decision_fits_audit"]

@@ -29,7 +29,7 @@ def test_the_panel_catalogue_holds_roles_guards_validators_and_labels(studio):
     catalogue = catalogue_of(text(olga.get(f"/studio/drafts/{draft_id}")))
     assert [role["id"] for role in catalogue["roles"]] == [role.id for role in ROLES]
     market = next(role for role in catalogue["roles"] if role["id"] == "market")
-    assert market["label"] == "市场部 (market)"
+    assert market["label"] == "市场部 (market)" and market["aliases"] == ["市场部"]
     with studio.app.app_context():
         registry = studio.engine.registry
         assert catalogue["guards"] == sorted(registry.guards())

@@ -244,15 +244,23 @@ function FormEntry({ element, id, catalogue }) {
   });
 }
 
+// A lane named by a role's Chinese name shows that role; an unknown name is shown as it is (the
+// live validation marks it) rather than as the first role of the list.
+function laneRole(element, catalogue) {
+  const name = getBusinessObject(element).name || '';
+  const role = catalogue.roles.find((r) => r.id === name || (r.aliases || []).includes(name));
+  return role ? role.id : name;
+}
+
 function RoleEntry({ element, id, catalogue }) {
   const modeling = useService('modeling');
   return jsx(SelectEntry, {
     id,
     element,
     label: catalogue.labels.role,
-    getValue: () => getBusinessObject(element).name || '',
+    getValue: () => laneRole(element, catalogue),
     setValue: (value) => modeling.updateProperties(element, { name: value }),
-    getOptions: () => catalogue.roles.map((role) => ({ value: role.id, label: role.label })),
+    getOptions: () => withCurrent(catalogue.roles, laneRole(element, catalogue)).slice(1), // no '—': a lane is a role
   });
 }
 
