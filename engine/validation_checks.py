@@ -12,6 +12,7 @@ from typing import Any
 from jsonschema.exceptions import SchemaError
 from jsonschema.validators import validator_for
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from certflow.roles import role_for_lane
 from engine import definition_checks
@@ -225,6 +226,22 @@ def _restricted_text(
     return None
 
 
+def _check_task_durations(doc: Document) -> Iterator[Problem]:
+    """`dueIn` / `followUpIn` are ISO 8601 durations SpiffWorkflow's parser reads (the task
+    index computes the due and follow-up dates with it: a bad one would fail the task's step)."""
+    for prop in doc.xpath(".//spiffworkflow:property[@name='dueIn' or @name='followUpIn']"):
+        value = (prop.get("value") or "").strip()
+        try:
+            parsed = TimerEventDefinition.parse_iso_duration(value) if value else {}
+        except Exception:  # SpiffWorkflow raises a bare Exception('Invalid duration')
+            parsed = {}
+        if not parsed or not any(parsed.values()):
+            yield doc.problem(
+                prop,
+                f"{prop.get('name')} '{value}' is not an ISO 8601 duration (e.g. P5D, PT4H)",
+            )
+
+
 def _check_extensions(doc: Document) -> Iterator[Problem]:
     for elem, message in definition_checks.extension_problems(doc.root):
         yield doc.problem(elem, message)
@@ -234,6 +251,7 @@ BPMN_CHECKS: tuple[Callable[[Document], Iterator[Problem]], ...] = (
     _check_extensions,
     _check_forms,
     _check_lanes,
+    _check_task_durations,
     _check_reserved_ids,
     _check_names,
     _check_diagram,

@@ -134,6 +134,7 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
     importlib.import_module("webapp.studio_form_source")
     importlib.import_module("webapp.studio_decisions")
     importlib.import_module("webapp.studio_migration")
+    importlib.import_module("webapp.studio_panel")
     app.register_blueprint(importlib.import_module("webapp.studio_review").bp)
     # The quality manager's workspace (issue 13): every section module of webapp/quality.
     app.register_blueprint(importlib.import_module("webapp.quality").load_sections())

@@ -37,6 +37,7 @@ from webapp.auth import current_viewer, deny, roles_required
 from webapp.i18n import role_name
 from webapp.layout import nav_item
 from webapp.runtime import get_clock, get_engine
+from webapp.studio_called import called_catalogue
 from webapp.studio_effect import panel_rules
 from webapp.studio_texts import modeler_texts
 
@@ -258,7 +259,15 @@ def panel_catalogue(draft: ProcessDraft) -> dict[str, Any]:
         "forms": sorted(
             posixpath.relpath(path, folder or ".") for path in draft.files if path.endswith(".json")
         ),
-        "roles": [{"id": role.id, "label": f"{role_name(role.id)} ({role.id})"} for role in ROLES],
+        # A lane may be named by the role's id or its Chinese name (certflow.roles.role_for_lane).
+        "roles": [
+            {"id": role.id, "label": f"{role_name(role.id)} ({role.id})", "aliases": [role.name_zh]}
+            for role in ROLES
+        ],
+        "guards": sorted(registry.guards()),
+        "validators": sorted(registry.validators()),
+        "instructionsPreviewUrl": url_for("studio.instructions_preview", draft_id=draft.id),
+        "called": called_catalogue(draft),
         "rules": panel_rules(draft.main_path),
         "texts": modeler_texts(),
         "labels": {
@@ -269,6 +278,17 @@ def panel_catalogue(draft: ProcessDraft) -> dict[str, Any]:
             "form": _("Form"),
             "dueIn": _("Due in"),
             "dueInHelp": _("An ISO 8601 duration, e.g. P5D for five days"),
+            "followUpIn": _("Follow up in"),
+            "followUpInHelp": _("An ISO 8601 duration after which the task is followed up"),
+            "durationInvalid": _("Not an ISO 8601 duration (e.g. P5D, PT4H)"),
+            "guard": _("Who may do the task (guard)"),
+            "validator": _("Check of the answers (validator)"),
+            "instructions": _("Instructions"),
+            "instructionsHelp": _("Markdown; {{ case }} and the case data fill the placeholders"),
+            "instructionsPreview": _("Preview with sample case data"),
+            "calledGroup": _("Called process or decision (certflow)"),
+            "calledProcess": _("Called process"),
+            "calledDecision": _("Called decision"),
             "laneGroup": _("Lane (certflow)"),
             "role": _("Role"),
             "rulesGroup": _("Rules (certflow)"),

@@ -41,6 +41,7 @@ ENDPOINTS = [
     "form_source",
     "form_source_preview",
     "form_source_save",
+    "instructions_preview",
 ]
 DENIED = dict.fromkeys(ENDPOINTS, 403)
 # olga owns the draft; the submit is refused (no reason: 422) and nothing is under review (404).
@@ -68,6 +69,7 @@ OWNER = {
     "form_source": 200,
     "form_source_preview": 200,
     "form_source_save": 303,  # the same form: nothing to save
+    "instructions_preview": 200,
 }
 REVIEWER = {
     **DENIED,
@@ -85,6 +87,7 @@ REVIEWER = {
     "decision_source": 200,  # reads the table, cannot save it
     "form_source": 200,  # reads the form's structure, cannot save it
     "form_source_preview": 200,
+    "instructions_preview": 200,  # reads a step's instructions as the task page shows them
 }
 MATRIX = {
     "olga": OWNER,
@@ -114,6 +117,8 @@ def call(browser, endpoint: str, draft_id: int):
         return browser.get(f"{base}/draft.bpmn")
     if endpoint in ("validate", "save"):
         return post_json(browser, f"{base}/{endpoint}", {"xml": CERTIFICATION})
+    if endpoint == "instructions_preview":
+        return post_json(browser, f"{base}/instructions-preview", {"text": "**{{ case }}**"})
     if endpoint == "submit":
         return browser.post(f"{base}/submit", {"reason": ""})
     if endpoint == "review":

@@ -102,6 +102,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "studio.move_back": ("POST", "/studio/instances/999999/move-back"),
     "studio.decision_source": ("GET", "/studio/drafts/999999/decisions/a.dmn/source"),
     "studio.decision_save": ("POST", "/studio/drafts/999999/decisions/a.dmn/save"),
+    "studio.instructions_preview": ("POST", "/studio/drafts/999999/instructions-preview"),
     # The auditor register: hr and admin only; an unknown auditor is 404 for them.
     "hr.auditors": ("GET", "/hr/auditors"),
     "hr.new_auditor": ("GET", "/hr/auditors/new"),

@@ -219,6 +219,41 @@ def test_lane_names_must_be_known_roles() -> None:
     assert_messages(problems, "lane name 'Sales' is not a known role")
 
 
+def _lanes_task_with_properties(tmp_path: Path, properties: dict[str, str]) -> Path:
+    """The lanes fixture with known roles only and `properties` on its user task."""
+    source = Path(f"{INVALID}/lanes/unknown_role.bpmn").read_text(encoding="utf-8")
+    extension = "".join(
+        f'<spiffworkflow:property name="{name}" value="{value}" />'
+        for name, value in properties.items()
+    )
+    text = source.replace('name="Sales"', 'name="market"').replace(
+        'xmlns:bpmn="',
+        'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" xmlns:bpmn="',
+    )
+    text = text.replace(
+        '<bpmn:userTask id="Task_Sell" name="Sell">',
+        '<bpmn:userTask id="Task_Sell" name="Sell"><bpmn:extensionElements>'
+        f"<spiffworkflow:properties>{extension}</spiffworkflow:properties>"
+        "</bpmn:extensionElements>",
+    )
+    path = tmp_path / "durations.bpmn"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_due_and_follow_up_durations_must_be_iso_8601(tmp_path) -> None:
+    """dueIn / followUpIn are parsed by the task index when the task opens (engine/task_index):
+    an unreadable one is refused by `certflow validate`, not left to fail a running case."""
+    good = _lanes_task_with_properties(tmp_path, {"dueIn": "P5D", "followUpIn": "PT4H"})
+    assert validate_paths([good], HANDLERS) == []
+    bad = _lanes_task_with_properties(tmp_path, {"dueIn": "5 days", "followUpIn": "P"})
+    problems = validate_paths([bad], HANDLERS)
+    assert [(p.element_id, p.message) for p in problems] == [
+        ("Task_Sell", "dueIn '5 days' is not an ISO 8601 duration (e.g. P5D, PT4H)"),
+        ("Task_Sell", "followUpIn 'P' is not an ISO 8601 duration (e.g. P5D, PT4H)"),
+    ]
+
+
 # --- 7. reserved ids -------------------------------------------------------------------------
 
 

@@ -1,20 +1,28 @@
 // Properties of certflow's spiffworkflow extensions, chosen from lists the server sends
 // (`config.certflow`): the registered operators with their declared parameters, the forms of
-// the draft, the role catalogue, the rules catalogue (certflow-rules.jsx). Labels come translated
+// the draft, the role catalogue, the registered guards and validators, the deployed processes
+// and the draft's decisions (what call activities and business rule tasks call), the rules catalogue
+// (certflow-rules.jsx); user tasks' due and follow-up times and instructions (with a preview
+// rendered by the server, certflow-user-task.jsx). Labels come translated
 // from the server.
 import {
   SelectEntry,
+  TextAreaEntry,
   TextFieldEntry,
   isSelectEntryEdited,
+  isTextAreaEntryEdited,
   isTextFieldEntryEdited,
 } from '@bpmn-io/properties-panel';
 import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
 import { rulesGroup } from './certflow-rules.jsx';
+import { InstructionsPreview, isIsoDuration } from './certflow-user-task.jsx';
 
 const OPERATOR = 'spiffworkflow:ServiceTaskOperator';
 const PROPERTIES = 'spiffworkflow:Properties';
+const INSTRUCTIONS = 'spiffworkflow:InstructionsForEndUser';
+const CALLED_DECISION = 'spiffworkflow:CalledDecisionId';
 
 function extension(bo, type) {
   const values = (bo.extensionElements && bo.extensionElements.values) || [];
@@ -148,7 +156,9 @@ function setProperty(injector, element, name, value) {
   update(injector, element, properties, { properties: [...(properties.properties || []), property] });
 }
 
-function PropertyTextEntry({ element, id, name, label, description }) {
+// dueIn / followUpIn: checked as `certflow validate` checks them (SpiffWorkflow's ISO 8601
+// duration grammar, engine/validation_checks.py) before the change is applied.
+function DurationEntry({ element, id, name, label, description, catalogue }) {
   const injector = useService('injector');
   const debounce = useService('debounceInput');
   return jsx(TextFieldEntry, {
@@ -158,8 +168,65 @@ function PropertyTextEntry({ element, id, name, label, description }) {
     description,
     getValue: () => (propertyOf(element, name) || {}).value || '',
     setValue: (value) => setProperty(injector, element, name, (value || '').trim()),
+    validate: (value) =>
+      !value || !value.trim() || isIsoDuration(value.trim()) ? null : catalogue.labels.durationInvalid,
     debounce,
   });
+}
+
+// guard / validate: a name the registry holds (handlers/ registers them), or none.
+function RegisteredEntry({ element, id, name, label, choices }) {
+  const injector = useService('injector');
+  return jsx(SelectEntry, {
+    id,
+    element,
+    label,
+    getValue: () => (propertyOf(element, name) || {}).value || '',
+    setValue: (value) => setProperty(injector, element, name, value),
+    getOptions: () => {
+      const current = (propertyOf(element, name) || {}).value;
+      const names = current && !choices.includes(current) ? [...choices, current] : choices;
+      return [{ value: '', label: '—' }, ...names.map((choice) => ({ value: choice, label: choice }))];
+    },
+  });
+}
+
+// The instructions for the person doing the task (markdown with {{ placeholders }}).
+function instructionsOf(element) {
+  const found = extension(getBusinessObject(element), INSTRUCTIONS);
+  return (found && found.value) || '';
+}
+
+function setInstructions(injector, element, text) {
+  const bo = getBusinessObject(element);
+  const existing = extension(bo, INSTRUCTIONS);
+  if (!text) {
+    if (existing) {
+      const container = bo.extensionElements;
+      update(injector, element, container, { values: container.values.filter((v) => v !== existing) });
+    }
+    return;
+  }
+  update(injector, element, ensureExtension(injector, element, INSTRUCTIONS, {}), { value: text });
+}
+
+function InstructionsEntry({ element, id, catalogue }) {
+  const injector = useService('injector');
+  const debounce = useService('debounceInput');
+  return jsx(TextAreaEntry, {
+    id,
+    element,
+    label: catalogue.labels.instructions,
+    description: catalogue.labels.instructionsHelp,
+    rows: 6,
+    getValue: () => instructionsOf(element),
+    setValue: (value) => setInstructions(injector, element, (value || '').trim() ? value : ''),
+    debounce,
+  });
+}
+
+function InstructionsPreviewEntry({ element, catalogue }) {
+  return jsx(InstructionsPreview, { text: instructionsOf(element), catalogue });
 }
 
 function FormEntry({ element, id, catalogue }) {
@@ -177,16 +244,81 @@ function FormEntry({ element, id, catalogue }) {
   });
 }
 
+// A lane named by a role's Chinese name shows that role; an unknown name is shown as it is (the
+// live validation marks it) rather than as the first role of the list.
+function laneRole(element, catalogue) {
+  const name = getBusinessObject(element).name || '';
+  const role = catalogue.roles.find((r) => r.id === name || (r.aliases || []).includes(name));
+  return role ? role.id : name;
+}
+
 function RoleEntry({ element, id, catalogue }) {
   const modeling = useService('modeling');
   return jsx(SelectEntry, {
     id,
     element,
     label: catalogue.labels.role,
-    getValue: () => getBusinessObject(element).name || '',
+    getValue: () => laneRole(element, catalogue),
     setValue: (value) => modeling.updateProperties(element, { name: value }),
-    getOptions: () => catalogue.roles.map((role) => ({ value: role.id, label: role.label })),
+    getOptions: () => withCurrent(catalogue.roles, laneRole(element, catalogue)).slice(1), // no '—': a lane is a role
   });
+}
+
+// -- call activities and business rule tasks: what they call -----------------------------------
+function withCurrent(rows, current) {
+  const options = rows.map((row) => ({ value: row.id, label: row.label }));
+  if (current && !rows.some((row) => row.id === current)) options.push({ value: current, label: current });
+  return [{ value: '', label: '—' }, ...options];
+}
+
+function CalledProcessEntry({ element, id, catalogue }) {
+  const modeling = useService('modeling');
+  return jsx(SelectEntry, {
+    id,
+    element,
+    label: catalogue.labels.calledProcess,
+    getValue: () => getBusinessObject(element).calledElement || '',
+    setValue: (value) => modeling.updateProperties(element, { calledElement: value || undefined }),
+    getOptions: () => withCurrent(catalogue.called.processes, getBusinessObject(element).calledElement),
+  });
+}
+
+function calledDecisionOf(element) {
+  const found = extension(getBusinessObject(element), CALLED_DECISION);
+  return (found && found.value) || '';
+}
+
+function CalledDecisionEntry({ element, id, catalogue }) {
+  const injector = useService('injector');
+  return jsx(SelectEntry, {
+    id,
+    element,
+    label: catalogue.labels.calledDecision,
+    getValue: () => calledDecisionOf(element),
+    setValue: (value) => {
+      const bo = getBusinessObject(element);
+      const existing = extension(bo, CALLED_DECISION);
+      if (value) {
+        update(injector, element, ensureExtension(injector, element, CALLED_DECISION, {}), { value });
+      } else if (existing) {
+        const container = bo.extensionElements;
+        update(injector, element, container, { values: container.values.filter((v) => v !== existing) });
+      }
+    },
+    getOptions: () => withCurrent(catalogue.called.decisions, calledDecisionOf(element)),
+  });
+}
+
+function calledGroup(element, catalogue) {
+  const entry = is(element, 'bpmn:CallActivity')
+    ? { id: 'cf-calledElement', component: CalledProcessEntry }
+    : { id: 'cf-calledDecision', component: CalledDecisionEntry };
+  return {
+    id: 'certflow-called',
+    label: catalogue.labels.calledGroup,
+    shouldOpen: true,
+    entries: [{ ...entry, element, catalogue, isEdited: isSelectEntryEdited }],
+  };
 }
 
 // -- the provider ---------------------------------------------------------------------------------
@@ -224,9 +356,40 @@ function userTaskGroup(element, catalogue) {
         name: 'dueIn',
         label: catalogue.labels.dueIn,
         description: catalogue.labels.dueInHelp,
-        component: PropertyTextEntry,
+        catalogue,
+        component: DurationEntry,
         isEdited: isTextFieldEntryEdited,
       },
+      {
+        id: 'cf-followUpIn',
+        element,
+        name: 'followUpIn',
+        label: catalogue.labels.followUpIn,
+        description: catalogue.labels.followUpInHelp,
+        catalogue,
+        component: DurationEntry,
+        isEdited: isTextFieldEntryEdited,
+      },
+      {
+        id: 'cf-guard',
+        element,
+        name: 'guard',
+        label: catalogue.labels.guard,
+        choices: catalogue.guards || [],
+        component: RegisteredEntry,
+        isEdited: isSelectEntryEdited,
+      },
+      {
+        id: 'cf-validate',
+        element,
+        name: 'validate',
+        label: catalogue.labels.validator,
+        choices: catalogue.validators || [],
+        component: RegisteredEntry,
+        isEdited: isSelectEntryEdited,
+      },
+      { id: 'cf-instructions', element, catalogue, component: InstructionsEntry, isEdited: isTextAreaEntryEdited },
+      { id: 'cf-instructions-preview', element, catalogue, component: InstructionsPreviewEntry },
     ],
   };
 }
@@ -254,6 +417,9 @@ CertflowPropertiesProvider.prototype.getGroups = function (element) {
     if (is(element, 'bpmn:ServiceTask')) groups.splice(1, 0, serviceTaskGroup(element, catalogue));
     if (is(element, 'bpmn:UserTask')) groups.splice(1, 0, userTaskGroup(element, catalogue));
     if (is(element, 'bpmn:Lane')) groups.splice(1, 0, roleGroup(element, catalogue));
+    if (catalogue.called && (is(element, 'bpmn:CallActivity') || is(element, 'bpmn:BusinessRuleTask'))) {
+      groups.splice(1, 0, calledGroup(element, catalogue));
+    }
     const rules = rulesGroup(element, catalogue);
     if (rules) groups.splice(2, 0, rules);
     return groups;

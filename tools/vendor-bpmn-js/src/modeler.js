@@ -1,8 +1,9 @@
 // The studio's modeler bundle (built by `make -C tools/vendor-bpmn-js`, committed as
 // webapp/static/vendor/bpmn-js-studio/studio.min.js): bpmn-js Modeler + NavigatedViewer, the
 // properties panel, the moddle of the spiffworkflow extensions certflow's diagrams use and the
-// certflow properties (service-task operator and parameters, user-task due time, form, lane role,
-// the rules an element implements), bpmnlint in the browser (bpmn-js-bpmnlint with the rules of
+// certflow properties (service-task operator and parameters; user-task form, due and follow-up
+// times, guard, validator, instructions with their preview; lane role; called process and
+// decision; the rules an element implements), bpmnlint in the browser (bpmn-js-bpmnlint with the rules of
 // .bpmnlintrc packed by bpmnlint-pack-config into build/, see the Makefile) and the token
 // simulation (bpmn-js-token-simulation) for training and review.
 import Modeler from 'bpmn-js/lib/Modeler';
