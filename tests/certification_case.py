@@ -477,7 +477,9 @@ class Case:
                 self.today(),
             ),
         )
-        if nonconformities:  # §8.7.1: the client confirms the NC report before the closing
+        # §8.7.1: the client confirms the NC report before the closing meeting — the
+        # team's NCs and the one derived from every deduction finding the team did not raise
+        if "Task_ConfirmNcReport" in self.active():
             self.complete(
                 "Task_ConfirmNcReport", self.people.client, {"confirmed": True, "comments": None}
             )
