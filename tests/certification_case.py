@@ -573,6 +573,16 @@ class Case:
             },
         )
 
+    def correct_all_ncs(self) -> list[int]:
+        """R-8.7: when the correction cycle waits for the client (every deduction finding has
+        its NC), the client answers every NC and the team leader accepts them all."""
+        if "Task_SubmitCorrections" not in self.active():
+            return []
+        nc_ids = self.confirm_ncs()
+        self.answer_ncs(nc_ids)
+        self.verify_ncs(nc_ids, accepted=True)
+        return nc_ids
+
     # -- R-8.8: decision -------------------------------------------------------------------------
     def decide(self, outcome: str, star_level: int, reasons: str = "", who=None) -> None:
         self.complete(

@@ -34,7 +34,8 @@ class Lifecycle(Case):
     """A Case that continues after its certificate."""
 
     def certify(self, points_lost: int = 40) -> Certificate:
-        """Initial certification without nonconformities, granted at the level reached."""
+        """Initial certification, granted at the level reached once the nonconformity of each
+        deduction finding is corrected (R-8.7)."""
         for auditor in db.session.scalars(select(Auditor)):
             auditor.registration_expires_on = self.day0.date() + timedelta(days=6 * 365)
         db.session.commit()
@@ -43,8 +44,8 @@ class Lifecycle(Case):
         return self.certificate()
 
     def through_grant(self, points_lost: int = 40) -> None:
-        """From a submitted application to the grant, without nonconformities: the initial
-        procedure, also run again inside a recertification (R-8.11)."""
+        """From a submitted application to the grant, the NCs of the deductions corrected: the
+        initial procedure, also run again inside a recertification (R-8.11)."""
         self.review()
         self.contract()
         self.programme()
@@ -54,6 +55,7 @@ class Lifecycle(Case):
         self.evidence(findings_losing(points_lost))
         self.conclude("recommend", [])
         self.receive_report()
+        self.correct_all_ncs()
         self.at(40)
         self.decide("grant", 4)
 
@@ -130,6 +132,19 @@ class Lifecycle(Case):
         ).all()
         assert len(rows) == 1, f"{process_id}/{element_id}: {rows}"
         return rows[0]
+
+    def is_open(self, process_id: str, element_id: str) -> bool:
+        db.session.rollback()
+        return (
+            db.session.scalars(
+                select(HumanTask).where(
+                    HumanTask.process_id == process_id,
+                    HumanTask.element_id == element_id,
+                    HumanTask.state == "open",
+                )
+            ).first()
+            is not None
+        )
 
     def complete_in(self, process_id: str, element_id: str, who: Actor, data: dict) -> None:
         task = self.open_in(process_id, element_id)
@@ -371,7 +386,9 @@ class Lifecycle(Case):
                 self.today(),
             ),
         )
-        if nonconformities or earlier_ncs:  # R-8.7 §8.7.1: confirmed before the closing meeting
+        # R-8.7 §8.7.1: the NC report (the team's NCs, the review's and one per deduction
+        # finding) is confirmed before the closing meeting
+        if self.is_open(process_id, "Task_ConfirmNcReport"):
             self.complete_in(
                 process_id,
                 "Task_ConfirmNcReport",
