@@ -61,7 +61,7 @@ class Lifecycle(Case):
 
     def correct_in_surveillance(
         self,
-        nc_id: int,
+        nc_id: int | None,
         *,
         root_cause: str,
         correction: str,
@@ -69,27 +69,49 @@ class Lifecycle(Case):
         evidence: str,
         note: str,
     ) -> None:
-        """R-8.7 in a surveillance: the client answers one NC with an evidence file, the team
-        leader accepts it after a documentary verification."""
-        answer = {
-            "nc_id": nc_id,
-            "root_cause": root_cause,
-            "correction": correction,
-            "corrective_action": corrective_action,
-            "evidence_files": [self.upload("nc_evidence", evidence)],
-        }
+        """R-8.7 in a surveillance: the client answers NC `nc_id` — and every other NC awaiting
+        an answer, such as those derived from the deduction findings — with an evidence file;
+        the team leader accepts them after a documentary verification (a serious one on site)."""
+        from domain.models import Audit, Nonconformity
+
+        db.session.rollback()
+        audit_id = db.session.get(Nonconformity, nc_id).audit_id if nc_id else None
+        if audit_id is None:
+            audit_id = db.session.scalars(select(Audit.id).order_by(Audit.id.desc())).first()
+        awaiting = db.session.scalars(
+            select(Nonconformity).where(
+                Nonconformity.audit_id == audit_id,
+                Nonconformity.status.in_(("confirmed", "rejected")),
+            )
+        ).all()
+        answers = [
+            {
+                "nc_id": nc.id,
+                "root_cause": root_cause,
+                "correction": correction,
+                "corrective_action": corrective_action,
+                "evidence_files": [self.upload("nc_evidence", evidence)],
+            }
+            for nc in awaiting
+        ]
+        natures = {nc.id: nc.nature for nc in awaiting}
         self.complete_in(
-            "surveillance", "Task_SubmitCorrections", self.people.client, {"answers": [answer]}
+            "surveillance", "Task_SubmitCorrections", self.people.client, {"answers": answers}
         )
-        verdict = {
-            "nc_id": nc_id,
-            "accepted": True,
-            "method": "documentary",
-            "note": note,
-            "onsite_record": None,
-        }
+        verdicts = [
+            {
+                "nc_id": answer["nc_id"],
+                "accepted": True,
+                "method": "on_site" if natures[answer["nc_id"]] == "serious" else "documentary",
+                "note": note,
+                "onsite_record": "现场验证 verified on site"
+                if natures[answer["nc_id"]] == "serious"
+                else None,
+            }
+            for answer in answers
+        ]
         self.complete_in(
-            "surveillance", "Task_VerifyCorrections", self.people.leader, {"verdicts": [verdict]}
+            "surveillance", "Task_VerifyCorrections", self.people.leader, {"verdicts": verdicts}
         )
 
     # -- plumbing across instances ---------------------------------------------------------------
@@ -287,6 +309,21 @@ class Lifecycle(Case):
                 "Task_ConfirmSurveillanceReportReceipt",
                 p.client,
                 {"received_by": "王芳", "received_on": self.today()},
+            )
+        no_team_ncs = not nonconformities and not (review or {}).get("nonconformities")
+        if (
+            no_team_ncs
+            and not terminate_reason
+            and self.is_open("surveillance", "Task_SubmitCorrections")
+        ):
+            # R-8.7: the NCs of the deduction findings, corrected as a met level still requires
+            self.correct_in_surveillance(
+                None,
+                root_cause="培训不到位 training gap",
+                correction="补充记录 records completed",
+                corrective_action="每季度培训并检查 quarterly training and checks",
+                evidence="整改记录.pdf",
+                note="证据时间顺序与真实性已核 chronology and authenticity checked",
             )
 
     def terminate_in(self, process_id: str, start: date, reason: str) -> None:
