@@ -60,9 +60,7 @@ def test_two_concurrent_change_requests_start_one_change_and_the_other_gets_409(
     assert len(_running_changes(web, number)) == 1
 
 
-def test_the_database_refuses_a_second_running_change_when_the_check_is_passed(
-    web, monkeypatch
-):
+def test_the_database_refuses_a_second_running_change_when_the_check_is_passed(web, monkeypatch):
     """The race made certain: the page's check sees no running change (as both requests of a
     race do); the second start is refused by the unique index, answered 409 with the reason."""
     number = _certificate_of_alpha(web)
