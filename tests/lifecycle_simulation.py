@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,10 +40,14 @@ from tests.lifecycle_simulation_answers import (
     DOCUMENTS_ADEQUATE,
     GRANT_FOUR_STARS,
     MATERIALS,
+    NC_REPORT_CONFIRMED,
     add_clients,
     client_actor,
     evidence,
     initial_team,
+    nc_answers,
+    nc_verdicts,
+    previous_cycle_review,
     programme,
     surveillance_team,
 )
@@ -75,6 +80,9 @@ SURVEILLANCE_DAY = {
 }
 # Days after a suspension before the client's correction (tests/lifecycle: the 20th day).
 CORRECTION_AFTER_DAYS = 19
+# Days after its correction cycle opens before the client answers the NCs of an audit (R-8.7).
+NC_ANSWER_AFTER_DAYS = 7
+NC_STEPS = ("Task_ConfirmNcReport", "Task_SubmitCorrections", "Task_VerifyCorrections")
 ATTENDEES = [{"name": "王总", "organisation": "受审核方", "role": "总经理"}]
 
 
@@ -109,6 +117,7 @@ class LifecycleSimulation:
         self.onsite: dict[int, date] = {}  # surveillance instance → planned on-site start
         self.left_unplanned: dict[str, str] = {}  # certificate number → its unplanned task
         self.suspended_on: dict[str, date] = {}
+        self.nc_round_on: dict[int, date] = {}  # NC answer task → the day it was first seen
         self.on_clock: Callable[[datetime], None] = lambda _now: None  # e.g. a progress bar
         self.organisation_ids: dict[int, int] = {}  # instance → organisation (never changes)
 
@@ -227,6 +236,8 @@ class LifecycleSimulation:
     def step(self, task: HumanTask) -> tuple[datetime, Actor, Callable] | None:
         """(not before, who, answer) of an open task; None: the actor leaves it open."""
         p, element = self.people, task.element_id
+        if element in NC_STEPS:  # in any audit: every deduction finding has its NC (R-8.7)
+            return self.nc_step(task)
         if task.process_id == "surveillance":
             return self.surveillance_step(task)
         if task.process_id == "suspension":
@@ -260,19 +271,31 @@ class LifecycleSimulation:
             answer = {"continue_certification": True, "note": None}
             return self.now(), self.client_of(task), lambda _t: answer
         if task.process_id == "recertification" and element == "Task_ReviewPreviousCycle":
-            return (
-                self.now(),
-                p.audit_dept,
-                lambda _t: {
-                    "nc_checks": [],
-                    "certificate_use": "proper",
-                    "mark_use": "proper",
-                    "use_findings": None,
-                },
-            )
+            certificate = self.certificate(task.business_key)
+            return self.now(), p.audit_dept, lambda _t: previous_cycle_review(certificate)
         if task.process_id in INITIAL:
             return self.initial_step(task)
         raise RuntimeError(f"the scripted actor has no answer for {task.process_id}/{element}")
+
+    def nc_step(self, task: HumanTask):
+        """R-8.7: the client confirms the NC report at once, answers every NC a week after
+        its correction cycle opens; the team leader verifies the answers the same day."""
+        element = task.element_id
+        if element == "Task_ConfirmNcReport":
+            return self.now(), self.client_of(task), lambda _t: NC_REPORT_CONFIRMED
+        if element == "Task_VerifyCorrections":
+            return self.now(), self.people.leader, self.verdicts
+        client = self.client_of(task)
+        opened = self.nc_round_on.setdefault(task.id, self.today())
+
+        def answers(t: HumanTask) -> dict[str, Any]:
+            evidence_file = partial(self.upload, "nc_evidence", "整改记录.pdf", client)
+            return nc_answers(self.engine.task_data(t)["nc_to_answer"], evidence_file)
+
+        return self.at(opened + timedelta(days=NC_ANSWER_AFTER_DAYS)), client, answers
+
+    def verdicts(self, task: HumanTask) -> dict[str, Any]:
+        return nc_verdicts(self.engine.task_data(task)["nc_to_verify"])
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -113,3 +113,60 @@ def add_clients(serials, now: datetime) -> None:
         user.password_hash = password_hash.password_hash
         db.session.add(user)
     db.session.commit()
+
+
+# -- R-8.7: every deduction finding (FINDINGS_LOSING_40 loses points) yields an NC to correct ---
+NC_REPORT_CONFIRMED = {"confirmed": True, "comments": None}
+
+
+def nc_answers(to_answer: list[dict[str, Any]], evidence_file: Callable[[], int]) -> dict:
+    """The client answers every NC awaiting its answer (`nc_to_answer` of the task's data),
+    each with its own evidence file."""
+    return {
+        "answers": [
+            {
+                "nc_id": item["nc_id"],
+                "root_cause": "培训不到位",
+                "correction": "补充记录",
+                "corrective_action": "每季度培训并检查",
+                "evidence_files": [evidence_file()],
+            }
+            for item in to_answer
+        ]
+    }
+
+
+def nc_verdicts(to_verify: list[dict[str, Any]]) -> dict:
+    """The team leader accepts every answer: documentary for a general NC, on site with the
+    record for a serious one (§8.7.3)."""
+    from domain.models import Nonconformity
+
+    verdicts = []
+    for item in to_verify:
+        serious = db.session.get(Nonconformity, item["nc_id"]).nature == "serious"
+        verdicts.append(
+            {
+                "nc_id": item["nc_id"],
+                "accepted": True,
+                "method": "on_site" if serious else "documentary",
+                "note": "证据时间顺序与真实性已核",
+                "onsite_record": "现场验证记录" if serious else None,
+            }
+        )
+    return {"verdicts": verdicts}
+
+
+def previous_cycle_review(certificate) -> dict[str, Any]:
+    """R-8.11: the audit department checks that every NC of the ending cycle (one per deduction
+    finding of each audit) was corrected effectively; certificate and mark used properly."""
+    from domain.recertification_review import cycle_nonconformities
+
+    return {
+        "nc_checks": [
+            {"nc_id": nc.id, "result": "effective", "note": "复查记录"}
+            for nc in cycle_nonconformities(db.session, certificate)
+        ],
+        "certificate_use": "proper",
+        "mark_use": "proper",
+        "use_findings": None,
+    }
