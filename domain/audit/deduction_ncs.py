@@ -75,14 +75,16 @@ def uncovered_deductions(
 
 
 def derived_entry(indicator_set: IndicatorSet, entry: DeductionFinding) -> dict:
-    """The NC derived from one deduction finding (R-8.7 §8.7.2: a special deduction is serious)."""
+    """The NC derived from one deduction finding (R-8.7 §8.7.2: a special deduction is serious).
+    Its description is a record of the NC report, in the report's language — the requirement's
+    Chinese text — shown as written on every page like the team's NCs, never two languages."""
     finding = entry.finding
     if entry.special:
         item = next(s for s in indicator_set.special_deductions if s.code == finding.item_code)
-        label = f"特别扣分项 {item.code} {item.text_zh} / {item.text_en}"
+        label = f"特别扣分项 {item.code} {item.text_zh}"
     else:
         item = indicator_set.item(finding.item_code)
-        label = f"扣分项 {item.code} {item.text_zh} / {item.text_en}"
+        label = f"扣分项 {item.code} {item.text_zh}"
     evidence = finding.evidence or ""
     if finding.result == RESULT_SAMPLED and finding.sample_size:
         evidence = f"{evidence}（抽样 {finding.sample_size}，不符合 {finding.failures}）".strip()

@@ -87,7 +87,12 @@ def test_every_deduction_finding_yields_one_nonconformity_linked_to_it(ctx, cloc
         "虚假宣传 misleading advert",
         "第二处虚假宣传 a second one",
     }
-    assert INDICATORS.item(QUALITATIVE[0]).text_zh in rows[0].description
+    # The NC report's record, in its one language (the requirement's Chinese text): shown as
+    # written on every page, like the team's own NCs — never two languages in one text.
+    item = INDICATORS.item(QUALITATIVE[0])
+    assert rows[0].description == f"扣分项 {item.code} {item.text_zh}"
+    special = next(s for s in INDICATORS.special_deductions if s.code == "SD-3")
+    assert rows[2].description == f"特别扣分项 SD-3 {special.text_zh}"
     # The conclusion below the requested level is conditional on correcting them.
     assert case.audit.conclusion_notes["conditional_on_corrections"] is True
 
