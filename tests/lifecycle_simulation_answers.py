@@ -7,8 +7,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from certflow.db import db
+from domain.audit.onsite import CLOSING_MEETING_ITEMS, OPENING_MEETING_ITEMS
 from engine.service import Actor
 from tests.certification_case import People, findings_losing
+from tests.helpers import discussed_with_client
 
 ACCEPTANCE = {
     "information_sufficient": True,
@@ -170,3 +172,57 @@ def previous_cycle_review(certificate) -> dict[str, Any]:
         "mark_use": "proper",
         "use_findings": None,
     }
+
+
+# -- the on-site audit's days: what the shopper, the team leader and the client fill in --------
+ATTENDEES = [{"name": "王总", "organisation": "受审核方", "role": "总经理"}]
+
+
+def shopping(today: date) -> dict[str, Any]:
+    return {
+        "visit_date": today.isoformat(),
+        "shopper": "安暗访",
+        "service_experienced": "报修 repair call",
+        "observations": "服务规范 proper service",
+        "random_survey_done": True,
+        "survey_sample_size": 30,
+        "satisfied_count": 28,
+    }
+
+
+def opening(today: date) -> dict[str, Any]:
+    return {
+        "meeting_date": today.isoformat(),
+        "attendees": ATTENDEES,
+        "checklist": dict.fromkeys(OPENING_MEETING_ITEMS, True),
+        "notes": None,
+    }
+
+
+def conclusion(today: date) -> dict[str, Any]:
+    """Recommend, the team raising no NC itself: the NC of each deduction finding is derived."""
+    return discussed_with_client(
+        {
+            "conclusion": "recommend",
+            "downgrade_requested": False,
+            "nonconformities": [],
+            "follow_up": "无 none",
+            "programme_adjustments": "无 none",
+            "disagreements": None,
+        },
+        today.isoformat(),
+    )
+
+
+def closing(today: date) -> dict[str, Any]:
+    return {
+        "meeting_date": today.isoformat(),
+        "attendees": ATTENDEES,
+        "items_covered": dict.fromkeys(CLOSING_MEETING_ITEMS, True),
+        "client_questions": None,
+        "disagreements": None,
+    }
+
+
+def receipt(today: date) -> dict[str, Any]:
+    return {"received_by": "联系人", "received_on": today.isoformat()}
