@@ -303,6 +303,9 @@ class Nonconformity(db.Model):
     item_code: Mapped[str] = mapped_column(String(20))
     description: Mapped[str] = mapped_column(Text)
     evidence: Mapped[str] = mapped_column(Text, default="")
+    # the deduction finding this NC was derived from (domain/audit/deduction_ncs.py);
+    # None for an NC the team raised itself
+    finding_id: Mapped[int | None] = mapped_column(ForeignKey("finding.id"), index=True)
     # §8.7.2: the nature (general | serious) sets the deadline (domain/nc_natures.py)
     nature: Mapped[str] = mapped_column(String(20), default="general", server_default="general")
     deadline: Mapped[date | None] = mapped_column(Date)

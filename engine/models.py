@@ -13,6 +13,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -81,9 +82,23 @@ class ProcessVersionFile(db.Model):
     source = relationship("SourceFile")
 
 
+RUNNING_CHANGE = "status = 'running' AND process_id = 'certificate_change'"
+
+
 class ProcessInstance(db.Model):
     __tablename__ = "process_instance"
-    __table_args__ = (Index("ix_process_instance_status_next_timer", "status", "next_timer_at"),)
+    __table_args__ = (
+        Index("ix_process_instance_status_next_timer", "status", "next_timer_at"),
+        # One running certificate change per certificate (business key = its number, R-9.3):
+        # concurrent requests cannot both start one; the second insert fails → ConflictError.
+        Index(
+            "uq_process_instance_running_change",
+            "business_key",
+            unique=True,
+            sqlite_where=text(RUNNING_CHANGE),
+            postgresql_where=text(RUNNING_CHANGE),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     process_version_id: Mapped[int] = mapped_column(ForeignKey("process_version.id"), index=True)

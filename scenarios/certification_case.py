@@ -368,7 +368,9 @@ class Case:
                 self.today(),
             ),
         )
-        if nonconformities:  # R-8.7 §8.7.1: the client confirms the NC report before the closing
+        # R-8.7 §8.7.1: the client confirms the NC report before the closing meeting — the
+        # team's NCs and the one derived from every deduction finding the team did not raise
+        if "Task_ConfirmNcReport" in self.active():
             self.complete(
                 "Task_ConfirmNcReport", self.people.client, {"confirmed": True, "comments": None}
             )
@@ -461,6 +463,16 @@ class Case:
                 ]
             },
         )
+
+    def correct_all_ncs(self) -> list[int]:
+        """R-8.7: when the correction cycle waits for the client (every deduction finding has
+        its NC), the client answers every NC and the team leader accepts them all."""
+        if "Task_SubmitCorrections" not in self.active():
+            return []
+        nc_ids = self.confirm_ncs()
+        self.answer_ncs(nc_ids)
+        self.verify_ncs(nc_ids, accepted=True)
+        return nc_ids
 
     # -- R-8.8: decision -------------------------------------------------------------------------
     def decide(self, outcome: str, star_level: int, reasons: str = "", who=None) -> None:

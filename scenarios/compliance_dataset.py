@@ -13,12 +13,14 @@ the rows an import of legacy records or a data edit leaves behind.
 
 The timeline (START_TIME 2026-01-05, one clock, every timer fired by the sweeper as it passes):
 
-- 子 P: certified with one initial-audit NC answered in time; surveillance 1 done 20 days before
-  its last day (kept).
+- 子 P: certified with the team's NC and the NC of each other deduction finding (R-8.7: every
+  deduction finding has its NC) answered in time; surveillance 1 done 20 days before its last
+  day (kept), the NCs of its deductions corrected in time.
+- 丑 Q, 寅 R, 卯 S: certified, the NC of each deduction finding corrected before the decision.
 - 丑 Q: surveillance 1 never planned → suspended the day after its last day (breach, missing);
   the client corrects → restored (suspension kept).
-- 寅 R: surveillance 1 in time with one NC that the client never answers → its deadline passes
-  (R-8.7 breach, missing).
+- 寅 R: surveillance 1 in time, its one deduction finding with the team's NC, which the client
+  never answers → its deadline passes (R-8.7 breach, missing).
 - 卯 S: surveillance 1 never planned → suspended → nothing corrected in 60 days → withdrawn
   (surveillance breach, suspension kept: the process ends it in time).
 - complaints: answered on day 10 (kept), answered on day 35 (breach, late), never answered
@@ -56,6 +58,7 @@ from scenarios.people import actor, deploy_everything, findings_losing, make_peo
 
 DESK = Actor("seed_desk", frozenset({"complaints"}))
 HANDLER = Actor("seed_handler", frozenset({"complaints"}))
+ONLY_ITEM_5_1_1_1 = 20  # findings_losing(20): item 5.1.1.1 is the only deduction finding
 SURVEILLANCE_NC = {
     "item_code": "5.1.1.1",
     "nature": "general",
@@ -341,9 +344,14 @@ def build_compliance_dataset(
     assert q.certificate().status == "valid"
 
     # 寅: surveillance 1 in time with an NC the client never answers (R-8.7, its deadline
-    # passes: the NC process escalates it).
+    # passes: the NC process escalates it). Only the NC's item loses points, so the team's NC
+    # stands for the audit's one deduction finding and no other NC is derived (R-8.7).
     last_day = r.surveillance_1_last_day()
-    r.surveil(last_day - timedelta(days=20), nonconformities=[SURVEILLANCE_NC])
+    r.surveil(
+        last_day - timedelta(days=20),
+        points_lost=ONLY_ITEM_5_1_1_1,
+        nonconformities=[SURVEILLANCE_NC],
+    )
     db.session.rollback()
     r_nc = db.session.scalars(
         select(Nonconformity)
@@ -407,6 +415,17 @@ def _expect_process_cases(b: _Build, cases: dict[str, CompanyCase]) -> None:
             )
         ):
             seeded.expect("registration_valid", f"audit:{audit_id}", True)
+        # R-8.7: every other NC of the story — the one of each deduction finding of the initial
+        # audits and of 子's surveillance — was answered and accepted in time (Lifecycle.certify
+        # and Lifecycle.surveil correct them); only those the story left unanswered are breaches.
+        unanswered = seeded.breaches("nc_closed_in_time")
+        for nc_id in session.scalars(
+            select(Nonconformity.id)
+            .join(Audit, Audit.id == Nonconformity.audit_id)
+            .where(Audit.organisation_id == organisation_id)
+        ):
+            if f"nc:{nc_id}" not in unanswered:
+                seeded.expect("nc_closed_in_time", f"nc:{nc_id}", True)
         # R-14: the processes announce every status change.
         for event_id, event in session.execute(
             select(CertificateEvent.id, CertificateEvent.event)

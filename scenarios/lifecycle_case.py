@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from certflow.dates import CHINA_TZ, add_months
 from certflow.db import db
-from domain.models import Auditor, Certificate, CertificateEvent
+from domain.models import Audit, Auditor, Certificate, CertificateEvent, Nonconformity
 from engine.models import HumanTask, ProcessInstance
 from engine.service import Actor
 from scenarios.certification_case import Case
@@ -34,7 +34,8 @@ class Lifecycle(Case):
     """A Case that continues after its certificate."""
 
     def certify(self, points_lost: int = 40) -> Certificate:
-        """Initial certification without nonconformities, granted at the level reached."""
+        """Initial certification, granted at the level reached once the nonconformity of each
+        deduction finding is corrected (R-8.7)."""
         for auditor in db.session.scalars(select(Auditor)):
             auditor.registration_expires_on = self.day0.date() + timedelta(days=6 * 365)
         db.session.commit()
@@ -43,8 +44,8 @@ class Lifecycle(Case):
         return self.certificate()
 
     def through_grant(self, points_lost: int = 40) -> None:
-        """From a submitted application to the grant, without nonconformities: the initial
-        procedure, also run again inside a recertification (R-8.11)."""
+        """From a submitted application to the grant, the NCs of the deductions corrected: the
+        initial procedure, also run again inside a recertification (R-8.11)."""
         self.review()
         self.contract()
         self.programme()
@@ -54,12 +55,13 @@ class Lifecycle(Case):
         self.evidence(findings_losing(points_lost))
         self.conclude("recommend", [])
         self.receive_report()
+        self.correct_all_ncs()
         self.at(40)
         self.decide("grant", 4)
 
     def correct_in_surveillance(
         self,
-        nc_id: int,
+        nc_id: int | None,
         *,
         root_cause: str,
         correction: str,
@@ -67,27 +69,47 @@ class Lifecycle(Case):
         evidence: str,
         note: str,
     ) -> None:
-        """R-8.7 in a surveillance: the client answers one NC with an evidence file, the team
-        leader accepts it after a documentary verification."""
-        answer = {
-            "nc_id": nc_id,
-            "root_cause": root_cause,
-            "correction": correction,
-            "corrective_action": corrective_action,
-            "evidence_files": [self.upload("nc_evidence", evidence)],
-        }
+        """R-8.7 in a surveillance: the client answers NC `nc_id` — and every other NC awaiting
+        an answer, such as those derived from the deduction findings — with an evidence file;
+        the team leader accepts them after a documentary verification (a serious one on site)."""
+        db.session.rollback()
+        audit_id = db.session.get(Nonconformity, nc_id).audit_id if nc_id else None
+        if audit_id is None:
+            audit_id = db.session.scalars(select(Audit.id).order_by(Audit.id.desc())).first()
+        awaiting = db.session.scalars(
+            select(Nonconformity).where(
+                Nonconformity.audit_id == audit_id,
+                Nonconformity.status.in_(("confirmed", "rejected")),
+            )
+        ).all()
+        answers = [
+            {
+                "nc_id": nc.id,
+                "root_cause": root_cause,
+                "correction": correction,
+                "corrective_action": corrective_action,
+                "evidence_files": [self.upload("nc_evidence", evidence)],
+            }
+            for nc in awaiting
+        ]
+        natures = {nc.id: nc.nature for nc in awaiting}
         self.complete_in(
-            "surveillance", "Task_SubmitCorrections", self.people.client, {"answers": [answer]}
+            "surveillance", "Task_SubmitCorrections", self.people.client, {"answers": answers}
         )
-        verdict = {
-            "nc_id": nc_id,
-            "accepted": True,
-            "method": "documentary",
-            "note": note,
-            "onsite_record": None,
-        }
+        verdicts = [
+            {
+                "nc_id": answer["nc_id"],
+                "accepted": True,
+                "method": "on_site" if natures[answer["nc_id"]] == "serious" else "documentary",
+                "note": note,
+                "onsite_record": "现场验证 verified on site"
+                if natures[answer["nc_id"]] == "serious"
+                else None,
+            }
+            for answer in answers
+        ]
         self.complete_in(
-            "surveillance", "Task_VerifyCorrections", self.people.leader, {"verdicts": [verdict]}
+            "surveillance", "Task_VerifyCorrections", self.people.leader, {"verdicts": verdicts}
         )
 
     # -- plumbing across instances ---------------------------------------------------------------
@@ -130,6 +152,19 @@ class Lifecycle(Case):
         ).all()
         assert len(rows) == 1, f"{process_id}/{element_id}: {rows}"
         return rows[0]
+
+    def is_open(self, process_id: str, element_id: str) -> bool:
+        db.session.rollback()
+        return (
+            db.session.scalars(
+                select(HumanTask).where(
+                    HumanTask.process_id == process_id,
+                    HumanTask.element_id == element_id,
+                    HumanTask.state == "open",
+                )
+            ).first()
+            is not None
+        )
 
     def complete_in(self, process_id: str, element_id: str, who: Actor, data: dict) -> None:
         task = self.open_in(process_id, element_id)
@@ -273,6 +308,21 @@ class Lifecycle(Case):
                 p.client,
                 {"received_by": "王芳", "received_on": self.today()},
             )
+        no_team_ncs = not nonconformities and not (review or {}).get("nonconformities")
+        if (
+            no_team_ncs
+            and not terminate_reason
+            and self.is_open("surveillance", "Task_SubmitCorrections")
+        ):
+            # R-8.7: the NCs of the deduction findings, corrected as a met level still requires
+            self.correct_in_surveillance(
+                None,
+                root_cause="培训不到位 training gap",
+                correction="补充记录 records completed",
+                corrective_action="每季度培训并检查 quarterly training and checks",
+                evidence="整改记录.pdf",
+                note="证据时间顺序与真实性已核 chronology and authenticity checked",
+            )
 
     def terminate_in(self, process_id: str, start: date, reason: str) -> None:
         """R-8.5.6: the on-site audit of `process_id` on `start` is terminated for `reason`,
@@ -371,7 +421,9 @@ class Lifecycle(Case):
                 self.today(),
             ),
         )
-        if nonconformities or earlier_ncs:  # R-8.7 §8.7.1: confirmed before the closing meeting
+        # R-8.7 §8.7.1: the NC report (the team's NCs, the review's and one per deduction
+        # finding) is confirmed before the closing meeting
+        if self.is_open(process_id, "Task_ConfirmNcReport"):
             self.complete_in(
                 process_id,
                 "Task_ConfirmNcReport",

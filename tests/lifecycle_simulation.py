@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,24 +27,31 @@ from sqlalchemy import select
 
 from certflow.dates import CHINA_TZ, add_months
 from certflow.db import db
-from domain.audit.onsite import CLOSING_MEETING_ITEMS, OPENING_MEETING_ITEMS
 from domain.bulk_certificates import client_identity
 from domain.models import Auditor, Certificate, Organisation, Site
 from engine.models import HumanTask, ProcessInstance
 from engine.service import Actor
 from tests.certification_case import NO_SHIFTS, SITES, People
-from tests.helpers import discussed_with_client
 from tests.lifecycle_case import NOTHING_FOUND_REVIEW, nine_am
 from tests.lifecycle_simulation_answers import (
     ACCEPTANCE,
     DOCUMENTS_ADEQUATE,
     GRANT_FOUR_STARS,
     MATERIALS,
+    NC_REPORT_CONFIRMED,
     add_clients,
     client_actor,
+    closing,
+    conclusion,
     evidence,
     initial_team,
+    nc_answers,
+    nc_verdicts,
+    opening,
+    previous_cycle_review,
     programme,
+    receipt,
+    shopping,
     surveillance_team,
 )
 
@@ -75,7 +83,9 @@ SURVEILLANCE_DAY = {
 }
 # Days after a suspension before the client's correction (tests/lifecycle: the 20th day).
 CORRECTION_AFTER_DAYS = 19
-ATTENDEES = [{"name": "王总", "organisation": "受审核方", "role": "总经理"}]
+# Days after its correction cycle opens before the client answers the NCs of an audit (R-8.7).
+NC_ANSWER_AFTER_DAYS = 7
+NC_STEPS = ("Task_ConfirmNcReport", "Task_SubmitCorrections", "Task_VerifyCorrections")
 
 
 @dataclass
@@ -109,6 +119,7 @@ class LifecycleSimulation:
         self.onsite: dict[int, date] = {}  # surveillance instance → planned on-site start
         self.left_unplanned: dict[str, str] = {}  # certificate number → its unplanned task
         self.suspended_on: dict[str, date] = {}
+        self.nc_round_on: dict[int, date] = {}  # NC answer task → the day it was first seen
         self.on_clock: Callable[[datetime], None] = lambda _now: None  # e.g. a progress bar
         self.organisation_ids: dict[int, int] = {}  # instance → organisation (never changes)
 
@@ -227,6 +238,8 @@ class LifecycleSimulation:
     def step(self, task: HumanTask) -> tuple[datetime, Actor, Callable] | None:
         """(not before, who, answer) of an open task; None: the actor leaves it open."""
         p, element = self.people, task.element_id
+        if element in NC_STEPS:  # in any audit: every deduction finding has its NC (R-8.7)
+            return self.nc_step(task)
         if task.process_id == "surveillance":
             return self.surveillance_step(task)
         if task.process_id == "suspension":
@@ -260,19 +273,31 @@ class LifecycleSimulation:
             answer = {"continue_certification": True, "note": None}
             return self.now(), self.client_of(task), lambda _t: answer
         if task.process_id == "recertification" and element == "Task_ReviewPreviousCycle":
-            return (
-                self.now(),
-                p.audit_dept,
-                lambda _t: {
-                    "nc_checks": [],
-                    "certificate_use": "proper",
-                    "mark_use": "proper",
-                    "use_findings": None,
-                },
-            )
+            certificate = self.certificate(task.business_key)
+            return self.now(), p.audit_dept, lambda _t: previous_cycle_review(certificate)
         if task.process_id in INITIAL:
             return self.initial_step(task)
         raise RuntimeError(f"the scripted actor has no answer for {task.process_id}/{element}")
+
+    def nc_step(self, task: HumanTask):
+        """R-8.7: the client confirms the NC report at once, answers every NC a week after
+        its correction cycle opens; the team leader verifies the answers the same day."""
+        element = task.element_id
+        if element == "Task_ConfirmNcReport":
+            return self.now(), self.client_of(task), lambda _t: NC_REPORT_CONFIRMED
+        if element == "Task_VerifyCorrections":
+            return self.now(), self.people.leader, self.verdicts
+        client = self.client_of(task)
+        opened = self.nc_round_on.setdefault(task.id, self.today())
+
+        def answers(t: HumanTask) -> dict[str, Any]:
+            evidence_file = partial(self.upload, "nc_evidence", "整改记录.pdf", client)
+            return nc_answers(self.engine.task_data(t)["nc_to_answer"], evidence_file)
+
+        return self.at(opened + timedelta(days=NC_ANSWER_AFTER_DAYS)), client, answers
+
+    def verdicts(self, task: HumanTask) -> dict[str, Any]:
+        return nc_verdicts(self.engine.task_data(task)["nc_to_verify"])
 
     def now(self) -> datetime:
         return self.clock.now()
@@ -301,14 +326,14 @@ class LifecycleSimulation:
             "Task_AppointTeam": (p.scheduler, lambda _t: initial_team(p, day)),
             "Task_AuditPlan": (p.leader, lambda t: self.plan(t, day0 + timedelta(days=28))),
             "Task_DocumentReview": (p.leader, lambda _t: DOCUMENTS_ADEQUATE),
-            "Task_MysteryShopping": (p.shopper, lambda _t: self.shopping()),
+            "Task_MysteryShopping": (p.shopper, lambda _t: shopping(self.today())),
             "Task_PreAuditTraining": (p.leader, lambda _t: self.training(with_expert=True)),
-            "Task_OpeningMeeting": (p.leader, lambda _t: self.opening()),
+            "Task_OpeningMeeting": (p.leader, lambda _t: opening(self.today())),
             "Task_CollectEvidence": (p.auditor, lambda _t: evidence(day(28))),
-            "Task_AuditConclusion": (p.leader, lambda _t: self.conclusion()),
-            "Task_ClosingMeeting": (p.leader, lambda _t: self.closing()),
+            "Task_AuditConclusion": (p.leader, lambda _t: conclusion(self.today())),
+            "Task_ClosingMeeting": (p.leader, lambda _t: closing(self.today())),
             "Task_SubmitAuditMaterials": (p.leader, lambda _t: MATERIALS),
-            "Task_ConfirmReportReceipt": (self.client_of(task), lambda _t: self.receipt()),
+            "Task_ConfirmReportReceipt": (self.client_of(task), lambda _t: receipt(self.today())),
             "Task_CertificationDecision": (p.decider, lambda _t: GRANT_FOUR_STARS),
         }
         if element not in answers:
@@ -326,15 +351,15 @@ class LifecycleSimulation:
         answers: dict[str, tuple[Actor, Callable]] = {
             "Task_AppointTeam": (p.scheduler, lambda _t: surveillance_team(p, start)),
             "Task_AuditPlan": (p.leader, lambda t: self.plan(t, start)),
-            "Task_MysteryShopping": (p.shopper, lambda _t: self.shopping()),
+            "Task_MysteryShopping": (p.shopper, lambda _t: shopping(self.today())),
             "Task_PreAuditTraining": (p.leader, lambda _t: self.training(with_expert=False)),
             "Task_ReviewChangesAndMarkUse": (p.leader, lambda _t: NOTHING_FOUND_REVIEW),
-            "Task_OpeningMeeting": (p.leader, lambda _t: self.opening()),
+            "Task_OpeningMeeting": (p.leader, lambda _t: opening(self.today())),
             "Task_CollectEvidence": (p.auditor, lambda _t: evidence(start.isoformat())),
-            "Task_AuditConclusion": (p.leader, lambda _t: self.conclusion()),
-            "Task_ClosingMeeting": (p.leader, lambda _t: self.closing()),
+            "Task_AuditConclusion": (p.leader, lambda _t: conclusion(self.today())),
+            "Task_ClosingMeeting": (p.leader, lambda _t: closing(self.today())),
             "Task_SubmitAuditMaterials": (p.leader, lambda _t: MATERIALS),
-            "Task_ConfirmSurveillanceReportReceipt": (client, lambda _t: self.receipt()),
+            "Task_ConfirmSurveillanceReportReceipt": (client, lambda _t: receipt(self.today())),
         }
         if element not in answers:
             raise RuntimeError(f"the scripted actor has no answer for surveillance/{element}")
@@ -429,17 +454,6 @@ class LifecycleSimulation:
             **NO_SHIFTS,
         }
 
-    def shopping(self) -> dict[str, Any]:
-        return {
-            "visit_date": self.today().isoformat(),
-            "shopper": "安暗访",
-            "service_experienced": "报修 repair call",
-            "observations": "服务规范 proper service",
-            "random_survey_done": True,
-            "survey_sample_size": 30,
-            "satisfied_count": 28,
-        }
-
     def training(self, *, with_expert: bool) -> dict[str, Any]:
         p = self.people
         attendees = [p.leader_id, p.auditor_id] + ([p.expert_id] if with_expert else [])
@@ -451,39 +465,6 @@ class LifecycleSimulation:
             "culture_and_requirements_trained": True,
             "content": "法规标准适用性和审查要求",
         }
-
-    def opening(self) -> dict[str, Any]:
-        return {
-            "meeting_date": self.today().isoformat(),
-            "attendees": ATTENDEES,
-            "checklist": dict.fromkeys(OPENING_MEETING_ITEMS, True),
-            "notes": None,
-        }
-
-    def conclusion(self) -> dict[str, Any]:
-        return discussed_with_client(
-            {
-                "conclusion": "recommend",
-                "downgrade_requested": False,
-                "nonconformities": [],
-                "follow_up": "无 none",
-                "programme_adjustments": "无 none",
-                "disagreements": None,
-            },
-            self.today().isoformat(),
-        )
-
-    def closing(self) -> dict[str, Any]:
-        return {
-            "meeting_date": self.today().isoformat(),
-            "attendees": ATTENDEES,
-            "items_covered": dict.fromkeys(CLOSING_MEETING_ITEMS, True),
-            "client_questions": None,
-            "disagreements": None,
-        }
-
-    def receipt(self) -> dict[str, Any]:
-        return {"received_by": "联系人", "received_on": self.today().isoformat()}
 
 
 def three_years_after(day: date) -> date:

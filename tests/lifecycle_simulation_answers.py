@@ -7,8 +7,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from certflow.db import db
+from domain.audit.onsite import CLOSING_MEETING_ITEMS, OPENING_MEETING_ITEMS
 from engine.service import Actor
 from tests.certification_case import People, findings_losing
+from tests.helpers import discussed_with_client
 
 ACCEPTANCE = {
     "information_sufficient": True,
@@ -113,3 +115,114 @@ def add_clients(serials, now: datetime) -> None:
         user.password_hash = password_hash.password_hash
         db.session.add(user)
     db.session.commit()
+
+
+# -- R-8.7: every deduction finding (FINDINGS_LOSING_40 loses points) yields an NC to correct ---
+NC_REPORT_CONFIRMED = {"confirmed": True, "comments": None}
+
+
+def nc_answers(to_answer: list[dict[str, Any]], evidence_file: Callable[[], int]) -> dict:
+    """The client answers every NC awaiting its answer (`nc_to_answer` of the task's data),
+    each with its own evidence file."""
+    return {
+        "answers": [
+            {
+                "nc_id": item["nc_id"],
+                "root_cause": "培训不到位",
+                "correction": "补充记录",
+                "corrective_action": "每季度培训并检查",
+                "evidence_files": [evidence_file()],
+            }
+            for item in to_answer
+        ]
+    }
+
+
+def nc_verdicts(to_verify: list[dict[str, Any]]) -> dict:
+    """The team leader accepts every answer: documentary for a general NC, on site with the
+    record for a serious one (§8.7.3)."""
+    from domain.models import Nonconformity
+
+    verdicts = []
+    for item in to_verify:
+        serious = db.session.get(Nonconformity, item["nc_id"]).nature == "serious"
+        verdicts.append(
+            {
+                "nc_id": item["nc_id"],
+                "accepted": True,
+                "method": "on_site" if serious else "documentary",
+                "note": "证据时间顺序与真实性已核",
+                "onsite_record": "现场验证记录" if serious else None,
+            }
+        )
+    return {"verdicts": verdicts}
+
+
+def previous_cycle_review(certificate) -> dict[str, Any]:
+    """R-8.11: the audit department checks that every NC of the ending cycle (one per deduction
+    finding of each audit) was corrected effectively; certificate and mark used properly."""
+    from domain.recertification_review import cycle_nonconformities
+
+    return {
+        "nc_checks": [
+            {"nc_id": nc.id, "result": "effective", "note": "复查记录"}
+            for nc in cycle_nonconformities(db.session, certificate)
+        ],
+        "certificate_use": "proper",
+        "mark_use": "proper",
+        "use_findings": None,
+    }
+
+
+# -- the on-site audit's days: what the shopper, the team leader and the client fill in --------
+ATTENDEES = [{"name": "王总", "organisation": "受审核方", "role": "总经理"}]
+
+
+def shopping(today: date) -> dict[str, Any]:
+    return {
+        "visit_date": today.isoformat(),
+        "shopper": "安暗访",
+        "service_experienced": "报修 repair call",
+        "observations": "服务规范 proper service",
+        "random_survey_done": True,
+        "survey_sample_size": 30,
+        "satisfied_count": 28,
+    }
+
+
+def opening(today: date) -> dict[str, Any]:
+    return {
+        "meeting_date": today.isoformat(),
+        "attendees": ATTENDEES,
+        "checklist": dict.fromkeys(OPENING_MEETING_ITEMS, True),
+        "notes": None,
+    }
+
+
+def conclusion(today: date) -> dict[str, Any]:
+    """Recommend, the team raising no NC itself: the NC of each deduction finding is derived."""
+    return discussed_with_client(
+        {
+            "conclusion": "recommend",
+            "downgrade_requested": False,
+            "nonconformities": [],
+            "follow_up": "无 none",
+            "programme_adjustments": "无 none",
+            "disagreements": None,
+        },
+        today.isoformat(),
+    )
+
+
+def closing(today: date) -> dict[str, Any]:
+    return {
+        "meeting_date": today.isoformat(),
+        "attendees": ATTENDEES,
+        "items_covered": dict.fromkeys(CLOSING_MEETING_ITEMS, True),
+        "client_questions": None,
+        "disagreements": None,
+    }
+
+
+def receipt(today: date) -> dict[str, Any]:
+    return {"received_by": "联系人", "received_on": today.isoformat()}

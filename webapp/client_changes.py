@@ -7,10 +7,12 @@ Allowlist: only a client of the certificate's organisation, only for a valid cer
 now (not one superseded by a reissue); anything else is 404 (nothing of another organisation is
 confirmed to exist, R-11). The case is `certificate_change`, business key the certificate number,
 started as the client; its first task (the request form) opens at once. One change of a
-certificate at a time: while one runs, the button says so instead of starting another.
+certificate at a time: while one runs, a request is answered 409 and says so; two requests at the
+same moment cannot both start one (a unique index of the running change per certificate, the
+loser gets 409).
 """
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -58,8 +60,7 @@ def request_change(number: str):
     if certificate is None:
         abort(404)
     if change_in_progress(certificate.number):
-        flash(_("A change of this certificate is in progress: one at a time."), "error")
-        return redirect(url_for("client_home.home")), 303
+        return _one_at_a_time()
     try:
         instance = get_engine().start(
             CHANGE_PROCESS,
@@ -68,9 +69,10 @@ def request_change(number: str):
             business_key=certificate.number,
         )
     except ConflictError:
+        # Two requests at once both passed the check above: the database's unique index of the
+        # running change per certificate (engine/models.py) let one start; this one is refused.
         db.session.rollback()
-        flash(_("A change of this certificate is in progress: one at a time."), "error")
-        return redirect(url_for("client_home.home")), 303
+        return _one_at_a_time()
     except EngineError:
         db.session.rollback()
         flash(_("Applying is not possible at the moment. Please contact us."), "error")
@@ -83,3 +85,14 @@ def request_change(number: str):
     if not first:
         return redirect(url_for("client_home.home")), 303
     return redirect(url_for("tasks.show", task_id=first[0].id)), 303
+
+
+def _one_at_a_time():
+    """409: a change of the certificate runs already (R-9.3, one at a time)."""
+    page = render_template(
+        "message.html",
+        title=_("A change is in progress"),
+        message=_("A change of this certificate is in progress: one at a time."),
+        back=url_for("client_home.home"),
+    )
+    return page, 409

@@ -18,6 +18,7 @@ from domain.audit.common import (
     latest_findings,
     require_status,
 )
+from domain.audit.deduction_ncs import derive_nonconformities
 from domain.certificates import current_certificate, get_certificate
 from domain.checks import is_true, optional_text, require_int, require_list, require_text
 from domain.errors import RuleViolation
@@ -134,8 +135,10 @@ def record_conclusion(
         act.now,
     )
     downgrade = is_true(downgrade_requested)
-    reason = check_conclusion(conclusion, level, requested, downgrade, entries, reference)
-    create_nonconformities(act.session, audit, entries)
+    # every deduction finding the team raised no NC for gets one derived from it
+    derived = derive_nonconformities(act.session, audit, indicator_set, entries)
+    reason = check_conclusion(conclusion, level, requested, downgrade, entries + derived, reference)
+    create_nonconformities(act.session, audit, entries + derived)
     audit.star_level_achieved = level
     audit.conclusion = conclusion
     audit.conclusion_notes = {
@@ -273,18 +276,21 @@ def conclusion_problems(
     level, reference = reference_level(session, audit, application_of(session, audit))
     indicator_set = audit_indicator_set(session, audit)
     try:
-        for index, raw in enumerate(data.get("nonconformities") or []):
+        entries = [
             nonconformity_entry(indicator_set, index, raw)  # §8.7.2
+            for index, raw in enumerate(data.get("nonconformities") or [])
+        ]
         record_client_communication(data, now)
     except RuleViolation as err:
         return {err.field or "nonconformities": [str(err)]}
+    derived = derive_nonconformities(session, audit, indicator_set, entries)
     try:
         check_conclusion(
             data.get("conclusion"),
             int(data.get("star_level") or 0),
             level,
             is_true(data.get("downgrade_requested")),
-            list(data.get("nonconformities") or []),
+            entries + derived,
             reference,
         )
     except RuleViolation as err:

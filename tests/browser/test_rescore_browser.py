@@ -1,8 +1,9 @@
 """R-8.5.5(3), R-8.7 in the browser: an audit scoring below the lowest star level (69 of 100)
-is not refused at once. The team leader records the nonconformities and a conclusion that
-depends on their correction, the client confirms and answers them, the team leader verifies
-them and rescores the corrected result on "整改后复评" (Task_RescoreAfterCorrections), and the
-case reaches the certification decision with the rescored level.
+is not refused at once. The team leader records a nonconformity and a conclusion that depends on
+their correction — every other deduction finding gets its own NC (R-8.7) —, the client confirms
+and answers them all, the team leader verifies them and rescores the corrected result on
+"整改后复评" (Task_RescoreAfterCorrections), and the case reaches the certification decision with
+the rescored level.
 
 The case is brought to the end of the on-site evidence with the engine helpers of
 tests/certification_case.py (the browser part before it is walked by test_full_certification);
@@ -36,6 +37,9 @@ from tests.conftest import START_TIME, make_app
 pytestmark = pytest.mark.browser
 POINTS_LOST = 310  # of 1000: a final score of 69, below one star (70)
 NC_CODE = "5.1.1.1"
+# R-8.7: findings_losing(310) deducts on 20 items; the team's NC stands for 5.1.1.1's finding,
+# each of the 19 others gets its derived NC.
+NC_COUNT = 20
 LOGINS = {
     "zhang_leader": "pw-zhang_leader",  # team leader (tests/certification_case.make_people)
     "wang_client": "pw",
@@ -147,23 +151,32 @@ def client_confirms_and_answers(page: Page, inst: Instance) -> None:
     page.fill('[name="f/received_on"]', inst.today())
     submit(page, inst, "client")
     open_task(page, inst, "client", "提交原因分析与纠正措施")
-    page.select_option('select[name="f/answers/0/nc_id"]', index=1)  # the NC, by its name
-    page.fill('[name="f/answers/0/root_cause"]', "未设部门且职责未分配")
-    page.fill('[name="f/answers/0/correction"]', "设立售后服务部门并发布组织架构图")
-    page.fill('[name="f/answers/0/corrective_action"]', "每季度检查组织架构和职责")
     evidence = inst.root / "org-chart-approved.pdf"  # R-8.7: evidence files with the answer
     evidence.write_bytes(b"%PDF-1.4 evidence org-chart-approved.pdf")
-    page.set_input_files('[name="f/answers/0/evidence_files"]', [str(evidence)])
+    for i in range(NC_COUNT):  # every NC of the report, each chosen by its name
+        add_row_if_missing(page, "answers", i, "root_cause")
+        page.select_option(f'select[name="f/answers/{i}/nc_id"]', index=i + 1)
+        page.fill(f'[name="f/answers/{i}/root_cause"]', "未设部门且职责未分配")
+        page.fill(f'[name="f/answers/{i}/correction"]', "设立售后服务部门并发布组织架构图")
+        page.fill(f'[name="f/answers/{i}/corrective_action"]', "每季度检查组织架构和职责")
+        page.set_input_files(f'[name="f/answers/{i}/evidence_files"]', [str(evidence)])
     submit(page, inst, "client")
+
+
+def add_row_if_missing(page: Page, array: str, i: int, field: str) -> None:
+    if page.locator(f'[name="f/{array}/{i}/{field}"]').count() == 0:
+        page.locator(f"#f-{array} [data-add-row]").click()
 
 
 def leader_verifies_and_rescores(page: Page, inst: Instance) -> None:
     sign_in(page, inst, "zhang_leader")
     open_task(page, inst, "staff", "验证纠正措施")
-    page.select_option('select[name="f/verdicts/0/nc_id"]', index=1)
-    page.check('[name="f/verdicts/0/accepted"]')
-    page.check('[name="f/verdicts/0/method"][value="documentary"]')
-    page.fill('[name="f/verdicts/0/note"]', "组织架构图已发布，职责已分配")
+    for i in range(NC_COUNT):  # every answer, general NCs: documentary (R-8.7 §8.7.3)
+        add_row_if_missing(page, "verdicts", i, "note")
+        page.select_option(f'select[name="f/verdicts/{i}/nc_id"]', index=i + 1)
+        page.check(f'[name="f/verdicts/{i}/accepted"]')
+        page.check(f'[name="f/verdicts/{i}/method"][value="documentary"]')
+        page.fill(f'[name="f/verdicts/{i}/note"]', "整改证据已核，时间顺序与真实性无误")
     submit(page, inst, "staff")
 
     open_task(page, inst, "staff", "整改后复评")  # read in Chinese and in English
@@ -176,7 +189,7 @@ def leader_verifies_and_rescores(page: Page, inst: Instance) -> None:
     # The level the audit reached in words, in each language (never "0" with a legend).
     zh_text = next(t for t in zh.form_texts if "整改后复评 — " in t)
     en_text = next(t for t in en.form_texts if "Rescore after corrections — " in t)
-    assert "审查星级：低于最低星级 · 不符合：1" in zh_text and "0 =" not in zh_text
+    assert f"审查星级：低于最低星级 · 不符合：{NC_COUNT}" in zh_text and "0 =" not in zh_text
     assert "Audit star level: below the lowest star level" in en_text and "0 =" not in en_text
     page.fill('[name="f/score"]', "92")
     page.fill('[name="f/special_deductions"]', "0")
@@ -199,7 +212,7 @@ def decider_sees_the_rescored_level_and_grants(page: Page, inst: Instance) -> No
 
 def test_below_the_lowest_level_the_team_leader_rescores_in_the_browser(page: Page, inst):
     from certflow.db import db
-    from domain.models import Audit, Certificate
+    from domain.models import Audit, Certificate, Nonconformity
     from engine.models import Incident
 
     typing = page.fill
@@ -219,6 +232,13 @@ def test_below_the_lowest_level_the_team_leader_rescores_in_the_browser(page: Pa
         assert float(audit.final_score) == 69.0  # below one star: not refused, corrected first
 
     leader_concludes_on_corrections(page, inst)
+    with inst.app.app_context():  # R-8.7: one NC per deduction finding, the team's not doubled
+        ncs = db.session.scalars(select(Nonconformity)).all()
+        assert len(ncs) == NC_COUNT
+        assert len({nc.finding_id for nc in ncs}) == NC_COUNT
+        # The derived NCs' descriptions are records (the requirement's Chinese text), shown as
+        # written on the English pages too, like the team's typed NC: data, not labels.
+        inst.typed |= {nc.description for nc in ncs}
     client_confirms_and_answers(page, inst)
     leader_verifies_and_rescores(page, inst)
     with inst.app.app_context():

@@ -242,7 +242,7 @@ def test_new_site_goes_through_the_initial_procedure_then_the_certificate_is_rei
     # R-8.7: the client corrects, the leader verifies — the nonconformity cycle of initial
     # certification, called from the change.
     nc_ids = life.confirm_ncs()
-    assert len(nc_ids) == 1
+    assert len(nc_ids) == 3  # the team's for 5.1.1.1 and one per other deduction (R-8.7)
     correct_and_verify(life, nc_ids)
 
     # R-8.8: the team leader audited the site: even holding the decision role he may not decide.
@@ -283,6 +283,7 @@ def test_decision_refusing_the_new_site_notifies_the_client_and_keeps_the_certif
     old, instance_id = request_new_site(life)
     site_audit, start = appoint_and_plan(life)
     through_onsite(life, start, [])
+    correct_and_verify(life, life.confirm_ncs())  # R-8.7: one NC per deduction finding
     decide(life, life.people.decider, "refuse", "新网点服务人员不足 not enough staff")
 
     db.session.rollback()
@@ -328,6 +329,7 @@ def test_apply_refuses_a_new_site_without_a_granting_decision(life):
     request_new_site(life)
     site_audit, start = appoint_and_plan(life)
     through_onsite(life, start, [])
+    correct_and_verify(life, life.confirm_ncs())
     change = change_row()
     assert life.open_in(PROCESS, "Task_SiteExtensionDecision")
     with pytest.raises(RuleViolation, match="R-9.4.1.*no granting decision"):
@@ -350,6 +352,7 @@ def test_decision_form_refuses_a_grant_below_the_held_level(life):
         life.people.client,
         {"received_by": "王芳", "received_on": life.today()},
     )
+    correct_and_verify(life, life.confirm_ncs())  # not recommended: no rescoring after them
     task = life.open_in(PROCESS, "Task_SiteExtensionDecision")
     with pytest.raises(FormValidationError) as refused:
         life.engine.complete_task(
@@ -358,6 +361,73 @@ def test_decision_form_refuses_a_grant_below_the_held_level(life):
     assert "R-9.4.1" in refused.value.errors["outcome"][0]
     decide(life, life.people.decider, "refuse", "未达到持有星级 below the held level")
     assert change_row().status == "refused"
+
+
+def below_the_held_level_then_corrected(life) -> dict:
+    """A new site audited at three stars (85 points) under a four-star certificate, recommended
+    on condition of its corrections (R-8.5.5(1)); its report received and its NCs — one per
+    deduction finding (R-8.7) — corrected and accepted."""
+    request_new_site(life)
+    site_audit, start = appoint_and_plan(life)
+    review_documents(life, adequate=True)
+    train(life)
+    life.travel_to(nine_am(start))
+    life.onsite_in(PROCESS, start, 150, "recommend", [])
+    life.complete_in(
+        PROCESS,
+        "Task_ConfirmSiteReportReceipt",
+        life.people.client,
+        {"received_by": "王芳", "received_on": life.today()},
+    )
+    nc_ids = life.confirm_ncs()
+    assert len(nc_ids) == 9  # nine deduction findings, nine NCs to correct
+    correct_and_verify(life, nc_ids)
+    return site_audit
+
+
+def rescore(life, score: float) -> None:
+    life.complete_in(
+        PROCESS,
+        "Task_SiteRescoreAfterCorrections",
+        life.people.leader,
+        {"score": score, "special_deductions": 0, "basis": "整改已验证 corrections verified"},
+    )
+
+
+def test_a_new_site_below_the_held_level_is_rescored_after_correction_then_granted(life):
+    """R-9.4.1 with R-8.10.3(2)/R-8.5.5: below the held level the client corrects, the team
+    rescores the corrected result (the same form, DMN and handler as surveillance) and gives
+    its final recommendation; the decision then adds the site at the held level."""
+    site_audit = below_the_held_level_then_corrected(life)
+    audit = db.session.get(Audit, site_audit["audit_id"])
+    assert audit.conclusion_notes["conditional_on_corrections"] is True
+    with pytest.raises(AssertionError):  # not before the team's final recommendation
+        life.open_in(PROCESS, "Task_SiteExtensionDecision")
+    rescore(life, 92)  # four stars after correction
+    db.session.rollback()
+    audit = db.session.get(Audit, site_audit["audit_id"])
+    assert (audit.star_level_achieved, audit.conclusion) == (4, "recommend")
+    assert audit.conclusion_notes["rescored"]["before"]["star_level"] == 3
+    decide(life, life.people.decider, "grant", "整改后达到持有星级 held level met after correction")
+    change = change_row()
+    assert change.status == "completed" and change.new_certificate_id is not None
+    assert db.session.get(Site, site_audit["site_id"]).active is True
+
+
+def test_a_new_site_still_below_the_held_level_after_correction_is_refused(life):
+    """The corrected result still misses the held level: the extension cannot be granted (the
+    certificate keeps its level; a lower level for it is a downgrade the client asks for)."""
+    site_audit = below_the_held_level_then_corrected(life)
+    rescore(life, 85)  # still three stars
+    task = life.open_in(PROCESS, "Task_SiteExtensionDecision")
+    with pytest.raises(FormValidationError) as refused:
+        life.engine.complete_task(
+            task.id, actor=life.people.decider, data={"outcome": "grant", "reasons": "ok"}
+        )
+    assert "R-9.4.1" in refused.value.errors["outcome"][0]
+    decide(life, life.people.decider, "refuse", "整改后仍低于持有星级 still below the held level")
+    assert change_row().status == "refused"
+    assert db.session.get(Site, site_audit["site_id"]).active is False
 
 
 def test_the_client_applies_for_a_new_site_from_its_home_and_the_market_sees_it(life, ctx):
@@ -389,7 +459,8 @@ def test_the_client_applies_for_a_new_site_from_its_home_and_the_market_sees_it(
     refresh()
     # One change at a time; nothing for a certificate that is not the client's own valid one.
     again = client.post(action)
-    assert again.status_code == 303 and again.headers["Location"].endswith("/home")
+    assert again.status_code == 409  # one change at a time (R-9.3)
+    assert "A change of this certificate is in progress" in text(again)  # ?lang=en was chosen
     assert client.post("/home/certificates/CTC-SHFW-2026-9999/change").status_code == 404
     life.complete_in(
         PROCESS,

@@ -97,7 +97,7 @@ def test_report_receipt_before_the_report_was_issued_is_refused(case):
 
 
 def test_nc_answers_and_verdicts_cover_each_nonconformity_once(case):
-    through_onsite(case, points_lost=80, nonconformities=one_nc())
+    through_onsite(case, points_lost=20, nonconformities=one_nc())  # one NC: 5.1.1.1
     case.receive_report()
     [nc_id] = case.confirm_ncs()
     answer = {"nc_id": nc_id, "root_cause": "a", "correction": "b", "corrective_action": "c"}

@@ -96,6 +96,7 @@ def certify_through_api(life: ApiLifecycle) -> str:
     life.evidence(findings_losing(40))
     life.conclude("recommend", [])
     life.receive_report()
+    life.correct_all_ncs()  # the NC of each deduction finding
     life.at(40)
     life.decide("grant", 4)
     [certificate] = life.get("/certificates", p.client.username)["items"]

@@ -48,7 +48,8 @@ def test_a_new_client_from_creation_to_a_surveillance_with_a_nonconformity(life)
     due = add_months(life.now().date(), 12)
     assert issued == life.now().date().isoformat()
     life.travel_to(nine_am(due - timedelta(days=60)) + timedelta(minutes=1))
-    life.surveil(due - timedelta(days=55), points_lost=40, nonconformities=[NC])
+    # Only item 5.1.1.1 loses points: the team's NC on it is the one NC.
+    life.surveil(due - timedelta(days=55), points_lost=20, nonconformities=[NC])
 
     # The client answers the NC the form offers it (no id from anywhere else).
     answer = life.task_of("surveillance", "Task_SubmitCorrections", p.client.username)

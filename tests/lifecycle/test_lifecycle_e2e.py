@@ -77,11 +77,25 @@ def test_both_surveillances_on_time_then_recertification_starts_a_new_cycle(life
     )
     life.instance_id = recert.id
     life.day0 = life.clock.now()
-    # the cycle had no nonconformity; the certificate and mark were used properly.
+    # every NC of the cycle (one per deduction finding, R-8.7) verified effective; the
+    # certificate and mark were used properly.
+    from domain.recertification_review import cycle_nonconformities
+
+    db.session.rollback()
+    checks = [
+        {"nc_id": nc.id, "result": "effective", "note": "复查记录 records checked"}
+        for nc in cycle_nonconformities(db.session, life.certificate(certificate.number))
+    ]
+    assert checks
     life.complete(
         "Task_ReviewPreviousCycle",
         life.people.audit_dept,
-        {"nc_checks": [], "certificate_use": "proper", "mark_use": "proper", "use_findings": None},
+        {
+            "nc_checks": checks,
+            "certificate_use": "proper",
+            "mark_use": "proper",
+            "use_findings": None,
+        },
     )
     life.submit_application()
     life.through_grant()

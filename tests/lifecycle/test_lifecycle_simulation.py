@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from certflow.db import db
-from domain.models import Audit, Certificate, CertificateEvent
+from domain.models import Audit, Certificate, CertificateEvent, Nonconformity
 from engine.models import ProcessInstance
 from tests.certification_case import deploy_everything, make_people
 from tests.lifecycle_simulation import LifecycleSimulation, three_years_after
@@ -57,4 +57,15 @@ def test_three_certificates_live_three_years_through_the_engine(app, engine, clo
     assert processes.count("surveillance") == 6  # the old cycles and the new certificates'
     figures = simulation.figures
     assert figures.by_element["surveillance/Task_OpeningMeeting"] == 6
+    # R-8.7: every audit lost points, so each has the NCs of its deduction findings, all
+    # answered and closed before the decision or the end of its surveillance.
+    ncs = db.session.scalars(select(Nonconformity)).all()
+    audited = db.session.scalars(select(Audit.id).where(Audit.score.isnot(None))).all()
+    assert len(audited) == 12  # 3 initial, 6 surveillance, 3 recertification audits
+    assert {nc.audit_id for nc in ncs} == set(audited)
+    assert {nc.status for nc in ncs} == {"accepted"}
+    assert all(nc.finding_id is not None for nc in ncs)
+    assert figures.by_element["certification/Task_VerifyCorrections"] == 3
+    assert figures.by_element["surveillance/Task_VerifyCorrections"] == 6
+    assert figures.by_element["recertification/Task_VerifyCorrections"] == 3
     assert figures.by_element["recertification/Task_CertificationDecision"] == 3

@@ -68,7 +68,10 @@ def test_the_figures_of_the_dataset(dataset):
         # processes: 丑 restored, 卯 withdrawn; legacy: 丙 late, 己 unresolved (R-9.5.1)
         "suspension_resolved": (2, 2),
         "complaint_answered": (1, 2),  # processes: day 10; day 35, never (R-12)
-        "nc_closed_in_time": (1, 1),  # processes: 子 initial NC; 寅 never answered (R-8.7)
+        # processes: one NC per deduction finding (R-8.7), corrected in time — 子's initial audit
+        # 5 (the team's + 4 derived), 丑 寅 卯's 3 each, 子's surveillance 3; 寅's surveillance
+        # NC never answered
+        "nc_closed_in_time": (17, 1),
         "recertification_in_time": (1, 2),  # legacy: 辛 late, 壬 undecided (R-8.11)
         # processes: 4; legacy: 7 initial + 2 recertifications; legacy 乙 by a team member (R-8.8)
         "decision_independent": (13, 1),

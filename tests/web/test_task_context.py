@@ -77,7 +77,8 @@ def test_the_acceptance_review_shows_the_application_and_its_files(case, app):
 
 
 def test_the_verifier_sees_the_clients_answers_and_files(case, app):
-    through_onsite(case, points_lost=80, nonconformities=one_nc())
+    # 20 points: the item of the team's one NC is the only deduction (R-8.7: one NC for it)
+    through_onsite(case, points_lost=20, nonconformities=one_nc())
     case.receive_report()
     [nc_id] = case.confirm_ncs()
     application = db.session.scalars(select(Application)).one()
@@ -150,7 +151,8 @@ def _client_tasks(case):
 def test_the_verifier_sees_the_files_of_every_round_in_the_order_they_were_sent(case, app):
     """Rounds answered on the same day (equal completion times) still list their files round
     by round: the order of submission, not of task ids (found by the full browser walk)."""
-    through_onsite(case, points_lost=80, nonconformities=one_nc())
+    # 20 points: the item of the team's one NC is the only deduction (R-8.7: one NC for it)
+    through_onsite(case, points_lost=20, nonconformities=one_nc())
     case.receive_report()
     [nc_id] = case.confirm_ncs()
     organisation_id = db.session.scalars(select(Application.organisation_id)).one()
