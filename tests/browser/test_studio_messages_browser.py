@@ -114,3 +114,49 @@ def test_the_token_simulation_speaks_chinese_on_the_chinese_page(page: Page, liv
 def test_the_token_simulation_stays_english_on_the_english_page(page: Page, live: Live, login):
     open_draft(page, live, login, "certification", query="?lang=en")
     expect(page.locator(".bts-toggle-mode")).to_contain_text("Token Simulation")
+
+
+def test_a_send_tasks_message_is_chosen_from_the_diagrams_messages(page: Page, live: Live, login):
+    """The stock panel offers the message of events and receive tasks only; a send task gets the
+    same choice in the certflow group (SpiffWorkflow reads its payload from the task itself)."""
+    draft_id = open_draft(page, live, login, "certification")
+    with live.app.app_context():
+        draft = db.session.get(ProcessDraft, draft_id)
+        source = draft.files["certification.bpmn"]
+        throw = '<bpmn:intermediateThrowEvent id="Event_PlaqueDue" name="发放认证铜牌">'
+        definition = (
+            '<bpmn:messageEventDefinition id="MessageEventDefinition_PlaqueDue" '
+            'messageRef="Message_PlaqueDue">'
+        )
+        start = source.index(throw)
+        end = source.index("</bpmn:intermediateThrowEvent>", start)
+        block = source[start:end] + "</bpmn:intermediateThrowEvent>"
+        send = (
+            block.replace(
+                throw,
+                throw.replace("intermediateThrowEvent", "sendTask")[:-1]
+                + ' messageRef="Message_PlaqueDue">',
+            )
+            .replace(definition, "")
+            .replace("</bpmn:messageEventDefinition>", "")
+            .replace("intermediateThrowEvent>", "sendTask>")
+        )
+        draft.files = {**draft.files, "certification.bpmn": source.replace(block, send)}
+        db.session.commit()
+    page.reload()
+    expect(page.locator("[data-studio]")).to_have_attribute(
+        "data-studio-ready", "true", timeout=20_000
+    )
+    select_element(page, "Event_PlaqueDue")
+    chosen = page.locator("#bio-properties-panel-cf-sendMessage")
+    expect(chosen).to_have_value("Message_PlaqueDue")
+    expect(page.locator("#bio-properties-panel-cf-messagePayload")).to_have_value(PAYLOAD)
+    chosen.select_option("Message_CertificateIssued")
+    page.locator("[data-studio-save]").click()
+    expect(page.locator("[data-studio-status]")).to_have_text("已保存。", timeout=20_000)
+    with live.app.app_context():
+        saved = db.session.get(ProcessDraft, draft_id).files["certification.bpmn"]
+    root = etree.fromstring(saved.encode("utf-8"))
+    [task] = root.xpath("//*[local-name()='sendTask'][@id='Event_PlaqueDue']")
+    assert task.get("messageRef") == "Message_CertificateIssued"
+    assert task.xpath("./*[local-name()='extensionElements']/*/text()") == [PAYLOAD]
