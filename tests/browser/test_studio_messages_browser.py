@@ -160,3 +160,34 @@ def test_a_send_tasks_message_is_chosen_from_the_diagrams_messages(page: Page, l
     [task] = root.xpath("//*[local-name()='sendTask'][@id='Event_PlaqueDue']")
     assert task.get("messageRef") == "Message_CertificateIssued"
     assert task.xpath("./*[local-name()='extensionElements']/*/text()") == [PAYLOAD]
+
+
+def test_the_stock_timer_group_edits_our_expression_timers_and_a_bad_iso_value_is_marked(
+    page: Page, live: Live, login
+):
+    """certflow's timers are expressions on the case data (timeDate = schedule["planning_at"]):
+    the stock group shows and edits them; a literal must parse as the engine parses it."""
+    draft_id = open_draft(page, live, login, "surveillance")
+    timer = "Timer_PlanningTime"
+    select_element(page, timer)
+    expect(page.locator('[data-group-id="group-timer"]')).to_contain_text("定时器")
+    kind = page.locator("#bio-properties-panel-timerEventDefinitionType")
+    expect(kind).to_have_value("timeDate")
+    expect(kind.locator("option:checked")).to_have_text("日期时间")
+    value = page.locator("#bio-properties-panel-timerEventDefinitionValue")
+    expect(value).to_have_value('schedule["planning_at"]')
+    fill_entry(page, "timerEventDefinitionValue", '"2026-13-01T09:00:00+08:00"')
+    expect(page.locator(f'[data-problem-element="{timer}"]')).to_contain_text(
+        "is not an ISO 8601 date and time", timeout=20_000
+    )
+    expect(page.locator(f'.djs-element.cf-problem[data-element-id="{timer}"]')).to_have_count(1)
+    fill_entry(page, "timerEventDefinitionValue", '"2026-03-01T09:00:00+08:00"')
+    expect(page.locator(".djs-element.cf-problem")).to_have_count(0, timeout=20_000)
+    page.locator("[data-studio-save]").click()
+    expect(page.locator("[data-studio-status]")).to_have_text("已保存。", timeout=20_000)
+    with live.app.app_context():
+        saved = db.session.get(ProcessDraft, draft_id).files["surveillance.bpmn"]
+    root = etree.fromstring(saved.encode("utf-8"))
+    assert root.xpath(f"//*[@id='{timer}']//*[local-name()='timeDate']/text()") == [
+        '"2026-03-01T09:00:00+08:00"'
+    ]

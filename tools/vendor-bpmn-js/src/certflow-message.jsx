@@ -157,3 +157,11 @@ export function messageGroup(element, catalogue) {
   }
   return { id: 'certflow-message', label: catalogue.labels.messageGroup, shouldOpen: true, entries };
 }
+
+// The stock "Message" and "Timer" groups open with the element: they hold what the step waits
+// for or sends, which the owner came to see (they are closed by default).
+export function openEventGroups(groups) {
+  groups.forEach((group) => {
+    if (group.id === 'message' || group.id === 'timer') group.shouldOpen = true;
+  });
+}

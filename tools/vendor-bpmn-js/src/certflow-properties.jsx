@@ -16,7 +16,7 @@ import {
 import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
-import { messageGroup } from './certflow-message.jsx';
+import { messageGroup, openEventGroups } from './certflow-message.jsx';
 import { rulesGroup } from './certflow-rules.jsx';
 import { InstructionsPreview, isIsoDuration } from './certflow-user-task.jsx';
 
@@ -423,6 +423,7 @@ CertflowPropertiesProvider.prototype.getGroups = function (element) {
     }
     const message = messageGroup(element, catalogue); // payload / variable (certflow-message.jsx)
     if (message) groups.splice(1, 0, message);
+    openEventGroups(groups);
     const rules = rulesGroup(element, catalogue);
     if (rules) groups.splice(2, 0, rules);
     return groups;
