@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 
 from certflow.roles import role_for_lane
 from engine import definition_checks
+from engine.event_checks import EVENT_CHECKS
 from engine.form_checks import CHECKS_KEY
 from engine.restricted import ScriptRestrictionError, check_source
 from engine.validation_document import (
@@ -256,6 +257,7 @@ BPMN_CHECKS: tuple[Callable[[Document], Iterator[Problem]], ...] = (
     _check_names,
     _check_diagram,
     _check_bpmn_expressions,
+    *EVENT_CHECKS,  # message variables, timer values (engine/event_checks.py)
 )
 
 

@@ -298,6 +298,20 @@ def panel_catalogue(draft: ProcessDraft) -> dict[str, Any]:
             "removeRule": _("Remove"),
             "mappedRule": _("named in the traceability data"),
             "noRules": _("No rule yet."),
+            "messageGroup": _("Message (certflow)"),
+            "message": _("Message"),
+            "messagePayload": _("Message payload"),
+            "messagePayloadHelp": _(
+                "An expression on the case data giving what the message carries, "
+                'e.g. {"business_key": certificate["number"]}'
+            ),
+            "messageVariable": _("Message variable"),
+            "messageVariableHelp": _(
+                "The name under which the received message's content is stored in the case data"
+            ),
+            "messageVariableInvalid": _(
+                "Not a variable name (letters, digits and _, starting with a letter)"
+            ),
         },
     }
 

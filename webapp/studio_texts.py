@@ -59,6 +59,89 @@ MODELER_TEXTS = {
     "Extension properties": lazy_gettext("Extension properties"),
 }
 
+# The stock panel's timer and message groups (bpmn-js-properties-panel): certflow's timers are
+# expressions on the case data (processes/*.bpmn: recertification["expiry_at"]), so the help says
+# so; a fixed value is a quoted literal, checked by `certflow validate` (engine/event_checks.py).
+EVENT_PANEL_TEXTS = {
+    "Timer": lazy_pgettext("modeler", "Timer"),
+    "Type": lazy_pgettext("modeler", "Type"),
+    "Value": lazy_pgettext("modeler", "Value"),
+    "Date": lazy_pgettext("modeler", "Date"),
+    "Duration": lazy_pgettext("modeler", "Duration"),
+    "Cycle": lazy_pgettext("modeler", "Cycle"),
+    "<none>": lazy_pgettext("modeler", "<none>"),
+    "A specific point in time defined as ISO 8601 combined date and time representation.": (
+        lazy_gettext(
+            "An expression on the case data giving an ISO 8601 date and time, e.g. "
+            'schedule["due_at"]; a fixed date is written in quotes, like the examples below.'
+        )
+    ),
+    "A time duration defined as ISO 8601 durations format.": lazy_gettext(
+        "An expression giving an ISO 8601 duration; a fixed duration is written in quotes, "
+        'e.g. "P14D".'
+    ),
+    "A cycle defined as ISO 8601 repeating intervals format.": lazy_gettext(
+        "An expression giving an ISO 8601 repeating interval; a fixed one is written in "
+        'quotes, e.g. "R/P1D".'
+    ),
+    "UTC time": lazy_gettext("UTC time"),
+    "UTC plus 2 hours zone offset": lazy_gettext("UTC plus 2 hours zone offset"),
+    "every 10 seconds, up to 5 times": lazy_gettext("every 10 seconds, up to 5 times"),
+    "every day, infinitely": lazy_gettext("every day, infinitely"),
+    "15 seconds": lazy_gettext("15 seconds"),
+    "1 hour and 30 minutes": lazy_gettext("1 hour and 30 minutes"),
+    "14 days": lazy_gettext("14 days"),
+    "Documentation: Timer events": lazy_gettext("Documentation: Timer events"),
+    "Message": lazy_pgettext("modeler", "Message"),
+    "Global message reference": lazy_gettext("Message (from the diagram's messages)"),
+    "Create new ...": lazy_gettext("Create new ..."),
+}
+
+# bpmn-js-token-simulation's texts: it writes them without `translate`; the bundle relabels its
+# DOM through `translate` (tools/vendor-bpmn-js/src/certflow-simulation-texts.js, same keys).
+SIMULATION_TEXTS = {
+    "Token Simulation": lazy_gettext("Token Simulation"),
+    "Simulation Log": lazy_gettext("Simulation Log"),
+    "No Entries": lazy_gettext("No Entries"),
+    "Toggle Simulation Log": lazy_gettext("Show or hide the simulation log"),
+    "Close": lazy_pgettext("modeler", "Close"),
+    "Reset Simulation": lazy_gettext("Reset Simulation"),
+    "Play/Pause Simulation": lazy_gettext("Play or pause the simulation"),
+    "Pause Simulation": lazy_gettext("Pause Simulation"),
+    "Play Simulation": lazy_gettext("Play Simulation"),
+    "Set animation speed = Slow": lazy_gettext("Animation speed: slow"),
+    "Set animation speed = Normal": lazy_gettext("Animation speed: normal"),
+    "Set animation speed = Fast": lazy_gettext("Animation speed: fast"),
+    "Set Sequence Flow": lazy_gettext("Choose the outgoing sequence flow"),
+    "Add pause point": lazy_gettext("Add pause point"),
+    "Remove pause point": lazy_gettext("Remove pause point"),
+    "Trigger Event": lazy_gettext("Trigger Event"),
+    "Finished": lazy_pgettext("modeler", "Finished"),
+    "Found unsupported elements": lazy_gettext("Found unsupported elements"),
+    "Not supported": lazy_gettext("Not supported"),
+    "{scope} started": lazy_gettext("{scope} started"),
+    "{scope} finished": lazy_gettext("{scope} finished"),
+    "{scope} canceled": lazy_gettext("{scope} canceled"),
+    "Process": lazy_pgettext("modeler", "Process"),
+    "SubProcess": lazy_gettext("Sub-process"),
+    "Service Task": lazy_gettext("Service Task"),
+    "User Task": lazy_gettext("User Task"),
+    "Call Activity": lazy_gettext("Call Activity"),
+    "Script Task": lazy_gettext("Script Task"),
+    "Business Rule Task": lazy_gettext("Business Rule Task"),
+    "Manual Task": lazy_gettext("Manual Task"),
+    "Receive Task": lazy_gettext("Receive Task"),
+    "Send Task": lazy_gettext("Send Task"),
+    "Task": lazy_pgettext("modeler", "Task"),
+    "Exclusive Gateway": lazy_gettext("Exclusive Gateway"),
+    "Parallel Gateway": lazy_gettext("Parallel Gateway"),
+    "Inclusive Gateway": lazy_gettext("Inclusive Gateway"),
+    "Start Event": lazy_gettext("Start Event"),
+    "Intermediate Event": lazy_gettext("Intermediate Event"),
+    "Boundary Event": lazy_gettext("Boundary Event"),
+    "End Event": lazy_gettext("End Event"),
+}
+
 # bpmnlint's findings (rules of tools/vendor-bpmn-js/.bpmnlintrc) and bpmn-js-bpmnlint's button;
 # bpmn-js-bpmnlint passes them through the same `translate` service.
 LINT_TEXTS = {
@@ -149,4 +232,5 @@ def decision_texts() -> dict[str, str]:
 
 def modeler_texts() -> dict[str, str]:
     """{bpmn-js template: its text in the current language}."""
-    return {key: str(text) for key, text in {**MODELER_TEXTS, **LINT_TEXTS}.items()}
+    texts = {**MODELER_TEXTS, **EVENT_PANEL_TEXTS, **SIMULATION_TEXTS, **LINT_TEXTS}
+    return {key: str(text) for key, text in texts.items()}

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.event_checks import message_variable_problem, timer_value_problem
 from engine.validation import Problem, discover_files, validate_paths
 from tests.paths import ROOT
 
@@ -375,6 +376,50 @@ def test_other_scripts_and_expressions_are_checked() -> None:
         "loopCardinality: 'vars' is not allowed",
         "completionCondition: syntax error",
     )
+
+
+def test_message_variables_and_literal_timer_values_are_checked_as_the_engine_reads_them() -> None:
+    """Issue 12 (studio, live validation): a caught message's variable must be a name the
+    restricted engine can read; a timer's literal ISO value is parsed as SpiffWorkflow parses it
+    when the timer is reached; timer expressions (schedule["due_at"]) are left to run time."""
+    path = f"{INVALID}/events/messages_timers.bpmn"
+    problems = validate_paths([path], HANDLERS)
+    assert located(problems) == [
+        (path, line_of(path, ">plaque due<"), "Event_SpacedVariable"),
+        (path, line_of(path, ">P5D<"), "Timer_Unquoted"),
+        (path, line_of(path, '"P5X"'), "Timer_BadDuration"),
+        (path, line_of(path, '"2026-13-01'), "Timer_BadDate"),
+        (path, line_of(path, '"R3/P5X"'), "Timer_BadCycle"),
+    ]
+    assert_messages(
+        problems,
+        "message variable 'plaque due' is not a variable name",
+        "timer timeDuration: 'P5D' is read as a variable name; write an ISO 8601 value in quotes",
+        "timer timeDuration: 'P5X' is not an ISO 8601 duration",
+        "timer timeDate: '2026-13-01T09:00:00+08:00' is not an ISO 8601 date and time",
+        "timer timeCycle: 'R3/P5X' is not an ISO 8601 repeating interval",
+    )
+
+
+@pytest.mark.parametrize("name", ["_secret", "1st", "class", ""])
+def test_message_variable_must_be_a_readable_name(name: str) -> None:
+    assert message_variable_problem(name) is not None
+    assert message_variable_problem("plaque_due") is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "expression"),
+    [
+        ("timeDuration", '"PT4H"'),
+        ("timeDuration", "'P1Y2M'"),
+        ("timeDate", '"2026-03-01T09:00:00+08:00"'),
+        ("timeCycle", '"R/P1D"'),
+        ("timeDate", 'recertification["expiry_at"]'),
+        ("timeDuration", "reminder_period"),
+    ],
+)
+def test_valid_timer_values_and_expressions_pass(kind: str, expression: str) -> None:
+    assert timer_value_problem(kind, expression) is None
 
 
 def test_dmn_expressions_and_entries_are_checked_as_evaluated() -> None:

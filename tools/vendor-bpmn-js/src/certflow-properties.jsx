@@ -2,7 +2,7 @@
 // (`config.certflow`): the registered operators with their declared parameters, the forms of
 // the draft, the role catalogue, the registered guards and validators, the deployed processes
 // and the draft's decisions (what call activities and business rule tasks call), the rules catalogue
-// (certflow-rules.jsx); user tasks' due and follow-up times and instructions (with a preview
+// (certflow-rules.jsx); messages' payload and variable (certflow-message.jsx); user tasks' due and follow-up times and instructions (with a preview
 // rendered by the server, certflow-user-task.jsx). Labels come translated
 // from the server.
 import {
@@ -16,6 +16,7 @@ import {
 import { useService } from 'bpmn-js-properties-panel';
 import { getBusinessObject, is } from 'bpmn-js/lib/util/ModelUtil';
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
+import { messageGroup, openEventGroups } from './certflow-message.jsx';
 import { rulesGroup } from './certflow-rules.jsx';
 import { InstructionsPreview, isIsoDuration } from './certflow-user-task.jsx';
 
@@ -420,6 +421,9 @@ CertflowPropertiesProvider.prototype.getGroups = function (element) {
     if (catalogue.called && (is(element, 'bpmn:CallActivity') || is(element, 'bpmn:BusinessRuleTask'))) {
       groups.splice(1, 0, calledGroup(element, catalogue));
     }
+    const message = messageGroup(element, catalogue); // payload / variable (certflow-message.jsx)
+    if (message) groups.splice(1, 0, message);
+    openEventGroups(groups);
     const rules = rulesGroup(element, catalogue);
     if (rules) groups.splice(2, 0, rules);
     return groups;

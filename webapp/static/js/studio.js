@@ -63,6 +63,7 @@
       studio.CertflowPropertiesModule,
       studio.LintModule,
       studio.TokenSimulationModule,
+      studio.SimulationTextsModule,
       { translate: ["value", translate] },
     ],
     linting: { bpmnlint: studio.lintConfig, active: true },
