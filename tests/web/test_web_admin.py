@@ -84,7 +84,9 @@ def test_the_list_searches_and_filters(web):
         page = text(ada.get("/admin/users", query_string=query))
         return re.findall(r'data-username="([^"]+)"', page)
 
-    assert names() == sorted(["ada", "quinn", "olga", "mia", "max", "hank", "carl", "cleo", "cora"])
+    assert names() == sorted(
+        ["ada", "asa", "quinn", "olga", "mia", "max", "hank", "carl", "cleo", "cora"]
+    )
     assert names(role="client") == ["carl", "cleo", "cora"]
     assert names(role="market") == ["max", "mia"]
     assert names(q="Mia") == ["mia"]
