@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from domain.uscc import uscc_check_char
-from tests import certification_case
+from scenarios import certification_case
 from tests.browser.conftest import Live
 from tests.certification_case import Case, deploy_everything, make_people
 
