@@ -83,3 +83,15 @@ def validate_form_data(
 ) -> dict[str, list[str]]:
     """Field errors as the engine's texts, keyed by a slash path; empty when the data is valid."""
     return messages(field_errors(schema, data, format_checker))
+
+
+def schema_problem(schema: dict) -> tuple[str, str] | None:
+    """(where, what) of the first reason `schema` is not a valid JSON Schema; None when it is.
+    The studio's form editor asks here: the form check is the engine's alone."""
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        validator_for(schema).check_schema(schema)
+    except SchemaError as err:
+        return "/".join(str(part) for part in err.path) or "(root)", err.message
+    return None

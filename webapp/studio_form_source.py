@@ -14,8 +14,6 @@ from typing import Any
 
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from jsonschema.exceptions import SchemaError
-from jsonschema.validators import validator_for
 from markupsafe import Markup
 
 from certflow.db import db
@@ -24,6 +22,7 @@ from domain import studio as drafts
 from domain.errors import RuleViolation
 from domain.form_text_edit import text_fields
 from domain.options import source_names
+from engine.forms import schema_problem
 from engine.sources import validate_sources
 from webapp.auth import current_viewer, deny, roles_required
 from webapp.runtime import get_clock, get_engine
@@ -46,13 +45,10 @@ def parse_schema(text: str) -> tuple[dict[str, Any] | None, str | None]:
         return None, _("Not valid JSON (line %(line)s): %(error)s", line=line, error=str(err))
     if not isinstance(schema, dict):
         return None, _("A form is a JSON object.")
-    try:
-        validator_for(schema).check_schema(schema)
-    except SchemaError as err:
-        where = "/".join(str(part) for part in err.path) or "(root)"
-        return None, _(
-            "Not a valid JSON Schema at %(where)s: %(error)s", where=where, error=err.message
-        )
+    problem = schema_problem(schema)
+    if problem is not None:
+        where, error = problem
+        return None, _("Not a valid JSON Schema at %(where)s: %(error)s", where=where, error=error)
     return schema, None
 
 
