@@ -11,12 +11,15 @@ Stateful testing (schemathesis's links between operations) is off: the document 
 """
 
 import io
+import re
 import uuid
 from collections.abc import Iterator
 
 import pytest
 import schemathesis
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.failures import AcceptedNegativeData
+from schemathesis.core.parameters import ParameterLocation
 
 from certflow.accounts import create_user, issue_api_token
 from certflow.db import db
@@ -223,10 +226,47 @@ def _config(token: str, ids: dict) -> SchemathesisConfig:
 def api_schema(request, seeded_app):
     app, seed = seeded_app
     config = _config(seed["tokens"][request.param], seed["ids"])
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=config)
+    loaded = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=config)
+    loaded.hook(filter_failure)
+    return loaded
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+
+WHOLE_NUMBER = re.compile(r"-?[0-9]+(?:\.0+)?")
+
+
+def filter_failure(ctx, failure, case, response) -> bool:
+    """Keep every failure but one the generator contradicts itself on: a whole number spelled
+    with a zero fraction (`limit=3.0`) in an integer query parameter.
+
+    schemathesis 4.32 sends such values as valid data (a JSON Schema integer drawn as 64.0, sent
+    as `offset=64.0`) and, when negative generation writes the same text as a string, counts them
+    as invalid — the wire carries the same characters both times. The API takes them, as the
+    document's JSON Schema does (tests/api/test_api_contract.py). A negative case whose query
+    is valid once those values are read as integers is dropped; any other violation stays.
+    """
+    if not isinstance(failure, AcceptedNegativeData) or case.meta is None:
+        return True
+    negative = {loc for loc, info in case.meta.components.items() if info.mode.is_negative}
+    if negative != {ParameterLocation.QUERY}:
+        return True
+    parameters = case.operation.get_parameter_set(ParameterLocation.QUERY)
+    properties = parameters.schema.get("properties", {})
+    read = {
+        name: int(value.split(".")[0])
+        if isinstance(value, str)
+        and WHOLE_NUMBER.fullmatch(value)
+        and _admits_integer(properties.get(name, {}))
+        else value
+        for name, value in case.query.items()
+    }
+    return not parameters.get_strict_validator().is_valid(read)
+
+
+def _admits_integer(schema: dict) -> bool:
+    branches = schema.get("anyOf", [])
+    return schema.get("type") == "integer" or any(_admits_integer(b) for b in branches)
 
 
 @schema.parametrize()
