@@ -36,7 +36,7 @@ from sqlalchemy import or_, select
 from certflow.dates import china_date, last_day_of_days
 from certflow.db import db
 from domain.compliance.refused_breaches import seed_refused_breaches
-from domain.compliance.seed import Seeded
+from domain.compliance.seed_builder import Seeded
 from domain.models import (
     Application,
     Audit,

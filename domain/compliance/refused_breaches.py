@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from certflow.models import User
-from domain.compliance.seed import Seeded, _Builder, _event
+from domain.compliance.seed_builder import SeedBuilder, Seeded, event_id
 
 
 def seed_refused_breaches(session: Session) -> Seeded:
@@ -28,9 +28,38 @@ def seed_refused_breaches(session: Session) -> Seeded:
     compliance_dataset.py). Eight organisations (甲 … 癸, no 丁/戊) whose imported histories are
     complete and in time except for the breaches listed in the comments (and in
     `Seeded.expected`); measured up to PROCESS_DATASET_END, they owe nothing more."""
-    b = _Builder(session)
+    b = new_builder(session)
+
+    # 甲: everything in time; recertified in time (R-8.11: the recertification process is not
+    # driven through the engine yet, it takes three simulated years).
+    org, programme, cert, _ = b.certify(
+        "A", "甲家电服务有限公司", date(2024, 1, 10), team=("wang", "chen")
+    )
+    b.surveil(org, programme, 1, date(2024, 12, 19), kept=True)
+    b.surveil(org, programme, 2, date(2025, 11, 10), kept=True)
+    b.recertify(org, cert, date(2026, 10, 20), date(2026, 11, 25), kept=True)
+
+    org, programme = decided_by_a_team_member(b)
+    b.surveil(org, programme, 1, date(2025, 2, 14), kept=True)
+    b.surveil(org, programme, 2, date(2026, 1, 20), kept=True)
+    restored_late(b)
+    lapsed_registration(b)
+
+    # 庚: 赵 after the renewal (valid); its second surveillance not due yet (not counted).
+    org, programme, _, _ = b.certify("G", "庚服务有限公司", date(2026, 1, 15), team=("zhao",))
+    b.surveil(org, programme, 1, date(2026, 12, 20), kept=True)
+
+    recertifications(b)
+    session.flush()
+    return b.seeded
+
+
+def new_builder(session: Session) -> SeedBuilder:
+    """A builder with the four auditors of every compliance dataset; refused on a database that
+    has them already (a second run)."""
     if session.scalars(select(User.id).where(User.username == "seed_wang")).first():
         raise ValueError("the compliance demo data is already there (user seed_wang exists)")
+    b = SeedBuilder(session)
     b.auditor("wang", "王审查", expires=date(2030, 12, 31))
     b.auditor("li", "李审查", expires=date(2030, 12, 31))
     b.auditor("chen", "陈专家", expires=None, expert=True)  # R-7.2.4: no registration needed
@@ -44,64 +73,58 @@ def seed_refused_breaches(session: Session) -> Seeded:
             (date(2024, 3, 20), date(2024, 3, 1), date(2027, 3, 1)),
         ],
     )
+    return b
 
-    # 甲: everything in time; recertified in time (R-8.11: the recertification process is not
-    # driven through the engine yet, it takes three simulated years).
-    org, programme, cert, _ = b.certify(
-        "A", "甲家电服务有限公司", date(2024, 1, 10), team=("wang", "chen")
-    )
-    b.surveil(org, programme, 1, date(2024, 12, 19), kept=True)
-    b.surveil(org, programme, 2, date(2025, 11, 10), kept=True)
-    b.recertify(org, cert, date(2026, 10, 20), date(2026, 11, 25), kept=True)
 
-    # 乙: breach (R-8.8) decided by 李, a member of its audit team (the decision task refuses
-    # a team member: only an edited record has one).
+def decided_by_a_team_member(b: SeedBuilder):
+    """乙: breach (R-8.8) decided by 李, a member of its audit team (the decision task refuses a
+    team member: only an edited record has one). Its surveillances are the caller's."""
     org, programme, _, _ = b.certify(
         "B", "乙电器维修有限公司", date(2024, 3, 1), team=("wang", "li"), by="seed_li"
     )
-    b.surveil(org, programme, 1, date(2025, 2, 14), kept=True)
-    b.surveil(org, programme, 2, date(2026, 1, 20), kept=True)
+    return org, programme
 
-    # 丙: second surveillance on an approved extension (kept); breach (R-9.5.1) restored after 7
-    # months and breach (R-14) its restoration announced 8 days late (the suspension process
-    # withdraws at 6 months and announces every change the day it happens).
-    org, programme, cert, _ = b.certify("C", "丙售后服务有限公司", date(2024, 6, 1))
+
+def restored_late(b: SeedBuilder):
+    """丙: second surveillance on an approved extension (kept); breach (R-9.5.1) restored after 7
+    months and breach (R-14) its restoration announced 8 days late (the suspension process
+    withdraws at 6 months and announces every change the day it happens). Returns its initial
+    audit."""
+    org, programme, cert, audit = b.certify("C", "丙售后服务有限公司", date(2024, 6, 1))
     b.surveil(org, programme, 1, date(2025, 5, 19), kept=True)
     b.surveil(org, programme, 2, date(2026, 8, 1), kept=True, extended_to=date(2026, 8, 10))
     b.change(cert, "suspended", "suspended", date(2025, 12, 1), published_on=date(2025, 12, 1))
     b.change(cert, "valid", "restored", date(2026, 7, 1), published_on=date(2026, 7, 9))
-    b.seeded.expect("suspension_resolved", f"event:{_event(session, cert, 'suspended')}", False)
+    b.seeded.expect("suspension_resolved", f"event:{event_id(b.session, cert, 'suspended')}", False)
+    return audit
 
-    # 己: breach (R-7.2.2) initial audit by 赵 while the registration had lapsed (the team
-    # appointment refuses a lapsed registration); breaches (R-9.5.1, R-14) suspended, never
-    # resolved, never announced.
+
+def lapsed_registration(b: SeedBuilder) -> None:
+    """己: breach (R-7.2.2) initial audit by 赵 while the registration had lapsed (the team
+    appointment refuses a lapsed registration); breaches (R-9.5.1, R-14) suspended, never
+    resolved, never announced."""
     org, programme, cert, _ = b.certify(
         "F", "己电器服务有限公司", date(2024, 4, 1), team=("zhao",), valid=False
     )
     b.surveil(org, programme, 1, date(2025, 3, 20), kept=True)
     b.surveil(org, programme, 2, date(2026, 3, 1), kept=True)
     b.change(cert, "suspended", "suspended", date(2026, 4, 1))
-    b.seeded.expect("suspension_resolved", f"event:{_event(session, cert, 'suspended')}", False)
+    b.seeded.expect("suspension_resolved", f"event:{event_id(b.session, cert, 'suspended')}", False)
 
-    # 庚: 赵 after the renewal (valid); its second surveillance not due yet (not counted).
-    org, programme, _, _ = b.certify("G", "庚服务有限公司", date(2026, 1, 15), team=("zhao",))
-    b.surveil(org, programme, 1, date(2026, 12, 20), kept=True)
 
-    # 辛: breach (R-8.11) recertification decided after the last valid day.
+def recertifications(b: SeedBuilder) -> None:
+    """辛: breach (R-8.11) recertification decided after the last valid day; 壬: breach (R-8.11)
+    requested, never decided, certificate expired; 癸: declined (not counted, R-9.5.3b)."""
     org, programme, cert, _ = b.certify("H", "辛家电服务有限公司", date(2023, 6, 1))
     b.surveil(org, programme, 1, date(2024, 5, 10), kept=True)
     b.surveil(org, programme, 2, date(2025, 4, 10), kept=True)
     b.recertify(org, cert, date(2026, 3, 15), date(2026, 6, 20), kept=False)
 
-    # 壬: breach (R-8.11) recertification requested, never decided, certificate expired.
     org, programme, cert, _ = b.certify("I", "壬维修服务有限公司", date(2023, 8, 1))
     b.surveil(org, programme, 1, date(2024, 7, 1), kept=True)
     b.surveil(org, programme, 2, date(2025, 6, 1), kept=True)
     b.recertify(org, cert, date(2026, 5, 10), None, kept=False)
 
-    # 癸: declined recertification (not counted, R-9.5.3b).
     org, programme, cert, _ = b.certify("J", "癸服务有限公司", date(2023, 9, 1))
     b.surveil(org, programme, 1, date(2024, 8, 1), kept=True)
     b.surveil(org, programme, 2, date(2025, 7, 15), kept=True)
-    session.flush()
-    return b.seeded

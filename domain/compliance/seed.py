@@ -1,359 +1,38 @@
-"""A dataset with known breaches of every compliance indicator (issue 13, "Must show"): for
-the tests (tests/quality) and the demo (`certflow seed-compliance`).
-
-Certificates are issued by the domain's own `issue_certificate` (which opens the programme cycle
-with its surveillance activities and announces the certification, R-14), status changes go
-through `change_status`/`publish` as the suspension and withdrawal processes do. What the
-processes refuse to do — a late audit, a decision maker from the team, an auditor with a lapsed
-registration, a late answer — is written as the rows such a case leaves behind (an import of
-legacy records, a data edit), dated on the simulated calendar. Every case is registered in
+"""A dataset with known breaches of every compliance indicator (issue 13, "Must show"), all of
+it rows, for the page and report tests (tests/quality, tests/browser) that need it in a second;
+the demo (`certflow seed-compliance`) and the indicator tests drive the processes instead
+(scenarios/compliance_dataset.py). Its cases the processes refuse to produce are shared with
+refused_breaches.py; the rest — a late or missing surveillance, NCs and complaints answered late
+or never — are written here as the rows such a case leaves behind. Every case is registered in
 `Seeded.expected` with its verdict, so a test compares each indicator with exactly these.
 
 All dates are fixed; measure with `today` from SEED_TODAY to EARLIEST_OPEN_LIMIT (the first day
 a case still in time would fall due)."""
 
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import date
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from certflow.dates import china_time_in_utc
-from certflow.models import User
-from domain.certificate_issue import issue_certificate
-from domain.certificates import change_status, publish
-from domain.models import (
-    Application,
-    Audit,
-    Auditor,
-    AuditProgramme,
-    AuditTeamMember,
-    Certificate,
-    CertificateEvent,
-    Decision,
-    Nonconformity,
-    Organisation,
-    ProgrammeActivity,
+from domain.compliance.refused_breaches import (
+    decided_by_a_team_member,
+    lapsed_registration,
+    new_builder,
+    recertifications,
+    restored_late,
 )
-from domain.models_cases import Complaint
-from domain.models_people import AuditorEvent
+from domain.compliance.seed_builder import Seeded, activity, event_id
+from domain.models import Audit
 
 SEED_TODAY = date(2026, 12, 1)
 EARLIEST_OPEN_LIMIT = date(2026, 12, 19)  # complaint 4's last day: measure before it
-DECIDER = "seed_decider"
-
-
-@dataclass
-class SeedAct:
-    session: Session
-    now: datetime
-    actor: str = "seed"
-
-
-@dataclass
-class Seeded:
-    """indicator key → {case key: kept}; `organisations` by letter."""
-
-    expected: dict[str, dict[str, bool]] = field(default_factory=dict)
-    organisations: dict[str, int] = field(default_factory=dict)
-
-    def expect(self, indicator: str, key: str, kept: bool) -> None:
-        self.expected.setdefault(indicator, {})[key] = kept
-
-    def breaches(self, indicator: str) -> set[str]:
-        return {k for k, kept in self.expected.get(indicator, {}).items() if not kept}
-
-    def kept(self, indicator: str) -> set[str]:
-        return {k for k, kept in self.expected.get(indicator, {}).items() if kept}
-
-    def merge(self, other: "Seeded") -> "Seeded":
-        """`other`'s cases and organisations added to these (two parts of one dataset)."""
-        for indicator, cases in other.expected.items():
-            self.expected.setdefault(indicator, {}).update(cases)
-        self.organisations.update(other.organisations)
-        return self
-
-
-def at(day: date, hour: int = 10) -> datetime:
-    """`hour` o'clock China time on `day`, as stored (UTC)."""
-    return china_time_in_utc(day, hour)
-
-
-class _Builder:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.seeded = Seeded()
-        self.auditors: dict[str, Auditor] = {}
-
-    # -- people ---------------------------------------------------------------------------------
-    def auditor(self, key, name, *, expires, expert=False, history=()) -> Auditor:
-        user = User(
-            username=f"seed_{key}", display_name=name, created_at=datetime(2023, 1, 1, tzinfo=UTC)
-        )
-        user.set_password(f"unused-{key}-{id(self)}")
-        self.session.add(user)
-        self.session.flush()
-        auditor = Auditor(
-            user_id=user.id,
-            name=name,
-            registration_number=None if expert else f"SEED-CCAA-{key.upper()}",
-            level=None if expert else "auditor",
-            registration_expires_on=None if expert else expires,
-            team_leader_qualified=not expert,
-            fields=["after_sales_service"],
-            is_technical_expert=expert,
-            languages=["zh"],
-        )
-        self.session.add(auditor)
-        self.session.flush()
-        for on_date, before, after in history:  # the register's renewals (R-7.2.2)
-            self.session.add(
-                AuditorEvent(
-                    auditor_id=auditor.id,
-                    kind="renewed",
-                    on_date=on_date,
-                    expires_before=before,
-                    expires_after=after,
-                    recorded_by="seed_hr",
-                    recorded_at=at(on_date),
-                )
-            )
-        self.session.flush()
-        self.auditors[key] = auditor
-        return auditor
-
-    # -- organisations and their cycle ----------------------------------------------------------
-    def organisation(self, letter: str, name: str) -> Organisation:
-        number = len(self.seeded.organisations) + 1
-        organisation = Organisation(
-            name=name,
-            uscc=f"91990000SEED{number:04d}{letter}X"[:18],
-            address=f"示例市示例路 {number} 号",
-            contact_name="联系人",
-            created_at=at(date(2023, 1, 2)),
-        )
-        self.session.add(organisation)
-        self.session.flush()
-        self.seeded.organisations[letter] = organisation.id
-        return organisation
-
-    def audit(
-        self, organisation, application, programme, start, *, team, kind="initial", valid=True
-    ):
-        """A conducted audit of two days from `start`; `valid`: every member's registration is
-        valid on both days (R-7.2.2), as the seed arranged it."""
-        audit = Audit(
-            programme_id=programme.id,
-            application_id=application.id if application else None,
-            organisation_id=organisation.id,
-            kind=kind,
-            start_date=start,
-            end_date=start + timedelta(days=1),
-            status="completed",
-            conclusion="recommend",
-            star_level_achieved=4,
-        )
-        self.session.add(audit)
-        self.session.flush()
-        for key in team:
-            self.session.add(
-                AuditTeamMember(
-                    audit_id=audit.id,
-                    auditor_id=self.auditors[key].id,
-                    role="leader" if key == team[0] else "auditor",
-                    flags=[],
-                    appointed_by="seed_scheduler",
-                    appointed_at=at(start - timedelta(days=10)),
-                )
-            )
-        self.session.flush()
-        self.seeded.expect("registration_valid", f"audit:{audit.id}", valid)
-        return audit
-
-    def application(self, organisation, submitted: date, kind="initial") -> Application:
-        application = Application(
-            number=f"SEED-{organisation.id}-{kind[:1]}-{submitted.isoformat()}",
-            organisation_id=organisation.id,
-            kind=kind,
-            requested_level=4,
-            scope="家用电器的安装与维修服务",
-            shift_work=False,
-            headcount=80,
-            status="contracted",
-            submitted_by="client",
-            submitted_at=at(submitted),
-            man_days=Decimal("3.0"),
-        )
-        self.session.add(application)
-        self.session.flush()
-        return application
-
-    def decide(self, application, audit, decided_on, *, by=DECIDER) -> Decision:
-        decision = Decision(
-            application_id=application.id,
-            audit_id=audit.id,
-            outcome="grant",
-            star_level=4,
-            decided_by=by,
-            decided_at=at(decided_on),
-            decided_on=decided_on,
-        )
-        self.session.add(decision)
-        self.session.flush()
-        on_team = by != DECIDER
-        self.seeded.expect("decision_independent", f"decision:{decision.id}", not on_team)
-        return decision
-
-    def certify(self, letter, name, decided_on, *, team=("wang",), by=DECIDER, valid=True):
-        """An organisation certified on `decided_on` (initial audit 3 weeks before)."""
-        organisation = self.organisation(letter, name)
-        application = self.application(organisation, decided_on - timedelta(days=60))
-        programme = AuditProgramme(
-            organisation_id=organisation.id,
-            application_id=application.id,
-            man_days=Decimal("3.0"),
-            created_by="seed_scheduler",
-            created_at=at(decided_on - timedelta(days=50)),
-        )
-        self.session.add(programme)
-        self.session.flush()
-        start = decided_on - timedelta(days=21)
-        audit = self.audit(organisation, application, programme, start, team=team, valid=valid)
-        decision = self.decide(application, audit, decided_on, by=by)
-        act = SeedAct(self.session, at(decided_on, 15))
-        result = issue_certificate(act, application.id, decision.id, signatory="示例签发人")
-        certificate = self.session.get(Certificate, result["id"])
-        event_id = self._last_event_id(certificate)
-        self.seeded.expect("status_published", f"event:{event_id}", True)
-        return organisation, programme, certificate, audit
-
-    def recertify(self, organisation, certificate, requested, decided, *, kept):
-        """The holder asks for recertification on `requested`; decided on `decided` (None:
-        not yet). The new certificate is not issued: the indicator reads the decision."""
-        application = self.application(organisation, requested, kind="recertification")
-        if decided is not None:
-            programme = AuditProgramme(
-                organisation_id=organisation.id,
-                application_id=application.id,
-                man_days=Decimal("3.0"),
-                created_by="seed_scheduler",
-                created_at=at(requested),
-            )
-            self.session.add(programme)
-            self.session.flush()
-            start = decided - timedelta(days=30)
-            audit = self.audit(
-                organisation, application, programme, start, team=("wang",), kind="initial"
-            )
-            self.decide(application, audit, decided)
-        self.seeded.expect("recertification_in_time", f"certificate:{certificate.id}", kept)
-
-    def nonconformity(self, audit, number, deadline, *, answered, accepted, kept):
-        nc = Nonconformity(
-            audit_id=audit.id,
-            number=number,
-            item_code="4.1",
-            description="示例不符合 An example nonconformity",
-            deadline=deadline,
-            status="accepted" if accepted else ("answered" if answered else "confirmed"),
-            answered_at=at(answered) if answered else None,
-        )
-        self.session.add(nc)
-        self.session.flush()
-        if kept is not None:
-            self.seeded.expect("nc_closed_in_time", f"nc:{nc.id}", kept)
-
-    def complaint(self, number, received, answered, *, organisation=None, kept):
-        complaint = Complaint(
-            reference=f"SEED-TS-{number:04d}",
-            kind="about_client" if organisation else "about_cb",
-            channel="staff",
-            complainant_name="投诉人",
-            complainant_contact="13800000000",
-            subject="服务投诉 A service complaint",
-            description="示例 Example",
-            organisation_id=organisation.id if organisation else None,
-            status="answered" if answered else "received",
-            received_at=at(received),
-            reply_due_on=received + timedelta(days=29),
-            answered_at=at(answered) if answered else None,
-        )
-        self.session.add(complaint)
-        self.session.flush()
-        if kept is not None:
-            self.seeded.expect("complaint_answered", f"complaint:{complaint.id}", kept)
-
-    def surveil(self, organisation, programme, number, start, *, kept, extended_to=None):
-        activity = self.session.scalars(
-            select(ProgrammeActivity).where(
-                ProgrammeActivity.programme_id == programme.id,
-                ProgrammeActivity.kind == f"surveillance_{number}",
-            )
-        ).one()
-        if start is not None:
-            audit = self.audit(
-                organisation, None, programme, start, team=("wang",), kind="surveillance"
-            )
-            activity.audit_id, activity.status = audit.id, "done"
-        if extended_to is not None:  # R-8.10.1: a recorded reason, approved
-            activity.extension_requested_to = extended_to
-            activity.extension_reason = "客户搬迁 The client moved"
-            activity.extension_approved = True
-            activity.extension_decided_by = "seed_auditdept"
-        self.session.flush()
-        self.seeded.expect(
-            "surveillance_interval", f"programme:{programme.id}:surveillance_{number}", kept
-        )
-
-    def change(self, certificate, status, event, day, *, published_on=None, rule="R-9.5.1"):
-        """A status change on `day`, announced on `published_on` (None: never); its
-        publication is expected kept when announced within 5 days (R-14)."""
-        row = change_status(
-            self.session,
-            certificate,
-            status=status,
-            event=event,
-            rule=rule,
-            actor="seed_auditdept",
-            now=at(day),
-            mark_use_allowed=status == "valid",
-        )
-        if published_on is not None:
-            publish(self.session, certificate, kind=event, now=at(published_on), lines=["示例公告"])
-        published = published_on is not None and published_on <= day + timedelta(days=5)
-        self.seeded.expect("status_published", f"event:{row.id}", published)
-        return row
-
-    def _last_event_id(self, certificate) -> int:
-        return self.session.scalars(
-            select(CertificateEvent.id)
-            .where(CertificateEvent.certificate_id == certificate.id)
-            .order_by(CertificateEvent.id.desc())
-            .limit(1)
-        ).one()
 
 
 def seed_compliance(session: Session) -> Seeded:
     """Nine organisations (甲 … 癸, no 丁) through their cycles, with complaints and
     nonconformities; the breaches of each indicator are listed in the comments (and in
-    `Seeded.expected`)."""
-    b = _Builder(session)
-    if session.scalars(select(User.id).where(User.username == "seed_wang")).first():
-        raise ValueError("the compliance demo data is already there (user seed_wang exists)")
-    b.auditor("wang", "王审查", expires=date(2030, 12, 31))
-    b.auditor("li", "李审查", expires=date(2030, 12, 31))
-    b.auditor("chen", "陈专家", expires=None, expert=True)  # R-7.2.4: no registration needed
-    # 赵's registration lapsed on 2024-03-01 and was renewed on 2024-03-20 (R-7.2.2).
-    b.auditor(
-        "zhao",
-        "赵审查",
-        expires=date(2027, 3, 1),
-        history=[
-            (date(2021, 3, 2), None, date(2024, 3, 1)),
-            (date(2024, 3, 20), date(2024, 3, 1), date(2027, 3, 1)),
-        ],
-    )
+    `Seeded.expected`). The cases the processes refuse to produce are the ones of
+    refused_breaches.py; here everything is rows, to be fast."""
+    b = new_builder(session)
 
     # 甲: everything in time; suspended and restored within 6 months; recertified in time.
     org, programme, cert, audit_a = b.certify(
@@ -363,7 +42,7 @@ def seed_compliance(session: Session) -> Seeded:
     b.surveil(org, programme, 2, date(2025, 11, 10), kept=True)
     b.change(cert, "suspended", "suspended", date(2025, 2, 1), published_on=date(2025, 2, 1))
     b.change(cert, "valid", "restored", date(2025, 5, 1), published_on=date(2025, 5, 1))
-    b.seeded.expect("suspension_resolved", f"event:{_event(session, cert, 'suspended')}", True)
+    b.seeded.expect("suspension_resolved", f"event:{event_id(session, cert, 'suspended')}", True)
     b.recertify(org, cert, date(2026, 10, 20), date(2026, 11, 25), kept=True)
     b.nonconformity(
         audit_a, "NC-01", date(2024, 2, 10), answered=date(2024, 2, 8), accepted=True, kept=True
@@ -373,27 +52,17 @@ def seed_compliance(session: Session) -> Seeded:
         audit_a, "NC-02", date(2024, 2, 10), answered=date(2024, 2, 12), accepted=True, kept=False
     )
 
-    # 乙: breach (R-8.8) decided by 李, a member of its audit team; breaches (R-8.10.1) first
-    # surveillance late, second never done.
-    org_b, programme, cert_b, _ = b.certify(
-        "B", "乙电器维修有限公司", date(2024, 3, 1), team=("wang", "li"), by="seed_li"
-    )
+    # 乙: also breaches (R-8.10.1) first surveillance late, second never done.
+    org_b, programme = decided_by_a_team_member(b)
     b.surveil(org_b, programme, 1, date(2025, 3, 14), kept=False)
     b.surveil(org_b, programme, 2, None, kept=False)
-    s1_b = session.get(Audit, _activity(session, programme, 1).audit_id)
+    s1_b = session.get(Audit, activity(session, programme, 1).audit_id)
     # breach (R-8.7): answered, never accepted, deadline passed
     b.nonconformity(
         s1_b, "NC-01", date(2025, 5, 1), answered=date(2025, 4, 20), accepted=False, kept=False
     )
 
-    # 丙: second surveillance on an approved extension (kept); breach (R-9.5.1) restored after 7
-    # months; breach (R-14) its restoration announced 8 days late.
-    org, programme, cert, audit_c = b.certify("C", "丙售后服务有限公司", date(2024, 6, 1))
-    b.surveil(org, programme, 1, date(2025, 5, 19), kept=True)
-    b.surveil(org, programme, 2, date(2026, 8, 1), kept=True, extended_to=date(2026, 8, 10))
-    b.change(cert, "suspended", "suspended", date(2025, 12, 1), published_on=date(2025, 12, 1))
-    b.change(cert, "valid", "restored", date(2026, 7, 1), published_on=date(2026, 7, 9))
-    b.seeded.expect("suspension_resolved", f"event:{_event(session, cert, 'suspended')}", False)
+    audit_c = restored_late(b)  # 丙
     b.nonconformity(
         audit_c, "NC-01", date(2025, 6, 30), answered=date(2025, 6, 30), accepted=True, kept=True
     )
@@ -409,17 +78,9 @@ def seed_compliance(session: Session) -> Seeded:
         published_on=date(2024, 10, 2),
         rule="R-9.5.2",
     )
-    b.seeded.expect("suspension_resolved", f"event:{_event(session, cert, 'suspended')}", True)
+    b.seeded.expect("suspension_resolved", f"event:{event_id(session, cert, 'suspended')}", True)
 
-    # 己: breach (R-7.2.2) initial audit by 赵 while the registration had lapsed; breaches
-    # (R-9.5.1, R-14) suspended, never resolved, never announced.
-    org, programme, cert, _ = b.certify(
-        "F", "己电器服务有限公司", date(2024, 4, 1), team=("zhao",), valid=False
-    )
-    b.surveil(org, programme, 1, date(2025, 3, 20), kept=True)
-    b.surveil(org, programme, 2, date(2026, 3, 1), kept=True)
-    b.change(cert, "suspended", "suspended", date(2026, 4, 1))
-    b.seeded.expect("suspension_resolved", f"event:{_event(session, cert, 'suspended')}", False)
+    lapsed_registration(b)  # 己
 
     # 庚: recent; 赵 after the renewal (valid); nothing due yet (not counted).
     org, programme, cert, audit_g = b.certify(
@@ -428,22 +89,7 @@ def seed_compliance(session: Session) -> Seeded:
     b.change(cert, "suspended", "suspended", date(2026, 10, 1), published_on=date(2026, 10, 1))
     b.nonconformity(audit_g, "NC-01", date(2027, 1, 1), answered=None, accepted=False, kept=None)
 
-    # 辛: breach (R-8.11) recertification decided after the last valid day.
-    org, programme, cert, _ = b.certify("H", "辛家电服务有限公司", date(2023, 6, 1))
-    b.surveil(org, programme, 1, date(2024, 5, 10), kept=True)
-    b.surveil(org, programme, 2, date(2025, 4, 10), kept=True)
-    b.recertify(org, cert, date(2026, 3, 15), date(2026, 6, 20), kept=False)
-
-    # 壬: breach (R-8.11) recertification requested, never decided, certificate expired.
-    org, programme, cert, _ = b.certify("I", "壬维修服务有限公司", date(2023, 8, 1))
-    b.surveil(org, programme, 1, date(2024, 7, 1), kept=True)
-    b.surveil(org, programme, 2, date(2025, 6, 1), kept=True)
-    b.recertify(org, cert, date(2026, 5, 10), None, kept=False)
-
-    # 癸: declined recertification (not counted, R-9.5.3b).
-    org, programme, cert, _ = b.certify("J", "癸服务有限公司", date(2023, 9, 1))
-    b.surveil(org, programme, 1, date(2024, 8, 1), kept=True)
-    b.surveil(org, programme, 2, date(2025, 7, 15), kept=True)
+    recertifications(b)  # 辛, 壬, 癸
 
     # R-12: answered on day 29 (kept); breach answered on day 30; breach about the CB never
     # answered; the last one still in time (not counted).
@@ -453,21 +99,3 @@ def seed_compliance(session: Session) -> Seeded:
     b.complaint(4, date(2026, 11, 20), None, kept=None)
     session.flush()
     return b.seeded
-
-
-def _event(session: Session, certificate: Certificate, name: str) -> int:
-    return session.scalars(
-        select(CertificateEvent.id)
-        .where(CertificateEvent.certificate_id == certificate.id, CertificateEvent.event == name)
-        .order_by(CertificateEvent.id.desc())
-        .limit(1)
-    ).one()
-
-
-def _activity(session: Session, programme: AuditProgramme, number: int) -> ProgrammeActivity:
-    return session.scalars(
-        select(ProgrammeActivity).where(
-            ProgrammeActivity.programme_id == programme.id,
-            ProgrammeActivity.kind == f"surveillance_{number}",
-        )
-    ).one()

@@ -10,10 +10,9 @@ from playwright.sync_api import Page, expect
 
 from certflow.db import db
 from domain.models_studio import ProcessDraft
-from engine.service import Actor
 from engine.sources import version_sources
 from tests.browser.conftest import Live
-from tests.paths import PROCESSES
+from tests.browser.studio_steps import deploy_processes, open_new_draft
 
 pytestmark = pytest.mark.browser
 ACCEPTANCE = "Task_AcceptanceReview"
@@ -35,14 +34,10 @@ def fill_entry(page: Page, entry: str, value: str) -> None:
 def test_a_process_owner_changes_a_diagram_and_the_quality_manager_approves_it(
     page: Page, live: Live, login
 ):
+    deploy_processes(live)
     with live.app.app_context():
-        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
         before = version_sources(db.session, "certification")
-    login("olga")
-    page.goto("/studio")
-    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
-    studio = page.locator("[data-studio]")
-    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+    studio = open_new_draft(page, login)
     expect(studio).to_have_attribute("data-problems-checked", "1", timeout=20_000)
     expect(page.locator("[data-problem-count]")).to_have_text("(0)")
     # bpmn-js speaks the page's language (Chinese by default).
@@ -120,13 +115,8 @@ def test_a_process_owner_chooses_the_rules_of_a_step_from_the_catalogue(
 ):
     """Issue 12: the rules a step implements, chosen in the properties panel from the rules
     catalogue (规则第x.y条 with its text), are written into the step's documentation."""
-    with live.app.app_context():
-        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
-    login("olga")
-    page.goto("/studio")
-    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
-    studio = page.locator("[data-studio]")
-    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+    deploy_processes(live)
+    open_new_draft(page, login)
     select_element(page, ACCEPTANCE)
     rules = page.locator("[data-cf-rules]")
     expect(rules.locator('[data-cf-rule="R-6.2.1"]')).to_contain_text("规则第6.2.1条")
@@ -160,13 +150,8 @@ def test_a_process_owner_previews_and_edits_a_task_form_in_a_draft(page: Page, l
     """Issue 12, "Forms": the selected user task's form shown as the task page renders it; its
     field title edited in the draft (with its English), the preview following; the deployed
     version unchanged."""
-    with live.app.app_context():
-        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
-    login("olga")
-    page.goto("/studio")
-    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
-    studio = page.locator("[data-studio]")
-    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+    deploy_processes(live)
+    open_new_draft(page, login)
     select_element(page, ACCEPTANCE)
     pane = page.locator("[data-studio-form-pane]")
     expect(pane).to_have_attribute("data-form", "acceptance_review.json")

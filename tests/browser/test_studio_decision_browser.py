@@ -7,10 +7,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from certflow.db import db
-from engine.service import Actor
 from engine.sources import version_sources
 from tests.browser.conftest import Live
-from tests.paths import PROCESSES
+from tests.browser.studio_steps import deploy_processes, open_new_draft
 
 pytestmark = pytest.mark.browser
 CELL = "InputEntry_FourStars_Score"
@@ -19,16 +18,11 @@ CELL = "InputEntry_FourStars_Score"
 def test_a_process_owner_edits_a_cell_of_the_star_level_table_and_it_is_approved(
     page: Page, live: Live, login
 ):
+    deploy_processes(live)
     with live.app.app_context():
-        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
         before = version_sources(db.session, "certification")
     assert "<text>&gt;= 90</text>" in before.files["star_level.dmn"]
-    login("olga")
-    page.goto("/studio")
-    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
-    expect(page.locator("[data-studio]")).to_have_attribute(
-        "data-studio-ready", "true", timeout=20_000
-    )
+    open_new_draft(page, login)
     page.locator('[data-decision-link="star_level.dmn"]').click()
     editor = page.locator("[data-decision-editor]")
     expect(editor).to_have_attribute("data-decision-ready", "true", timeout=20_000)

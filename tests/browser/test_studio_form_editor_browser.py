@@ -10,10 +10,9 @@ from playwright.sync_api import Page, expect
 
 from certflow.db import db
 from domain.models_studio import ProcessDraft
-from engine.service import Actor
 from engine.sources import version_sources
 from tests.browser.conftest import Live
-from tests.paths import PROCESSES
+from tests.browser.studio_steps import deploy_processes, open_new_draft
 
 pytestmark = pytest.mark.browser
 FORM = "forms/acceptance_review.json"
@@ -22,15 +21,10 @@ FORM = "forms/acceptance_review.json"
 def test_a_field_added_in_the_form_editor_is_previewed_saved_and_submitted(
     page: Page, live: Live, login
 ):
+    deploy_processes(live, "forms")
     with live.app.app_context():
-        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="forms")
         before = version_sources(db.session, "certification")
-    login("olga")
-    page.goto("/studio")
-    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
-    expect(page.locator("[data-studio]")).to_have_attribute(
-        "data-studio-ready", "true", timeout=20_000
-    )
+    open_new_draft(page, login)
     draft_url = page.url
     page.locator('[data-form-link="acceptance_review.json"]').click()
     page.locator("[data-form-structure-link]").click()

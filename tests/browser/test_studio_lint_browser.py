@@ -7,10 +7,9 @@ review."""
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine.service import Actor
 from tests.browser.conftest import Live
+from tests.browser.studio_steps import deploy_processes, open_new_draft
 from tests.browser.test_studio_browser import select_element
-from tests.paths import PROCESSES
 
 pytestmark = pytest.mark.browser
 FLOW = "Flow_ToRecordAcceptanceReview"  # the only incoming flow of the task below
@@ -18,21 +17,16 @@ RECORD = "Task_RecordAcceptanceReview"
 MARK = f'.djs-overlays[data-container-id="{RECORD}"] .bjsl-overlay'  # the linter's mark
 
 
-def open_new_draft(page: Page, live: Live, login) -> None:
-    with live.app.app_context():
-        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
-    login("olga")
-    page.goto("/studio")
-    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
-    studio = page.locator("[data-studio]")
-    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+def open_checked_draft(page: Page, live: Live, login) -> None:
+    deploy_processes(live)
+    studio = open_new_draft(page, login)
     expect(studio).to_have_attribute("data-problems-checked", "1", timeout=20_000)
 
 
 def test_a_lint_problem_is_marked_on_its_element_listed_and_gone_when_fixed(
     page: Page, live: Live, login
 ):
-    open_new_draft(page, live, login)
+    open_checked_draft(page, live, login)
     studio = page.locator("[data-studio]")
     # The committed diagram lints clean with the chosen rules.
     expect(studio).not_to_have_attribute("data-lint-checked", "0", timeout=20_000)
@@ -68,7 +62,7 @@ def test_a_lint_problem_is_marked_on_its_element_listed_and_gone_when_fixed(
 
 
 def test_the_token_simulation_can_be_switched_on_in_the_draft_editor(page: Page, live: Live, login):
-    open_new_draft(page, live, login)
+    open_checked_draft(page, live, login)
     expect(page.locator(".bts-palette")).to_be_hidden()
     page.locator(".bts-toggle-mode").click()
     expect(page.locator(".bts-palette")).to_be_visible()

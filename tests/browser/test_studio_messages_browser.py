@@ -11,11 +11,10 @@ from playwright.sync_api import Page, expect
 
 from certflow.db import db
 from domain.models_studio import ProcessDraft
-from engine.service import Actor
 from engine.sources import validate_sources
 from tests.browser.conftest import Live
+from tests.browser.studio_steps import deploy_processes, open_new_draft
 from tests.browser.test_studio_browser import fill_entry, select_element
-from tests.paths import PROCESSES
 
 pytestmark = pytest.mark.browser
 ISSUED = "Event_CertificateIssued"
@@ -27,14 +26,8 @@ EXTENDED = (
 
 
 def open_draft(page: Page, live: Live, login, process_id: str, query: str = "") -> int:
-    with live.app.app_context():
-        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
-    login("olga")
-    page.goto(f"/studio{query}")
-    page.locator(f'tr[data-process="{process_id}"] form[action$="/drafts"] button').click()
-    expect(page.locator("[data-studio]")).to_have_attribute(
-        "data-studio-ready", "true", timeout=20_000
-    )
+    deploy_processes(live)
+    open_new_draft(page, login, process_id, query)
     return int(page.url.rsplit("/", 1)[1].split("#")[0].split("?")[0])
 
 

@@ -12,11 +12,10 @@ from playwright.sync_api import Page, expect
 
 from certflow.db import db
 from domain.models_studio import ProcessDraft
-from engine.service import Actor
 from engine.sources import validate_sources
 from tests.browser.conftest import Live
+from tests.browser.studio_steps import deploy_processes, open_new_draft
 from tests.browser.test_studio_browser import ACCEPTANCE, fill_entry, select_element
-from tests.paths import PROCESSES
 
 pytestmark = pytest.mark.browser
 LANE = "Lane_MysteryShopper"
@@ -30,13 +29,8 @@ def prop(root, element_id: str, name: str) -> list[str]:
 def test_a_process_owner_sets_lane_role_follow_up_guard_and_instructions_in_the_panel(
     page: Page, live: Live, login
 ):
-    with live.app.app_context():
-        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
-    login("olga")
-    page.goto("/studio")
-    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
-    studio = page.locator("[data-studio]")
-    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+    deploy_processes(live)
+    studio = open_new_draft(page, login)
 
     # The lane's role, from the role catalogue (labels in the page's language).
     select_element(page, LANE)
@@ -122,13 +116,8 @@ def test_a_process_owner_chooses_called_processes_and_decisions_in_the_panel(
     """Call activities choose from the processes of the draft's files (what validation
     resolves), business rule tasks from the decisions of its DMN files; a rule task calling
     nothing is marked at once."""
-    with live.app.app_context():
-        live.web.engine.deploy([PROCESSES], actor=Actor("setup", frozenset()), comment="rules")
-    login("olga")
-    page.goto("/studio")
-    page.locator('tr[data-process="certification"] button', has_text="新建草稿").click()
-    studio = page.locator("[data-studio]")
-    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+    deploy_processes(live)
+    open_new_draft(page, login)
 
     select_element(page, "Task_RescoreStarLevel")
     decision = page.locator("#bio-properties-panel-cf-calledDecision")
