@@ -45,7 +45,10 @@ bp = Blueprint("studio", __name__, url_prefix="/studio")
 EDITORS = tuple(roles_with(Permission.EDIT_DEFINITIONS))
 REVIEWERS = tuple(roles_with(Permission.REVIEW_DEFINITIONS))
 READERS = EDITORS + REVIEWERS
-nav_item("studio.index", lazy_gettext("Studio"), roles=set(READERS), order=80)
+# The list of processes is also the way to a version's running cases, for whoever moves them
+# (admin): they see the versions and the running cases, not the drafts or the sources.
+LISTERS = READERS + tuple(sorted(roles_with(Permission.MIGRATE_INSTANCES) - set(READERS)))
+nav_item("studio.index", lazy_gettext("Studio"), roles=set(LISTERS), order=80)
 MAX_IMPORT_BYTES = 4 * 1024 * 1024  # certflow validate's size limit of one file
 REVIEW_PROCESS = "definition_review"
 
@@ -58,9 +61,10 @@ def get_draft(draft_id: int) -> ProcessDraft:
 
 
 @bp.get("")
-@roles_required(*READERS)
+@roles_required(*LISTERS)
 def index():
     engine = get_engine()
+    may_read = bool(current_viewer().roles & set(READERS))
     processes = [
         {"version": version, "history": versions_of(db.session, version.process_id)}
         for version in engine.list_latest_versions()
@@ -68,7 +72,8 @@ def index():
     return render_template(
         "studio/index.html",
         processes=processes,
-        drafts=drafts.open_drafts(db.session),
+        drafts=drafts.open_drafts(db.session) if may_read else None,
+        may_read=may_read,
         may_edit=bool(current_viewer().roles & set(EDITORS)),
         may_migrate=bool(current_viewer().roles & roles_with(Permission.MIGRATE_INSTANCES)),
     )

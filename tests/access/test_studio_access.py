@@ -92,8 +92,9 @@ REVIEWER = {
 MATRIX = {
     "olga": OWNER,
     "quinn": REVIEWER,
-    # admin: only the running cases of a version (MIGRATE_INSTANCES); nothing chosen → 422.
-    "ada": {**DENIED, "running_cases": 200, "migrate_cases": 422, "move_back": 404},
+    # admin: the list of processes and the running cases of a version (MIGRATE_INSTANCES);
+    # nothing chosen → 422.
+    "ada": {**DENIED, "index": 200, "running_cases": 200, "migrate_cases": 422, "move_back": 404},
     "mia": DENIED,
     "hank": DENIED,
     "carl": DENIED,

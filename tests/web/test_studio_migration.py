@@ -110,3 +110,18 @@ def test_only_process_owners_and_admin_move_cases(web, cases):
     olga = web.browser("olga")
     assert olga.get("/studio/processes/review_flow/versions/9/running").status_code == 404
     assert olga.post("/studio/instances/999999/move-back").status_code == 404
+
+
+def test_admin_finds_the_running_cases_from_the_studio_list_but_no_drafts_or_sources(web, cases):
+    """Admin moves running cases (MIGRATE_INSTANCES): the studio's list, in the menu, leads to a
+    version's running cases; it shows no drafts and offers no definition downloads."""
+    admin = web.browser("ada")
+    home = text(admin.get("/"))
+    assert 'href="/studio"' in home
+    page = text(admin.get("/studio"))
+    assert 'data-process="review_flow"' in page
+    assert f'href="{RUNNING}"' in page
+    assert "data-studio-drafts" not in page and "No open drafts" not in page
+    assert ".bpmn" not in page and "New draft" not in page and "新建草稿" not in page
+    owner = text(web.browser("olga").get("/studio"))
+    assert f'href="{RUNNING}"' in owner and "/versions/2.bpmn" in owner
