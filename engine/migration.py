@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import timers
 from engine.actors import Actor
@@ -97,10 +97,27 @@ class Migration(InstanceRun):
             raise NotFoundError(f"process {process_id!r} has no version {version}")
         return row
 
-    def migration_candidates(self, process_id: str, version: int) -> list[MigrationCheck]:
-        """The dry run of every running instance of an older version of the process."""
+    def migration_candidates(
+        self, process_id: str, version: int, *, offset: int = 0, limit: int | None = None
+    ) -> list[MigrationCheck]:
+        """The dry run of the running instances of older versions of the process, oldest first;
+        `offset`/`limit` take one page of them (each dry run loads and migrates a copy)."""
         target = self._version(process_id, version)
         rows = self.session.scalars(
+            self._older_running(process_id, version)
+            .order_by(ProcessInstance.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [self._check(row, target) for row in rows]
+
+    def count_migration_candidates(self, process_id: str, version: int) -> int:
+        self._version(process_id, version)
+        older = self._older_running(process_id, version).with_only_columns(ProcessInstance.id)
+        return self.session.scalar(select(func.count()).select_from(older.subquery())) or 0
+
+    def _older_running(self, process_id: str, version: int):
+        return (
             select(ProcessInstance)
             .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
             .where(
@@ -108,25 +125,30 @@ class Migration(InstanceRun):
                 ProcessInstance.status == "running",
                 ProcessVersion.version < version,
             )
-            .order_by(ProcessInstance.id)
         )
-        return [self._check(row, target) for row in rows]
 
     def check_migration(self, instance_id: int, version: int) -> MigrationCheck:
         instance = self._get_instance(instance_id)
         return self._check(instance, self._version(instance.process_id, version))
 
-    def migrated_instances(self, process_id: str, version: int) -> list[MigrationCheck]:
-        """Running instances migrated to this version, each with the dry run of its way back."""
+    def migrated_instances(
+        self, process_id: str, version: int, *, limit: int | None = None
+    ) -> list[MigrationCheck]:
+        """Running instances migrated to this version, each with the dry run of its way back;
+        at most `limit` of them, oldest first."""
         target = self._version(process_id, version)
         rows = self.session.scalars(
-            select(ProcessInstance).where(
+            select(ProcessInstance)
+            .where(
                 ProcessInstance.process_version_id == target.id,
                 ProcessInstance.status == "running",
             )
+            .order_by(ProcessInstance.id)
         )
         checks = []
         for row in rows:
+            if limit is not None and len(checks) >= limit:
+                break
             previous = self._previous_version(row)
             if previous is not None:
                 checks.append(self._check(row, previous))

@@ -23,11 +23,13 @@ from engine.migration import (
 )
 from webapp.access import instance_organisations
 from webapp.auth import current_viewer, deny, roles_required
+from webapp.paging import PageLinks, page_arg, page_count
 from webapp.process_texts import ptext
 from webapp.runtime import get_engine
 from webapp.studio import bp
 
 MIGRATORS = tuple(roles_with(Permission.MIGRATE_INSTANCES))
+PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -88,10 +90,17 @@ def case_row(check: MigrationCheck, outcome: str = "", outcome_kind: str = "") -
 
 
 def _page(process_id: str, version: int, results: dict[int, CaseRow] | None = None, **kw: Any):
+    """One page of the cases on older versions (each dry run loads a case and tries the move on
+    a copy, so a version with thousands of running cases is read a page at a time)."""
     engine = get_engine()
     try:
-        candidates = engine.migration_candidates(process_id, version)
-        migrated = engine.migrated_instances(process_id, version)
+        total = engine.count_migration_candidates(process_id, version)
+        pages = page_count(total, PAGE_SIZE)
+        page = min(page_arg(), pages)
+        candidates = engine.migration_candidates(
+            process_id, version, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+        )
+        migrated = engine.migrated_instances(process_id, version, limit=PAGE_SIZE + 1)
     except EngineError:
         return deny(404, f"process {process_id!r} has no version {version}")
     results = results or {}
@@ -101,7 +110,13 @@ def _page(process_id: str, version: int, results: dict[int, CaseRow] | None = No
         version=version,
         rows=[case_row(c) for c in candidates if c.instance_id not in results],
         results=list(results.values()),
-        migrated=[case_row(c) for c in migrated],
+        migrated=[case_row(c) for c in migrated[:PAGE_SIZE]],
+        more_migrated=len(migrated) > PAGE_SIZE,
+        total=total,
+        page=page,
+        pages=pages,
+        rows_per_page=PAGE_SIZE,
+        query=PageLinks("studio.running_cases"),
         **kw,
     )
 

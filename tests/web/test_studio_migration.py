@@ -125,3 +125,21 @@ def test_admin_finds_the_running_cases_from_the_studio_list_but_no_drafts_or_sou
     assert ".bpmn" not in page and "New draft" not in page and "新建草稿" not in page
     owner = text(web.browser("olga").get("/studio"))
     assert f'href="{RUNNING}"' in owner and "/versions/2.bpmn" in owner
+
+
+def test_the_running_cases_are_read_a_page_at_a_time(web, cases, monkeypatch):
+    """Each dry run loads a case and tries the move on a copy: a version with thousands of
+    running cases is checked a page at a time (here one case a page)."""
+    import webapp.studio_migration as page_module
+
+    at_review, waiting = cases
+    monkeypatch.setattr(page_module, "PAGE_SIZE", 1)
+    olga = web.browser("olga")
+    first = text(olga.get(RUNNING))
+    assert f'data-instance="{at_review}"' in first and f'data-instance="{waiting}"' not in first
+    assert 'data-running-total="2"' in first and "第 1 页，共 2 页" in first
+    assert f'href="{RUNNING}?page=2"' in first
+    second = text(olga.get(RUNNING + "?page=2&lang=en"))
+    assert f'data-instance="{waiting}"' in second and f'data-instance="{at_review}"' not in second
+    assert "page 2 of 2" in second
+    assert f'data-instance="{waiting}"' in text(olga.get(RUNNING + "?page=99"))  # the last page

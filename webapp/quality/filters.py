@@ -30,8 +30,3 @@ def period_args(errors: dict[str, str]) -> tuple[date | None, date | None]:
     if since and until and until < since:
         errors["to"] = _("The end of the period lies before its start.")
     return since, until
-
-
-def page_arg() -> int:
-    value = request.args.get("page", "1")
-    return max(1, min(int(value), 100_000)) if value.isdigit() else 1

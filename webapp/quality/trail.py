@@ -4,14 +4,15 @@ normal task, searchable by who, what, when and case, paged, exportable as CSV.""
 import csv
 import io
 
-from flask import Response, render_template, request, url_for
+from flask import Response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 
 from webapp.auth import roles_required
 from webapp.i18n import localtime
+from webapp.paging import PageLinks, page_arg, page_count
 from webapp.quality import QUALITY_ROLES, bp, section
-from webapp.quality.filters import page_arg, period_args, text_arg
+from webapp.quality.filters import period_args, text_arg
 from webapp.quality.trail_data import KIND_LABELS, TrailFilter, trail
 
 PAGE_SIZE = 50
@@ -24,13 +25,6 @@ section(
     ),
     order=20,
 )
-
-
-class _PageLinks:
-    """The `query.url(page=…)` the pagination macro calls: the same filter, another page."""
-
-    def url(self, page: int) -> str:
-        return url_for("quality.audit_trail", **{**request.args.to_dict(), "page": page})
 
 
 def _filter(errors: dict[str, str]) -> TrailFilter:
@@ -49,7 +43,7 @@ def audit_trail():
     flt = _filter(errors)
     entries = [] if errors else trail(flt)
     page = page_arg()
-    pages = max(1, -(-len(entries) // PAGE_SIZE))
+    pages = page_count(len(entries), PAGE_SIZE)
     page = min(page, pages)
     shown = entries[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     body = render_template(
@@ -61,7 +55,7 @@ def audit_trail():
         kinds=KIND_LABELS,
         errors=errors,
         args=request.args,
-        query=_PageLinks(),
+        query=PageLinks("quality.audit_trail"),
     )
     return body, 422 if errors else 200
 
