@@ -16,10 +16,10 @@ Everything else (task tree, internal data, events) is SpiffWorkflow's format unc
 
 import json
 from contextvars import ContextVar
+from copy import copy
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConverter, TaskConverter
-from SpiffWorkflow.util.deep_merge import DeepMerge
 
 INTERNED_KEY = "interned_values"
 FORMAT_SUFFIX = "-i1"  # process_instance.serializer_version = SpiffWorkflow's VERSION + this
@@ -127,6 +127,23 @@ def restoring(values: InternedValues | None):
     return _Scope()
 
 
+_COPIED = (dict, list, set)
+
+
+def inherited(parent_data: dict[str, Any]) -> dict[str, Any]:
+    """What DeepMerge.merge({}, parent_data) returns — a copy with each dict, list and set value
+    copied one level deep (copy.copy) — without its generic per-key work: a task's data before its
+    own delta is applied (TaskConverter.from_dict)."""
+    return {
+        key: (
+            (value.copy() if type(value) in _COPIED else copy(value))
+            if isinstance(value, _COPIED)
+            else value
+        )
+        for key, value in parent_data.items()
+    }
+
+
 class InternedTaskConverter(TaskConverter):
     """SpiffWorkflow's task converter; in a compact state the data come from the value table
     (same merge of the parent's data and the delta as TaskConverter.from_dict)."""
@@ -138,7 +155,7 @@ class InternedTaskConverter(TaskConverter):
         delta = dct.get("delta")
         task = super().from_dict({**dct, "delta": {}, "data": {}}, workflow)
         if delta and task.parent is not None:
-            data = DeepMerge.merge({}, task.parent.data)
+            data = inherited(task.parent.data)
             data.update(values.mapping(delta.get("updates", {})))
             for key in delta.get("deletions", []):
                 data.pop(key, None)
