@@ -68,6 +68,18 @@ def timed_phase(simulation, end: datetime, label: str) -> float:
         return time.perf_counter() - started
 
 
+def plain_state_sizes(engine, largest_text: dict[str, str]) -> dict[str, int]:
+    """Characters of each largest state in SpiffWorkflow's own format (engine/state_compaction.py
+    stores each distinct task-data value once; this is what it saved)."""
+    sizes = {}
+    for process_id, text in largest_text.items():
+        version = engine.latest_version(process_id)
+        spec = engine.serializer.load_spec(f"{process_id}:{version.sha256}", version.spec_json)
+        workflow = engine.serializer.load_workflow(text, *spec)
+        sizes[process_id] = len(engine.serializer.dump_plain(workflow))
+    return sizes
+
+
 def run(database_url: str, instance_path: Path, count: int, suspend_every: int) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import func, select
@@ -115,6 +127,7 @@ def run(database_url: str, instance_path: Path, count: int, suspend_every: int) 
             wall = timed_phase(simulation, simulation.at(expiry), "3 years")
             dialect = db.engine.dialect.name
             started_by_process = started_instances(first_instance)
+            plain_sizes = plain_state_sizes(engine, simulation.figures.largest_text)
             statuses = dict(
                 db.session.execute(
                     select(Certificate.status, func.count()).group_by(Certificate.status)
@@ -144,6 +157,8 @@ def run(database_url: str, instance_path: Path, count: int, suspend_every: int) 
     print(f"certificates at the end:      {statuses}")
     largest = ", ".join(f"{k} {v // 1024} KiB" for k, v in sorted(figures.largest_state.items()))
     print(f"largest state_json seen:      {largest}")
+    plain = ", ".join(f"{k} {v // 1024} KiB" for k, v in sorted(plain_sizes.items()))
+    print(f"  the same, SpiffWorkflow's plain format: {plain}")
     print(f"wall time:                    {wall:.1f} s")
     cpu = CPU_SECONDS["3 years"]
     print(f"  CPU time of this process:   {cpu:.1f} s ({100 * cpu / wall:.0f} % of the wall time)")

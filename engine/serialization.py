@@ -18,13 +18,27 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import (
     BpmnWorkflowConverter,
     WorkflowConverter,
 )
+from SpiffWorkflow.bpmn.serializer.helpers.encoder import create_encoder
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 
 from engine.errors import ConflictError
+from engine.state_compaction import (
+    FORMAT_SUFFIX,
+    INTERNED_KEY,
+    InternedSubWorkflowConverter,
+    InternedTaskConverter,
+    InternedValues,
+    InternedWorkflowData,
+    expand_state,
+    intern_state,
+    restoring,
+)
 
 
-class SpecRefWorkflowConverter(BpmnWorkflowConverter):
+class SpecRefWorkflowConverter(InternedWorkflowData, BpmnWorkflowConverter):
     """Like BpmnWorkflowConverter, but the spec is not written; on restore the caller puts the
     already restored spec objects under 'spec' and 'subprocess_specs'."""
 
@@ -49,6 +63,8 @@ class SpecRefWorkflowConverter(BpmnWorkflowConverter):
 def _build_registry():
     config = dict(SPIFF_CONFIG)
     config[BpmnWorkflow] = SpecRefWorkflowConverter
+    config[BpmnSubWorkflow] = InternedSubWorkflowConverter
+    config[Task] = InternedTaskConverter
     registry = BpmnWorkflowSerializer.configure(config)
     registry.register(
         date, lambda v: {"value": v.isoformat()}, lambda v: date.fromisoformat(v["value"])
@@ -58,13 +74,15 @@ def _build_registry():
 
 
 class WorkflowSerializer:
-    """Serializes specs (once per version) and instance state (without the spec)."""
+    """Serializes specs (once per version) and instance state (without the spec, task data
+    interned: engine/state_compaction.py)."""
 
-    version = VERSION
+    version = VERSION + FORMAT_SUFFIX  # process_instance.serializer_version of what it writes
 
     def __init__(self) -> None:
         self._serializer = BpmnWorkflowSerializer(_build_registry())
         self._registry = self._serializer.registry
+        self._encoder_cls = create_encoder(self._registry)
         self._spec_cache: dict[str, tuple[Any, dict]] = {}
         self._cache_lock = Lock()
 
@@ -105,13 +123,36 @@ class WorkflowSerializer:
 
     # -- instances -----------------------------------------------------------------------------
     def dump_workflow(self, workflow: BpmnWorkflow) -> str:
+        # As BpmnWorkflowSerializer.serialize_json: in encoder mode to_dict leaves data values
+        # as they are and the JSON encoder converts them; intern_state then writes each distinct
+        # value once.
+        self._registry._encoder_mode = True
+        try:
+            dct = self._serializer.to_dict(workflow)
+            dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
+            return intern_state(dct, self._encoder_cls)
+        finally:
+            self._registry._encoder_mode = False
+
+    def dump_plain(self, workflow: BpmnWorkflow) -> str:
+        """The state in SpiffWorkflow's own format, as stored before the compaction (serializer
+        version "1.5"): for comparisons (tests, benchmarks); load_workflow reads both."""
         return self._serializer.serialize_json(workflow)
 
     def load_workflow(self, state_json: str, spec, subprocess_specs: dict) -> BpmnWorkflow:
+        """Restore an instance state: the compact format or SpiffWorkflow's plain one (states
+        stored before the compaction, serializer_version "1.5")."""
         dct = json.loads(state_json)
         if "pruned" in dct:  # engine/pruning.py: a finished instance keeps no workflow state
             raise ConflictError("the instance is finished and its workflow state was pruned")
+        values = None
+        if INTERNED_KEY in dct:
+            if dct.get(self._serializer.VERSION_KEY) == self._serializer.VERSION:
+                values = InternedValues(dct.pop(INTERNED_KEY), self._registry.restore)
+            else:  # written by an older SpiffWorkflow: its migrations expect plain data
+                expand_state(dct)
         self._serializer.migrate(dct)
         dct["spec"] = spec
         dct["subprocess_specs"] = subprocess_specs
-        return self._serializer.from_dict(dct)
+        with restoring(values):
+            return self._serializer.from_dict(dct)

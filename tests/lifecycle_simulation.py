@@ -101,6 +101,7 @@ class Figures:
     sweep_seconds: float = 0.0  # inside the scheduler's sweep
     by_element: dict[str, int] = field(default_factory=dict)
     largest_state: dict[str, int] = field(default_factory=dict)  # process → state_json chars
+    largest_text: dict[str, str] = field(default_factory=dict)  # process → that state_json
 
 
 class LifecycleSimulation:
@@ -205,6 +206,7 @@ class LifecycleSimulation:
         size = len(instance.state_json or "")
         if size > self.figures.largest_state.get(process_id, 0):
             self.figures.largest_state[process_id] = size
+            self.figures.largest_text[process_id] = instance.state_json
         if instance.status == "error":
             messages = [i.message for i in self.engine.open_incidents(instance_id)]
             raise RuntimeError(f"{process_id}/{element_id} of instance {instance_id}: {messages}")

@@ -1,0 +1,180 @@
+"""Interned task data in stored workflow states (issue 16).
+
+SpiffWorkflow 3.2 stores each task's data as a delta to its parent's, but a running instance
+still repeats the same values many times: every subprocess keeps its own `workflow.data`, every
+subprocess root task its full data, and a value set again (the findings of an audit, the
+appointment, the nonconformities) is written again in each delta that carries it. A surveillance
+cycle's state reached 440 KB, of which about 340 KB were such values (30 KB distinct).
+
+The compact state stores every distinct top-level value of workflow data, task data and delta
+updates ONCE, in a table under `INTERNED_KEY`; the data mappings hold indexes into that table.
+It is lossless: expanding the references gives exactly SpiffWorkflow's own dictionary (tested),
+and loading gives every reference its own fresh object (parsed again from the value's JSON text),
+so no two tasks share an object that they did not share with SpiffWorkflow's loader either.
+Everything else (task tree, internal data, events) is SpiffWorkflow's format unchanged.
+"""
+
+import json
+from contextvars import ContextVar
+from copy import copy
+from typing import Any
+
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConverter, TaskConverter
+
+INTERNED_KEY = "interned_values"
+FORMAT_SUFFIX = "-i1"  # process_instance.serializer_version = SpiffWorkflow's VERSION + this
+_SEPARATORS = (",", ":")
+_SCALARS = (str, int, bool, type(None))  # immutable, hashable: interned by (type, value)
+
+# The values of the state being restored (None: a plain SpiffWorkflow state). The converters
+# below are called by SpiffWorkflow's registry, which passes no context of its own.
+_LOADING: ContextVar["InternedValues | None"] = ContextVar("interned_values", default=None)
+
+
+class _Interner:
+    """Assigns each distinct value (by its JSON text; scalars by type and value) one index."""
+
+    def __init__(self, encoder_cls: type[json.JSONEncoder]) -> None:
+        self._encode = encoder_cls(separators=_SEPARATORS).encode
+        self._index: dict[Any, int] = {}
+        self.texts: list[str] = []
+
+    def ref(self, value: Any) -> int:
+        kind = type(value)
+        key = (kind, value) if kind in _SCALARS else self._encode(value)
+        index = self._index.get(key)
+        if index is None:
+            index = self._index[key] = len(self.texts)
+            self.texts.append(self._encode(value) if kind in _SCALARS else key)
+        return index
+
+    def refs(self, data: dict[str, Any]) -> dict[str, int]:
+        return {key: self.ref(value) for key, value in data.items()}
+
+
+def _workflows(dct: dict[str, Any]) -> list[dict[str, Any]]:
+    return [dct, *dct.get("subprocesses", {}).values()]
+
+
+def intern_state(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> str:
+    """The JSON text of `dct` — SpiffWorkflow's dictionary of a workflow (its values may still be
+    live objects the encoder converts) — with workflow data, task data and delta updates
+    interned. Replaces those mappings in `dct`; never changes a value."""
+    interner = _Interner(encoder_cls)
+    for workflow in _workflows(dct):
+        workflow["data"] = interner.refs(workflow.get("data", {}))
+        for task in workflow["tasks"].values():
+            task["data"] = interner.refs(task["data"])
+            delta = task.get("delta")
+            if delta:
+                task["delta"] = {**delta, "updates": interner.refs(delta.get("updates", {}))}
+    text = json.dumps(dct, cls=encoder_cls, separators=_SEPARATORS)
+    return f'{text[:-1]},"{INTERNED_KEY}":[{",".join(interner.texts)}]}}'
+
+
+class InternedValues:
+    """The value table of one stored state while it is restored: each reference gets its own
+    object (the first use of a container takes the parsed one, later uses parse it again)."""
+
+    def __init__(self, values: list[Any], restore) -> None:
+        self._values = values
+        self._restore = restore  # SpiffWorkflow's registry.restore (dates, Decimals, …)
+        self._texts: dict[int, str] = {}
+
+    def get(self, ref: int) -> Any:
+        value = self._values[ref]
+        if type(value) in _SCALARS or isinstance(value, float):
+            return value
+        text = self._texts.get(ref)
+        if text is None:  # first use: the parsed object is nobody else's yet
+            text = self._texts[ref] = json.dumps(value, separators=_SEPARATORS)
+            fresh = value
+        else:
+            fresh = json.loads(text)
+        return self._restore(fresh) if '"typename"' in text else fresh
+
+    def mapping(self, refs: dict[str, int]) -> dict[str, Any]:
+        return {key: self.get(ref) for key, ref in refs.items()}
+
+
+def expand_state(dct: dict[str, Any]) -> dict[str, Any]:
+    """Turn a compact state dictionary (as parsed) back into SpiffWorkflow's own dictionary, in
+    place: every reference replaced by its value (JSON only, nothing restored)."""
+    values = dct.pop(INTERNED_KEY)
+
+    def plain(refs: dict[str, int]) -> dict[str, Any]:
+        return {key: json.loads(json.dumps(values[ref])) for key, ref in refs.items()}
+
+    for workflow in _workflows(dct):
+        workflow["data"] = plain(workflow["data"])
+        for task in workflow["tasks"].values():
+            task["data"] = plain(task["data"])
+            if task.get("delta"):
+                task["delta"]["updates"] = plain(task["delta"].get("updates", {}))
+    return dct
+
+
+def restoring(values: InternedValues | None):
+    """Context for restoring one state: `with restoring(values): registry.restore(dct)`."""
+
+    class _Scope:
+        def __enter__(self) -> None:
+            self._token = _LOADING.set(values)
+
+        def __exit__(self, *exc) -> None:
+            _LOADING.reset(self._token)
+
+    return _Scope()
+
+
+_COPIED = (dict, list, set)
+
+
+def inherited(parent_data: dict[str, Any]) -> dict[str, Any]:
+    """What DeepMerge.merge({}, parent_data) returns — a copy with each dict, list and set value
+    copied one level deep (copy.copy) — without its generic per-key work: a task's data before its
+    own delta is applied (TaskConverter.from_dict)."""
+    return {
+        key: (
+            (value.copy() if type(value) in _COPIED else copy(value))
+            if isinstance(value, _COPIED)
+            else value
+        )
+        for key, value in parent_data.items()
+    }
+
+
+class InternedTaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter; in a compact state the data come from the value table
+    (same merge of the parent's data and the delta as TaskConverter.from_dict)."""
+
+    def from_dict(self, dct, workflow):
+        values = _LOADING.get()
+        if values is None:
+            return super().from_dict(dct, workflow)
+        delta = dct.get("delta")
+        task = super().from_dict({**dct, "delta": {}, "data": {}}, workflow)
+        if delta and task.parent is not None:
+            data = inherited(task.parent.data)
+            data.update(values.mapping(delta.get("updates", {})))
+            for key in delta.get("deletions", []):
+                data.pop(key, None)
+        else:
+            data = values.mapping(dct["data"])
+        task.data = data
+        return task
+
+
+class InternedWorkflowData:
+    """Mixin for workflow converters: workflow.data from the value table in a compact state."""
+
+    def set_default_attributes(self, workflow, dct):
+        values = _LOADING.get()
+        refs = dct.pop("data", {}) if values is not None else None
+        super().set_default_attributes(workflow, dct)
+        if values is not None:
+            workflow.data = values.mapping(refs)
+
+
+class InternedSubWorkflowConverter(InternedWorkflowData, BpmnSubWorkflowConverter):
+    """BpmnSubWorkflowConverter reading workflow.data from the value table."""
