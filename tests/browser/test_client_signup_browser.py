@@ -20,6 +20,7 @@ from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 from werkzeug.serving import make_server
 
+from certflow.dates import china_date
 from tests.conftest import START_TIME, make_app
 
 pytestmark = pytest.mark.browser
@@ -107,9 +108,9 @@ def sign_out(page: Page) -> None:
 
 
 def server_today(server) -> str:
-    """The date of the site's (simulated) clock, ISO."""
+    """The date in China of the site's (simulated) clock, ISO: the date a person there types."""
     with server.app.app_context():
-        return server.app.extensions["certflow.clock"].now().date().isoformat()
+        return china_date(server.app.extensions["certflow.clock"].now()).isoformat()
 
 
 def apply_with_files(

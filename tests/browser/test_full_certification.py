@@ -31,6 +31,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from certflow.accounts import DEMO_DISPLAY_NAMES
+from certflow.dates import china_date
 from tests.conftest import make_app
 
 pytestmark = pytest.mark.browser
@@ -78,7 +79,8 @@ class Instance:
 
     def today(self) -> str:
         with self.app.app_context():
-            return self.app.extensions["certflow.clock"].now().date().isoformat()
+            # The date in China (after 16:00 UTC it is already tomorrow there): the rules' days.
+            return china_date(self.app.extensions["certflow.clock"].now()).isoformat()
 
 
 def cli(root: Path, *args: str) -> str:
