@@ -46,6 +46,7 @@ from webapp.form_attachments import submitted_attachment_ids
 from webapp.i18n import role_name
 from webapp.layout import nav_item
 from webapp.mark_use_context import mark_use_of_organisation
+from webapp.paging import page_count
 from webapp.process_texts import ptext
 from webapp.runtime import get_clock, get_engine
 
@@ -170,7 +171,7 @@ def index():
         # A client user has one organisation: its case is the page.
         only = db.session.scalars(select(Organisation.id).where(*clauses)).one()
         return redirect(url_for("cases.show", organisation_id=only))
-    pages = max(1, -(-total // PER_PAGE))
+    pages = page_count(total, PER_PAGE)
     page = min(query.page, pages)
     organisations = db.session.scalars(
         select(Organisation)

@@ -28,6 +28,7 @@ from webapp.access import (
 from webapp.auth import current_viewer, deny
 from webapp.i18n import china_day_end
 from webapp.models import TaskFollowUp
+from webapp.paging import page_count
 from webapp.process_texts import ptext
 from webapp.runtime import get_clock, get_engine
 
@@ -246,7 +247,7 @@ def index():
     base = tab_filter(tab, viewer)
     chosen = filtered(base, query, viewer, now)
     total = engine.count_tasks(chosen)
-    pages = max(1, -(-total // query.per))
+    pages = page_count(total, query.per)
     page = min(query.page, pages)
     results = engine.list_tasks_with_follow_up(
         chosen, sort=query.sort, limit=query.per, offset=(page - 1) * query.per

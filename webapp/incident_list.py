@@ -21,6 +21,7 @@ from webapp.auth import roles_required
 from webapp.blocked import incident_reason
 from webapp.cases import display_names
 from webapp.layout import nav_item
+from webapp.paging import page_count
 from webapp.process_texts import ptext
 from webapp.runtime import get_clock, get_engine
 
@@ -152,7 +153,7 @@ def index():
     total, items = engine.page_open_incidents(
         flt, limit=PER_PAGE, offset=(query.page - 1) * PER_PAGE
     )
-    pages = max(1, -(-total // PER_PAGE))
+    pages = page_count(total, PER_PAGE)
     page = min(query.page, pages)
     if page != query.page:  # past the last page: show the last one
         total, items = engine.page_open_incidents(flt, limit=PER_PAGE, offset=(page - 1) * PER_PAGE)

@@ -44,6 +44,7 @@ from domain.certificates import announcement_title
 from domain.models import Announcement, Certificate, CertificateEvent
 from webapp.certificate_pdf import render_certificate_pdf
 from webapp.i18n import current_language, to_china
+from webapp.paging import page_count
 from webapp.public_certificate import (
     ANNOUNCEMENT_KINDS,
     LEVEL_LABELS,
@@ -255,7 +256,7 @@ def announcements():
     if query.kind:
         base = base.where(Announcement.kind == query.kind)
     total = db.session.scalar(select(func.count()).select_from(base.subquery())) or 0
-    pages = max(1, -(-total // ANNOUNCEMENTS_PER_PAGE))
+    pages = page_count(total, ANNOUNCEMENTS_PER_PAGE)
     query = replace(query, page=min(query.page, pages))
     rows = db.session.scalars(
         base.order_by(
