@@ -18,6 +18,9 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 REACHED = TaskState.COMPLETED
+# The record of the finished subprocesses removed from a running workflow, kept on the loaded
+# workflow (engine/finished_subprocesses.py): their marks count as if their tasks were there.
+FINISHED_ATTR = "certflow_finished"
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 
 
@@ -60,7 +63,7 @@ def _with_callers(workflow: BpmnWorkflow, task: Task) -> Iterable[Task]:
         seen += 1
 
 
-def _reached_from(task: Task) -> str | None:
+def reached_from(task: Task) -> str | None:
     """The BPMN element the flow into `task` came from, skipping internal tasks."""
     parent = task.parent
     while parent is not None and parent.workflow is task.workflow:
@@ -81,6 +84,10 @@ def diagram_marks(
     def of(process_id: str) -> ProcessMarks:
         return marks.setdefault(process_id, ProcessMarks())
 
+    finished = getattr(workflow, FINISHED_ATTR, None)  # a FinishedRecord, when there is one
+    for process_id, kept in (finished.processes(workflow) if finished else {}).items():
+        of(process_id).completed.update(kept["completed"])
+        of(process_id).flows.update(kept["flows"])
     for task in workflow.get_tasks():
         element = _element(task)
         if element is None:
@@ -94,7 +101,7 @@ def diagram_marks(
                     of(_process_id(current)).active.add(_element(current))
         else:
             continue  # FUTURE / LIKELY / MAYBE / CANCELLED: not reached
-        source = _reached_from(task)
+        source = reached_from(task)
         if source is not None:
             process.flows.add((source, element))
     for raw in incident_task_ids:

@@ -5,6 +5,7 @@ task's form, documentation and data."""
 from collections.abc import Iterable
 from typing import Any
 
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from sqlalchemy import select
 from sqlalchemy.orm.util import identity_key
 
@@ -102,8 +103,13 @@ class Queries(TaskQueries, InstanceQueries, IncidentQueries):
         if is_pruned(instance):  # finished and compacted: the answers kept in the event log
             return pruned_task_data(self.session, instance.id, str(row.id))
         workflow = self._load(instance)
-        task = workflow.get_task_from_id(task_uuid(row.id))
-        return dict(task.data) if task is not None else {}
+        try:
+            task = workflow.get_task_from_id(task_uuid(row.id))
+        except TaskNotFoundException:
+            task = None
+        if task is None:  # a task of a finished subprocess, removed (finished_subprocesses.py)
+            return pruned_task_data(self.session, instance.id, str(row.id))
+        return dict(task.data)
 
     def diagram_marks(
         self, instance_id: int, incident_task_ids: list[str]

@@ -25,6 +25,7 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 
 from engine.errors import ConflictError
+from engine.finished_subprocesses import FINISHED_KEY, set_finished_record, state_with_record
 from engine.state_compaction import (
     FORMAT_SUFFIX,
     INTERNED_KEY,
@@ -130,14 +131,22 @@ class WorkflowSerializer:
         try:
             dct = self._serializer.to_dict(workflow)
             dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
-            return intern_state(dct, self._encoder_cls)
+            return intern_state(state_with_record(dct, workflow), self._encoder_cls)
         finally:
             self._registry._encoder_mode = False
 
     def dump_plain(self, workflow: BpmnWorkflow) -> str:
         """The state in SpiffWorkflow's own format, as stored before the compaction (serializer
-        version "1.5"): for comparisons (tests, benchmarks); load_workflow reads both."""
-        return self._serializer.serialize_json(workflow)
+        version "1.5"), with the record of its removed finished subprocesses
+        (engine/finished_subprocesses.py): for comparisons (tests, benchmarks); load_workflow
+        reads both."""
+        self._registry._encoder_mode = True
+        try:
+            dct = self._serializer.to_dict(workflow)
+            dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
+            return json.dumps(state_with_record(dct, workflow), cls=self._encoder_cls)
+        finally:
+            self._registry._encoder_mode = False
 
     def load_workflow(self, state_json: str, spec, subprocess_specs: dict) -> BpmnWorkflow:
         """Restore an instance state: the compact format or SpiffWorkflow's plain one (states
@@ -145,6 +154,7 @@ class WorkflowSerializer:
         dct = json.loads(state_json)
         if "pruned" in dct:  # engine/pruning.py: a finished instance keeps no workflow state
             raise ConflictError("the instance is finished and its workflow state was pruned")
+        finished = dct.pop(FINISHED_KEY, None)  # engine/finished_subprocesses.py
         values = None
         if INTERNED_KEY in dct:
             if dct.get(self._serializer.VERSION_KEY) == self._serializer.VERSION:
@@ -155,4 +165,7 @@ class WorkflowSerializer:
         dct["spec"] = spec
         dct["subprocess_specs"] = subprocess_specs
         with restoring(values):
-            return self._serializer.from_dict(dct)
+            workflow = self._serializer.from_dict(dct)
+        if finished:
+            set_finished_record(workflow, finished)
+        return workflow
