@@ -84,10 +84,6 @@ def diagram_marks(
     def of(process_id: str) -> ProcessMarks:
         return marks.setdefault(process_id, ProcessMarks())
 
-    finished = getattr(workflow, FINISHED_ATTR, None)  # a FinishedRecord, when there is one
-    for process_id, kept in (finished.processes(workflow) if finished else {}).items():
-        of(process_id).completed.update(kept["completed"])
-        of(process_id).flows.update(kept["flows"])
     for task in workflow.get_tasks():
         element = _element(task)
         if element is None:
@@ -104,6 +100,12 @@ def diagram_marks(
         source = reached_from(task)
         if source is not None:
             process.flows.add((source, element))
+    # The finished subprocesses removed from the state (a FinishedRecord, when there is one),
+    # after the tasks: the processes keep the order in which the instance reached them.
+    finished = getattr(workflow, FINISHED_ATTR, None)
+    for process_id, kept in (finished.processes(workflow) if finished else {}).items():
+        of(process_id).completed.update(kept["completed"])
+        of(process_id).flows.update(kept["flows"])
     for raw in incident_task_ids:
         try:
             task = workflow.get_task_from_id(UUID(str(raw)))
