@@ -21,17 +21,20 @@ Task data of the removed tasks comes from the event log (engine/queries.py, as f
 instance). The record is stored under `FINISHED_KEY` in the state (engine/serialization.py).
 """
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
 from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.diagram_state import ACTIVE, FINISHED_ATTR, REACHED, reached_from
+from engine.state_compaction import FINISHED_KEY, StoredRefs
 
-FINISHED_KEY = "finished_subprocesses"  # the record's key in a stored state
 # The states instance migration counts as reached (engine/migration.py REACHED).
 MIGRATION_REACHED = (
     TaskState.FINISHED_MASK | TaskState.STARTED | TaskState.READY | TaskState.WAITING
@@ -75,6 +78,16 @@ class FinishedRecord:
                 into["callers"].add(tuple(kept["caller"]))
         return merged
 
+    def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict[str, Any] | None:
+        """The data of a completed user or manual task of a removed subprocess, as it was when
+        the task completed (None: not one of them)."""
+        for entry in self.current(workflow).values():
+            for kept in entry.values():
+                data = kept.get("task_data", {}).get(task_id)
+                if data is not None:
+                    return data.resolve() if isinstance(data, StoredRefs) else data
+        return None
+
 
 def finished_record(workflow: BpmnWorkflow) -> FinishedRecord:
     return getattr(workflow, FINISHED_ATTR, None) or FinishedRecord()
@@ -99,10 +112,13 @@ def _removable(workflow: BpmnWorkflow, caller_id) -> bool:
 def _entry(caller, tasks) -> dict[str, dict[str, list]]:
     callers = {caller.task_spec.spec: (caller.workflow.spec.name, caller.task_spec.name)}
     sets: dict[str, dict[str, set]] = {}
+    data: dict[str, dict[str, dict]] = {}  # process id → human task id → its data
     for task in tasks:
         if isinstance(task.task_spec, SubWorkflowTask):  # a nested call: its process's caller
             callers.setdefault(task.task_spec.spec, (task.workflow.spec.name, task.task_spec.name))
         kept = sets.setdefault(task.workflow.spec.name, {k: set() for k in KEYS})
+        if task.state == TaskState.COMPLETED and isinstance(task.task_spec, UserTask | ManualTask):
+            data.setdefault(task.workflow.spec.name, {})[str(task.id)] = dict(task.data)
         if task.state & MIGRATION_REACHED:
             kept["reached"].add(task.task_spec.name)
         element = getattr(task.task_spec, "bpmn_id", None)
@@ -118,6 +134,7 @@ def _entry(caller, tasks) -> dict[str, dict[str, list]]:
             "flows": sorted(list(flow) for flow in kept["flows"]),
             "reached": sorted(kept["reached"]),
             "caller": list(callers.get(process_id, ("", ""))),
+            "task_data": data.get(process_id, {}),
         }
         for process_id, kept in sets.items()
     }
@@ -132,6 +149,7 @@ def _merge(entry: dict[str, dict[str, list]], nested: dict[str, dict[str, list]]
         into["completed"] = sorted(set(into["completed"]) | set(kept["completed"]))
         into["flows"] = sorted(map(list, {*map(tuple, into["flows"]), *map(tuple, kept["flows"])}))
         into["reached"] = sorted(set(into["reached"]) | set(kept["reached"]))
+        into["task_data"] = {**into.get("task_data", {}), **kept.get("task_data", {})}
 
 
 def remove_finished_subprocesses(workflow: BpmnWorkflow) -> int:
@@ -158,9 +176,36 @@ def remove_finished_subprocesses(workflow: BpmnWorkflow) -> int:
     return removed
 
 
-def state_with_record(dct: dict[str, Any], workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The serializer's dictionary of the workflow with its record (when it has one)."""
+def state_with_record(
+    dct: dict[str, Any], workflow: BpmnWorkflow, *, plain: bool = False
+) -> dict[str, Any]:
+    """The serializer's dictionary of the workflow with its record (when it has one); `plain`:
+    every task's data restored (for SpiffWorkflow's plain format, which has no value table)."""
+
+    def data(value):
+        return value.resolve() if plain and isinstance(value, StoredRefs) else value
+
     record = finished_record(workflow)
-    if record.entries:
-        dct[FINISHED_KEY] = record.entries
+    if record.entries:  # a copy down to the task-data mappings: the interning replaces those
+        dct[FINISHED_KEY] = {
+            caller_id: {
+                process_id: {
+                    **kept,
+                    "task_data": {t: data(v) for t, v in kept.get("task_data", {}).items()},
+                }
+                for process_id, kept in entry.items()
+            }
+            for caller_id, entry in record.entries.items()
+        }
     return dct
+
+
+def restore_task_data(entries: dict, restore: Callable[[dict], Any]) -> dict:
+    """The stored record with each task's data restored (`restore`: SpiffWorkflow's registry
+    for a plain state, `StoredRefs` bound to the value table of a compact one), in place."""
+    for entry in entries.values():
+        for kept in entry.values():
+            kept["task_data"] = {
+                task_id: restore(data) for task_id, data in kept.get("task_data", {}).items()
+            }
+    return entries

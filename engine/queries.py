@@ -12,6 +12,7 @@ from sqlalchemy.orm.util import identity_key
 from engine.core import task_uuid, valid_id
 from engine.diagram_state import diagram_marks
 from engine.errors import NotFoundError
+from engine.finished_subprocesses import finished_record
 from engine.forms import FieldError, field_errors
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.pruning import is_pruned, pruned_marks, pruned_task_data
@@ -108,6 +109,9 @@ class Queries(TaskQueries, InstanceQueries, IncidentQueries):
         except TaskNotFoundException:
             task = None
         if task is None:  # a task of a finished subprocess, removed (finished_subprocesses.py)
+            kept = finished_record(workflow).task_data(workflow, str(row.id))
+            if kept is not None:
+                return dict(kept)
             return pruned_task_data(self.session, instance.id, str(row.id))
         return dict(task.data)
 

@@ -25,7 +25,12 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 
 from engine.errors import ConflictError
-from engine.finished_subprocesses import FINISHED_KEY, set_finished_record, state_with_record
+from engine.finished_subprocesses import (
+    FINISHED_KEY,
+    restore_task_data,
+    set_finished_record,
+    state_with_record,
+)
 from engine.state_compaction import (
     FORMAT_SUFFIX,
     INTERNED_KEY,
@@ -33,6 +38,7 @@ from engine.state_compaction import (
     InternedTaskConverter,
     InternedValues,
     InternedWorkflowData,
+    StoredRefs,
     expand_state,
     intern_state,
     restoring,
@@ -144,7 +150,7 @@ class WorkflowSerializer:
         try:
             dct = self._serializer.to_dict(workflow)
             dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
-            return json.dumps(state_with_record(dct, workflow), cls=self._encoder_cls)
+            return json.dumps(state_with_record(dct, workflow, plain=True), cls=self._encoder_cls)
         finally:
             self._registry._encoder_mode = False
 
@@ -154,18 +160,24 @@ class WorkflowSerializer:
         dct = json.loads(state_json)
         if "pruned" in dct:  # engine/pruning.py: a finished instance keeps no workflow state
             raise ConflictError("the instance is finished and its workflow state was pruned")
-        finished = dct.pop(FINISHED_KEY, None)  # engine/finished_subprocesses.py
         values = None
         if INTERNED_KEY in dct:
             if dct.get(self._serializer.VERSION_KEY) == self._serializer.VERSION:
                 values = InternedValues(dct.pop(INTERNED_KEY), self._registry.restore)
             else:  # written by an older SpiffWorkflow: its migrations expect plain data
                 expand_state(dct)
+        finished = dct.pop(FINISHED_KEY, None)  # engine/finished_subprocesses.py
         self._serializer.migrate(dct)
         dct["spec"] = spec
         dct["subprocess_specs"] = subprocess_specs
         with restoring(values):
             workflow = self._serializer.from_dict(dct)
         if finished:
-            set_finished_record(workflow, finished)
+            # Task data of removed tasks: by reference into the value table, restored when read.
+            restore = (
+                (lambda refs: StoredRefs(refs, values))
+                if values is not None
+                else self._registry.restore
+            )
+            set_finished_record(workflow, restore_task_data(finished, restore))
         return workflow
