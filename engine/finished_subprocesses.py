@@ -51,7 +51,8 @@ def _task(workflow: BpmnWorkflow, task_id: str):
 
 class FinishedRecord:
     """{calling task id: {process id: {"completed": [...], "flows": [[source, target]],
-    "reached": [...], "caller": [calling process id, calling spec name]}}}."""
+    "reached": [...], "caller": [calling process id, calling spec name],
+    "task_data": {user/manual task id: its data when it completed}}}}."""
 
     def __init__(self, entries: dict[str, dict[str, dict[str, list]]] | None = None) -> None:
         self.entries = entries or {}
@@ -101,7 +102,7 @@ def _removable(workflow: BpmnWorkflow, caller_id) -> bool:
     subprocess = workflow.subprocesses.get(caller_id)
     if subprocess is None or not subprocess.completed:
         return False
-    caller = workflow.get_task_from_id(caller_id)
+    caller = _task(workflow, str(caller_id))
     if caller is None or caller.state != TaskState.COMPLETED:
         return False
     # A completed subprocess has no active task; checked anyway: an active or failing task
