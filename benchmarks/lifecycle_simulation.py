@@ -80,6 +80,27 @@ def plain_state_sizes(engine, largest_text: dict[str, str]) -> dict[str, int]:
     return sizes
 
 
+def state_costs(engine, largest_text: dict[str, str], repeat: int = 20) -> dict[str, tuple]:
+    """Per process: (tasks, median ms of one load + dump) of its largest state — what each
+    operation on such an instance pays before its own work (finished subprocesses no longer in
+    it, engine/finished_subprocesses.py)."""
+    import statistics
+
+    costs = {}
+    for process_id, text in largest_text.items():
+        version = engine.latest_version(process_id)
+        spec = engine.serializer.load_spec(f"{process_id}:{version.sha256}", version.spec_json)
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            workflow = engine.serializer.load_workflow(text, *spec)
+            engine.serializer.dump_workflow(workflow)
+            times.append(time.perf_counter() - started)
+        tasks = len(workflow.tasks) + sum(len(sp.tasks) for sp in workflow.subprocesses.values())
+        costs[process_id] = (tasks, 1000 * statistics.median(times))
+    return costs
+
+
 def run(database_url: str, instance_path: Path, count: int, suspend_every: int) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import func, select
@@ -128,6 +149,7 @@ def run(database_url: str, instance_path: Path, count: int, suspend_every: int) 
             dialect = db.engine.dialect.name
             started_by_process = started_instances(first_instance)
             plain_sizes = plain_state_sizes(engine, simulation.figures.largest_text)
+            costs = state_costs(engine, simulation.figures.largest_text)
             statuses = dict(
                 db.session.execute(
                     select(Certificate.status, func.count()).group_by(Certificate.status)
@@ -159,6 +181,8 @@ def run(database_url: str, instance_path: Path, count: int, suspend_every: int) 
     print(f"largest state_json seen:      {largest}")
     plain = ", ".join(f"{k} {v // 1024} KiB" for k, v in sorted(plain_sizes.items()))
     print(f"  the same, SpiffWorkflow's plain format: {plain}")
+    shown = ", ".join(f"{k} {tasks} tasks {ms:.1f} ms" for k, (tasks, ms) in sorted(costs.items()))
+    print(f"  tasks, load + dump (median): {shown}")
     print(f"wall time:                    {wall:.1f} s")
     cpu = CPU_SECONDS["3 years"]
     print(f"  CPU time of this process:   {cpu:.1f} s ({100 * cpu / wall:.0f} % of the wall time)")

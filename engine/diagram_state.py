@@ -18,6 +18,9 @@ from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 REACHED = TaskState.COMPLETED
+# The record of the finished subprocesses removed from a running workflow, kept on the loaded
+# workflow (engine/finished_subprocesses.py): their marks count as if their tasks were there.
+FINISHED_ATTR = "certflow_finished"
 ACTIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
 
 
@@ -60,7 +63,7 @@ def _with_callers(workflow: BpmnWorkflow, task: Task) -> Iterable[Task]:
         seen += 1
 
 
-def _reached_from(task: Task) -> str | None:
+def reached_from(task: Task) -> str | None:
     """The BPMN element the flow into `task` came from, skipping internal tasks."""
     parent = task.parent
     while parent is not None and parent.workflow is task.workflow:
@@ -94,9 +97,15 @@ def diagram_marks(
                     of(_process_id(current)).active.add(_element(current))
         else:
             continue  # FUTURE / LIKELY / MAYBE / CANCELLED: not reached
-        source = _reached_from(task)
+        source = reached_from(task)
         if source is not None:
             process.flows.add((source, element))
+    # The finished subprocesses removed from the state (a FinishedRecord, when there is one),
+    # after the tasks: the processes keep the order in which the instance reached them.
+    finished = getattr(workflow, FINISHED_ATTR, None)
+    for process_id, kept in (finished.processes(workflow) if finished else {}).items():
+        of(process_id).completed.update(kept["completed"])
+        of(process_id).flows.update(kept["flows"])
     for raw in incident_task_ids:
         try:
             task = workflow.get_task_from_id(UUID(str(raw)))

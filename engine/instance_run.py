@@ -19,6 +19,7 @@ from engine import timers
 from engine.actors import Actor
 from engine.core import MESSAGE_EVENT_TYPE, TIMER_EVENT_TYPES, EngineCore, Run
 from engine.errors import ForbiddenError
+from engine.finished_subprocesses import remove_finished_subprocesses
 from engine.hooks import InstanceStarted
 from engine.models import Incident, MessageSubscription, ProcessInstance, ProcessVersion
 
@@ -160,6 +161,7 @@ class InstanceRun(EngineCore):
     def _save(self, run: Run) -> None:
         session = self.session
         instance, workflow = run.instance, run.workflow
+        remove_finished_subprocesses(workflow)  # fewer tasks to load and save (issue 16)
         instance.state_json = self.serializer.dump_workflow(workflow)
         instance.serializer_version = self.serializer.version
         next_timer, message_names = self._waiting(workflow)

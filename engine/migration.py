@@ -23,6 +23,7 @@ from engine import timers
 from engine.actors import Actor
 from engine.core import Run, valid_id
 from engine.errors import ConflictError, EngineError, NotFoundError
+from engine.finished_subprocesses import finished_record
 from engine.instance_run import InstanceRun
 from engine.models import EventLog, HumanTask, ProcessInstance, ProcessVersion
 
@@ -206,14 +207,23 @@ class Migration(InstanceRun):
         }
         workflow = self._load(instance)
         diffs = self._diffs(workflow, target)
+        # Finished subprocesses left the state; their record counts as their tasks did.
+        finished = self._finished_diffs(workflow, target)
         reached = {t.task_spec.name for t in workflow.get_tasks(state=REACHED)}
+        kept = finished_record(workflow).processes(workflow)
+        reached |= {name for process in kept.values() for name in process["reached"]}
         changes: list[ElementChange] = []
         seen: set[str] = set()
-        for sub, spec_diff, _ in diffs:
-            if spec_diff is not None and sub.spec.name not in seen:
-                seen.add(sub.spec.name)
+        named = [(sub.spec.name, spec_diff) for sub, spec_diff, _ in diffs]
+        for process_id, spec_diff in named + finished:
+            if spec_diff is not None and process_id not in seen:
+                seen.add(process_id)
                 changes += _spec_changes(spec_diff, reached)
-        refusal = _refusal(workflow, diffs) or self._trial(instance, target)
+        refusal = (
+            _refusal(workflow, diffs)
+            or _finished_refusal(workflow, finished)
+            or self._trial(instance, target)
+        )
         if refusal is None:
             return MigrationCheck(**base, changes=tuple(changes))
         code, spec = refusal
@@ -224,6 +234,19 @@ class Migration(InstanceRun):
             element_name=_name(spec) if spec is not None else None,
             changes=tuple(changes),
         )
+
+    def _finished_diffs(self, workflow, target: ProcessVersion):
+        """[(process id, its spec diff or None)] of the called processes whose finished
+        subprocesses left the state (engine/finished_subprocesses.py)."""
+        _, new_deps = self._spec(target)
+        diffs = []
+        for process_id in finished_record(workflow).processes(workflow):
+            old, new = workflow.subprocess_specs.get(process_id), new_deps.get(process_id)
+            spec_diff = (
+                None if old is None or new is None else SpecDiff(self.serializer.registry, old, new)
+            )
+            diffs.append((process_id, spec_diff))
+        return diffs
 
     def _trial(self, instance: ProcessInstance, target: ProcessVersion):
         """Migrate a copy, save it and restore it with the new definitions: a state the new
@@ -382,6 +405,27 @@ def _refusal(workflow, diffs):
         for task in workflow_diff.changed:
             if task.state & REACHED and "typename" in spec_diff.changed[task.task_spec]:
                 return TYPE_CHANGED, task.task_spec
+    return None
+
+
+def _finished_refusal(workflow, finished):
+    """As _refusal, for the steps reached in finished subprocesses (their record)."""
+    kept = finished_record(workflow).processes(workflow)
+    for process_id, spec_diff in finished:
+        reached = kept[process_id]["reached"]
+        if spec_diff is None:  # the called process is gone from the new version
+            caller_process, caller_name = min(kept[process_id]["callers"])
+            specs = {workflow.spec.name: workflow.spec, **workflow.subprocess_specs}
+            caller_spec = specs.get(caller_process)
+            return CALLED_PROCESS_REMOVED, (
+                caller_spec.task_specs.get(caller_name) if caller_spec is not None else None
+            )
+        for spec in spec_diff.removed:
+            if spec.name in reached:
+                return REMOVED, spec
+        for spec, keys in spec_diff.changed.items():
+            if spec.name in reached and "typename" in keys:
+                return TYPE_CHANGED, spec
     return None
 
 

@@ -5,12 +5,14 @@ task's form, documentation and data."""
 from collections.abc import Iterable
 from typing import Any
 
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from sqlalchemy import select
 from sqlalchemy.orm.util import identity_key
 
 from engine.core import task_uuid, valid_id
 from engine.diagram_state import diagram_marks
 from engine.errors import NotFoundError
+from engine.finished_subprocesses import finished_record
 from engine.forms import FieldError, field_errors
 from engine.models import HumanTask, ProcessInstance, ProcessVersion
 from engine.pruning import is_pruned, pruned_marks, pruned_task_data
@@ -102,8 +104,16 @@ class Queries(TaskQueries, InstanceQueries, IncidentQueries):
         if is_pruned(instance):  # finished and compacted: the answers kept in the event log
             return pruned_task_data(self.session, instance.id, str(row.id))
         workflow = self._load(instance)
-        task = workflow.get_task_from_id(task_uuid(row.id))
-        return dict(task.data) if task is not None else {}
+        try:
+            task = workflow.get_task_from_id(task_uuid(row.id))
+        except TaskNotFoundException:
+            task = None
+        if task is None:  # a task of a finished subprocess, removed (finished_subprocesses.py)
+            kept = finished_record(workflow).task_data(workflow, str(row.id))
+            if kept is not None:
+                return dict(kept)
+            return pruned_task_data(self.session, instance.id, str(row.id))
+        return dict(task.data)
 
     def diagram_marks(
         self, instance_id: int, incident_task_ids: list[str]

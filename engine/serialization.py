@@ -25,6 +25,12 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
 
 from engine.errors import ConflictError
+from engine.finished_subprocesses import (
+    FINISHED_KEY,
+    restore_task_data,
+    set_finished_record,
+    state_with_record,
+)
 from engine.state_compaction import (
     FORMAT_SUFFIX,
     INTERNED_KEY,
@@ -32,6 +38,7 @@ from engine.state_compaction import (
     InternedTaskConverter,
     InternedValues,
     InternedWorkflowData,
+    StoredRefs,
     expand_state,
     intern_state,
     restoring,
@@ -130,14 +137,22 @@ class WorkflowSerializer:
         try:
             dct = self._serializer.to_dict(workflow)
             dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
-            return intern_state(dct, self._encoder_cls)
+            return intern_state(state_with_record(dct, workflow), self._encoder_cls)
         finally:
             self._registry._encoder_mode = False
 
     def dump_plain(self, workflow: BpmnWorkflow) -> str:
         """The state in SpiffWorkflow's own format, as stored before the compaction (serializer
-        version "1.5"): for comparisons (tests, benchmarks); load_workflow reads both."""
-        return self._serializer.serialize_json(workflow)
+        version "1.5"), with the record of its removed finished subprocesses
+        (engine/finished_subprocesses.py): for comparisons (tests, benchmarks); load_workflow
+        reads both."""
+        self._registry._encoder_mode = True
+        try:
+            dct = self._serializer.to_dict(workflow)
+            dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
+            return json.dumps(state_with_record(dct, workflow, plain=True), cls=self._encoder_cls)
+        finally:
+            self._registry._encoder_mode = False
 
     def load_workflow(self, state_json: str, spec, subprocess_specs: dict) -> BpmnWorkflow:
         """Restore an instance state: the compact format or SpiffWorkflow's plain one (states
@@ -151,8 +166,18 @@ class WorkflowSerializer:
                 values = InternedValues(dct.pop(INTERNED_KEY), self._registry.restore)
             else:  # written by an older SpiffWorkflow: its migrations expect plain data
                 expand_state(dct)
+        finished = dct.pop(FINISHED_KEY, None)  # engine/finished_subprocesses.py
         self._serializer.migrate(dct)
         dct["spec"] = spec
         dct["subprocess_specs"] = subprocess_specs
         with restoring(values):
-            return self._serializer.from_dict(dct)
+            workflow = self._serializer.from_dict(dct)
+        if finished:
+            # Task data of removed tasks: by reference into the value table, restored when read.
+            restore = (
+                (lambda refs: StoredRefs(refs, values))
+                if values is not None
+                else self._registry.restore
+            )
+            set_finished_record(workflow, restore_task_data(finished, restore))
+        return workflow

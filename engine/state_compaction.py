@@ -24,6 +24,7 @@ from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConver
 INTERNED_KEY = "interned_values"
 FORMAT_SUFFIX = "-i1"  # process_instance.serializer_version = SpiffWorkflow's VERSION + this
 _SEPARATORS = (",", ":")
+FINISHED_KEY = "finished_subprocesses"  # engine/finished_subprocesses.py (imports this module)
 _SCALARS = (str, int, bool, type(None))  # immutable, hashable: interned by (type, value)
 
 # The values of the state being restored (None: a plain SpiffWorkflow state). The converters
@@ -56,6 +57,12 @@ def _workflows(dct: dict[str, Any]) -> list[dict[str, Any]]:
     return [dct, *dct.get("subprocesses", {}).values()]
 
 
+def _finished_processes(dct: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-process parts of the record of removed finished subprocesses (its task data)."""
+    entries = dct.get(FINISHED_KEY) or {}
+    return [kept for entry in entries.values() for kept in entry.values() if "task_data" in kept]
+
+
 def intern_state(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> str:
     """The JSON text of `dct` — SpiffWorkflow's dictionary of a workflow (its values may still be
     live objects the encoder converts) — with workflow data, task data and delta updates
@@ -68,6 +75,14 @@ def intern_state(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> st
             delta = task.get("delta")
             if delta:
                 task["delta"] = {**delta, "updates": interner.refs(delta.get("updates", {}))}
+    moved: dict[tuple[int, int], int] = {}  # (table, its index) → index here: once per value
+    for kept in _finished_processes(dct):  # engine/finished_subprocesses.py: removed tasks' data
+        kept["task_data"] = {
+            tid: data.refs_into(interner, moved)
+            if isinstance(data, StoredRefs)
+            else interner.refs(data)
+            for tid, data in kept["task_data"].items()
+        }
     text = json.dumps(dct, cls=encoder_cls, separators=_SEPARATORS)
     return f'{text[:-1]},"{INTERNED_KEY}":[{",".join(interner.texts)}]}}'
 
@@ -93,8 +108,35 @@ class InternedValues:
             fresh = json.loads(text)
         return self._restore(fresh) if '"typename"' in text else fresh
 
+    def raw(self, ref: int) -> Any:
+        """The value as stored (JSON, nothing restored; not to be changed): parsed again when a
+        task already holds the first parsed object (it may have changed it since)."""
+        text = self._texts.get(ref)
+        return self._values[ref] if text is None else json.loads(text)
+
     def mapping(self, refs: dict[str, int]) -> dict[str, Any]:
         return {key: self.get(ref) for key, ref in refs.items()}
+
+
+class StoredRefs:
+    """A task-data mapping of a loaded compact state left as references into its value table:
+    restored only when asked for (`resolve`), written again by reference (`refs_into`)."""
+
+    def __init__(self, refs: dict[str, int], values: "InternedValues") -> None:
+        self.refs, self.values = refs, values
+
+    def resolve(self) -> dict[str, Any]:
+        return self.values.mapping(self.refs)
+
+    def refs_into(self, interner: _Interner, moved: dict[tuple[int, int], int]) -> dict[str, int]:
+        table = id(self.values)
+        result = {}
+        for key, ref in self.refs.items():
+            new = moved.get((table, ref))
+            if new is None:  # the stored JSON value is what the encoder wrote: same text
+                new = moved[(table, ref)] = interner.ref(self.values.raw(ref))
+            result[key] = new
+        return result
 
 
 def expand_state(dct: dict[str, Any]) -> dict[str, Any]:
@@ -111,6 +153,8 @@ def expand_state(dct: dict[str, Any]) -> dict[str, Any]:
             task["data"] = plain(task["data"])
             if task.get("delta"):
                 task["delta"]["updates"] = plain(task["delta"].get("updates", {}))
+    for kept in _finished_processes(dct):
+        kept["task_data"] = {tid: plain(refs) for tid, refs in kept["task_data"].items()}
     return dct
 
 

@@ -1,0 +1,212 @@
+"""Finished subprocesses leave the running state (issue 16).
+
+SpiffWorkflow 3.2 keeps every subprocess a call activity started in `workflow.subprocesses`,
+finished or not: a surveillance cycle carried about 72 tasks per surveillance it had done, and
+loading and saving cost per task. Once a subprocess has completed and its calling task is
+completed too, nothing runs it again (a call activity reached again is a new task with a new
+subprocess; a reset of the calling task starts a new one), so before each save it is deleted
+(with the subprocesses it called) and what the product still reads of it is kept with the state:
+
+- per removed subprocess (keyed by its calling task) and per process id in it: the diagram
+  marks of its tasks (elements completed, flows taken), merged by engine/diagram_state.py as if
+  the tasks were still there, and the task spec names it reached (the states instance migration
+  counts as reached) with the calling task (process id, spec name), so that a migration's dry
+  run (engine/migration.py) lists and refuses what it did before.
+
+An entry counts only while its calling task is still in the workflow and completed: a reset
+(send back, engine/repair.py) that removes or reopens the calling task drops the entry, as
+SpiffWorkflow's reset deleted the subprocess with its tasks.
+
+Task data of the removed tasks comes from the event log (engine/queries.py, as for a pruned
+instance). The record is stored under `FINISHED_KEY` in the state (engine/serialization.py).
+"""
+
+from collections.abc import Callable
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.specs.mixins.manual_task import ManualTask
+from SpiffWorkflow.bpmn.specs.mixins.subworkflow_task import SubWorkflowTask
+from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
+from SpiffWorkflow.util.task import TaskState
+
+from engine.diagram_state import ACTIVE, FINISHED_ATTR, REACHED, reached_from
+from engine.state_compaction import FINISHED_KEY, StoredRefs
+
+# The states instance migration counts as reached (engine/migration.py REACHED).
+MIGRATION_REACHED = (
+    TaskState.FINISHED_MASK | TaskState.STARTED | TaskState.READY | TaskState.WAITING
+)
+KEYS = ("completed", "flows", "reached")
+
+
+def _task(workflow: BpmnWorkflow, task_id: str):
+    try:
+        return workflow.get_task_from_id(UUID(task_id))
+    except TaskNotFoundException:
+        return None
+
+
+class FinishedRecord:
+    """{calling task id: {process id: {"completed": [...], "flows": [[source, target]],
+    "reached": [...], "caller": [calling process id, calling spec name],
+    "task_data": {user/manual task id: its data when it completed}}}}."""
+
+    def __init__(self, entries: dict[str, dict[str, dict[str, list]]] | None = None) -> None:
+        self.entries = entries or {}
+
+    def current(self, workflow: BpmnWorkflow) -> dict[str, dict[str, dict[str, list]]]:
+        """The entries whose calling task is still in the workflow and completed."""
+        return {
+            caller_id: entry
+            for caller_id, entry in self.entries.items()
+            if (caller := _task(workflow, caller_id)) is not None
+            and caller.state == TaskState.COMPLETED
+        }
+
+    def processes(self, workflow: BpmnWorkflow) -> dict[str, dict[str, set]]:
+        """Per process id: the union of the current entries' completed, flows, reached and
+        callers (sets; flows and callers as tuples)."""
+        merged: dict[str, dict[str, set]] = {}
+        for entry in self.current(workflow).values():
+            for process_id, kept in entry.items():
+                into = merged.setdefault(process_id, {k: set() for k in (*KEYS, "callers")})
+                into["completed"].update(kept["completed"])
+                into["flows"].update(tuple(flow) for flow in kept["flows"])
+                into["reached"].update(kept["reached"])
+                into["callers"].add(tuple(kept["caller"]))
+        return merged
+
+    def task_data(self, workflow: BpmnWorkflow, task_id: str) -> dict[str, Any] | None:
+        """The data of a completed user or manual task of a removed subprocess, as it was when
+        the task completed (None: not one of them)."""
+        for entry in self.current(workflow).values():
+            for kept in entry.values():
+                data = kept.get("task_data", {}).get(task_id)
+                if data is not None:
+                    return data.resolve() if isinstance(data, StoredRefs) else data
+        return None
+
+
+def finished_record(workflow: BpmnWorkflow) -> FinishedRecord:
+    return getattr(workflow, FINISHED_ATTR, None) or FinishedRecord()
+
+
+def set_finished_record(workflow: BpmnWorkflow, entries: dict) -> None:
+    setattr(workflow, FINISHED_ATTR, FinishedRecord(entries))
+
+
+def _removable(workflow: BpmnWorkflow, caller_id) -> bool:
+    subprocess = workflow.subprocesses.get(caller_id)
+    if subprocess is None or not subprocess.completed:
+        return False
+    caller = _task(workflow, str(caller_id))
+    if caller is None or caller.state != TaskState.COMPLETED:
+        return False
+    # A completed subprocess has no active task; checked anyway: an active or failing task
+    # (an open incident) must never disappear with its subprocess.
+    return not any(task.state & ACTIVE for task in subprocess.get_tasks())
+
+
+def _entry(caller, tasks) -> dict[str, dict[str, list]]:
+    callers = {caller.task_spec.spec: (caller.workflow.spec.name, caller.task_spec.name)}
+    sets: dict[str, dict[str, set]] = {}
+    data: dict[str, dict[str, dict]] = {}  # process id → human task id → its data
+    for task in tasks:
+        if isinstance(task.task_spec, SubWorkflowTask):  # a nested call: its process's caller
+            callers.setdefault(task.task_spec.spec, (task.workflow.spec.name, task.task_spec.name))
+        kept = sets.setdefault(task.workflow.spec.name, {k: set() for k in KEYS})
+        if task.state == TaskState.COMPLETED and isinstance(task.task_spec, UserTask | ManualTask):
+            data.setdefault(task.workflow.spec.name, {})[str(task.id)] = dict(task.data)
+        if task.state & MIGRATION_REACHED:
+            kept["reached"].add(task.task_spec.name)
+        element = getattr(task.task_spec, "bpmn_id", None)
+        if element is None or not task.state & REACHED:
+            continue
+        kept["completed"].add(element)
+        source = reached_from(task)
+        if source is not None:
+            kept["flows"].add((source, element))
+    return {
+        process_id: {
+            "completed": sorted(kept["completed"]),
+            "flows": sorted(list(flow) for flow in kept["flows"]),
+            "reached": sorted(kept["reached"]),
+            "caller": list(callers.get(process_id, ("", ""))),
+            "task_data": data.get(process_id, {}),
+        }
+        for process_id, kept in sets.items()
+    }
+
+
+def _merge(entry: dict[str, dict[str, list]], nested: dict[str, dict[str, list]]) -> None:
+    for process_id, kept in nested.items():
+        into = entry.get(process_id)
+        if into is None:
+            entry[process_id] = kept
+            continue
+        into["completed"] = sorted(set(into["completed"]) | set(kept["completed"]))
+        into["flows"] = sorted(map(list, {*map(tuple, into["flows"]), *map(tuple, kept["flows"])}))
+        into["reached"] = sorted(set(into["reached"]) | set(kept["reached"]))
+        into["task_data"] = {**into.get("task_data", {}), **kept.get("task_data", {})}
+
+
+def remove_finished_subprocesses(workflow: BpmnWorkflow) -> int:
+    """Delete the finished subprocesses of completed calling tasks, keeping their marks in the
+    workflow's record (and dropping entries whose calling task is gone); returns the number of
+    tasks removed."""
+    record = finished_record(workflow)
+    entries = record.current(workflow)
+    removed = 0
+    for caller_id in list(workflow.subprocesses):
+        if caller_id not in workflow.subprocesses or not _removable(workflow, caller_id):
+            continue  # already removed with the subprocess that called it
+        caller = workflow.get_task_from_id(caller_id)
+        tasks = workflow.delete_subprocess(caller)
+        entry = _entry(caller, tasks)
+        for task in tasks:  # a subprocess it called, removed earlier: its entry goes with it
+            _merge(entry, entries.pop(str(task.id), {}))
+        entries[str(caller_id)] = entry
+        for task in tasks:
+            workflow.event_manager.remove_task(task)
+        removed += len({task.id for task in tasks})  # nested ones are listed twice
+    if removed or entries != record.entries:
+        set_finished_record(workflow, entries)
+    return removed
+
+
+def state_with_record(
+    dct: dict[str, Any], workflow: BpmnWorkflow, *, plain: bool = False
+) -> dict[str, Any]:
+    """The serializer's dictionary of the workflow with its record (when it has one); `plain`:
+    every task's data restored (for SpiffWorkflow's plain format, which has no value table)."""
+
+    def data(value):
+        return value.resolve() if plain and isinstance(value, StoredRefs) else value
+
+    record = finished_record(workflow)
+    if record.entries:  # a copy down to the task-data mappings: the interning replaces those
+        dct[FINISHED_KEY] = {
+            caller_id: {
+                process_id: {
+                    **kept,
+                    "task_data": {t: data(v) for t, v in kept.get("task_data", {}).items()},
+                }
+                for process_id, kept in entry.items()
+            }
+            for caller_id, entry in record.entries.items()
+        }
+    return dct
+
+
+def restore_task_data(entries: dict, restore: Callable[[dict], Any]) -> dict:
+    """The stored record with each task's data restored (`restore`: SpiffWorkflow's registry
+    for a plain state, `StoredRefs` bound to the value table of a compact one), in place."""
+    for entry in entries.values():
+        for kept in entry.values():
+            kept["task_data"] = {
+                task_id: restore(data) for task_id, data in kept.get("task_data", {}).items()
+            }
+    return entries
