@@ -132,6 +132,8 @@ class HumanTask(db.Model):
     __table_args__ = (
         Index("ix_human_task_state_role", "state", "candidate_role"),
         Index("ix_human_task_state_assignee", "state", "assignee"),
+        # "completed by me" (task lists, the inbox's stopped cases): migration 0022
+        Index("ix_human_task_completed_by_instance", "completed_by", "instance_id"),
     )
 
     # The SpiffWorkflow task UUID (stable across save/load).
