@@ -11,7 +11,7 @@ from sqlalchemy import select
 from certflow.db import db
 from domain.attachments import store_attachment
 from domain.audit.onsite import OPENING_MEETING_ITEMS
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask, Incident, ProcessInstance
 from engine.service import Actor
 from scenarios.people import (
     NO_SHIFTS,
@@ -64,8 +64,16 @@ class Case:
         task = self.open_task(element_id)
         self.engine.complete_task(task.id, actor=who, data=data)
         instance = self.instance()
-        incidents = [i.message for i in self.engine.open_incidents(instance.id)]
-        assert instance.status != "error", (element_id, incidents)
+        if instance.status == "error":
+            # The cause's type and traceback too: a message alone ("Error evaluating expression")
+            # does not say whether the data or the script limits failed.
+            rows = db.session.scalars(
+                select(Incident).where(
+                    Incident.instance_id == instance.id, Incident.status == "open"
+                )
+            )
+            incidents = [(i.message, i.error_type, i.details[-2000:]) for i in rows]
+            raise AssertionError(f"{element_id} raised an incident: {incidents}")
 
     def instance(self) -> ProcessInstance:
         db.session.rollback()
