@@ -9,6 +9,11 @@ In-process, so a gateway condition costs microseconds rather than a worker round
 - memory: the same hook samples the process RSS growth every few milliseconds (from the first
   sample, 2 ms into the run), and the operation guards (`engine.script_guards`) refuse a single
   allocation above the limit before it happens.
+- neither bound counts the interpreter's garbage collections: a collection triggered while the
+  script runs scans the whole process heap, not the script's objects, and on a large heap a full
+  collection alone can outlast the 2 s budget (a one-name parameter expression once failed that
+  way). The collections are timed through `gc.callbacks` and deducted; the script's own lines
+  stay charged, and the memory bound still holds.
 A breach raises `_Breach` (a BaseException, which no script can catch: bare `except`, `finally`
 and non-name handlers are refused by `engine.script_policy`); the environment turns it into
 `ScriptLimitExceeded`, an ordinary error the engine records as an incident.
@@ -19,6 +24,7 @@ guards keep sizes capped (ranges, repetition, concatenation, padding), which bou
 only indirectly; a strict bound needs a worker process with rlimits.
 """
 
+import gc
 import os
 import sys
 import threading
@@ -126,6 +132,8 @@ class Budget:
         self.breached: str | None = None
 
     def __enter__(self) -> "Budget":
+        self._gc_cpu = self._gc_wall = 0.0  # seconds spent in collections during the run
+        self._gc_started: tuple[float, float] | None = None
         now = time.monotonic()
         self._wall_deadline = now + self.limits.timeout_seconds * WALL_FACTOR
         self._cpu_deadline = time.thread_time() + self.limits.timeout_seconds
@@ -143,6 +151,9 @@ class Budget:
     def __exit__(self, *exc_info) -> None:
         sys.settrace(self._previous_trace)
         _local.budget = self._outer
+        if self._outer is not None:  # the outer run is not charged for these collections either
+            self._outer._gc_cpu += self._gc_cpu
+            self._outer._gc_wall += self._gc_wall
 
     def _trace_call(self, frame, event, arg):
         # Only the script's own frames (and its lambdas/comprehensions) pay for line tracing.
@@ -160,17 +171,36 @@ class Budget:
         if self.breached:
             raise _Breach(self.breached)
         now = time.monotonic()
-        if now > self._wall_deadline:
+        gc_cpu, gc_wall = self._collections()
+        if now - gc_wall > self._wall_deadline:
             self.breach_time()
         if now >= self._next_sample:
             self._next_sample = now + _MEMORY_SAMPLE_SECONDS
-            if time.thread_time() > self._cpu_deadline:
+            if time.thread_time() - gc_cpu > self._cpu_deadline:
                 self.breach_time()
             rss = current_rss()
             if self._rss_start is None:
                 self._rss_start = rss
             elif rss - self._rss_start > self.limits.memory_bytes:
                 self.breach_memory()
+
+    def _collections(self) -> tuple[float, float]:
+        """CPU and wall seconds of this run spent in garbage collections, one in progress too
+        (finalizers run inside a collection and may reach a check)."""
+        if self._gc_started is None:
+            return self._gc_cpu, self._gc_wall
+        cpu, wall = self._gc_started
+        return (
+            self._gc_cpu + time.thread_time() - cpu,
+            self._gc_wall + time.monotonic() - wall,
+        )
+
+    def gc_phase(self, phase: str) -> None:
+        if phase == "start":
+            self._gc_started = (time.thread_time(), time.monotonic())
+        elif self._gc_started is not None:
+            self._gc_cpu, self._gc_wall = self._collections()
+            self._gc_started = None
 
     def check_from_guard(self) -> None:
         """`check`, plus: line tracing must still be on. CPython switches it off for good when the
@@ -191,6 +221,17 @@ class Budget:
     def breach(self, reason: str) -> None:
         self.breached = reason
         raise _Breach(reason)
+
+
+def _on_collection(phase: str, info: dict) -> None:
+    """gc callback: a collection runs in the thread that triggered it, so it belongs to that
+    thread's running budget, if any."""
+    budget = getattr(_local, "budget", None)
+    if budget is not None:
+        budget.gc_phase(phase)
+
+
+gc.callbacks.append(_on_collection)
 
 
 def run_bounded(limits: ScriptLimits, run):

@@ -163,3 +163,36 @@ def test_a_run_whose_line_tracing_was_switched_off_is_stopped_at_the_next_guard(
     with pytest.raises(ScriptLimitExceeded, match="lost its time limit"):
         run_bounded(LIMITS, lose_tracing_then_loop)
     assert _Breach.__mro__[1] is BaseException  # scripts' `except Exception` cannot catch it
+
+
+@pytest.fixture(scope="module")
+def large_heap():
+    """Enough tracked containers that one full collection takes longer than a small budget."""
+    import gc
+
+    gc.disable()  # building it would otherwise trigger ever longer collections
+    try:
+        heap = [[i] for i in range(2_000_000)]
+    finally:
+        gc.enable()
+    start = time.thread_time()
+    gc.collect()
+    assert time.thread_time() - start > 0.05, "the heap is too small to make the point"
+    yield heap
+
+
+def test_a_garbage_collection_during_a_run_is_not_charged_to_the_script(large_heap):
+    """A collection scans the whole heap, not the script's objects: on a large heap a full one
+    outlasted the budget of a one-name expression (a service-task parameter) in a full test run."""
+    import gc
+
+    environment = RestrictedEnvironment(limits=ScriptLimits(timeout_seconds=0.05, memory_mb=256))
+    assert environment.evaluate("collect() + org_name", {"org_name": 1}, {"collect": gc.collect})
+
+
+def test_a_script_that_loops_is_still_stopped_after_a_collection(large_heap):
+    import gc
+
+    environment = RestrictedEnvironment(limits=ScriptLimits(timeout_seconds=0.05, memory_mb=256))
+    with pytest.raises(ScriptLimitExceeded, match="ran longer than"):
+        environment.execute("collect()\nwhile True:\n    pass", {}, {"collect": gc.collect})
