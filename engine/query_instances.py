@@ -5,6 +5,7 @@ incidents and the stored BPMN files. Rows come back as read models (engine.read_
 from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import defer, joinedload
 
 from engine.core import EngineCore, valid_id
 from engine.models import (
@@ -24,6 +25,10 @@ from engine.query_scope import (
     task_visible,
 )
 from engine.read_models import EventView, IncidentView, InstanceView, ProcessView
+
+# An instance as its read model needs it: with its version, without the stored workflow state
+# (up to hundreds of KB for a running case; InstanceView never shows it) — issue 16.
+_AS_VIEWED = (defer(ProcessInstance.state_json), joinedload(ProcessInstance.process_version))
 
 # Events whose element counts as passed on the diagram (besides completed human tasks).
 COMPLETING_EVENTS = ("task_completed", "incident_resolved")
@@ -65,6 +70,7 @@ class InstanceQueries(EngineCore):
             select(ProcessInstance)
             .where(linked_to(ProcessInstance.id, ProcessInstance.business_key))
             .order_by(ProcessInstance.started_at, ProcessInstance.id)
+            .options(*_AS_VIEWED)
         )
         return [InstanceView.of(row) for row in rows]
 
@@ -80,6 +86,7 @@ class InstanceQueries(EngineCore):
             .order_by(ProcessInstance.started_at, ProcessInstance.id)
             .limit(limit)
             .offset(offset)
+            .options(*_AS_VIEWED)
         )
         return total, [InstanceView.of(row) for row in rows]
 
@@ -175,6 +182,7 @@ class InstanceQueries(EngineCore):
             )
             .order_by(ProcessInstance.updated_at.desc())
             .limit(limit)
+            .options(*_AS_VIEWED)
         )
         return [InstanceView.of(row) for row in rows]
 

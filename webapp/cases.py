@@ -45,7 +45,7 @@ from webapp.case_labels import badge, label, stars
 from webapp.form_attachments import submitted_attachment_ids
 from webapp.i18n import role_name
 from webapp.layout import nav_item
-from webapp.mark_use_context import mark_use_of_organisation
+from webapp.mark_use_context import mark_use_of_certificates
 from webapp.paging import page_count
 from webapp.process_texts import ptext
 from webapp.runtime import get_clock, get_engine
@@ -292,18 +292,14 @@ def _case_attachments(
 ) -> list[Attachment]:
     """Files of the case the user may download: those of the organisation and its applications,
     and those submitted in the completed forms of its process instances."""
-    engine = get_engine()
     conditions = [Attachment.organisation_id == organisation.id]
     if applications:
         conditions.append(Attachment.application_id.in_([a.id for a in applications]))
-    ids = set(db.session.scalars(select(Attachment.id).where(or_(*conditions))))
-    ids |= submitted_attachment_ids(engine, instance_ids)
-    if not ids:
-        return []
-    rows = db.session.scalars(
-        select(Attachment)
-        .where(Attachment.id.in_(sorted(ids)))
-        .order_by(Attachment.uploaded_at, Attachment.id)
+    submitted = submitted_attachment_ids(get_engine(), instance_ids)
+    if submitted:
+        conditions.append(Attachment.id.in_(sorted(submitted)))
+    rows = db.session.scalars(  # one query for the three sources (issue 16)
+        select(Attachment).where(or_(*conditions)).order_by(Attachment.uploaded_at, Attachment.id)
     ).all()
     return [a for a in rows if may_download(viewer, a)]
 
@@ -356,7 +352,8 @@ def show(organisation_id: int):
         documents=_documents(organisation.id, viewer),
         attachments=_case_attachments(organisation, applications, instance_ids, viewer),
         audits=case_audits(organisation.id),
-        mark_use=mark_use_of_organisation(organisation.id),  # R-10.1(a, f), R-10.2
+        # R-10.1(a, f), R-10.2: the certificates' records (the page has read the certificates)
+        mark_use=mark_use_of_certificates({c.id: c.number for c in certificates}),
         viewer=viewer,
     )
 

@@ -93,3 +93,39 @@ def test_case_page_statements_do_not_grow_with_the_audits(web):
     page = quinn.get(url).get_data(as_text=True)
     assert page.count("审查员") == 4  # every audit's team is shown
     assert selects(web, quinn, url) == one
+
+
+def test_case_page_statements_do_not_grow_with_the_processes_of_the_case(web):
+    """Each instance of the case comes with its version in the instances' query (issue 16): a
+    case's processes (certification, surveillance, recertification, …) are of different
+    versions, which cost one more query each when the version was read per instance."""
+    quinn = web.browser("quinn")
+    web.start("APP-A1", org="A")
+    url = f"/cases/{web.organisations['A']}"
+    quinn.get(url)
+    one = selects(web, quinn, url)
+    web.start("FORM-A2", org="A", process="web_form_flow")  # another process, its own version
+    page = quinn.get(url).get_data(as_text=True)
+    assert page.count('href="/instances/') == 2  # both processes are listed
+    assert selects(web, quinn, url) == one
+
+
+def test_case_page_reads_no_stored_workflow_state(web):
+    """The case page lists its instances without their stored workflow state (up to hundreds
+    of KB for a running case; the page shows none of it)."""
+    quinn = web.browser("quinn")
+    web.to_contract(web.start("APP-A1", org="A"))
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    with web.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert quinn.get(f"/cases/{web.organisations['A']}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert any("FROM process_instance" in s for s in sent)
+    assert not [s for s in sent if "state_json" in s]
