@@ -257,6 +257,10 @@ def event_rows(events: list[EventView], instance_ids: list[int], viewer: Viewer)
     Submitted form data is never shown here; incident messages only to staff."""
     names = task_names(instance_ids)
     people = display_names({e.actor for e in events})
+    # Each event type's label and each task's name translated once, not once per event (up to
+    # MAX_EVENTS rows; issue 16).
+    labels = {t: label("event", t) for t in {e.event_type for e in events}}
+    subjects = {e.task_id: ptext(names.get(e.task_id)) for e in events if e.task_id}
     rows = []
     for event in events:
         data = event.data or {}
@@ -276,8 +280,8 @@ def event_rows(events: list[EventView], instance_ids: list[int], viewer: Viewer)
                 "event": event,
                 "who": people.get(event.actor, event.actor),
                 "username": event.actor,
-                "what": label("event", event.event_type),
-                "subject": ptext(names.get(event.task_id or "")) or event.element_id or "",
+                "what": labels[event.event_type],
+                "subject": subjects.get(event.task_id or "") or event.element_id or "",
                 "detail": detail,
             }
         )
