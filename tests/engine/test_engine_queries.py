@@ -93,10 +93,15 @@ def test_task_scope_roles_links_and_personal_tasks(deployed):
     assert deployed.task_in_scope(review_done.id, someone)
     assert not deployed.task_in_scope(review_done.id, someone, through_role=True)
     everyone = TaskScope(username="ada", all_tasks=True)
-    assert deployed.tasks_in_scope([review_done.id, contract.id], everyone) == {
-        review_done.id,
-        contract.id,
-    }
+    sent: list[str] = []
+    bind = deployed.session.get_bind()
+    event.listen(bind, "before_cursor_execute", record := lambda *args: sent.append(args[2]))
+    try:
+        seen = deployed.tasks_in_scope([review_done.id, contract.id], everyone)
+    finally:
+        event.remove(bind, "before_cursor_execute", record)
+    assert seen == {review_done.id, contract.id}
+    assert sent == []  # a scope that sees every task needs no query (issue 16)
 
 
 def test_filters_sort_and_paging(deployed, clock):
