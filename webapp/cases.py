@@ -16,6 +16,7 @@ from flask_login import login_required
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import defer
 
 from certflow.db import db
 from certflow.models import User
@@ -309,7 +310,12 @@ def _case_attachments(
 
 
 def _documents(organisation_id: int, viewer: Viewer) -> list[Document]:
-    statement = select(Document).where(Document.organisation_id == organisation_id)
+    # The list shows titles, kinds and dates: not the bodies (each a whole letter; issue 16).
+    statement = (
+        select(Document)
+        .where(Document.organisation_id == organisation_id)
+        .options(defer(Document.body))
+    )
     if not viewer.is_staff:
         statement = statement.where(Document.kind.in_(sorted(CLIENT_DOCUMENT_KINDS)))
     return list(

@@ -129,3 +129,38 @@ def test_case_page_reads_no_stored_workflow_state(web):
         event.remove(engine, "before_cursor_execute", record)
     assert any("FROM process_instance" in s for s in sent)
     assert not [s for s in sent if "state_json" in s]
+
+
+def test_case_page_lists_documents_without_their_bodies(web):
+    """The documents list shows each document's title, kind and date; a body (a whole letter)
+    is read when the document is opened, not for the list (issue 16)."""
+    from domain.documents import create_document
+
+    quinn = web.browser("quinn")
+    with web.app.app_context():
+        create_document(
+            db.session,
+            kind="nc_report",
+            title_facts={"reference": "APP-A1"},
+            body="正文 " * 2000,
+            organisation_id=web.organisations["A"],
+            created_by="system",
+            now=web.now(),
+        )
+        db.session.commit()
+    url = f"/cases/{web.organisations['A']}"
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    with web.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = quinn.get(url).get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert "不符合报告（APP-A1）" in page
+    assert any("FROM document" in s for s in sent)
+    assert not [s for s in sent if "document.body" in s]
