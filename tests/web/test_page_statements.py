@@ -61,3 +61,18 @@ def test_the_inbox_lists_blocked_cases_without_their_workflow_state(web):
     page, sent = statements(web, web.browser("mia"), "/")
     assert "data-blocked-cases" in page and "APP-A1" in page
     assert not [s for s in sent if "state_json" in s]
+
+
+def test_the_unfiltered_inbox_counts_each_tab_once(web):
+    """Without URL filters the listed tasks are the tab's: its count is the page's total (one
+    count per tab, none more); with a filter the page is counted on its own."""
+    web.start("APP-A1", org="A")
+    web.start("APP-A2", org="A")
+    quinn = web.browser("quinn")  # quality manager: tabs mine, groups and all
+    page, sent = statements(web, quinn, "/?tab=all")
+    counts = [s for s in sent if "count(" in s.lower()]
+    assert len(counts) == 3, counts
+    assert 'data-total="2"' in page
+    page, sent = statements(web, quinn, "/?tab=all&key=APP-A1")
+    assert len([s for s in sent if "count(" in s.lower()]) == 4
+    assert 'data-total="1"' in page
