@@ -164,3 +164,47 @@ def test_case_page_lists_documents_without_their_bodies(web):
     assert "不符合报告（APP-A1）" in page
     assert any("FROM document" in s for s in sent)
     assert not [s for s in sent if "document.body" in s]
+
+
+def add_programme(web: Web) -> int:
+    """An application of organisation A with its programme (revision 1, by ada), then ended so
+    that another may follow (R-7.1.1: one programme per cycle)."""
+    from domain.models import Organisation
+    from domain.programme import create_programme
+    from tests.factories import make_application
+    from tests.helpers import handler_context
+
+    with web.app.app_context():
+        organisation = db.session.get(Organisation, web.organisations["A"])
+        application = make_application(db.session, web.now(), organisation)
+        result = create_programme(
+            handler_context(db.session, web.now(), actor="ada"),
+            application.id,
+            mystery_shopping=True,
+            random_survey=False,
+            document_review_date="2026-03-02",
+            initial_audit_start="2026-03-16",
+            initial_audit_end="2026-03-17",
+            man_days="3.0",
+            sizing_notes="120 人",
+            shift_work_notes="",
+        )
+        application.status = "terminated"  # its cycle over: the next programme may follow
+        db.session.commit()
+        return result["id"]
+
+
+def test_case_page_statements_do_not_grow_with_the_programmes(web):
+    """Every programme of the case is listed with its revisions and who made them: their
+    revisions and names come in one query each, not two per programme (R-7.1.2; issue 16)."""
+    quinn = web.browser("quinn")
+    add_programme(web)
+    url = f"/cases/{web.organisations['A']}"
+    quinn.get(url)
+    one = selects(web, quinn, url)
+    for _ in range(2):
+        add_programme(web)
+    page = quinn.get(url).get_data(as_text=True)
+    assert page.count("data-programme-id=") == 3
+    assert page.count('data-revision="1"') == 3  # each programme's first revision
+    assert selects(web, quinn, url) == one
