@@ -2,6 +2,7 @@
 sort and paging, counts, option lists, and which tasks a viewer may see (engine.query_scope).
 Rows come back as `TaskView` snapshots."""
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, func, select
@@ -125,15 +126,20 @@ class TaskQueries(EngineCore):
     def task_by_role_exists(self, scope: TaskScope, task_id: str) -> ColumnElement[bool]:
         return select(HumanTask.id).where(HumanTask.id == task_id, task_by_role(scope)).exists()
 
-    def task_names(self, instance_ids: list[int]) -> dict[str, str]:
-        """{task id: name} of every human task of the instances."""
-        if not instance_ids:
+    def task_names(
+        self, instance_ids: list[int], only: Iterable[str] | None = None
+    ) -> dict[str, str]:
+        """{task id: name} of every human task of the instances (`only`: of these tasks, e.g.
+        those a page of events names — not every task of a long case; issue 16)."""
+        wanted = None if only is None else sorted(set(only))
+        if not instance_ids or wanted == []:
             return {}
-        return dict(
-            self.session.execute(
-                select(HumanTask.id, HumanTask.name).where(HumanTask.instance_id.in_(instance_ids))
-            ).all()
+        statement = select(HumanTask.id, HumanTask.name).where(
+            HumanTask.instance_id.in_(instance_ids)
         )
+        if wanted is not None:
+            statement = statement.where(HumanTask.id.in_(wanted))
+        return dict(self.session.execute(statement).all())
 
     def task_elements(self, instance_id: int, scope: TaskScope) -> list[tuple[str, str]]:
         """(element id, state) of the instance's tasks the scope may see."""

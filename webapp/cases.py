@@ -249,14 +249,10 @@ def timeline(
     )
 
 
-def task_names(instance_ids: list[int]) -> dict[str, str]:
-    return get_engine().task_names(instance_ids)
-
-
 def event_rows(events: list[EventView], instance_ids: list[int], viewer: Viewer) -> list[dict]:
     """Events as the timeline shows them: who, what (event and task or element), detail, when.
     Submitted form data is never shown here; incident messages only to staff."""
-    names = task_names(instance_ids)
+    names = get_engine().task_names(instance_ids, only={e.task_id for e in events if e.task_id})
     people = display_names({e.actor for e in events})
     # Each event type's label and each task's name translated once, not once per event (up to
     # MAX_EVENTS rows; issue 16).

@@ -205,6 +205,9 @@ def test_events_passed_elements_and_submitted_forms(deployed):
     [(task, data)] = deployed.submitted_forms([instance_id])
     assert task.element_id == "Task_Review" and data == {"accepted": True, "man_days": 2}
     assert deployed.task_names([instance_id])[contract.id] == contract.name
+    # Only the tasks a page of events names (issue 16: not every task of a long case).
+    assert deployed.task_names([instance_id], only=[contract.id]) == {contract.id: contract.name}
+    assert deployed.task_names([instance_id], only=[]) == {}
     assert deployed.task_elements(instance_id, client_scope(key_is("APP-1"))) == [
         ("Task_SignContract", "open")
     ]
