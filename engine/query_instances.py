@@ -26,9 +26,13 @@ from engine.query_scope import (
 )
 from engine.read_models import EventView, IncidentView, InstanceView, ProcessView
 
-# An instance as its read model needs it: with its version, without the stored workflow state
-# (up to hundreds of KB for a running case; InstanceView never shows it) — issue 16.
-_AS_VIEWED = (defer(ProcessInstance.state_json), joinedload(ProcessInstance.process_version))
+
+def _as_viewed() -> tuple:
+    """An instance as its read model needs it: with its version, without the stored workflow
+    state (up to hundreds of KB for a running case; InstanceView never shows it) — issue 16.
+    Built at the call: loader options configure the mappers, which must not happen at import."""
+    return defer(ProcessInstance.state_json), joinedload(ProcessInstance.process_version)
+
 
 # Events whose element counts as passed on the diagram (besides completed human tasks).
 COMPLETING_EVENTS = ("task_completed", "incident_resolved")
@@ -70,7 +74,7 @@ class InstanceQueries(EngineCore):
             select(ProcessInstance)
             .where(linked_to(ProcessInstance.id, ProcessInstance.business_key))
             .order_by(ProcessInstance.started_at, ProcessInstance.id)
-            .options(*_AS_VIEWED)
+            .options(*_as_viewed())
         )
         return [InstanceView.of(row) for row in rows]
 
@@ -86,7 +90,7 @@ class InstanceQueries(EngineCore):
             .order_by(ProcessInstance.started_at, ProcessInstance.id)
             .limit(limit)
             .offset(offset)
-            .options(*_AS_VIEWED)
+            .options(*_as_viewed())
         )
         return total, [InstanceView.of(row) for row in rows]
 
@@ -183,7 +187,7 @@ class InstanceQueries(EngineCore):
             )
             .order_by(ProcessInstance.updated_at.desc())
             .limit(limit)
-            .options(*_AS_VIEWED)
+            .options(*_as_viewed())
         )
         return [InstanceView.of(row) for row in rows]
 
