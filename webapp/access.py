@@ -419,6 +419,8 @@ def case_visible_clause(viewer: Viewer) -> ColumnElement[bool]:
 
 def may_see_case(viewer: Viewer, organisation_id: int) -> bool:
     if viewer.sees_all_instances:  # every case: only whether it exists (no query when loaded)
+        if organisation_id is None:  # e.g. a letter of a complaint naming no organisation
+            return False
         return db.session.get(Organisation, organisation_id) is not None
     query = select(Organisation.id).where(
         Organisation.id == organisation_id, case_visible_clause(viewer)
