@@ -328,3 +328,19 @@ def revisions_of(session: Session, programme_id: int) -> list[AuditProgrammeRevi
             .order_by(AuditProgrammeRevision.number)
         )
     )
+
+
+def revisions_of_programmes(
+    session: Session, programme_ids: list[int]
+) -> dict[int, list[AuditProgrammeRevision]]:
+    """{programme id: its revisions in order} for several programmes in one query (the case
+    page lists every programme of the case; issue 16)."""
+    found: dict[int, list[AuditProgrammeRevision]] = {i: [] for i in programme_ids}
+    if programme_ids:
+        for revision in session.scalars(
+            select(AuditProgrammeRevision)
+            .where(AuditProgrammeRevision.programme_id.in_(programme_ids))
+            .order_by(AuditProgrammeRevision.programme_id, AuditProgrammeRevision.number)
+        ):
+            found[revision.programme_id].append(revision)
+    return found

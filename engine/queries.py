@@ -2,23 +2,21 @@
 incidents (`query_instances`), the open incidents of all instances (`query_incidents`), and a
 task's form, documentation and data."""
 
-from collections.abc import Iterable
 from typing import Any
 
 from SpiffWorkflow.exceptions import TaskNotFoundException
-from sqlalchemy import select
-from sqlalchemy.orm.util import identity_key
 
-from engine.core import task_uuid, valid_id
+from engine.core import task_uuid
 from engine.diagram_state import diagram_marks
 from engine.errors import NotFoundError
 from engine.finished_subprocesses import finished_record
 from engine.forms import FieldError, field_errors
-from engine.models import HumanTask, ProcessInstance, ProcessVersion
+from engine.models import HumanTask, ProcessInstance
 from engine.pruning import is_pruned, pruned_marks, pruned_task_data
 from engine.query_incidents import IncidentQueries
 from engine.query_instances import InstanceQueries
 from engine.query_tasks import TaskQueries
+from engine.read_models import TaskView
 
 
 class Queries(TaskQueries, InstanceQueries, IncidentQueries):
@@ -40,43 +38,21 @@ class Queries(TaskQueries, InstanceQueries, IncidentQueries):
         instance = self._get_instance(row.instance_id)
         return self.form_schema(instance.process_version_id, row.form_file)
 
-    def task_forms(self, rows: Iterable[Any]) -> dict[str, tuple[tuple[str, str], dict]]:
-        """The forms of many tasks: {task id: ((version hash, form path), schema)}, with one
-        query for their instances' versions (issue 16: a case lists tens of completed forms).
-        The key names the form's content for good: the version hash covers its files. Tasks
-        whose form is not part of their version are left out."""
-        rows = [row for row in rows if row.form_file]
-        instance_ids = sorted({row.instance_id for row in rows if valid_id(row.instance_id)})
-        versions = self._loaded_versions(instance_ids)  # e.g. the task page's own instance
-        missing = [i for i in instance_ids if i not in versions]
-        if missing:
-            versions.update(
-                self.session.execute(
-                    select(ProcessInstance.id, ProcessVersion)
-                    .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
-                    .where(ProcessInstance.id.in_(missing))
-                ).all()
-            )
-        forms: dict[str, tuple[tuple[str, str], dict]] = {}
-        for row in rows:
-            version = versions.get(row.instance_id)
-            if version is None:
-                continue
+    def submitted_form_schemas(
+        self, instance_ids: list[int]
+    ) -> list[tuple[TaskView, dict, tuple[str, str], dict]]:
+        """The completed forms of the instances (see submitted_forms) with each form's key and
+        schema: (task, data submitted, (version hash, form path), schema), in two queries for
+        any number of forms (issue 16: a case lists tens of completed forms). The key names the
+        form's content for good: the version hash covers its files. Tasks whose form is not
+        part of their version are left out."""
+        found = []
+        for task, version, data in self._submitted_with_versions(instance_ids):
             try:
-                schema = self._version_form(version, row.form_file)
+                schema = self._version_form(version, task.form_file)
             except NotFoundError:
                 continue
-            forms[str(row.id)] = ((version.sha256, row.form_file), schema)
-        return forms
-
-    def _loaded_versions(self, instance_ids: list[int]) -> dict[int, ProcessVersion]:
-        """The versions of the instances this session holds already (no query)."""
-        found = {}
-        for instance_id in instance_ids:
-            instance = self.session.identity_map.get(identity_key(ProcessInstance, instance_id))
-            version = instance.__dict__.get("process_version") if instance is not None else None
-            if version is not None and "sha256" in version.__dict__:
-                found[instance_id] = version
+            found.append((task, data, (version.sha256, task.form_file), schema))
         return found
 
     def form_errors(self, row: Any, data: Any) -> dict[str, list[FieldError]]:

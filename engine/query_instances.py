@@ -5,6 +5,7 @@ incidents and the stored BPMN files. Rows come back as read models (engine.read_
 from collections.abc import Iterable
 
 from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.orm import defer, joinedload
 
 from engine.core import EngineCore, valid_id
 from engine.models import (
@@ -24,6 +25,14 @@ from engine.query_scope import (
     task_visible,
 )
 from engine.read_models import EventView, IncidentView, InstanceView, ProcessView
+
+
+def _as_viewed() -> tuple:
+    """An instance as its read model needs it: with its version, without the stored workflow
+    state (up to hundreds of KB for a running case; InstanceView never shows it) — issue 16.
+    Built at the call: loader options configure the mappers, which must not happen at import."""
+    return defer(ProcessInstance.state_json), joinedload(ProcessInstance.process_version)
+
 
 # Events whose element counts as passed on the diagram (besides completed human tasks).
 COMPLETING_EVENTS = ("task_completed", "incident_resolved")
@@ -65,6 +74,7 @@ class InstanceQueries(EngineCore):
             select(ProcessInstance)
             .where(linked_to(ProcessInstance.id, ProcessInstance.business_key))
             .order_by(ProcessInstance.started_at, ProcessInstance.id)
+            .options(*_as_viewed())
         )
         return [InstanceView.of(row) for row in rows]
 
@@ -80,6 +90,7 @@ class InstanceQueries(EngineCore):
             .order_by(ProcessInstance.started_at, ProcessInstance.id)
             .limit(limit)
             .offset(offset)
+            .options(*_as_viewed())
         )
         return total, [InstanceView.of(row) for row in rows]
 
@@ -133,7 +144,8 @@ class InstanceQueries(EngineCore):
         order = (
             [EventLog.at.desc(), EventLog.id.desc()] if newest_first else [EventLog.at, EventLog.id]
         )
-        statement = select(EventLog).where(EventLog.instance_id.in_(instance_ids))
+        # Columns, not entities: up to hundreds of rows only read into EventViews (issue 16).
+        statement = select(*EventLog.__table__.c).where(EventLog.instance_id.in_(instance_ids))
         if only_for is not None:
             own_tasks = select(HumanTask.id).where(
                 HumanTask.instance_id.in_(instance_ids), task_visible(only_for)
@@ -144,7 +156,7 @@ class InstanceQueries(EngineCore):
                     EventLog.task_id.in_(own_tasks),
                 )
             )
-        rows = self.session.scalars(statement.order_by(*order).limit(limit))
+        rows = self.session.execute(statement.order_by(*order).limit(limit))
         return [EventView.of(row) for row in rows]
 
     def incident_views(self, instance_id: int) -> list[IncidentView]:
@@ -175,6 +187,7 @@ class InstanceQueries(EngineCore):
             )
             .order_by(ProcessInstance.updated_at.desc())
             .limit(limit)
+            .options(*_as_viewed())
         )
         return [InstanceView.of(row) for row in rows]
 

@@ -2,6 +2,7 @@
 sort and paging, counts, option lists, and which tasks a viewer may see (engine.query_scope).
 Rows come back as `TaskView` snapshots."""
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, func, select
@@ -70,9 +71,11 @@ class TaskQueries(EngineCore):
         return found is not None
 
     def tasks_in_scope(self, task_ids: list[str], scope: TaskScope) -> set[str]:
-        """The ones of `task_ids` the scope may see."""
+        """The ones of `task_ids` (ids of existing tasks) the scope may see."""
         if not task_ids:
             return set()
+        if scope.all_tasks:  # task_visible accepts every task: no query (issue 16)
+            return set(task_ids)
         flt = TaskFilter(state=None, visible_to=scope)
         return set(
             self.session.scalars(task_select(flt, HumanTask.id).where(HumanTask.id.in_(task_ids)))
@@ -123,15 +126,20 @@ class TaskQueries(EngineCore):
     def task_by_role_exists(self, scope: TaskScope, task_id: str) -> ColumnElement[bool]:
         return select(HumanTask.id).where(HumanTask.id == task_id, task_by_role(scope)).exists()
 
-    def task_names(self, instance_ids: list[int]) -> dict[str, str]:
-        """{task id: name} of every human task of the instances."""
-        if not instance_ids:
+    def task_names(
+        self, instance_ids: list[int], only: Iterable[str] | None = None
+    ) -> dict[str, str]:
+        """{task id: name} of every human task of the instances (`only`: of these tasks, e.g.
+        those a page of events names — not every task of a long case; issue 16)."""
+        wanted = None if only is None else sorted(set(only))
+        if not instance_ids or wanted == []:
             return {}
-        return dict(
-            self.session.execute(
-                select(HumanTask.id, HumanTask.name).where(HumanTask.instance_id.in_(instance_ids))
-            ).all()
+        statement = select(HumanTask.id, HumanTask.name).where(
+            HumanTask.instance_id.in_(instance_ids)
         )
+        if wanted is not None:
+            statement = statement.where(HumanTask.id.in_(wanted))
+        return dict(self.session.execute(statement).all())
 
     def task_elements(self, instance_id: int, scope: TaskScope) -> list[tuple[str, str]]:
         """(element id, state) of the instance's tasks the scope may see."""
@@ -147,10 +155,29 @@ class TaskQueries(EngineCore):
         """The completed form tasks of the instances with the data submitted in each, in the
         order they were completed (the event log's order: completion times may be equal, e.g.
         two rounds of answers on one day of the simulated clock)."""
+        return [(task, data) for task, _, data in self._submitted_with_versions(instance_ids)]
+
+    def _submitted_with_versions(
+        self, instance_ids: list[int]
+    ) -> list[tuple[TaskView, ProcessVersion, dict]]:
+        """submitted_forms with each task's process version, in two queries whatever the number
+        of forms and instances: the tasks with their versions, the submitted data (issue 16)."""
         if not instance_ids or not all(valid_id(i) for i in instance_ids):
             return []
-        completed = self.list_tasks(TaskFilter(state="completed", instance_ids=tuple(instance_ids)))
-        by_id = {task.id: task for task in completed if task.form_file is not None}
+        completed = self.session.execute(
+            select(HumanTask, ProcessVersion)
+            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .join(ProcessVersion, ProcessVersion.id == ProcessInstance.process_version_id)
+            .where(
+                HumanTask.instance_id.in_(sorted(set(instance_ids))),
+                HumanTask.state == "completed",
+                HumanTask.form_file.is_not(None),
+            )
+        ).all()
+        by_id = {
+            row.id: (TaskView.of(row, (version.id, version.name)), version)
+            for row, version in completed
+        }
         submitted: dict[str, dict] = {}
         if by_id:
             for task_id, data in self.session.execute(
@@ -162,4 +189,4 @@ class TaskQueries(EngineCore):
                 .order_by(EventLog.id)
             ).all():
                 submitted.setdefault(task_id, (data or {}).get("data") or {})
-        return [(by_id[task_id], data) for task_id, data in submitted.items()]
+        return [(*by_id[task_id], data) for task_id, data in submitted.items()]

@@ -15,6 +15,7 @@ from typing import Any
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
+from sqlalchemy.orm import defer, joinedload
 
 from engine.actors import Actor
 from engine.core import Run, task_uuid, valid_id
@@ -101,7 +102,22 @@ class Repair(Incidents):
 
     def step_names(self, instance_id: int) -> dict[str, str]:
         """{element id: its name in the diagram} of the instance's process and called ones."""
-        instance = self._get_instance(instance_id)
+        # Its version only: not the stored workflow state (a stopped case's is the whole running
+        # workflow; the inbox lists the blocked cases a user worked on — issue 16).
+        instance = (
+            self.session.get(
+                ProcessInstance,
+                instance_id,
+                options=[
+                    joinedload(ProcessInstance.process_version),
+                    defer(ProcessInstance.state_json),
+                ],
+            )
+            if valid_id(instance_id)
+            else None
+        )
+        if instance is None:
+            raise NotFoundError(f"process instance {instance_id} not found")
         spec, subprocess_specs = self._spec(instance.process_version)
         names: dict[str, str] = {}
         for process in (spec, *subprocess_specs.values()):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from engine.actors import Actor
 from engine.core import EngineCore
@@ -75,6 +76,7 @@ class Versions(EngineCore):
                     & (ProcessVersion.version == newest.c.version),
                 )
                 .order_by(ProcessVersion.process_id)
+                .options(joinedload(ProcessVersion.deployment))  # who deployed it (issue 16)
             )
         )
 

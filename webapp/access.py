@@ -54,7 +54,20 @@ from typing import Any
 
 from flask import request
 from pydantic import SecretStr
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true, union
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    and_,
+    cast,
+    exists,
+    false,
+    null,
+    or_,
+    select,
+    true,
+    union,
+)
 
 from certflow.db import db
 from certflow.models import User
@@ -216,32 +229,26 @@ def organisation_cases_link(organisation_id: int) -> InstanceLink:
     the correlated EXISTS of belongs_to_organisation is evaluated for every instance (a
     sequential scan that grows with all the cases of all clients; issue 16). Read at the call:
     for one page's queries, not to be kept."""
-    ids = set(
-        db.session.scalars(
-            union(
-                select(Application.instance_id).where(
-                    Application.organisation_id == organisation_id,
-                    Application.instance_id.is_not(None),
-                ),
-                select(CaseBinding.instance_id).where(
-                    CaseBinding.organisation_id == organisation_id
-                ),
-            )
+    no_id, no_key = cast(null(), Integer), cast(null(), String)
+    rows = db.session.execute(  # one round trip (issue 16): (instance id, business key) pairs
+        union(
+            select(Application.instance_id, Application.number).where(
+                Application.organisation_id == organisation_id
+            ),
+            select(CaseBinding.instance_id, no_key).where(
+                CaseBinding.organisation_id == organisation_id
+            ),
+            select(no_id, Certificate.number).where(Certificate.organisation_id == organisation_id),
+            select(no_id, MisuseCase.reference)
+            .join(Certificate, Certificate.id == MisuseCase.certificate_id)
+            .where(Certificate.organisation_id == organisation_id),
+            select(no_id, Disclosure.reference).where(
+                Disclosure.organisation_id == organisation_id
+            ),
         )
-    )
-    keys = set(
-        db.session.scalars(
-            union(
-                select(Application.number).where(Application.organisation_id == organisation_id),
-                select(Certificate.number).where(Certificate.organisation_id == organisation_id),
-                select(MisuseCase.reference)
-                .join(Certificate, Certificate.id == MisuseCase.certificate_id)
-                .where(Certificate.organisation_id == organisation_id),
-                select(Disclosure.reference).where(Disclosure.organisation_id == organisation_id),
-            )
-        )
-    )
-    keys.discard(None)
+    ).all()
+    ids = {instance_id for instance_id, _ in rows if instance_id is not None}
+    keys = {key for _, key in rows if key is not None}
 
     def link(instance_id: Any, business_key: Any) -> ColumnElement[bool]:
         return or_(instance_id.in_(sorted(ids)), business_key.in_(sorted(keys)))
@@ -411,6 +418,10 @@ def case_visible_clause(viewer: Viewer) -> ColumnElement[bool]:
 
 
 def may_see_case(viewer: Viewer, organisation_id: int) -> bool:
+    if viewer.sees_all_instances:  # every case: only whether it exists (no query when loaded)
+        if organisation_id is None:  # e.g. a letter of a complaint naming no organisation
+            return False
+        return db.session.get(Organisation, organisation_id) is not None
     query = select(Organisation.id).where(
         Organisation.id == organisation_id, case_visible_clause(viewer)
     )

@@ -135,12 +135,19 @@ def _load_user(login_id: str) -> WebUser | None:
     user_id, fingerprint, session_id = (login_id.split(".", 2) + ["", ""])[:3]
     if not user_id.isdigit() or int(user_id) >= 2**31 or not session_id:
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or _fingerprint(user) != fingerprint:
+    # The user and its web session in one round trip (every page pays it; issue 16).
+    found = db.session.execute(
+        select(User, WebSession)
+        .join(WebSession, WebSession.user_id == User.id)
+        .where(User.id == int(user_id), WebSession.id_hash == _session_hash(session_id))
+    ).first()
+    if found is None:
+        return None  # no such user, or a session never issued to it
+    user, row = found
+    if not user.active or _fingerprint(user) != fingerprint:
         return None
-    row = db.session.get(WebSession, _session_hash(session_id))
-    if row is None or row.user_id != user.id or row.ended_at is not None:
-        return None  # signed out (or never issued): a saved copy of the cookie is worthless
+    if row.ended_at is not None:
+        return None  # signed out: a saved copy of the cookie is worthless
     return WebUser(user, session_id)
 
 

@@ -16,6 +16,7 @@ from flask_login import login_required
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 from sqlalchemy import exists, func, or_, select
+from sqlalchemy.orm import defer
 
 from certflow.db import db
 from certflow.models import User
@@ -45,7 +46,7 @@ from webapp.case_labels import badge, label, stars
 from webapp.form_attachments import submitted_attachment_ids
 from webapp.i18n import role_name
 from webapp.layout import nav_item
-from webapp.mark_use_context import mark_use_of_organisation
+from webapp.mark_use_context import mark_use_of_certificates
 from webapp.paging import page_count
 from webapp.process_texts import ptext
 from webapp.runtime import get_clock, get_engine
@@ -248,15 +249,15 @@ def timeline(
     )
 
 
-def task_names(instance_ids: list[int]) -> dict[str, str]:
-    return get_engine().task_names(instance_ids)
-
-
 def event_rows(events: list[EventView], instance_ids: list[int], viewer: Viewer) -> list[dict]:
     """Events as the timeline shows them: who, what (event and task or element), detail, when.
     Submitted form data is never shown here; incident messages only to staff."""
-    names = task_names(instance_ids)
+    names = get_engine().task_names(instance_ids, only={e.task_id for e in events if e.task_id})
     people = display_names({e.actor for e in events})
+    # Each event type's label and each task's name translated once, not once per event (up to
+    # MAX_EVENTS rows; issue 16).
+    labels = {t: label("event", t) for t in {e.event_type for e in events}}
+    subjects = {e.task_id: ptext(names.get(e.task_id)) for e in events if e.task_id}
     rows = []
     for event in events:
         data = event.data or {}
@@ -276,8 +277,8 @@ def event_rows(events: list[EventView], instance_ids: list[int], viewer: Viewer)
                 "event": event,
                 "who": people.get(event.actor, event.actor),
                 "username": event.actor,
-                "what": label("event", event.event_type),
-                "subject": ptext(names.get(event.task_id or "")) or event.element_id or "",
+                "what": labels[event.event_type],
+                "subject": subjects.get(event.task_id or "") or event.element_id or "",
                 "detail": detail,
             }
         )
@@ -292,24 +293,25 @@ def _case_attachments(
 ) -> list[Attachment]:
     """Files of the case the user may download: those of the organisation and its applications,
     and those submitted in the completed forms of its process instances."""
-    engine = get_engine()
     conditions = [Attachment.organisation_id == organisation.id]
     if applications:
         conditions.append(Attachment.application_id.in_([a.id for a in applications]))
-    ids = set(db.session.scalars(select(Attachment.id).where(or_(*conditions))))
-    ids |= submitted_attachment_ids(engine, instance_ids)
-    if not ids:
-        return []
-    rows = db.session.scalars(
-        select(Attachment)
-        .where(Attachment.id.in_(sorted(ids)))
-        .order_by(Attachment.uploaded_at, Attachment.id)
+    submitted = submitted_attachment_ids(get_engine(), instance_ids)
+    if submitted:
+        conditions.append(Attachment.id.in_(sorted(submitted)))
+    rows = db.session.scalars(  # one query for the three sources (issue 16)
+        select(Attachment).where(or_(*conditions)).order_by(Attachment.uploaded_at, Attachment.id)
     ).all()
     return [a for a in rows if may_download(viewer, a)]
 
 
 def _documents(organisation_id: int, viewer: Viewer) -> list[Document]:
-    statement = select(Document).where(Document.organisation_id == organisation_id)
+    # The list shows titles, kinds and dates: not the bodies (each a whole letter; issue 16).
+    statement = (
+        select(Document)
+        .where(Document.organisation_id == organisation_id)
+        .options(defer(Document.body))
+    )
     if not viewer.is_staff:
         statement = statement.where(Document.kind.in_(sorted(CLIENT_DOCUMENT_KINDS)))
     return list(
@@ -356,7 +358,8 @@ def show(organisation_id: int):
         documents=_documents(organisation.id, viewer),
         attachments=_case_attachments(organisation, applications, instance_ids, viewer),
         audits=case_audits(organisation.id),
-        mark_use=mark_use_of_organisation(organisation.id),  # R-10.1(a, f), R-10.2
+        # R-10.1(a, f), R-10.2: the certificates' records (the page has read the certificates)
+        mark_use=mark_use_of_certificates({c.id: c.number for c in certificates}),
         viewer=viewer,
     )
 

@@ -103,16 +103,9 @@ def _plan_for(key: tuple[str, str], schema: Mapping[str, Any]) -> Plan | None:
 
 def submitted_attachment_ids(engine, instance_ids: Iterable[int]) -> set[int]:
     """Ids of the files named in the completed forms of the instances."""
-    submitted = engine.submitted_forms(list(instance_ids))
-    if not submitted:
-        return set()
-    forms = engine.task_forms(task for task, _ in submitted)
     ids: set[int] = set()
-    for task, data in submitted:
-        found = forms.get(str(task.id))
-        if found is None:
-            continue
-        plan = _plan_for(*found)
+    for _, data, key, schema in engine.submitted_form_schemas(list(instance_ids)):
+        plan = _plan_for(key, schema)
         if plan is not None:
             collect_ids(plan, data, ids)
     return ids

@@ -32,7 +32,11 @@ def certificate_ids_of(organisation_id: int) -> dict[int, str]:
 
 
 def mark_use_of_organisation(organisation_id: int) -> MarkUse:
-    numbers = certificate_ids_of(organisation_id)
+    return mark_use_of_certificates(certificate_ids_of(organisation_id))
+
+
+def mark_use_of_certificates(numbers: dict[int, str]) -> MarkUse:
+    """The records of these certificates (certificate id → number), e.g. those a page has read."""
     ids = sorted(numbers)
     return MarkUse(plaques_of(db.session, ids), downloads_of(db.session, ids), numbers)
 

@@ -21,7 +21,11 @@ from certflow.db import db
 from certflow.permissions import Permission, may, roles_with
 from domain.errors import RuleViolation
 from domain.models import AuditProgramme, ProgrammeActivity
-from domain.programme_revisions import MANUAL_REASONS, revise_programme, revisions_of
+from domain.programme_revisions import (
+    MANUAL_REASONS,
+    revise_programme,
+    revisions_of_programmes,
+)
 from webapp.auth import current_viewer, deny, roles_required
 from webapp.case_labels import label
 from webapp.cases import display_names, visible_case
@@ -103,10 +107,12 @@ def programme_history(organisation_id: int) -> list[dict[str, Any]]:
         .where(AuditProgramme.organisation_id == organisation_id)
         .order_by(AuditProgramme.id.desc())
     ).all()
+    # The revisions of every programme and who made them: two queries for the whole case.
+    by_programme = revisions_of_programmes(db.session, [p.id for p in programmes])
+    names = display_names({r.revised_by for rs in by_programme.values() for r in rs})
     result = []
     for programme in programmes:
-        revisions = revisions_of(db.session, programme.id)
-        names = display_names({r.revised_by for r in revisions})
+        revisions = by_programme[programme.id]
         result.append(
             {
                 "programme": programme,

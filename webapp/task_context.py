@@ -28,6 +28,8 @@ from webapp.runtime import get_engine
 DECLARATIONS = Path(__file__).resolve().parent.parent / "processes" / "task_context.yaml"
 PANELS = ("application", "nc_answers_with_files", "audit_report", "score", "nc_status", "team")
 PANELS += ("mark_use",)  # R-10.1(a, f), R-10.2: webapp/mark_use_context.py
+# Panels that show the task's audit or its nonconformities (templates/macros/task_context.html).
+AUDIT_PANELS = frozenset({"audit_report", "score", "nc_status", "team", "nc_answers_with_files"})
 NC_ANSWER_TASK = "Task_SubmitCorrections"  # the client's answers (nonconformity.bpmn)
 
 
@@ -77,8 +79,13 @@ def task_context(viewer: Viewer, row: TaskView, data: dict[str, Any]) -> TaskCon
     if not panels or not viewer.is_staff:
         return TaskContext()
     context = TaskContext(panels=panels)
-    context.application = _application(row)
-    context.audit = _audit(data, context.application)
+    # Only the records the declared panels show (issue 16): e.g. a mark-use review reads no
+    # application, audit or nonconformities.
+    wants_audit = not AUDIT_PANELS.isdisjoint(panels)
+    if "application" in panels or wants_audit:
+        context.application = _application(row)
+    if wants_audit:
+        context.audit = _audit(data, context.application)
     if "application" in panels and context.application is not None:
         context.application_files = _files(
             viewer,

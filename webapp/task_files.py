@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, union
 
 from certflow.db import db
 from domain.attachments import KINDS, AttachmentRejected, store_attachment, upload_content_type
@@ -26,22 +26,16 @@ def storage_dir() -> Path:
 def case_attachments(row: TaskView, viewer: Viewer) -> list[Attachment]:
     """Files of the task's case that the user may download: those of the linked applications and
     those submitted in the instance's completed forms."""
-    engine = get_engine()
     link = Application.instance_id == row.instance_id
     if row.business_key is not None:
         link = or_(link, Application.number == row.business_key)
-    ids: set[int] = set(
-        db.session.scalars(
-            select(Attachment.id)
-            .join(Application, Application.id == Attachment.application_id)
-            .where(link)
-        )
-    )
-    ids |= submitted_attachment_ids(engine, [row.instance_id])
-    if not ids:
-        return []
+    wanted = select(Attachment.id).join(Application, Application.id == Attachment.application_id)
+    wanted = wanted.where(link)
+    submitted = submitted_attachment_ids(get_engine(), [row.instance_id])
+    if submitted:  # a union, not an OR across the join: each part keeps its index (issue 16)
+        wanted = union(wanted, select(Attachment.id).where(Attachment.id.in_(sorted(submitted))))
     rows = db.session.scalars(
-        select(Attachment).where(Attachment.id.in_(sorted(ids))).order_by(Attachment.id)
+        select(Attachment).where(Attachment.id.in_(wanted)).order_by(Attachment.id)
     ).all()
     return [a for a in rows if may_download(viewer, a)]
 

@@ -93,10 +93,15 @@ def test_task_scope_roles_links_and_personal_tasks(deployed):
     assert deployed.task_in_scope(review_done.id, someone)
     assert not deployed.task_in_scope(review_done.id, someone, through_role=True)
     everyone = TaskScope(username="ada", all_tasks=True)
-    assert deployed.tasks_in_scope([review_done.id, contract.id], everyone) == {
-        review_done.id,
-        contract.id,
-    }
+    sent: list[str] = []
+    bind = deployed.session.get_bind()
+    event.listen(bind, "before_cursor_execute", record := lambda *args: sent.append(args[2]))
+    try:
+        seen = deployed.tasks_in_scope([review_done.id, contract.id], everyone)
+    finally:
+        event.remove(bind, "before_cursor_execute", record)
+    assert seen == {review_done.id, contract.id}
+    assert sent == []  # a scope that sees every task needs no query (issue 16)
 
 
 def test_filters_sort_and_paging(deployed, clock):
@@ -200,6 +205,9 @@ def test_events_passed_elements_and_submitted_forms(deployed):
     [(task, data)] = deployed.submitted_forms([instance_id])
     assert task.element_id == "Task_Review" and data == {"accepted": True, "man_days": 2}
     assert deployed.task_names([instance_id])[contract.id] == contract.name
+    # Only the tasks a page of events names (issue 16: not every task of a long case).
+    assert deployed.task_names([instance_id], only=[contract.id]) == {contract.id: contract.name}
+    assert deployed.task_names([instance_id], only=[]) == {}
     assert deployed.task_elements(instance_id, client_scope(key_is("APP-1"))) == [
         ("Task_SignContract", "open")
     ]

@@ -93,3 +93,118 @@ def test_case_page_statements_do_not_grow_with_the_audits(web):
     page = quinn.get(url).get_data(as_text=True)
     assert page.count("审查员") == 4  # every audit's team is shown
     assert selects(web, quinn, url) == one
+
+
+def test_case_page_statements_do_not_grow_with_the_processes_of_the_case(web):
+    """Each instance of the case comes with its version in the instances' query (issue 16): a
+    case's processes (certification, surveillance, recertification, …) are of different
+    versions, which cost one more query each when the version was read per instance."""
+    quinn = web.browser("quinn")
+    web.start("APP-A1", org="A")
+    url = f"/cases/{web.organisations['A']}"
+    quinn.get(url)
+    one = selects(web, quinn, url)
+    web.start("FORM-A2", org="A", process="web_form_flow")  # another process, its own version
+    page = quinn.get(url).get_data(as_text=True)
+    assert page.count('href="/instances/') == 2  # both processes are listed
+    assert selects(web, quinn, url) == one
+
+
+def test_case_page_reads_no_stored_workflow_state(web):
+    """The case page lists its instances without their stored workflow state (up to hundreds
+    of KB for a running case; the page shows none of it)."""
+    quinn = web.browser("quinn")
+    web.to_contract(web.start("APP-A1", org="A"))
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    with web.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert quinn.get(f"/cases/{web.organisations['A']}").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert any("FROM process_instance" in s for s in sent)
+    assert not [s for s in sent if "state_json" in s]
+
+
+def test_case_page_lists_documents_without_their_bodies(web):
+    """The documents list shows each document's title, kind and date; a body (a whole letter)
+    is read when the document is opened, not for the list (issue 16)."""
+    from domain.documents import create_document
+
+    quinn = web.browser("quinn")
+    with web.app.app_context():
+        create_document(
+            db.session,
+            kind="nc_report",
+            title_facts={"reference": "APP-A1"},
+            body="正文 " * 2000,
+            organisation_id=web.organisations["A"],
+            created_by="system",
+            now=web.now(),
+        )
+        db.session.commit()
+    url = f"/cases/{web.organisations['A']}"
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    with web.app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        page = quinn.get(url).get_data(as_text=True)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert "不符合报告（APP-A1）" in page
+    assert any("FROM document" in s for s in sent)
+    assert not [s for s in sent if "document.body" in s]
+
+
+def add_programme(web: Web) -> int:
+    """An application of organisation A with its programme (revision 1, by ada), then ended so
+    that another may follow (R-7.1.1: one programme per cycle)."""
+    from domain.models import Organisation
+    from domain.programme import create_programme
+    from tests.factories import make_application
+    from tests.helpers import handler_context
+
+    with web.app.app_context():
+        organisation = db.session.get(Organisation, web.organisations["A"])
+        application = make_application(db.session, web.now(), organisation)
+        result = create_programme(
+            handler_context(db.session, web.now(), actor="ada"),
+            application.id,
+            mystery_shopping=True,
+            random_survey=False,
+            document_review_date="2026-03-02",
+            initial_audit_start="2026-03-16",
+            initial_audit_end="2026-03-17",
+            man_days="3.0",
+            sizing_notes="120 人",
+            shift_work_notes="",
+        )
+        application.status = "terminated"  # its cycle over: the next programme may follow
+        db.session.commit()
+        return result["id"]
+
+
+def test_case_page_statements_do_not_grow_with_the_programmes(web):
+    """Every programme of the case is listed with its revisions and who made them: their
+    revisions and names come in one query each, not two per programme (R-7.1.2; issue 16)."""
+    quinn = web.browser("quinn")
+    add_programme(web)
+    url = f"/cases/{web.organisations['A']}"
+    quinn.get(url)
+    one = selects(web, quinn, url)
+    for _ in range(2):
+        add_programme(web)
+    page = quinn.get(url).get_data(as_text=True)
+    assert page.count("data-programme-id=") == 3
+    assert page.count('data-revision="1"') == 3  # each programme's first revision
+    assert selects(web, quinn, url) == one

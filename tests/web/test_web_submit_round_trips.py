@@ -68,8 +68,7 @@ def test_html_submit_reads_the_task_once_and_commits_once_after_the_engine(web, 
     counts = by_table(sent)
     reads = {key: n for key, n in counts.items() if key.startswith("SELECT") and "(" not in key}
     assert reads == {
-        "SELECT user_account": 1,  # the session's user
-        "SELECT web_session": 1,
+        "SELECT user_account": 1,  # the session's user with its web session (one join)
         "SELECT human_task": 3,  # the task (with instance and version); open tasks; the hook's
         "SELECT message_subscription": 1,
     }, "\n".join(sent)
