@@ -7,11 +7,11 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from engine.actors import SUPERVISOR_ROLES, Actor
-from engine.core import EngineCore, Run, task_uuid
+from engine.core import KNOWN_SUBSCRIPTIONS, EngineCore, Run, task_uuid
 from engine.errors import (
     ConflictError,
     EngineError,
@@ -22,8 +22,29 @@ from engine.errors import (
 from engine.form_checks import FormChecks
 from engine.forms import field_errors
 from engine.hooks import TaskCompleted
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask, MessageSubscription, ProcessInstance
 from engine.registry import GuardContext
+
+_NAME_SEPARATOR = "\x1f"  # ASCII unit separator: never part of a BPMN message name
+# The message names the task's instance is subscribed to, in one column of the task query.
+_SUBSCRIBED_NAMES = (
+    select(func.aggregate_strings(MessageSubscription.message_name, _NAME_SEPARATOR))
+    .where(MessageSubscription.instance_id == HumanTask.instance_id)
+    .scalar_subquery()
+)
+# Built once (issue 16): building an ORM select with its loader options costs about as much as
+# SQLite takes to run it; a prebuilt statement also keeps its SQLAlchemy cache key.
+_OPEN_TASK_AND_SIBLINGS = (
+    select(HumanTask, _SUBSCRIBED_NAMES)
+    .options(joinedload(HumanTask.instance).joinedload(ProcessInstance.process_version))
+    .where(
+        HumanTask.instance_id
+        == select(HumanTask.instance_id)
+        .where(HumanTask.id == bindparam("task_id"))
+        .scalar_subquery(),
+        HumanTask.state == "open",
+    )
+)
 
 
 class TaskOperations(FormChecks, EngineCore):
@@ -185,20 +206,19 @@ class TaskOperations(FormChecks, EngineCore):
         return row
 
     def _open_task_and_siblings(self, task_id: str) -> tuple[HumanTask, dict | None]:
-        """The open task with its instance and version, and every open task of its instance
-        (id → row), in one query: the task-index sync of the completion reuses them (issue 16).
+        """The open task with its instance and version, every open task of its instance
+        (id → row) and the instance's message subscriptions, in one query: the task-index and
+        subscription syncs of the completion reuse them (issue 16).
         A task that is not open is reported as `_open_task` reports it."""
-        instance_of_task = (
-            select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
-        )
-        rows = self.session.scalars(
-            select(HumanTask)
-            .options(joinedload(HumanTask.instance).joinedload(ProcessInstance.process_version))
-            .where(HumanTask.instance_id == instance_of_task, HumanTask.state == "open")
-        ).all()
-        open_rows = {row.id: row for row in rows}
+        session = self.session
+        found = session.execute(_OPEN_TASK_AND_SIBLINGS, {"task_id": task_id}).all()
+        open_rows = {row.id: row for row, _ in found}
         if task_id in open_rows and open_rows[task_id].state == "open":
-            return open_rows[task_id], open_rows
+            row, names = open_rows[task_id], found[0][1]
+            session.info.setdefault(KNOWN_SUBSCRIPTIONS, {})[row.instance_id] = (
+                set(names.split(_NAME_SEPARATOR)) if names else set()
+            )
+            return row, open_rows
         return self._open_task(task_id), None  # raises, or an unflushed row: sync queries
 
     def _task_context(
