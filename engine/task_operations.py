@@ -23,6 +23,7 @@ from engine.form_checks import FormChecks
 from engine.forms import field_errors
 from engine.hooks import TaskCompleted
 from engine.models import HumanTask, MessageSubscription, ProcessInstance
+from engine.read_models import InstanceView
 from engine.registry import GuardContext
 
 _NAME_SEPARATOR = "\x1f"  # ASCII unit separator: never part of a BPMN message name
@@ -53,67 +54,76 @@ class TaskOperations(FormChecks, EngineCore):
     def complete_task(
         self, task_id: str, *, actor: Actor, data: dict[str, Any] | None = None
     ) -> ProcessInstance:
-        data = data or {}
-        with self._transaction() as session:
-            now = self.clock.now()
-            row, open_rows = self._open_task_and_siblings(task_id)
-            # The role first: someone without it must not learn who claimed the task.
-            if not actor.may_act_for(row.candidate_role):
-                raise ForbiddenError(f"task needs the role {row.candidate_role!r}")
-            if row.assignee and row.assignee != actor.username and not actor.is_system:
-                raise ConflictError(f"task is claimed by {row.assignee}")
-            instance = self._get_instance(row.instance_id)
-            schema = None
-            if row.form_file:
-                schema = self._version_form(instance.process_version, row.form_file)
-                found = field_errors(schema, data, self._format_checker())
-                if found:
-                    raise FormValidationError(details=found)
-            elif data:
-                raise FormValidationError({"_form": ["this task takes no data"]})
-            workflow = self._load(instance)
-            task = self._ready_task(workflow, task_id)
-            self._check_guard(row, instance, task, actor, now)
-            self._run_option_check(row, instance, task, data, actor, now)
-            if schema is not None:
-                self._run_form_checks(
-                    schema, self._task_context(row, instance, actor, now, {**task.data, **data})
-                )
-            self._run_validator(row, instance, task, data, actor, now)
-            run = Run(
-                instance, workflow, actor, now, completed_task_id=task_id, open_rows=open_rows
+        with self._transaction():
+            return self._complete(task_id, actor, data or {})
+
+    def complete_task_viewed(
+        self, task_id: str, *, actor: Actor, data: dict[str, Any] | None = None
+    ) -> InstanceView:
+        """`complete_task`, answered with the instance as the completion left it, taken before
+        the commit: the answer needs no read after it (issue 16, the API's answer)."""
+        with self._transaction():
+            return InstanceView.of(self._complete(task_id, actor, data or {}))
+
+    def _complete(self, task_id: str, actor: Actor, data: dict[str, Any]) -> ProcessInstance:
+        session = self.session
+        now = self.clock.now()
+        row, open_rows = self._open_task_and_siblings(task_id)
+        # The role first: someone without it must not learn who claimed the task.
+        if not actor.may_act_for(row.candidate_role):
+            raise ForbiddenError(f"task needs the role {row.candidate_role!r}")
+        if row.assignee and row.assignee != actor.username and not actor.is_system:
+            raise ConflictError(f"task is claimed by {row.assignee}")
+        instance = self._get_instance(row.instance_id)
+        schema = None
+        if row.form_file:
+            schema = self._version_form(instance.process_version, row.form_file)
+            found = field_errors(schema, data, self._format_checker())
+            if found:
+                raise FormValidationError(details=found)
+        elif data:
+            raise FormValidationError({"_form": ["this task takes no data"]})
+        workflow = self._load(instance)
+        task = self._ready_task(workflow, task_id)
+        self._check_guard(row, instance, task, actor, now)
+        self._run_option_check(row, instance, task, data, actor, now)
+        if schema is not None:
+            self._run_form_checks(
+                schema, self._task_context(row, instance, actor, now, {**task.data, **data})
             )
-            with self._scope(run):
-                task.data.update(data)
-                try:
-                    task.run()
-                except SpiffWorkflowException as err:
-                    raise EngineError(f"task could not be completed: {err}") from err
-                self._log(
-                    session,
-                    "task_completed",
-                    actor,
-                    now,
+        self._run_validator(row, instance, task, data, actor, now)
+        run = Run(instance, workflow, actor, now, completed_task_id=task_id, open_rows=open_rows)
+        with self._scope(run):
+            task.data.update(data)
+            try:
+                task.run()
+            except SpiffWorkflowException as err:
+                raise EngineError(f"task could not be completed: {err}") from err
+            self._log(
+                session,
+                "task_completed",
+                actor,
+                now,
+                instance_id=instance.id,
+                task_id=task_id,
+                element_id=row.element_id,
+                data={"data": data},
+            )
+            self._emit(
+                TaskCompleted(
+                    session=session,
+                    now=now,
+                    actor=actor.username,
                     instance_id=instance.id,
+                    process_id=instance.process_id,
+                    business_key=instance.business_key,
                     task_id=task_id,
                     element_id=row.element_id,
-                    data={"data": data},
+                    data=data,
                 )
-                self._emit(
-                    TaskCompleted(
-                        session=session,
-                        now=now,
-                        actor=actor.username,
-                        instance_id=instance.id,
-                        process_id=instance.process_id,
-                        business_key=instance.business_key,
-                        task_id=task_id,
-                        element_id=row.element_id,
-                        data=data,
-                    )
-                )
-                self._advance(run)
-                self._finish(run)
+            )
+            self._advance(run)
+            self._finish(run)
         return instance
 
     def claim(self, task_id: str, *, actor: Actor) -> HumanTask:
