@@ -4,7 +4,7 @@ Rows come back as `TaskView` snapshots."""
 
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from engine.core import EngineCore, valid_id
@@ -17,6 +17,15 @@ _VALUE_COLUMNS = {
     "name": HumanTask.name,
     "assignee": HumanTask.assignee,
 }
+
+# One task with its instance and version; built once (issue 16: building the select with its
+# loader option cost more than running it).
+_TASK_WITH_INSTANCE = (
+    select(HumanTask, ProcessInstance)
+    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    .where(HumanTask.id == bindparam("task_id"))
+    .options(joinedload(ProcessInstance.process_version))
+)
 
 
 class TaskQueries(EngineCore):
@@ -42,12 +51,7 @@ class TaskQueries(EngineCore):
             return None
         # The task, its instance and version in one query; an operation on the task that
         # follows in the same session (complete, claim) finds them in the session (issue 16).
-        found = self.session.execute(
-            select(HumanTask, ProcessInstance)
-            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .where(HumanTask.id == task_id)
-            .options(joinedload(ProcessInstance.process_version))
-        ).first()
+        found = self.session.execute(_TASK_WITH_INSTANCE, {"task_id": task_id}).first()
         if found is None:
             return None
         row, instance = found
