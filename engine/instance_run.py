@@ -2,6 +2,7 @@
 then save the state with its timer, subscriptions and human-task index in the same transaction."""
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -11,7 +12,7 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 
 from certflow.roles import role_for_lane
 from certflow.timer_wakeup import notify_sweepers
@@ -29,9 +30,13 @@ from engine.finished_subprocesses import remove_finished_subprocesses
 from engine.hooks import InstanceStarted
 from engine.models import Incident, MessageSubscription, ProcessInstance, ProcessVersion
 
-_SUBSCRIBED_NAMES = select(MessageSubscription.message_name).where(
-    MessageSubscription.instance_id == bindparam("instance_id")
-)
+
+@cache
+def _subscribed_names_query() -> Select:
+    """The message names an instance is subscribed to (built once, on first use: issue 16)."""
+    return select(MessageSubscription.message_name).where(
+        MessageSubscription.instance_id == bindparam("instance_id")
+    )
 
 
 class InstanceRun(EngineCore):
@@ -207,7 +212,7 @@ class InstanceRun(EngineCore):
         known = session.info.setdefault(KNOWN_SUBSCRIPTIONS, {})
         current = known.get(instance.id)
         if current is None:
-            current = set(session.scalars(_SUBSCRIBED_NAMES, {"instance_id": instance.id}))
+            current = set(session.scalars(_subscribed_names_query(), {"instance_id": instance.id}))
         known[instance.id] = set(names)
         if current == names:
             return

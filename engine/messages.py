@@ -4,11 +4,12 @@ event, or queued until an instance waits for them."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import Select, bindparam, or_, select
 
 from engine.actors import Actor
 from engine.core import EngineCore, Run, valid_id
@@ -16,27 +17,31 @@ from engine.errors import EngineError
 from engine.hooks import MessageDelivered
 from engine.models import MessageSubscription, ProcessInstance, QueuedMessage
 
-# The queued messages an instance waiting for `names` takes, oldest first: the correlation is
-# checked in SQL. Built once (issue 16: building it cost more than SQLite took to run it).
-_FIRST_QUEUED_FOR = (
-    select(QueuedMessage)
-    .where(
-        QueuedMessage.delivered_at.is_(None),
-        QueuedMessage.name.in_(bindparam("names", expanding=True)),
-        or_(
-            QueuedMessage.target_instance_id.is_(None),
-            QueuedMessage.target_instance_id == bindparam("instance_id"),
-        ),
-        # an instance without a business key takes only messages without one (NULL = NULL is
-        # not true in SQL)
-        or_(
-            QueuedMessage.business_key.is_(None),
-            QueuedMessage.business_key == bindparam("business_key"),
-        ),
+
+@cache
+def _first_queued_for_query() -> Select:
+    """The oldest undelivered message of the given names that correlates with the instance (the
+    correlation is checked in SQL). Built once, on first use (issue 16: building it cost more
+    than SQLite took to run it)."""
+    return (
+        select(QueuedMessage)
+        .where(
+            QueuedMessage.delivered_at.is_(None),
+            QueuedMessage.name.in_(bindparam("names", expanding=True)),
+            or_(
+                QueuedMessage.target_instance_id.is_(None),
+                QueuedMessage.target_instance_id == bindparam("instance_id"),
+            ),
+            # an instance without a business key takes only messages without one (NULL = NULL
+            # is not true in SQL)
+            or_(
+                QueuedMessage.business_key.is_(None),
+                QueuedMessage.business_key == bindparam("business_key"),
+            ),
+        )
+        .order_by(QueuedMessage.id)
+        .limit(1)
     )
-    .order_by(QueuedMessage.id)
-    .limit(1)
-)
 
 
 @dataclass
@@ -175,7 +180,7 @@ class Messages(EngineCore):
         # and when it is delivered (_finish).
         with session.no_autoflush:
             return session.scalars(
-                _FIRST_QUEUED_FOR,
+                _first_queued_for_query(),
                 {
                     "names": sorted(names),
                     "instance_id": instance.id,

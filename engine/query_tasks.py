@@ -2,9 +2,10 @@
 sort and paging, counts, option lists, and which tasks a viewer may see (engine.query_scope).
 Rows come back as `TaskView` snapshots."""
 
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from engine.core import EngineCore, valid_id
@@ -18,14 +19,18 @@ _VALUE_COLUMNS = {
     "assignee": HumanTask.assignee,
 }
 
-# One task with its instance and version; built once (issue 16: building the select with its
-# loader option cost more than running it).
-_TASK_WITH_INSTANCE = (
-    select(HumanTask, ProcessInstance)
-    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-    .where(HumanTask.id == bindparam("task_id"))
-    .options(joinedload(ProcessInstance.process_version))
-)
+
+@cache
+def _task_with_instance_query() -> Select:
+    """One task with its instance and version. Built once, on first use (issue 16: building the
+    select with its loader option cost more than running it; not at import, as a loader option
+    configures every mapper)."""
+    return (
+        select(HumanTask, ProcessInstance)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.id == bindparam("task_id"))
+        .options(joinedload(ProcessInstance.process_version))
+    )
 
 
 class TaskQueries(EngineCore):
@@ -51,7 +56,7 @@ class TaskQueries(EngineCore):
             return None
         # The task, its instance and version in one query; an operation on the task that
         # follows in the same session (complete, claim) finds them in the session (issue 16).
-        found = self.session.execute(_TASK_WITH_INSTANCE, {"task_id": task_id}).first()
+        found = self.session.execute(_task_with_instance_query(), {"task_id": task_id}).first()
         if found is None:
             return None
         row, instance = found

@@ -2,12 +2,13 @@
 reassign."""
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from engine.actors import SUPERVISOR_ROLES, Actor
@@ -27,25 +28,28 @@ from engine.read_models import InstanceView
 from engine.registry import GuardContext
 
 _NAME_SEPARATOR = "\x1f"  # ASCII unit separator: never part of a BPMN message name
-# The message names the task's instance is subscribed to, in one column of the task query.
-_SUBSCRIBED_NAMES = (
-    select(func.aggregate_strings(MessageSubscription.message_name, _NAME_SEPARATOR))
-    .where(MessageSubscription.instance_id == HumanTask.instance_id)
-    .scalar_subquery()
-)
-# Built once (issue 16): building an ORM select with its loader options costs about as much as
-# SQLite takes to run it; a prebuilt statement also keeps its SQLAlchemy cache key.
-_OPEN_TASK_AND_SIBLINGS = (
-    select(HumanTask, _SUBSCRIBED_NAMES)
-    .options(joinedload(HumanTask.instance).joinedload(ProcessInstance.process_version))
-    .where(
-        HumanTask.instance_id
-        == select(HumanTask.instance_id)
-        .where(HumanTask.id == bindparam("task_id"))
-        .scalar_subquery(),
-        HumanTask.state == "open",
+
+
+@cache
+def _open_task_and_siblings_query() -> Select:
+    """The task's instance's open tasks with instance, version and the instance's message
+    subscriptions (one column). Built once, on first use (issue 16): building an ORM select with
+    its loader options cost about as much as SQLite took to run it, and a prebuilt statement
+    keeps its SQLAlchemy cache key. Not at import: a loader option configures every mapper,
+    which needs every model module imported."""
+    subscribed = (
+        select(func.aggregate_strings(MessageSubscription.message_name, _NAME_SEPARATOR))
+        .where(MessageSubscription.instance_id == HumanTask.instance_id)
+        .scalar_subquery()
     )
-)
+    instance_of_task = (
+        select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
+    )
+    return (
+        select(HumanTask, subscribed)
+        .options(joinedload(HumanTask.instance).joinedload(ProcessInstance.process_version))
+        .where(HumanTask.instance_id == instance_of_task, HumanTask.state == "open")
+    )
 
 
 class TaskOperations(FormChecks, EngineCore):
@@ -221,7 +225,7 @@ class TaskOperations(FormChecks, EngineCore):
         subscription syncs of the completion reuse them (issue 16).
         A task that is not open is reported as `_open_task` reports it."""
         session = self.session
-        found = session.execute(_OPEN_TASK_AND_SIBLINGS, {"task_id": task_id}).all()
+        found = session.execute(_open_task_and_siblings_query(), {"task_id": task_id}).all()
         open_rows = {row.id: row for row, _ in found}
         if task_id in open_rows and open_rows[task_id].state == "open":
             row, names = open_rows[task_id], found[0][1]

@@ -186,3 +186,23 @@ def test_sqlite_commits_without_a_sync_of_their_own(engine):
         journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
     assert (journal, synchronous) == ("wal", 1)
+
+
+def test_the_prebuilt_statements_wait_for_every_model(tmp_path):
+    """The completion's statements are built once, on first use: a loader option built at
+    import configures every mapper, which fails while a model module the others name (here
+    certflow.models' User) is not imported yet — as when the engine is imported first."""
+    import subprocess
+    import sys
+
+    from tests.paths import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import domain.models, engine.service"],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
