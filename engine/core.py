@@ -42,6 +42,11 @@ TIMER_EVENT_TYPES = frozenset(
     {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
 )
 MESSAGE_EVENT_TYPE = "MessageEventDefinition"
+# session.info key: instance id → the message names it is subscribed to in the database, as read
+# or written by this operation (issue 16: the subscription sync then needs no read of its own).
+# Only the engine writes subscriptions, and only through InstanceRun._sync_subscriptions; the
+# map lives for one operation's transaction.
+KNOWN_SUBSCRIPTIONS = "engine.known_subscriptions"
 
 
 @dataclass
@@ -99,6 +104,7 @@ class EngineCore:
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
         session = self.session
+        session.info.pop(KNOWN_SUBSCRIPTIONS, None)
         try:
             yield session
             session.commit()
@@ -122,6 +128,8 @@ class EngineCore:
         except BaseException:
             session.rollback()
             raise
+        finally:
+            session.info.pop(KNOWN_SUBSCRIPTIONS, None)
 
     def _log(self, session: Session, event_type: str, actor: Actor, now: datetime, **kw) -> None:
         record_event(session, event_type, actor=actor.username, at=now, **kw)

@@ -2,6 +2,7 @@
 then save the state with its timer, subscriptions and human-task index in the same transaction."""
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -11,17 +12,31 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 
 from certflow.roles import role_for_lane
 from certflow.timer_wakeup import notify_sweepers
 from engine import timers
 from engine.actors import Actor
-from engine.core import MESSAGE_EVENT_TYPE, TIMER_EVENT_TYPES, EngineCore, Run
+from engine.core import (
+    KNOWN_SUBSCRIPTIONS,
+    MESSAGE_EVENT_TYPE,
+    TIMER_EVENT_TYPES,
+    EngineCore,
+    Run,
+)
 from engine.errors import ForbiddenError
 from engine.finished_subprocesses import remove_finished_subprocesses
 from engine.hooks import InstanceStarted
 from engine.models import Incident, MessageSubscription, ProcessInstance, ProcessVersion
+
+
+@cache
+def _subscribed_names_query() -> Select:
+    """The message names an instance is subscribed to (built once, on first use: issue 16)."""
+    return select(MessageSubscription.message_name).where(
+        MessageSubscription.instance_id == bindparam("instance_id")
+    )
 
 
 class InstanceRun(EngineCore):
@@ -194,13 +209,11 @@ class InstanceRun(EngineCore):
 
     def _sync_subscriptions(self, instance: ProcessInstance, names: set[str]) -> None:
         session = self.session
-        current = set(
-            session.scalars(
-                select(MessageSubscription.message_name).where(
-                    MessageSubscription.instance_id == instance.id
-                )
-            )
-        )
+        known = session.info.setdefault(KNOWN_SUBSCRIPTIONS, {})
+        current = known.get(instance.id)
+        if current is None:
+            current = set(session.scalars(_subscribed_names_query(), {"instance_id": instance.id}))
+        known[instance.id] = set(names)
         if current == names:
             return
         if current - names:
@@ -222,4 +235,5 @@ class InstanceRun(EngineCore):
                 break
             self._deliver(run, queued.name, queued.payload)
             queued.delivered_at, queued.delivered_to = run.now, run.instance.id
+            self.session.flush()  # the next _queued_for reads without autoflush
         self._save(run)

@@ -4,17 +4,44 @@ event, or queued until an instance waits for them."""
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 
 from engine.actors import Actor
 from engine.core import EngineCore, Run, valid_id
 from engine.errors import EngineError
 from engine.hooks import MessageDelivered
 from engine.models import MessageSubscription, ProcessInstance, QueuedMessage
+
+
+@cache
+def _first_queued_for_query() -> Select:
+    """The oldest undelivered message of the given names that correlates with the instance (the
+    correlation is checked in SQL). Built once, on first use (issue 16: building it cost more
+    than SQLite took to run it)."""
+    return (
+        select(QueuedMessage)
+        .where(
+            QueuedMessage.delivered_at.is_(None),
+            QueuedMessage.name.in_(bindparam("names", expanding=True)),
+            or_(
+                QueuedMessage.target_instance_id.is_(None),
+                QueuedMessage.target_instance_id == bindparam("instance_id"),
+            ),
+            # an instance without a business key takes only messages without one (NULL = NULL
+            # is not true in SQL)
+            or_(
+                QueuedMessage.business_key.is_(None),
+                QueuedMessage.business_key == bindparam("business_key"),
+            ),
+        )
+        .order_by(QueuedMessage.id)
+        .limit(1)
+    )
 
 
 @dataclass
@@ -147,24 +174,19 @@ class Messages(EngineCore):
     def _queued_for(self, instance: ProcessInstance, names: set[str]) -> QueuedMessage | None:
         if not names:
             return None
-        # The correlation is checked in SQL: only the first matching message is read.
-        return self.session.scalars(
-            select(QueuedMessage)
-            .where(
-                QueuedMessage.delivered_at.is_(None),
-                QueuedMessage.name.in_(names),
-                or_(
-                    QueuedMessage.target_instance_id.is_(None),
-                    QueuedMessage.target_instance_id == instance.id,
-                ),
-                or_(
-                    QueuedMessage.business_key.is_(None),
-                    QueuedMessage.business_key == instance.business_key,
-                ),
-            )
-            .order_by(QueuedMessage.id)
-            .limit(1)
-        ).first()
+        session = self.session
+        # No autoflush (issue 16: one flush per operation, at the commit). Nothing unflushed can
+        # change the answer: a queued message is flushed when it is stored (_dispatch_message)
+        # and when it is delivered (_finish).
+        with session.no_autoflush:
+            return session.scalars(
+                _first_queued_for_query(),
+                {
+                    "names": sorted(names),
+                    "instance_id": instance.id,
+                    "business_key": instance.business_key,
+                },
+            ).first()
 
     def _route_thrown_messages(self, run: Run) -> None:
         """Messages an instance throws go to the instance that correlates with them."""

@@ -163,6 +163,12 @@ class InstanceQueries(EngineCore):
         """The open incidents of the instance."""
         return self.incidents_of([instance_id])
 
+    def open_incidents_of(self, instance: InstanceView) -> list[IncidentView]:
+        """The open incidents of the instance as viewed; no query unless it is in error: an
+        incident is opened only by an operation that then saves the status "error", which
+        stays until none is open (InstanceRun._status; issue 16, the API's answers)."""
+        return self.incident_views(instance.id) if instance.status == "error" else []
+
     def incidents_of(self, instance_ids: list[int]) -> list[IncidentView]:
         """The open incidents of several instances, oldest first."""
         ids = [i for i in instance_ids if valid_id(i)]

@@ -3,9 +3,10 @@ sort and paging, counts, option lists, and which tasks a viewer may see (engine.
 Rows come back as `TaskView` snapshots."""
 
 from collections.abc import Iterable
+from functools import cache
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from engine.core import EngineCore, valid_id
@@ -18,6 +19,19 @@ _VALUE_COLUMNS = {
     "name": HumanTask.name,
     "assignee": HumanTask.assignee,
 }
+
+
+@cache
+def _task_with_instance_query() -> Select:
+    """One task with its instance and version. Built once, on first use (issue 16: building the
+    select with its loader option cost more than running it; not at import, as a loader option
+    configures every mapper)."""
+    return (
+        select(HumanTask, ProcessInstance)
+        .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+        .where(HumanTask.id == bindparam("task_id"))
+        .options(joinedload(ProcessInstance.process_version))
+    )
 
 
 class TaskQueries(EngineCore):
@@ -43,12 +57,7 @@ class TaskQueries(EngineCore):
             return None
         # The task, its instance and version in one query; an operation on the task that
         # follows in the same session (complete, claim) finds them in the session (issue 16).
-        found = self.session.execute(
-            select(HumanTask, ProcessInstance)
-            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .where(HumanTask.id == task_id)
-            .options(joinedload(ProcessInstance.process_version))
-        ).first()
+        found = self.session.execute(_task_with_instance_query(), {"task_id": task_id}).first()
         if found is None:
             return None
         row, instance = found

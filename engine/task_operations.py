@@ -2,16 +2,17 @@
 reassign."""
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import joinedload
 
 from engine.actors import SUPERVISOR_ROLES, Actor
-from engine.core import EngineCore, Run, task_uuid
+from engine.core import KNOWN_SUBSCRIPTIONS, EngineCore, Run, task_uuid
 from engine.errors import (
     ConflictError,
     EngineError,
@@ -22,8 +23,33 @@ from engine.errors import (
 from engine.form_checks import FormChecks
 from engine.forms import field_errors
 from engine.hooks import TaskCompleted
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask, MessageSubscription, ProcessInstance
+from engine.read_models import InstanceView
 from engine.registry import GuardContext
+
+_NAME_SEPARATOR = "\x1f"  # ASCII unit separator: never part of a BPMN message name
+
+
+@cache
+def _open_task_and_siblings_query() -> Select:
+    """The task's instance's open tasks with instance, version and the instance's message
+    subscriptions (one column). Built once, on first use (issue 16): building an ORM select with
+    its loader options cost about as much as SQLite took to run it, and a prebuilt statement
+    keeps its SQLAlchemy cache key. Not at import: a loader option configures every mapper,
+    which needs every model module imported."""
+    subscribed = (
+        select(func.aggregate_strings(MessageSubscription.message_name, _NAME_SEPARATOR))
+        .where(MessageSubscription.instance_id == HumanTask.instance_id)
+        .scalar_subquery()
+    )
+    instance_of_task = (
+        select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
+    )
+    return (
+        select(HumanTask, subscribed)
+        .options(joinedload(HumanTask.instance).joinedload(ProcessInstance.process_version))
+        .where(HumanTask.instance_id == instance_of_task, HumanTask.state == "open")
+    )
 
 
 class TaskOperations(FormChecks, EngineCore):
@@ -32,67 +58,76 @@ class TaskOperations(FormChecks, EngineCore):
     def complete_task(
         self, task_id: str, *, actor: Actor, data: dict[str, Any] | None = None
     ) -> ProcessInstance:
-        data = data or {}
-        with self._transaction() as session:
-            now = self.clock.now()
-            row, open_rows = self._open_task_and_siblings(task_id)
-            # The role first: someone without it must not learn who claimed the task.
-            if not actor.may_act_for(row.candidate_role):
-                raise ForbiddenError(f"task needs the role {row.candidate_role!r}")
-            if row.assignee and row.assignee != actor.username and not actor.is_system:
-                raise ConflictError(f"task is claimed by {row.assignee}")
-            instance = self._get_instance(row.instance_id)
-            schema = None
-            if row.form_file:
-                schema = self._version_form(instance.process_version, row.form_file)
-                found = field_errors(schema, data, self._format_checker())
-                if found:
-                    raise FormValidationError(details=found)
-            elif data:
-                raise FormValidationError({"_form": ["this task takes no data"]})
-            workflow = self._load(instance)
-            task = self._ready_task(workflow, task_id)
-            self._check_guard(row, instance, task, actor, now)
-            self._run_option_check(row, instance, task, data, actor, now)
-            if schema is not None:
-                self._run_form_checks(
-                    schema, self._task_context(row, instance, actor, now, {**task.data, **data})
-                )
-            self._run_validator(row, instance, task, data, actor, now)
-            run = Run(
-                instance, workflow, actor, now, completed_task_id=task_id, open_rows=open_rows
+        with self._transaction():
+            return self._complete(task_id, actor, data or {})
+
+    def complete_task_viewed(
+        self, task_id: str, *, actor: Actor, data: dict[str, Any] | None = None
+    ) -> InstanceView:
+        """`complete_task`, answered with the instance as the completion left it, taken before
+        the commit: the answer needs no read after it (issue 16, the API's answer)."""
+        with self._transaction():
+            return InstanceView.of(self._complete(task_id, actor, data or {}))
+
+    def _complete(self, task_id: str, actor: Actor, data: dict[str, Any]) -> ProcessInstance:
+        session = self.session
+        now = self.clock.now()
+        row, open_rows = self._open_task_and_siblings(task_id)
+        # The role first: someone without it must not learn who claimed the task.
+        if not actor.may_act_for(row.candidate_role):
+            raise ForbiddenError(f"task needs the role {row.candidate_role!r}")
+        if row.assignee and row.assignee != actor.username and not actor.is_system:
+            raise ConflictError(f"task is claimed by {row.assignee}")
+        instance = self._get_instance(row.instance_id)
+        schema = None
+        if row.form_file:
+            schema = self._version_form(instance.process_version, row.form_file)
+            found = field_errors(schema, data, self._format_checker())
+            if found:
+                raise FormValidationError(details=found)
+        elif data:
+            raise FormValidationError({"_form": ["this task takes no data"]})
+        workflow = self._load(instance)
+        task = self._ready_task(workflow, task_id)
+        self._check_guard(row, instance, task, actor, now)
+        self._run_option_check(row, instance, task, data, actor, now)
+        if schema is not None:
+            self._run_form_checks(
+                schema, self._task_context(row, instance, actor, now, {**task.data, **data})
             )
-            with self._scope(run):
-                task.data.update(data)
-                try:
-                    task.run()
-                except SpiffWorkflowException as err:
-                    raise EngineError(f"task could not be completed: {err}") from err
-                self._log(
-                    session,
-                    "task_completed",
-                    actor,
-                    now,
+        self._run_validator(row, instance, task, data, actor, now)
+        run = Run(instance, workflow, actor, now, completed_task_id=task_id, open_rows=open_rows)
+        with self._scope(run):
+            task.data.update(data)
+            try:
+                task.run()
+            except SpiffWorkflowException as err:
+                raise EngineError(f"task could not be completed: {err}") from err
+            self._log(
+                session,
+                "task_completed",
+                actor,
+                now,
+                instance_id=instance.id,
+                task_id=task_id,
+                element_id=row.element_id,
+                data={"data": data},
+            )
+            self._emit(
+                TaskCompleted(
+                    session=session,
+                    now=now,
+                    actor=actor.username,
                     instance_id=instance.id,
+                    process_id=instance.process_id,
+                    business_key=instance.business_key,
                     task_id=task_id,
                     element_id=row.element_id,
-                    data={"data": data},
+                    data=data,
                 )
-                self._emit(
-                    TaskCompleted(
-                        session=session,
-                        now=now,
-                        actor=actor.username,
-                        instance_id=instance.id,
-                        process_id=instance.process_id,
-                        business_key=instance.business_key,
-                        task_id=task_id,
-                        element_id=row.element_id,
-                        data=data,
-                    )
-                )
-                self._advance(run)
-                self._finish(run)
+            )
+            self._advance(run)
+            self._finish(run)
         return instance
 
     def claim(self, task_id: str, *, actor: Actor) -> HumanTask:
@@ -185,20 +220,19 @@ class TaskOperations(FormChecks, EngineCore):
         return row
 
     def _open_task_and_siblings(self, task_id: str) -> tuple[HumanTask, dict | None]:
-        """The open task with its instance and version, and every open task of its instance
-        (id → row), in one query: the task-index sync of the completion reuses them (issue 16).
+        """The open task with its instance and version, every open task of its instance
+        (id → row) and the instance's message subscriptions, in one query: the task-index and
+        subscription syncs of the completion reuse them (issue 16).
         A task that is not open is reported as `_open_task` reports it."""
-        instance_of_task = (
-            select(HumanTask.instance_id).where(HumanTask.id == task_id).scalar_subquery()
-        )
-        rows = self.session.scalars(
-            select(HumanTask)
-            .options(joinedload(HumanTask.instance).joinedload(ProcessInstance.process_version))
-            .where(HumanTask.instance_id == instance_of_task, HumanTask.state == "open")
-        ).all()
-        open_rows = {row.id: row for row in rows}
+        session = self.session
+        found = session.execute(_open_task_and_siblings_query(), {"task_id": task_id}).all()
+        open_rows = {row.id: row for row, _ in found}
         if task_id in open_rows and open_rows[task_id].state == "open":
-            return open_rows[task_id], open_rows
+            row, names = open_rows[task_id], found[0][1]
+            session.info.setdefault(KNOWN_SUBSCRIPTIONS, {})[row.instance_id] = (
+                set(names.split(_NAME_SEPARATOR)) if names else set()
+            )
+            return row, open_rows
         return self._open_task(task_id), None  # raises, or an unflushed row: sync queries
 
     def _task_context(

@@ -9,8 +9,16 @@ import pytest
 from sqlalchemy import event, select
 
 from certflow.db import db
-from engine.models import HumanTask, QueuedMessage
-from tests.helpers import CLIENT, MARKET, OWNER, REVIEW_FLOW, record_acceptance, registered
+from engine.models import HumanTask, MessageSubscription, QueuedMessage
+from tests.helpers import (
+    CLIENT,
+    FIXTURES,
+    MARKET,
+    OWNER,
+    REVIEW_FLOW,
+    record_acceptance,
+    registered,
+)
 
 REJECT = {"accepted": False, "man_days": 1}  # → waits for the resubmission message
 
@@ -59,11 +67,90 @@ def test_a_completion_reads_no_spec_form_or_incident_once_warm(deployed):
     assert not [s for s in reads if "spec_json" in s], reads
     assert not [s for s in reads if "process_version_file" in s or "source_file" in s], reads
     assert not [s for s in reads if "FROM incident" in s], reads
-    # the task with its instance, version and the instance's other open tasks (one query: the
-    # task-index sync reuses them), subscriptions, queued messages
-    assert len(reads) == 3, reads
+    # the task with its instance, version, the instance's other open tasks and its message
+    # subscriptions (one query: the task-index and subscription syncs reuse them), then the
+    # queued messages
+    assert len(reads) == 2, reads
     assert len([s for s in reads if "FROM human_task" in s]) == 1, reads
+    assert not [s for s in reads if s.startswith("SELECT message_subscription")], reads
     assert len([s for s in sent if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]) == 4, sent
+
+
+def test_a_completion_writes_once_after_its_reads(deployed):
+    """One flush per completion, at the commit (issue 16): no read in between makes SQLAlchemy
+    flush early, so every write follows the last read."""
+    first, second = start(deployed, "APP-1"), start(deployed, "APP-2")
+    deployed.complete_task(first, actor=MARKET, data=REJECT)
+    db.session.remove()
+    with statements() as sent:
+        deployed.complete_task(second, actor=MARKET, data=REJECT)
+    verbs = [s.split()[0] for s in sent if s.split()[0] not in ("BEGIN", "COMMIT")]
+    first_write = next(n for n, verb in enumerate(verbs) if verb != "SELECT")
+    assert set(verbs[first_write:]) <= {"INSERT", "UPDATE", "DELETE"}, sent
+    # the subscription the completion made is stored (read with the task, not on its own)
+    names = db.session.scalars(select(MessageSubscription.message_name)).all()
+    assert sorted(names) == ["documents_resubmitted", "documents_resubmitted"]
+
+
+def test_the_subscriptions_read_with_the_task_are_kept_in_step(deployed):
+    """The instance waits for the resubmission (subscribed), the message comes back (the
+    subscription goes), the task is rejected again (subscribed again): each completion works
+    from the subscriptions it read with its task."""
+    task = start(deployed, "APP-1")
+    instance_id = deployed.complete_task(task, actor=MARKET, data=REJECT).id
+    db.session.remove()
+    assert subscriptions(instance_id) == ["documents_resubmitted"]
+    deployed.send_message(
+        "documents_resubmitted", correlation={"business_key": "APP-1"}, actor=CLIENT
+    )
+    db.session.remove()
+    assert subscriptions(instance_id) == []
+    again = db.session.scalars(
+        select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+    ).one()
+    deployed.complete_task(again, actor=MARKET, data=REJECT)
+    db.session.remove()
+    assert subscriptions(instance_id) == ["documents_resubmitted"]
+
+
+def subscriptions(instance_id: int) -> list[str]:
+    return sorted(
+        db.session.scalars(
+            select(MessageSubscription.message_name).where(
+                MessageSubscription.instance_id == instance_id
+            )
+        )
+    )
+
+
+def test_two_queued_messages_for_two_waits_are_each_delivered_once(engine):
+    """An instance that waits twice in a row for the same message takes two queued messages
+    in one operation, oldest first (R-13: nothing lost, nothing delivered twice). The queued
+    messages are read without autoflush, so a delivery is flushed before the next read."""
+    engine.deploy([FIXTURES / "message_pairs"], actor=OWNER)
+    first_part, second_part = (
+        engine.send_message(
+            "part_delivered",
+            correlation={"business_key": "KIT-1"},
+            payload={"part": n},
+            actor=CLIENT,
+        ).queued_id
+        for n in (1, 2)
+    )
+    instance_id = engine.start("two_parts", actor=MARKET, business_key="KIT-1").id
+    begin = db.session.scalars(
+        select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+    ).one()
+    engine.complete_task(begin, actor=MARKET)
+    db.session.remove()
+    delivered = {row.id: row.delivered_to for row in db.session.scalars(select(QueuedMessage))}
+    assert delivered == {first_part: instance_id, second_part: instance_id}
+    task = db.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+    ).one()
+    assert task.element_id == "Task_Assemble"
+    data = engine.task_data(engine.find_task(task.id))
+    assert (data["first_part"], data["second_part"]) == ({"part": 1}, {"part": 2})
 
 
 def test_queued_messages_of_other_cases_are_skipped_in_sql(deployed):
@@ -99,3 +186,23 @@ def test_sqlite_commits_without_a_sync_of_their_own(engine):
         journal = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
         synchronous = connection.exec_driver_sql("PRAGMA synchronous").scalar()
     assert (journal, synchronous) == ("wal", 1)
+
+
+def test_the_prebuilt_statements_wait_for_every_model(tmp_path):
+    """The completion's statements are built once, on first use: a loader option built at
+    import configures every mapper, which fails while a model module the others name (here
+    certflow.models' User) is not imported yet — as when the engine is imported first."""
+    import subprocess
+    import sys
+
+    from tests.paths import ROOT
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import domain.models, engine.service"],
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr

@@ -288,10 +288,10 @@ def complete_task(task_id: UUID) -> Response:
     longer open or is claimed by someone else; 403 without the task's candidate role.
     """
     request_body: models.CompleteTask = body()
-    instance = get_engine().complete_task(
+    instance = get_engine().complete_task_viewed(
         visible_task(task_id).id, actor=current_actor(), data=request_body.data or {}
     )
-    return jsonify(instance_json(get_engine().instance_view(instance.id)))
+    return jsonify(instance_json(instance))
 
 
 @bp.post("/tasks/<uuid:task_id>/reassign")

@@ -60,7 +60,7 @@ def instance_json(instance: InstanceView) -> dict[str, Any]:
     """The instance as the current user may see it: a client sees only the elements of its own
     tasks and no incidents (webapp.client_data, R-11)."""
     who = viewer()
-    incidents = get_engine().incident_views(instance.id) if who.is_staff else []
+    incidents = get_engine().open_incidents_of(instance) if who.is_staff else []
     return {
         "id": instance.id,
         "process_id": instance.process_id,
