@@ -9,6 +9,7 @@ The `web` fixture: import it into a test module with
 import html
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -17,7 +18,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
 from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
 
@@ -221,3 +222,28 @@ def web_fixture(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Iterator[Web]:
 
 
 __all__ = ["Application", "Browser", "PASSWORD", "REVIEW_OK", "Web", "actor", "text", "web_fixture"]
+
+
+@contextmanager
+def sent_statements(engine) -> Iterator[list[str]]:
+    """The SQL statements sent to `engine` inside the block, in order."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def page_statements(web: "Web", browser, url: str) -> tuple[str, list[str]]:
+    """The page at `url` (answered 200) and the statements its request sent."""
+    with web.app.app_context():
+        engine = db.engine
+    with sent_statements(engine) as sent:
+        answer = browser.get(url)
+        assert answer.status_code == 200
+    return answer.get_data(as_text=True), sent

@@ -2,27 +2,17 @@
 the case's completed forms (their files come from one query for the forms' versions, not one per
 form; the task page lists its instance's files the same way)."""
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from certflow.db import db
-from tests.web_support import Web, web_fixture  # noqa: F401
+from tests.web_support import Web, page_statements, web_fixture  # noqa: F401
 
 
 def selects(web: Web, browser, url: str) -> int:
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("SELECT") and "simulated_time" not in statement:
-            sent.append(statement)
-
-    with web.app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert browser.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(sent)
+    _, sent = page_statements(web, browser, url)
+    return len(
+        [s for s in sent if s.lstrip().upper().startswith("SELECT") and "simulated_time" not in s]
+    )
 
 
 def test_case_page_statements_do_not_grow_with_the_completed_forms(web):
@@ -115,18 +105,7 @@ def test_case_page_reads_no_stored_workflow_state(web):
     of KB for a running case; the page shows none of it)."""
     quinn = web.browser("quinn")
     web.to_contract(web.start("APP-A1", org="A"))
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    with web.app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        assert quinn.get(f"/cases/{web.organisations['A']}").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    _, sent = page_statements(web, quinn, f"/cases/{web.organisations['A']}")
     assert any("FROM process_instance" in s for s in sent)
     assert not [s for s in sent if "state_json" in s]
 
@@ -149,18 +128,7 @@ def test_case_page_lists_documents_without_their_bodies(web):
         )
         db.session.commit()
     url = f"/cases/{web.organisations['A']}"
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    with web.app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        page = quinn.get(url).get_data(as_text=True)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    page, sent = page_statements(web, quinn, url)
     assert "不符合报告（APP-A1）" in page
     assert any("FROM document" in s for s in sent)
     assert not [s for s in sent if "document.body" in s]

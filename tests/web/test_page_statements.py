@@ -2,32 +2,13 @@
 session come in one query; the inbox lists the blocked cases a user worked on without their
 stored workflow state (the state of a stopped case is the whole running workflow)."""
 
-from sqlalchemy import event
-
-from certflow.db import db
 from domain.errors import RuleViolation
 from handlers.registry import handler, unregister
 from tests.helpers import record_acceptance
-from tests.web_support import Web, actor, web_fixture  # noqa: F401
+from tests.web_support import actor, web_fixture  # noqa: F401
+from tests.web_support import page_statements as statements
 
 OPERATOR = "test_record_acceptance"
-
-
-def statements(web: Web, browser, url: str) -> tuple[str, list[str]]:
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    with web.app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        answer = browser.get(url)
-        assert answer.status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return answer.get_data(as_text=True), sent
 
 
 def test_the_user_and_its_session_come_in_one_query(web):

@@ -188,21 +188,12 @@ def test_the_verifier_sees_the_files_of_every_round_in_the_order_they_were_sent(
 def test_a_task_reads_only_the_records_its_panels_show(case, app):
     """Issue 16: the acceptance review shows the application panel only; no audit, no
     nonconformities are read for it."""
-    from sqlalchemy import event
+    from tests.web_support import sent_statements
 
     case.apply()
     review = case.open_task("Task_AcceptanceReview")
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        sent.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with sent_statements(db.engine) as sent:
         html = page(app, "ma_market", review.id)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     assert "福州优服电器有限公司" in panel(html, "context-application")
     assert any("FROM application" in s for s in sent)
     read = [s.lstrip() for s in sent]
