@@ -171,12 +171,13 @@ class Budget:
         if self.breached:
             raise _Breach(self.breached)
         now = time.monotonic()
-        gc_cpu, gc_wall = self._collections()
-        if now - gc_wall > self._wall_deadline:
+        # Collections are deducted only when a deadline looks passed: checks run on every line.
+        if now > self._wall_deadline and now - self._collections()[1] > self._wall_deadline:
             self.breach_time()
         if now >= self._next_sample:
             self._next_sample = now + _MEMORY_SAMPLE_SECONDS
-            if time.thread_time() - gc_cpu > self._cpu_deadline:
+            cpu = time.thread_time()
+            if cpu > self._cpu_deadline and cpu - self._collections()[0] > self._cpu_deadline:
                 self.breach_time()
             rss = current_rss()
             if self._rss_start is None:
