@@ -17,6 +17,7 @@ from engine import timers
 from engine.core import EngineCore, Run, is_human_task
 from engine.definitions import form_path
 from engine.models import HumanTask
+from engine.records import record_events
 
 
 @cache
@@ -43,6 +44,18 @@ def _open_tasks_statement(on_postgresql: bool) -> Insert:
     )
 
 
+def _event(run: Run, kind: str, instance_id: int, task_id: str, element_id: str, data) -> dict:
+    return {
+        "at": run.now,
+        "actor": run.actor.username,
+        "event_type": kind,
+        "instance_id": instance_id,
+        "task_id": task_id,
+        "element_id": element_id,
+        "data": data,
+    }
+
+
 class TaskIndex(EngineCore):
     """Keeps the human_task rows in step with the workflow."""
 
@@ -63,6 +76,7 @@ class TaskIndex(EngineCore):
             )
             open_rows = {row.id: row for row in session.scalars(query)}
         closed: list[tuple[HumanTask, dict]] = []
+        events: list[dict] = []  # written together, after the rows they name
         for task_id, row in open_rows.items():
             if task_id in ready:
                 continue
@@ -78,14 +92,8 @@ class TaskIndex(EngineCore):
                 )
             )
             if not completed:
-                self._log(
-                    session,
-                    "task_cancelled",
-                    run.actor,
-                    run.now,
-                    instance_id=instance.id,
-                    task_id=task_id,
-                    element_id=row.element_id,
+                events.append(
+                    _event(run, "task_cancelled", instance.id, task_id, row.element_id, None)
                 )
         if closed:
             session.connection().execute(
@@ -126,25 +134,25 @@ class TaskIndex(EngineCore):
                     "completed_at": None,
                 }
             )
-        if not created:
-            return
-        # A task made ready again (e.g. repair's "send back") keeps its UUID: its row is
-        # rewritten as open, hence an upsert.
-        session.connection().execute(_open_tasks_statement(self._is_postgresql()), created)
+        if created:
+            # A task made ready again (e.g. repair's "send back") keeps its UUID: its row is
+            # rewritten as open, hence an upsert.
+            session.connection().execute(_open_tasks_statement(self._is_postgresql()), created)
         for values in created:
             known = session.identity_map.get(identity_key(HumanTask, values["id"]))
             if known is not None:
                 session.expire(known)
-            self._log(
-                session,
-                "task_created",
-                run.actor,
-                run.now,
-                instance_id=instance.id,
-                task_id=values["id"],
-                element_id=values["element_id"],
-                data={"candidate_role": values["candidate_role"]},
+            events.append(
+                _event(
+                    run,
+                    "task_created",
+                    instance.id,
+                    values["id"],
+                    values["element_id"],
+                    {"candidate_role": values["candidate_role"]},
+                )
             )
+        record_events(session, events)
 
     def _due_at(self, task, now: datetime) -> datetime | None:
         """Due date: the `dueAt` property (a task-data path to an ISO instant, e.g. a deadline a
