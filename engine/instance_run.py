@@ -12,7 +12,10 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import Select, Update, bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from certflow.roles import role_for_lane
 from certflow.timer_wakeup import notify_sweepers
@@ -29,6 +32,50 @@ from engine.errors import ForbiddenError
 from engine.finished_subprocesses import remove_finished_subprocesses
 from engine.hooks import InstanceStarted
 from engine.models import Incident, MessageSubscription, ProcessInstance, ProcessVersion
+
+_SUBSCRIPTION_INSERT = insert(MessageSubscription.__table__)
+
+
+def write_instance(session: Session, instance: ProcessInstance, values: dict[str, Any]) -> None:
+    """Write the saved columns to the instance's row with one Core UPDATE that checks and bumps
+    its optimistic lock, then record them as the ORM object's committed state (issue 16: the
+    ORM's unit of work cost more than the statement). Another operation that committed first
+    leaves no row to update: StaleDataError, a 409 as from the ORM's own check."""
+    lock = instance.lock_version
+    result = session.connection().execute(
+        _instance_save_statement(),
+        {"instance_id": instance.id, "lock": lock, "new_lock": lock + 1}
+        | {f"new_{key}": value for key, value in values.items()},
+    )
+    if result.rowcount != 1:
+        raise StaleDataError(f"process instance {instance.id} was changed concurrently")
+    for key, value in values.items():
+        set_committed_value(instance, key, value)
+    set_committed_value(instance, "lock_version", lock + 1)
+
+
+_SAVED_COLUMNS = (
+    "state_json",
+    "serializer_version",
+    "next_timer_at",
+    "active_elements",
+    "updated_at",
+    "status",
+    "ended_at",
+)
+
+
+@cache
+def _instance_save_statement() -> Update:
+    table = ProcessInstance.__table__
+    return (
+        update(table)
+        .where(table.c.id == bindparam("instance_id"), table.c.lock_version == bindparam("lock"))
+        .values(
+            lock_version=bindparam("new_lock"),
+            **{name: bindparam(f"new_{name}") for name in _SAVED_COLUMNS},
+        )
+    )
 
 
 @cache
@@ -177,32 +224,31 @@ class InstanceRun(EngineCore):
         session = self.session
         instance, workflow = run.instance, run.workflow
         remove_finished_subprocesses(workflow)  # fewer tasks to load and save (issue 16)
-        instance.state_json = self.serializer.dump_workflow(workflow)
-        instance.serializer_version = self.serializer.version
         next_timer, message_names = self._waiting(workflow)
         if next_timer is not None and next_timer != instance.next_timer_at:
             notify_sweepers(session, next_timer.isoformat())  # on commit (issue 16)
-        instance.next_timer_at = next_timer
-        instance.active_elements = sorted(
-            {
-                t.task_spec.bpmn_id
-                for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
-                if t.task_spec.bpmn_id is not None  # control tasks have no BPMN element
-            }
-        )
-        instance.updated_at = run.now
         previous_status = instance.status
-        instance.status = self._status(run)
-        if instance.status in ("completed", "terminated") and instance.ended_at is None:
-            instance.ended_at = run.now
-            self._log(
-                session,
-                f"instance_{instance.status}",
-                run.actor,
-                run.now,
-                instance_id=instance.id,
-            )
-        elif instance.status == "error" and previous_status != "error":
+        status = self._status(run)
+        saved = {
+            "state_json": self.serializer.dump_workflow(workflow),
+            "serializer_version": self.serializer.version,
+            "next_timer_at": next_timer,
+            "active_elements": sorted(
+                {
+                    t.task_spec.bpmn_id
+                    for t in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING)
+                    if t.task_spec.bpmn_id is not None  # control tasks have no BPMN element
+                }
+            ),
+            "updated_at": run.now,
+            "status": status,
+        }
+        ending = status in ("completed", "terminated") and instance.ended_at is None
+        saved["ended_at"] = run.now if ending else instance.ended_at
+        write_instance(session, instance, saved)
+        if ending:
+            self._log(session, f"instance_{status}", run.actor, run.now, instance_id=instance.id)
+        elif status == "error" and previous_status != "error":
             pass  # the incident event says why
         self._sync_subscriptions(instance, message_names)
         self._sync_human_tasks(run)
@@ -223,8 +269,11 @@ class InstanceRun(EngineCore):
                     MessageSubscription.message_name.in_(current - names),
                 )
             )
-        for name in names - current:
-            session.add(MessageSubscription(instance_id=instance.id, message_name=name))
+        if names - current:
+            session.connection().execute(
+                _SUBSCRIPTION_INSERT,
+                [{"instance_id": instance.id, "message_name": name} for name in names - current],
+            )
 
     def _finish(self, run: Run) -> None:
         """Deliver queued messages the instance now waits for, then save."""
@@ -234,6 +283,5 @@ class InstanceRun(EngineCore):
             if queued is None:
                 break
             self._deliver(run, queued.name, queued.payload)
-            queued.delivered_at, queued.delivered_to = run.now, run.instance.id
-            self.session.flush()  # the next _queued_for reads without autoflush
+            self._mark_delivered(queued.id, run.instance.id, run.now)
         self._save(run)

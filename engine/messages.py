@@ -9,7 +9,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-from sqlalchemy import Select, bindparam, or_, select
+from sqlalchemy import Row, Select, bindparam, or_, select, update
 
 from engine.actors import Actor
 from engine.core import EngineCore, Run, valid_id
@@ -23,8 +23,9 @@ def _first_queued_for_query() -> Select:
     """The oldest undelivered message of the given names that correlates with the instance (the
     correlation is checked in SQL). Built once, on first use (issue 16: building it cost more
     than SQLite took to run it)."""
+    table = QueuedMessage.__table__
     return (
-        select(QueuedMessage)
+        select(table.c.id, table.c.name, table.c.payload)
         .where(
             QueuedMessage.delivered_at.is_(None),
             QueuedMessage.name.in_(bindparam("names", expanding=True)),
@@ -171,22 +172,33 @@ class Messages(EngineCore):
         )
         self._advance(run)
 
-    def _queued_for(self, instance: ProcessInstance, names: set[str]) -> QueuedMessage | None:
+    def _queued_for(self, instance: ProcessInstance, names: set[str]) -> Row | None:
+        """The oldest queued message (id, name, payload) the instance now takes, if any. A Core
+        query on the operation's connection (issue 16: no ORM object is needed, and no flush:
+        a queued message is flushed when it is stored, _dispatch_message, and marked delivered
+        by a statement, `_mark_delivered`)."""
         if not names:
             return None
-        session = self.session
-        # No autoflush (issue 16: one flush per operation, at the commit). Nothing unflushed can
-        # change the answer: a queued message is flushed when it is stored (_dispatch_message)
-        # and when it is delivered (_finish).
-        with session.no_autoflush:
-            return session.scalars(
+        return (
+            self.session.connection()
+            .execute(
                 _first_queued_for_query(),
                 {
                     "names": sorted(names),
                     "instance_id": instance.id,
                     "business_key": instance.business_key,
                 },
-            ).first()
+            )
+            .first()
+        )
+
+    def _mark_delivered(self, queued_id: int, instance_id: int, now: datetime) -> None:
+        table = QueuedMessage.__table__
+        self.session.connection().execute(
+            update(table)
+            .where(table.c.id == queued_id)
+            .values(delivered_at=now, delivered_to=instance_id)
+        )
 
     def _route_thrown_messages(self, run: Run) -> None:
         """Messages an instance throws go to the instance that correlates with them."""

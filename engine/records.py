@@ -6,12 +6,13 @@ and transaction)."""
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from engine.models import EventLog, HumanTask
 
 ACTOR_LENGTH = 80  # event_log.actor column
+_EVENT_LOG_INSERT = insert(EventLog.__table__)
 
 
 def record_event(
@@ -26,16 +27,46 @@ def record_event(
     data: dict[str, Any] | None = None,
 ) -> None:
     """Append one event (R-13: who did what, when) to the event log."""
-    session.add(
-        EventLog(
-            at=at,
-            actor=actor[:ACTOR_LENGTH],
-            event_type=event_type,
-            instance_id=instance_id,
-            task_id=task_id,
-            element_id=element_id,
-            data={} if data is None else data,
-        )
+    record_events(
+        session,
+        [
+            {
+                "at": at,
+                "actor": actor,
+                "event_type": event_type,
+                "instance_id": instance_id,
+                "task_id": task_id,
+                "element_id": element_id,
+                "data": data,
+            }
+        ],
+    )
+
+
+def record_events(session: Session, events: list[dict[str, Any]]) -> None:
+    """Append events (keys as `record_event`'s arguments) in one statement, in list order.
+
+    Written at once by a Core INSERT, not added to the session: the ORM's unit of work cost
+    more than the statement itself on every engine operation (issue 16). Rows the session
+    still holds as new are flushed first, so an event never precedes the row it names."""
+    if not events:
+        return
+    if session.new:
+        session.flush()
+    session.connection().execute(
+        _EVENT_LOG_INSERT,
+        [
+            {
+                "at": event["at"],
+                "actor": event["actor"][:ACTOR_LENGTH],
+                "event_type": event["event_type"],
+                "instance_id": event.get("instance_id"),
+                "task_id": event.get("task_id"),
+                "element_id": event.get("element_id"),
+                "data": {} if event.get("data") is None else event["data"],
+            }
+            for event in events
+        ],
     )
 
 

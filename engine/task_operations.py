@@ -78,7 +78,7 @@ class TaskOperations(FormChecks, EngineCore):
             raise ForbiddenError(f"task needs the role {row.candidate_role!r}")
         if row.assignee and row.assignee != actor.username and not actor.is_system:
             raise ConflictError(f"task is claimed by {row.assignee}")
-        instance = self._get_instance(row.instance_id)
+        instance = row.instance  # read with the task (joined), or from the session's map
         schema = None
         if row.form_file:
             schema = self._version_form(instance.process_version, row.form_file)
