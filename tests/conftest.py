@@ -94,6 +94,25 @@ def clear_database() -> None:
                 conn.execute(table.delete())
 
 
+def forget_compiled_statements() -> None:
+    """Drop the ORM's per-mapper caches of compiled INSERT/UPDATE/DELETE statements. They are
+    keyed by the engine's dialect, and every test's app has an engine of its own: each test's
+    dialect stayed alive with its statements, up to ~150 a mapper (sqlalchemy#4560), about a
+    million objects after tests/web that every garbage collection walked. One engine per
+    process, as in production, fills them once. `_compiled_cache` is SQLAlchemy's own (no public
+    way): tests/platform/test_discarded_apps.py fails if this stops freeing the dialects."""
+    from certflow.db import db
+
+    for mapper in db.Model.registry.mappers:
+        mapper._compiled_cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _statements_of_the_test_are_forgotten():
+    yield
+    forget_compiled_statements()
+
+
 @pytest.fixture
 def app(migrated_url, tmp_path):
     from certflow.db import db

@@ -11,7 +11,9 @@ from domain.models import (
     Organisation,
     Site,
 )
+from domain.programme import create_programme
 from scenarios.people import VALID_USCC, make_auditor  # noqa: F401 (the tests import them here)
+from tests.helpers import handler_context
 
 
 def make_organisation(session, now, *, name="福州优服电器有限公司", uscc=VALID_USCC, sites=1):
@@ -92,3 +94,22 @@ def make_audit(session, now, org, application, *, team=(), start=None, days=2, k
 
 def today(now) -> date:
     return now.date()
+
+
+def make_programme(
+    session, now, application, *, by: str, mystery_shopping: bool, sizing_notes: str
+) -> int:
+    """The application's audit programme (revision 1) established by `by` through the domain
+    rule: document review on 2 March 2026, initial audit on 16–17 March, 3 man-days."""
+    return create_programme(
+        handler_context(session, now, actor=by),
+        application.id,
+        mystery_shopping=mystery_shopping,
+        random_survey=False,
+        document_review_date="2026-03-02",
+        initial_audit_start="2026-03-16",
+        initial_audit_end="2026-03-17",
+        man_days="3.0",
+        sizing_notes=sizing_notes,
+        shift_work_notes="",
+    )["id"]

@@ -29,16 +29,7 @@ def seed_refused_breaches(session: Session) -> Seeded:
     complete and in time except for the breaches listed in the comments (and in
     `Seeded.expected`); measured up to PROCESS_DATASET_END, they owe nothing more."""
     b = new_builder(session)
-
-    # 甲: everything in time; recertified in time (R-8.11: the recertification process is not
-    # driven through the engine yet, it takes three simulated years).
-    org, programme, cert, _ = b.certify(
-        "A", "甲家电服务有限公司", date(2024, 1, 10), team=("wang", "chen")
-    )
-    b.surveil(org, programme, 1, date(2024, 12, 19), kept=True)
-    b.surveil(org, programme, 2, date(2025, 11, 10), kept=True)
-    b.recertify(org, cert, date(2026, 10, 20), date(2026, 11, 25), kept=True)
-
+    in_time(b)
     org, programme = decided_by_a_team_member(b)
     b.surveil(org, programme, 1, date(2025, 2, 14), kept=True)
     b.surveil(org, programme, 2, date(2026, 1, 20), kept=True)
@@ -74,6 +65,19 @@ def new_builder(session: Session) -> SeedBuilder:
         ],
     )
     return b
+
+
+def in_time(b: SeedBuilder):
+    """甲: everything in time; recertified in time (R-8.11: the recertification process is not
+    driven through the engine yet, it takes three simulated years). Returns its certificate and
+    initial audit."""
+    org, programme, cert, audit = b.certify(
+        "A", "甲家电服务有限公司", date(2024, 1, 10), team=("wang", "chen")
+    )
+    b.surveil(org, programme, 1, date(2024, 12, 19), kept=True)
+    b.surveil(org, programme, 2, date(2025, 11, 10), kept=True)
+    b.recertify(org, cert, date(2026, 10, 20), date(2026, 11, 25), kept=True)
+    return cert, audit
 
 
 def decided_by_a_team_member(b: SeedBuilder):

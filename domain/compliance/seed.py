@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from domain.compliance.refused_breaches import (
     decided_by_a_team_member,
+    in_time,
     lapsed_registration,
     new_builder,
     recertifications,
@@ -34,16 +35,11 @@ def seed_compliance(session: Session) -> Seeded:
     refused_breaches.py; here everything is rows, to be fast."""
     b = new_builder(session)
 
-    # 甲: everything in time; suspended and restored within 6 months; recertified in time.
-    org, programme, cert, audit_a = b.certify(
-        "A", "甲家电服务有限公司", date(2024, 1, 10), team=("wang", "chen")
-    )
-    b.surveil(org, programme, 1, date(2024, 12, 19), kept=True)
-    b.surveil(org, programme, 2, date(2025, 11, 10), kept=True)
+    # 甲: everything in time; also suspended and restored within 6 months.
+    cert, audit_a = in_time(b)
     b.change(cert, "suspended", "suspended", date(2025, 2, 1), published_on=date(2025, 2, 1))
     b.change(cert, "valid", "restored", date(2025, 5, 1), published_on=date(2025, 5, 1))
     b.seeded.expect("suspension_resolved", f"event:{event_id(session, cert, 'suspended')}", True)
-    b.recertify(org, cert, date(2026, 10, 20), date(2026, 11, 25), kept=True)
     b.nonconformity(
         audit_a, "NC-01", date(2024, 2, 10), answered=date(2024, 2, 8), accepted=True, kept=True
     )

@@ -7,9 +7,8 @@ from certflow.accounts import issue_token
 from certflow.db import db
 from certflow.models import User
 from domain.models import Organisation
-from domain.programme import create_programme
 from domain.programme_revisions import revise_programme
-from tests.factories import make_application
+from tests.factories import make_application, make_programme
 from tests.helpers import handler_context
 from tests.web_support import web_fixture  # noqa: F401
 
@@ -18,19 +17,10 @@ def programme_with_two_revisions(web) -> tuple[int, dict[str, str]]:
     with web.app.app_context():
         organisation = db.session.get(Organisation, web.organisations["A"])
         application = make_application(db.session, web.now(), organisation)
+        programme = make_programme(
+            db.session, web.now(), application, by="ada", mystery_shopping=False, sizing_notes=""
+        )
         act = handler_context(db.session, web.now(), actor="ada")
-        programme = create_programme(
-            act,
-            application.id,
-            mystery_shopping=False,
-            random_survey=False,
-            document_review_date="2026-03-02",
-            initial_audit_start="2026-03-16",
-            initial_audit_end="2026-03-17",
-            man_days="3.0",
-            sizing_notes="",
-            shift_work_notes="",
-        )["id"]
         revise_programme(act, programme, reason_kind="complaint", reason="两起有效投诉", man_days=4)
         tokens = {
             u.username: issue_token(db.session, u, web.now())

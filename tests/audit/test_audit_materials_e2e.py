@@ -5,26 +5,16 @@ Every audit has its report with the client's receipt — the surveillance audit 
 
 from datetime import date, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from certflow.db import db
 from domain.models import Audit, Document
 from tests.certification_case import (
-    Case,
-    deploy_everything,
     findings_losing,
-    make_people,
 )
 from tests.forms.test_form_checks import refused
 
 MATERIALS = {"report_responsibility": True, "materials_complete": True, "materials_notes": None}
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def to_closing_meeting(case):

@@ -11,19 +11,11 @@ from certflow.db import db
 from domain.models import Audit
 from tests.certification_case import (
     Case,
-    deploy_everything,
     findings_losing,
-    make_people,
     one_nc,
 )
 from tests.forms.test_form_checks import api_complete, no_incident, refused
 from tests.helpers import discussed_with_client
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 @pytest.fixture

@@ -2,27 +2,17 @@
 exactly N nonconformities in its NC report — derived where the team raised none, never twice for
 one finding — and the decision waits until all N are corrected and accepted."""
 
-import pytest
 from sqlalchemy import select
 
 from certflow.db import db
 from domain.models import Audit, Document, Nonconformity
 from tests.certification_case import (
-    Case,
-    deploy_everything,
     findings_losing,
-    make_people,
     one_nc,
     through_onsite,
 )
 
 POINTS_LOST = 80
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def deduction_codes(points_lost: int) -> list[str]:

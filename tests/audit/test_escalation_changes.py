@@ -11,16 +11,10 @@ from sqlalchemy import select
 from certflow.db import db
 from domain.models import Audit
 from engine.errors import ForbiddenError
-from tests.certification_case import Case, deploy_everything, findings_losing, make_people
+from tests.certification_case import Case, findings_losing
 from tests.forms.test_form_checks import no_incident, refused
 
 NEW_SCOPE = "家用电器售后服务（不含上门安装）"
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def escalated(case: Case, kind: str) -> None:

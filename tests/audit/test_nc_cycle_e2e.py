@@ -14,10 +14,7 @@ from certflow.db import db
 from domain.models import Audit, Document, Nonconformity
 from engine.errors import FormValidationError
 from tests.certification_case import (
-    Case,
-    deploy_everything,
     findings_losing,
-    make_people,
     one_nc,
     through_onsite,
 )
@@ -27,12 +24,6 @@ from tests.helpers import discussed_with_client
 # R-8.7: each deduction finding has its NC; losing only item 5.1.1.1's 20 points makes the
 # team's NC on it (one_nc) the audit's only deduction
 ONLY_5111 = 20
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def general_and_serious():

@@ -3,13 +3,12 @@
 audit plan covers each of them or says why not; both refused at submit (422), never an
 incident."""
 
-import pytest
 from flask import current_app
 from sqlalchemy import select
 
 from certflow.db import db
 from domain.models import Audit, AuditProgramme
-from tests.certification_case import NO_SHIFTS, Case, deploy_everything, make_people
+from tests.certification_case import NO_SHIFTS
 from tests.forms.test_form_checks import no_incident, refused
 from webapp.instructions import fill_placeholders
 
@@ -17,12 +16,6 @@ SHIFTS = [
     {"name": "白班", "hours": "08:00–16:00"},
     {"name": "夜班", "hours": "22:00–06:00"},
 ]
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def programme_answers(case, shifts):

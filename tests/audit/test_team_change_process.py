@@ -13,15 +13,9 @@ from domain.models import Audit
 from engine.errors import ConflictError
 from engine.models import EventLog, HumanTask
 from engine.service import Actor
-from tests.certification_case import Case, deploy_everything, findings_losing, make_people
+from tests.certification_case import findings_losing
 from tests.factories import make_auditor
 from tests.web_support import Browser
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def fresh_g() -> None:

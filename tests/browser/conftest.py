@@ -11,6 +11,7 @@ Screenshots: `CERTFLOW_SHOTS=/some/dir` makes test_screenshots.py save its PNGs 
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -91,6 +92,25 @@ class Live:
         return self.web.app
 
 
+@contextmanager
+def served(app, name: str) -> Iterator[str]:
+    """The app served by a live server thread on a free port of 127.0.0.1: its URL. Afterwards
+    the server is stopped and the app's database connections closed."""
+    from certflow.db import db
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 def _seed(app) -> dict[str, int]:
     from flask_migrate import upgrade
 
@@ -136,17 +156,8 @@ def live(tmp_path_factory) -> Iterator[Live]:
             records = add_case_records(
                 db.session, web.storage, web.now(), organisations["A"], "APP-A-SEED"
             )
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
-        thread.start()
-        try:
-            yield Live(f"http://127.0.0.1:{server.server_port}", web, records, instance)
-        finally:
-            server.shutdown()
-            thread.join(timeout=10)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+        with served(app, "live-server") as url:
+            yield Live(url, web, records, instance)
 
 
 @pytest.fixture(scope="session")

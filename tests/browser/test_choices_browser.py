@@ -5,7 +5,6 @@ id. Its own live server and database: the certification process with a case at t
 appointment (the shared live server holds only the small web test processes)."""
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -14,8 +13,8 @@ import pytest
 from playwright.sync_api import Error, Page, expect
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
-from werkzeug.serving import make_server
 
+from tests.browser.conftest import served
 from tests.certification_case import Case, deploy_everything, make_people
 from tests.conftest import START_TIME, make_app
 from tests.factories import make_auditor
@@ -57,17 +56,8 @@ def appointment_server(tmp_path_factory) -> Iterator[AppointmentServer]:
             case.contract()
             case.programme()
             key = case.instance().business_key
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="choices-server", daemon=True)
-    thread.start()
-    try:
-        yield AppointmentServer(f"http://127.0.0.1:{server.server_port}", app, case, key)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(app, "choices-server") as url:
+        yield AppointmentServer(url, app, case, key)
 
 
 def choose(page: Page, select_name: str, person: str) -> None:

@@ -8,7 +8,6 @@ Its own live server on its own SQLite database with the real processes/ deployed
 typed by hand."""
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -18,9 +17,9 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
-from werkzeug.serving import make_server
 
 from certflow.dates import china_date
+from tests.browser.conftest import served
 from tests.conftest import START_TIME, make_app
 
 pytestmark = pytest.mark.browser
@@ -65,17 +64,8 @@ def server(tmp_path_factory) -> Iterator[Server]:
                 now=START_TIME,
             )
             db.session.commit()
-        http = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=http.serve_forever, name="signup-live", daemon=True)
-        thread.start()
-        try:
-            yield Server(f"http://127.0.0.1:{http.server_port}", app)
-        finally:
-            http.shutdown()
-            thread.join(timeout=10)
-            with app.app_context():
-                db.session.remove()
-                db.engine.dispose()
+        with served(app, "signup-live") as url:
+            yield Server(url, app)
 
 
 def sign_up(page: Page, server: Server, *, org: str, uscc: str, username: str, lang: str) -> None:

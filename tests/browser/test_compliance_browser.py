@@ -6,16 +6,15 @@ The compliance seed (domain/compliance/seed.py) gets an app and database of its 
 nine certified organisations do not show up in the other browser tests' registry and cases."""
 
 import subprocess
-import threading
 from collections.abc import Iterator
 from functools import partial
 
 import pytest
 from werkzeug.security import generate_password_hash
-from werkzeug.serving import make_server
 
 from certflow.dates import china_time_in_utc
 from domain.compliance.seed import SEED_TODAY, seed_compliance
+from tests.browser.conftest import served
 from tests.conftest import START_TIME, make_app
 from tests.web_support import PASSWORD, add_users
 
@@ -47,17 +46,8 @@ def seeded_url(tmp_path_factory) -> Iterator[tuple[str, dict]]:
             seeded = seed_compliance(db.session)
             db.session.commit()
             app.extensions["certflow.clock"].set(china_time_in_utc(SEED_TODAY, 12))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="compliance-live", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", seeded.organisations
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(app, "compliance-live") as url:
+        yield url, seeded.organisations
 
 
 def test_quality_manager_dashboard_breaches_case_and_pdf(page, seeded_url, tmp_path):

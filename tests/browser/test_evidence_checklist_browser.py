@@ -6,19 +6,18 @@ English. Its own live server: the case runs through the real deployed processes.
 
 import os
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from certflow.db import db
 from domain.audit.checklist import running_score
 from domain.models import Audit
 from domain.scoring import DEFAULT_INDICATOR_SET_PATH, load_indicator_set, score_audit
+from tests.browser.conftest import served
 from tests.certification_case import Case, deploy_everything, make_people
 from tests.conftest import START_TIME, make_app
 
@@ -60,17 +59,8 @@ def audit_server(tmp_path_factory) -> Iterator[AuditServer]:
         case.plan_and_prepare()
         case.opening_meeting()
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="checklist-server", daemon=True)
-    thread.start()
-    try:
-        yield AuditServer(f"http://127.0.0.1:{server.server_port}", app, case)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(app, "checklist-server") as url:
+        yield AuditServer(url, app, case)
 
 
 def open_evidence_task(page: Page, url: str) -> None:

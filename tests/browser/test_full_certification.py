@@ -19,7 +19,6 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -28,10 +27,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from certflow.accounts import DEMO_DISPLAY_NAMES
 from certflow.dates import china_date
+from tests.browser.conftest import served
 from tests.conftest import make_app
 
 pytestmark = pytest.mark.browser
@@ -106,7 +105,6 @@ def cli(root: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def instance(tmp_path_factory) -> Iterator[Instance]:
-    from certflow.db import db
 
     root = tmp_path_factory.mktemp("full-certification")
     cli(root, "init", "--demo")
@@ -122,17 +120,8 @@ def instance(tmp_path_factory) -> Iterator[Instance]:
         TESTING=False,
         SECRET_KEY="full-certification-test",
     )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="full-cert", daemon=True)
-    thread.start()
-    try:
-        yield Instance(f"http://127.0.0.1:{server.server_port}", app, root, logins)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(app, "full-cert") as url:
+        yield Instance(url, app, root, logins)
 
 
 # -- a person's moves --------------------------------------------------------------------------

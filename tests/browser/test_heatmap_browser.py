@@ -6,16 +6,15 @@ Its own app and database (like test_compliance_browser.py), so that the counts a
 whatever the other browser tests complete: two reviews (3 h and 4 h) and one contract (5 h).
 Duration quartiles: review 2, contract 4; frequency: review 4, contract 2 (domain/heat.py)."""
 
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from functools import partial
 
 import pytest
 from werkzeug.security import generate_password_hash
-from werkzeug.serving import make_server
 
 from certflow.dates import china_date
+from tests.browser.conftest import served
 from tests.conftest import START_TIME, make_app
 from tests.helpers import OWNER, REVIEW_FLOW
 from tests.web_support import PASSWORD, Web, actor, add_users
@@ -61,17 +60,8 @@ def heat_url(tmp_path_factory) -> Iterator[str]:
             app.extensions["certflow.engine"].deploy([REVIEW_FLOW], actor=OWNER, comment="heat")
             db.session.commit()
         _run_cases(Web(app, organisations))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="heatmap-live", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(app, "heatmap-live") as url:
+        yield url
 
 
 def test_overlays_show_counts_and_the_switch_recolours(page, heat_url):

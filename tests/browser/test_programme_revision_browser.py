@@ -8,11 +8,9 @@ from playwright.sync_api import Page, expect
 from certflow.accounts import create_user
 from certflow.db import db
 from domain.models import Application, AuditProgramme, Organisation
-from domain.programme import create_programme
 from engine.service import Actor
 from tests.browser.conftest import Live
-from tests.factories import make_application
-from tests.helpers import handler_context
+from tests.factories import make_application, make_programme
 from tests.web_support import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -50,20 +48,16 @@ def scheduled_case(live: Live) -> tuple[int, int]:
             data={"headcount": 120, "application_id": "APP-C-PRG"},
         )
         db.session.get(Application, application.id).instance_id = instance.id
-        result = create_programme(
-            handler_context(db.session, web.now(), actor="sam_browser"),
-            application.id,
+        programme_id = make_programme(
+            db.session,
+            web.now(),
+            application,
+            by="sam_browser",
             mystery_shopping=False,
-            random_survey=False,
-            document_review_date="2026-03-02",
-            initial_audit_start="2026-03-16",
-            initial_audit_end="2026-03-17",
-            man_days="3.0",
             sizing_notes="80 人",
-            shift_work_notes="",
         )
         db.session.commit()
-        return organisation.id, result["id"]
+        return organisation.id, programme_id
 
 
 def test_the_scheduler_revises_the_programme_from_the_case(page: Page, login, live: Live):

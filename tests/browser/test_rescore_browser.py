@@ -12,15 +12,14 @@ the inbox by the task's name, no id typed. Every task page is also read in Engli
 are checked as in the full walk (no `{{`, no raw option value, no developer words, one language
 at a time)."""
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select, update
-from werkzeug.serving import make_server
 
+from tests.browser.conftest import served
 from tests.browser.test_full_certification import (
     COMPLETE,
     Instance,
@@ -84,17 +83,8 @@ def inst(tmp_path_factory) -> Iterator[Instance]:
         case.opening_meeting()
         case.evidence(findings_losing(POINTS_LOST))
         app.extensions["rescore.case"] = case
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="rescore", daemon=True)
-    thread.start()
-    try:
-        yield Instance(f"http://127.0.0.1:{server.server_port}", app, root, LOGINS)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(app, "rescore") as url:
+        yield Instance(url, app, root, LOGINS)
 
 
 def move_to(inst: Instance, day: int) -> None:

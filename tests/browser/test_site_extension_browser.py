@@ -5,14 +5,13 @@ certificate comes from a real certification driven through the engine (tests/lif
 before the server starts."""
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
+from tests.browser.conftest import served
 from tests.certification_case import deploy_everything, make_people
 from tests.conftest import START_TIME, make_app
 from tests.lifecycle_case import Lifecycle
@@ -45,17 +44,8 @@ def certified(tmp_path_factory) -> Iterator[Certified]:
         number = life.certify().number
         life.at(140)
         db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="site-ext", daemon=True)
-    thread.start()
-    try:
-        yield Certified(f"http://127.0.0.1:{server.server_port}", number)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(app, "site-ext") as url:
+        yield Certified(url, number)
 
 
 def sign_in(page: Page, live: Certified, username: str) -> None:

@@ -12,7 +12,12 @@ from certflow.db import db
 from domain.models_studio import ProcessDraft
 from engine.sources import version_sources
 from tests.browser.conftest import Live
-from tests.browser.studio_steps import deploy_processes, open_new_draft
+from tests.browser.studio_steps import (
+    deploy_processes,
+    open_latest_review,
+    open_new_draft,
+    submit_for_review,
+)
 
 pytestmark = pytest.mark.browser
 ACCEPTANCE = "Task_AcceptanceReview"
@@ -67,14 +72,9 @@ def test_a_process_owner_changes_a_diagram_and_the_quality_manager_approves_it(
     expect(page.locator("[data-problem-count]")).to_have_text("(0)", timeout=20_000)
     expect(page.locator(".djs-element.cf-problem")).to_have_count(0)
 
-    page.fill("#reason", "受理评审期限改为 7 天；认证范围取申请中的范围")
-    page.locator("[data-studio-submit] button[type=submit]").click()
-    expect(page.locator(".flash-success")).to_contain_text("已提交评审", timeout=20_000)
+    submit_for_review(page, "受理评审期限改为 7 天；认证范围取申请中的范围")
 
-    page.context.clear_cookies()
-    login("quinn")
-    page.goto("/studio")
-    page.locator("tr[data-draft] a", has_text="评审").last.click()
+    open_latest_review(page, login)
     diff = page.locator("[data-studio-diff]")
     expect(diff).to_have_attribute("data-diff-ready", "true", timeout=20_000)
     for element_id in (ACCEPTANCE, RECORD):

@@ -9,7 +9,13 @@ from playwright.sync_api import Page, expect
 from certflow.db import db
 from engine.sources import version_sources
 from tests.browser.conftest import Live
-from tests.browser.studio_steps import deploy_processes, open_new_draft
+from tests.browser.studio_steps import (
+    deploy_processes,
+    modeler_ready,
+    open_latest_review,
+    open_new_draft,
+    submit_for_review,
+)
 
 pytestmark = pytest.mark.browser
 CELL = "InputEntry_FourStars_Score"
@@ -39,17 +45,10 @@ def test_a_process_owner_edits_a_cell_of_the_star_level_table_and_it_is_approved
     expect(page.locator("[data-decision-status]")).to_have_text("已保存。")
 
     page.locator(".breadcrumb a").click()
-    expect(page.locator("[data-studio]")).to_have_attribute(
-        "data-studio-ready", "true", timeout=20_000
-    )
-    page.fill("#reason", "四星级门槛提高到 93 分")
-    page.locator("[data-studio-submit] button[type=submit]").click()
-    expect(page.locator(".flash-success")).to_contain_text("已提交评审", timeout=20_000)
+    modeler_ready(page)
+    submit_for_review(page, "四星级门槛提高到 93 分")
 
-    page.context.clear_cookies()
-    login("quinn")
-    page.goto("/studio")
-    page.locator("tr[data-draft] a", has_text="评审").last.click()
+    open_latest_review(page, login)
     changed = page.locator('[data-decision-change="Decision_StarLevel"] tr[data-rule-change]')
     expect(changed).to_have_count(1)
     expect(changed).to_have_attribute("data-rule", "Rule_FourStars")

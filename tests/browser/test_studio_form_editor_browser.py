@@ -12,7 +12,12 @@ from certflow.db import db
 from domain.models_studio import ProcessDraft
 from engine.sources import version_sources
 from tests.browser.conftest import Live
-from tests.browser.studio_steps import deploy_processes, open_new_draft
+from tests.browser.studio_steps import (
+    deploy_processes,
+    modeler_ready,
+    open_new_draft,
+    submit_for_review,
+)
 
 pytestmark = pytest.mark.browser
 FORM = "forms/acceptance_review.json"
@@ -69,12 +74,8 @@ def test_a_field_added_in_the_form_editor_is_previewed_saved_and_submitted(
     page.keyboard.press("Escape")
 
     page.goto(draft_url)
-    expect(page.locator("[data-studio]")).to_have_attribute(
-        "data-studio-ready", "true", timeout=20_000
-    )
-    page.fill("#reason", "受理评审增加场所数量")
-    page.locator("[data-studio-submit] button[type=submit]").click()
-    expect(page.locator(".flash-success")).to_contain_text("已提交评审", timeout=20_000)
+    modeler_ready(page)
+    submit_for_review(page, "受理评审增加场所数量")
 
     with live.app.app_context():
         draft = db.session.query(ProcessDraft).order_by(ProcessDraft.id.desc()).first()

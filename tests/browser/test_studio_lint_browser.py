@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import Live
-from tests.browser.studio_steps import deploy_processes, open_new_draft
+from tests.browser.studio_steps import deploy_processes, modeler_ready, open_new_draft
 from tests.browser.test_studio_browser import select_element
 
 pytestmark = pytest.mark.browser
@@ -51,7 +51,7 @@ def test_a_lint_problem_is_marked_on_its_element_listed_and_gone_when_fixed(
     expect(studio).to_have_attribute("data-lint-ids", "")
     # The same in English.
     page.goto(page.url.split("#")[0] + "?lang=en")
-    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+    modeler_ready(page)
     select_element(page, FLOW)
     page.locator('.djs-context-pad [data-action="delete"]').click()
     expect(

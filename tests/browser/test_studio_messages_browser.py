@@ -13,7 +13,7 @@ from certflow.db import db
 from domain.models_studio import ProcessDraft
 from engine.sources import validate_sources
 from tests.browser.conftest import Live
-from tests.browser.studio_steps import deploy_processes, open_new_draft
+from tests.browser.studio_steps import deploy_processes, modeler_ready, open_new_draft
 from tests.browser.test_studio_browser import fill_entry, select_element
 
 pytestmark = pytest.mark.browser
@@ -137,9 +137,7 @@ def test_a_send_tasks_message_is_chosen_from_the_diagrams_messages(page: Page, l
         draft.files = {**draft.files, "certification.bpmn": source.replace(block, send)}
         db.session.commit()
     page.reload()
-    expect(page.locator("[data-studio]")).to_have_attribute(
-        "data-studio-ready", "true", timeout=20_000
-    )
+    modeler_ready(page)
     select_element(page, "Event_PlaqueDue")
     chosen = page.locator("#bio-properties-panel-cf-sendMessage")
     expect(chosen).to_have_value("Message_PlaqueDue")

@@ -9,7 +9,6 @@ The versions are deployed as source sets (engine/sources.py), as the studio's re
 them; the cases are driven with the engine helpers of tests/certification_case.py."""
 
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,8 +16,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
+from tests.browser.conftest import served
 from tests.conftest import START_TIME, make_app
 
 pytestmark = pytest.mark.browser
@@ -122,17 +121,8 @@ def studio(tmp_path_factory) -> Iterator[Studio]:
         assert [v.process_id for v in result.created] == ["certification"]
         db.session.commit()
         refused_instance = refused.instance_id
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="migration", daemon=True)
-    thread.start()
-    try:
-        yield Studio(f"http://127.0.0.1:{server.server_port}", app, movable, refused_instance)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
+    with served(app, "migration") as url:
+        yield Studio(url, app, movable, refused_instance)
 
 
 def test_a_dry_run_refuses_the_case_at_the_removed_task_and_the_other_moves_to_its_certificate(

@@ -14,7 +14,7 @@ from certflow.db import db
 from domain.models_studio import ProcessDraft
 from engine.sources import validate_sources
 from tests.browser.conftest import Live
-from tests.browser.studio_steps import deploy_processes, open_new_draft
+from tests.browser.studio_steps import deploy_processes, modeler_ready, open_new_draft
 from tests.browser.test_studio_browser import ACCEPTANCE, fill_entry, select_element
 
 pytestmark = pytest.mark.browser
@@ -49,7 +49,7 @@ def test_a_process_owner_sets_lane_role_follow_up_guard_and_instructions_in_the_
         draft.files = {**draft.files, "certification.bpmn": renamed}
         db.session.commit()
     page.reload()
-    expect(studio).to_have_attribute("data-studio-ready", "true", timeout=20_000)
+    modeler_ready(page)
     select_element(page, "Lane_Market")
     expect(role).to_have_value("market")
     select_element(page, "Lane_Client")

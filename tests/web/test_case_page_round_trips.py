@@ -138,28 +138,22 @@ def add_programme(web: Web) -> int:
     """An application of organisation A with its programme (revision 1, by ada), then ended so
     that another may follow (R-7.1.1: one programme per cycle)."""
     from domain.models import Organisation
-    from domain.programme import create_programme
-    from tests.factories import make_application
-    from tests.helpers import handler_context
+    from tests.factories import make_application, make_programme
 
     with web.app.app_context():
         organisation = db.session.get(Organisation, web.organisations["A"])
         application = make_application(db.session, web.now(), organisation)
-        result = create_programme(
-            handler_context(db.session, web.now(), actor="ada"),
-            application.id,
+        programme_id = make_programme(
+            db.session,
+            web.now(),
+            application,
+            by="ada",
             mystery_shopping=True,
-            random_survey=False,
-            document_review_date="2026-03-02",
-            initial_audit_start="2026-03-16",
-            initial_audit_end="2026-03-17",
-            man_days="3.0",
             sizing_notes="120 人",
-            shift_work_notes="",
         )
         application.status = "terminated"  # its cycle over: the next programme may follow
         db.session.commit()
-        return result["id"]
+        return programme_id
 
 
 def test_case_page_statements_do_not_grow_with_the_programmes(web):

@@ -9,9 +9,7 @@ from certflow.accounts import create_user
 from certflow.db import db
 from domain.models import Organisation
 from domain.models_programme import AuditProgrammeRevision
-from domain.programme import create_programme
-from tests.factories import make_application
-from tests.helpers import handler_context
+from tests.factories import make_application, make_programme
 from tests.web_support import PASSWORD, text, web_fixture  # noqa: F401
 
 
@@ -21,18 +19,13 @@ def programme_of_a(web) -> tuple[int, int, dict[str, int]]:
     with web.app.app_context():
         organisation = db.session.get(Organisation, web.organisations["A"])
         application = make_application(db.session, web.now(), organisation)
-        ctx = handler_context(db.session, web.now(), actor="ada")
-        result = create_programme(
-            ctx,
-            application.id,
+        programme_id = make_programme(
+            db.session,
+            web.now(),
+            application,
+            by="ada",
             mystery_shopping=True,
-            random_survey=False,
-            document_review_date="2026-03-02",
-            initial_audit_start="2026-03-16",
-            initial_audit_end="2026-03-17",
-            man_days="3.0",
             sizing_notes="120 人",
-            shift_work_notes="",
         )
         create_user(
             db.session,
@@ -45,8 +38,8 @@ def programme_of_a(web) -> tuple[int, int, dict[str, int]]:
         db.session.commit()
         from domain.models import AuditProgramme
 
-        activities = {a.kind: a.id for a in db.session.get(AuditProgramme, result["id"]).activities}
-        return organisation.id, result["id"], activities
+        activities = {a.kind: a.id for a in db.session.get(AuditProgramme, programme_id).activities}
+        return organisation.id, programme_id, activities
 
 
 def revision_count(web) -> int:
