@@ -432,6 +432,25 @@ def test_record_evidence_writes_findings_and_latest_wins(ctx, clock) -> None:
     assert case.audit.communications[-1]["random_survey"] == {"done": True, **survey}
 
 
+def test_a_later_row_of_the_same_day_on_the_same_item_wins(ctx, clock) -> None:
+    now = clock.now()
+    case = make_case(db.session, now)
+    start_onsite(case, now)
+    day = [
+        conform("5.1.1.1"),
+        conform("5.1.1.3", result="sampled", sample_size=10, failures=0),
+        conform("5.1.1.1", result="nonconform", evidence="无售后服务部门职责文件"),
+    ]
+    call("audit.record_evidence", evidence_params(case, day), now, actor=AUDITOR)
+    rows = db.session.scalars(
+        select(Finding).where(Finding.audit_id == case.audit.id).order_by(Finding.id)
+    ).all()
+    assert [(f.item_code, f.result) for f in rows] == [
+        ("5.1.1.3", "sampled"),
+        ("5.1.1.1", "nonconform"),
+    ]
+
+
 @pytest.mark.parametrize(
     "finding",
     [
