@@ -51,8 +51,7 @@ def _serve(connection, config: dict, instance_path: str, people: People, options
                     simulation.add_applications(argument)
                     answer = None
                 elif command == "work":
-                    simulation.work()
-                    answer = simulation.next_step_at()
+                    answer = simulation.work()
                 elif command == "sweep":
                     simulation.sweep()
                     answer = None

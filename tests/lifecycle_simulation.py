@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from certflow.dates import CHINA_TZ, add_months
 from certflow.db import db
@@ -186,8 +186,8 @@ class LifecycleSimulation:
     def run_until(self, end: datetime) -> None:
         """Answer what is due, move the clock to the next timer or step, until `end`."""
         while True:
-            self.work()
-            moments = [self.engine.next_timer_due(), self.next_step_at()]
+            next_step = self.work()  # first: answering may set timers
+            moments = [self.engine.next_timer_due(), next_step]
             upcoming = [m for m in moments if m is not None]
             if not upcoming or min(upcoming) > end:
                 break
@@ -211,21 +211,21 @@ class LifecycleSimulation:
         self.figures.timers_fired += len(sweep(self.app))
         self.figures.sweep_seconds += time.perf_counter() - started
 
-    def work(self) -> None:
-        """Complete every open task whose day has come, until none is left."""
+    def work(self) -> datetime | None:
+        """Complete every open task whose day has come, until none is left; the moment the
+        next open task's step is due (None: the actor leaves every open task open)."""
         while True:
-            done = 0
+            done, later = 0, []
+            now = self.clock.now()  # answering moves no clock: one read for the round
             for task in self.open_tasks():
                 step = self.step(task)
-                if step is not None and step[0] <= self.clock.now():
+                if step is not None and step[0] <= now:
                     self.complete(task, step[1], step[2](task))
                     done += 1
+                elif step is not None:
+                    later.append(step[0])
             if not done:
-                return
-
-    def next_step_at(self) -> datetime | None:
-        moments = [step[0] for task in self.open_tasks() if (step := self.step(task))]
-        return min(moments, default=None)
+                return min(later, default=None)
 
     # -- plumbing ----------------------------------------------------------------------------
     def today(self) -> date:
@@ -262,12 +262,18 @@ class LifecycleSimulation:
         self.figures.tasks_completed += 1
         key = f"{process_id}/{element_id}"
         self.figures.by_element[key] = self.figures.by_element.get(key, 0) + 1
-        instance = self.engine.get_instance(instance_id)
-        size = len(instance.state_json or "")
-        if size > self.figures.largest_state.get(process_id, 0):
+        stored = ProcessInstance.state_json
+        status, size = db.session.execute(
+            select(ProcessInstance.status, func.coalesce(func.length(stored), 0)).where(
+                ProcessInstance.id == instance_id
+            )
+        ).one()
+        if size > self.figures.largest_state.get(process_id, 0):  # the text only when larger
             self.figures.largest_state[process_id] = size
-            self.figures.largest_text[process_id] = instance.state_json
-        if instance.status == "error":
+            self.figures.largest_text[process_id] = db.session.scalar(
+                select(stored).where(ProcessInstance.id == instance_id)
+            )
+        if status == "error":
             messages = [i.message for i in self.engine.open_incidents(instance_id)]
             raise RuntimeError(f"{process_id}/{element_id} of instance {instance_id}: {messages}")
 
