@@ -14,6 +14,8 @@ from domain.audit.onsite import CLOSING_MEETING_ITEMS, OPENING_MEETING_ITEMS
 from domain.errors import RuleViolation
 from domain.indicators import (
     active_indicator_set,
+    indicator_set_by_label,
+    indicator_set_label,
     load_default_indicator_sets,
     load_indicator_sets,
 )
@@ -205,6 +207,8 @@ def test_indicator_sets_load_once_per_content(ctx, clock) -> None:
     row, indicator_set = active_indicator_set(db.session)
     assert row.id == created[0].id
     assert len(indicator_set.items) == len(INDICATORS.items)
+    # A stored version never changes: it is parsed once, whichever way it is asked for.
+    assert indicator_set_by_label(db.session, indicator_set_label(row))[1] is indicator_set
 
 
 def test_indicator_set_new_version_becomes_active(ctx, clock, tmp_path) -> None:
