@@ -3,6 +3,7 @@ certificates in ≤ 10 minutes).
 
     .venv/bin/python benchmarks/lifecycle_simulation.py [--certificates N] [--suspend-every K]
                                                         [--database-url URL | --postgres]
+                                                        [--workers W]
 
 N clients (default 20) apply on the same day and are certified through the initial procedure
 (set-up, timed apart). Then the measured 3 years: every certificate's surveillance cycle runs on
@@ -15,7 +16,9 @@ task is completed by a scripted actor through `WorkflowEngine.complete_task`, th
 web pages and the JSON API (tests/lifecycle_simulation.py; tests/lifecycle/
 test_lifecycle_simulation.py checks what happens at N=3). The default database is a fresh
 SQLite file in a temporary directory; `--postgres` starts the private PostgreSQL cluster the
-tests use (tests/pg_cluster.py); `--database-url` names a disposable database.
+tests use (tests/pg_cluster.py); `--database-url` names a disposable database. `--workers W`
+(PostgreSQL) splits the clients over W worker processes, each with its own app and actor, the
+clock moved for all in lockstep and every worker sweeping (tests/lifecycle_shards.py).
 
 Why not certificates from `certflow generate`: the bulk path writes no programme, contract,
 audit or decision (domain/bulk_certificates.py), and a surveillance needs the certificate's
@@ -101,15 +104,38 @@ def state_costs(engine, largest_text: dict[str, str], repeat: int = 20) -> dict[
     return costs
 
 
-def run(database_url: str, instance_path: Path, count: int, suspend_every: int) -> None:
-    from flask_migrate import upgrade
+def simulate(simulation, count: int) -> tuple:
+    """(set-up seconds, set-up figures, last instance id before the 3 years, their wall time,
+    their figures): `count` clients certified, then 3 years until the first expiry."""
     from sqlalchemy import func, select
 
     from certflow.db import db
     from domain.models import Certificate
     from engine.models import ProcessInstance
+
+    started = time.perf_counter()
+    simulation.apply(count)
+    timed_phase(simulation, simulation.at(simulation.today() + timedelta(days=41)), "certify")
+    setup_seconds = time.perf_counter() - started
+    setup = simulation.take_figures()
+    first_instance = db.session.scalar(select(func.max(ProcessInstance.id))) or 0
+    db.session.rollback()
+    expiry = db.session.scalar(select(func.min(Certificate.expires_on)))
+    wall = timed_phase(simulation, simulation.at(expiry), "3 years")
+    return setup_seconds, setup, first_instance, wall, simulation.take_figures()
+
+
+def run(
+    database_url: str, instance_path: Path, count: int, suspend_every: int, workers: int = 1
+) -> None:
+    from flask_migrate import upgrade
+    from sqlalchemy import func, select
+
+    from certflow.db import db
+    from domain.models import Certificate
     from tests.certification_case import deploy_everything, make_people
-    from tests.lifecycle_simulation import Figures, LifecycleSimulation, started_instances
+    from tests.lifecycle_shards import ShardedSimulation
+    from tests.lifecycle_simulation import LifecycleSimulation, started_instances
     from webapp import create_app
 
     app = create_app(
@@ -128,28 +154,23 @@ def run(database_url: str, instance_path: Path, count: int, suspend_every: int) 
             app.extensions["certflow.clock"].set(START)
             engine = app.extensions["certflow.engine"]
             deploy_everything(engine)
-            simulation = LifecycleSimulation(
-                app,
-                make_people(START),
-                instance_path / "uploads",
-                suspend_every=suspend_every,
-            )
-            started = time.perf_counter()
-            simulation.apply(count)
-            timed_phase(
-                simulation, simulation.at(simulation.today() + timedelta(days=41)), "certify"
-            )
-            setup_seconds = time.perf_counter() - started
-            setup = simulation.figures
-            simulation.figures = Figures(certificates=setup.certificates)
-            first_instance = db.session.scalar(select(func.max(ProcessInstance.id))) or 0
-            db.session.rollback()
-            expiry = db.session.scalar(select(func.min(Certificate.expires_on)))
-            wall = timed_phase(simulation, simulation.at(expiry), "3 years")
+            people = make_people(START)
+            if workers > 1:
+                with ShardedSimulation(
+                    app, people, workers=workers, suspend_every=suspend_every
+                ) as simulation:
+                    setup_seconds, setup, first_instance, wall, figures = simulate(
+                        simulation, count
+                    )
+            else:
+                simulation = LifecycleSimulation(
+                    app, people, instance_path / "uploads", suspend_every=suspend_every
+                )
+                setup_seconds, setup, first_instance, wall, figures = simulate(simulation, count)
             dialect = db.engine.dialect.name
             started_by_process = started_instances(first_instance)
-            plain_sizes = plain_state_sizes(engine, simulation.figures.largest_text)
-            costs = state_costs(engine, simulation.figures.largest_text)
+            plain_sizes = plain_state_sizes(engine, figures.largest_text)
+            costs = state_costs(engine, figures.largest_text)
             statuses = dict(
                 db.session.execute(
                     select(Certificate.status, func.count()).group_by(Certificate.status)
@@ -160,10 +181,11 @@ def run(database_url: str, instance_path: Path, count: int, suspend_every: int) 
             db.session.remove()
             db.engine.dispose()
 
-    figures = simulation.figures
     shown_url = database_url.split("@")[-1] if "@" in database_url else database_url
     print(f"certflow lifecycle simulation — {count} certificates, 3 simulated years")
     print(f"database: {dialect} ({shown_url}); Python {platform.python_version()}")
+    if workers > 1:
+        print(f"worker processes: {workers} (each its share of the clients, all sweeping)")
     print(
         f"set-up (not timed against the goal): {count} initial certifications through the "
         f"engine, {setup.tasks_completed} tasks, {setup_seconds:.1f} s"
@@ -185,14 +207,29 @@ def run(database_url: str, instance_path: Path, count: int, suspend_every: int) 
     print(f"  tasks, load + dump (median): {shown}")
     print(f"wall time:                    {wall:.1f} s")
     cpu = CPU_SECONDS["3 years"]
-    print(f"  CPU time of this process:   {cpu:.1f} s ({100 * cpu / wall:.0f} % of the wall time)")
-    print(
-        f"  in complete_task:           {figures.completion_seconds:.1f} s "
-        f"({1000 * figures.completion_seconds / max(1, figures.tasks_completed):.1f} ms a task)"
-    )
-    print(f"  in the timer sweep:         {figures.sweep_seconds:.1f} s")
-    other = wall - figures.completion_seconds - figures.sweep_seconds
-    print(f"  scripted actor and queries: {other:.1f} s")
+    if workers > 1:  # the coordinator only moves the clock; the workers do the work
+        print(f"  CPU time of the coordinator: {cpu:.1f} s")
+        cpu = figures.cpu_seconds
+        print(
+            f"  CPU time of the {workers} workers: {cpu:.1f} s (the database server's not counted)"
+        )
+        print(
+            f"  in complete_task, all workers: {figures.completion_seconds:.1f} s "
+            f"({1000 * figures.completion_seconds / max(1, figures.tasks_completed):.1f} ms a task"
+            " in a worker)"
+        )
+        print(f"  in the timer sweep, all workers: {figures.sweep_seconds:.1f} s")
+    else:
+        print(
+            f"  CPU time of this process:   {cpu:.1f} s ({100 * cpu / wall:.0f} % of the wall time)"
+        )
+        print(
+            f"  in complete_task:           {figures.completion_seconds:.1f} s "
+            f"({1000 * figures.completion_seconds / max(1, figures.tasks_completed):.1f} ms a task)"
+        )
+        print(f"  in the timer sweep:         {figures.sweep_seconds:.1f} s")
+        other = wall - figures.completion_seconds - figures.sweep_seconds
+        print(f"  scripted actor and queries: {other:.1f} s")
     print(
         f"throughput:                   {figures.tasks_completed / wall:.1f} tasks/s, "
         f"{count / wall:.2f} certificate-cycles/s"
@@ -203,7 +240,8 @@ def run(database_url: str, instance_path: Path, count: int, suspend_every: int) 
         + ("" if count == GOAL_CERTIFICATES else " (extrapolated, not measured)")
     )
     print(f"ratio wall time / 10 min goal: {projected / GOAL_SECONDS:.2f}")
-    print(f"  (by this process's CPU time: {cpu * GOAL_CERTIFICATES / count / GOAL_SECONDS:.2f})")
+    whose = "the workers'" if workers > 1 else "this process's"
+    print(f"  (by {whose} CPU time: {cpu * GOAL_CERTIFICATES / count / GOAL_SECONDS:.2f})")
     if PROFILE:
         import pstats
 
@@ -221,16 +259,26 @@ def main(argv: list[str] | None = None) -> None:
         help="every K-th client's first surveillance is left unplanned (default 10; 0: none)",
     )
     add_database_options(parser)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes, each its share of the clients (PostgreSQL; default 1)",
+    )
     parser.add_argument("--cprofile", action="store_true", help="profile the 3 years")
     args = parser.parse_args(argv)
     if args.cprofile:
         PROFILE.append(True)
     if args.certificates < 1:
         parser.error("--certificates must be at least 1")
+    if args.workers > 1 and not (args.postgres or (args.database_url or "").startswith("postgres")):
+        parser.error("--workers needs PostgreSQL (--postgres or a postgresql --database-url)")
+    if args.workers > 1 and args.cprofile:
+        parser.error("--cprofile profiles this process; the workers are other processes")
     sys.path.insert(0, str(ROOT))  # tests/ (the scripted actor, the cluster) is not installed
     started = time.perf_counter()
     with workspace(args, "certflow-simulation-") as (url, tmp):
-        run(url, tmp / "instance", args.certificates, args.suspend_every)
+        run(url, tmp / "instance", args.certificates, args.suspend_every, args.workers)
     print(f"\ntotal run time: {time.perf_counter() - started:.1f} s")
 
 

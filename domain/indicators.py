@@ -5,6 +5,11 @@ file whose content (sha256) is new becomes a new `IndicatorSetVersion` row. Audi
 against the latest loaded version (`active_indicator_set`) and record which one they used
 (`Audit.indicator_set` = "code version"), so an old audit can always be re-read against the
 version it was scored with (`indicator_set_by_label`).
+
+A stored version never changes (its sha256 is of its content; a changed file must raise the
+version), so each is parsed once per process (`_PARSED`) and its content read only then: an
+audit step asked for the set up to four times a completion, each time reading and checking the
+whole document again.
 """
 
 import hashlib
@@ -13,13 +18,14 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from domain.models import IndicatorSetVersion
 from domain.scoring import DEFAULT_INDICATOR_SET_PATH, IndicatorSet, parse_indicator_set
 
 ACTIVE_CODE = "GB/T 27922-2011"
 DEFAULT_INDICATORS_DIR = DEFAULT_INDICATOR_SET_PATH.parent
+_PARSED: dict[str, IndicatorSet] = {}  # sha256 of a stored version → that version, parsed
 
 
 def load_indicator_sets(
@@ -70,13 +76,14 @@ def active_indicator_set(
     """The latest loaded version of `code`, parsed; LookupError when none is loaded."""
     row = session.scalars(
         select(IndicatorSetVersion)
+        .options(defer(IndicatorSetVersion.content))
         .where(IndicatorSetVersion.code == code)
         .order_by(IndicatorSetVersion.loaded_at.desc(), IndicatorSetVersion.id.desc())
         .limit(1)
     ).first()
     if row is None:
         raise LookupError(f"no indicator set {code!r} is loaded (run `certflow deploy`)")
-    return row, parse_indicator_set(row.content, source=indicator_set_label(row))
+    return row, _parsed(row)
 
 
 def indicator_set_by_label(
@@ -85,13 +92,23 @@ def indicator_set_by_label(
     """The stored version named by `label` ("code version", as kept in `Audit.indicator_set`)."""
     code, _, version = label.rpartition(" ")
     row = session.scalars(
-        select(IndicatorSetVersion).where(
-            IndicatorSetVersion.code == code, IndicatorSetVersion.version == version
-        )
+        select(IndicatorSetVersion)
+        .options(defer(IndicatorSetVersion.content))
+        .where(IndicatorSetVersion.code == code, IndicatorSetVersion.version == version)
     ).first()
     if row is None:
         raise LookupError(f"indicator set {label!r} is not loaded")
-    return row, parse_indicator_set(row.content, source=label)
+    return row, _parsed(row)
+
+
+def _parsed(row: IndicatorSetVersion) -> IndicatorSet:
+    """The stored version, parsed (its content read) on first use in this process."""
+    parsed = _PARSED.get(row.sha256)
+    if parsed is None:
+        parsed = _PARSED[row.sha256] = parse_indicator_set(
+            row.content, source=indicator_set_label(row)
+        )
+    return parsed
 
 
 def indicator_set_label(row: IndicatorSetVersion | IndicatorSet) -> str:

@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from certflow.dates import CHINA_TZ, add_months
 from certflow.db import db
@@ -102,12 +102,40 @@ class Figures:
     by_element: dict[str, int] = field(default_factory=dict)
     largest_state: dict[str, int] = field(default_factory=dict)  # process → state_json chars
     largest_text: dict[str, str] = field(default_factory=dict)  # process → that state_json
+    cpu_seconds: float = (
+        0.0  # the worker processes' CPU time (a sharded run, tests/lifecycle_shards.py)
+    )
+
+    def add(self, other: "Figures") -> None:
+        """Add another worker's figures to these (the largest states: the larger of the two)."""
+        for name in ("certificates", "tasks_completed", "timers_fired", "instances_started"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.wake_ups = max(self.wake_ups, other.wake_ups)
+        self.completion_seconds += other.completion_seconds
+        self.sweep_seconds += other.sweep_seconds
+        self.cpu_seconds += other.cpu_seconds
+        for key, count in other.by_element.items():
+            self.by_element[key] = self.by_element.get(key, 0) + count
+        for process_id, size in other.largest_state.items():
+            if size > self.largest_state.get(process_id, 0):
+                self.largest_state[process_id] = size
+                self.largest_text[process_id] = other.largest_text[process_id]
 
 
 class LifecycleSimulation:
-    """N clients, one scripted actor per role (`people`), one clock."""
+    """N clients, one scripted actor per role (`people`), one clock. With `only_own_clients`
+    the actor answers only the tasks of the clients it applied for and leaves the others' to
+    the actors of other processes (tests/lifecycle_shards.py)."""
 
-    def __init__(self, app, people: People, uploads: Path, *, suspend_every: int = 0) -> None:
+    def __init__(
+        self,
+        app,
+        people: People,
+        uploads: Path,
+        *,
+        suspend_every: int = 0,
+        only_own_clients: bool = False,
+    ) -> None:
         self.app, self.people, self.uploads = app, people, uploads
         self.engine = app.extensions["certflow.engine"]
         self.clock = app.extensions["certflow.clock"]
@@ -123,14 +151,28 @@ class LifecycleSimulation:
         self.nc_round_on: dict[int, date] = {}  # NC answer task → the day it was first seen
         self.on_clock: Callable[[datetime], None] = lambda _now: None  # e.g. a progress bar
         self.organisation_ids: dict[int, int] = {}  # instance → organisation (never changes)
+        self.only_own_clients = only_own_clients
+        self.owned: dict[int, bool] = {}  # instance → whether its tasks are this actor's
+
+    def take_figures(self) -> Figures:
+        """What the simulation did since the start or the last call; counting starts again."""
+        figures, self.figures = self.figures, Figures(certificates=self.figures.certificates)
+        return figures
 
     # -- the run -----------------------------------------------------------------------------
     def apply(self, count: int, first_serial: int = 1) -> None:
         """`count` clients submit their application today (each its own organisation)."""
+        self.extend_registrations()
+        self.add_applications(range(first_serial, first_serial + count))
+
+    def extend_registrations(self) -> None:
+        """The auditors stay registered for the whole simulation (R-7.1)."""
         for auditor in db.session.scalars(select(Auditor)):
             auditor.registration_expires_on = self.today() + timedelta(days=6 * 365)
         db.session.commit()
-        serials = range(first_serial, first_serial + count)
+
+    def add_applications(self, serials) -> None:
+        """These clients (serial numbers) submit their application today."""
         add_clients(serials, self.clock.now())
         for serial in serials:
             client = client_actor(serial)
@@ -144,8 +186,8 @@ class LifecycleSimulation:
     def run_until(self, end: datetime) -> None:
         """Answer what is due, move the clock to the next timer or step, until `end`."""
         while True:
-            self.work()
-            moments = [self.engine.next_timer_due(), self.next_step_at()]
+            next_step = self.work()  # first: answering may set timers
+            moments = [self.engine.next_timer_due(), next_step]
             upcoming = [m for m in moments if m is not None]
             if not upcoming or min(upcoming) > end:
                 break
@@ -154,32 +196,36 @@ class LifecycleSimulation:
         self.work()
 
     def travel_to(self, moment: datetime) -> None:
-        from scheduler import sweep
-
         if moment > self.clock.now():
             self.clock.set(moment)
-        db.session.commit()
         self.figures.wake_ups += 1
+        self.sweep()
+        self.on_clock(self.clock.now())
+
+    def sweep(self) -> None:
+        """Fire the timers due on the clock, by the scheduler's own sweep."""
+        from scheduler import sweep
+
+        db.session.commit()
         started = time.perf_counter()
         self.figures.timers_fired += len(sweep(self.app))
         self.figures.sweep_seconds += time.perf_counter() - started
-        self.on_clock(self.clock.now())
 
-    def work(self) -> None:
-        """Complete every open task whose day has come, until none is left."""
+    def work(self) -> datetime | None:
+        """Complete every open task whose day has come, until none is left; the moment the
+        next open task's step is due (None: the actor leaves every open task open)."""
         while True:
-            done = 0
+            done, later = 0, []
+            now = self.clock.now()  # answering moves no clock: one read for the round
             for task in self.open_tasks():
                 step = self.step(task)
-                if step is not None and step[0] <= self.clock.now():
+                if step is not None and step[0] <= now:
                     self.complete(task, step[1], step[2](task))
                     done += 1
+                elif step is not None:
+                    later.append(step[0])
             if not done:
-                return
-
-    def next_step_at(self) -> datetime | None:
-        moments = [step[0] for task in self.open_tasks() if (step := self.step(task))]
-        return min(moments, default=None)
+                return min(later, default=None)
 
     # -- plumbing ----------------------------------------------------------------------------
     def today(self) -> date:
@@ -190,7 +236,21 @@ class LifecycleSimulation:
         query = select(HumanTask).where(HumanTask.state == "open").order_by(HumanTask.created_at)
         if instance_id is not None:
             query = query.where(HumanTask.instance_id == instance_id)
-        return list(db.session.scalars(query))
+        tasks = list(db.session.scalars(query))
+        return [task for task in tasks if self.owns(task)] if self.only_own_clients else tasks
+
+    def owns(self, task: HumanTask) -> bool:
+        """Whether the task's organisation is one of the clients this actor applied for."""
+        owned = self.owned.get(task.instance_id)
+        if owned is None:
+            if task.instance_id in self.serial_of_instance:
+                owned = True
+            elif task.process_id == "certification":  # another actor's initial certification
+                owned = False
+            else:
+                owned = self.organisation_of(task).uscc in self.serial_of_uscc
+            self.owned[task.instance_id] = owned
+        return owned
 
     def complete(self, task: HumanTask, who: Actor, data: dict[str, Any]) -> None:
         instance_id, element_id, process_id = task.instance_id, task.element_id, task.process_id
@@ -202,12 +262,18 @@ class LifecycleSimulation:
         self.figures.tasks_completed += 1
         key = f"{process_id}/{element_id}"
         self.figures.by_element[key] = self.figures.by_element.get(key, 0) + 1
-        instance = self.engine.get_instance(instance_id)
-        size = len(instance.state_json or "")
-        if size > self.figures.largest_state.get(process_id, 0):
+        stored = ProcessInstance.state_json
+        status, size = db.session.execute(
+            select(ProcessInstance.status, func.coalesce(func.length(stored), 0)).where(
+                ProcessInstance.id == instance_id
+            )
+        ).one()
+        if size > self.figures.largest_state.get(process_id, 0):  # the text only when larger
             self.figures.largest_state[process_id] = size
-            self.figures.largest_text[process_id] = instance.state_json
-        if instance.status == "error":
+            self.figures.largest_text[process_id] = db.session.scalar(
+                select(stored).where(ProcessInstance.id == instance_id)
+            )
+        if status == "error":
             messages = [i.message for i in self.engine.open_incidents(instance_id)]
             raise RuntimeError(f"{process_id}/{element_id} of instance {instance_id}: {messages}")
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from domain.acting import Acting, stamp
@@ -75,12 +75,12 @@ def record_evidence(
     )
     communication = require_text(daily_communication, "daily_communication", "R-8.5.3")
     raised = check_escalation(escalation, escalation_details, terminate_reason)
-    for entry in entries:
-        _replace_finding(act, audit, entry)
+    _replace_findings(act, audit, entries)
     for code, evidence in deductions:
         _add_special_finding(act, audit, code, NONCONFORM, evidence)
     for code, evidence in bonus:
         _add_special_finding(act, audit, code, CONFORM, evidence)
+    act.session.flush()
     day_record = {
         "audit_day": day.isoformat(),
         "daily_communication": communication,
@@ -308,13 +308,27 @@ def check_escalation(kind: Any, details: Any, terminate_reason: Any) -> dict:
     }
 
 
-def _replace_finding(act: Acting, audit: Audit, entry: dict) -> None:
-    for earlier in act.session.scalars(
-        select(Finding).where(Finding.audit_id == audit.id, Finding.item_code == entry["item_code"])
-    ):
-        act.session.delete(earlier)
-    act.session.add(Finding(audit_id=audit.id, recorded_by=act.actor, recorded_at=act.now, **entry))
+def _replace_findings(act: Acting, audit: Audit, entries: list[dict]) -> None:
+    """Each entry replaces the audit's earlier findings on its item, and a later entry of the
+    same day on the same item replaces the earlier entry. One read and one write for the day
+    (a query and a flush per finding cost about 1 ms each, 48 items a day)."""
+    last = {entry["item_code"]: index for index, entry in enumerate(entries)}
+    kept = [entry for index, entry in enumerate(entries) if last[entry["item_code"]] == index]
+    if not kept:
+        return
+    earlier = select(Finding).where(Finding.audit_id == audit.id, Finding.item_code.in_(last))
+    for finding in act.session.scalars(earlier):
+        act.session.delete(finding)
     act.session.flush()
+    # One INSERT for the day's rows (the ORM wrote one per object, and nothing here needs
+    # their ids or objects: the score and the NCs read the findings back by query).
+    act.session.execute(
+        insert(Finding),
+        [
+            {"audit_id": audit.id, "recorded_by": act.actor, "recorded_at": act.now, **entry}
+            for entry in kept
+        ],
+    )
 
 
 def _add_special_finding(act: Acting, audit: Audit, code: str, result: str, evidence: str) -> None:
@@ -329,4 +343,3 @@ def _add_special_finding(act: Acting, audit: Audit, code: str, result: str, evid
             recorded_at=act.now,
         )
     )
-    act.session.flush()

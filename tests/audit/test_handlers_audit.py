@@ -14,6 +14,8 @@ from domain.audit.onsite import CLOSING_MEETING_ITEMS, OPENING_MEETING_ITEMS
 from domain.errors import RuleViolation
 from domain.indicators import (
     active_indicator_set,
+    indicator_set_by_label,
+    indicator_set_label,
     load_default_indicator_sets,
     load_indicator_sets,
 )
@@ -205,6 +207,8 @@ def test_indicator_sets_load_once_per_content(ctx, clock) -> None:
     row, indicator_set = active_indicator_set(db.session)
     assert row.id == created[0].id
     assert len(indicator_set.items) == len(INDICATORS.items)
+    # A stored version never changes: it is parsed once, whichever way it is asked for.
+    assert indicator_set_by_label(db.session, indicator_set_label(row))[1] is indicator_set
 
 
 def test_indicator_set_new_version_becomes_active(ctx, clock, tmp_path) -> None:
@@ -430,6 +434,25 @@ def test_record_evidence_writes_findings_and_latest_wins(ctx, clock) -> None:
     survey = {"sample_size": 20, "satisfied_count": 18}
     call("audit.record_evidence", evidence_params(case, [], random_survey=survey), now)
     assert case.audit.communications[-1]["random_survey"] == {"done": True, **survey}
+
+
+def test_a_later_row_of_the_same_day_on_the_same_item_wins(ctx, clock) -> None:
+    now = clock.now()
+    case = make_case(db.session, now)
+    start_onsite(case, now)
+    day = [
+        conform("5.1.1.1"),
+        conform("5.1.1.3", result="sampled", sample_size=10, failures=0),
+        conform("5.1.1.1", result="nonconform", evidence="无售后服务部门职责文件"),
+    ]
+    call("audit.record_evidence", evidence_params(case, day), now, actor=AUDITOR)
+    rows = db.session.scalars(
+        select(Finding).where(Finding.audit_id == case.audit.id).order_by(Finding.id)
+    ).all()
+    assert [(f.item_code, f.result) for f in rows] == [
+        ("5.1.1.3", "sampled"),
+        ("5.1.1.1", "nonconform"),
+    ]
 
 
 @pytest.mark.parametrize(

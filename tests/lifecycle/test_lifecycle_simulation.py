@@ -2,17 +2,22 @@
 (issue 16): what happens to each certificate, not how fast — both routine surveillances
 (R-8.10.1), the suspension of the one whose first surveillance is left unplanned and its
 restoration (R-9.5.1(a), R-9.1: caught up after the restoration), the recertification prompt
-3 months before expiry and a new certificate replacing each old one (R-8.11)."""
+3 months before expiry and a new certificate replacing each old one (R-8.11). The same run
+split over two worker processes on PostgreSQL (tests/lifecycle_shards.py) does the same, each
+timer fired once."""
 
+from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from certflow.db import db
 from domain.models import Audit, Certificate, CertificateEvent, Nonconformity
-from engine.models import ProcessInstance
+from engine.models import EventLog, ProcessInstance
 from tests.certification_case import deploy_everything, make_people
-from tests.lifecycle_simulation import LifecycleSimulation, three_years_after
+from tests.lifecycle_shards import ShardedSimulation
+from tests.lifecycle_simulation import Figures, LifecycleSimulation, three_years_after
 
 
 def events(certificate: Certificate) -> list[str]:
@@ -25,6 +30,33 @@ def test_three_certificates_live_three_years_through_the_engine(app, engine, clo
     simulation = LifecycleSimulation(
         app, make_people(clock.now()), tmp_path / "uploads", suspend_every=3
     )
+    three_years(simulation)
+    assert_three_years_lived(simulation.figures)
+
+
+def test_two_worker_processes_share_the_clients_and_the_sweeps(app, engine, clock, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer at a time: the sharded run is PostgreSQL's")
+    deploy_everything(engine)
+    with ShardedSimulation(app, make_people(clock.now()), workers=2, suspend_every=3) as run:
+        three_years(run)
+        figures = run.take_figures()
+    assert_three_years_lived(figures)
+    # Both workers answered tasks of their own clients (serials 1 and 3; serial 2).
+    assert all(count > 0 for count in run.tasks_by_worker)
+    # Both swept concurrently; each timer fired once: one firing of an instance at a time.
+    rows = db.session.execute(
+        select(EventLog.instance_id, EventLog.at, EventLog.data).where(
+            EventLog.event_type == "timer_fired"
+        )
+    ).all()
+    fired = Counter((row.instance_id, row.at, tuple(row.data["timers"])) for row in rows)
+    assert max(fired.values()) == 1
+    assert figures.timers_fired == len(rows)
+
+
+def three_years(simulation) -> None:
+    """Three clients certified, then run until the first certificate's last valid day."""
     simulation.apply(3)
     simulation.run_until(simulation.at(simulation.today() + timedelta(days=41)))
     db.session.rollback()
@@ -32,9 +64,12 @@ def test_three_certificates_live_three_years_through_the_engine(app, engine, clo
     assert [c.status for c in first] == ["valid"] * 3
     expiry = first[0].expires_on
     assert expiry == three_years_after(first[0].issued_on) - timedelta(days=1)
-
     simulation.run_until(simulation.at(expiry))
     db.session.rollback()
+
+
+def assert_three_years_lived(figures: Figures) -> None:
+    expiry = db.session.scalars(select(Certificate.expires_on).order_by(Certificate.id)).first()
     certificates = list(db.session.scalars(select(Certificate).order_by(Certificate.id)))
     old, new = certificates[:3], certificates[3:]
     # R-8.11: each certificate recertified before it expired, the new one replacing it.
@@ -55,7 +90,6 @@ def test_three_certificates_live_three_years_through_the_engine(app, engine, clo
     assert processes.count("recertification") == 3
     assert processes.count("suspension") == 1
     assert processes.count("surveillance") == 6  # the old cycles and the new certificates'
-    figures = simulation.figures
     assert figures.by_element["surveillance/Task_OpeningMeeting"] == 6
     # R-8.7: every audit lost points, so each has the NCs of its deduction findings, all
     # answered and closed before the decision or the end of its surveillance.
