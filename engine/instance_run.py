@@ -227,7 +227,6 @@ class InstanceRun(EngineCore):
         next_timer, message_names = self._waiting(workflow)
         if next_timer is not None and next_timer != instance.next_timer_at:
             notify_sweepers(session, next_timer.isoformat())  # on commit (issue 16)
-        previous_status = instance.status
         status = self._status(run)
         saved = {
             "state_json": self.serializer.dump_workflow(workflow),
@@ -246,10 +245,8 @@ class InstanceRun(EngineCore):
         ending = status in ("completed", "terminated") and instance.ended_at is None
         saved["ended_at"] = run.now if ending else instance.ended_at
         write_instance(session, instance, saved)
-        if ending:
+        if ending:  # (an instance entering `error` logs nothing here: its incident event says why)
             self._log(session, f"instance_{status}", run.actor, run.now, instance_id=instance.id)
-        elif status == "error" and previous_status != "error":
-            pass  # the incident event says why
         self._sync_subscriptions(instance, message_names)
         self._sync_human_tasks(run)
 
