@@ -57,6 +57,28 @@ def whole_table_reads(plan: str) -> list[str]:
     return found
 
 
+def plan_as_never_analysed(connection) -> None:
+    """Make the planner see the growing tables as it sees them before any ANALYZE, for this
+    transaction only (rolled back after the EXPLAINs): statistics of a few rows, taken by
+    autovacuum at whatever moment of the suite, made a whole-index read for a merge join cheaper
+    than two index scans and failed the test by chance. Without statistics the planner judges
+    each condition by its default selectivity, the same in every run."""
+    superuser = connection.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = user")
+    if not superuser.scalar():
+        pytest.skip(
+            "forgetting statistics rewrites pg_class: needs a superuser (the private cluster)"
+        )
+    names = {"names": list(GROWING)}
+    connection.exec_driver_sql(
+        "DELETE FROM pg_statistic WHERE starelid IN"
+        " (SELECT oid FROM pg_class WHERE relname = ANY(%(names)s))",
+        names,
+    )
+    connection.exec_driver_sql(
+        "UPDATE pg_class SET relpages = 0, reltuples = -1 WHERE relname = ANY(%(names)s)", names
+    )
+
+
 def scans_of_growing_tables(app, request) -> list[str]:
     """The sequential scans of growing tables in the plans of the page's SELECTs."""
     statements: list[tuple[str, object]] = []
@@ -73,6 +95,7 @@ def scans_of_growing_tables(app, request) -> list[str]:
     found = []
     connection = db.session.connection()
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    plan_as_never_analysed(connection)
     for statement, parameters in statements:
         plan = "\n".join(
             row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement}", parameters)
