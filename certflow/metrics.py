@@ -37,6 +37,12 @@ TASK_COMPLETIONS = Counter(
     "Human tasks completed (committed), by process.",
     ["process"],
 )
+WORKFLOW_LOADS = Counter(
+    "certflow_workflow_loads_total",
+    "Workflows a change used: kept from this process's last save of that state, or restored "
+    "from the stored state (engine/workflow_cache.py).",
+    ["source"],
+)
 TIMERS_FIRED = Counter(
     "certflow_timer_instances_fired_total",
     "Process instances whose due timers a sweeper fired.",

@@ -137,6 +137,14 @@ class Settings(BaseSettings):
         64.0, gt=0, description="Memory growth limit of one script or expression run."
     )
 
+    # -- the engine ------
+    workflow_cache_size: int = Field(
+        64,
+        ge=0,
+        description="Workflows each process keeps after saving them, so that the next change of "
+        "the same instance need not restore its state (0: none).",
+    )
+
     # -- rule parameters ------
     nc_response_days: Days = Field(
         30, description="R-8.7: days the client has to answer a nonconformity report."

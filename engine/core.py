@@ -37,6 +37,7 @@ from engine.registry import HandlerRegistry
 from engine.script_limits import ScriptLimits
 from engine.scripting import CertflowScriptEngine, OperationScope, operation_scope
 from engine.serialization import WorkflowSerializer
+from engine.workflow_cache import WorkflowCache
 
 TIMER_EVENT_TYPES = frozenset(
     {"TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition"}
@@ -47,6 +48,9 @@ MESSAGE_EVENT_TYPE = "MessageEventDefinition"
 # Only the engine writes subscriptions, and only through InstanceRun._sync_subscriptions; the
 # map lives for one operation's transaction.
 KNOWN_SUBSCRIPTIONS = "engine.known_subscriptions"
+# session.info key: instance id → (state text written, workflow) of each workflow this operation
+# saved, kept by the engine's WorkflowCache once the transaction commits (issue 16).
+SAVED_WORKFLOWS = "engine.saved_workflows"
 
 
 @dataclass
@@ -82,6 +86,7 @@ class EngineCore:
         format_checker: Callable[[], FormatChecker] = FormatChecker,
         settings: Callable[[], Any] = lambda: None,
         script_limits: ScriptLimits | None = None,
+        workflow_cache: WorkflowCache | None = None,
     ) -> None:
         self._session_factory = session_factory
         self.clock = clock
@@ -92,6 +97,7 @@ class EngineCore:
         self.serializer = WorkflowSerializer()
         self.script_engine = CertflowScriptEngine(registry, script_limits)
         self._form_cache: dict[tuple[str, str], dict] = {}
+        self.workflows = workflow_cache if workflow_cache is not None else WorkflowCache(0)
 
     @property
     def session(self) -> Session:
@@ -105,9 +111,11 @@ class EngineCore:
     def _transaction(self) -> Iterator[Session]:
         session = self.session
         session.info.pop(KNOWN_SUBSCRIPTIONS, None)
+        session.info.pop(SAVED_WORKFLOWS, None)
         try:
             yield session
             session.commit()
+            self.workflows.keep(session.info.pop(SAVED_WORKFLOWS, {}))
         except StaleDataError as err:
             session.rollback()
             raise ConflictError(
@@ -130,6 +138,7 @@ class EngineCore:
             raise
         finally:
             session.info.pop(KNOWN_SUBSCRIPTIONS, None)
+            session.info.pop(SAVED_WORKFLOWS, None)  # rolled back: nothing kept
 
     def _log(self, session: Session, event_type: str, actor: Actor, now: datetime, **kw) -> None:
         record_event(session, event_type, actor=actor.username, at=now, **kw)
@@ -150,6 +159,11 @@ class EngineCore:
         workflow = self.serializer.load_workflow(instance.state_json, spec, subprocess_specs)
         workflow.script_engine = self.script_engine  # not serialized: attach after every load
         return workflow
+
+    def _load_to_change(self, instance: ProcessInstance) -> BpmnWorkflow:
+        """The workflow of an instance this operation changes and saves: the one this process
+        kept from saving that very state, else restored (engine/workflow_cache.py)."""
+        return self.workflows.take(instance.id, instance.state_json, lambda: self._load(instance))
 
     def _get_instance(self, instance_id: int) -> ProcessInstance:
         # No row lock: the optimistic lock_version decides between concurrent operations.

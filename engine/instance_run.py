@@ -24,6 +24,7 @@ from engine.actors import Actor
 from engine.core import (
     KNOWN_SUBSCRIPTIONS,
     MESSAGE_EVENT_TYPE,
+    SAVED_WORKFLOWS,
     TIMER_EVENT_TYPES,
     EngineCore,
     Run,
@@ -245,6 +246,7 @@ class InstanceRun(EngineCore):
         ending = status in ("completed", "terminated") and instance.ended_at is None
         saved["ended_at"] = run.now if ending else instance.ended_at
         write_instance(session, instance, saved)
+        session.info.setdefault(SAVED_WORKFLOWS, {})[instance.id] = (saved["state_json"], workflow)
         if ending:  # (an instance entering `error` logs nothing here: its incident event says why)
             self._log(session, f"instance_{status}", run.actor, run.now, instance_id=instance.id)
         self._sync_subscriptions(instance, message_names)

@@ -118,7 +118,7 @@ class Messages(EngineCore):
                 data={"name": name, "correlation": correlation, "payload": payload},
             )
             return MessageResult(queued_id=queued.id)
-        workflow = self._load(instance)
+        workflow = self._load_to_change(instance)
         run = Run(instance, workflow, actor, now)
         with self._scope(run):
             self._deliver(run, name, payload)

@@ -87,7 +87,7 @@ class TaskOperations(FormChecks, EngineCore):
                 raise FormValidationError(details=found)
         elif data:
             raise FormValidationError({"_form": ["this task takes no data"]})
-        workflow = self._load(instance)
+        workflow = self._load_to_change(instance)
         task = self._ready_task(workflow, task_id)
         self._check_guard(row, instance, task, actor, now)
         self._run_option_check(row, instance, task, data, actor, now)

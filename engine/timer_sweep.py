@@ -46,7 +46,7 @@ class TimerSweep(EngineCore):
             instance = session.scalars(query).first()
             if instance is None:
                 return False
-            workflow = self._load(instance)
+            workflow = self._load_to_change(instance)
             run = Run(instance, workflow, actor, now)
             with self._scope(run):
                 due = [

@@ -11,6 +11,7 @@ from certflow.clock import Clock, RealClock, SimulatedClock
 from certflow.config import resolve
 from certflow.db import configure_sqlite, db, migrate
 from certflow.logs import configure_logging
+from certflow.metrics import WORKFLOW_LOADS
 from certflow.settings import (
     EXTENSION_KEY,
     flask_config,
@@ -21,6 +22,7 @@ from domain import models as _domain_models  # noqa: F401
 from domain.formats import form_format_checker
 from engine.script_limits import ScriptLimits
 from engine.service import WorkflowEngine  # registers the engine's tables too
+from engine.workflow_cache import WorkflowCache
 from webapp import models as _web_models  # noqa: F401
 from webapp.runtime import get_clock, get_engine, get_settings  # noqa: F401 (re-exported)
 
@@ -76,6 +78,11 @@ def create_app(config: dict[str, Any] | None = None, instance_path: str | None =
         format_checker=lambda: form_format_checker(db.session),
         settings=get_settings,
         script_limits=ScriptLimits.from_settings(settings),
+        workflow_cache=WorkflowCache(
+            settings.workflow_cache_size,
+            verify=app.testing,  # the tests compare every kept workflow with its restored state
+            counted=lambda kept: WORKFLOW_LOADS.labels("kept" if kept else "restored").inc(),
+        ),
     )
 
     from webapp.api import bp as api_bp

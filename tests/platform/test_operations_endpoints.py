@@ -97,6 +97,10 @@ def test_metrics_count_requests_completions_incidents_and_due_timers(app, client
     assert _sample(after, "certflow_task_completions_total", **completions) == (
         _sample(before, "certflow_task_completions_total", **completions) + 1
     )
+    kept = {"source": "kept"}  # the completion used the workflow the start had saved
+    assert _sample(after, "certflow_workflow_loads_total", **kept) == (
+        _sample(before, "certflow_workflow_loads_total", **kept) + 1
+    )
     assert _sample(after, "certflow_due_timers") == 1
     assert _sample(after, "certflow_open_incidents") == 0
     assert "certflow_http_request_duration_seconds_bucket" in after
