@@ -33,7 +33,7 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.diagram_state import ACTIVE, FINISHED_ATTR, REACHED, reached_from
-from engine.state_compaction import FINISHED_KEY, StoredRefs
+from engine.state_compaction import FINISHED_KEY, EncodedTexts, StoredRefs
 
 # The states instance migration counts as reached (engine/migration.py REACHED).
 MIGRATION_REACHED = (
@@ -54,8 +54,14 @@ class FinishedRecord:
     "reached": [...], "caller": [calling process id, calling spec name],
     "task_data": {user/manual task id: its data when it completed}}}}."""
 
-    def __init__(self, entries: dict[str, dict[str, dict[str, list]]] | None = None) -> None:
+    def __init__(
+        self,
+        entries: dict[str, dict[str, dict[str, list]]] | None = None,
+        texts: EncodedTexts | None = None,
+    ) -> None:
         self.entries = entries or {}
+        # the task data's encoded values, written by each save (state_compaction.intern_state)
+        self.texts: EncodedTexts = texts if texts is not None else {}
 
     def current(self, workflow: BpmnWorkflow) -> dict[str, dict[str, dict[str, list]]]:
         """The entries whose calling task is still in the workflow and completed."""
@@ -95,7 +101,9 @@ def finished_record(workflow: BpmnWorkflow) -> FinishedRecord:
 
 
 def set_finished_record(workflow: BpmnWorkflow, entries: dict) -> None:
-    setattr(workflow, FINISHED_ATTR, FinishedRecord(entries))
+    previous = getattr(workflow, FINISHED_ATTR, None)
+    texts = previous.texts if previous is not None else None  # by id: stale ids never match
+    setattr(workflow, FINISHED_ATTR, FinishedRecord(entries, texts))
 
 
 def _removable(workflow: BpmnWorkflow, caller_id) -> bool:

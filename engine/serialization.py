@@ -27,6 +27,7 @@ from SpiffWorkflow.task import Task
 from engine.errors import ConflictError
 from engine.finished_subprocesses import (
     FINISHED_KEY,
+    finished_record,
     restore_task_data,
     set_finished_record,
     state_with_record,
@@ -137,7 +138,11 @@ class WorkflowSerializer:
         try:
             dct = self._serializer.to_dict(workflow)
             dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
-            return intern_state(state_with_record(dct, workflow), self._encoder_cls)
+            return intern_state(
+                state_with_record(dct, workflow),
+                self._encoder_cls,
+                finished_record(workflow).texts,
+            )
         finally:
             self._registry._encoder_mode = False
 

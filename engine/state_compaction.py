@@ -52,6 +52,27 @@ class _Interner:
     def refs(self, data: dict[str, Any]) -> dict[str, int]:
         return {key: self.ref(value) for key, value in data.items()}
 
+    def encoded(self, value: Any) -> tuple[bool, Any]:
+        """What `ref_of` takes again later: a scalar as it is, anything else as its text."""
+        return (False, value) if type(value) in _SCALARS else (True, self._encode(value))
+
+    def ref_of(self, encoded: tuple[bool, Any]) -> int:
+        is_text, value = encoded
+        if not is_text:
+            return self.ref(value)
+        index = self._index.get(value)
+        if index is None:
+            index = self._index[value] = len(self.texts)
+            self.texts.append(value)
+        return index
+
+
+# The encoded values of each finished-subprocess task-data mapping, by the mapping's id (the
+# mapping is kept beside them, so its id cannot be reused): those data never change once the
+# subprocess is removed, and a workflow kept in memory (engine/workflow_cache.py) is saved
+# again and again with all of them (issue 16).
+EncodedTexts = dict[int, tuple[Any, dict[str, tuple[bool, Any]]]]
+
 
 def _workflows(dct: dict[str, Any]) -> list[dict[str, Any]]:
     return [dct, *dct.get("subprocesses", {}).values()]
@@ -63,10 +84,15 @@ def _finished_processes(dct: dict[str, Any]) -> list[dict[str, Any]]:
     return [kept for entry in entries.values() for kept in entry.values() if "task_data" in kept]
 
 
-def intern_state(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> str:
+def intern_state(
+    dct: dict[str, Any],
+    encoder_cls: type[json.JSONEncoder],
+    finished_texts: EncodedTexts | None = None,
+) -> str:
     """The JSON text of `dct` — SpiffWorkflow's dictionary of a workflow (its values may still be
     live objects the encoder converts) — with workflow data, task data and delta updates
-    interned. Replaces those mappings in `dct`; never changes a value."""
+    interned. Replaces those mappings in `dct`; never changes a value. `finished_texts`: the
+    workflow's memo of its finished subprocesses' encoded task data (read and filled)."""
     interner = _Interner(encoder_cls)
     for workflow in _workflows(dct):
         workflow["data"] = interner.refs(workflow.get("data", {}))
@@ -75,16 +101,27 @@ def intern_state(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> st
             delta = task.get("delta")
             if delta:
                 task["delta"] = {**delta, "updates": interner.refs(delta.get("updates", {}))}
-    moved: dict[tuple[int, int], int] = {}  # (table, its index) → index here: once per value
+    memo: EncodedTexts = {} if finished_texts is None else finished_texts
     for kept in _finished_processes(dct):  # engine/finished_subprocesses.py: removed tasks' data
         kept["task_data"] = {
-            tid: data.refs_into(interner, moved)
-            if isinstance(data, StoredRefs)
-            else interner.refs(data)
+            tid: {key: interner.ref_of(item) for key, item in encoded.items()}
             for tid, data in kept["task_data"].items()
+            for encoded in (_encoded(data, interner, memo),)
         }
     text = json.dumps(dct, cls=encoder_cls, separators=_SEPARATORS)
     return f'{text[:-1]},"{INTERNED_KEY}":[{",".join(interner.texts)}]}}'
+
+
+def _encoded(data: Any, interner: _Interner, memo: EncodedTexts) -> dict[str, tuple[bool, Any]]:
+    """The encoded values of one task-data mapping of the record (a dict, or StoredRefs into the
+    loaded state's table), from the memo when it has them."""
+    known = memo.get(id(data))
+    if known is not None and known[0] is data:
+        return known[1]
+    values = data.raw_mapping() if isinstance(data, StoredRefs) else data
+    encoded = {key: interner.encoded(value) for key, value in values.items()}
+    memo[id(data)] = (data, encoded)
+    return encoded
 
 
 class InternedValues:
@@ -128,15 +165,10 @@ class StoredRefs:
     def resolve(self) -> dict[str, Any]:
         return self.values.mapping(self.refs)
 
-    def refs_into(self, interner: _Interner, moved: dict[tuple[int, int], int]) -> dict[str, int]:
-        table = id(self.values)
-        result = {}
-        for key, ref in self.refs.items():
-            new = moved.get((table, ref))
-            if new is None:  # the stored JSON value is what the encoder wrote: same text
-                new = moved[(table, ref)] = interner.ref(self.values.raw(ref))
-            result[key] = new
-        return result
+    def raw_mapping(self) -> dict[str, Any]:
+        """The values as stored (JSON, nothing restored): encoded again, they give the text the
+        encoder wrote."""
+        return {key: self.values.raw(ref) for key, ref in self.refs.items()}
 
 
 def expand_state(dct: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,11 @@ from sqlalchemy import select
 import engine.instance_run as instance_run
 from certflow.db import db
 from engine.diagram_state import diagram_marks
-from engine.finished_subprocesses import FINISHED_KEY, remove_finished_subprocesses
+from engine.finished_subprocesses import (
+    FINISHED_KEY,
+    finished_record,
+    remove_finished_subprocesses,
+)
 from engine.migration import REMOVED
 from engine.models import HumanTask, ProcessInstance
 from engine.pruning import pruned_task_data
@@ -72,6 +76,14 @@ def test_a_surveillance_cycle_keeps_its_task_count_bounded(app, engine, clock, t
                 reached[process_id]["active"]
             )
     assert "Task_OpeningMeeting" in reached["onsite_audit"]["completed"]
+    # Saved again, as a workflow kept in memory is (engine/workflow_cache.py), the state is the
+    # same text, and the finished tasks' data are encoded once, not at every save (issue 16).
+    record = finished_record(workflow)
+    assert engine.serializer.dump_workflow(workflow) == instance.state_json
+    encoded = dict(record.texts)
+    assert len(encoded) >= 10
+    assert engine.serializer.dump_workflow(workflow) == instance.state_json
+    assert all(record.texts[key] is value for key, value in encoded.items())
 
 
 def test_a_surveillance_cycle_saved_before_keeps_its_marks_without_its_finished_parts(
