@@ -102,24 +102,33 @@ def intern_state(
             if delta:
                 task["delta"] = {**delta, "updates": interner.refs(delta.get("updates", {}))}
     memo: EncodedTexts = {} if finished_texts is None else finished_texts
+    moved: dict[tuple[int, int], tuple[bool, Any]] = {}  # (table, its index): encoded once
     for kept in _finished_processes(dct):  # engine/finished_subprocesses.py: removed tasks' data
         kept["task_data"] = {
             tid: {key: interner.ref_of(item) for key, item in encoded.items()}
             for tid, data in kept["task_data"].items()
-            for encoded in (_encoded(data, interner, memo),)
+            for encoded in (_encoded(data, interner, memo, moved),)
         }
     text = json.dumps(dct, cls=encoder_cls, separators=_SEPARATORS)
     return f'{text[:-1]},"{INTERNED_KEY}":[{",".join(interner.texts)}]}}'
 
 
-def _encoded(data: Any, interner: _Interner, memo: EncodedTexts) -> dict[str, tuple[bool, Any]]:
+def _encoded(
+    data: Any,
+    interner: _Interner,
+    memo: EncodedTexts,
+    moved: dict[tuple[int, int], tuple[bool, Any]],
+) -> dict[str, tuple[bool, Any]]:
     """The encoded values of one task-data mapping of the record (a dict, or StoredRefs into the
-    loaded state's table), from the memo when it has them."""
+    loaded state's table), from the memo when it has them. A value of the loaded table that
+    several mappings share is encoded once (`moved`)."""
     known = memo.get(id(data))
     if known is not None and known[0] is data:
         return known[1]
-    values = data.raw_mapping() if isinstance(data, StoredRefs) else data
-    encoded = {key: interner.encoded(value) for key, value in values.items()}
+    if isinstance(data, StoredRefs):
+        encoded = {key: data.encoded(ref, interner, moved) for key, ref in data.refs.items()}
+    else:
+        encoded = {key: interner.encoded(value) for key, value in data.items()}
     memo[id(data)] = (data, encoded)
     return encoded
 
@@ -165,10 +174,15 @@ class StoredRefs:
     def resolve(self) -> dict[str, Any]:
         return self.values.mapping(self.refs)
 
-    def raw_mapping(self) -> dict[str, Any]:
-        """The values as stored (JSON, nothing restored): encoded again, they give the text the
-        encoder wrote."""
-        return {key: self.values.raw(ref) for key, ref in self.refs.items()}
+    def encoded(
+        self, ref: int, interner: _Interner, moved: dict[tuple[int, int], tuple[bool, Any]]
+    ) -> tuple[bool, Any]:
+        """One value as stored (JSON, nothing restored), encoded: the text the encoder wrote."""
+        key = (id(self.values), ref)
+        found = moved.get(key)
+        if found is None:
+            found = moved[key] = interner.encoded(self.values.raw(ref))
+        return found
 
 
 def expand_state(dct: dict[str, Any]) -> dict[str, Any]:
