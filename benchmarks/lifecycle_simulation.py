@@ -205,6 +205,11 @@ def run(
     print(f"  the same, SpiffWorkflow's plain format: {plain}")
     shown = ", ".join(f"{k} {tasks} tasks {ms:.1f} ms" for k, (tasks, ms) in sorted(costs.items()))
     print(f"  tasks, load + dump (median): {shown}")
+    changes = figures.workflows_kept + figures.workflows_restored
+    print(
+        f"workflows the changes used:   {figures.workflows_kept} of {changes} kept by their "
+        f"process, {figures.workflows_restored} restored"
+    )
     print(f"wall time:                    {wall:.1f} s")
     cpu = CPU_SECONDS["3 years"]
     if workers > 1:  # the coordinator only moves the clock; the workers do the work

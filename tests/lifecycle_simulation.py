@@ -105,10 +105,21 @@ class Figures:
     cpu_seconds: float = (
         0.0  # the worker processes' CPU time (a sharded run, tests/lifecycle_shards.py)
     )
+    # changes that used the workflow their process kept, and that restored it
+    # (engine/workflow_cache.py)
+    workflows_kept: int = 0
+    workflows_restored: int = 0
 
     def add(self, other: "Figures") -> None:
         """Add another worker's figures to these (the largest states: the larger of the two)."""
-        for name in ("certificates", "tasks_completed", "timers_fired", "instances_started"):
+        for name in (
+            "certificates",
+            "tasks_completed",
+            "timers_fired",
+            "instances_started",
+            "workflows_kept",
+            "workflows_restored",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.wake_ups = max(self.wake_ups, other.wake_ups)
         self.completion_seconds += other.completion_seconds
@@ -142,6 +153,7 @@ class LifecycleSimulation:
         # Every `suspend_every`-th client (0: none) leaves its first surveillance unplanned.
         self.suspend_every = suspend_every
         self.figures = Figures()
+        self._counted_from = (self.engine.workflows.hits, self.engine.workflows.misses)
         self.serial_of_instance: dict[int, int] = {}  # initial certification → client serial
         self.serial_of_uscc: dict[str, int] = {}
         self.day0: dict[int, date] = {}  # instance running the initial procedure → its day 0
@@ -157,6 +169,10 @@ class LifecycleSimulation:
     def take_figures(self) -> Figures:
         """What the simulation did since the start or the last call; counting starts again."""
         figures, self.figures = self.figures, Figures(certificates=self.figures.certificates)
+        cache = self.engine.workflows
+        figures.workflows_kept = cache.hits - self._counted_from[0]
+        figures.workflows_restored = cache.misses - self._counted_from[1]
+        self._counted_from = (cache.hits, cache.misses)
         return figures
 
     # -- the run -----------------------------------------------------------------------------
