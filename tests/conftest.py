@@ -141,3 +141,13 @@ def engine(ctx):
 @pytest.fixture
 def clock(ctx):
     return ctx.extensions["certflow.clock"]
+
+
+@pytest.fixture
+def case(engine, clock, tmp_path):
+    """A certification case not yet applied for: the real processes deployed, the people of
+    tests/certification_case.py (a module's own `case` fixture replaces this one)."""
+    from tests.certification_case import Case, deploy_everything, make_people
+
+    deploy_everything(engine)
+    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")

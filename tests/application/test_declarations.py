@@ -14,17 +14,11 @@ from certflow.db import db
 from domain.declarations import ATTESTATION_TEXT, PUBLIC_INFORMATION_TEXT
 from domain.models import Application, Attachment, Contract
 from domain.models_declarations import ApplicationDeclaration
-from tests.certification_case import Case, deploy_everything, make_people
+from tests.certification_case import Case
 from tests.forms.test_form_checks import no_incident, refused
 from tests.web.test_task_context import page, panel
 
 FORMS = Path(__file__).resolve().parents[2] / "processes" / "forms"
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def declarations() -> list[ApplicationDeclaration]:

@@ -20,14 +20,8 @@ from domain.form_checks import FORM_CHECKS, CheckCase, problems
 from domain.models import Application, Audit
 from engine.errors import FormValidationError
 from engine.models import Incident
-from tests.certification_case import NO_SHIFTS, PROCESSES, Case, deploy_everything, make_people
+from tests.certification_case import NO_SHIFTS, PROCESSES
 from tests.web_support import Browser, text
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def to_programme(case):

@@ -5,20 +5,11 @@ the engine's complete path (the web page and the API both call it; see test_form
 import pytest
 
 from tests.certification_case import (
-    Case,
-    deploy_everything,
     findings_losing,
-    make_people,
     one_nc,
     through_onsite,
 )
 from tests.forms.test_form_checks import no_incident, refused
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def test_a_contract_signed_in_the_future_is_refused(case):

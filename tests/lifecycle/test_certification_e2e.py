@@ -20,19 +20,10 @@ from domain.models import (
 )
 from engine.errors import ForbiddenError, FormValidationError
 from tests.certification_case import (
-    Case,
-    deploy_everything,
     findings_losing,
-    make_people,
     one_nc,
     through_onsite,
 )
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def documents(kind):

@@ -2,19 +2,11 @@
 certificate, through the called on-site audit and nonconformity processes — run by the real
 engine conforms to the deployed model; the same log with two steps swapped does not."""
 
-import pytest
-
 from certflow.db import db
 from domain.conformance import build_model, replay
 from engine.query_quality import finished_traces
 from engine.sources import version_sources
-from tests.certification_case import Case, deploy_everything, make_people, one_nc, through_onsite
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
+from tests.certification_case import one_nc, through_onsite
 
 
 def test_a_whole_certification_conforms_and_a_swapped_log_does_not(case):

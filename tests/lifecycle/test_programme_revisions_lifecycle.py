@@ -4,20 +4,13 @@ recertification activities (R-7.1.3) — kept as revision 2 with what was added;
 process setting the first surveillance's limit is revision 3; the scheduler's later revision
 follows as revision 4 (domain/programme_revisions.py)."""
 
-import pytest
 from sqlalchemy import select
 
 from certflow.db import db
 from domain.models import AuditProgramme, Certificate
 from domain.programme_revisions import revise_programme, revisions_of
-from tests.certification_case import Case, deploy_everything, make_people, one_nc, through_onsite
+from tests.certification_case import one_nc, through_onsite
 from tests.helpers import handler_context
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def test_the_programme_keeps_a_revision_for_each_change_of_the_case(case, clock):

@@ -4,25 +4,16 @@ audit report is issued; when neither recorded it, the team leader records the on
 (certification.bpmn: Task_CheckRandomSurvey → Gateway_SurveyOutstanding →
 Task_OnsiteRandomSurvey)."""
 
-import pytest
 from sqlalchemy import select
 
 from certflow.db import db
 from domain.models import Document
 from tests.certification_case import (
     Case,
-    deploy_everything,
     findings_losing,
-    make_people,
     through_onsite,
 )
 from tests.forms.test_form_checks import refused
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def records(kind):

@@ -5,20 +5,13 @@ the call activity that called it; a client still sees only its own tasks."""
 import json
 import re
 
-import pytest
 from flask import g
 
 from certflow.accounts import create_user
 from certflow.db import db
-from tests.certification_case import Case, deploy_everything, make_people, one_nc, through_onsite
+from tests.certification_case import Case, one_nc, through_onsite
 from tests.conftest import START_TIME
 from tests.web_support import Browser, text
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def signed_in(app, username: str) -> Browser:

@@ -6,14 +6,13 @@ client never gets a panel."""
 import re
 from pathlib import Path
 
-import pytest
 from flask import g
 from sqlalchemy import select
 
 from certflow.db import db
 from domain.attachments import store_attachment
 from domain.models import Application
-from tests.certification_case import Case, deploy_everything, make_people, one_nc, through_onsite
+from tests.certification_case import one_nc, through_onsite
 from tests.web_support import Browser, text
 from webapp.task_context import PANELS, load_declarations
 
@@ -29,12 +28,6 @@ def test_every_declared_task_exists_in_its_diagram_and_names_known_panels():
         for element_id, panels in tasks.items():
             assert f'<bpmn:userTask id="{element_id}"' in bpmn, (process_id, element_id)
             assert panels and set(panels) <= set(PANELS)
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def signed_in(app, username: str, password: str) -> Browser:

@@ -15,19 +15,13 @@ from certflow.db import db
 from certflow.process_texts import CATALOGUE
 from domain.models import Auditor
 from engine.models import ProcessVersionFile
-from tests.certification_case import Case, deploy_everything, findings_losing, make_people
+from tests.certification_case import findings_losing
 from tests.web_support import Browser
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
 # What a person reads about the task (not the data of the case, which stays as entered).
 LABELS = "//h1 | //legend | //label | //*[@id='form-title'] | //p[contains(@class, 'help')]"
-
-
-@pytest.fixture
-def case(engine, clock, tmp_path):
-    deploy_everything(engine)
-    return Case(engine, clock, make_people(clock.now()), tmp_path / "uploads")
 
 
 def _strings(value: Any) -> list[str]:
