@@ -1,9 +1,10 @@
-"""What the web layer adds to one task completion: `POST /api/v1/tasks/{id}/complete` through
+"""What the web layer adds to one task completion: `POST /api/v1/tasks/{id}/complete` (or, with
+`--path html`, the task page's form `POST /tasks/{id}` of a signed-in web session) through
 Flask's test client (no network, no gunicorn), the SQL statements it sends per request (grouped)
 and, with --cprofile, the top functions.
 
     .venv/bin/python benchmarks/http_profile.py [--completions N] [--postgres | --database-url URL]
-                                                [--cprofile]
+                                                [--path api|html] [--cprofile]
 
 Same process and completion as benchmarks/http_completions.py (review_flow: Task_Review with
 {"accepted": false, "man_days": 1}); the default database is a fresh SQLite file.
@@ -11,6 +12,7 @@ Same process and completion as benchmarks/http_completions.py (review_flow: Task
 
 import argparse
 import cProfile
+import html
 import io
 import os
 import pstats
@@ -25,9 +27,10 @@ from bench_support import (  # noqa: E402
     counted_statements,
     workspace,
 )
+from http_completions import CSRF  # noqa: E402
 
 
-def profile(url: str, instance_path: Path, completions: int, with_cprofile: bool):
+def profile(url: str, instance_path: Path, completions: int, with_cprofile: bool, path: str):
     from certflow.accounts import create_user, issue_token
     from certflow.db import db
     from engine.service import Actor, TaskFilter
@@ -61,12 +64,22 @@ def profile(url: str, instance_path: Path, completions: int, with_cprofile: bool
             headers = {"Authorization": f"Bearer {token}"}
             body = {"data": dict(cycle.COMPLETE_DATA)}
             client = app.test_client()
+            form = {"action": "complete", "f/man_days": "1", "csrf_token": signed_in(client)}
+
+            signed_in_cookie = client.get_cookie("session").value
 
             def complete(task_id: str) -> None:
-                answer = client.post(
-                    f"/api/v1/tasks/{task_id}/complete", json=body, headers=headers
-                )
-                if answer.status_code != 200:
+                if path == "html":
+                    # the session as signed in, as http_completions.py sends it: the redirect is
+                    # not followed, so its flash message would pile up in the cookie
+                    client.set_cookie("session", signed_in_cookie)
+                    answer, expected = client.post(f"/tasks/{task_id}", data=form), 302
+                else:
+                    answer = client.post(
+                        f"/api/v1/tasks/{task_id}/complete", json=body, headers=headers
+                    )
+                    expected = 200
+                if answer.status_code != expected:
                     raise SystemExit(f"{answer.status_code}: {answer.get_data(as_text=True)}")
 
             complete(tasks[0])  # warm-up
@@ -98,14 +111,32 @@ def profile(url: str, instance_path: Path, completions: int, with_cprofile: bool
         print(out.getvalue())
 
 
+def signed_in(client) -> str:
+    """Sign the test client in as mia_market through the login form; the CSRF token of the new
+    session. The requests run inside the benchmark's app context, so they share its `g`, where
+    flask-wtf keeps the token it made last: dropped after the sign-in, or the new session would
+    never get one."""
+    from flask import g
+
+    token = html.unescape(CSRF.search(client.get("/login").get_data(as_text=True)).group(1))
+    answer = client.post(
+        "/login", data={"username": "mia_market", "password": "x" * 12, "csrf_token": token}
+    )
+    if answer.status_code != 302:
+        raise SystemExit(f"sign-in failed: {answer.status_code}")
+    g.pop("csrf_token", None)
+    return html.unescape(CSRF.search(client.get("/").get_data(as_text=True)).group(1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--completions", type=int, default=50)
     parser.add_argument("--cprofile", action="store_true")
+    parser.add_argument("--path", choices=("api", "html"), default="api")
     add_database_options(parser)
     args = parser.parse_args()
     with workspace(args, "certflow-profile-") as (url, tmp):
-        profile(url, tmp / "instance", args.completions, args.cprofile)
+        profile(url, tmp / "instance", args.completions, args.cprofile, args.path)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ Rules are shown as 规则第x.y条 / Rule x.y, never as raw values."""
 import json
 import posixpath
 import re
+from collections import OrderedDict
 from hashlib import sha256
 
 import yaml
@@ -59,14 +60,20 @@ def rule_label(rule_id: str) -> str:
 bp.add_app_template_filter(rule_label)
 
 
-_PARSED: dict[tuple, Diagram] = {}  # by content hash: a deployed file never changes
+# Parsed diagrams by content hash (a deployed file never changes), the latest PARSED_KEPT: every
+# deployed version would otherwise stay in memory for the process's life.
+_PARSED: OrderedDict[tuple, Diagram] = OrderedDict()
+PARSED_KEPT = 128
 
 
 def _parsed(file: str, content: bytes, process_id: str | None, version: int | None) -> Diagram:
     key = (file, sha256(content).hexdigest(), process_id, version)
-    if key not in _PARSED:
-        _PARSED[key] = diagram_from_xml(file, content, process_id, version)
-    return _PARSED[key]
+    found = _PARSED.get(key)
+    if found is None:
+        found = _PARSED[key] = diagram_from_xml(file, content, process_id, version)
+        while len(_PARSED) > PARSED_KEPT:
+            _PARSED.popitem(last=False)
+    return found
 
 
 def humanized_test(reference: str) -> str:
