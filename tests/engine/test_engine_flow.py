@@ -14,17 +14,7 @@ from tests.helpers import (
     MARKET,
     MARKET_2,
     OWNER,
-    REVIEW_FLOW,
-    record_acceptance,
-    registered,
 )
-
-
-@pytest.fixture
-def deployed(engine):
-    with registered("test_record_acceptance", record_acceptance):
-        engine.deploy([REVIEW_FLOW], actor=OWNER, comment="fixture")
-        yield engine
 
 
 def open_tasks(engine, instance_id):

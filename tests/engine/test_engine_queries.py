@@ -5,7 +5,6 @@ fixture process: Task_Review (market, due in 5 days, form) → Task_SignContract
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import event, literal, select
 
 from engine.service import (
@@ -18,15 +17,8 @@ from engine.service import (
     TaskView,
 )
 from tests.conftest import START_TIME
-from tests.helpers import MARKET, OWNER, REVIEW_FLOW, record_acceptance, registered
+from tests.helpers import MARKET, OWNER, REVIEW_FLOW, registered
 from webapp.models import TaskFollowUp
-
-
-@pytest.fixture
-def deployed(engine):
-    with registered("test_record_acceptance", record_acceptance):
-        engine.deploy([REVIEW_FLOW], actor=OWNER, comment="fixture")
-        yield engine
 
 
 def start(engine, key: str, headcount: int = 120):

@@ -17,13 +17,6 @@ from handlers.params import Id, Params
 from tests.helpers import CLIENT, MARKET, OWNER, REVIEW_FLOW, record_acceptance, registered
 
 
-@pytest.fixture
-def deployed(engine):
-    with registered("test_record_acceptance", record_acceptance):
-        engine.deploy([REVIEW_FLOW], actor=OWNER, comment="fixture")
-        yield engine
-
-
 @contextmanager
 def hooked(engine, kind, fn):
     engine.hooks.on(kind)(fn)

@@ -16,19 +16,9 @@ from tests.helpers import (
     FIXTURES,
     MARKET,
     OWNER,
-    REVIEW_FLOW,
-    record_acceptance,
-    registered,
 )
 
 REJECT = {"accepted": False, "man_days": 1}  # → waits for the resubmission message
-
-
-@pytest.fixture
-def deployed(engine):
-    with registered("test_record_acceptance", record_acceptance):
-        engine.deploy([REVIEW_FLOW], actor=OWNER, comment="fixture")
-        yield engine
 
 
 def start(engine, key: str):

@@ -10,16 +10,9 @@ from engine.models import HumanTask, ProcessInstance
 from engine.service import WorkflowEngine
 from engine.workflow_cache import WorkflowCache, WorkflowCacheMismatch
 from handlers.registry import REGISTRY
-from tests.helpers import MARKET, OWNER, REVIEW_FLOW, record_acceptance, registered
+from tests.helpers import MARKET
 
 REJECT = {"accepted": False, "man_days": 1}  # → waits for the resubmission message
-
-
-@pytest.fixture
-def deployed(engine):
-    with registered("test_record_acceptance", record_acceptance):
-        engine.deploy([REVIEW_FLOW], actor=OWNER, comment="fixture")
-        yield engine
 
 
 def start(engine, key: str = "APP-1") -> tuple[int, str]:
