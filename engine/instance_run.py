@@ -246,7 +246,9 @@ class InstanceRun(EngineCore):
         ending = status in ("completed", "terminated") and instance.ended_at is None
         saved["ended_at"] = run.now if ending else instance.ended_at
         write_instance(session, instance, saved)
-        session.info.setdefault(SAVED_WORKFLOWS, {})[instance.id] = (saved["state_json"], workflow)
+        if self.workflows.size:  # kept after the commit (engine/workflow_cache.py)
+            saved_workflows = session.info.setdefault(SAVED_WORKFLOWS, {})
+            saved_workflows[instance.id] = (saved["state_json"], workflow)
         if ending:  # (an instance entering `error` logs nothing here: its incident event says why)
             self._log(session, f"instance_{status}", run.actor, run.now, instance_id=instance.id)
         self._sync_subscriptions(instance, message_names)

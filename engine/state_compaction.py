@@ -42,11 +42,21 @@ class _Interner:
 
     def ref(self, value: Any) -> int:
         kind = type(value)
-        key = (kind, value) if kind in _SCALARS else self._encode(value)
+        if kind not in _SCALARS:
+            return self._text_ref(self._encode(value))
+        key = (kind, value)
         index = self._index.get(key)
         if index is None:
             index = self._index[key] = len(self.texts)
-            self.texts.append(self._encode(value) if kind in _SCALARS else key)
+            self.texts.append(self._encode(value))
+        return index
+
+    def _text_ref(self, text: str) -> int:
+        """The index of a non-scalar value by its JSON text."""
+        index = self._index.get(text)
+        if index is None:
+            index = self._index[text] = len(self.texts)
+            self.texts.append(text)
         return index
 
     def refs(self, data: dict[str, Any]) -> dict[str, int]:
@@ -58,13 +68,7 @@ class _Interner:
 
     def ref_of(self, encoded: tuple[bool, Any]) -> int:
         is_text, value = encoded
-        if not is_text:
-            return self.ref(value)
-        index = self._index.get(value)
-        if index is None:
-            index = self._index[value] = len(self.texts)
-            self.texts.append(value)
-        return index
+        return self._text_ref(value) if is_text else self.ref(value)
 
 
 # The encoded values of each finished-subprocess task-data mapping, by the mapping's id (the
