@@ -144,6 +144,17 @@ def clock(ctx):
 
 
 @pytest.fixture
+def deployed(engine):
+    """The fixture process tests/fixtures/processes (review_flow and its kin) deployed, its
+    service task's handler registered for the test (a module's own `deployed` replaces this)."""
+    from tests.helpers import OWNER, REVIEW_FLOW, record_acceptance, registered
+
+    with registered("test_record_acceptance", record_acceptance):
+        engine.deploy([REVIEW_FLOW], actor=OWNER, comment="fixture")
+        yield engine
+
+
+@pytest.fixture
 def case(engine, clock, tmp_path):
     """A certification case not yet applied for: the real processes deployed, the people of
     tests/certification_case.py (a module's own `case` fixture replaces this one)."""

@@ -11,18 +11,11 @@ from flask import Flask
 
 from engine.errors import FormValidationError
 from engine.forms import FieldError
-from tests.helpers import MARKET, OWNER, REVIEW_FLOW, record_acceptance, registered
+from tests.helpers import MARKET
 from webapp import form_errors, i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 REASON = "第 3 位校验码错误"  # a format checker's own reason, kept as written
-
-
-@pytest.fixture
-def deployed(engine):
-    with registered("test_record_acceptance", record_acceptance):
-        engine.deploy([REVIEW_FLOW], actor=OWNER, comment="fixture")
-        yield engine
 
 
 def test_the_engines_error_carries_the_failed_rule_per_field(deployed):
