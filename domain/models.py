@@ -197,7 +197,7 @@ class ProgrammeActivity(db.Model):
     extension_decided_by: Mapped[str | None] = mapped_column(String(80))
     extension_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     extension_approved: Mapped[bool | None] = mapped_column(Boolean)
-    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit.id"))
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit.id"), index=True)
 
     programme = relationship("AuditProgramme", back_populates="activities")
 
@@ -335,7 +335,7 @@ class Decision(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     application_id: Mapped[int] = mapped_column(ForeignKey("application.id"), index=True)
-    audit_id: Mapped[int] = mapped_column(ForeignKey("audit.id"))
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audit.id"), index=True)
     outcome: Mapped[str] = mapped_column(String(20))  # grant | refuse
     star_level: Mapped[int | None] = mapped_column(Integer)
     reasons: Mapped[str] = mapped_column(Text, default="")
@@ -352,8 +352,8 @@ class Certificate(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
-    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decision.id"), index=True)
     organisation_name: Mapped[str] = mapped_column(String(300))
     organisation_address: Mapped[str] = mapped_column(String(500))
     sites: Mapped[list] = mapped_column(JSON, default=list)
@@ -371,7 +371,7 @@ class Certificate(db.Model):
     expires_on: Mapped[date] = mapped_column(Date)
     # valid | suspended | withdrawn | cancelled | superseded
     status: Mapped[str] = mapped_column(String(20), index=True)
-    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"), index=True)
     mark: Mapped[str] = mapped_column(String(100))
     # Partial suspension: the sites whose certification is suspended.
     suspended_sites: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
@@ -430,7 +430,7 @@ class Document(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
-    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit.id"))
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text)

@@ -37,8 +37,8 @@ class Complaint(db.Model):
     description: Mapped[str] = mapped_column(Text)
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"), index=True)
-    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"))
-    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("application.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"), index=True)
     # received | investigating | decided | answered | closed
     status: Mapped[str] = mapped_column(String(20), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -52,7 +52,7 @@ class Complaint(db.Model):
     follow_up: Mapped[str | None] = mapped_column(String(30))
     follow_up_instance_id: Mapped[int | None] = mapped_column(Integer)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    reply_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    reply_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
 
 
 class ChangeRequest(db.Model):
@@ -75,8 +75,8 @@ class ChangeRequest(db.Model):
     evaluated_by: Mapped[str | None] = mapped_column(String(80))
     evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     evaluation: Mapped[str] = mapped_column(Text, default="")
-    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit.id"))
-    new_certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audit.id"), index=True)
+    new_certificate_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"), index=True)
 
 
 class MisuseCase(db.Model):
@@ -116,7 +116,7 @@ class Disclosure(db.Model):
     legal_basis_no_notice: Mapped[str | None] = mapped_column(Text)
     requested_by: Mapped[str] = mapped_column(String(80))
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    notice_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"))
+    notice_document_id: Mapped[int | None] = mapped_column(ForeignKey("document.id"), index=True)
     notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     disclosed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     disclosed_by: Mapped[str | None] = mapped_column(String(80))

@@ -54,7 +54,7 @@ class ProcessVersion(db.Model):
     name: Mapped[str] = mapped_column(String(300))
     # Hash over every source the process depends on (its BPMN file, called processes, DMN, forms).
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"))
+    deployment_id: Mapped[int] = mapped_column(ForeignKey("deployment.id"), index=True)
     # Serialized spec and subprocess specs (SpiffWorkflow registry format), restored once.
     spec_json: Mapped[str] = mapped_column(Text, deferred=True)  # large: loaded when needed
     # Which stored file defines each process of the spec ({process id: path}), to resolve forms.
@@ -76,7 +76,7 @@ class ProcessVersionFile(db.Model):
     )
     # Path relative to the deployed directory, e.g. "certification.bpmn" or "forms/a.json".
     path: Mapped[str] = mapped_column(String(500), primary_key=True)
-    sha256: Mapped[str] = mapped_column(ForeignKey("source_file.sha256"))
+    sha256: Mapped[str] = mapped_column(ForeignKey("source_file.sha256"), index=True)
 
     process_version = relationship("ProcessVersion", back_populates="files")
     source = relationship("SourceFile")
@@ -131,6 +131,8 @@ class HumanTask(db.Model):
     __tablename__ = "human_task"
     __table_args__ = (
         Index("ix_human_task_state_role", "state", "candidate_role"),
+        # A completion reads its instance's open tasks (engine/task_operations.py): migration 0023
+        Index("ix_human_task_instance_state", "instance_id", "state"),
         Index("ix_human_task_state_assignee", "state", "assignee"),
         # "completed by me" (task lists, the inbox's stopped cases): migration 0022
         Index("ix_human_task_completed_by_instance", "completed_by", "instance_id"),
@@ -138,7 +140,7 @@ class HumanTask(db.Model):
 
     # The SpiffWorkflow task UUID (stable across save/load).
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     process_id: Mapped[str] = mapped_column(String(200))
     business_key: Mapped[str | None] = mapped_column(String(200), index=True)
     element_id: Mapped[str] = mapped_column(String(200))
