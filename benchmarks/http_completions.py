@@ -32,7 +32,6 @@ import html
 import http.client
 import json
 import os
-import queue
 import re
 import statistics
 import sys
@@ -40,6 +39,7 @@ import tempfile
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -180,34 +180,9 @@ def requests_for(path: str, port: int, token: str, workdir: Path):
 def drive(
     port: int, request: tuple[str, str, dict, int], task_ids: list[str], clients: int
 ) -> tuple[float, list[float]]:
-    """Complete every task with `clients` concurrent clients; (seconds, latencies in s)."""
-    work: queue.Queue[str] = queue.Queue()
-    for task_id in task_ids:
-        work.put(task_id)
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-    url, body, headers, expected = request
-
-    def client() -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        while True:
-            try:
-                task_id = work.get_nowait()
-            except queue.Empty:
-                break
-            started = time.perf_counter()
-            connection.request("POST", url.format(task_id), body, headers)
-            answer = connection.getresponse()
-            answer.read()
-            elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-                if answer.status != expected:
-                    failures.append(f"{task_id}: {answer.status}")
-        connection.close()
-
-    return _run_clients(client, clients, latencies, failures)
+    """Complete every task with `clients` concurrent clients, each sending its next completion
+    as soon as the last was answered; (seconds, latencies in s)."""
+    return _drive(port, request, task_ids, clients)
 
 
 def drive_paced(
@@ -216,38 +191,52 @@ def drive_paced(
     """Send the i-th completion at start + i / rate, whether or not earlier ones were answered
     (PACED_CONNECTIONS at most in flight); each latency counts from its due time.
     (seconds from the start to the last answer, latencies in s)."""
-    schedule = iter(range(len(task_ids)))
+    start = time.perf_counter() + 0.1  # every connection thread is up by then
+    seconds, latencies = _drive(
+        port, request, task_ids, PACED_CONNECTIONS, due=lambda number: start + number / rate
+    )
+    return seconds - 0.1, latencies
+
+
+def _drive(
+    port: int,
+    request: tuple[str, str, dict, int],
+    task_ids: list[str],
+    connections: int,
+    due: Callable[[int], float] | None = None,
+) -> tuple[float, list[float]]:
+    """Complete the tasks over `connections` keep-alive connections, one thread each, taking
+    the tasks in order; a completion is sent when it is `due` (at once without one) and its
+    latency counts from then."""
+    numbers = iter(range(len(task_ids)))
     latencies: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
     url, body, headers, expected = request
-    start = time.perf_counter() + 0.1  # every connection thread is up by then
 
     def client() -> None:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         while True:
             with lock:
-                number = next(schedule, None)
+                number = next(numbers, None)
             if number is None:
                 break
-            due = start + number / rate
-            time.sleep(max(0.0, due - time.perf_counter()))
+            if due is None:
+                started = time.perf_counter()
+            else:
+                started = due(number)
+                time.sleep(max(0.0, started - time.perf_counter()))
             connection.request("POST", url.format(task_ids[number]), body, headers)
             answer = connection.getresponse()
             answer.read()
-            elapsed = time.perf_counter() - due
+            elapsed = time.perf_counter() - started
             with lock:
                 latencies.append(elapsed)
                 if answer.status != expected:
                     failures.append(f"{task_ids[number]}: {answer.status}")
         connection.close()
 
-    seconds, latencies = _run_clients(client, PACED_CONNECTIONS, latencies, failures)
-    return seconds - 0.1, latencies
-
-
-def _run_clients(client, count: int, latencies: list[float], failures: list[str]):
-    threads = [threading.Thread(target=client) for _ in range(count)]
+    threads = [threading.Thread(target=client) for _ in range(connections)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
