@@ -11,7 +11,8 @@ the simulated clock — planning timers, both routine surveillances with their o
 (R-8.10.1), every K-th client's first surveillance left unplanned so that it is suspended at
 the limit and restored after its correction (R-9.5.1(a), R-9.1: caught up), the recertification
 prompt 3 months before expiry and the recertification through the initial procedure (R-8.11) —
-until the first certificates' last valid day. Timers fire by the scheduler's `sweep`; every user
+until the first certificates' last valid day. Timers fire by the scheduler's `sweep`, and its
+pruning job compacts what finished 30 days ago (the stored size per finished instance); every user
 task is completed by a scripted actor through `WorkflowEngine.complete_task`, the API behind the
 web pages and the JSON API (tests/lifecycle_simulation.py; tests/lifecycle/
 test_lifecycle_simulation.py checks what happens at N=3). The default database is a fresh
@@ -111,6 +112,33 @@ def state_costs(engine, largest_text: dict[str, str], repeat: int = 20) -> dict[
     return costs
 
 
+def finished_state_sizes() -> dict[str, tuple[int, int]]:
+    """Finished instances at the end, pruned or not yet: (how many, mean bytes of state_json)."""
+    from sqlalchemy import LargeBinary, cast, func, select
+
+    from certflow.db import db
+    from engine.models import ProcessInstance
+    from engine.pruning import FINISHED, PRUNED_SERIALIZER
+
+    state = ProcessInstance.state_json
+    if db.engine.dialect.name == "postgresql":
+        size = func.octet_length(state)
+    else:  # SQLite before 3.43 has no octet_length
+        size = func.length(cast(state, LargeBinary))
+    rows = db.session.execute(
+        select(
+            ProcessInstance.serializer_version == PRUNED_SERIALIZER,
+            func.count(),
+            func.avg(size),
+        )
+        .where(ProcessInstance.status.in_(FINISHED))
+        .group_by(ProcessInstance.serializer_version == PRUNED_SERIALIZER)
+    ).all()
+    return {
+        "pruned" if pruned else "not yet pruned": (count, int(mean)) for pruned, count, mean in rows
+    }
+
+
 def simulate(simulation, count: int) -> tuple:
     """(set-up seconds, set-up figures, last instance id before the 3 years, their wall time,
     their figures): `count` clients certified, then 3 years until the first expiry."""
@@ -178,6 +206,8 @@ def run(
             started_by_process = started_instances(first_instance)
             plain_sizes = plain_state_sizes(engine, figures.largest_text)
             costs = state_costs(engine, figures.largest_text)
+            finished = finished_state_sizes()
+            prune_days = app.config["CERTFLOW_PRUNE_AFTER_DAYS"]
             statuses = dict(
                 db.session.execute(
                     select(Certificate.status, func.count()).group_by(Certificate.status)
@@ -212,6 +242,14 @@ def run(
     print(f"  the same, SpiffWorkflow's plain format: {plain}")
     shown = ", ".join(f"{k} {tasks} tasks {ms:.1f} ms" for k, (tasks, ms) in sorted(costs.items()))
     print(f"  tasks, load + dump (median): {shown}")
+    pruned_count, pruned_bytes = finished.get("pruned", (0, 0))
+    kept_count, kept_bytes = finished.get("not yet pruned", (0, 0))
+    print(
+        f"finished instances:           {pruned_count + kept_count}, {pruned_count} pruned by "
+        f"the scheduler's job ({figures.prune_seconds:.1f} s): {pruned_bytes} bytes of state "
+        f"each (ratio to the 8 KB goal: {pruned_bytes / 8192:.2f}); {kept_count} within their "
+        f"{prune_days} days: {kept_bytes} bytes each"
+    )
     changes = figures.workflows_kept + figures.workflows_restored
     print(
         f"workflows the changes used:   {figures.workflows_kept} of {changes} kept by their "
@@ -240,7 +278,7 @@ def run(
             f"({1000 * figures.completion_seconds / max(1, figures.tasks_completed):.1f} ms a task)"
         )
         print(f"  in the timer sweep:         {figures.sweep_seconds:.1f} s")
-        other = wall - figures.completion_seconds - figures.sweep_seconds
+        other = wall - figures.completion_seconds - figures.sweep_seconds - figures.prune_seconds
         print(f"  scripted actor and queries: {other:.1f} s")
     print(
         f"throughput:                   {figures.tasks_completed / wall:.1f} tasks/s, "

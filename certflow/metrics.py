@@ -53,6 +53,11 @@ SWEEP_DURATION = Histogram(
     buckets=_LATENCY_BUCKETS,
 )
 
+INSTANCES_PRUNED = Counter(
+    "certflow_instances_pruned_total",
+    "Finished instances whose workflow state the scheduler compacted (engine/pruning.py).",
+)
+
 
 def multiprocess_dir() -> str | None:
     return os.environ.get(MULTIPROC_ENV) or None

@@ -98,6 +98,12 @@ class Settings(BaseSettings):
         description="The longest a timer sweeper sleeps; it wakes earlier at the next due time "
         "(and on PostgreSQL when an earlier timer is stored or the simulated clock moves).",
     )
+    prune_after_days: WholeNumber = Field(
+        30,
+        ge=0,
+        description="The scheduler compacts the workflow state of an instance this many days "
+        "after it finished (its event log keeps the history); 0: only `certflow prune` does.",
+    )
 
     # -- the web ------
     max_request_mb: WholeNumber = Field(

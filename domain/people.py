@@ -1,7 +1,7 @@
 """Who took part in which audit (R-7.2, R-8.8): the auditor record of a user, a user's
 appointment to an audit team, whether a user audited an application (impartiality)."""
 
-from sqlalchemy import or_, select
+from sqlalchemy import select, union
 from sqlalchemy.orm import Session
 
 from certflow.models import User
@@ -28,20 +28,17 @@ def team_membership(session: Session, audit_id: int, username: str) -> AuditTeam
 
 
 def audits_of_application(session: Session, application_id: int) -> list[int]:
-    """Ids of every audit of an application: linked directly or through its programme."""
-    return list(
-        session.scalars(
-            select(Audit.id)
-            .outerjoin(AuditProgramme, Audit.programme_id == AuditProgramme.id)
-            .where(
-                or_(
-                    Audit.application_id == application_id,
-                    AuditProgramme.application_id == application_id,
-                )
-            )
-            .order_by(Audit.id)
-        )
+    """Ids of every audit of an application: linked directly or through its programme.
+
+    Two indexed lookups in a UNION: one condition OR-ed across the join made PostgreSQL read
+    `audit` whole (4 000 rows a lookup at 1 000 certificates, issue 16)."""
+    direct = select(Audit.id).where(Audit.application_id == application_id)
+    through_programme = (
+        select(Audit.id)
+        .join(AuditProgramme, Audit.programme_id == AuditProgramme.id)
+        .where(AuditProgramme.application_id == application_id)
     )
+    return sorted(session.scalars(union(direct, through_programme)))
 
 
 def audited_application(session: Session, application_id: int, username: str) -> bool:

@@ -89,7 +89,14 @@ class Pruning:
         while limit is None or totals["instances"] < limit:
             batch = PRUNE_BATCH if limit is None else min(PRUNE_BATCH, limit - totals["instances"])
             with self._transaction() as session:
-                query = _prunable(ended_before).order_by(ProcessInstance.id).limit(batch)
+                # Two pruners at once (schedulers, `certflow prune`) take disjoint rows on
+                # PostgreSQL; SQLite has one writer anyway and ignores the clause.
+                query = (
+                    _prunable(ended_before)
+                    .order_by(ProcessInstance.id)
+                    .limit(batch)
+                    .with_for_update(skip_locked=True)
+                )
                 instances = session.scalars(query).all()
                 for instance in instances:
                     before, after = self._prune_one(session, instance)

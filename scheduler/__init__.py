@@ -1,9 +1,14 @@
-"""The timer sweeper: fires the BPMN timers of instances that are due (next_timer_at <= now).
+"""The scheduler: fires the BPMN timers of instances that are due (next_timer_at <= now) and
+compacts the workflow state of instances that finished long enough ago.
 
-APScheduler runs one sweep job: in-process with `make run` (BackgroundScheduler) or standalone
-with `certflow scheduler` for production (BlockingScheduler, one or more processes). Only due
-instances are read (indexed next_timer_at); two sweepers never fire one timer twice (row lock with
-SKIP LOCKED on PostgreSQL, and the instance's optimistic lock everywhere).
+APScheduler runs a sweep job and a pruning job: in-process with `make run` (BackgroundScheduler)
+or standalone with `certflow scheduler` for production (BlockingScheduler, one or more
+processes). Only due instances are read (indexed next_timer_at); two sweepers never fire one timer
+twice (row lock with SKIP LOCKED on PostgreSQL, and the instance's optimistic lock everywhere).
+
+Pruning (issue 16, engine/pruning.py): every hour, instances that finished
+CERTFLOW_PRUNE_AFTER_DAYS or more ago on the clock keep only their diagram marks; the event log
+keeps their history. Two schedulers prune disjoint instances (SKIP LOCKED).
 
 Timers on time (issue 16): after each sweep the job's next run time is moved to the next due time
 (`next_timer_at` of the running instances), never later than CERTFLOW_SWEEP_SECONDS. On
@@ -27,12 +32,16 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
-from certflow.metrics import SWEEP_DURATION, TIMERS_FIRED
+from certflow.metrics import INSTANCES_PRUNED, SWEEP_DURATION, TIMERS_FIRED
 from scheduler.wakeup import listener_for
 
 log = logging.getLogger(__name__)
 
 JOB_ID = "certflow-timer-sweep"
+PRUNE_JOB_ID = "certflow-prune-finished"
+PRUNE_EVERY = timedelta(hours=1)
+# The first pruning a minute after the start, not while the app is still warming up.
+_FIRST_PRUNE_AFTER = timedelta(minutes=1)
 MAX_ROUNDS = 50
 # When something is due but the sweep fired nothing (another sweeper holds it, or it failed), the
 # next look comes after this pause rather than at once.
@@ -57,6 +66,30 @@ def sweep(app: Flask, limit: int = 100) -> list[int]:
     SWEEP_DURATION.observe(time.perf_counter() - started)
     TIMERS_FIRED.inc(len(fired))
     return fired
+
+
+def prune_finished(app: Flask) -> int:
+    """Compact the workflow state of the instances that finished CERTFLOW_PRUNE_AFTER_DAYS or
+    more ago on the app's clock (0 days: none); how many were compacted."""
+    days = app.config["CERTFLOW_PRUNE_AFTER_DAYS"]
+    if days == 0:
+        return 0
+    engine = app.extensions["certflow.engine"]
+    with app.app_context():
+        ended_before = engine.clock.now() - timedelta(days=days)
+        count = engine.prune_finished(ended_before=ended_before)["instances"]
+    INSTANCES_PRUNED.inc(count)
+    return count
+
+
+def _prune_job(app: Flask) -> None:
+    try:
+        count = prune_finished(app)
+    except Exception:
+        log.exception("pruning finished instances failed")
+        return
+    if count:
+        log.info("compacted the workflow state of %s finished instance(s)", count)
 
 
 def seconds_to_wait(app: Flask, fired_any: bool) -> float:
@@ -176,10 +209,22 @@ class SweepBlockingScheduler(_ClosesTheSweepJobFirst, BlockingScheduler):
 _Scheduler = TypeVar("_Scheduler", SweepBackgroundScheduler, SweepBlockingScheduler)
 
 
-def with_sweep_job(scheduler: _Scheduler, app: Flask) -> _Scheduler:
-    """Add the sweep job and, on PostgreSQL, start its NOTIFY listener."""
+def with_jobs(scheduler: _Scheduler, app: Flask) -> _Scheduler:
+    """Add the sweep job (on PostgreSQL, start its NOTIFY listener) and the pruning job."""
     scheduler.sweep_job = SweepJob(app, scheduler)
     scheduler.sweep_job.start_listening()
+    if app.config["CERTFLOW_PRUNE_AFTER_DAYS"]:
+        scheduler.add_job(
+            _prune_job,
+            IntervalTrigger(seconds=PRUNE_EVERY.total_seconds(), timezone=UTC),
+            args=[app],
+            id=PRUNE_JOB_ID,
+            name="certflow pruning of finished instances",
+            next_run_time=datetime.now(UTC) + _FIRST_PRUNE_AFTER,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+        )
     return scheduler
 
 
@@ -191,17 +236,20 @@ def start_in_process(app: Flask) -> BackgroundScheduler | None:
         if id(app) in _started_apps:
             return None
         _started_apps.add(id(app))
-    scheduler = with_sweep_job(SweepBackgroundScheduler(timezone=UTC), app)
+    scheduler = with_jobs(SweepBackgroundScheduler(timezone=UTC), app)
     scheduler.start()
     app.extensions["certflow.scheduler"] = scheduler
     return scheduler
 
 
 def run_standalone(app: Flask) -> None:
-    scheduler = with_sweep_job(SweepBlockingScheduler(timezone=UTC), app)
+    scheduler = with_jobs(SweepBlockingScheduler(timezone=UTC), app)
     log.info(
-        "certflow scheduler: sweeping at each due time, at least every %ss",
+        "certflow scheduler: sweeping at each due time, at least every %ss; %s",
         app.config["CERTFLOW_SWEEP_SECONDS"],
+        f"pruning hourly what finished {days} days ago"
+        if (days := app.config["CERTFLOW_PRUNE_AFTER_DAYS"])
+        else "not pruning (CERTFLOW_PRUNE_AFTER_DAYS=0)",
     )
     try:
         scheduler.start()

@@ -99,6 +99,8 @@ class Figures:
     wake_ups: int = 0
     completion_seconds: float = 0.0  # inside WorkflowEngine.complete_task
     sweep_seconds: float = 0.0  # inside the scheduler's sweep
+    instances_pruned: int = 0  # by the scheduler's pruning job (CERTFLOW_PRUNE_AFTER_DAYS)
+    prune_seconds: float = 0.0
     by_element: dict[str, int] = field(default_factory=dict)
     largest_state: dict[str, int] = field(default_factory=dict)  # process → state_json chars
     largest_text: dict[str, str] = field(default_factory=dict)  # process → that state_json
@@ -119,11 +121,13 @@ class Figures:
             "instances_started",
             "workflows_kept",
             "workflows_restored",
+            "instances_pruned",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.wake_ups = max(self.wake_ups, other.wake_ups)
         self.completion_seconds += other.completion_seconds
         self.sweep_seconds += other.sweep_seconds
+        self.prune_seconds += other.prune_seconds
         self.cpu_seconds += other.cpu_seconds
         for key, count in other.by_element.items():
             self.by_element[key] = self.by_element.get(key, 0) + count
@@ -219,13 +223,18 @@ class LifecycleSimulation:
         self.on_clock(self.clock.now())
 
     def sweep(self) -> None:
-        """Fire the timers due on the clock, by the scheduler's own sweep."""
-        from scheduler import sweep
+        """Fire the timers due on the clock by the scheduler's own sweep, then compact what
+        finished its retention days ago by the scheduler's pruning job (hourly in production,
+        here at each clock move)."""
+        from scheduler import prune_finished, sweep
 
         db.session.commit()
         started = time.perf_counter()
         self.figures.timers_fired += len(sweep(self.app))
-        self.figures.sweep_seconds += time.perf_counter() - started
+        swept = time.perf_counter()
+        self.figures.sweep_seconds += swept - started
+        self.figures.instances_pruned += prune_finished(self.app)
+        self.figures.prune_seconds += time.perf_counter() - swept
 
     def work(self) -> datetime | None:
         """Complete every open task whose day has come, until none is left; the moment the

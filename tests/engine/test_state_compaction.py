@@ -31,6 +31,9 @@ PLAIN_VERSION = "1.5"  # process_instance.serializer_version of a state stored b
 
 def simulation(app, clock, tmp_path, days: int = 41) -> LifecycleSimulation:
     deploy_everything(app.extensions["certflow.engine"])
+    # The finished instances' states are round-tripped too: the scheduler's pruning job, which
+    # the simulation runs with each sweep, would compact them after 30 days.
+    app.config["CERTFLOW_PRUNE_AFTER_DAYS"] = 0
     run = LifecycleSimulation(app, make_people(clock.now()), tmp_path / "uploads", suspend_every=1)
     run.apply(1)
     run.run_until(run.at(run.today() + timedelta(days=days)))  # 41: certified

@@ -7,7 +7,7 @@ split over two worker processes on PostgreSQL (tests/lifecycle_shards.py) does t
 timer fired once."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from sqlalchemy import select
 from certflow.db import db
 from domain.models import Audit, Certificate, CertificateEvent, Nonconformity
 from engine.models import EventLog, ProcessInstance
+from engine.pruning import FINISHED, PRUNED_SERIALIZER
 from tests.certification_case import deploy_everything, make_people
 from tests.lifecycle_shards import ShardedSimulation
 from tests.lifecycle_simulation import Figures, LifecycleSimulation, three_years_after
@@ -31,7 +32,7 @@ def test_three_certificates_live_three_years_through_the_engine(app, engine, clo
         app, make_people(clock.now()), tmp_path / "uploads", suspend_every=3
     )
     three_years(simulation)
-    assert_three_years_lived(simulation.figures)
+    assert_three_years_lived(simulation.figures, clock.now())
 
 
 def test_two_worker_processes_share_the_clients_and_the_sweeps(app, engine, clock, database_url):
@@ -41,7 +42,7 @@ def test_two_worker_processes_share_the_clients_and_the_sweeps(app, engine, cloc
     with ShardedSimulation(app, make_people(clock.now()), workers=2, suspend_every=3) as run:
         three_years(run)
         figures = run.take_figures()
-    assert_three_years_lived(figures)
+    assert_three_years_lived(figures, clock.now())
     # Both workers answered tasks of their own clients (serials 1 and 3; serial 2).
     assert all(count > 0 for count in run.tasks_by_worker)
     # Both swept concurrently; each timer fired once: one firing of an instance at a time.
@@ -68,7 +69,7 @@ def three_years(simulation) -> None:
     db.session.rollback()
 
 
-def assert_three_years_lived(figures: Figures) -> None:
+def assert_three_years_lived(figures: Figures, now: datetime) -> None:
     expiry = db.session.scalars(select(Certificate.expires_on).order_by(Certificate.id)).first()
     certificates = list(db.session.scalars(select(Certificate).order_by(Certificate.id)))
     old, new = certificates[:3], certificates[3:]
@@ -103,3 +104,15 @@ def assert_three_years_lived(figures: Figures) -> None:
     assert figures.by_element["surveillance/Task_VerifyCorrections"] == 6
     assert figures.by_element["recertification/Task_VerifyCorrections"] == 3
     assert figures.by_element["recertification/Task_CertificationDecision"] == 3
+    # Issue 16: the scheduler's pruning job compacted what finished 30 days or more before the
+    # end (the certifications, the ended cycles, the suspension, the recertifications) and
+    # nothing else; each of those keeps its diagram marks in ≤ 8 KB.
+    finished = db.session.scalars(
+        select(ProcessInstance).where(ProcessInstance.status.in_(FINISHED))
+    ).all()
+    long_ago = [i for i in finished if i.ended_at <= now - timedelta(days=30)]
+    assert len(long_ago) >= 10 and figures.instances_pruned == len(long_ago)
+    assert {i.serializer_version == PRUNED_SERIALIZER for i in long_ago} == {True}
+    assert all(len(i.state_json.encode()) <= 8 * 1024 for i in long_ago)
+    running = db.session.scalars(select(ProcessInstance).where(ProcessInstance.status == "running"))
+    assert PRUNED_SERIALIZER not in {i.serializer_version for i in running}

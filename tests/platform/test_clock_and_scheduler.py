@@ -9,7 +9,7 @@ from sqlalchemy import select
 from certflow.clock import RealClock, parse_utc
 from certflow.models import SimulatedTime
 from engine.models import EventLog, HumanTask
-from scheduler import start_in_process, sweep
+from scheduler import PRUNE_JOB_ID, start_in_process, sweep
 from tests.conftest import START_TIME, make_app
 from tests.helpers import (
     ADMIN,
@@ -164,6 +164,7 @@ def test_in_process_scheduler_starts_once_and_fires_due_timers(migrated_url, tmp
             try:
                 assert scheduler is not None
                 assert start_in_process(app) is None  # a second start is refused
+                assert scheduler.get_job(PRUNE_JOB_ID) is not None  # hourly, see pruning tests
                 clock.advance(timedelta(minutes=6))
                 deadline = time.monotonic() + 15
                 while time.monotonic() < deadline:
@@ -175,6 +176,19 @@ def test_in_process_scheduler_starts_once_and_fires_due_timers(migrated_url, tmp
             finally:
                 scheduler.shutdown(wait=True)
         db.session.remove()
+        db.engine.dispose()
+
+
+def test_no_pruning_job_when_pruning_is_off(migrated_url, tmp_path):
+    app = make_app(migrated_url, tmp_path / "instance", CERTFLOW_PRUNE_AFTER_DAYS=0)
+    with app.app_context():
+        scheduler = start_in_process(app)
+        try:
+            assert scheduler.get_job(PRUNE_JOB_ID) is None
+        finally:
+            scheduler.shutdown(wait=True)
+        from certflow.db import db
+
         db.engine.dispose()
 
 

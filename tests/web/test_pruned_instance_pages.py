@@ -3,6 +3,7 @@ the event log keeps the history; the case page, the instance page with its diagr
 of one of its completed tasks still answer, with the same marks and the answers recorded."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -127,3 +128,42 @@ def test_the_prune_command_prunes_what_ended_long_enough_ago(certified, app):
     db.session.expire_all()
     instance = db.session.get(ProcessInstance, certified.instance_id)
     assert instance.serializer_version == PRUNED_SERIALIZER
+
+
+def test_the_scheduler_prunes_what_finished_its_retention_days_ago(certified, app, clock):
+    """The scheduler's hourly job (CERTFLOW_PRUNE_AFTER_DAYS, default 30, on the app's clock):
+    a just-finished case is kept whole, one finished 30 days ago is compacted; 0 turns it off."""
+    from scheduler import prune_finished
+
+    assert app.config["CERTFLOW_PRUNE_AFTER_DAYS"] == 30
+    assert prune_finished(app) == 0
+    clock.advance(timedelta(days=29, hours=23))
+    assert prune_finished(app) == 0
+    app.config["CERTFLOW_PRUNE_AFTER_DAYS"] = 0
+    clock.advance(timedelta(days=400))
+    assert prune_finished(app) == 0
+    app.config["CERTFLOW_PRUNE_AFTER_DAYS"] = 30
+    assert prune_finished(app) == 1
+    db.session.rollback()  # the job worked in its own app context and session
+    instance = db.session.get(ProcessInstance, certified.instance_id)
+    assert instance.serializer_version == PRUNED_SERIALIZER
+    assert len(instance.state_json.encode()) <= GOAL_BYTES
+
+
+def test_a_second_pruner_skips_the_instance_the_first_holds(certified, engine):
+    """Two schedulers prune at once: on PostgreSQL each takes instances the other has not locked
+    (FOR UPDATE SKIP LOCKED), so neither waits for nor overwrites the other."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer; the row locks are PostgreSQL's")
+    db.session.commit()
+    with db.engine.connect() as first_pruner:
+        first_pruner.execute(
+            select(ProcessInstance.id)
+            .where(ProcessInstance.id == certified.instance_id)
+            .with_for_update()
+        )
+        # waiting for the lock would fail the test:
+        db.session.connection().exec_driver_sql("SET LOCAL lock_timeout = '5s'")
+        assert engine.prune_finished()["instances"] == 0
+        first_pruner.rollback()
+    assert engine.prune_finished()["instances"] == 1
