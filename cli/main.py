@@ -56,7 +56,7 @@ def init_command(demo: bool) -> None:
 
     from certflow.accounts import ensure_demo_users
     from certflow.db import db
-    from domain.demo import ensure_demo_auditors
+    from domain.demo import ensure_demo_auditors, ensure_demo_organisation
 
     upgrade()
     click.echo(f"database at revision head: {db.engine.url.render_as_string(hide_password=True)}")
@@ -65,8 +65,11 @@ def init_command(demo: bool) -> None:
         logins = Path(current_app.instance_path) / "demo-logins.txt"
         created = ensure_demo_users(db.session, clock.now(), logins)
         auditors = ensure_demo_auditors(db.session, clock.now())
+        organisation = ensure_demo_organisation(db.session, clock.now())
         db.session.commit()
         click.echo(f"demo auditors (HR records): {len(auditors)} created")
+        if organisation is not None:
+            click.echo(f"demo client's organisation: {organisation.name} ({organisation.uscc})")
         click.echo(f"demo users: {len(created)} created; logins in {logins}")
         if logins.exists():
             click.echo(logins.read_text().rstrip())

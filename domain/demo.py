@@ -1,5 +1,6 @@
 """Demo data for `certflow init --demo`: HR records (R-7.2.2) for the demo users, so that a
-demo audit team can be appointed. Nothing secret here; idempotent."""
+demo audit team can be appointed, and the demo client's organisation, so that it can apply.
+Nothing secret here; idempotent."""
 
 from datetime import date, datetime
 
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from certflow.accounts import DEMO_DISPLAY_NAMES
 from certflow.models import User
-from domain.models import Auditor
+from domain.models import Auditor, Organisation
 
 FIELD = "after_sales_service"
 REGISTRATION_YEARS = 2
@@ -37,6 +38,39 @@ DEMO_AUDITORS: dict[str, dict] = {
         "is_technical_expert": True,
     },
 }
+
+
+# The demo client's organisation (the code's check character is valid, GB 32100; fictitious).
+DEMO_CLIENT = "demo_client"
+DEMO_ORGANISATION: dict[str, str] = {
+    "name": "福州示例家电服务有限公司",
+    "uscc": "91350102MA2Y8K3Q72",
+    "address": "福建省福州市鼓楼区示例路1号",
+    "contact_phone": "0591-87000000",
+    "contact_email": "service@example.com",
+}
+
+
+def ensure_demo_organisation(session: Session, now: datetime) -> Organisation | None:
+    """Link the demo client (`demo_client`) to the demo organisation, creating it: a client
+    account not linked to an organisation sees nothing and cannot apply (R-11), so without it the
+    demo's client login was a dead end. None when the demo client has no login or is linked
+    already (the link is kept); the organisation when it was linked now."""
+    user = session.scalars(select(User).where(User.username == DEMO_CLIENT)).first()
+    if user is None or user.organisation_id is not None:
+        return None
+    organisation = session.scalars(
+        select(Organisation).where(Organisation.uscc == DEMO_ORGANISATION["uscc"])
+    ).first()
+    if organisation is None:
+        organisation = Organisation(
+            **DEMO_ORGANISATION, contact_name=user.display_name, created_at=now
+        )
+        session.add(organisation)
+        session.flush()
+    user.organisation_id = organisation.id
+    session.flush()
+    return organisation
 
 
 def _years_after(day: date, years: int) -> date:

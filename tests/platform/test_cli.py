@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from certflow.roles import ROLES
 from cli import main
+from domain.demo import DEMO_ORGANISATION
 from tests.helpers import FIXTURES, registered
 from tests.paths import ROOT
 
@@ -62,9 +63,16 @@ def test_init_creates_and_upgrades_without_losing_data(cli):
     with sqlite3.connect(cli.db_file) as conn:
         users = conn.execute("select username, roles_text from user_account").fetchall()
         revision = conn.execute("select version_num from alembic_version").fetchone()[0]
+        linked = conn.execute(
+            "select o.uscc from user_account u join organisation o on o.id = u.organisation_id"
+            " where u.username = 'demo_client'"
+        ).fetchall()
+        organisations = conn.execute("select count(*) from organisation").fetchone()[0]
     assert len(users) == len(ROLES)
     assert ("demo_scheduler", "scheduler") in users
     assert revision == head_revision()
+    # The demo client can apply: it belongs to the demo organisation, made once.
+    assert linked == [(DEMO_ORGANISATION["uscc"],)] and organisations == 1
 
 
 def test_demo_users_have_one_plain_name_each(cli):
