@@ -133,9 +133,15 @@ def test_the_prune_command_prunes_what_ended_long_enough_ago(certified, app):
 def test_the_scheduler_prunes_what_finished_its_retention_days_ago(certified, app, clock):
     """The scheduler's hourly job (CERTFLOW_PRUNE_AFTER_DAYS, default 30, on the app's clock):
     a just-finished case is kept whole, one finished 30 days ago is compacted; 0 turns it off."""
+    from prometheus_client import REGISTRY
+
     from scheduler import prune_finished
 
+    def pruned_metric() -> float:  # what /metrics reports (certflow/metrics.py)
+        return REGISTRY.get_sample_value("certflow_instances_pruned_total") or 0.0
+
     assert app.config["CERTFLOW_PRUNE_AFTER_DAYS"] == 30
+    counted = pruned_metric()
     assert prune_finished(app) == 0
     clock.advance(timedelta(days=29, hours=23))
     assert prune_finished(app) == 0
@@ -144,6 +150,7 @@ def test_the_scheduler_prunes_what_finished_its_retention_days_ago(certified, ap
     assert prune_finished(app) == 0
     app.config["CERTFLOW_PRUNE_AFTER_DAYS"] = 30
     assert prune_finished(app) == 1
+    assert pruned_metric() == counted + 1
     db.session.rollback()  # the job worked in its own app context and session
     instance = db.session.get(ProcessInstance, certified.instance_id)
     assert instance.serializer_version == PRUNED_SERIALIZER
