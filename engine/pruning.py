@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from engine.diagram_state import diagram_marks
 from engine.models import EventLog, ProcessInstance
-from engine.records import record_event
+from engine.records import record_events
 
 PRUNED_SERIALIZER = "pruned-1"  # process_instance.serializer_version of a pruned instance
 FINISHED = ("completed", "terminated")
@@ -88,7 +88,11 @@ class Pruning:
         totals = {"instances": 0, "bytes_before": 0, "bytes_after": 0}
         while limit is None or totals["instances"] < limit:
             batch = PRUNE_BATCH if limit is None else min(PRUNE_BATCH, limit - totals["instances"])
-            with self._transaction() as session:
+            # The batch's writes go together at its end (no autoflush, the clock read once, the
+            # events in one INSERT): on SQLite the write lock is held for them only, not while
+            # each state is loaded (issue 16: the scheduler prunes beside the web).
+            with self._transaction() as session, session.no_autoflush:
+                now = self.clock.now()
                 # Two pruners at once (schedulers, `certflow prune`) take disjoint rows on
                 # PostgreSQL; SQLite has one writer anyway and ignores the clause.
                 query = (
@@ -98,10 +102,23 @@ class Pruning:
                     .with_for_update(skip_locked=True)
                 )
                 instances = session.scalars(query).all()
+                events = []
                 for instance in instances:
-                    before, after = self._prune_one(session, instance)
+                    before, after = self._prune_one(instance)
                     totals["bytes_before"] += before
                     totals["bytes_after"] += after
+                    events.append(
+                        {
+                            "at": now,
+                            "actor": "system",
+                            "event_type": "instance_pruned",
+                            "instance_id": instance.id,
+                            "task_id": None,
+                            "element_id": None,
+                            "data": {"state_bytes_before": before, "state_bytes_after": after},
+                        }
+                    )
+                record_events(session, events)
                 totals["instances"] += len(instances)
             if progress is not None:
                 progress(len(instances))
@@ -109,18 +126,10 @@ class Pruning:
                 break
         return totals
 
-    def _prune_one(self, session: Session, instance: ProcessInstance) -> tuple[int, int]:
+    def _prune_one(self, instance: ProcessInstance) -> tuple[int, int]:
+        """Replace the instance's state by its diagram marks; (bytes before, bytes after)."""
         marks = diagram_marks(self._load(instance), [])
         before = len(instance.state_json.encode())
         instance.state_json = compact_state(marks)
         instance.serializer_version = PRUNED_SERIALIZER
-        after = len(instance.state_json.encode())
-        record_event(
-            session,
-            "instance_pruned",
-            actor="system",
-            at=self.clock.now(),
-            instance_id=instance.id,
-            data={"state_bytes_before": before, "state_bytes_after": after},
-        )
-        return before, after
+        return before, len(instance.state_json.encode())

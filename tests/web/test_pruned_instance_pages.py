@@ -174,3 +174,26 @@ def test_a_second_pruner_skips_the_instance_the_first_holds(certified, engine):
         assert engine.prune_finished()["instances"] == 0
         first_pruner.rollback()
     assert engine.prune_finished()["instances"] == 1
+
+
+def test_a_pruning_batch_writes_only_after_it_has_read_everything(certified, engine):
+    """The scheduler prunes beside the web: on SQLite a transaction holds the one write lock
+    from its first write to its commit, so a batch loads every state first and writes (the
+    compact states, the events) only at its end."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement.lstrip().split(None, 1)[0].upper())
+
+    db.session.commit()
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert engine.prune_finished()["instances"] == 1
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    writes = [n for n, verb in enumerate(statements) if verb in ("INSERT", "UPDATE")]
+    reads = [n for n, verb in enumerate(statements) if verb == "SELECT"]
+    assert len(writes) == 2 and reads  # the state and its event
+    assert max(reads) < min(writes), statements
