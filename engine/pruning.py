@@ -113,8 +113,6 @@ class Pruning:
                             "actor": "system",
                             "event_type": "instance_pruned",
                             "instance_id": instance.id,
-                            "task_id": None,
-                            "element_id": None,
                             "data": {"state_bytes_before": before, "state_bytes_after": after},
                         }
                     )

@@ -13,8 +13,9 @@ a running surveillance cycle or recertification). On PostgreSQL:
   the new way; a server without lz4 keeps pglz (the statement is tried in a savepoint).
 - `process_instance` leaves a fifth of each page free (fillfactor 80), so the row written by a
   change usually fits on its page: a heap-only (HOT) update then touches none of the table's
-  seven indexes. Before, 30 % of these updates were not HOT (pg_stat_user_tables, 1 000
-  certificates' 3-year simulation). Pages already full get the room when rewritten.
+  seven indexes. In the 3-year simulation of 1 000 certificates (pg_stat_user_tables) 16 % of
+  these updates were HOT before, 39 % after (with lz4). Pages already full get the room when
+  rewritten.
 
 SQLite has neither; nothing changes there.
 """
