@@ -51,6 +51,11 @@ KNOWN_SUBSCRIPTIONS = "engine.known_subscriptions"
 # session.info key: instance id → (state text written, workflow) of each workflow this operation
 # saved, kept by the engine's WorkflowCache once the transaction commits (issue 16).
 SAVED_WORKFLOWS = "engine.saved_workflows"
+# session.info key: ids of the instances this operation found no undelivered queued message for
+# (read with the task a completion completes); a message queued by the operation itself clears
+# it. Lives for one operation's transaction.
+NOTHING_QUEUED = "engine.nothing_queued"
+_OPERATION_KEYS = (KNOWN_SUBSCRIPTIONS, SAVED_WORKFLOWS, NOTHING_QUEUED)
 
 
 @dataclass
@@ -110,8 +115,8 @@ class EngineCore:
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
         session = self.session
-        session.info.pop(KNOWN_SUBSCRIPTIONS, None)
-        session.info.pop(SAVED_WORKFLOWS, None)
+        for key in _OPERATION_KEYS:
+            session.info.pop(key, None)
         try:
             yield session
             session.commit()
@@ -137,8 +142,8 @@ class EngineCore:
             session.rollback()
             raise
         finally:
-            session.info.pop(KNOWN_SUBSCRIPTIONS, None)
-            session.info.pop(SAVED_WORKFLOWS, None)  # rolled back: nothing kept
+            for key in _OPERATION_KEYS:  # (rolled back: no saved workflow is kept)
+                session.info.pop(key, None)
 
     def _log(self, session: Session, event_type: str, actor: Actor, now: datetime, **kw) -> None:
         record_event(session, event_type, actor=actor.username, at=now, **kw)

@@ -12,7 +12,7 @@ from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 from sqlalchemy import Row, Select, bindparam, or_, select, update
 
 from engine.actors import Actor
-from engine.core import EngineCore, Run, valid_id
+from engine.core import NOTHING_QUEUED, EngineCore, Run, valid_id
 from engine.errors import EngineError
 from engine.hooks import MessageDelivered
 from engine.models import MessageSubscription, ProcessInstance, QueuedMessage
@@ -110,6 +110,7 @@ class Messages(EngineCore):
             )
             session.add(queued)
             session.flush()
+            session.info.pop(NOTHING_QUEUED, None)  # it may be for an instance this operation runs
             self._log(
                 session,
                 "message_queued",
@@ -176,8 +177,9 @@ class Messages(EngineCore):
         """The oldest queued message (id, name, payload) the instance now takes, if any. A Core
         query on the operation's connection (issue 16: no ORM object is needed, and no flush:
         a queued message is flushed when it is stored, _dispatch_message, and marked delivered
-        by a statement, `_mark_delivered`)."""
-        if not names:
+        by a statement, `_mark_delivered`). None without a query when the operation read that
+        none correlates with the instance (a completion, NOTHING_QUEUED)."""
+        if not names or instance.id in self.session.info.get(NOTHING_QUEUED, ()):
             return None
         return (
             self.session.connection()

@@ -210,10 +210,24 @@ class MessageSubscription(db.Model):
     message_name: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
 
 
+UNDELIVERED = "delivered_at IS NULL"
+
+
 class QueuedMessage(db.Model):
     """A message that arrived before any instance waited for it; delivered when one does."""
 
     __tablename__ = "queued_message"
+    __table_args__ = (
+        # Delivered messages stay as history; a completion asks only whether any undelivered
+        # one correlates with its instance (issue 16): this index holds just those, so the
+        # question costs the same however many messages were ever delivered.
+        Index(
+            "ix_queued_message_undelivered",
+            "id",
+            sqlite_where=text(UNDELIVERED),
+            postgresql_where=text(UNDELIVERED),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)

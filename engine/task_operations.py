@@ -8,11 +8,11 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import Select, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from engine.actors import SUPERVISOR_ROLES, Actor
-from engine.core import KNOWN_SUBSCRIPTIONS, EngineCore, Run, task_uuid
+from engine.core import KNOWN_SUBSCRIPTIONS, NOTHING_QUEUED, EngineCore, Run, task_uuid
 from engine.errors import (
     ConflictError,
     EngineError,
@@ -23,7 +23,7 @@ from engine.errors import (
 from engine.form_checks import FormChecks
 from engine.forms import field_errors
 from engine.hooks import TaskCompleted
-from engine.models import HumanTask, MessageSubscription, ProcessInstance
+from engine.models import HumanTask, MessageSubscription, ProcessInstance, QueuedMessage
 from engine.read_models import InstanceView
 from engine.registry import GuardContext
 
@@ -42,11 +42,25 @@ def _open_task_and_siblings_query() -> Select:
         .where(MessageSubscription.instance_id == HumanTask.instance_id)
         .scalar_subquery()
     )
+    # Whether any undelivered queued message correlates with the instance (as _queued_for
+    # correlates; an open task carries its instance's business key): when none does, the
+    # completion looks for none to deliver (one statement less, issue 16).
+    queued = exists().where(
+        QueuedMessage.delivered_at.is_(None),
+        or_(
+            QueuedMessage.target_instance_id.is_(None),
+            QueuedMessage.target_instance_id == HumanTask.instance_id,
+        ),
+        or_(
+            QueuedMessage.business_key.is_(None),
+            QueuedMessage.business_key == HumanTask.business_key,
+        ),
+    )
     instance_of_task = (
         select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
     )
     return (
-        select(HumanTask, subscribed)
+        select(HumanTask, subscribed, queued)
         .options(joinedload(HumanTask.instance).joinedload(ProcessInstance.process_version))
         .where(HumanTask.instance_id == instance_of_task, HumanTask.state == "open")
     )
@@ -226,12 +240,14 @@ class TaskOperations(FormChecks, EngineCore):
         A task that is not open is reported as `_open_task` reports it."""
         session = self.session
         found = session.execute(_open_task_and_siblings_query(), {"task_id": task_id}).all()
-        open_rows = {row.id: row for row, _ in found}
+        open_rows = {row.id: row for row, _, _ in found}
         if task_id in open_rows and open_rows[task_id].state == "open":
-            row, names = open_rows[task_id], found[0][1]
+            row, names, queued = open_rows[task_id], found[0][1], found[0][2]
             session.info.setdefault(KNOWN_SUBSCRIPTIONS, {})[row.instance_id] = (
                 set(names.split(_NAME_SEPARATOR)) if names else set()
             )
+            if not queued:
+                session.info.setdefault(NOTHING_QUEUED, set()).add(row.instance_id)
             return row, open_rows
         return self._open_task(task_id), None  # raises, or an unflushed row: sync queries
 

@@ -58,10 +58,10 @@ def test_a_completion_reads_no_spec_form_or_incident_once_warm(deployed):
     assert not [s for s in reads if "spec_json" in s], reads
     assert not [s for s in reads if "process_version_file" in s or "source_file" in s], reads
     assert not [s for s in reads if "FROM incident" in s], reads
-    # the task with its instance, version, the instance's other open tasks and its message
-    # subscriptions (one query: the task-index and subscription syncs reuse them), then the
-    # queued messages
-    assert len(reads) == 2, reads
+    # the task with its instance, version, the instance's other open tasks, its message
+    # subscriptions and whether a queued message correlates with it (one query: the task-index
+    # and subscription syncs reuse it; with nothing queued no message is looked for)
+    assert len(reads) == 1, reads
     assert len([s for s in reads if "FROM human_task" in s]) == 1, reads
     assert not [s for s in reads if s.startswith("SELECT message_subscription")], reads
     assert len([s for s in sent if s.split()[0] in ("INSERT", "UPDATE", "DELETE")]) == 4, sent
@@ -185,6 +185,71 @@ def test_queued_messages_of_other_cases_are_skipped_in_sql(deployed):
         row.id: row.delivered_to for row in deployed.session.scalars(select(QueuedMessage))
     }
     assert delivered == {other_key: None, other_instance: None, mine: instance.id}
+
+
+def test_queued_messages_are_looked_for_only_when_one_correlates(deployed):
+    """A queued message for another case does not make a completion look for one to deliver;
+    one for this case does, and is delivered (R-13: nothing is lost)."""
+    first, second = start(deployed, "APP-1"), start(deployed, "APP-2")
+    deployed.send_message(
+        "documents_resubmitted", correlation={"business_key": "APP-9"}, actor=CLIENT
+    )
+    db.session.remove()
+    with statements() as sent:
+        deployed.complete_task(first, actor=MARKET, data=REJECT)
+    assert not [s for s in sent if s.startswith("SELECT queued_message.id")], sent
+    mine = deployed.send_message(
+        "documents_resubmitted", correlation={"business_key": "APP-2"}, actor=CLIENT
+    ).queued_id
+    db.session.remove()
+    with statements() as sent:
+        instance_id = deployed.complete_task(second, actor=MARKET, data=REJECT).id
+    assert len([s for s in sent if s.startswith("SELECT queued_message.id")]) == 1, sent
+    db.session.remove()
+    assert db.session.get(QueuedMessage, mine).delivered_to == instance_id
+
+
+def test_undelivered_messages_have_an_index_of_their_own(engine):
+    """The completion's question "is anything queued for this instance?" reads an index of the
+    undelivered messages only (migration 0025), not the history of delivered ones."""
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            partial = {
+                row[1]: row[4]
+                for row in connection.exec_driver_sql("PRAGMA index_list(queued_message)")
+            }
+            assert partial.get("ix_queued_message_undelivered") == 1, partial
+            definition = connection.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = 'ix_queued_message_undelivered'"
+            ).scalar()
+        else:
+            definition = connection.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_queued_message_undelivered'"
+            ).scalar()
+    assert "delivered_at IS NULL" in definition, definition
+
+
+def test_a_message_the_operation_queues_for_its_own_instance_is_delivered(engine):
+    """The instance throws a message nobody waits for (queued under its business key), then
+    waits for it: the completion read "nothing queued" with its task, yet delivers it."""
+    engine.deploy([FIXTURES / "message_to_self"], actor=OWNER)
+    instance_id = engine.start("note_to_self", actor=MARKET, business_key="NOTE-1").id
+    begin = db.session.scalars(
+        select(HumanTask.id).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+    ).one()
+    db.session.remove()
+    engine.complete_task(begin, actor=MARKET)
+    db.session.remove()
+    [note] = db.session.scalars(select(QueuedMessage)).all()
+    assert (note.name, note.business_key, note.delivered_to) == (
+        "note_to_self",
+        "NOTE-1",
+        instance_id,
+    )
+    task = db.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+    ).one()
+    assert task.element_id == "Task_ReadNote"
 
 
 def test_sqlite_commits_without_a_sync_of_their_own(engine):
