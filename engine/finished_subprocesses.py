@@ -17,10 +17,20 @@ An entry counts only while its calling task is still in the workflow and complet
 (send back, engine/repair.py) that removes or reopens the calling task drops the entry, as
 SpiffWorkflow's reset deleted the subprocess with its tasks.
 
-Task data of the removed tasks comes from the event log (engine/queries.py, as for a pruned
-instance). The record is stored under `FINISHED_KEY` in the state (engine/serialization.py).
+The data of the removed user and manual tasks, as they completed, are kept in the record too
+(engine/queries.py reads them for the task page).
+
+The record is stored as one JSON text of its own (with its own value table for the task data)
+under `RECORD_KEY` in the state, beside the caller ids it names (engine/serialization.py). It
+is half the bytes of a long-running state and changes only when another subprocess finishes:
+a load leaves the text undecoded until something reads the record (a diagram, a task page, a
+migration dry run), and a save while the record is unchanged writes the text back as it was
+(issue 16: decoding and encoding it was about 30 % of loading and saving such a state).
+States written before (the record as a mapping under `FINISHED_KEY`, its task data in the
+state's value table) still load.
 """
 
+import json
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -33,7 +43,14 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.diagram_state import ACTIVE, FINISHED_ATTR, REACHED, reached_from
-from engine.state_compaction import FINISHED_KEY, EncodedTexts, StoredRefs
+from engine.state_compaction import (
+    FINISHED_KEY,
+    RECORD_KEY,
+    InternedValues,
+    StoredRefs,
+    encode_values,
+    split_values,
+)
 
 # The states instance migration counts as reached (engine/migration.py REACHED).
 MIGRATION_REACHED = (
@@ -49,27 +66,63 @@ def _task(workflow: BpmnWorkflow, task_id: str):
         return None
 
 
+def _current(workflow: BpmnWorkflow, caller_id: str) -> bool:
+    caller = _task(workflow, caller_id)
+    return caller is not None and caller.state == TaskState.COMPLETED
+
+
+class StoredRecord:
+    """A record as stored: the caller ids it names and its JSON text, decoded when asked."""
+
+    def __init__(self, callers: list[str], text: str, restore: Callable[[Any], Any]) -> None:
+        self.callers, self.text = callers, text
+        self._restore = restore  # SpiffWorkflow's registry.restore (dates, Decimals, …)
+
+    def decode(self) -> dict[str, dict[str, dict[str, Any]]]:
+        entries, values = split_values(self.text)
+        table = InternedValues(values, self._restore)
+        return restore_task_data(entries, lambda refs: StoredRefs(refs, table))
+
+
 class FinishedRecord:
     """{calling task id: {process id: {"completed": [...], "flows": [[source, target]],
     "reached": [...], "caller": [calling process id, calling spec name],
-    "task_data": {user/manual task id: its data when it completed}}}}."""
+    "task_data": {user/manual task id: its data when it completed}}}}: `entries`, decoded from
+    the stored text on first use."""
 
     def __init__(
         self,
         entries: dict[str, dict[str, dict[str, list]]] | None = None,
-        texts: EncodedTexts | None = None,
+        stored: StoredRecord | None = None,
     ) -> None:
-        self.entries = entries or {}
-        # the task data's encoded values, written by each save (state_compaction.intern_state)
-        self.texts: EncodedTexts = texts if texts is not None else {}
+        self._entries = entries if entries is not None or stored is not None else {}
+        # as loaded or as last written: written again verbatim while the entries are these
+        self.stored = stored
+
+    @property
+    def entries(self) -> dict[str, dict[str, dict[str, Any]]]:
+        if self._entries is None:
+            self._entries = self.stored.decode()
+        return self._entries
+
+    @property
+    def callers(self) -> list[str]:
+        return list(self._entries) if self._entries is not None else self.stored.callers
+
+    def text(self, encoder_cls: type[json.JSONEncoder]) -> str:
+        """The record's JSON text: the stored one, else the entries encoded (and kept as the
+        stored text, for the next save of a workflow kept in memory)."""
+        if self.stored is None:
+            entries = self.entries
+            self.stored = StoredRecord(list(entries), encode_values(entries, encoder_cls), None)
+        return self.stored.text
 
     def current(self, workflow: BpmnWorkflow) -> dict[str, dict[str, dict[str, list]]]:
         """The entries whose calling task is still in the workflow and completed."""
         return {
             caller_id: entry
             for caller_id, entry in self.entries.items()
-            if (caller := _task(workflow, caller_id)) is not None
-            and caller.state == TaskState.COMPLETED
+            if _current(workflow, caller_id)
         }
 
     def processes(self, workflow: BpmnWorkflow) -> dict[str, dict[str, set]]:
@@ -100,10 +153,8 @@ def finished_record(workflow: BpmnWorkflow) -> FinishedRecord:
     return getattr(workflow, FINISHED_ATTR, None) or FinishedRecord()
 
 
-def set_finished_record(workflow: BpmnWorkflow, entries: dict) -> None:
-    previous = getattr(workflow, FINISHED_ATTR, None)
-    texts = previous.texts if previous is not None else None  # by id: stale ids never match
-    setattr(workflow, FINISHED_ATTR, FinishedRecord(entries, texts))
+def set_finished_record(workflow: BpmnWorkflow, record: FinishedRecord) -> None:
+    setattr(workflow, FINISHED_ATTR, record)
 
 
 def _removable(workflow: BpmnWorkflow, caller_id) -> bool:
@@ -166,6 +217,10 @@ def remove_finished_subprocesses(workflow: BpmnWorkflow) -> int:
     workflow's record (and dropping entries whose calling task is gone); returns the number of
     tasks removed."""
     record = finished_record(workflow)
+    if not any(_removable(workflow, caller_id) for caller_id in workflow.subprocesses) and all(
+        _current(workflow, caller_id) for caller_id in record.callers
+    ):
+        return 0  # the record stays as it is (its text undecoded)
     entries = record.current(workflow)
     removed = 0
     for caller_id in list(workflow.subprocesses):
@@ -181,32 +236,47 @@ def remove_finished_subprocesses(workflow: BpmnWorkflow) -> int:
             workflow.event_manager.remove_task(task)
         removed += len({task.id for task in tasks})  # nested ones are listed twice
     if removed or entries != record.entries:
-        set_finished_record(workflow, entries)
+        set_finished_record(workflow, FinishedRecord(entries))
     return removed
 
 
 def state_with_record(
-    dct: dict[str, Any], workflow: BpmnWorkflow, *, plain: bool = False
+    dct: dict[str, Any], workflow: BpmnWorkflow, encoder_cls: type[json.JSONEncoder]
 ) -> dict[str, Any]:
-    """The serializer's dictionary of the workflow with its record (when it has one); `plain`:
-    every task's data restored (for SpiffWorkflow's plain format, which has no value table)."""
-
-    def data(value):
-        return value.resolve() if plain and isinstance(value, StoredRefs) else value
-
+    """The serializer's dictionary of the workflow with its record's text (when it has one)."""
     record = finished_record(workflow)
-    if record.entries:  # a copy down to the task-data mappings: the interning replaces those
+    if record.callers:
+        dct[RECORD_KEY] = {"callers": record.callers, "text": record.text(encoder_cls)}
+    return dct
+
+
+def plain_state_with_record(dct: dict[str, Any], workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The serializer's dictionary of the workflow with its record as a mapping, every task's
+    data restored (SpiffWorkflow's plain format, which has no value table)."""
+    record = finished_record(workflow)
+    if record.entries:
         dct[FINISHED_KEY] = {
             caller_id: {
                 process_id: {
                     **kept,
-                    "task_data": {t: data(v) for t, v in kept.get("task_data", {}).items()},
+                    "task_data": {
+                        t: v.resolve() if isinstance(v, StoredRefs) else v
+                        for t, v in kept.get("task_data", {}).items()
+                    },
                 }
                 for process_id, kept in entry.items()
             }
             for caller_id, entry in record.entries.items()
         }
     return dct
+
+
+def stored_entries(state: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """The record's entries of a stored state (as parsed), either form, task data as stored."""
+    stored = state.get(RECORD_KEY)
+    if stored is not None:
+        return split_values(stored["text"])[0]
+    return state.get(FINISHED_KEY) or {}
 
 
 def restore_task_data(entries: dict, restore: Callable[[dict], Any]) -> dict:

@@ -27,7 +27,10 @@ from SpiffWorkflow.task import Task
 from engine.errors import ConflictError
 from engine.finished_subprocesses import (
     FINISHED_KEY,
-    finished_record,
+    RECORD_KEY,
+    FinishedRecord,
+    StoredRecord,
+    plain_state_with_record,
     restore_task_data,
     set_finished_record,
     state_with_record,
@@ -139,9 +142,7 @@ class WorkflowSerializer:
             dct = self._serializer.to_dict(workflow)
             dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
             return intern_state(
-                state_with_record(dct, workflow),
-                self._encoder_cls,
-                finished_record(workflow).texts,
+                state_with_record(dct, workflow, self._encoder_cls), self._encoder_cls
             )
         finally:
             self._registry._encoder_mode = False
@@ -155,7 +156,7 @@ class WorkflowSerializer:
         try:
             dct = self._serializer.to_dict(workflow)
             dct[self._serializer.VERSION_KEY] = self._serializer.VERSION
-            return json.dumps(state_with_record(dct, workflow, plain=True), cls=self._encoder_cls)
+            return json.dumps(plain_state_with_record(dct, workflow), cls=self._encoder_cls)
         finally:
             self._registry._encoder_mode = False
 
@@ -171,18 +172,24 @@ class WorkflowSerializer:
                 values = InternedValues(dct.pop(INTERNED_KEY), self._registry.restore)
             else:  # written by an older SpiffWorkflow: its migrations expect plain data
                 expand_state(dct)
-        finished = dct.pop(FINISHED_KEY, None)  # engine/finished_subprocesses.py
+        # engine/finished_subprocesses.py: the record's text (left undecoded), or the mapping
+        # of a state written before (-i1, plain)
+        stored = dct.pop(RECORD_KEY, None)
+        finished = dct.pop(FINISHED_KEY, None)
         self._serializer.migrate(dct)
         dct["spec"] = spec
         dct["subprocess_specs"] = subprocess_specs
         with restoring(values):
             workflow = self._serializer.from_dict(dct)
-        if finished:
+        if stored is not None:
+            record = StoredRecord(stored["callers"], stored["text"], self._registry.restore)
+            set_finished_record(workflow, FinishedRecord(stored=record))
+        elif finished:
             # Task data of removed tasks: by reference into the value table, restored when read.
             restore = (
                 (lambda refs: StoredRefs(refs, values))
                 if values is not None
                 else self._registry.restore
             )
-            set_finished_record(workflow, restore_task_data(finished, restore))
+            set_finished_record(workflow, FinishedRecord(restore_task_data(finished, restore)))
         return workflow

@@ -22,9 +22,14 @@ from typing import Any
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnSubWorkflowConverter, TaskConverter
 
 INTERNED_KEY = "interned_values"
-FORMAT_SUFFIX = "-i1"  # process_instance.serializer_version = SpiffWorkflow's VERSION + this
+# process_instance.serializer_version = SpiffWorkflow's VERSION + this; -i2: the finished
+# subprocesses' record as a text of its own (-i1: a mapping, its task data in this table)
+FORMAT_SUFFIX = "-i2"
 _SEPARATORS = (",", ":")
-FINISHED_KEY = "finished_subprocesses"  # engine/finished_subprocesses.py (imports this module)
+# engine/finished_subprocesses.py (imports this module): its record as stored by -i1 and in the
+# plain format
+FINISHED_KEY = "finished_subprocesses"
+RECORD_KEY = "finished_record"  # the record as -i2 stores it: {"callers": [...], "text": "…"}
 _SCALARS = (str, int, bool, type(None))  # immutable, hashable: interned by (type, value)
 
 # The values of the state being restored (None: a plain SpiffWorkflow state). The converters
@@ -71,32 +76,22 @@ class _Interner:
         return self._text_ref(value) if is_text else self.ref(value)
 
 
-# The encoded values of each finished-subprocess task-data mapping, by the mapping's id (the
-# mapping is kept beside them, so its id cannot be reused): those data never change once the
-# subprocess is removed, and a workflow kept in memory (engine/workflow_cache.py) is saved
-# again and again with all of them (issue 16).
-EncodedTexts = dict[int, tuple[Any, dict[str, tuple[bool, Any]]]]
-
-
 def _workflows(dct: dict[str, Any]) -> list[dict[str, Any]]:
     return [dct, *dct.get("subprocesses", {}).values()]
 
 
-def _finished_processes(dct: dict[str, Any]) -> list[dict[str, Any]]:
-    """The per-process parts of the record of removed finished subprocesses (its task data)."""
-    entries = dct.get(FINISHED_KEY) or {}
-    return [kept for entry in entries.values() for kept in entry.values() if "task_data" in kept]
+def _finished_processes(entries: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The per-process parts of a record of removed finished subprocesses (engine/
+    finished_subprocesses.py) that carry task data."""
+    return [
+        kept for entry in (entries or {}).values() for kept in entry.values() if "task_data" in kept
+    ]
 
 
-def intern_state(
-    dct: dict[str, Any],
-    encoder_cls: type[json.JSONEncoder],
-    finished_texts: EncodedTexts | None = None,
-) -> str:
+def intern_state(dct: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> str:
     """The JSON text of `dct` — SpiffWorkflow's dictionary of a workflow (its values may still be
     live objects the encoder converts) — with workflow data, task data and delta updates
-    interned. Replaces those mappings in `dct`; never changes a value. `finished_texts`: the
-    workflow's memo of its finished subprocesses' encoded task data (read and filled)."""
+    interned. Replaces those mappings in `dct`; never changes a value."""
     interner = _Interner(encoder_cls)
     for workflow in _workflows(dct):
         workflow["data"] = interner.refs(workflow.get("data", {}))
@@ -105,36 +100,47 @@ def intern_state(
             delta = task.get("delta")
             if delta:
                 task["delta"] = {**delta, "updates": interner.refs(delta.get("updates", {}))}
-    memo: EncodedTexts = {} if finished_texts is None else finished_texts
-    moved: dict[tuple[int, int], tuple[bool, Any]] = {}  # (table, its index): encoded once
-    for kept in _finished_processes(dct):  # engine/finished_subprocesses.py: removed tasks' data
-        kept["task_data"] = {
-            tid: {key: interner.ref_of(item) for key, item in encoded.items()}
-            for tid, data in kept["task_data"].items()
-            for encoded in (_encoded(data, interner, memo, moved),)
-        }
-    text = json.dumps(dct, cls=encoder_cls, separators=_SEPARATORS)
+    return _with_values(json.dumps(dct, cls=encoder_cls, separators=_SEPARATORS), interner)
+
+
+def _with_values(text: str, interner: _Interner) -> str:
+    """The JSON text of an object with the interner's value table added as its last key."""
     return f'{text[:-1]},"{INTERNED_KEY}":[{",".join(interner.texts)}]}}'
 
 
+def encode_values(entries: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> str:
+    """The JSON text of a finished-subprocess record (engine/finished_subprocesses.py) with its
+    task data interned into a value table of its own (`split_values` reads it back). The task
+    data may be live mappings or StoredRefs of a loaded record, whose values are written as they
+    were stored (a value several mappings share is encoded once)."""
+    interner = _Interner(encoder_cls)
+    moved: dict[tuple[int, int], tuple[bool, Any]] = {}  # (table, its index): encoded once
+    entries = {
+        caller_id: {process_id: dict(kept) for process_id, kept in entry.items()}
+        for caller_id, entry in entries.items()
+    }
+    for kept in _finished_processes(entries):
+        kept["task_data"] = {
+            tid: {key: interner.ref_of(item) for key, item in _encoded(data, interner, moved)}
+            for tid, data in kept["task_data"].items()
+        }
+    return _with_values(json.dumps({"entries": entries}, separators=_SEPARATORS), interner)
+
+
+def split_values(text: str) -> tuple[dict[str, Any], list[Any]]:
+    """(entries with task data as references, the value table) of `encode_values`' text."""
+    dct = json.loads(text)
+    return dct["entries"], dct[INTERNED_KEY]
+
+
 def _encoded(
-    data: Any,
-    interner: _Interner,
-    memo: EncodedTexts,
-    moved: dict[tuple[int, int], tuple[bool, Any]],
-) -> dict[str, tuple[bool, Any]]:
-    """The encoded values of one task-data mapping of the record (a dict, or StoredRefs into the
-    loaded state's table), from the memo when it has them. A value of the loaded table that
-    several mappings share is encoded once (`moved`)."""
-    known = memo.get(id(data))
-    if known is not None and known[0] is data:
-        return known[1]
+    data: Any, interner: _Interner, moved: dict[tuple[int, int], tuple[bool, Any]]
+) -> list[tuple[str, tuple[bool, Any]]]:
+    """The encoded values of one task-data mapping of the record (a dict, or StoredRefs into a
+    loaded table)."""
     if isinstance(data, StoredRefs):
-        encoded = {key: data.encoded(ref, interner, moved) for key, ref in data.refs.items()}
-    else:
-        encoded = {key: interner.encoded(value) for key, value in data.items()}
-    memo[id(data)] = (data, encoded)
-    return encoded
+        return [(key, data.encoded(ref, interner, moved)) for key, ref in data.refs.items()]
+    return [(key, interner.encoded(value)) for key, value in data.items()]
 
 
 class InternedValues:
@@ -203,8 +209,17 @@ def expand_state(dct: dict[str, Any]) -> dict[str, Any]:
             task["data"] = plain(task["data"])
             if task.get("delta"):
                 task["delta"]["updates"] = plain(task["delta"].get("updates", {}))
-    for kept in _finished_processes(dct):
+    for kept in _finished_processes(dct.get(FINISHED_KEY)):  # a record as stored before -i2
         kept["task_data"] = {tid: plain(refs) for tid, refs in kept["task_data"].items()}
+    stored = dct.pop(RECORD_KEY, None)
+    if stored is not None:  # the record's own text: as a mapping, its task data plain
+        entries, values = split_values(stored["text"])
+        for kept in _finished_processes(entries):
+            kept["task_data"] = {
+                tid: {key: values[ref] for key, ref in refs.items()}
+                for tid, refs in kept["task_data"].items()
+            }
+        dct[FINISHED_KEY] = entries
     return dct
 
 

@@ -17,13 +17,15 @@ import engine.instance_run as instance_run
 from certflow.db import db
 from engine.diagram_state import diagram_marks
 from engine.finished_subprocesses import (
-    FINISHED_KEY,
+    StoredRecord,
     finished_record,
     remove_finished_subprocesses,
+    stored_entries,
 )
 from engine.migration import REMOVED
 from engine.models import HumanTask, ProcessInstance
 from engine.pruning import pruned_task_data
+from engine.state_compaction import FINISHED_KEY, INTERNED_KEY, RECORD_KEY, split_values
 from tests.certification_case import Case, deploy_everything, make_people, one_nc, through_onsite
 from tests.engine.test_instance_migration_subprocess import (
     deploy_onsite_audit,
@@ -68,7 +70,7 @@ def test_a_surveillance_cycle_keeps_its_task_count_bounded(app, engine, clock, t
     assert counts[1] <= counts[0] + 10, counts
     assert counts[1] < 120, counts
     # The diagram still marks what the finished audits reached (R-8.10.1).
-    kept = json.loads(instance.state_json)[FINISHED_KEY]
+    kept = stored_entries(json.loads(instance.state_json))
     reached = engine.diagram_marks(instance.id, [])
     for entry in kept.values():
         for process_id, process in entry.items():
@@ -76,14 +78,22 @@ def test_a_surveillance_cycle_keeps_its_task_count_bounded(app, engine, clock, t
                 reached[process_id]["active"]
             )
     assert "Task_OpeningMeeting" in reached["onsite_audit"]["completed"]
-    # Saved again, as a workflow kept in memory is (engine/workflow_cache.py), the state is the
-    # same text, and the finished tasks' data are encoded once, not at every save (issue 16).
-    record = finished_record(workflow)
-    assert engine.serializer.dump_workflow(workflow) == instance.state_json
-    encoded = dict(record.texts)
-    assert len(encoded) >= 10
-    assert engine.serializer.dump_workflow(workflow) == instance.state_json
-    assert all(record.texts[key] is value for key, value in encoded.items())
+    # Loaded and saved again without a change, the state is the same text, and the record's
+    # text was neither decoded nor encoded (issue 16); read, it has the finished audits' data.
+    loaded = engine._load(instance)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(StoredRecord, "decode", lambda self: pytest.fail("record decoded"))
+        assert remove_finished_subprocesses(loaded) == 0
+        assert engine.serializer.dump_workflow(loaded) == instance.state_json
+    record = finished_record(loaded)
+    assert record.callers == list(kept)
+    task_data = [
+        data
+        for entry in record.entries.values()
+        for p in entry.values()
+        for data in p["task_data"].values()
+    ]
+    assert len(task_data) >= 4 and all(d.resolve() for d in task_data)
 
 
 def test_a_surveillance_cycle_saved_before_keeps_its_marks_without_its_finished_parts(
@@ -145,7 +155,7 @@ def test_old_states_load_and_leave_their_finished_subprocesses_at_the_next_save(
     db.session.rollback()
     instance = audited.instance()
     stored = json.loads(instance.state_json)
-    [entry] = [e for e in stored[FINISHED_KEY].values() if "onsite_audit" in e]
+    [entry] = [e for e in stored_entries(stored).values() if "onsite_audit" in e]
     assert "Task_OpeningMeeting" in entry["onsite_audit"]["completed"]
     workflow = engine._load(instance)
     assert "onsite_audit" not in finished_inside(workflow)
@@ -186,3 +196,50 @@ def test_the_removal_keeps_every_mark_and_the_dry_run(audited, engine, clock):
     )
     assert after.changes == before.changes
     assert any(c.element_id == "Task_OpeningMeeting" and c.reached for c in after.changes)
+
+
+def as_written_before(state: dict) -> dict:
+    """The same state as serializer -i1 wrote it: the record a mapping under FINISHED_KEY, its
+    task data references into the state's own value table."""
+    state = json.loads(json.dumps(state))
+    entries, values = split_values(state.pop(RECORD_KEY)["text"])
+    offset = len(state[INTERNED_KEY])
+    state[INTERNED_KEY] += values
+    for entry in entries.values():
+        for kept in entry.values():
+            kept["task_data"] = {
+                task_id: {key: ref + offset for key, ref in refs.items()}
+                for task_id, refs in kept["task_data"].items()
+            }
+    state[FINISHED_KEY] = entries
+    return state
+
+
+def resolved(entries: dict) -> dict:
+    return {
+        caller: {
+            process_id: {
+                **kept,
+                "task_data": {t: d.resolve() for t, d in kept["task_data"].items()},
+            }
+            for process_id, kept in entry.items()
+        }
+        for caller, entry in entries.items()
+    }
+
+
+def test_a_record_stored_as_a_mapping_before_loads_and_is_written_as_text(audited, engine):
+    """States saved before the record became a text of its own (-i1) load with the same record,
+    marks and task data, and their next save writes the text."""
+    audited.receive_report()  # the onsite audit leaves the state: the record has an entry
+    db.session.rollback()
+    instance = audited.instance()
+    spec = engine._spec(instance.process_version)
+    before = json.dumps(as_written_before(json.loads(instance.state_json)))
+    assert RECORD_KEY not in json.loads(before)
+    old, new = engine.serializer.load_workflow(before, *spec), engine._load(instance)
+    assert finished_record(new).callers
+    assert resolved(finished_record(old).entries) == resolved(finished_record(new).entries)
+    assert "onsite_audit" in diagram_marks(old, [])
+    assert diagram_marks(old, []) == diagram_marks(new, [])
+    assert engine.serializer.dump_workflow(old) == instance.state_json

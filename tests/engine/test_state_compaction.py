@@ -88,7 +88,7 @@ def shared_containers(workflow) -> set[int]:
 def round_trip(engine, instance: ProcessInstance) -> tuple[int, int]:
     """Check that the stored compact state of `instance` is lossless; (plain, compact) bytes."""
     stored = instance.state_json
-    assert instance.serializer_version == engine.serializer.version == "1.5-i1"
+    assert instance.serializer_version == engine.serializer.version == "1.5-i2"
     workflow = engine._load(instance)
     plain = engine.serializer.dump_plain(workflow)
     compact = engine.serializer.dump_workflow(workflow)
@@ -128,7 +128,10 @@ def test_long_running_states_round_trip_losslessly_and_are_smaller(app, engine, 
     # 396 KB plain / 150 KB compact before the finished subprocesses left the state; after,
     # 561 KB / 125 KB measured: the kept data of their completed user tasks (each a full copy
     # of the case data, engine/finished_subprocesses.py) are stored once per distinct value.
-    assert compact_bytes < 140_000, by_process
+    # Since their record is a text of its own (-i2), 160 KB: it carries its own value table
+    # (26 KB, values the live tasks hold too) and is escaped inside the state (+10 KB) — what
+    # loading and saving the state without decoding the record costs (issue 16).
+    assert compact_bytes < 175_000, by_process
     assert compact_bytes < plain_bytes * 0.3, by_process
 
 
@@ -150,7 +153,7 @@ def test_plain_states_stored_before_the_compaction_load_and_run_on(app, engine, 
     assert run.figures.by_element["surveillance/Task_OpeningMeeting"] == 2  # R-8.10.1
     for instance in instances():
         if instance.id in {i.id for i in running}:  # every old row was written again, compact
-            assert instance.serializer_version == "1.5-i1"
+            assert instance.serializer_version == "1.5-i2"
             assert INTERNED_KEY in json.loads(instance.state_json)
 
 
