@@ -48,8 +48,8 @@ from engine.state_compaction import (
     RECORD_KEY,
     InternedValues,
     StoredRefs,
-    encode_values,
-    split_values,
+    decode_record,
+    encode_record,
 )
 
 # The states instance migration counts as reached (engine/migration.py REACHED).
@@ -74,12 +74,15 @@ def _current(workflow: BpmnWorkflow, caller_id: str) -> bool:
 class StoredRecord:
     """A record as stored: the caller ids it names and its JSON text, decoded when asked."""
 
-    def __init__(self, callers: list[str], text: str, restore: Callable[[Any], Any]) -> None:
+    def __init__(
+        self, callers: list[str], text: str, restore: Callable[[Any], Any] | None = None
+    ) -> None:
         self.callers, self.text = callers, text
-        self._restore = restore  # SpiffWorkflow's registry.restore (dates, Decimals, …)
+        # SpiffWorkflow's registry.restore (dates, Decimals, …); None: never decoded (written)
+        self._restore = restore
 
     def decode(self) -> dict[str, dict[str, dict[str, Any]]]:
-        entries, values = split_values(self.text)
+        entries, values = decode_record(self.text)
         table = InternedValues(values, self._restore)
         return restore_task_data(entries, lambda refs: StoredRefs(refs, table))
 
@@ -95,7 +98,9 @@ class FinishedRecord:
         entries: dict[str, dict[str, dict[str, list]]] | None = None,
         stored: StoredRecord | None = None,
     ) -> None:
-        self._entries = entries if entries is not None or stored is not None else {}
+        if entries is None and stored is None:
+            entries = {}
+        self._entries = entries  # None: decoded from `stored` on first use
         # as loaded or as last written: written again verbatim while the entries are these
         self.stored = stored
 
@@ -114,7 +119,7 @@ class FinishedRecord:
         stored text, for the next save of a workflow kept in memory)."""
         if self.stored is None:
             entries = self.entries
-            self.stored = StoredRecord(list(entries), encode_values(entries, encoder_cls), None)
+            self.stored = StoredRecord(list(entries), encode_record(entries, encoder_cls))
         return self.stored.text
 
     def current(self, workflow: BpmnWorkflow) -> dict[str, dict[str, dict[str, list]]]:
@@ -275,7 +280,7 @@ def stored_entries(state: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]
     """The record's entries of a stored state (as parsed), either form, task data as stored."""
     stored = state.get(RECORD_KEY)
     if stored is not None:
-        return split_values(stored["text"])[0]
+        return decode_record(stored["text"])[0]
     return state.get(FINISHED_KEY) or {}
 
 

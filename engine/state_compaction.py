@@ -108,9 +108,9 @@ def _with_values(text: str, interner: _Interner) -> str:
     return f'{text[:-1]},"{INTERNED_KEY}":[{",".join(interner.texts)}]}}'
 
 
-def encode_values(entries: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> str:
+def encode_record(entries: dict[str, Any], encoder_cls: type[json.JSONEncoder]) -> str:
     """The JSON text of a finished-subprocess record (engine/finished_subprocesses.py) with its
-    task data interned into a value table of its own (`split_values` reads it back). The task
+    task data interned into a value table of its own (`decode_record` reads it back). The task
     data may be live mappings or StoredRefs of a loaded record, whose values are written as they
     were stored (a value several mappings share is encoded once)."""
     interner = _Interner(encoder_cls)
@@ -127,8 +127,8 @@ def encode_values(entries: dict[str, Any], encoder_cls: type[json.JSONEncoder]) 
     return _with_values(json.dumps({"entries": entries}, separators=_SEPARATORS), interner)
 
 
-def split_values(text: str) -> tuple[dict[str, Any], list[Any]]:
-    """(entries with task data as references, the value table) of `encode_values`' text."""
+def decode_record(text: str) -> tuple[dict[str, Any], list[Any]]:
+    """(entries with task data as references, the value table) of `encode_record`' text."""
     dct = json.loads(text)
     return dct["entries"], dct[INTERNED_KEY]
 
@@ -200,8 +200,8 @@ def expand_state(dct: dict[str, Any]) -> dict[str, Any]:
     place: every reference replaced by its value (JSON only, nothing restored)."""
     values = dct.pop(INTERNED_KEY)
 
-    def plain(refs: dict[str, int]) -> dict[str, Any]:
-        return {key: json.loads(json.dumps(values[ref])) for key, ref in refs.items()}
+    def plain(refs: dict[str, int], table: list[Any] = values) -> dict[str, Any]:
+        return {key: json.loads(json.dumps(table[ref])) for key, ref in refs.items()}
 
     for workflow in _workflows(dct):
         workflow["data"] = plain(workflow["data"])
@@ -213,12 +213,9 @@ def expand_state(dct: dict[str, Any]) -> dict[str, Any]:
         kept["task_data"] = {tid: plain(refs) for tid, refs in kept["task_data"].items()}
     stored = dct.pop(RECORD_KEY, None)
     if stored is not None:  # the record's own text: as a mapping, its task data plain
-        entries, values = split_values(stored["text"])
+        entries, table = decode_record(stored["text"])
         for kept in _finished_processes(entries):
-            kept["task_data"] = {
-                tid: {key: values[ref] for key, ref in refs.items()}
-                for tid, refs in kept["task_data"].items()
-            }
+            kept["task_data"] = {tid: plain(refs, table) for tid, refs in kept["task_data"].items()}
         dct[FINISHED_KEY] = entries
     return dct
 

@@ -25,7 +25,7 @@ from engine.finished_subprocesses import (
 from engine.migration import REMOVED
 from engine.models import HumanTask, ProcessInstance
 from engine.pruning import pruned_task_data
-from engine.state_compaction import FINISHED_KEY, INTERNED_KEY, RECORD_KEY, split_values
+from engine.state_compaction import FINISHED_KEY, INTERNED_KEY, RECORD_KEY, decode_record
 from tests.certification_case import Case, deploy_everything, make_people, one_nc, through_onsite
 from tests.engine.test_instance_migration_subprocess import (
     deploy_onsite_audit,
@@ -202,7 +202,7 @@ def as_written_before(state: dict) -> dict:
     """The same state as serializer -i1 wrote it: the record a mapping under FINISHED_KEY, its
     task data references into the state's own value table."""
     state = json.loads(json.dumps(state))
-    entries, values = split_values(state.pop(RECORD_KEY)["text"])
+    entries, values = decode_record(state.pop(RECORD_KEY)["text"])
     offset = len(state[INTERNED_KEY])
     state[INTERNED_KEY] += values
     for entry in entries.values():
