@@ -125,14 +125,13 @@ def finished_state_sizes() -> dict[str, tuple[int, int]]:
         size = func.octet_length(state)
     else:  # SQLite before 3.43 has no octet_length
         size = func.length(cast(state, LargeBinary))
+    # Grouped by its label: PostgreSQL takes the comparison written twice, with a parameter
+    # each, for two expressions (GroupingError).
+    pruned = (ProcessInstance.serializer_version == PRUNED_SERIALIZER).label("pruned")
     rows = db.session.execute(
-        select(
-            ProcessInstance.serializer_version == PRUNED_SERIALIZER,
-            func.count(),
-            func.avg(size),
-        )
+        select(pruned, func.count(), func.avg(size))
         .where(ProcessInstance.status.in_(FINISHED))
-        .group_by(ProcessInstance.serializer_version == PRUNED_SERIALIZER)
+        .group_by(pruned)
     ).all()
     return {
         "pruned" if pruned else "not yet pruned": (count, int(mean)) for pruned, count, mean in rows
