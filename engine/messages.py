@@ -9,13 +9,27 @@ from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
-from sqlalchemy import Row, Select, bindparam, or_, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, bindparam, or_, select, update
 
 from engine.actors import Actor
 from engine.core import NOTHING_QUEUED, EngineCore, Run, valid_id
 from engine.errors import EngineError
 from engine.hooks import MessageDelivered
 from engine.models import MessageSubscription, ProcessInstance, QueuedMessage
+
+
+def undelivered_for(instance_id: ColumnElement, business_key: ColumnElement) -> ColumnElement:
+    """The rule by which an undelivered queued message correlates with an instance: addressed
+    to it or to no instance, and with its business key or none. An instance without a business
+    key takes only messages without one (NULL = NULL is not true in SQL)."""
+    return and_(
+        QueuedMessage.delivered_at.is_(None),
+        or_(
+            QueuedMessage.target_instance_id.is_(None),
+            QueuedMessage.target_instance_id == instance_id,
+        ),
+        or_(QueuedMessage.business_key.is_(None), QueuedMessage.business_key == business_key),
+    )
 
 
 @cache
@@ -27,18 +41,8 @@ def _first_queued_for_query() -> Select:
     return (
         select(table.c.id, table.c.name, table.c.payload)
         .where(
-            QueuedMessage.delivered_at.is_(None),
             QueuedMessage.name.in_(bindparam("names", expanding=True)),
-            or_(
-                QueuedMessage.target_instance_id.is_(None),
-                QueuedMessage.target_instance_id == bindparam("instance_id"),
-            ),
-            # an instance without a business key takes only messages without one (NULL = NULL
-            # is not true in SQL)
-            or_(
-                QueuedMessage.business_key.is_(None),
-                QueuedMessage.business_key == bindparam("business_key"),
-            ),
+            undelivered_for(bindparam("instance_id"), bindparam("business_key")),
         )
         .order_by(QueuedMessage.id)
         .limit(1)

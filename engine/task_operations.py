@@ -8,7 +8,7 @@ from typing import Any
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Select, bindparam, exists, func, or_, select, update
+from sqlalchemy import Select, bindparam, exists, func, select, update
 from sqlalchemy.orm import joinedload
 
 from engine.actors import SUPERVISOR_ROLES, Actor
@@ -23,7 +23,8 @@ from engine.errors import (
 from engine.form_checks import FormChecks
 from engine.forms import field_errors
 from engine.hooks import TaskCompleted
-from engine.models import HumanTask, MessageSubscription, ProcessInstance, QueuedMessage
+from engine.messages import undelivered_for
+from engine.models import HumanTask, MessageSubscription, ProcessInstance
 from engine.read_models import InstanceView
 from engine.registry import GuardContext
 
@@ -42,20 +43,10 @@ def _open_task_and_siblings_query() -> Select:
         .where(MessageSubscription.instance_id == HumanTask.instance_id)
         .scalar_subquery()
     )
-    # Whether any undelivered queued message correlates with the instance (as _queued_for
-    # correlates; an open task carries its instance's business key): when none does, the
-    # completion looks for none to deliver (one statement less, issue 16).
-    queued = exists().where(
-        QueuedMessage.delivered_at.is_(None),
-        or_(
-            QueuedMessage.target_instance_id.is_(None),
-            QueuedMessage.target_instance_id == HumanTask.instance_id,
-        ),
-        or_(
-            QueuedMessage.business_key.is_(None),
-            QueuedMessage.business_key == HumanTask.business_key,
-        ),
-    )
+    # Whether any undelivered queued message correlates with the instance (an open task carries
+    # its instance's business key): when none does, the completion looks for none to deliver
+    # (one statement less, issue 16).
+    queued = exists().where(undelivered_for(HumanTask.instance_id, HumanTask.business_key))
     instance_of_task = (
         select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id")).scalar_subquery()
     )
