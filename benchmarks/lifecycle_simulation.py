@@ -35,6 +35,7 @@ programme (domain/surveillance_planning.py), so the clients are certified throug
 
 import argparse
 import logging
+import os
 import platform
 import sys
 import time
@@ -138,6 +139,27 @@ def finished_state_sizes() -> dict[str, tuple[int, int]]:
     }
 
 
+def print_floor(figures, count: int) -> None:
+    """The engine library's own share and what it alone would take for 10 000 certificates on
+    this machine's cores (tests/engine_floor.py): a lower bound of the goal's run."""
+    cores = os.cpu_count() or 1
+    floor = figures.floor_seconds
+    projected = floor * GOAL_CERTIFICATES / count / cores
+    print(
+        f"engine library floor:         {floor:.1f} s ("
+        f"{1000 * floor / max(1, figures.tasks_completed):.1f} ms a task): SpiffWorkflow's "
+        "steps and the state's restore and serialization, handlers left out"
+    )
+    parts = ", ".join(
+        f"{part} {seconds:.1f} s" for part, seconds in sorted(figures.floor_parts.items())
+    )
+    print(f"  of which: {parts}")
+    print(
+        f"  projected to {GOAL_CERTIFICATES} certificates on {cores} cores, nothing else run: "
+        f"{projected / 60:.1f} min; ratio floor / 10 min goal: {projected / GOAL_SECONDS:.2f}"
+    )
+
+
 def simulate(simulation, count: int) -> tuple:
     """(set-up seconds, set-up figures, last instance id before the 3 years, their wall time,
     their figures): `count` clients certified, then 3 years until the first expiry."""
@@ -191,14 +213,14 @@ def run(
             people = make_people(START)
             if workers > 1:
                 with ShardedSimulation(
-                    app, people, workers=workers, suspend_every=suspend_every
+                    app, people, workers=workers, suspend_every=suspend_every, floor=True
                 ) as simulation:
                     setup_seconds, setup, first_instance, wall, figures = simulate(
                         simulation, count
                     )
             else:
                 simulation = LifecycleSimulation(
-                    app, people, instance_path / "uploads", suspend_every=suspend_every
+                    app, people, instance_path / "uploads", suspend_every=suspend_every, floor=True
                 )
                 setup_seconds, setup, first_instance, wall, figures = simulate(simulation, count)
             dialect = db.engine.dialect.name
@@ -291,6 +313,7 @@ def run(
     print(f"ratio wall time / 10 min goal: {projected / GOAL_SECONDS:.2f}")
     whose = "the workers'" if workers > 1 else "this process's"
     print(f"  (by {whose} CPU time: {cpu * GOAL_CERTIFICATES / count / GOAL_SECONDS:.2f})")
+    print_floor(figures, count)
     if figures.workflows_kept > changes / 2:
         print(
             "  flattered: most changes found their workflow kept in memory, which the kept "

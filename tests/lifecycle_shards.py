@@ -73,7 +73,9 @@ class ShardedSimulation:
     """LifecycleSimulation's run (`apply`, `run_until`, `take_figures`) over `workers`
     processes. Use as a context manager: the workers stop at the end."""
 
-    def __init__(self, app, people: People, *, workers: int, suspend_every: int = 0) -> None:
+    def __init__(
+        self, app, people: People, *, workers: int, suspend_every: int = 0, floor: bool = False
+    ) -> None:
         self.app = app
         self.clock = app.extensions["certflow.clock"]
         self.engine = app.extensions["certflow.engine"]
@@ -92,6 +94,7 @@ class ShardedSimulation:
         }
         options = {
             "suspend_every": suspend_every,
+            "floor": floor,
             "logging_disabled": logging.root.manager.disable,
         }
         context = multiprocessing.get_context("spawn")  # a fresh app, no inherited connections

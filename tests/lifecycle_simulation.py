@@ -32,6 +32,7 @@ from domain.models import Auditor, Certificate, Organisation, Site
 from engine.models import HumanTask, ProcessInstance
 from engine.service import Actor
 from tests.certification_case import NO_SHIFTS, SITES, People
+from tests.engine_floor import EngineFloor
 from tests.lifecycle_case import NOTHING_FOUND_REVIEW, nine_am
 from tests.lifecycle_simulation_answers import (
     ACCEPTANCE,
@@ -111,6 +112,10 @@ class Figures:
     # (engine/workflow_cache.py)
     workflows_kept: int = 0
     workflows_restored: int = 0
+    # SpiffWorkflow's steps and the state's restore and serialization, handlers left out
+    # (tests/engine_floor.py; measured only when the simulation is made with `floor=True`)
+    floor_seconds: float = 0.0
+    floor_parts: dict[str, float] = field(default_factory=dict)  # steps, restore, serialize
 
     def add(self, other: "Figures") -> None:
         """Add another worker's figures to these (the largest states: the larger of the two)."""
@@ -129,6 +134,9 @@ class Figures:
         self.sweep_seconds += other.sweep_seconds
         self.prune_seconds += other.prune_seconds
         self.cpu_seconds += other.cpu_seconds
+        self.floor_seconds += other.floor_seconds
+        for part, seconds in other.floor_parts.items():
+            self.floor_parts[part] = self.floor_parts.get(part, 0.0) + seconds
         for key, count in other.by_element.items():
             self.by_element[key] = self.by_element.get(key, 0) + count
         for process_id, size in other.largest_state.items():
@@ -150,6 +158,7 @@ class LifecycleSimulation:
         *,
         suspend_every: int = 0,
         only_own_clients: bool = False,
+        floor: bool = False,
     ) -> None:
         self.app, self.people, self.uploads = app, people, uploads
         self.engine = app.extensions["certflow.engine"]
@@ -169,6 +178,7 @@ class LifecycleSimulation:
         self.organisation_ids: dict[int, int] = {}  # instance → organisation (never changes)
         self.only_own_clients = only_own_clients
         self.owned: dict[int, bool] = {}  # instance → whether its tasks are this actor's
+        self.floor = EngineFloor().install() if floor else None
 
     def take_figures(self) -> Figures:
         """What the simulation did since the start or the last call; counting starts again."""
@@ -177,6 +187,8 @@ class LifecycleSimulation:
         figures.workflows_kept = cache.hits - self._counted_from[0]
         figures.workflows_restored = cache.misses - self._counted_from[1]
         self._counted_from = (cache.hits, cache.misses)
+        if self.floor:
+            figures.floor_seconds, figures.floor_parts = self.floor.take()
         return figures
 
     # -- the run -----------------------------------------------------------------------------
