@@ -9,8 +9,8 @@ the library's own), minus the time spent in the handlers that service tasks call
 out (our task index, event log, forms, the database) is not part of the floor, so the figure is a
 lower bound of the time a change costs, not an estimate of it.
 
-Installed by the lifecycle benchmark only (it replaces methods on the classes of the process it
-runs in); the tests never install it."""
+Installed by the lifecycle benchmark (it replaces methods on the classes of the process it runs
+in) and, for one completion, by its own test; no other test runs with it."""
 
 import functools
 from time import perf_counter
@@ -44,8 +44,8 @@ class EngineFloor:
         self.seconds = 0.0
         # the same by part (steps, restore, serialize), and the handlers' time left out of it
         self.parts: dict[str, float] = {}
-        self._inside = 0  # depth of included calls
-        self._excluded_depth = 0
+        self._inside = False  # within an included call (an inner one is counted by it)
+        self._in_excluded = False
         self._excluded = 0.0  # seconds in excluded calls since the outermost included one began
         self._originals: list[tuple[type, str, object]] = []
 
@@ -71,7 +71,6 @@ class EngineFloor:
     def _replace(self, owner: type, name: str, timing) -> None:
         original = owner.__dict__[name]
         self._originals.append((owner, name, original))
-
         part = PARTS.get(name, "steps")
 
         @functools.wraps(original)
@@ -83,7 +82,7 @@ class EngineFloor:
     def _included(self, original, part: str, args, kwargs):
         if self._inside:
             return original(*args, **kwargs)  # counted by the outermost call
-        self._inside, self._excluded = 1, 0.0
+        self._inside, self._excluded = True, 0.0
         started = perf_counter()
         try:
             return original(*args, **kwargs)
@@ -91,12 +90,12 @@ class EngineFloor:
             seconds = perf_counter() - started - self._excluded
             self.seconds += seconds
             self.parts[part] = self.parts.get(part, 0.0) + seconds
-            self._inside = 0
+            self._inside = False
 
     def _excluded_call(self, original, _part: str, args, kwargs):
-        if not self._inside or self._excluded_depth:
+        if not self._inside or self._in_excluded:
             return original(*args, **kwargs)
-        self._excluded_depth = 1
+        self._in_excluded = True
         started = perf_counter()
         try:
             return original(*args, **kwargs)
@@ -104,4 +103,4 @@ class EngineFloor:
             seconds = perf_counter() - started
             self._excluded += seconds
             self.parts[HANDLERS] = self.parts.get(HANDLERS, 0.0) + seconds
-            self._excluded_depth = 0
+            self._in_excluded = False

@@ -66,7 +66,7 @@ def test_the_floor_counts_steps_restore_and_serialization_without_the_handler(de
 
 def test_without_the_exclusion_the_handler_would_count(deployed, monkeypatch):
     monkeypatch.setattr(engine_floor, "EXCLUDED", ())
-    seconds, parts = complete_review(deployed, EngineFloor())
+    _, parts = complete_review(deployed, EngineFloor())
     assert parts["steps"] > HANDLER_SECONDS  # so the first test's bound is the exclusion's doing
 
 
