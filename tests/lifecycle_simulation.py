@@ -115,7 +115,7 @@ class Figures:
     # SpiffWorkflow's steps and the state's restore and serialization, handlers left out
     # (tests/engine_floor.py; measured only when the simulation is made with `floor=True`)
     floor_seconds: float = 0.0
-    floor_parts: dict[str, float] = field(default_factory=dict)  # steps, restore, serialize
+    floor_parts: dict[str, float] = field(default_factory=dict)  # those parts, and "handlers"
 
     def add(self, other: "Figures") -> None:
         """Add another worker's figures to these (the largest states: the larger of the two)."""
