@@ -33,16 +33,22 @@ INCLUDED = (
 )
 PARTS = {"_load_to_change": "restore", "dump_workflow": "serialize"}  # the rest: "steps"
 HANDLERS = "handlers"  # a part of its own, outside the floor: the time left out
+FLOOR_PARTS = ("steps", "restore", "serialize")
 # the handlers a service task calls: our domain's work, not the library's
 EXCLUDED = ((CertflowScriptEngine, "call_service"),)
 
 
+def floor_seconds(parts: dict[str, float]) -> float:
+    """The floor: its parts added up, the handlers' time not among them."""
+    return sum(parts.get(part, 0.0) for part in FLOOR_PARTS)
+
+
 class EngineFloor:
-    """Seconds spent in `INCLUDED` (outermost calls) minus `EXCLUDED` (outermost, inside them)."""
+    """Seconds spent in `INCLUDED` (outermost calls) minus `EXCLUDED` (outermost, inside them),
+    by part."""
 
     def __init__(self) -> None:
-        self.seconds = 0.0
-        # the same by part (steps, restore, serialize), and the handlers' time left out of it
+        # seconds by part of the floor (FLOOR_PARTS), and the handlers' time left out of it
         self.parts: dict[str, float] = {}
         self._inside = False  # within an included call (an inner one is counted by it)
         self._in_excluded = False
@@ -61,11 +67,9 @@ class EngineFloor:
             setattr(owner, name, original)
         self._originals.clear()
 
-    def take(self) -> tuple[float, dict[str, float]]:
-        """The seconds counted since the last call, in all and by part (counting starts
-        again)."""
-        taken = (self.seconds, self.parts)
-        self.seconds, self.parts = 0.0, {}
+    def take(self) -> dict[str, float]:
+        """The seconds counted since the last call, by part (counting starts again)."""
+        taken, self.parts = self.parts, {}
         return taken
 
     def _replace(self, owner: type, name: str, timing) -> None:
@@ -88,7 +92,6 @@ class EngineFloor:
             return original(*args, **kwargs)
         finally:
             seconds = perf_counter() - started - self._excluded
-            self.seconds += seconds
             self.parts[part] = self.parts.get(part, 0.0) + seconds
             self._inside = False
 
